@@ -1,0 +1,5 @@
+//! The `escc` command line.
+
+fn main() -> std::process::ExitCode {
+    escc::cli::main()
+}

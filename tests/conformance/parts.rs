@@ -1,0 +1,402 @@
+//! The corpus's parts: how each kind of case is read, run and compared.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use escc::ast::{
+    AccessorKind, ArgPart, Builtin, Call, EnvironmentDecl, Expr, ExprKind, PropertyAccess,
+    SecretArg,
+};
+use escc::syntax::{Node, NodeKind};
+use escc::{Source, load};
+use serde_json::{Map, Value, json};
+
+use crate::Outcome;
+use crate::compare::{diff_diags, diff_json, golden_diag, golden_start, our_diag};
+
+/// `(part, case)` → reason.
+pub type Deviations = BTreeMap<(&'static str, String), String>;
+
+/// Reads `part/case: reason` lines; `#` starts a comment.
+pub fn read_deviations(path: &Path) -> Result<Deviations, String> {
+    let text = fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let mut out = Deviations::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (id, reason) = line
+            .split_once(':')
+            .ok_or_else(|| format!("line {}: expected `part/case: reason`", n + 1))?;
+        let (part, case) = id
+            .split_once('/')
+            .ok_or_else(|| format!("line {}: expected `part/case`", n + 1))?;
+        let part = crate::PARTS
+            .iter()
+            .find(|p| **p == part.trim())
+            .ok_or_else(|| format!("line {}: unknown part {part:?}", n + 1))?;
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(format!("line {}: a deviation needs a reason", n + 1));
+        }
+        out.insert((part, case.trim().to_owned()), reason.to_owned());
+    }
+    Ok(out)
+}
+
+fn case_dirs(dir: &Path) -> Vec<(String, std::path::PathBuf)> {
+    let mut cases: Vec<_> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .collect();
+    cases.sort();
+    cases
+}
+
+fn read_json(path: &Path) -> Result<Value, String> {
+    let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn outcome(part: &'static str, case: &str, failure: Option<String>) -> Outcome {
+    Outcome {
+        part,
+        case: case.to_owned(),
+        failure,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// parse/
+
+/// `parse/NAME/`: the declaration and the diagnostics of the parse stage.
+pub fn parse_cases(dir: &Path) -> Vec<Outcome> {
+    case_dirs(dir)
+        .into_iter()
+        .map(|(name, path)| {
+            let failure = run_parse_case(&name, &path).err();
+            outcome("parse", &name, failure)
+        })
+        .collect()
+}
+
+fn run_parse_case(name: &str, dir: &Path) -> Result<(), String> {
+    let expected = read_json(&dir.join("expected.json"))?;
+    let text = fs::read_to_string(dir.join("env.yaml")).map_err(|e| e.to_string())?;
+    let source = Source::new(name, text);
+    let loaded = load(&source);
+    let golden: Vec<_> = expected["diags"]
+        .as_array()
+        .map(|d| d.iter().map(golden_diag).collect())
+        .unwrap_or_default();
+    let ours: Vec<_> = loaded.diags.iter().map(|d| our_diag(d, &source)).collect();
+    if let Some(d) = diff_diags(&golden, &ours) {
+        return Err(d);
+    }
+    let decl = loaded
+        .decl
+        .as_ref()
+        .map_or(Value::Null, |d| decl_json(d, &source));
+    let want = normalize_decl(&expected["decl"]);
+    match diff_json(&want, &decl, "decl") {
+        Some(d) => Err(d),
+        None => Ok(()),
+    }
+}
+
+/// Reduces the golden declaration's accessor ranges to their starts.
+fn normalize_decl(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let v = if k == "AccessorRange" {
+                        golden_start(v)
+                    } else {
+                        normalize_decl(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(normalize_decl).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The declaration in the reference's Go-struct JSON form, accessor ranges as starts.
+fn decl_json(decl: &EnvironmentDecl, source: &Source) -> Value {
+    let w = DeclWriter { source };
+    json!({
+        "Description": decl.description.as_ref().map_or(Value::Null, |d| json!({"Value": d.value})),
+        "Imports": decl.imports.as_ref().map_or(Value::Null, |imports| json!({
+            "Elements": imports.iter().map(|i| json!({
+                "Environment": {"Value": i.environment.value},
+                "Meta": i.merge.map_or(Value::Null, |(m, _)| json!({"Merge": {"Value": m}})),
+            })).collect::<Vec<_>>()
+        })),
+        "Values": decl.values.as_ref().map_or(Value::Null, |values| json!({
+            "Entries": values.iter().map(|e| json!({
+                "Key": {"Value": e.key.value},
+                "Value": w.expr(&e.value),
+            })).collect::<Vec<_>>()
+        })),
+    })
+}
+
+struct DeclWriter<'a> {
+    source: &'a Source,
+}
+
+impl DeclWriter<'_> {
+    fn expr(&self, e: &Expr) -> Value {
+        match &e.kind {
+            ExprKind::Null => json!({}),
+            ExprKind::Bool(b) => json!({"Value": b}),
+            ExprKind::Number(n) => json!({"Value": number(n)}),
+            ExprKind::String(s) => json!({"Value": s.as_ref()}),
+            ExprKind::Symbol(a) => json!({"Property": self.access(a)}),
+            ExprKind::Interpolate(parts) => json!({"Parts": parts.iter().map(|p| json!({
+                "Text": p.text,
+                "Value": p.access.as_ref().map_or(Value::Null, |a| self.access(a)),
+            })).collect::<Vec<_>>()}),
+            ExprKind::List(items) => {
+                json!({"Elements": items.iter().map(|i| self.expr(i)).collect::<Vec<_>>()})
+            }
+            ExprKind::Object(entries) => json!({"Entries": entries.iter().map(|en| json!({
+                "Key": en.key.as_ref().map_or(Value::Null, |k| json!({"Value": k})),
+                "Value": self.expr(&en.value),
+            })).collect::<Vec<_>>()}),
+            ExprKind::Builtin(b) => self.builtin(b),
+        }
+    }
+
+    fn access(&self, a: &PropertyAccess) -> Value {
+        let accessors: Vec<Value> = a
+            .accessors
+            .iter()
+            .map(|acc| {
+                let lc = self.source.line_col(acc.span.start());
+                let range = json!([lc.line, lc.column]);
+                match &acc.kind {
+                    AccessorKind::Name(n) => json!({"Name": n, "AccessorRange": range}),
+                    AccessorKind::Key(k) => json!({"Index": k, "AccessorRange": range}),
+                    AccessorKind::Index(i) => json!({"Index": i, "AccessorRange": range}),
+                }
+            })
+            .collect();
+        json!({ "Accessors": accessors })
+    }
+
+    fn part(&self, b: &Builtin, part: Option<ArgPart>) -> Value {
+        part.and_then(|p| b.operand(p))
+            .map_or(Value::Null, |e| self.expr(e))
+    }
+
+    fn builtin(&self, b: &Builtin) -> Value {
+        let pair = |first: &str, second: &str| match b.pair() {
+            Some((x, y)) => json!({first: self.expr(x), second: self.expr(y)}),
+            None => json!({first: null, second: null}),
+        };
+        match &b.call {
+            Call::Open { provider, inputs } => json!({
+                "Provider": provider.as_ref().map_or(Value::Null, |p| json!({"Value": p.value})),
+                "Inputs": self.part(b, *inputs),
+            }),
+            Call::Rotate {
+                provider,
+                inputs,
+                state,
+            } => json!({
+                "Provider": provider.as_ref().map_or(Value::Null, |p| json!({"Value": p.value})),
+                "Inputs": self.part(b, *inputs),
+                "State": self.part(b, *state),
+            }),
+            Call::Join { .. } => pair("Delimiter", "Values"),
+            Call::Split { .. } => pair("Delimiter", "String"),
+            Call::Concat { valid } => {
+                json!({"Arrays": if *valid { self.expr(&b.arg) } else { Value::Null }})
+            }
+            Call::Secret(s) => match s {
+                SecretArg::Plaintext(p) => {
+                    json!({"Plaintext": {"Value": p.value}, "Ciphertext": null})
+                }
+                SecretArg::Ciphertext(c) => {
+                    json!({"Plaintext": null, "Ciphertext": {"Value": c.value}})
+                }
+                SecretArg::Invalid => json!({"Plaintext": {"Value": ""}, "Ciphertext": null}),
+            },
+            Call::ToJson | Call::ToString | Call::ToBase64 | Call::Final => {
+                json!({"Value": self.expr(&b.arg)})
+            }
+            Call::FromJson | Call::FromBase64 => json!({"String": self.expr(&b.arg)}),
+            Call::Validate { schema, value } => json!({
+                "Schema": self.part(b, *schema),
+                "Value": self.part(b, *value),
+            }),
+        }
+    }
+}
+
+fn number(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
+}
+
+// ---------------------------------------------------------------------------------------
+// yaml/
+
+/// `yaml/NAME/`: decoded values with their start positions, and decoding diagnostics.
+pub fn yaml_cases(dir: &Path) -> Vec<Outcome> {
+    case_dirs(dir)
+        .into_iter()
+        .map(|(name, path)| {
+            let failure = run_yaml_case(&name, &path).err();
+            outcome("yaml", &name, failure)
+        })
+        .collect()
+}
+
+fn run_yaml_case(name: &str, dir: &Path) -> Result<(), String> {
+    let expected = read_json(&dir.join("decoded.json"))?;
+    let text = fs::read_to_string(dir.join("doc.yaml")).map_err(|e| e.to_string())?;
+    let source = Source::new(name, text);
+    let parsed = escc::syntax::parse(&source, &escc::Limits::default());
+    let golden: Vec<_> = expected["diags"]
+        .as_array()
+        .map(|d| d.iter().map(golden_diag).collect())
+        .unwrap_or_default();
+    let ours: Vec<_> = parsed.diags.iter().map(|d| our_diag(d, &source)).collect();
+    if let Some(d) = diff_diags(&golden, &ours) {
+        return Err(d);
+    }
+    let want = normalize_syntax(&expected["syntax"]);
+    let got = parsed
+        .root
+        .as_ref()
+        .map_or_else(|| json!({}), |n| syntax_json(n, &source));
+    match diff_json(&want, &got, "syntax") {
+        Some(d) => Err(d),
+        None => Ok(()),
+    }
+}
+
+fn normalize_syntax(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let v = if k == "range" {
+                        golden_start(v)
+                    } else {
+                        normalize_syntax(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(normalize_syntax).collect()),
+        other => other.clone(),
+    }
+}
+
+fn syntax_json(node: &Node, source: &Source) -> Value {
+    let lc = source.line_col(node.span.start());
+    let range = json!([lc.line, lc.column]);
+    let mut m = Map::new();
+    match &node.kind {
+        NodeKind::Alias => return json!({}),
+        NodeKind::Null => {}
+        NodeKind::Bool(b) => {
+            m.insert("literal".into(), json!(b));
+        }
+        NodeKind::Number(n) => {
+            m.insert("literal".into(), number(n));
+        }
+        NodeKind::String(s) => {
+            m.insert("literal".into(), json!(s.as_ref()));
+        }
+        NodeKind::Array(items) => {
+            m.insert(
+                "array".into(),
+                items.iter().map(|i| syntax_json(i, source)).collect(),
+            );
+        }
+        NodeKind::Object(entries) => {
+            m.insert(
+                "object".into(),
+                entries
+                    .iter()
+                    .map(|e| json!({"key": syntax_json(&e.key, source), "value": syntax_json(&e.value, source)}))
+                    .collect(),
+            );
+        }
+    }
+    m.insert("range".into(), range);
+    Value::Object(m)
+}
+
+// ---------------------------------------------------------------------------------------
+// eval/
+
+/// `eval/NAME/`: the load diagnostics, and the evaluation parts (not built yet: counted,
+/// not compared).
+pub fn eval_cases(dir: &Path) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for (name, path) in case_dirs(dir) {
+        if !path.join("expected.json").is_file() {
+            continue; // `bench`: the performance workload, not a correctness case.
+        }
+        out.push(outcome("load", &name, run_load_case(&name, &path).err()));
+        for part in ["values", "diags", "typed"] {
+            out.push(outcome(part, &name, Some("not implemented".to_owned())));
+        }
+    }
+    out
+}
+
+fn run_load_case(name: &str, dir: &Path) -> Result<(), String> {
+    let expected = read_json(&dir.join("expected.json"))?;
+    let overrides = read_json(&dir.join("overrides.json")).unwrap_or(Value::Null);
+    let env_name = overrides["rootEnvironment"].as_str().unwrap_or(name);
+    let text = fs::read_to_string(dir.join("env.yaml")).map_err(|e| e.to_string())?;
+    let source = Source::new(env_name, text);
+    let loaded = load(&source);
+    let golden: Vec<_> = expected["loadDiags"]
+        .as_array()
+        .map(|d| d.iter().map(golden_diag).collect())
+        .unwrap_or_default();
+    let ours: Vec<_> = loaded.diags.iter().map(|d| our_diag(d, &source)).collect();
+    match diff_diags(&golden, &ours) {
+        Some(d) => Err(d),
+        None => Ok(()),
+    }
+}
+
+/// Parts whose cases are counted but not built yet.
+pub fn unbuilt(dir: &Path) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for (name, _) in case_dirs(&dir.join("yaml-edit")) {
+        out.push(outcome("edit", &name, Some("not implemented".to_owned())));
+    }
+    let mut crypt: Vec<String> = fs::read_dir(dir.join("crypt"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .strip_suffix(".plaintext.yaml")
+                .map(str::to_owned)
+        })
+        .collect();
+    crypt.sort();
+    for name in crypt {
+        out.push(outcome("crypt", &name, Some("not implemented".to_owned())));
+    }
+    out
+}
