@@ -35,7 +35,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_document_bytes: 16 << 20,
-            max_depth: 256,
+            max_depth: 128,
             max_scalar_bytes: 4 << 20,
         }
     }
@@ -326,10 +326,10 @@ impl<'a> Builder<'a> {
                         self.stopped = true;
                         break;
                     }
-                    let flow = matches!(
-                        self.text.as_bytes().get(end.saturating_sub(1)),
-                        Some(b'[' | b'{')
-                    );
+                    // A flow collection's start event covers its bracket (and the spaces
+                    // after it); a block collection's is empty.
+                    let opening = self.text.get(start..end).unwrap_or("").trim_end();
+                    let flow = opening.ends_with(['[', '{']);
                     self.stack.push(Frame {
                         start,
                         style: if flow { Style::Flow } else { Style::Plain },
@@ -546,6 +546,19 @@ impl<'a> Builder<'a> {
 
     fn syntax_error(&mut self, err: &ScanError) {
         let info = err.info();
+        if info.contains("recursion limit exceeded") {
+            // saphyr's own bound on flow nesting (255), above escc's default depth limit.
+            let at = floor_char_boundary(self.text, self.pos.byte(err.marker().index()));
+            let path = self.child_path();
+            self.diags.push(
+                Diagnostic::error(
+                    Code::LimitExceeded,
+                    "flow nesting is deeper than the limit of 255",
+                )
+                .at(self.source.name(), Span::empty(at), &path),
+            );
+            return;
+        }
         let (context, problem) = match info.strip_prefix("while ") {
             Some(rest) => rest.split_once(", ").map_or(("", info), |(c, p)| (c, p)),
             None => ("", info),
