@@ -79,6 +79,28 @@ codes! {
     ReservedPrefix = "reserved-prefix",
     /// A builtin's argument of the wrong shape: `{fn::join: oops}`.
     InvalidBuiltinArgument = "invalid-builtin-argument",
+    /// A top-level value named `imports`, `context` or `environments`.
+    ReservedKey = "reserved-key",
+    /// An environment that imports itself, directly or not.
+    ImportCycle = "import-cycle",
+    /// An import that cannot be loaded: `imports: [missing]`.
+    ImportFailed = "import-failed",
+    /// A value that depends on itself: `a: ${a}`.
+    ReferenceCycle = "reference-cycle",
+    /// A reference to a property that does not exist: `a: ${nope}`.
+    UnknownProperty = "unknown-property",
+    /// An access that does not fit its receiver: `${list.name}`, `${map[0]}`, `${list[9]}`.
+    InvalidAccess = "invalid-access",
+    /// A value that overrides an imported `fn::final` value (a warning).
+    FinalOverride = "final-override",
+    /// A `fn::secret` ciphertext that cannot be decoded or decrypted.
+    InvalidCiphertext = "invalid-ciphertext",
+    /// A provider or rotator that cannot be loaded or fails.
+    ProviderFailed = "provider-failed",
+    /// A value that does not match the schema it must satisfy.
+    SchemaViolation = "schema-violation",
+    /// A builtin that fails at run time: bad base64, bad JSON, an invalid schema.
+    BuiltinFailed = "builtin-failed",
 }
 
 impl fmt::Display for Code {

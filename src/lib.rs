@@ -5,24 +5,43 @@
 //! calls) → evaluation. Every message is a [`Diagnostic`] with a stable [`Code`].
 //!
 //! ```
+//! use escc::eval::{evaluate, Mode};
+//! use escc::testing::TestHost;
 //! use escc::{load, Source};
 //!
-//! let source = Source::new("app", "values:\n  greeting: hello ${name\n");
+//! let source = Source::new(
+//!     "app",
+//!     "values:\n  name: world\n  greeting: hello ${name}\n  token:\n    fn::secret: s3cr3t\n",
+//! );
 //! let loaded = load(&source);
-//! let diag = &loaded.diags[0];
-//! assert_eq!(diag.summary, "missing closing brace '}' in interpolation");
+//! assert!(loaded.diags.is_empty());
+//!
+//! // Everything outside the evaluator (other environments, providers, decryption) comes
+//! // from a host; the test host serves environments from memory.
+//! let host = TestHost::default();
+//! let decl = loaded.decl.unwrap();
+//! let result = evaluate(&source, &decl, &host, &TestHost::context(), &Mode::Eval);
+//! let values = result.properties.unwrap();
+//! assert_eq!(values["greeting"].to_json(true), "hello world");
+//! assert_eq!(values["token"].to_json(true), "[secret]");
+//!
+//! // Diagnostics carry a stable code and an exact span.
+//! let broken = Source::new("app", "values:\n  greeting: hello ${name\n");
+//! let diag = &load(&broken).diags[0];
 //! assert_eq!(diag.code.as_str(), "invalid-interpolation");
-//! // The span is exact: it points at the end of the string.
-//! assert_eq!(source.line_col(diag.span.unwrap().start()).column, 29);
+//! assert_eq!(diag.summary, "missing closing brace '}' in interpolation");
+//! assert_eq!(broken.line_col(diag.span.unwrap().start()).column, 25);
 //! ```
 
 pub mod ast;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod diag;
+pub mod eval;
 mod path;
 pub mod source;
 pub mod syntax;
+pub mod testing;
 mod text;
 
 pub use diag::{Code, Diagnostic, Severity};

@@ -80,10 +80,6 @@ fn distance(a: &[u8], b: &[u8]) -> usize {
 /// The closest candidate to `name`, if one is close enough: the first candidate with the
 /// smallest distance below half the folded name's length (rounded up).
 #[must_use]
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the evaluator's suggestions use it (issue 3)")
-)]
 pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let target = fold(name);
     let mut threshold = target.len().div_ceil(2);

@@ -47,6 +47,80 @@ pub fn our_diag(d: &Diagnostic, source: &Source) -> DiagKey {
     )
 }
 
+/// The spans of string scalars inside which the reference cannot place a `${...}`: every
+/// string that is not a single-line plain scalar. The reference reports problems inside
+/// them at the string's start; escc at the exact place.
+pub fn whole_string_nodes(source: &Source) -> Vec<escc::Span> {
+    use escc::syntax::{NodeKind, Style};
+    let parsed = escc::syntax::parse(source, &escc::Limits::default());
+    let mut out = Vec::new();
+    let mut stack: Vec<&escc::syntax::Node> = parsed.root.iter().collect();
+    while let Some(n) = stack.pop() {
+        match &n.kind {
+            NodeKind::String(_) => {
+                let text = source.slice(n.span);
+                if !n.is_plain_scalar() || n.style != Style::Plain || text.contains('\n') {
+                    out.push(n.span);
+                }
+            }
+            NodeKind::Array(items) => stack.extend(items),
+            NodeKind::Object(entries) => {
+                for e in entries {
+                    stack.push(&e.key);
+                    stack.push(&e.value);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Our diagnostic, and the same placed where the reference places it when ours lies
+/// inside a string the reference only knows as a whole.
+pub fn our_diag_with_alt(
+    d: &Diagnostic,
+    source: &Source,
+    strings: &[escc::Span],
+) -> (DiagKey, Option<DiagKey>) {
+    let key = our_diag(d, source);
+    let alt = d.span.and_then(|s| {
+        let node = strings
+            .iter()
+            .filter(|n| n.start < s.start && s.start <= n.end)
+            .min_by_key(|n| n.len())?;
+        let lc = source.line_col(node.start());
+        let mut alt = key.clone();
+        alt.4 = Some((
+            d.environment.clone(),
+            u64::from(lc.line),
+            u64::from(lc.column),
+        ));
+        Some(alt)
+    });
+    (key, alt)
+}
+
+/// Like [`diff_diags`], where each of ours may match the golden list at its exact place
+/// or at its string's start (see [`our_diag_with_alt`]).
+pub fn diff_diags_alt(golden: &[DiagKey], ours: &[(DiagKey, Option<DiagKey>)]) -> Option<String> {
+    let mut pool = golden.to_vec();
+    let chosen: Vec<DiagKey> = ours
+        .iter()
+        .map(|(key, alt)| {
+            let pick = match alt {
+                Some(a) if !pool.contains(key) && pool.contains(a) => a.clone(),
+                _ => key.clone(),
+            };
+            if let Some(i) = pool.iter().position(|g| *g == pick) {
+                pool.remove(i);
+            }
+            pick
+        })
+        .collect();
+    diff_diags(golden, &chosen)
+}
+
 /// Compares diagnostic lists as multisets. Where the reference gives no position (YAML
 /// syntax errors, a missing root), a position of ours is a better one, not a difference.
 pub fn diff_diags(golden: &[DiagKey], ours: &[DiagKey]) -> Option<String> {

@@ -8,12 +8,17 @@ use escc::ast::{
     AccessorKind, ArgPart, Builtin, Call, EnvironmentDecl, Expr, ExprKind, PropertyAccess,
     SecretArg,
 };
+use escc::eval::{Mode, evaluate};
 use escc::syntax::{Node, NodeKind};
+use escc::testing::TestHost;
 use escc::{Source, load};
 use serde_json::{Map, Value, json};
 
 use crate::Outcome;
-use crate::compare::{diff_diags, diff_json, golden_diag, golden_start, our_diag};
+use crate::compare::{
+    diff_diags, diff_diags_alt, diff_json, golden_diag, golden_start, our_diag, our_diag_with_alt,
+    whole_string_nodes,
+};
 
 /// `(part, case)` → reason.
 pub type Deviations = BTreeMap<(&'static str, String), String>;
@@ -343,8 +348,8 @@ fn syntax_json(node: &Node, source: &Source) -> Value {
 // ---------------------------------------------------------------------------------------
 // eval/
 
-/// `eval/NAME/`: the load diagnostics, and the evaluation parts (not built yet: counted,
-/// not compared).
+/// `eval/NAME/`: the load diagnostics, the values of check and eval, and the
+/// diagnostics of check, eval and rotate. (The typed environment is not built yet.)
 pub fn eval_cases(dir: &Path) -> Vec<Outcome> {
     let mut out = Vec::new();
     for (name, path) in case_dirs(dir) {
@@ -352,9 +357,17 @@ pub fn eval_cases(dir: &Path) -> Vec<Outcome> {
             continue; // `bench`: the performance workload, not a correctness case.
         }
         out.push(outcome("load", &name, run_load_case(&name, &path).err()));
-        for part in ["values", "diags", "typed"] {
-            out.push(outcome(part, &name, Some("not implemented".to_owned())));
+        match EvalCase::run(&name, &path) {
+            Ok(case) => {
+                out.push(outcome("values", &name, case.values));
+                out.push(outcome("diags", &name, case.diags));
+            }
+            Err(e) => {
+                out.push(outcome("values", &name, Some(e.clone())));
+                out.push(outcome("diags", &name, Some(e)));
+            }
         }
+        out.push(outcome("typed", &name, Some("not implemented".to_owned())));
     }
     out
 }
@@ -374,6 +387,126 @@ fn run_load_case(name: &str, dir: &Path) -> Result<(), String> {
     match diff_diags(&golden, &ours) {
         Some(d) => Err(d),
         None => Ok(()),
+    }
+}
+
+/// Every `*.yaml` below `dir`, named by its relative path without the extension.
+fn environments(dir: &Path, prefix: &str, out: &mut BTreeMap<String, String>) {
+    let mut entries: Vec<_> = fs::read_dir(dir).into_iter().flatten().flatten().collect();
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for e in entries {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let p = e.path();
+        if p.is_dir() {
+            environments(&p, &format!("{prefix}{file}/"), out);
+        } else if let Some(stem) = file.strip_suffix(".yaml")
+            && let Ok(text) = fs::read_to_string(&p)
+        {
+            out.insert(format!("{prefix}{stem}"), text);
+        }
+    }
+}
+
+struct EvalCase {
+    values: Option<String>,
+    diags: Option<String>,
+}
+
+impl EvalCase {
+    fn run(name: &str, dir: &Path) -> Result<EvalCase, String> {
+        let expected = read_json(&dir.join("expected.json"))?;
+        let overrides = read_json(&dir.join("overrides.json")).unwrap_or(Value::Null);
+        let env_name = overrides["rootEnvironment"].as_str().unwrap_or(name);
+        let mut files = BTreeMap::new();
+        environments(dir, "", &mut files);
+        let text = files.get("env").cloned().unwrap_or_default();
+        let sources: BTreeMap<String, Source> = files
+            .iter()
+            .map(|(n, t)| (n.clone(), Source::new(n.as_str(), t.as_str())))
+            .collect();
+        let source = Source::new(env_name, text);
+        let host = TestHost::new(files, format!("testdata/eval/{name}"));
+        let context = TestHost::context();
+        let loaded = load(&source);
+        let show_secrets = overrides["showSecrets"].as_bool().unwrap_or(false);
+        let run = |mode: &Mode| {
+            loaded
+                .decl
+                .as_ref()
+                .map(|decl| evaluate(&source, decl, &host, &context, mode))
+                .unwrap_or_default()
+        };
+        let check = run(&Mode::Check { show_secrets });
+        let eval = run(&Mode::Eval);
+        let strings: BTreeMap<&str, Vec<escc::Span>> = sources
+            .iter()
+            .map(|(n, s)| (n.as_str(), whole_string_nodes(s)))
+            .chain([(source.name(), whole_string_nodes(&source))])
+            .collect();
+        let locate = |d: &escc::Diagnostic| {
+            let src = if d.environment == source.name() {
+                &source
+            } else {
+                sources.get(&d.environment).unwrap_or(&source)
+            };
+            let nodes = strings
+                .get(d.environment.as_str())
+                .map_or(&[][..], Vec::as_slice);
+            our_diag_with_alt(d, src, nodes)
+        };
+        let mut values = None;
+        let views = [
+            ("checkJson", &check, true),
+            ("evalJsonRedacted", &eval, true),
+            ("evalJSONRevealed", &eval, false),
+        ];
+        for (key, result, redact) in views {
+            let ours = result.properties.as_ref().map(|p| {
+                Value::Object(
+                    p.iter()
+                        .map(|(k, v)| (k.clone(), v.to_json(redact)))
+                        .collect(),
+                )
+            });
+            let want = expected.get(key);
+            let diff = match (want, &ours) {
+                (None, None) => None,
+                (Some(w), Some(o)) => diff_json(w, o, key),
+                (Some(_), None) => Some(format!("{key}: missing")),
+                (None, Some(o)) => Some(format!("{key}: unexpected {o}")),
+            };
+            if values.is_none() {
+                values = diff;
+            }
+        }
+        let mut diags = None;
+        let mut lists = vec![
+            ("checkDiags", check.diags.clone()),
+            ("evalDiags", eval.diags.clone()),
+        ];
+        if overrides["rotate"].as_bool().unwrap_or(false) {
+            let paths = overrides["rotatePaths"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|p| p.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let rotate = run(&Mode::Rotate { paths });
+            lists.push(("rotateDiags", rotate.diags));
+        }
+        for (key, list) in lists {
+            let golden: Vec<_> = expected[key]
+                .as_array()
+                .map(|d| d.iter().map(golden_diag).collect())
+                .unwrap_or_default();
+            let ours: Vec<_> = list.iter().map(locate).collect();
+            if diags.is_none() {
+                diags = diff_diags_alt(&golden, &ours).map(|d| format!("{key}: {d}"));
+            }
+        }
+        Ok(EvalCase { values, diags })
     }
 }
 

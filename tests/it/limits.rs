@@ -2,7 +2,9 @@
 
 use escc::{Code, Limits, Source, load_with};
 
-fn codes(text: &str, limits: &Limits) -> Vec<(Code, String, Option<(usize, usize)>)> {
+type Found = (Code, String, Option<(usize, usize)>);
+
+fn codes(text: &str, limits: &Limits) -> Vec<Found> {
     let source = Source::new("t", text.to_owned());
     load_with(&source, limits)
         .diags

@@ -1,0 +1,202 @@
+//! What the evaluator asks of the world: environments by name, providers, rotators and
+//! decryption. The command line, the language server and the tests each plug in their own
+//! [`Host`].
+//!
+//! Every method takes `&self` and the traits are `Sync`, so a host can serve independent
+//! imports and provider opens from several threads.
+
+use std::collections::BTreeMap;
+
+/// A plain value crossing the host boundary: provider inputs and outputs, rotator state,
+/// the execution context, and evaluated results.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Value {
+    /// The data.
+    pub kind: ValueKind,
+    /// Whether the value is secret. Secrets print as `[secret]` in `Debug`.
+    pub secret: bool,
+    /// Whether the value is not known (statically, or because something failed).
+    pub unknown: bool,
+}
+
+/// The data of a [`Value`].
+#[derive(Clone, PartialEq, Eq)]
+pub enum ValueKind {
+    /// `null` (also the representation of an unknown value).
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A number, as decimal text (`42`, `3.14`, `1e+06`).
+    Number(String),
+    /// A string.
+    String(String),
+    /// A list.
+    Array(Vec<Value>),
+    /// An object, keys sorted.
+    Object(BTreeMap<String, Value>),
+}
+
+impl Value {
+    /// A known, non-secret value.
+    #[must_use]
+    pub fn new(kind: ValueKind) -> Self {
+        Value {
+            kind,
+            secret: false,
+            unknown: false,
+        }
+    }
+
+    /// A string value.
+    #[must_use]
+    pub fn string(s: impl Into<String>) -> Self {
+        Value::new(ValueKind::String(s.into()))
+    }
+
+    /// An object value.
+    #[must_use]
+    pub fn object(entries: impl IntoIterator<Item = (String, Value)>) -> Self {
+        Value::new(ValueKind::Object(entries.into_iter().collect()))
+    }
+
+    /// The value as plain JSON, secrets shown as `"[secret]"` and unknowns as `"[unknown]"`
+    /// when `redact` is set (secret is checked first, as in the reference).
+    #[must_use]
+    pub fn to_json(&self, redact: bool) -> serde_json::Value {
+        if redact && self.secret {
+            return serde_json::Value::String("[secret]".into());
+        }
+        if self.unknown {
+            return serde_json::Value::String("[unknown]".into());
+        }
+        match &self.kind {
+            ValueKind::Null => serde_json::Value::Null,
+            ValueKind::Bool(b) => serde_json::Value::Bool(*b),
+            ValueKind::Number(n) => number_json(n),
+            ValueKind::String(s) => serde_json::Value::String(s.clone()),
+            ValueKind::Array(items) => items.iter().map(|v| v.to_json(redact)).collect(),
+            ValueKind::Object(m) => serde_json::Value::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.to_json(redact)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The object entry `key`, if this is an object holding it.
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match &self.kind {
+            ValueKind::Object(m) => m.get(key),
+            _ => None,
+        }
+    }
+
+    /// The string, if this is a string.
+    #[must_use]
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            ValueKind::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether this value or anything inside it is secret.
+    #[must_use]
+    pub fn contains_secret(&self) -> bool {
+        self.secret
+            || match &self.kind {
+                ValueKind::Array(items) => items.iter().any(Value::contains_secret),
+                ValueKind::Object(m) => m.values().any(Value::contains_secret),
+                _ => false,
+            }
+    }
+}
+
+/// Turns number text into a JSON number (text that is not a JSON number stays a string).
+pub(crate) fn number_json(text: &str) -> serde_json::Value {
+    serde_json::from_str::<serde_json::Number>(text).map_or_else(
+        |_| serde_json::Value::String(text.to_owned()),
+        serde_json::Value::Number,
+    )
+}
+
+/// Secrets never print: `Debug` shows `[secret]` in their place.
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.secret {
+            return f.write_str("[secret]");
+        }
+        if self.unknown {
+            return f.write_str("[unknown]");
+        }
+        match &self.kind {
+            ValueKind::Null => f.write_str("null"),
+            ValueKind::Bool(b) => write!(f, "{b}"),
+            ValueKind::Number(n) => f.write_str(n),
+            ValueKind::String(s) => write!(f, "{s:?}"),
+            ValueKind::Array(items) => f.debug_list().entries(items).finish(),
+            ValueKind::Object(m) => f.debug_map().entries(m).finish(),
+        }
+    }
+}
+
+/// A provider: `fn::open::NAME`.
+pub trait Provider: Sync {
+    /// The JSON Schemas of the inputs and of the outputs.
+    fn schema(&self) -> (serde_json::Value, serde_json::Value);
+    /// Opens the provider. The error text is reported as is, at the call.
+    ///
+    /// # Errors
+    /// Whatever the provider could not do, as the message to show.
+    fn open(&self, inputs: &Value, context: &Value) -> Result<Value, String>;
+}
+
+/// A rotator: `fn::rotate::NAME`.
+pub trait Rotator: Sync {
+    /// The JSON Schemas of the inputs, the state and the outputs.
+    fn schema(&self) -> (serde_json::Value, serde_json::Value, serde_json::Value);
+    /// Opens with the current state (`None` when the document has none).
+    ///
+    /// # Errors
+    /// The message to show.
+    fn open(&self, inputs: &Value, state: Option<&Value>, context: &Value)
+    -> Result<Value, String>;
+    /// Rotates: returns the new state.
+    ///
+    /// # Errors
+    /// The message to show.
+    fn rotate(
+        &self,
+        inputs: &Value,
+        state: Option<&Value>,
+        context: &Value,
+    ) -> Result<Value, String>;
+}
+
+/// Everything outside the evaluator.
+pub trait Host: Sync {
+    /// The text of environment `name` (`proj/env`). The error text is reported as is.
+    ///
+    /// # Errors
+    /// Why the environment cannot be read (for example, it does not exist).
+    fn load_environment(&self, name: &str) -> Result<String, String>;
+
+    /// The provider `name`.
+    ///
+    /// # Errors
+    /// Why it is not available, e.g. `unknown provider "aws-login"`.
+    fn provider(&self, name: &str) -> Result<&dyn Provider, String>;
+
+    /// The rotator `name`.
+    ///
+    /// # Errors
+    /// Why it is not available, e.g. `unknown rotator "x"`.
+    fn rotator(&self, name: &str) -> Result<&dyn Rotator, String>;
+
+    /// Decrypts the ciphertext of a `fn::secret: {ciphertext: ...}`.
+    ///
+    /// # Errors
+    /// Why it cannot be decrypted.
+    fn decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>, String>;
+}
