@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 /// A plain value crossing the host boundary: provider inputs and outputs, rotator state,
 /// the execution context, and evaluated results.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Value {
     /// The data.
     pub kind: ValueKind,
@@ -17,7 +17,26 @@ pub struct Value {
     pub secret: bool,
     /// Whether the value is not known (statically, or because something failed).
     pub unknown: bool,
+    /// Where the evaluator's value came from, when it has a place in a document; kept
+    /// through a rotator so a rotated state can say where each part was written.
+    pub(crate) origin: Option<Origin>,
 }
+
+/// A place in one of an evaluation's documents.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Origin {
+    pub(crate) env: usize,
+    pub(crate) span: crate::source::Span,
+}
+
+/// Values are equal when their data and flags are; where they came from does not count.
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.secret == other.secret && self.unknown == other.unknown
+    }
+}
+
+impl Eq for Value {}
 
 /// The data of a [`Value`].
 #[derive(Clone, PartialEq, Eq)]
@@ -44,6 +63,17 @@ impl Value {
             kind,
             secret: false,
             unknown: false,
+            origin: None,
+        }
+    }
+
+    /// A value with the given flags.
+    #[must_use]
+    pub fn with_flags(kind: ValueKind, secret: bool, unknown: bool) -> Self {
+        Value {
+            secret,
+            unknown,
+            ..Value::new(kind)
         }
     }
 

@@ -10,6 +10,7 @@
 //!
 //! Everything outside the process goes through [`Host`].
 
+mod export;
 mod gojson;
 pub(crate) mod host;
 mod run;
@@ -58,6 +59,41 @@ pub struct Evaluation {
     pub diags: Vec<Diagnostic>,
     /// What rotation did (rotate mode only), in evaluation order.
     pub rotations: Vec<Rotation>,
+    /// What the typed output is computed from.
+    arena: Option<Rc<export::Arena>>,
+}
+
+impl Evaluation {
+    /// The typed environment, in the reference's JSON form: `exprs` (every expression with
+    /// its range, schema and structure), `properties` (values with their secret and unknown
+    /// flags and the trace of where they were defined), `schema` and `executionContext`.
+    /// `None` when nothing was evaluated.
+    #[must_use]
+    pub fn typed(&self) -> Option<serde_json::Value> {
+        self.arena.as_ref().map(|a| a.typed())
+    }
+
+    /// The rotated states as patches in the reference's JSON form
+    /// (`[{"DocPath": ..., "Replacement": Value}]`), sorted by document path.
+    #[must_use]
+    pub fn patches(&self) -> Vec<serde_json::Value> {
+        let mut out: Vec<(String, serde_json::Value)> = self
+            .rotations
+            .iter()
+            .filter_map(|r| match &r.status {
+                RotationStatus::Succeeded { doc_path, state } => Some((
+                    doc_path.clone(),
+                    serde_json::json!({
+                        "DocPath": doc_path,
+                        "Replacement": self.arena.as_ref().map_or(serde_json::Value::Null, |a| a.plain_value(state)),
+                    }),
+                )),
+                _ => None,
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.into_iter().map(|(_, v)| v).collect()
+    }
 }
 
 /// The outcome of one selected rotation.
@@ -124,7 +160,8 @@ pub fn evaluate(
     Evaluation {
         properties: Some(properties),
         diags,
-        rotations: ev.rotations,
+        rotations: std::mem::take(&mut ev.rotations),
+        arena: Some(Rc::new(export::Arena::new(ev, root))),
     }
 }
 
@@ -212,6 +249,31 @@ struct ExprData {
     schema: Schema,
     state: State,
     secret: bool,
+    /// What the typed output needs beyond evaluation.
+    extra: Option<Box<Extra>>,
+}
+
+/// Output-only facts about an expr.
+enum Extra {
+    /// An object literal's key ranges (every entry with a key; the last duplicate wins).
+    Object(Vec<(Rc<str>, Span)>),
+    /// A builtin call.
+    Builtin(BuiltinMeta),
+}
+
+struct BuiltinMeta {
+    name: String,
+    name_span: Span,
+    arg_span: Span,
+    /// `fn::open`/`fn::rotate` written with `provider:` (their argument is exported as a
+    /// synthetic object).
+    long_form: bool,
+    /// The `provider:` string literal, never evaluated.
+    provider: Option<ExprId>,
+    /// The `ciphertext:` string literal of a `fn::secret`, never evaluated.
+    ciphertext: Option<ExprId>,
+    /// The schema of the argument, known once the provider is loaded.
+    arg_schema: Schema,
 }
 
 enum Imported {
@@ -233,6 +295,10 @@ struct Evaluator<'h> {
     rotations: Vec<Rotation>,
     /// The env whose exprs are being evaluated (for references and reporting).
     current: usize,
+    /// For each reference (expr, part): the def each accessor resolved to.
+    traces: std::collections::HashMap<(ExprId, usize), Vec<Option<ExprId>>>,
+    /// The trace of the reference being resolved.
+    trace: Vec<Option<ExprId>>,
 }
 
 impl<'h> Evaluator<'h> {
@@ -255,6 +321,8 @@ impl<'h> Evaluator<'h> {
             diags: Vec::new(),
             rotations: Vec::new(),
             current: 0,
+            traces: std::collections::HashMap::new(),
+            trace: Vec::new(),
         }
     }
 
@@ -306,6 +374,7 @@ impl<'h> Evaluator<'h> {
             schema: Schema::Always,
             state: State::Declared,
             secret: false,
+            extra: None,
         })
     }
 
@@ -354,6 +423,7 @@ impl<'h> Evaluator<'h> {
                         Value {
                             secret: false,
                             unknown: false,
+                            origin: None,
                             ..v
                         },
                     )
@@ -499,6 +569,7 @@ impl<'h> Evaluator<'h> {
             schema: Schema::object_of(Schema::Always),
             state: State::Declared,
             secret: false,
+            extra: None,
         });
         let mut props: Vec<(Rc<str>, ExprId)> = Vec::new();
         for entry in decl.values.iter().flatten() {
@@ -537,6 +608,7 @@ impl<'h> Evaluator<'h> {
         doc_path: String,
         base: Option<ValueId>,
     ) -> ExprId {
+        let mut extra = None;
         let (kind, schema) = match &x.kind {
             ExprKind::Null => (EKind::Literal(Repr::Null), Schema::of_type("null")),
             ExprKind::Bool(b) => (
@@ -579,10 +651,15 @@ impl<'h> Evaluator<'h> {
             }
             ExprKind::Object(entries) => {
                 let mut props: Vec<(Rc<str>, ExprId)> = Vec::new();
+                let mut key_ranges: Vec<(Rc<str>, Span)> = Vec::new();
                 for entry in entries {
                     let Some(key) = entry.key.as_deref() else {
                         continue;
                     };
+                    match key_ranges.iter_mut().find(|(k, _)| &**k == key) {
+                        Some(slot) => slot.1 = entry.key_span,
+                        None => key_ranges.push((Rc::from(key), entry.key_span)),
+                    }
                     let key_doc_path = path::join_key(&doc_path, key);
                     if props.iter().any(|(k, _)| &**k == key) {
                         let key_expr = self.synthetic(env, Some(entry.key_span), &key_doc_path);
@@ -603,6 +680,7 @@ impl<'h> Evaluator<'h> {
                     );
                     props.push((Rc::from(key), e));
                 }
+                extra = Some(Box::new(Extra::Object(key_ranges)));
                 (EKind::Object(props), Schema::object_of(Schema::Always))
             }
             ExprKind::Builtin(b) => return self.declare_builtin(env, x, b, path, doc_path, base),
@@ -617,6 +695,7 @@ impl<'h> Evaluator<'h> {
             schema,
             state: State::Declared,
             secret: false,
+            extra,
         })
     }
 
@@ -738,6 +817,51 @@ impl<'h> Evaluator<'h> {
                 Schema::Always,
             ),
         };
+        let literal = |this: &mut Self, lit: &ast::StringLit| {
+            let e = this.synthetic(env, Some(lit.span), &arg_path);
+            let data = &mut this.exprs[e.0 as usize];
+            data.kind = EKind::Literal(Repr::String(Rc::from(lit.value.as_str())));
+            data.schema = Schema::literal(&serde_json::Value::String(lit.value.clone()));
+            e
+        };
+        let long_form = matches!(b.name.as_str(), "fn::open" | "fn::rotate");
+        let provider = match &b.call {
+            Call::Open {
+                provider: Some(p), ..
+            }
+            | Call::Rotate {
+                provider: Some(p), ..
+            } if long_form => Some(literal(self, p)),
+            _ => None,
+        };
+        let ciphertext = match &b.call {
+            Call::Secret(SecretArg::Ciphertext(c)) => Some(literal(self, c)),
+            _ => None,
+        };
+        let meta = BuiltinMeta {
+            name: b.name.clone(),
+            name_span: b.name_span,
+            arg_span: b.arg.span,
+            long_form,
+            provider,
+            ciphertext,
+            arg_schema: match (b.name.as_str(), &b.call) {
+                ("fn::open", _) => Schema::record([
+                    ("provider".to_owned(), Schema::of_type("string")),
+                    ("inputs".to_owned(), Schema::Always),
+                ]),
+                ("fn::rotate", _) => Schema::record([
+                    ("provider".to_owned(), Schema::of_type("string")),
+                    ("inputs".to_owned(), Schema::Always),
+                    ("state".to_owned(), Schema::Always),
+                ]),
+                (_, Call::Rotate { .. }) => Schema::record([
+                    ("inputs".to_owned(), Schema::Always),
+                    ("state".to_owned(), Schema::Always),
+                ]),
+                _ => Schema::Always,
+            },
+        };
         self.add_expr(ExprData {
             env,
             path,
@@ -748,6 +872,7 @@ impl<'h> Evaluator<'h> {
             schema,
             state: State::Declared,
             secret: false,
+            extra: Some(Box::new(Extra::Builtin(meta))),
         })
     }
 
@@ -825,7 +950,8 @@ impl<'h> Evaluator<'h> {
                 _ if val.unknown => {
                     let schema = val.schema.property(key);
                     let base_of = val.base;
-                    let env = self.expr(val.def).env;
+                    // The access belongs to the document that asked for it.
+                    let env = self.current;
                     let def = self.add_expr(ExprData {
                         env,
                         path: String::new(),
@@ -839,6 +965,7 @@ impl<'h> Evaluator<'h> {
                         schema: schema.clone(),
                         state: State::Declared,
                         secret: false,
+                        extra: None,
                     });
                     let access = self.unknown(def, schema);
                     let base = base_of.and_then(|b| self.property(b, key, span));
@@ -881,6 +1008,8 @@ impl<'h> Evaluator<'h> {
                 ValueKind::Object(m)
             }
         };
+        let def = self.expr(self.val(v).def);
+        let origin = def.span.map(|span| host::Origin { env: def.env, span });
         Value {
             kind: if unknown && !matches!(self.val(v).repr, Repr::String(_)) {
                 ValueKind::Null
@@ -889,6 +1018,7 @@ impl<'h> Evaluator<'h> {
             },
             secret,
             unknown,
+            origin,
         }
     }
 

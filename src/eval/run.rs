@@ -106,7 +106,7 @@ impl Evaluator<'_> {
                 );
                 self.new_value(x, Repr::Map(map), schema)
             }
-            EKind::Symbol(accs) => self.resolve(x, &accs, accept),
+            EKind::Symbol(accs) => self.resolve(x, 0, &accs, accept),
             EKind::Interpolate(parts) => self.interpolate(x, &parts),
             EKind::Builtin(b) => self.builtin(x, &b),
         }
@@ -117,7 +117,19 @@ impl Evaluator<'_> {
 
     /// Resolves the property access `accs` written in `s`; the result is a copy whose
     /// definition is `s`.
-    fn resolve(&mut self, s: ExprId, accs: &[Acc], accept: &Schema) -> ValueId {
+    fn resolve(&mut self, s: ExprId, part: usize, accs: &[Acc], accept: &Schema) -> ValueId {
+        let outer = std::mem::take(&mut self.trace);
+        let v = self.resolve_traced(s, accs, accept);
+        let mut trace = std::mem::replace(&mut self.trace, outer);
+        // After an access error the remaining accessors resolve to the reference itself.
+        while trace.len() < accs.len() {
+            trace.push(Some(s));
+        }
+        self.traces.insert((s, part), trace);
+        v
+    }
+
+    fn resolve_traced(&mut self, s: ExprId, accs: &[Acc], accept: &Schema) -> ValueId {
         let env = self.expr(s).env;
         let first = accs.first().and_then(|a| match &a.kind {
             AccessorKind::Name(n) | AccessorKind::Key(n) => Some(n.as_str()),
@@ -126,10 +138,12 @@ impl Evaluator<'_> {
         let found = match first {
             Some("imports") => {
                 let v = self.envs[env].imports;
+                self.trace.push(Some(self.val(v).def));
                 self.access(s, v, &accs[1..])
             }
             Some("context") => {
                 let v = self.envs[env].context;
+                self.trace.push(Some(self.val(v).def));
                 self.access(s, v, &accs[1..])
             }
             Some("environments") => self.inline_environment(s, accs),
@@ -169,6 +183,7 @@ impl Evaluator<'_> {
                 EKind::Array(items) => {
                     let index = self.list_index(s, acc, items.len())?;
                     recv = Some(items[index]);
+                    self.trace.push(recv);
                     i += 1;
                 }
                 EKind::Object(props) => {
@@ -186,6 +201,7 @@ impl Evaluator<'_> {
                     };
                     if let Some((_, p)) = props.iter().find(|(k, _)| **k == *key) {
                         recv = Some(*p);
+                        self.trace.push(recv);
                         i += 1;
                         continue;
                     }
@@ -273,6 +289,7 @@ impl Evaluator<'_> {
                 Repr::List(items) => {
                     let index = self.list_index(s, acc, items.len())?;
                     recv = items[index];
+                    self.trace.push(Some(self.val(recv).def));
                     i += 1;
                 }
                 Repr::Map(m) => {
@@ -290,6 +307,7 @@ impl Evaluator<'_> {
                     };
                     if let Some(&p) = m.get(key.as_str()) {
                         recv = p;
+                        self.trace.push(Some(self.val(recv).def));
                         i += 1;
                         continue;
                     }
@@ -321,6 +339,7 @@ impl Evaluator<'_> {
     fn unknown_access(&mut self, s: ExprId, v: ValueId, accs: &[Acc]) -> Result<ValueId, Invalid> {
         let mut schema = self.val(v).schema.clone();
         for acc in accs {
+            self.trace.push(Some(s));
             if schema == Schema::Always {
                 continue;
             }
@@ -403,6 +422,8 @@ impl Evaluator<'_> {
             }
         };
         self.current = env;
+        let root_def = self.val(value).def;
+        self.trace.extend([Some(s), Some(s), Some(root_def)]);
         self.access(s, value, &accs[3..])
     }
 
@@ -412,10 +433,10 @@ impl Evaluator<'_> {
     fn interpolate(&mut self, x: ExprId, parts: &[(String, Option<Vec<Acc>>)]) -> ValueId {
         let mut text = String::new();
         let (mut unknown, mut secret) = (false, false);
-        for (literal, access) in parts {
+        for (part, (literal, access)) in parts.iter().enumerate() {
             text.push_str(literal);
             if let Some(accs) = access {
-                let v = self.resolve(x, accs, &Schema::Always);
+                let v = self.resolve(x, part, accs, &Schema::Always);
                 let (s, u, sec) = self.string_form(v);
                 unknown |= u;
                 secret |= sec;
@@ -779,6 +800,30 @@ impl Evaluator<'_> {
         }
     }
 
+    /// Records the schema a builtin's argument was checked against (for the typed output).
+    fn set_arg_schema(&mut self, x: ExprId, inputs: Schema, state: Option<Schema>) {
+        let Some(extra) = &mut self.exprs[x.0 as usize].extra else {
+            return;
+        };
+        let super::Extra::Builtin(meta) = &mut **extra else {
+            return;
+        };
+        let mut fields = Vec::new();
+        if meta.long_form {
+            fields.push(("provider".to_owned(), Schema::of_type("string")));
+        }
+        let short_open = !meta.long_form && state.is_none();
+        if short_open {
+            meta.arg_schema = inputs;
+            return;
+        }
+        fields.push(("inputs".to_owned(), inputs));
+        if let Some(state) = state {
+            fields.push(("state".to_owned(), state));
+        }
+        meta.arg_schema = Schema::record(fields);
+    }
+
     fn open(&mut self, x: ExprId, provider: Option<&str>, inputs: ExprId) -> ValueId {
         let Some(name) = provider else {
             return self.unknown(x, Schema::Always);
@@ -788,6 +833,7 @@ impl Evaluator<'_> {
             Ok(p) => p,
             Err(e) => {
                 self.error_at(x, Code::ProviderFailed, e);
+                self.set_arg_schema(x, Schema::Always, None);
                 let _ = self.check(inputs, &Schema::Always);
                 let schema = self.expr(x).schema.clone();
                 return self.unknown(x, schema);
@@ -797,6 +843,7 @@ impl Evaluator<'_> {
         let input_schema = self
             .provider_schema(x, &input_json, "invalid input schema")
             .unwrap_or(Schema::Always);
+        self.set_arg_schema(x, input_schema.clone(), None);
         if let Some(out) = self.provider_schema(x, &output_json, "invalid schema") {
             self.exprs[x.0 as usize].schema = out;
         }
@@ -876,6 +923,7 @@ impl Evaluator<'_> {
         if let Some(out) = self.provider_schema(x, &out_json, "invalid schema") {
             self.exprs[x.0 as usize].schema = out;
         }
+        self.set_arg_schema(x, input_schema.clone(), Some(state_schema.clone()));
         let (iv, inputs_ok) = self.check(inputs, &input_schema);
         let (sv, state_ok) = self.check(state, &state_schema);
         let observable_unknown = self.observable_unknown(iv);

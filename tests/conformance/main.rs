@@ -22,7 +22,7 @@ use std::process::ExitCode;
 
 /// The parts escc implements so far: a failure here fails the run. Parts not listed are
 /// counted (0/N until built) but cannot fail it.
-const IMPLEMENTED: &[&str] = &["parse", "yaml", "load", "values", "diags"];
+const IMPLEMENTED: &[&str] = &["parse", "yaml", "load", "values", "diags", "typed"];
 
 /// Every part, in the order of the summary line.
 const PARTS: &[&str] = &[

@@ -361,13 +361,14 @@ pub fn eval_cases(dir: &Path) -> Vec<Outcome> {
             Ok(case) => {
                 out.push(outcome("values", &name, case.values));
                 out.push(outcome("diags", &name, case.diags));
+                out.push(outcome("typed", &name, case.typed));
             }
             Err(e) => {
                 out.push(outcome("values", &name, Some(e.clone())));
-                out.push(outcome("diags", &name, Some(e)));
+                out.push(outcome("diags", &name, Some(e.clone())));
+                out.push(outcome("typed", &name, Some(e)));
             }
         }
-        out.push(outcome("typed", &name, Some("not implemented".to_owned())));
     }
     out
 }
@@ -410,6 +411,37 @@ fn environments(dir: &Path, prefix: &str, out: &mut BTreeMap<String, String>) {
 struct EvalCase {
     values: Option<String>,
     diags: Option<String>,
+    typed: Option<String>,
+}
+
+/// Reduces every range of a typed environment to `[environment, line, column]`. Ranges of
+/// ours that start inside a string the reference only knows as a whole (an accessor in a
+/// quoted or multi-line string) become the zero range the reference gives them.
+fn normalize_ranges(v: &Value, strings: Option<&BTreeMap<&str, Vec<escc::Span>>>) -> Value {
+    match v {
+        Value::Object(m) if m.contains_key("begin") && m.contains_key("end") => {
+            let env = m.get("environment").and_then(Value::as_str).unwrap_or("");
+            let line = &m["begin"]["line"];
+            let col = &m["begin"]["column"];
+            if let Some(strings) = strings
+                && let Some(byte) = m["begin"]["byte"].as_u64()
+                && let Ok(byte) = u32::try_from(byte)
+                && strings
+                    .get(env)
+                    .is_some_and(|nodes| nodes.iter().any(|n| n.start < byte && byte <= n.end))
+            {
+                return json!([env, 0, 0]);
+            }
+            json!([env, line, col])
+        }
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, x)| (k.clone(), normalize_ranges(x, strings)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(|x| normalize_ranges(x, strings)).collect()),
+        other => other.clone(),
+    }
 }
 
 impl EvalCase {
@@ -484,6 +516,8 @@ impl EvalCase {
             ("checkDiags", check.diags.clone()),
             ("evalDiags", eval.diags.clone()),
         ];
+        let mut typed_views = vec![("check", check.typed()), ("eval", eval.typed())];
+        let mut patches = None;
         if overrides["rotate"].as_bool().unwrap_or(false) {
             let paths = overrides["rotatePaths"]
                 .as_array()
@@ -494,7 +528,30 @@ impl EvalCase {
                 })
                 .unwrap_or_default();
             let rotate = run(&Mode::Rotate { paths });
+            typed_views.push(("rotate", rotate.typed()));
+            patches = Some(rotate.patches());
             lists.push(("rotateDiags", rotate.diags));
+        }
+        let mut typed = None;
+        for (key, ours) in typed_views {
+            let want = expected.get(key).map(|w| normalize_ranges(w, None));
+            let ours = ours.map(|o| normalize_ranges(&o, Some(&strings)));
+            let diff = match (&want, &ours) {
+                (None, None) => None,
+                (Some(w), Some(o)) => diff_json(w, o, key),
+                (Some(_), None) => Some(format!("{key}: missing")),
+                (None, Some(_)) => Some(format!("{key}: unexpected")),
+            };
+            if typed.is_none() {
+                typed = diff;
+            }
+        }
+        if typed.is_none()
+            && let Some(patches) = patches
+        {
+            let want = normalize_ranges(expected.get("rotatePatches").unwrap_or(&json!([])), None);
+            let ours = normalize_ranges(&Value::Array(patches), Some(&strings));
+            typed = diff_json(&want, &ours, "rotatePatches");
         }
         for (key, list) in lists {
             let golden: Vec<_> = expected[key]
@@ -506,7 +563,11 @@ impl EvalCase {
                 diags = diff_diags_alt(&golden, &ours).map(|d| format!("{key}: {d}"));
             }
         }
-        Ok(EvalCase { values, diags })
+        Ok(EvalCase {
+            values,
+            diags,
+            typed,
+        })
     }
 }
 
