@@ -37,7 +37,10 @@ pub mod ast;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod diag;
+pub mod edit;
 pub mod eval;
+#[cfg(feature = "lsp")]
+pub mod lsp;
 mod path;
 pub mod source;
 pub mod syntax;

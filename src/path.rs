@@ -45,6 +45,52 @@ pub(crate) fn join_index(path: &str, index: usize) -> String {
     out
 }
 
+/// A path kept as a chain of borrowed steps, so walking a document costs no allocation per
+/// node; [`PathRef::render`] writes it out (as [`join_key`] and [`join_index`] would) only
+/// when a diagnostic needs it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum PathRef<'a> {
+    /// The empty path.
+    Root,
+    /// The parent path with a mapping key appended.
+    Key(&'a PathRef<'a>, &'a str),
+    /// The parent path with a sequence index appended.
+    Index(&'a PathRef<'a>, usize),
+}
+
+impl<'a> PathRef<'a> {
+    /// This path with `key` appended.
+    pub(crate) fn key(&'a self, key: &'a str) -> PathRef<'a> {
+        PathRef::Key(self, key)
+    }
+
+    /// This path with `index` appended.
+    pub(crate) fn index(&'a self, index: usize) -> PathRef<'a> {
+        PathRef::Index(self, index)
+    }
+
+    /// The path as text.
+    pub(crate) fn render(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
+    }
+
+    fn write(&self, out: &mut String) {
+        match *self {
+            PathRef::Root => {}
+            PathRef::Key(parent, key) => {
+                parent.write(out);
+                push_key(out, key);
+            }
+            PathRef::Index(parent, index) => {
+                parent.write(out);
+                push_index(out, index);
+            }
+        }
+    }
+}
+
 fn is_simple(key: &str) -> bool {
     let mut bytes = key.bytes();
     bytes
@@ -73,5 +119,29 @@ mod tests {
         assert_eq!(join_key("x", ""), "x");
         assert_eq!(join_index("imports", 0), "imports[0]");
         assert_eq!(join_key("", "2"), "[\"2\"]");
+    }
+
+    #[test]
+    fn borrowed_paths_render_like_joined_ones() {
+        let keys = ["values", "a_1", "fn::open", "", "2", "q\"k", "é", "a b"];
+        let root = PathRef::Root;
+        assert_eq!(root.render(), "");
+        for first in keys {
+            let one = root.key(first);
+            let joined = join_key("", first);
+            assert_eq!(one.render(), joined);
+            for (i, second) in keys.into_iter().enumerate() {
+                let two = one.key(second);
+                assert_eq!(two.render(), join_key(&joined, second));
+                let three = two.index(i);
+                assert_eq!(three.render(), join_index(&join_key(&joined, second), i));
+                assert_eq!(three.key(first).render(), {
+                    let mut p = join_index(&join_key(&joined, second), i);
+                    push_key(&mut p, first);
+                    p
+                });
+            }
+        }
+        assert_eq!(root.index(3).key("x").render(), "[3].x");
     }
 }

@@ -9,7 +9,7 @@
 pub(crate) mod template;
 
 use crate::diag::{Code, Diagnostic};
-use crate::path;
+use crate::path::PathRef;
 use crate::source::{Source, Span};
 use crate::syntax::source_map::SourceMap;
 use crate::syntax::{Entry, Node, NodeKind, Style};
@@ -299,14 +299,17 @@ struct Lowerer<'a> {
 }
 
 impl Lowerer<'_> {
-    fn error(&mut self, code: Code, summary: impl Into<String>, span: Span, path: &str) {
+    /// Reports an error. Paths are rendered only here, as few nodes have a diagnostic.
+    fn error(&mut self, code: Code, summary: impl Into<String>, span: Span, path: &PathRef<'_>) {
+        let path = path.render();
         self.diags
-            .push(Diagnostic::error(code, summary).at(self.source.name(), span, path));
+            .push(Diagnostic::error(code, summary).at(self.source.name(), span, &path));
     }
 
-    fn warning(&mut self, code: Code, summary: impl Into<String>, span: Span, path: &str) {
+    fn warning(&mut self, code: Code, summary: impl Into<String>, span: Span, path: &PathRef<'_>) {
+        let path = path.render();
         self.diags
-            .push(Diagnostic::warning(code, summary).at(self.source.name(), span, path));
+            .push(Diagnostic::warning(code, summary).at(self.source.name(), span, &path));
     }
 
     fn environment(&mut self, root: Option<&Node>) -> EnvironmentDecl {
@@ -324,14 +327,14 @@ impl Lowerer<'_> {
                 Code::EnvironmentNotObject,
                 "environment must be an object",
                 root.span,
-                "",
+                &PathRef::Root,
             );
             return decl;
         };
         let mut seen: Vec<&str> = Vec::new();
         for Entry { key, value } in entries {
             let name = key.as_str().unwrap_or("");
-            let key_path = path::join_key("", name);
+            let key_path = PathRef::Root.key(name);
             if seen.contains(&name) {
                 self.warning(
                     Code::DuplicateKey,
@@ -367,7 +370,7 @@ impl Lowerer<'_> {
         decl
     }
 
-    fn description(&mut self, node: &Node, path: &str) -> Option<StringLit> {
+    fn description(&mut self, node: &Node, path: &PathRef<'_>) -> Option<StringLit> {
         let expr = self.expr(node, path);
         if let ExprKind::String(s) = expr.kind {
             return Some(StringLit {
@@ -384,7 +387,7 @@ impl Lowerer<'_> {
         None
     }
 
-    fn imports(&mut self, node: &Node, path: &str) -> Option<Vec<Import>> {
+    fn imports(&mut self, node: &Node, path: &PathRef<'_>) -> Option<Vec<Import>> {
         let NodeKind::Array(items) = &node.kind else {
             self.error(
                 Code::InvalidField,
@@ -396,7 +399,7 @@ impl Lowerer<'_> {
         };
         let mut imports = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
-            let item_path = path::join_index(path, i);
+            let item_path = path.index(i);
             match &item.kind {
                 NodeKind::String(name) => imports.push(Import {
                     environment: StringLit {
@@ -422,7 +425,12 @@ impl Lowerer<'_> {
         Some(imports)
     }
 
-    fn import_object(&mut self, item: &Node, entries: &[Entry], path: &str) -> Option<Import> {
+    fn import_object(
+        &mut self,
+        item: &Node,
+        entries: &[Entry],
+        path: &PathRef<'_>,
+    ) -> Option<Import> {
         let [Entry { key, value: meta }] = entries else {
             self.error(
                 Code::InvalidImport,
@@ -433,7 +441,7 @@ impl Lowerer<'_> {
             return None;
         };
         let name = key.as_str().unwrap_or("");
-        let meta_path = path::join_key(path, name);
+        let meta_path = path.key(name);
         let mut import = Import {
             environment: StringLit {
                 value: name.to_owned(),
@@ -454,7 +462,7 @@ impl Lowerer<'_> {
         let mut seen: Vec<&str> = Vec::new();
         for Entry { key, value } in fields {
             let field = key.as_str().unwrap_or("");
-            let field_path = path::join_key(&meta_path, field);
+            let field_path = meta_path.key(field);
             if seen.contains(&field) {
                 self.warning(
                     Code::DuplicateKey,
@@ -484,7 +492,7 @@ impl Lowerer<'_> {
         Some(import)
     }
 
-    fn values(&mut self, node: &Node, path: &str) -> Option<Vec<ValueEntry>> {
+    fn values(&mut self, node: &Node, path: &PathRef<'_>) -> Option<Vec<ValueEntry>> {
         let NodeKind::Object(entries) = &node.kind else {
             self.error(
                 Code::InvalidField,
@@ -497,7 +505,7 @@ impl Lowerer<'_> {
         let mut values = Vec::with_capacity(entries.len());
         for Entry { key, value } in entries {
             let name = key.as_str().unwrap_or("");
-            let entry_path = path::join_key(path, name);
+            let entry_path = path.key(name);
             if name.starts_with("fn::") {
                 self.error(
                     Code::TopLevelBuiltin,
@@ -521,7 +529,7 @@ impl Lowerer<'_> {
         Some(values)
     }
 
-    fn expr(&mut self, node: &Node, path: &str) -> Expr {
+    fn expr(&mut self, node: &Node, path: &PathRef<'_>) -> Expr {
         let kind = match &node.kind {
             NodeKind::Null | NodeKind::Alias => ExprKind::Null,
             NodeKind::Bool(b) => ExprKind::Bool(*b),
@@ -531,7 +539,7 @@ impl Lowerer<'_> {
                 items
                     .iter()
                     .enumerate()
-                    .map(|(i, item)| self.expr(item, &path::join_index(path, i)))
+                    .map(|(i, item)| self.expr(item, &path.index(i)))
                     .collect(),
             ),
             NodeKind::Object(entries) => self.object(node, entries, path),
@@ -544,7 +552,7 @@ impl Lowerer<'_> {
     }
 
     /// Parses a string in expression position: a literal, one access, or a template.
-    fn string(&mut self, node: &Node, value: &str, path: &str) -> ExprKind {
+    fn string(&mut self, node: &Node, value: &str, path: &PathRef<'_>) -> ExprKind {
         if !value.contains('$') {
             return ExprKind::String(value.into());
         }
@@ -596,7 +604,7 @@ impl Lowerer<'_> {
         }
     }
 
-    fn object(&mut self, node: &Node, entries: &[Entry], path: &str) -> ExprKind {
+    fn object(&mut self, node: &Node, entries: &[Entry], path: &PathRef<'_>) -> ExprKind {
         if let [Entry { key, value }] = entries {
             let name = key.as_str().unwrap_or("");
             if let Some(call) = self.builtin(name, key, value, path) {
@@ -629,7 +637,7 @@ impl Lowerer<'_> {
         let mut out = Vec::with_capacity(entries.len());
         for Entry { key, value } in entries {
             let raw = key.as_str().unwrap_or("");
-            let key_path = path::join_key(path, raw);
+            let key_path = path.key(raw);
             let key_expr = self.expr(key, &key_path);
             let key_text = if let ExprKind::String(s) = key_expr.kind {
                 Some(s.into())
@@ -653,8 +661,14 @@ impl Lowerer<'_> {
     }
 
     /// Recognises `{name: value}` as a builtin call and checks its argument's shape.
-    fn builtin(&mut self, name: &str, key: &Node, value: &Node, path: &str) -> Option<Builtin> {
-        let arg_path = path::join_key(path, name);
+    fn builtin(
+        &mut self,
+        name: &str,
+        key: &Node,
+        value: &Node,
+        path: &PathRef<'_>,
+    ) -> Option<Builtin> {
+        let arg_path = path.key(name);
         let call = match name {
             "fn::open" | "fn::rotate" | "fn::validate" | "fn::join" | "fn::split"
             | "fn::concat" | "fn::secret" | "fn::toJSON" | "fn::fromJSON" | "fn::toString"
@@ -823,7 +837,7 @@ impl Lowerer<'_> {
         name: &str,
         missing: &str,
         arg_span: Span,
-        arg_path: &str,
+        arg_path: &PathRef<'_>,
     ) -> Option<ArgPart> {
         let found = last_entry(entries, name);
         if found.is_none() {
@@ -836,7 +850,7 @@ impl Lowerer<'_> {
         &mut self,
         entries: &[ObjectEntry],
         arg: &Expr,
-        arg_path: &str,
+        arg_path: &PathRef<'_>,
     ) -> Option<StringLit> {
         let Some(i) = last_entry(entries, "provider") else {
             self.error(
@@ -858,12 +872,16 @@ impl Lowerer<'_> {
             Code::InvalidBuiltinArgument,
             "provider name must be a string literal",
             value.span,
-            &path::join_key(arg_path, "provider"),
+            &arg_path.key("provider"),
         );
         None
     }
 
-    fn rotation_state(&mut self, entries: &[ObjectEntry], arg_path: &str) -> Option<ArgPart> {
+    fn rotation_state(
+        &mut self,
+        entries: &[ObjectEntry],
+        arg_path: &PathRef<'_>,
+    ) -> Option<ArgPart> {
         let i = last_entry(entries, "state")?;
         let state = &entries[i].value;
         if matches!(state.kind, ExprKind::Object(_)) {
@@ -873,12 +891,12 @@ impl Lowerer<'_> {
             Code::InvalidBuiltinArgument,
             "rotation state must be an object literal",
             state.span,
-            &path::join_key(arg_path, "state"),
+            &arg_path.key("state"),
         );
         None
     }
 
-    fn secret_arg(&mut self, arg: &Expr, value: &Node, arg_path: &str) -> SecretArg {
+    fn secret_arg(&mut self, arg: &Expr, value: &Node, arg_path: &PathRef<'_>) -> SecretArg {
         match &arg.kind {
             ExprKind::String(s) => {
                 return SecretArg::Plaintext(StringLit {
@@ -914,12 +932,12 @@ fn last_entry(entries: &[ObjectEntry], name: &str) -> Option<usize> {
 }
 
 /// Turns byte ranges within a decoded string into source spans.
-struct Locator {
-    map: Option<SourceMap>,
+struct Locator<'a> {
+    map: Option<SourceMap<'a>>,
     whole: Span,
 }
 
-impl Locator {
+impl Locator<'_> {
     fn span(&self, range: &std::ops::Range<usize>) -> Span {
         self.map
             .as_ref()

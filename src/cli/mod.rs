@@ -1,201 +1,318 @@
-//! The `escc` command line. All file-system access of the command line lives here.
+//! The `escc` command line: `check`, `get`, `open`, `run` and `graph` over a directory of
+//! environments. All file-system access of the command line lives here, in the
+//! project (`project.rs`) and the host (`host.rs`).
 
-use std::io::{IsTerminal, Write};
+mod check;
+mod get;
+mod graph;
+mod host;
+mod project;
+mod render;
+mod run;
+
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
-use crate::{Diagnostic, Severity, Source, load};
+use check::CheckFormat;
+use get::{GetArgs, ValueFormat};
+use graph::GraphFormat;
+use project::Project;
+use run::{Finish, RunArgs};
+
+/// Exit status: the environments have errors (or warnings with `--deny-warnings`).
+const EXIT_FAILED: u8 = 1;
+/// Exit status: bad usage, or a file that cannot be read.
+const EXIT_USAGE: u8 = 2;
 
 /// escc: check and evaluate Pulumi ESC environments kept as files, offline.
 #[derive(Debug, Parser)]
-#[command(name = "escc", version, about, long_about = None)]
+#[command(
+    name = "escc",
+    version,
+    about,
+    long_about = "escc reads Pulumi ESC environments from a directory of YAML files (a project), \
+offline. An environment's name is its path below the project root without .yaml/.yml: \
+app/dev is app/dev.yaml. The root is --root, else the nearest directory holding escc.toml, \
+else the current directory.",
+    after_help = "Examples:
+  escc check                          check every environment of the project
+  escc get app/dev                    the environment's values, secrets redacted
+  escc open app/dev --format dotenv   open it (providers run) as KEY=\"value\" lines
+  escc run app/dev -- ./deploy.sh     run a command with its environmentVariables and files
+  escc graph app/prod | dot -Tsvg     what app/prod depends on
+
+Exit status: 0 success; 1 the environment has errors (check: errors, or warnings with \
+--deny-warnings); 2 bad usage or a file that cannot be read. `run` exits with the command's \
+status."
+)]
 struct Cli {
+    /// The project root [default: the nearest directory holding escc.toml, else the current
+    /// directory].
+    #[arg(long, global = true, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Sets a value of the execution context (`context.*` in documents), overriding
+    /// escc.toml; repeatable. Example: --context pulumi.user.login=alice
+    #[arg(long = "context", global = true, value_name = "KEY=VALUE")]
+    context: Vec<String>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Check environment files for errors without opening any provider.
-    ///
-    /// Each PATH is an environment file or a directory, searched for `.yaml` and `.yml`
-    /// files. With no PATH, the current directory is checked. Exit status: 0 when there
-    /// are no errors, 1 when there are errors (or warnings with --deny-warnings), 2 when a
-    /// file cannot be read or the arguments are wrong.
+    /// Check environments for errors, statically (providers are not opened).
+    #[command(
+        long_about = "Check environments for errors: load each one, resolve its imports and \
+references, and check it statically. Providers are not opened; their results are unknown.\n\n\
+Each argument is an environment file, a directory (searched for .yaml and .yml files), or an \
+environment name. With no argument, every environment of the project is checked.",
+        after_help = "Examples:
+  escc check                                  every environment of the project
+  escc check app/dev app/prod                 two environments, by name
+  escc check environments/ --deny-warnings    a directory; warnings fail too
+  escc check --format github                  annotations for a GitHub Actions job
+  escc check --format sarif > escc.sarif      for GitHub code scanning
+
+Exit status: 0 no errors; 1 errors (or warnings with --deny-warnings); 2 bad usage or a file \
+that cannot be read."
+    )]
     Check {
-        /// Files or directories to check.
-        paths: Vec<PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
-        /// Treat warnings as errors for the exit status.
+        /// Environment names, files or directories [default: the whole project].
+        #[arg(value_name = "NAME|PATH")]
+        targets: Vec<String>,
+        /// How to report.
+        #[arg(long, short = 'f', value_enum, default_value_t = CheckFormat::Human)]
+        format: CheckFormat,
+        /// Fail on warnings too (also `deny-warnings = true` under [defaults] in escc.toml).
         #[arg(long)]
         deny_warnings: bool,
     },
+    /// Show an environment's values, statically: providers are not opened ([unknown]).
+    #[command(
+        long_about = "Show an environment's values, statically: providers are not opened, so \
+their results print as [unknown]. Secrets print as [secret] unless --show-secrets. With a \
+property PATH (e.g. database.host or tags[0]), only that value is shown.",
+        after_help = "Examples:
+  escc get app/dev
+  escc get app/dev database.host --format string
+  escc get app/dev --format yaml --show-secrets
+  escc get app/dev --format dotenv
+
+An environment with errors prints its diagnostics on stderr and exits with status 1."
+    )]
+    Get(ValueArgs),
+    /// Open an environment (providers run) and show its values.
+    #[command(
+        long_about = "Open an environment: evaluate it with its providers opened, and show its \
+values. Secrets print as [secret] unless --show-secrets. escc has no providers yet: a \
+fn::open call fails with an error naming the provider.",
+        after_help = "Examples:
+  escc open app/dev
+  escc open app/dev --format shell --show-secrets > .env.sh
+  escc open app/dev environmentVariables --format json
+
+An environment with errors prints its diagnostics on stderr and exits with status 1. With \
+--format dotenv or shell, `files` are written to 0600 temporary files that are kept (their \
+paths are printed); a secret file is written only with --show-secrets."
+    )]
+    Open(ValueArgs),
+    /// Run a command with an environment's variables and files.
+    #[command(
+        long_about = "Open an environment and run a command with its environmentVariables set \
+and its files written to 0600 temporary files (each variable holds its file's path). The \
+files are removed when the command ends, and on Ctrl-C and SIGTERM (which is passed on to the \
+command). ${path} references in the command's arguments are replaced by values of the \
+environment ($$ is a literal $). There is no shell: use `sh -c '...'` for pipes and $VARS. \
+Secret values in the command's output are replaced by [secret] line by line, unless \
+--interactive.",
+        after_help = "Examples:
+  escc run app/dev -- ./migrate.sh
+  escc run app/dev -- psql '${database.host}'
+  escc run app/dev -- sh -c 'echo $STAGE'
+  escc run app/dev -i -- bash
+
+Exit status: the command's (a command killed by a signal makes escc die of the same signal); \
+127 when the command is not found; 1 when the environment has errors (its diagnostics are \
+printed and the command is not run); 2 bad usage."
+    )]
+    Run {
+        /// The environment [default: defaults.environment in escc.toml].
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+        /// Do not filter the command's output (secrets are not masked; the command sees
+        /// the terminal).
+        #[arg(long, short = 'i')]
+        interactive: bool,
+        /// The command and its arguments, after `--`.
+        #[arg(last = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+    /// Draw the import and reference dependencies between environments.
+    #[command(
+        long_about = "Draw the dependencies between environments: imports (solid) and \
+references (dashed: ${environments.P.E...}, ${imports[\"x\"]...}, and references whose value \
+comes from an imported environment). With NAME, what that environment depends on; without, \
+the whole project.",
+        after_help = "Examples:
+  escc graph app/prod
+  escc graph app/prod | dot -Tsvg > deps.svg
+  escc graph --format mermaid >> README.md"
+    )]
+    Graph {
+        /// The environment [default: every environment of the project].
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+    },
+    /// Serve the Language Server Protocol on stdin/stdout, for editors (see docs/lsp.md).
+    #[cfg(feature = "lsp")]
+    Lsp {
+        /// Accepted for clients that pass it; stdio is the only transport.
+        #[arg(long, hide = true)]
+        stdio: bool,
+    },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum Format {
-    /// Rendered for a person, with source excerpts.
-    Human,
-    /// One JSON array of diagnostics.
-    Json,
+/// The arguments of `get` and `open`.
+#[derive(Debug, clap::Args)]
+struct ValueArgs {
+    /// The environment name (app/dev) or file (app/dev.yaml) [default: defaults.environment
+    /// in escc.toml].
+    #[arg(value_name = "NAME")]
+    name: Option<String>,
+    /// Only this property, e.g. database.host or tags[0].
+    #[arg(value_name = "PATH")]
+    path: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ValueFormat::Json)]
+    format: ValueFormat,
+    /// Show secrets in plaintext instead of [secret].
+    #[arg(long)]
+    show_secrets: bool,
+}
+
+/// A failure that is not about the environments: bad usage, a file that cannot be read.
+/// It exits with status 2.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    message: String,
+}
+
+impl Failure {
+    pub(crate) fn new(message: String) -> Self {
+        Failure { message }
+    }
+}
+
+/// Prints `escc: error: ...` on stderr.
+pub(crate) fn error(message: &str) {
+    let _ = writeln!(std::io::stderr(), "escc: error: {message}");
+}
+
+/// Prints `escc: warning: ...` on stderr.
+pub(crate) fn warn(message: &str) {
+    let _ = writeln!(std::io::stderr(), "escc: warning: {message}");
+}
+
+/// Prints `escc: ...` on stderr.
+pub(crate) fn note(message: &str) {
+    let _ = writeln!(std::io::stderr(), "escc: {message}");
+}
+
+/// Writes the command's output on stdout. A closed pipe (`escc get ... | head -1`) is not
+/// an error.
+pub(crate) fn print(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::new(format!(
+            "writing the output: {}",
+            project::io_text(&e)
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Runs the command line.
 #[must_use]
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let start: Option<&Path> = match &cli.command {
+        Command::Check { targets, .. } => targets
+            .iter()
+            .map(Path::new)
+            .find(|p| std::fs::symlink_metadata(p).is_ok()),
+        Command::Get(a) | Command::Open(a) => a.name.as_deref().map(Path::new),
+        Command::Run { name, .. } | Command::Graph { name, .. } => name.as_deref().map(Path::new),
+        #[cfg(feature = "lsp")]
+        Command::Lsp { .. } => return crate::lsp::run(),
+    };
+    let project = match Project::open(cli.root.as_deref(), start, &cli.context) {
+        Ok(p) => p,
+        Err(f) => {
+            error(&f.message);
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let result = match cli.command {
         Command::Check {
-            paths,
+            targets,
             format,
             deny_warnings,
-        } => check(&paths, format, deny_warnings),
-    }
-}
-
-fn check(paths: &[PathBuf], format: Format, deny_warnings: bool) -> ExitCode {
-    let paths = if paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        paths.to_vec()
+        } => {
+            let deny = deny_warnings || project.config.defaults.deny_warnings == Some(true);
+            check::check(&project, &targets, format, deny)
+        }
+        Command::Get(a) => get::get(&project, &value_args(a, false)),
+        Command::Open(a) => get::get(&project, &value_args(a, true)),
+        Command::Run {
+            name,
+            interactive,
+            command,
+        } => match run::run(
+            &project,
+            &RunArgs {
+                name,
+                interactive,
+                command,
+            },
+        ) {
+            Ok(Finish::Code(c)) => Ok(ExitCode::from(c)),
+            Ok(Finish::Signal(sig)) => {
+                let _ = std::io::stdout().flush();
+                let _ = std::io::stderr().flush();
+                // Die of the command's signal; if that is not possible, exit as a shell
+                // reports it.
+                let _ = signal_hook::low_level::emulate_default_handler(sig);
+                Ok(ExitCode::from(
+                    u8::try_from(128 + sig).unwrap_or(EXIT_FAILED),
+                ))
+            }
+            Err(f) => Err(f),
+        },
+        Command::Graph { name, format } => graph::graph(&project, name.as_deref(), format),
+        #[cfg(feature = "lsp")]
+        Command::Lsp { .. } => Ok(ExitCode::SUCCESS),
     };
-    let mut files = Vec::new();
-    for p in &paths {
-        if let Err(e) = collect(p, &mut files) {
-            eprintln!("error: {}: {e}", p.display());
-            return ExitCode::from(2);
+    match result {
+        Ok(code) => code,
+        Err(f) => {
+            error(&f.message);
+            ExitCode::from(EXIT_USAGE)
         }
     }
-    files.sort();
-    files.dedup();
-    let mut results = Vec::new();
-    for file in &files {
-        #[allow(clippy::disallowed_methods)]
-        let text = match std::fs::read_to_string(file) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("error: {}: {e}", file.display());
-                return ExitCode::from(2);
-            }
-        };
-        let name = environment_name(file);
-        let source = Source::new(name, text);
-        let loaded = load(&source);
-        results.push((file.clone(), source, loaded.diags));
-    }
-    let errors = results
-        .iter()
-        .flat_map(|r| &r.2)
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    let warnings = results.iter().map(|r| r.2.len()).sum::<usize>() - errors;
-    let mut out = std::io::stdout().lock();
-    let written = match format {
-        Format::Human => write_human(&mut out, &results, errors, warnings),
-        Format::Json => write_json(&mut out, &results),
-    };
-    if written.is_err() {
-        return ExitCode::from(2);
-    }
-    if errors > 0 || (deny_warnings && warnings > 0) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
 }
 
-/// The environment name of a file: its path without the `.yaml`/`.yml` extension.
-fn environment_name(file: &Path) -> String {
-    let s = file.with_extension("").to_string_lossy().replace('\\', "/");
-    s.strip_prefix("./").unwrap_or(&s).to_owned()
-}
-
-fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if path.is_dir() {
-        #[allow(clippy::disallowed_methods)]
-        let mut entries: Vec<_> = std::fs::read_dir(path)?.collect::<Result<_, _>>()?;
-        entries.sort_by_key(std::fs::DirEntry::file_name);
-        for e in entries {
-            let p = e.path();
-            let hidden = e.file_name().to_string_lossy().starts_with('.');
-            if hidden {
-                continue;
-            }
-            if p.is_dir() {
-                collect(&p, out)?;
-            } else if matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")) {
-                out.push(p);
-            }
-        }
-        Ok(())
-    } else if path.exists() {
-        out.push(path.to_path_buf());
-        Ok(())
-    } else {
-        Err(std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            "no such file or directory",
-        ))
+fn value_args(a: ValueArgs, open: bool) -> GetArgs {
+    GetArgs {
+        name: a.name,
+        path: a.path,
+        format: a.format,
+        show_secrets: a.show_secrets,
+        open,
     }
-}
-
-type Results = [(PathBuf, Source, Vec<Diagnostic>)];
-
-fn write_human(
-    out: &mut impl Write,
-    results: &Results,
-    errors: usize,
-    warnings: usize,
-) -> std::io::Result<()> {
-    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let theme = if color {
-        miette::GraphicalTheme::unicode()
-    } else {
-        miette::GraphicalTheme::unicode_nocolor()
-    };
-    let handler = miette::GraphicalReportHandler::new_themed(theme);
-    for (file, source, diags) in results {
-        for d in diags {
-            let named =
-                miette::NamedSource::new(file.display().to_string(), source.text().to_owned());
-            let report = miette::Report::new(d.clone()).with_source_code(named);
-            let mut s = String::new();
-            if handler.render_report(&mut s, report.as_ref()).is_ok() {
-                writeln!(out, "{s}")?;
-            }
-        }
-    }
-    writeln!(
-        out,
-        "{} file(s) checked: {errors} error(s), {warnings} warning(s)",
-        results.len()
-    )
-}
-
-fn write_json(out: &mut impl Write, results: &Results) -> std::io::Result<()> {
-    let all: Vec<serde_json::Value> = results
-        .iter()
-        .flat_map(|(file, source, diags)| {
-            diags.iter().map(move |d| {
-                let pos = d.positions(source);
-                serde_json::json!({
-                    "file": file.display().to_string(),
-                    "environment": d.environment,
-                    "severity": d.severity,
-                    "code": d.code,
-                    "summary": d.summary,
-                    "path": d.path,
-                    "span": d.span,
-                    "start": pos.map(|p| p.0),
-                    "end": pos.map(|p| p.1),
-                })
-            })
-        })
-        .collect();
-    serde_json::to_writer_pretty(&mut *out, &all)?;
-    writeln!(out)
 }

@@ -155,6 +155,10 @@ impl Arena {
     }
 
     fn export_value(&self, v: ValueId, zero_env: &str) -> Json {
+        stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || self.export_value_inner(v, zero_env))
+    }
+
+    fn export_value_inner(&self, v: ValueId, zero_env: &str) -> Json {
         if let Some(j) = self.cache.borrow().get(&v) {
             return j.clone();
         }
@@ -234,6 +238,10 @@ impl Arena {
     // Exprs
 
     fn export_expr(&self, e: ExprId, zero_env: &str) -> Json {
+        stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || self.export_expr_inner(e, zero_env))
+    }
+
+    fn export_expr_inner(&self, e: ExprId, zero_env: &str) -> Json {
         let x = self.expr(e);
         if let EKind::Access { .. } = x.kind {
             return self.export_access(e, zero_env);

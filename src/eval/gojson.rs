@@ -862,10 +862,6 @@ const ENVELOPE_MAGIC: [u8; 4] = *b"escx";
 const ENVELOPE_VERSION: u32 = 1;
 
 /// Seals ciphertext as `base64("escx" ‖ u32be(1) ‖ ciphertext ‖ u32be(CRC-32 of the rest))`.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "whole-document encryption uses it (issue 4)")
-)]
 pub(crate) fn seal_envelope(ciphertext: &[u8]) -> String {
     let mut bytes = Vec::with_capacity(ciphertext.len() + 12);
     bytes.extend_from_slice(&ENVELOPE_MAGIC);

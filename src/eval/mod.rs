@@ -11,7 +11,8 @@
 //! Everything outside the process goes through [`Host`].
 
 mod export;
-mod gojson;
+pub(crate) mod gojson;
+mod prefetch;
 pub(crate) mod host;
 mod run;
 mod schema;
@@ -19,6 +20,8 @@ mod value;
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
+
+use indexmap::IndexMap;
 
 use crate::ast::{self, AccessorKind, ArgPart, Call, EnvironmentDecl, ExprKind, SecretArg};
 use crate::diag::{Code, Diagnostic};
@@ -121,7 +124,22 @@ pub enum RotationStatus {
     NotEvaluated,
 }
 
-/// Evaluates environment `name` whose text is `source` and declaration `decl`.
+/// How evaluation may use the host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// How many host calls (environment loads, provider opens) may be in flight at once.
+    /// With 1, every call is made in evaluation order, one after another.
+    pub max_in_flight: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { max_in_flight: 32 }
+    }
+}
+
+/// Evaluates environment `source` (its name is the environment's name) with declaration
+/// `decl`, with the default [`Options`].
 ///
 /// `context` is the execution context (`context.*` in the document; providers receive it
 /// too); it must be an object and must not hold `currentEnvironment` or `rootEnvironment`,
@@ -134,12 +152,38 @@ pub fn evaluate(
     context: &Value,
     mode: &Mode,
 ) -> Evaluation {
+    evaluate_with(source, decl, host, context, mode, &Options::default())
+}
+
+/// [`evaluate`] with explicit options. Independent environment loads and provider opens
+/// are made concurrently (up to `options.max_in_flight` at once) before evaluation, which
+/// then runs in the reference's order: values, diagnostics and their order do not depend
+/// on the options.
+#[must_use]
+pub fn evaluate_with(
+    source: &Source,
+    decl: &EnvironmentDecl,
+    host: &dyn Host,
+    context: &Value,
+    mode: &Mode,
+    options: &Options,
+) -> Evaluation {
     let has_content = decl.values.as_ref().is_some_and(|v| !v.is_empty())
         || decl.imports.as_ref().is_some_and(|i| !i.is_empty());
     if !has_content {
         return Evaluation::default();
     }
     let mut ev = Evaluator::new(host, mode);
+    if options.max_in_flight > 1 {
+        ev.prefetched = prefetch::prefetch(
+            host,
+            source.name(),
+            decl,
+            context,
+            !matches!(mode, Mode::Check { .. }),
+            options.max_in_flight,
+        );
+    }
     let name = source.name().to_owned();
     let root = ev.environment(
         &Rc::new(source.clone()),
@@ -198,8 +242,9 @@ enum EKind {
     Literal(Repr),
     Interpolate(Vec<(String, Option<Vec<Acc>>)>),
     Symbol(Vec<Acc>),
-    Array(Vec<ExprId>),
-    Object(Vec<(Rc<str>, ExprId)>),
+    Array(Rc<[ExprId]>),
+    /// Declared properties in source order (duplicates dropped), cheap to clone.
+    Object(Rc<IndexMap<Rc<str>, ExprId>>),
     Builtin(Box<BExpr>),
     /// The def of a late-bound property access on an unknown value.
     Access {
@@ -281,6 +326,7 @@ enum Imported {
     Done(ValueId),
 }
 
+#[allow(clippy::struct_excessive_bools, reason = "the modes' independent switches")]
 struct Evaluator<'h> {
     host: &'h dyn Host,
     validating: bool,
@@ -299,6 +345,11 @@ struct Evaluator<'h> {
     traces: std::collections::HashMap<(ExprId, usize), Vec<Option<ExprId>>>,
     /// The trace of the reference being resolved.
     trace: Vec<Option<ExprId>>,
+    /// Host results fetched ahead of time.
+    prefetched: prefetch::Prefetched,
+    /// How deeply evaluations are nested now, and whether crossing the limit was reported.
+    depth: usize,
+    depth_reported: bool,
 }
 
 impl<'h> Evaluator<'h> {
@@ -323,6 +374,9 @@ impl<'h> Evaluator<'h> {
             current: 0,
             traces: std::collections::HashMap::new(),
             trace: Vec::new(),
+            prefetched: prefetch::Prefetched::default(),
+            depth: 0,
+            depth_reported: false,
         }
     }
 
@@ -526,7 +580,11 @@ impl<'h> Evaluator<'h> {
             Some(Imported::Done(v)) => return Some(*v),
             None => {}
         }
-        let text = match self.host.load_environment(name) {
+        let loaded = self
+            .prefetched
+            .load(name)
+            .unwrap_or_else(|| self.host.load_environment(name));
+        let text = match loaded {
             Ok(t) => t,
             Err(e) => {
                 self.error_at(blame, Code::ImportFailed, e);
@@ -564,14 +622,14 @@ impl<'h> Evaluator<'h> {
             path: format!("<{}>", self.envs[env].source.name()),
             doc_path: "values".to_owned(),
             span: None,
-            kind: EKind::Object(Vec::new()),
+            kind: EKind::Object(Rc::default()),
             base,
             schema: Schema::object_of(Schema::Always),
             state: State::Declared,
             secret: false,
             extra: None,
         });
-        let mut props: Vec<(Rc<str>, ExprId)> = Vec::new();
+        let mut props: IndexMap<Rc<str>, ExprId> = IndexMap::new();
         for entry in decl.values.iter().flatten() {
             let key = entry.key.value.as_str();
             let doc_path = path::join_key("values", key);
@@ -584,7 +642,7 @@ impl<'h> Evaluator<'h> {
                 );
                 continue;
             }
-            if props.iter().any(|(k, _)| &**k == key) {
+            if props.contains_key(key) {
                 self.error_at(
                     key_expr,
                     Code::DuplicateKey,
@@ -594,9 +652,9 @@ impl<'h> Evaluator<'h> {
             }
             let prop_base = base.and_then(|b| self.property(b, key, Some(entry.key.span)));
             let e = self.declare(env, &entry.value, key.to_owned(), doc_path, prop_base);
-            props.push((Rc::from(key), e));
+            props.insert(Rc::from(key), e);
         }
-        self.exprs[root.0 as usize].kind = EKind::Object(props);
+        self.exprs[root.0 as usize].kind = EKind::Object(Rc::new(props));
         root
     }
 
@@ -634,7 +692,7 @@ impl<'h> Evaluator<'h> {
             ),
             ExprKind::Symbol(a) => (EKind::Symbol(accessors(a)), Schema::Always),
             ExprKind::List(items) => {
-                let ids = items
+                let ids: Vec<ExprId> = items
                     .iter()
                     .enumerate()
                     .map(|(i, item)| {
@@ -647,21 +705,18 @@ impl<'h> Evaluator<'h> {
                         )
                     })
                     .collect();
-                (EKind::Array(ids), Schema::array_of(Schema::Always))
+                (EKind::Array(Rc::from(ids)), Schema::array_of(Schema::Always))
             }
             ExprKind::Object(entries) => {
-                let mut props: Vec<(Rc<str>, ExprId)> = Vec::new();
-                let mut key_ranges: Vec<(Rc<str>, Span)> = Vec::new();
+                let mut props: IndexMap<Rc<str>, ExprId> = IndexMap::new();
+                let mut key_ranges: IndexMap<Rc<str>, Span> = IndexMap::new();
                 for entry in entries {
                     let Some(key) = entry.key.as_deref() else {
                         continue;
                     };
-                    match key_ranges.iter_mut().find(|(k, _)| &**k == key) {
-                        Some(slot) => slot.1 = entry.key_span,
-                        None => key_ranges.push((Rc::from(key), entry.key_span)),
-                    }
+                    key_ranges.insert(Rc::from(key), entry.key_span);
                     let key_doc_path = path::join_key(&doc_path, key);
-                    if props.iter().any(|(k, _)| &**k == key) {
+                    if props.contains_key(key) {
                         let key_expr = self.synthetic(env, Some(entry.key_span), &key_doc_path);
                         self.error_at(
                             key_expr,
@@ -678,10 +733,10 @@ impl<'h> Evaluator<'h> {
                         key_doc_path,
                         prop_base,
                     );
-                    props.push((Rc::from(key), e));
+                    props.insert(Rc::from(key), e);
                 }
-                extra = Some(Box::new(Extra::Object(key_ranges)));
-                (EKind::Object(props), Schema::object_of(Schema::Always))
+                extra = Some(Box::new(Extra::Object(key_ranges.into_iter().collect())));
+                (EKind::Object(Rc::new(props)), Schema::object_of(Schema::Always))
             }
             ExprKind::Builtin(b) => return self.declare_builtin(env, x, b, path, doc_path, base),
         };
@@ -991,6 +1046,10 @@ impl<'h> Evaluator<'h> {
 
     /// The plain value (effective keys, flags kept).
     fn export(&mut self, v: ValueId) -> Value {
+        stacker::maybe_grow(run::STACK_RED_ZONE, run::STACK_SEGMENT, || self.export_inner(v))
+    }
+
+    fn export_inner(&mut self, v: ValueId) -> Value {
         let (secret, unknown) = (self.val(v).secret, self.val(v).unknown);
         let kind = match self.val(v).repr.clone() {
             Repr::Null => ValueKind::Null,

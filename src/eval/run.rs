@@ -17,9 +17,46 @@ use crate::text::{go_quote, nearest};
 /// How an access went wrong: reported, and the rest of the reference is unknown.
 struct Invalid;
 
+/// What a value access finds at a receiver.
+enum Step {
+    List(usize),
+    Map(Option<ValueId>),
+    Scalar,
+}
+
+/// The deepest nesting of evaluations (a chain of references, each waiting on the next).
+pub(super) const MAX_EVAL_DEPTH: usize = 50_000;
+/// Grow the stack when less than this is left...
+pub(super) const STACK_RED_ZONE: usize = 128 * 1024;
+/// ...by this much at a time.
+pub(super) const STACK_SEGMENT: usize = 4 * 1024 * 1024;
+
 impl Evaluator<'_> {
     /// Evaluates `x`, memoized; `accept` only matters for rotate-only inputs.
     pub(super) fn eval(&mut self, x: ExprId, accept: &Schema) -> ValueId {
+        // References nest evaluations as deep as the reference chain: grow the stack on
+        // the heap instead of overflowing it, and refuse chains beyond the limit.
+        if self.depth >= MAX_EVAL_DEPTH {
+            if !self.depth_reported {
+                self.depth_reported = true;
+                let d = self.located(
+                    x,
+                    Diagnostic::error(
+                        Code::LimitExceeded,
+                        format!("references are nested deeper than the limit of {MAX_EVAL_DEPTH}"),
+                    ),
+                );
+                self.diags.push(d);
+            }
+            return self.unknown(x, Schema::Always);
+        }
+        self.depth += 1;
+        let v = stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.eval_memoized(x, accept));
+        self.depth -= 1;
+        v
+    }
+
+    fn eval_memoized(&mut self, x: ExprId, accept: &Schema) -> ValueId {
         match self.expr(x).state {
             State::Done(v) => return v,
             State::Evaluating => {
@@ -93,7 +130,8 @@ impl Evaluator<'_> {
                 self.new_value(x, Repr::List(ids), schema)
             }
             EKind::Object(props) => {
-                let mut sorted = props.clone();
+                let mut sorted: Vec<(Rc<str>, ExprId)> =
+                    props.iter().map(|(k, e)| (k.clone(), *e)).collect();
                 sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
                 let mut map = BTreeMap::new();
                 for (k, e) in sorted {
@@ -199,7 +237,7 @@ impl Evaluator<'_> {
                         }
                         AccessorKind::Name(k) | AccessorKind::Key(k) => k.clone(),
                     };
-                    if let Some((_, p)) = props.iter().find(|(k, _)| **k == *key) {
+                    if let Some(p) = props.get(key.as_str()) {
                         recv = Some(*p);
                         self.trace.push(recv);
                         i += 1;
@@ -211,7 +249,7 @@ impl Evaluator<'_> {
                         return self.access(s, base, &accs[i..]);
                     }
                     let suggestion =
-                        nearest(&key, props.iter().map(|(k, _)| &**k)).map(str::to_owned);
+                        nearest(&key, props.keys().map(|k| &**k)).map(str::to_owned);
                     self.unknown_property(s, acc, &key, suggestion.as_deref());
                     return Err(Invalid);
                 }
@@ -285,27 +323,36 @@ impl Evaluator<'_> {
             {
                 return self.unknown_access(s, recv, &accs[i..]);
             }
-            match self.val(recv).repr.clone() {
-                Repr::List(items) => {
-                    let index = self.list_index(s, acc, items.len())?;
-                    recv = items[index];
+            // Look at the receiver without copying it: maps and lists can be large.
+            let key = match &acc.kind {
+                AccessorKind::Name(k) | AccessorKind::Key(k) => Some(k.as_str()),
+                AccessorKind::Index(_) => None,
+            };
+            let step = match &self.val(recv).repr {
+                Repr::List(items) => Step::List(items.len()),
+                Repr::Map(m) => Step::Map(key.and_then(|k| m.get(k).copied())),
+                _ => Step::Scalar,
+            };
+            match step {
+                Step::List(len) => {
+                    let index = self.list_index(s, acc, len)?;
+                    if let Repr::List(items) = &self.val(recv).repr {
+                        recv = items[index];
+                    }
                     self.trace.push(Some(self.val(recv).def));
                     i += 1;
                 }
-                Repr::Map(m) => {
-                    let key = match &acc.kind {
-                        AccessorKind::Index(_) => {
-                            self.error_span(
-                                s,
-                                acc.span,
-                                Code::InvalidAccess,
-                                "cannot access an object property using an integer index",
-                            );
-                            return Err(Invalid);
-                        }
-                        AccessorKind::Name(k) | AccessorKind::Key(k) => k.clone(),
+                Step::Map(found) => {
+                    let Some(key) = key else {
+                        self.error_span(
+                            s,
+                            acc.span,
+                            Code::InvalidAccess,
+                            "cannot access an object property using an integer index",
+                        );
+                        return Err(Invalid);
                     };
-                    if let Some(&p) = m.get(key.as_str()) {
+                    if let Some(p) = found {
                         recv = p;
                         self.trace.push(Some(self.val(recv).def));
                         i += 1;
@@ -314,14 +361,21 @@ impl Evaluator<'_> {
                     match self.val(recv).base {
                         Some(base) if self.is_object(base) => recv = base,
                         _ => {
-                            let suggestion =
-                                nearest(&key, m.keys().map(|k| &**k)).map(str::to_owned);
+                            // The keys of a secret object are part of the secret.
+                            let suggestion = match &self.val(recv).repr {
+                                Repr::Map(_) if self.val(recv).secret => None,
+                                Repr::Map(m) => {
+                                    nearest(key, m.keys().map(|k| &**k)).map(str::to_owned)
+                                }
+                                _ => None,
+                            };
+                            let key = key.to_owned();
                             self.unknown_property(s, acc, &key, suggestion.as_deref());
                             return Err(Invalid);
                         }
                     }
                 }
-                _ => {
+                Step::Scalar => {
                     self.error_span(
                         s,
                         acc.span,
@@ -386,7 +440,8 @@ impl Evaluator<'_> {
         }
         let secret = self.val(v).secret;
         let out = self.unknown(s, schema);
-        self.values.get_mut(out).secret = secret && accs.is_empty();
+        // What is inside a secret is secret, known or not.
+        self.values.get_mut(out).secret = secret;
         Ok(out)
     }
 
@@ -457,6 +512,10 @@ impl Evaluator<'_> {
 
     /// The string form of a value (§5.6): (text, unknown, secret).
     pub(super) fn string_form(&self, v: ValueId) -> (String, bool, bool) {
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.string_form_inner(v))
+    }
+
+    fn string_form_inner(&self, v: ValueId) -> (String, bool, bool) {
         let val = self.val(v);
         if val.unknown {
             return ("[unknown]".to_owned(), true, val.secret);
@@ -502,9 +561,20 @@ impl Evaluator<'_> {
     }
 
     fn validate(&mut self, v: ValueId, schema: &Schema) -> bool {
+        self.validate_redacted(v, schema, false)
+    }
+
+    /// Validates; with `secret_schema`, messages (which quote the schema) are replaced by
+    /// one that does not.
+    fn validate_redacted(&mut self, v: ValueId, schema: &Schema, secret_schema: bool) -> bool {
         let mut problems = Vec::new();
         let ok = schema::validate(schema, &Subj { ev: self, id: v }, &mut problems);
         for Problem { at, message } in problems {
+            let message = if secret_schema {
+                "the value does not satisfy its schema (the schema is secret)".to_owned()
+            } else {
+                message
+            };
             let d = self.located(at, Diagnostic::error(Code::SchemaViolation, message));
             self.diags.push(d);
         }
@@ -634,6 +704,9 @@ impl Evaluator<'_> {
                         v
                     }
                     Err(e) => {
+                        // The reference quotes the offending character; of a secret, that
+                        // would print part of it.
+                        let e = if secret { hide_quoted_character(&e) } else { e };
                         self.error_at(x, Code::BuiltinFailed, format!("decoding JSON string: {e}"));
                         self.unknown_result(x, &[a])
                     }
@@ -690,27 +763,24 @@ impl Evaluator<'_> {
             }
             BExpr::Validate { schema, value } => {
                 let (s, ok) = self.check(*schema, &Schema::meta());
-                let (u, _) = self.values.deep_flags(s);
+                let (u, secret_schema) = self.values.deep_flags(s);
+                // Errors about a secret schema would quote it.
+                let hide = |e: String| {
+                    if secret_schema {
+                        "(the schema is secret)".to_owned()
+                    } else {
+                        e
+                    }
+                };
                 let compiled = if ok && !u {
                     let exported = self.export(s);
-                    match Schema::from_json(&exported.to_json(false)) {
-                        Ok(parsed) => match parsed.compile() {
-                            Ok(c) => Some(c),
-                            Err(e) => {
-                                self.error_at(
-                                    *schema,
-                                    Code::BuiltinFailed,
-                                    format!("invalid schema: {e}"),
-                                );
-                                None
-                            }
-                        },
+                    let parsed = Schema::from_json(&exported.to_json(false))
+                        .map_err(|e| format!("failed to parse schema: {}", hide(e)))
+                        .and_then(|p| p.compile().map_err(hide));
+                    match parsed {
+                        Ok(c) => Some(c),
                         Err(e) => {
-                            self.error_at(
-                                *schema,
-                                Code::BuiltinFailed,
-                                format!("invalid schema: failed to parse schema: {e}"),
-                            );
+                            self.error_at(*schema, Code::BuiltinFailed, format!("invalid schema: {e}"));
                             None
                         }
                     }
@@ -719,7 +789,7 @@ impl Evaluator<'_> {
                 };
                 let v = self.eval(*value, &Schema::Always);
                 if let Some(c) = compiled {
-                    self.validate(v, &c);
+                    self.validate_redacted(v, &c, secret_schema);
                 }
                 let inner = self.val(v).clone();
                 let out = self.new_value(x, inner.repr, inner.schema);
@@ -855,7 +925,11 @@ impl Evaluator<'_> {
         }
         let exported = self.export(iv);
         let context = self.envs[self.expr(x).env].context_value.clone();
-        match provider.open(&exported, &context) {
+        let opened = self
+            .prefetched
+            .take_open(name, &exported, &context)
+            .unwrap_or_else(|| provider.open(&exported, &context));
+        match opened {
             Ok(out) => self.opened(x, &out),
             Err(e) => {
                 self.error_at(x, Code::ProviderFailed, e);
@@ -1001,6 +1075,28 @@ impl Evaluator<'_> {
     }
 }
 
+/// Replaces the quoted character of a Go JSON syntax error (`invalid character 'x' ...`)
+/// with `[secret]`.
+fn hide_quoted_character(message: &str) -> String {
+    let Some(start) = message.find('\'') else {
+        return message.to_owned();
+    };
+    let mut chars = message[start + 1..].char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '\'' => {
+                let end = start + 1 + i + 1;
+                return format!("{}[secret]{}", &message[..start], &message[end..]);
+            }
+            _ => {}
+        }
+    }
+    message.to_owned()
+}
+
 fn mark_secret(v: &mut Value) {
     v.secret = true;
     match &mut v.kind {
@@ -1108,7 +1204,7 @@ impl Place for Loc<'_, '_> {
     fn property(&self, key: &str) -> Self {
         if self.path.is_empty()
             && let EKind::Object(props) = &self.ev.expr(self.expr).kind
-            && let Some((_, e)) = props.iter().find(|(k, _)| &**k == key)
+            && let Some(e) = props.get(key)
         {
             return Loc {
                 ev: self.ev,

@@ -161,6 +161,10 @@ impl Values {
     }
 
     fn copy_with(&mut self, id: ValueId, memo: &mut HashMap<ValueId, ValueId>) -> ValueId {
+        stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || self.copy_inner(id, memo))
+    }
+
+    fn copy_inner(&mut self, id: ValueId, memo: &mut HashMap<ValueId, ValueId>) -> ValueId {
         if let Some(&c) = memo.get(&id) {
             return c;
         }

@@ -13,6 +13,8 @@
 mod scalar;
 pub(crate) mod source_map;
 
+use std::borrow::Cow;
+
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
 
 use crate::diag::{Code, Diagnostic};
@@ -67,8 +69,11 @@ pub enum NodeKind {
     Bool(bool),
     /// A number, as its canonical decimal text (`0x1F` is `31`).
     Number(Box<str>),
-    /// A string, decoded (escapes processed, folding applied).
-    String(Box<str>),
+    /// A string, decoded (escapes processed, folding applied). It keeps the buffer the
+    /// YAML parser decoded it into, as shrinking that to a `Box<str>` cost a reallocation
+    /// per scalar. A `Cow` (owned but for the empty string) rather than a `String`, so
+    /// that `as_ref()` on it still has a single meaning.
+    String(Cow<'static, str>),
     /// A sequence.
     Array(Vec<Node>),
     /// A mapping, entries in source order, duplicates kept.
@@ -181,15 +186,20 @@ struct CharToByte<'a> {
     ascii: bool,
     chars: usize,
     bytes: usize,
+    /// Where the first multi-byte character at or after `bytes` starts (or the text's
+    /// length): up to there, a character is a byte, so the walk is one step.
+    next_wide: usize,
 }
 
 impl<'a> CharToByte<'a> {
     fn new(text: &'a str) -> Self {
+        let next_wide = ascii_prefix(text.as_bytes());
         CharToByte {
             text,
-            ascii: text.is_ascii(),
+            ascii: next_wide == text.len(),
             chars: 0,
             bytes: 0,
+            next_wide,
         }
     }
 
@@ -197,24 +207,54 @@ impl<'a> CharToByte<'a> {
         if self.ascii {
             return char_index.min(self.text.len());
         }
-        while self.chars < char_index && self.bytes < self.text.len() {
+        let bytes = self.text.as_bytes();
+        if char_index < self.chars {
+            while self.chars > char_index {
+                let c = self.text[..self.bytes]
+                    .chars()
+                    .next_back()
+                    .map_or(1, char::len_utf8);
+                self.bytes -= c;
+                self.chars -= 1;
+            }
+            // The walk may have passed multi-byte characters.
+            self.next_wide = self.bytes + ascii_prefix(&bytes[self.bytes..self.next_wide]);
+            return self.bytes;
+        }
+        loop {
+            let step = (char_index - self.chars).min(self.next_wide - self.bytes);
+            self.bytes += step;
+            self.chars += step;
+            if self.chars == char_index || self.bytes == bytes.len() {
+                return self.bytes;
+            }
+            // At a multi-byte character: step over it and find the next one.
             let c = self.text[self.bytes..]
                 .chars()
                 .next()
                 .map_or(1, char::len_utf8);
             self.bytes += c;
             self.chars += 1;
+            self.next_wide = self.bytes + ascii_prefix(&bytes[self.bytes..]);
         }
-        while self.chars > char_index {
-            let c = self.text[..self.bytes]
-                .chars()
-                .next_back()
-                .map_or(1, char::len_utf8);
-            self.bytes -= c;
-            self.chars -= 1;
-        }
-        self.bytes
     }
+}
+
+/// The length of the ASCII prefix of `bytes`, tested eight bytes at a time.
+fn ascii_prefix(bytes: &[u8]) -> usize {
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    let mut n = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0x80; 8]));
+        if word & HIGH_BITS != 0 {
+            break;
+        }
+        n += 8;
+    }
+    n + bytes[n..]
+        .iter()
+        .position(|b| !b.is_ascii())
+        .unwrap_or(bytes.len() - n)
 }
 
 /// An open collection while events are folded into the tree.
@@ -222,15 +262,10 @@ struct Frame {
     start: usize,
     style: Style,
     tag: Option<Box<str>>,
-    content: FrameContent,
-}
-
-enum FrameContent {
-    Seq(Vec<Node>),
-    Map {
-        entries: Vec<Entry>,
-        key: Option<Node>,
-    },
+    /// A sequence, else a mapping.
+    is_seq: bool,
+    /// Where this collection's children start in [`Builder::children`].
+    first: usize,
 }
 
 struct Builder<'a> {
@@ -239,6 +274,10 @@ struct Builder<'a> {
     limits: &'a Limits,
     pos: CharToByte<'a>,
     stack: Vec<Frame>,
+    /// The finished children of every open collection, outermost collection first; a
+    /// mapping's alternate key, value. One shared buffer, rather than a growing Vec per
+    /// collection, so each closed collection gets one exact-size allocation.
+    children: Vec<Node>,
     root: Option<Node>,
     diags: Vec<Diagnostic>,
     /// End of the last event, where the search for a block scalar's indicator starts.
@@ -255,6 +294,7 @@ impl<'a> Builder<'a> {
             limits,
             pos: CharToByte::new(source.text()),
             stack: Vec::new(),
+            children: Vec::new(),
             root: None,
             diags: Vec::new(),
             last_end: 0,
@@ -285,7 +325,7 @@ impl<'a> Builder<'a> {
                 Event::DocumentEnd | Event::StreamEnd => break,
                 Event::Scalar(value, style, anchor, tag) => {
                     let tag = tag.map(|t| short_tag(&t.handle, &t.suffix));
-                    let node = self.scalar(&value, style, anchor != 0, tag, start, end);
+                    let node = self.scalar(value, style, anchor != 0, tag, start, end);
                     self.push(node);
                 }
                 Event::Alias(_) => {
@@ -334,19 +374,13 @@ impl<'a> Builder<'a> {
                         start,
                         style: if flow { Style::Flow } else { Style::Plain },
                         tag: tag.as_ref().map(|t| short_tag(&t.handle, &t.suffix)),
-                        content: if is_seq {
-                            FrameContent::Seq(Vec::new())
-                        } else {
-                            FrameContent::Map {
-                                entries: Vec::new(),
-                                key: None,
-                            }
-                        },
+                        is_seq,
+                        first: self.children.len(),
                     });
                 }
                 Event::SequenceEnd | Event::MappingEnd => {
                     if let Some(frame) = self.stack.pop() {
-                        let node = close(frame, end);
+                        let node = self.close(frame, end);
                         self.push(node);
                     }
                 }
@@ -357,7 +391,7 @@ impl<'a> Builder<'a> {
         // An error or a limit left collections open: close them so the partial tree is whole.
         while let Some(frame) = self.stack.pop() {
             let end = self.last_end;
-            let node = close(frame, end);
+            let node = self.close(frame, end);
             self.push(node);
         }
         Parsed {
@@ -368,7 +402,7 @@ impl<'a> Builder<'a> {
 
     fn scalar(
         &mut self,
-        value: &str,
+        value: Cow<'_, str>,
         style: ScalarStyle,
         anchored: bool,
         tag: Option<Box<str>>,
@@ -406,13 +440,13 @@ impl<'a> Builder<'a> {
             );
             return Node {
                 span,
-                kind: NodeKind::String(Box::default()),
+                kind: NodeKind::String(Cow::Borrowed("")),
                 style,
                 tag,
             };
         }
         let kind = match (&tag, style) {
-            (Some(t), _) => match scalar::resolve_tagged(t, value, style == Style::Plain) {
+            (Some(t), _) => match scalar::resolve_tagged(t, &value, style == Style::Plain) {
                 Ok(s) => s.into(),
                 Err(message) => {
                     let path = self.child_path();
@@ -422,11 +456,12 @@ impl<'a> Builder<'a> {
                             span,
                             &path,
                         ));
-                    NodeKind::String(value.into())
+                    NodeKind::String(Cow::Owned(value.into_owned()))
                 }
             },
-            (None, Style::Plain) => scalar::resolve_plain(value).into(),
-            (None, _) => NodeKind::String(value.into()),
+            // saphyr hands over an owned string for most scalars: keep it, do not copy it.
+            (None, Style::Plain) => scalar::resolve_plain_owned(value.into_owned()).into(),
+            (None, _) => NodeKind::String(Cow::Owned(value.into_owned())),
         };
         Node {
             span,
@@ -486,13 +521,11 @@ impl<'a> Builder<'a> {
 
     /// Adds a finished node to the open collection, or makes it the root.
     fn push(&mut self, node: Node) {
-        let awaiting_key = matches!(
-            self.stack.last(),
-            Some(Frame {
-                content: FrameContent::Map { key: None, .. },
-                ..
-            })
-        );
+        // A mapping with an even number of children is waiting for a key.
+        let awaiting_key = self
+            .stack
+            .last()
+            .is_some_and(|f| !f.is_seq && (self.children.len() - f.first).is_multiple_of(2));
         if awaiting_key && !matches!(node.kind, NodeKind::String(_)) {
             let path = self.path_with_key(&node);
             self.diags.push(
@@ -503,36 +536,70 @@ impl<'a> Builder<'a> {
                 ),
             );
         }
-        let Some(frame) = self.stack.last_mut() else {
+        if self.stack.is_empty() {
             if self.root.is_none() {
                 self.root = Some(node);
             }
             return;
+        }
+        self.children.push(node);
+    }
+
+    /// Builds a collection node from a closed frame, taking its children off the shared
+    /// buffer. `end` is the end of the closing event: a flow collection ends after its
+    /// bracket, a block one after its last child.
+    fn close(&mut self, frame: Frame, end: usize) -> Node {
+        let mut children = self.children.drain(frame.first..);
+        let (kind, last_end) = if frame.is_seq {
+            let items: Vec<Node> = children.collect();
+            let last = items.last().map(|n| n.span.end());
+            (NodeKind::Array(items), last)
+        } else {
+            let mut entries = Vec::with_capacity(children.len().div_ceil(2));
+            while let Some(key) = children.next() {
+                // A key whose value never came (the input ended): keep it with a null value.
+                let value = children.next().unwrap_or_else(|| Node {
+                    span: Span::empty(key.span.end()),
+                    kind: NodeKind::Null,
+                    style: Style::Plain,
+                    tag: None,
+                });
+                entries.push(Entry { key, value });
+            }
+            let last = entries
+                .last()
+                .map(|e| e.value.span.end().max(e.key.span.end()));
+            (NodeKind::Object(entries), last)
         };
-        match &mut frame.content {
-            FrameContent::Seq(items) => items.push(node),
-            FrameContent::Map { entries, key } => match key.take() {
-                None => *key = Some(node),
-                Some(k) => entries.push(Entry {
-                    key: k,
-                    value: node,
-                }),
-            },
+        let end = if frame.style == Style::Flow {
+            end
+        } else {
+            last_end.unwrap_or(frame.start)
+        };
+        Node {
+            span: Span::new(frame.start, end.max(frame.start)),
+            kind,
+            style: frame.style,
+            tag: frame.tag,
         }
     }
 
     /// The document path of the node about to be added to the innermost open collection.
     fn child_path(&self) -> String {
         let mut out = String::new();
-        for frame in &self.stack {
-            match &frame.content {
-                FrameContent::Seq(items) => path::push_index(&mut out, items.len()),
-                FrameContent::Map { key: Some(k), .. } => {
-                    path::push_key(&mut out, k.as_str().unwrap_or(""));
-                }
-                // A key is being read: it has its mapping's path.
-                FrameContent::Map { key: None, .. } => {}
+        // Each collection's children end where the next one's start (the innermost's at
+        // the end of the buffer).
+        let ends = self.stack.iter().skip(1).map(|f| f.first);
+        let ends = ends.chain(std::iter::once(self.children.len()));
+        for (frame, end) in self.stack.iter().zip(ends) {
+            let count = end - frame.first;
+            if frame.is_seq {
+                path::push_index(&mut out, count);
+            } else if !count.is_multiple_of(2) {
+                // The last child is the key of the entry being read.
+                path::push_key(&mut out, self.children[end - 1].as_str().unwrap_or(""));
             }
+            // Otherwise a key is being read: it has its mapping's path.
         }
         out
     }
@@ -609,47 +676,6 @@ fn libyaml_problem(problem: &str) -> String {
     }
 }
 
-/// Builds a collection node from a closed frame. `end` is the end of the closing event:
-/// a flow collection ends after its bracket, a block one after its last child.
-fn close(frame: Frame, end: usize) -> Node {
-    let (kind, last_end) = match frame.content {
-        FrameContent::Seq(items) => {
-            let last = items.last().map(|n| n.span.end());
-            (NodeKind::Array(items), last)
-        }
-        FrameContent::Map { mut entries, key } => {
-            if let Some(key) = key {
-                // A key whose value never came (the input ended): keep it with a null value.
-                let at = key.span.end();
-                entries.push(Entry {
-                    key,
-                    value: Node {
-                        span: Span::empty(at),
-                        kind: NodeKind::Null,
-                        style: Style::Plain,
-                        tag: None,
-                    },
-                });
-            }
-            let last = entries
-                .last()
-                .map(|e| e.value.span.end().max(e.key.span.end()));
-            (NodeKind::Object(entries), last)
-        }
-    };
-    let end = if frame.style == Style::Flow {
-        end
-    } else {
-        last_end.unwrap_or(frame.start)
-    };
-    Node {
-        span: Span::new(frame.start, end.max(frame.start)),
-        kind,
-        style: frame.style,
-        tag: frame.tag,
-    }
-}
-
 /// A block scalar's span ends at its last content byte, not at the next line.
 fn trim_block_end(text: &str, start: usize, end: usize) -> usize {
     let bytes = text.as_bytes();
@@ -676,7 +702,61 @@ impl From<scalar::Scalar> for NodeKind {
             scalar::Scalar::Null => NodeKind::Null,
             scalar::Scalar::Bool(b) => NodeKind::Bool(b),
             scalar::Scalar::Number(n) => NodeKind::Number(n.into()),
-            scalar::Scalar::String(s) => NodeKind::String(s.into()),
+            scalar::Scalar::String(s) => NodeKind::String(Cow::Owned(s)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_prefix_finds_the_first_non_ascii_byte() {
+        let text = "abcdefghijklmnopqrstuvwxyzé0123456789";
+        for start in 0..text.len() {
+            for end in start..=text.len() {
+                let bytes = &text.as_bytes()[start..end];
+                let naive = bytes.iter().position(|b| !b.is_ascii());
+                assert_eq!(ascii_prefix(bytes), naive.unwrap_or(bytes.len()));
+            }
+        }
+    }
+
+    #[test]
+    fn char_to_byte_walks_both_ways() {
+        let text = "key: café\n  ünïcödé ${x} 世界 ascii run of some length here 😀 end";
+        let byte_of = |i: usize| text.char_indices().nth(i).map_or(text.len(), |(b, _)| b);
+        let count = text.chars().count();
+        let mut pos = CharToByte::new(text);
+        // Forward, backward, long jumps and past the end.
+        let order = (0..=count).chain((0..count).rev()).chain([
+            count / 2,
+            3,
+            count,
+            1,
+            count + 5,
+            0,
+            count - 1,
+        ]);
+        for i in order {
+            assert_eq!(pos.byte(i), byte_of(i), "char {i}");
+        }
+        // Mostly forward with short steps back, as events arrive.
+        let mut pos = CharToByte::new(text);
+        let mut state = 0x2545_F491_4F6C_DD1D_u64;
+        let mut i = 0;
+        for _ in 0..2000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let step = usize::try_from(state % 9).unwrap_or(0);
+            i = if state.is_multiple_of(5) {
+                i - step.min(i)
+            } else {
+                (i + step) % (count + 3)
+            };
+            assert_eq!(pos.byte(i), byte_of(i), "char {i}");
         }
     }
 }

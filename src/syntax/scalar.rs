@@ -20,6 +20,15 @@ pub(crate) fn resolve_plain(text: &str) -> Scalar {
     Core::resolve(text).into_scalar(text)
 }
 
+/// [`resolve_plain`] for text the caller owns: a string keeps its allocation, as most
+/// plain scalars are strings and copying them was a measurable part of parsing.
+pub(crate) fn resolve_plain_owned(text: String) -> Scalar {
+    match Core::resolve(&text) {
+        Core::Str => Scalar::String(text),
+        core => core.into_scalar(&text),
+    }
+}
+
 /// Resolves a scalar that carries an explicit tag. `tag` is the short spelling as written
 /// (`!!int`, `!!str`, `!tag`, `!`), `text` the decoded scalar text, `plain` whether the
 /// scalar is an unquoted, non-block scalar. Returns the error message (full text, e.g.
@@ -409,6 +418,11 @@ mod tests {
     #[track_caller]
     fn plain_is(text: &str, expected: &Scalar) {
         assert_eq!(&resolve_plain(text), expected, "plain {text:?}");
+        assert_eq!(
+            &resolve_plain_owned(text.to_owned()),
+            expected,
+            "owned {text:?}"
+        );
     }
 
     #[test]

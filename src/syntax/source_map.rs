@@ -11,21 +11,33 @@ use crate::source::Span;
 
 /// For a decoded string, the source span of each decoded byte offset.
 #[derive(Clone, Debug)]
-pub(crate) struct SourceMap {
-    /// `starts[i]`: source offset where the character at decoded offset `i` starts; one
-    /// extra entry at `decoded.len()` for the position just past the content.
-    starts: Vec<u32>,
-    /// `ends[i]`: source offset just after the character at decoded offset `i`.
-    ends: Vec<u32>,
+pub(crate) enum SourceMap<'a> {
+    /// The decoded text is the source text `body`, which starts at offset `base`: most
+    /// strings with an interpolation are written so, and need no tables.
+    Verbatim { base: usize, body: &'a str },
+    /// A table per decoded byte.
+    Aligned {
+        /// `starts[i]`: source offset where the character at decoded offset `i` starts;
+        /// one extra entry at `decoded.len()` for the position just past the content.
+        starts: Vec<u32>,
+        /// `ends[i]`: source offset just after the character at decoded offset `i`.
+        ends: Vec<u32>,
+    },
 }
 
-impl SourceMap {
+impl<'a> SourceMap<'a> {
     /// Builds the map of `node` (a string scalar) whose decoded value is `decoded`, or
     /// `None` when the source cannot be aligned (then callers use the whole node's span).
-    pub(crate) fn new(text: &str, node: &Node, decoded: &str) -> Option<SourceMap> {
+    pub(crate) fn new(text: &'a str, node: &Node, decoded: &str) -> Option<SourceMap<'a>> {
         let raw = text.get(node.span.start()..node.span.end())?;
         let base = node.span.start();
         let (body_start, body) = body(raw, node.style)?;
+        if is_verbatim(body, decoded, node.style) {
+            return Some(SourceMap::Verbatim {
+                base: base + body_start,
+                body,
+            });
+        }
         let mut aligner = Aligner {
             src: body.as_bytes(),
             base: base + body_start,
@@ -33,36 +45,80 @@ impl SourceMap {
             style: node.style,
             indent: block_indent(body, node.style),
             at_line_start: matches!(node.style, Style::Literal | Style::Folded),
-            starts: vec![0; decoded.len() + 1],
-            ends: vec![0; decoded.len() + 1],
         };
-        for (i, c) in decoded.char_indices() {
-            let (s, e) = aligner.next(c)?;
-            for k in i..i + c.len_utf8() {
-                aligner.starts[k] = to_u32(s);
-                aligner.ends[k] = to_u32(e);
+        let mut starts = vec![0; decoded.len() + 1];
+        let mut ends = vec![0; decoded.len() + 1];
+        let bytes = decoded.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            // Most of the text is a run of ASCII bytes that the source holds as they are:
+            // map such a run one to one, and leave only what surrounds it to the aligner.
+            let run = aligner.verbatim_run(&bytes[i..]);
+            for (k, (start, end)) in starts[i..i + run]
+                .iter_mut()
+                .zip(&mut ends[i..i + run])
+                .enumerate()
+            {
+                let at = aligner.base + aligner.p + k;
+                *start = to_u32(at);
+                *end = to_u32(at + 1);
             }
+            i += run;
+            aligner.p += run;
+            let Some(c) = decoded[i..].chars().next() else {
+                break;
+            };
+            let (s, e) = aligner.next(c)?;
+            let len = c.len_utf8();
+            starts[i..i + len].fill(to_u32(s));
+            ends[i..i + len].fill(to_u32(e));
+            i += len;
         }
-        let past = aligner.base + aligner.p;
-        aligner.starts[decoded.len()] = to_u32(past);
-        Some(SourceMap {
-            starts: aligner.starts,
-            ends: aligner.ends,
-        })
+        starts[decoded.len()] = to_u32(aligner.base + aligner.p);
+        Some(SourceMap::Aligned { starts, ends })
     }
 
-    /// The source span of the decoded byte range `[from, to)`.
+    /// The source span of the decoded byte range `[from, to)`. An offset inside a
+    /// character widens to the whole character.
     pub(crate) fn span(&self, from: usize, to: usize) -> Span {
-        let last = self.starts.len() - 1;
-        let from = from.min(last);
-        let to = to.min(last).max(from);
-        let start = self.starts[from] as usize;
-        if to == from {
-            return Span::empty(start);
+        match self {
+            SourceMap::Verbatim { base, body } => {
+                // What the tables of an aligned copy would give.
+                let from = from.min(body.len());
+                let to = to.min(body.len()).max(from);
+                let start = base + body.floor_char_boundary(from);
+                if to == from {
+                    return Span::empty(start);
+                }
+                Span::new(start, base + body.ceil_char_boundary(to))
+            }
+            SourceMap::Aligned { starts, ends } => {
+                let last = starts.len() - 1;
+                let from = from.min(last);
+                let to = to.min(last).max(from);
+                let start = starts[from] as usize;
+                if to == from {
+                    return Span::empty(start);
+                }
+                let end = ends[to - 1] as usize;
+                Span::new(start, end.max(start))
+            }
         }
-        let end = self.ends[to - 1] as usize;
-        Span::new(start, end.max(start))
     }
+}
+
+/// Whether the aligner would map every decoded byte to the same byte of `body`: the texts
+/// are equal, and `body` holds none of the bytes that make it skip or pair source bytes
+/// (a line break, a double-quoted string's `\`, a single-quoted string's `'`). Block
+/// scalars always strip indentation, so they are left to the aligner.
+fn is_verbatim(body: &str, decoded: &str, style: Style) -> bool {
+    let special = match style {
+        Style::Plain | Style::Flow => b'\n',
+        Style::DoubleQuoted => b'\\',
+        Style::SingleQuoted => b'\'',
+        Style::Literal | Style::Folded => return false,
+    };
+    body == decoded && !body.bytes().any(|b| b == b'\n' || b == special)
 }
 
 fn to_u32(x: usize) -> u32 {
@@ -120,11 +176,28 @@ struct Aligner<'a> {
     style: Style,
     indent: usize,
     at_line_start: bool,
-    starts: Vec<u32>,
-    ends: Vec<u32>,
 }
 
 impl Aligner<'_> {
+    /// The length of the longest prefix of `decoded` that [`Aligner::next`] would map
+    /// byte for byte to the source at `p`: ASCII bytes equal to the source's, none of
+    /// which is a line break or the style's escape or quote, not at a line start.
+    fn verbatim_run(&self, decoded: &[u8]) -> usize {
+        if self.at_line_start {
+            return 0;
+        }
+        let special = match self.style {
+            Style::DoubleQuoted => b'\\',
+            Style::SingleQuoted => b'\'',
+            _ => b'\n',
+        };
+        decoded
+            .iter()
+            .zip(&self.src[self.p..])
+            .take_while(|&(&d, &s)| d == s && d.is_ascii() && d != b'\n' && d != special)
+            .count()
+    }
+
     /// Finds the source bytes that produced the decoded character `c`.
     fn next(&mut self, c: char) -> Option<(usize, usize)> {
         loop {
@@ -164,8 +237,11 @@ impl Aligner<'_> {
                 }
                 return None;
             }
+            // Most characters are ASCII and copied as they are: skip the UTF-8 comparison.
             let len = utf8_len(s);
-            if self.src.get(self.p..self.p + len) == Some(c.encode_utf8(&mut [0; 4]).as_bytes()) {
+            if (s.is_ascii() && u32::from(s) == u32::from(c))
+                || self.src.get(self.p..self.p + len) == Some(c.encode_utf8(&mut [0; 4]).as_bytes())
+            {
                 self.p += len;
                 if c == '\n' {
                     self.line_break_done();

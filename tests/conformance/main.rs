@@ -14,6 +14,7 @@
 #![allow(missing_docs)]
 
 mod compare;
+mod edit;
 mod parts;
 
 use std::fmt::Write as _;
@@ -22,7 +23,9 @@ use std::process::ExitCode;
 
 /// The parts escc implements so far: a failure here fails the run. Parts not listed are
 /// counted (0/N until built) but cannot fail it.
-const IMPLEMENTED: &[&str] = &["parse", "yaml", "load", "values", "diags", "typed"];
+const IMPLEMENTED: &[&str] = &[
+    "parse", "yaml", "load", "values", "diags", "typed", "edit", "crypt",
+];
 
 /// Every part, in the order of the summary line.
 const PARTS: &[&str] = &[
@@ -75,7 +78,8 @@ fn main() -> ExitCode {
     outcomes.extend(parts::parse_cases(&dir.join("parse")));
     outcomes.extend(parts::yaml_cases(&dir.join("yaml")));
     outcomes.extend(parts::eval_cases(&dir.join("eval")));
-    outcomes.extend(parts::unbuilt(&dir));
+    outcomes.extend(edit::edit_cases(&dir.join("yaml-edit")));
+    outcomes.extend(edit::crypt_cases(&dir.join("crypt")));
 
     let mut broken = 0;
     let mut summary = String::from("conformance:");

@@ -8,7 +8,7 @@ use escc::ast::{
     AccessorKind, ArgPart, Builtin, Call, EnvironmentDecl, Expr, ExprKind, PropertyAccess,
     SecretArg,
 };
-use escc::eval::{Mode, evaluate};
+use escc::eval::{Evaluation, Mode, Options, evaluate, evaluate_with};
 use escc::syntax::{Node, NodeKind};
 use escc::testing::TestHost;
 use escc::{Source, load};
@@ -468,6 +468,42 @@ impl EvalCase {
                 .map(|decl| evaluate(&source, decl, &host, &context, mode))
                 .unwrap_or_default()
         };
+        // Sequential evaluation (one host call at a time) must agree with the default,
+        // concurrent one in everything it produces.
+        let sequential = |mode: &Mode| {
+            loaded
+                .decl
+                .as_ref()
+                .map(|decl| {
+                    let options = Options { max_in_flight: 1 };
+                    evaluate_with(&source, decl, &host, &context, mode, &options)
+                })
+                .unwrap_or_default()
+        };
+        let same = |a: &Evaluation, b: &Evaluation| {
+            let props = |e: &Evaluation| {
+                e.properties
+                    .as_ref()
+                    .map(|p| p.iter().map(|(k, v)| (k.clone(), v.to_json(false))).collect::<Vec<_>>())
+            };
+            props(a) == props(b) && a.diags == b.diags && a.typed() == b.typed() && a.patches() == b.patches()
+        };
+        let mut modes = vec![Mode::Check { show_secrets }, Mode::Eval];
+        if overrides["rotate"].as_bool().unwrap_or(false) {
+            let paths = overrides["rotatePaths"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|p| p.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            modes.push(Mode::Rotate { paths });
+        }
+        let concurrency = modes
+            .iter()
+            .find(|m| !same(&run(m), &sequential(m)))
+            .map(|m| format!("concurrent and sequential evaluation differ in {m:?}"));
         let check = run(&Mode::Check { show_secrets });
         let eval = run(&Mode::Eval);
         let strings: BTreeMap<&str, Vec<escc::Span>> = sources
@@ -510,6 +546,9 @@ impl EvalCase {
             if values.is_none() {
                 values = diff;
             }
+        }
+        if values.is_none() {
+            values = concurrency;
         }
         let mut diags = None;
         let mut lists = vec![
@@ -569,28 +608,4 @@ impl EvalCase {
             typed,
         })
     }
-}
-
-/// Parts whose cases are counted but not built yet.
-pub fn unbuilt(dir: &Path) -> Vec<Outcome> {
-    let mut out = Vec::new();
-    for (name, _) in case_dirs(&dir.join("yaml-edit")) {
-        out.push(outcome("edit", &name, Some("not implemented".to_owned())));
-    }
-    let mut crypt: Vec<String> = fs::read_dir(dir.join("crypt"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .strip_suffix(".plaintext.yaml")
-                .map(str::to_owned)
-        })
-        .collect();
-    crypt.sort();
-    for name in crypt {
-        out.push(outcome("crypt", &name, Some("not implemented".to_owned())));
-    }
-    out
 }

@@ -1,8 +1,13 @@
 //! The integration tests (one binary): spans, properties, limits, the command line.
 
+mod cli;
+mod edit;
 mod eval;
 mod fuzz_corpus;
 mod invariants;
 mod limits;
+mod lsp;
 mod no_panic;
+mod rotate;
+mod secrets;
 mod spans;

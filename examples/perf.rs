@@ -1,0 +1,267 @@
+//! Prints the performance table of `docs/performance.md`: for each workload, the time of a
+//! bare saphyr-parser event pass (the floor), of `load` (YAML to declarations), of `check`
+//! and of `eval`, each the median of several runs, and the peak memory of the process that
+//! ran the row.
+//!
+//! Run with `scripts/perf-table.sh` (a release build). Each row runs in its own process
+//! (`perf --row NAME`), so peak memory is per workload.
+
+#![allow(
+    clippy::cast_precision_loss,
+    reason = "sizes shown in MiB with two decimals"
+)]
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use escc::eval::{Mode, Options, evaluate_with};
+use escc::testing::TestHost;
+use escc::{Source, load};
+
+struct Workload {
+    root: String,
+    envs: BTreeMap<String, String>,
+    open_delay: Duration,
+    load_delay: Duration,
+    sequential: bool,
+}
+
+fn values(n: usize) -> String {
+    let mut s = String::from("values:\n");
+    for i in 0..n {
+        let _ = writeln!(
+            s,
+            "  k{i}:\n    name: item-{i}\n    count: {i}\n    enabled: true\n    tags: [a, b]\n    label: \"item ${{k{}.name}}\"",
+            i.saturating_sub(1)
+        );
+    }
+    s
+}
+
+fn chain(n: usize) -> String {
+    let mut s = String::from("values:\n  v0: start\n");
+    for i in 1..n {
+        let _ = writeln!(s, "  v{i}: ${{v{}}}", i - 1);
+    }
+    s
+}
+
+fn interpolations(n: usize) -> String {
+    let mut s = String::from("values:\n  base: x\n");
+    for i in 0..n {
+        let _ = writeln!(
+            s,
+            "  s{i}: \"${{base}}-{i}-${{base}}-${{base}}-${{base}}-${{base}}-${{base}}-${{base}}\""
+        );
+    }
+    s
+}
+
+fn nesting(depth: usize) -> String {
+    let mut s = String::from("values:\n");
+    for d in 0..depth {
+        s.push_str(&"  ".repeat(d + 1));
+        let _ = writeln!(s, "n{d}:");
+    }
+    s.push_str(&"  ".repeat(depth + 1));
+    s.push_str("leaf: value\n");
+    s
+}
+
+fn workload(name: &str) -> Option<Workload> {
+    let single = |text: String| Workload {
+        root: text,
+        envs: BTreeMap::new(),
+        open_delay: Duration::ZERO,
+        load_delay: Duration::ZERO,
+        sequential: false,
+    };
+    Some(match name {
+        "values-1k" => single(values(1_000)),
+        "values-10k" => single(values(10_000)),
+        "values-100k" => single(values(100_000)),
+        "chain-10k" => single(chain(10_000)),
+        "interpolation-10k" => single(interpolations(10_000)),
+        "nesting-100" => single(nesting(100)),
+        "imports-1k" => {
+            let mut envs = BTreeMap::new();
+            let mut root = String::from("imports:\n");
+            for i in 0..1_000 {
+                let _ = writeln!(root, "  - e{i}");
+                envs.insert(
+                    format!("e{i}"),
+                    format!("values:\n  v{i}: {i}\n  shared:\n    k{i}: x\n"),
+                );
+            }
+            root.push_str("values:\n  total: ${v999}\n");
+            Workload {
+                root,
+                envs,
+                open_delay: Duration::ZERO,
+                load_delay: Duration::ZERO,
+                sequential: false,
+            }
+        }
+        _ => {
+            let (delay, sequential) = match name {
+                "reference-0ms" => (0, false),
+                "reference-10ms" => (10, false),
+                "reference-10ms-sequential" => (10, true),
+                _ => return None,
+            };
+            let dir = std::env::var_os("ESCC_CONFORMANCE").map_or_else(
+                || {
+                    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join("../shared/conformance/esc")
+                },
+                std::path::PathBuf::from,
+            );
+            let dir = dir.join("eval/bench");
+            let mut envs = BTreeMap::new();
+            for e in std::fs::read_dir(&dir).ok()? {
+                let p = e.ok()?.path();
+                let stem = p.file_stem()?.to_string_lossy().into_owned();
+                envs.insert(stem, std::fs::read_to_string(&p).ok()?);
+            }
+            let root = envs.remove("env")?;
+            Workload {
+                root,
+                envs,
+                open_delay: Duration::from_millis(delay),
+                load_delay: Duration::from_millis(delay),
+                sequential,
+            }
+        }
+    })
+}
+
+fn median(mut f: impl FnMut(), runs: usize) -> f64 {
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn row(name: &str) {
+    let Some(w) = workload(name) else {
+        println!("| {name} | (workload not available) |");
+        return;
+    };
+    let bytes: usize = w.root.len() + w.envs.values().map(String::len).sum::<usize>();
+    let runs = if bytes > 4 << 20 { 3 } else { 7 };
+    let all: Vec<&String> = std::iter::once(&w.root).chain(w.envs.values()).collect();
+    let saphyr = median(
+        || {
+            for text in &all {
+                for ev in saphyr_parser::Parser::new_from_str(text) {
+                    std::hint::black_box(ev.ok());
+                }
+            }
+        },
+        runs,
+    );
+    let source = Source::new("root", w.root.as_str());
+    let load_ms = median(
+        || {
+            for text in &all {
+                std::hint::black_box(load(&Source::new("x", text.as_str())));
+            }
+        },
+        runs,
+    );
+    let host = TestHost::new(w.envs.clone(), "bench")
+        .with_open_delay(w.open_delay)
+        .with_load_delay(w.load_delay);
+    let options = Options {
+        max_in_flight: if w.sequential {
+            1
+        } else {
+            Options::default().max_in_flight
+        },
+    };
+    let ctx = TestHost::context();
+    let mut diags = 0;
+    let mut run = |mode: &Mode| {
+        let loaded = load(&source);
+        let decl = loaded.decl.expect("the workload decodes");
+        let result = evaluate_with(&source, &decl, &host, &ctx, mode, &options);
+        diags = result.diags.len();
+        std::hint::black_box(result);
+    };
+    let check = median(
+        || {
+            run(&Mode::Check {
+                show_secrets: false,
+            });
+        },
+        runs,
+    );
+    let eval = median(|| run(&Mode::Eval), runs);
+    println!(
+        "| {name} | {:.2} | {saphyr:.2} | {load_ms:.2} | {check:.2} | {eval:.2} | {:.1}x | {:.1} | {diags} |",
+        bytes as f64 / f64::from(1 << 20),
+        eval / saphyr,
+        peak_rss_mib(),
+    );
+}
+
+const ROWS: &[&str] = &[
+    "reference-0ms",
+    "reference-10ms",
+    "reference-10ms-sequential",
+    "values-1k",
+    "values-10k",
+    "values-100k",
+    "chain-10k",
+    "imports-1k",
+    "interpolation-10k",
+    "nesting-100",
+];
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, flag, name] = args.as_slice()
+        && flag == "--row"
+    {
+        row(name);
+        return;
+    }
+    println!(
+        "| workload | input MiB | saphyr ms | load ms | check ms | eval ms | eval / saphyr | peak RSS MiB | diagnostics |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let me = std::env::current_exe().expect("the example knows its path");
+    for name in ROWS {
+        let out = std::process::Command::new(&me)
+            .args(["--row", name])
+            .output()
+            .expect("the row runs");
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+        if !out.status.success() {
+            println!(
+                "| {name} | failed: {} |",
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            );
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! `escc check`: load, resolve imports and check statically (providers are not opened),
+//! over named environments, files, directories or the whole project.
+
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use clap::ValueEnum;
+
+use super::get::evaluate_environment;
+use super::host::FileHost;
+use super::project::Project;
+use super::render::{self, Masker, Sources};
+use super::{EXIT_FAILED, EXIT_USAGE, Failure};
+use crate::Diagnostic;
+use crate::eval::Mode;
+
+/// How `check` reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CheckFormat {
+    /// Rendered for a person, with source excerpts (colour only on a terminal).
+    Human,
+    /// One JSON array of diagnostics.
+    Json,
+    /// GitHub Actions workflow commands (annotations on the pull request).
+    Github,
+    /// SARIF 2.1.0 (GitHub code scanning and other tools).
+    Sarif,
+}
+
+type Outcome = Result<(Vec<Diagnostic>, Vec<String>), String>;
+
+/// `escc check`.
+pub(crate) fn check(
+    project: &Project,
+    targets: &[String],
+    format: CheckFormat,
+    deny_warnings: bool,
+) -> Result<ExitCode, Failure> {
+    let mut names = Vec::new();
+    if targets.is_empty() {
+        names = project.all_environments()?;
+    } else {
+        for t in targets {
+            names.extend(project.resolve_targets(t)?);
+        }
+    }
+    names.sort();
+    names.dedup();
+
+    let host = FileHost::new(&project.root);
+    let outcomes = check_all(project, &host, &names);
+
+    let mut diags = Vec::new();
+    let mut secrets = Vec::new();
+    let mut failures = 0;
+    for outcome in outcomes {
+        match outcome {
+            Ok((d, s)) => {
+                diags.extend(d);
+                secrets.extend(s);
+            }
+            Err(message) => {
+                failures += 1;
+                super::error(&message);
+            }
+        }
+    }
+    render::sort_dedup(&mut diags);
+    let (errors, warnings) = render::counts(&diags);
+
+    let sources = Sources::new(project, &host);
+    let masker = if diags.is_empty() {
+        Masker::new(Vec::new())
+    } else {
+        secrets.extend(sources.secret_literals());
+        Masker::new(secrets)
+    };
+    let mut text = match format {
+        CheckFormat::Human => render::human(
+            &diags,
+            &sources,
+            render::use_color(std::io::stdout().is_terminal()),
+        ),
+        CheckFormat::Json => render::json(&diags, &sources),
+        CheckFormat::Github => render::github(&diags, &sources),
+        CheckFormat::Sarif => render::sarif(&diags, &sources),
+    };
+    if matches!(format, CheckFormat::Human | CheckFormat::Github) {
+        let _ = writeln!(
+            text,
+            "{} environment(s) checked: {errors} error(s), {warnings} warning(s)",
+            names.len() - failures
+        );
+    }
+    let text = masker.mask_str(&text);
+    super::print(&text)?;
+    Ok(if failures > 0 {
+        ExitCode::from(EXIT_USAGE)
+    } else if errors > 0 || (deny_warnings && warnings > 0) {
+        ExitCode::from(EXIT_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Checks every environment, on as many threads as there are cores; results in the
+/// order of `names`.
+fn check_all(project: &Project, host: &FileHost, names: &[String]) -> Vec<Outcome> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(names.len())
+        .max(1);
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, Outcome)>> = Mutex::new(Vec::with_capacity(names.len()));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(name) = names.get(i) else { break };
+                    let outcome = evaluate_environment(
+                        project,
+                        host,
+                        name,
+                        &Mode::Check {
+                            show_secrets: false,
+                        },
+                        false,
+                    )
+                    .map(|ev| (ev.diags, ev.secrets))
+                    .map_err(|f| f.message);
+                    results
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push((i, outcome));
+                }
+            });
+        }
+    });
+    let mut results = results
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, o)| o).collect()
+}

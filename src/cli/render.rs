@@ -1,0 +1,618 @@
+//! Diagnostics for people and machines (`human`, `json`, `github`, `sarif`), secret
+//! masking of everything printed, and the terminal spinner.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use serde_json::json;
+
+use super::host::FileHost;
+use super::project::Project;
+use crate::ast::{Call, Expr, ExprKind, SecretArg};
+use crate::eval::{Value, ValueKind};
+use crate::{Diagnostic, Severity, Source};
+
+/// The environments diagnostics point into: each one's file (as shown) and text.
+pub(crate) struct Sources {
+    map: BTreeMap<String, (String, Source)>,
+}
+
+impl Sources {
+    /// Every environment the host has read.
+    pub(crate) fn new(project: &Project, host: &FileHost) -> Self {
+        let map = host
+            .documents()
+            .into_iter()
+            .map(|(name, doc)| {
+                let shown = project.show(&doc.file);
+                let source = Source::new(name.as_str(), doc.text.to_string());
+                (name, (shown, source))
+            })
+            .collect();
+        Sources { map }
+    }
+
+    fn get(&self, env: &str) -> Option<&(String, Source)> {
+        self.map.get(env)
+    }
+
+    /// The file of an environment as shown, or the environment name.
+    fn file(&self, env: &str) -> String {
+        self.get(env)
+            .map_or_else(|| env.to_owned(), |(f, _)| f.clone())
+    }
+
+    /// The plaintext of every `fn::secret` literal in the documents read.
+    pub(crate) fn secret_literals(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (_, source) in self.map.values() {
+            if !source.text().contains("fn::secret") {
+                continue;
+            }
+            let loaded = crate::load(source);
+            if let Some(decl) = &loaded.decl {
+                for entry in decl.values.iter().flatten() {
+                    secret_literals(&entry.value, &mut out);
+                }
+            }
+        }
+        out
+    }
+}
+
+fn secret_literals(x: &Expr, out: &mut Vec<String>) {
+    let mut stack = vec![x];
+    while let Some(x) = stack.pop() {
+        match &x.kind {
+            ExprKind::List(items) => stack.extend(items),
+            ExprKind::Object(entries) => stack.extend(entries.iter().map(|e| &e.value)),
+            ExprKind::Builtin(b) => {
+                if let Call::Secret(SecretArg::Plaintext(lit)) = &b.call {
+                    out.push(lit.value.clone());
+                }
+                stack.push(&b.arg);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether to colour output for a stream: only on a terminal, and never with `NO_COLOR`.
+pub(crate) fn use_color(is_terminal: bool) -> bool {
+    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Sorts diagnostics into escc's one order and drops exact duplicates (an environment
+/// imported by several checked environments reports its problems once).
+pub(crate) fn sort_dedup(diags: &mut Vec<Diagnostic>) {
+    crate::diag::sort(diags);
+    let mut seen = BTreeSet::new();
+    diags.retain(|d| {
+        seen.insert((
+            d.environment.clone(),
+            d.span.map(|s| (s.start, s.end)),
+            d.severity,
+            d.code.as_str(),
+            d.summary.clone(),
+            d.detail.clone(),
+            d.path.clone(),
+        ))
+    });
+}
+
+/// Counts errors and warnings.
+pub(crate) fn counts(diags: &[Diagnostic]) -> (usize, usize) {
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    (errors, diags.len() - errors)
+}
+
+/// Human rendering: a miette report per diagnostic, with a source excerpt.
+pub(crate) fn human(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
+    let theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
+    let mut out = String::new();
+    for d in diags {
+        let report = match sources.get(&d.environment) {
+            Some((file, source)) if d.span.is_some() => miette::Report::new(d.clone())
+                .with_source_code(miette::NamedSource::new(file, source.text().to_owned())),
+            _ => miette::Report::new(d.clone()),
+        };
+        let mut s = String::new();
+        if handler.render_report(&mut s, report.as_ref()).is_ok() {
+            out.push_str(&s);
+            out.push('\n');
+        }
+        if d.span.is_none() {
+            // Without a source excerpt, say where it is.
+            let _ = writeln!(out, "  (in {})\n", sources.file(&d.environment));
+        }
+    }
+    out
+}
+
+/// One diagnostic's position, 1-based, end exclusive.
+struct Place {
+    start: (u32, u32),
+    end: (u32, u32),
+    span: Option<(u32, u32)>,
+}
+
+fn place(d: &Diagnostic, sources: &Sources) -> Option<Place> {
+    let (_, source) = sources.get(&d.environment)?;
+    let (s, e) = d.positions(source)?;
+    Some(Place {
+        start: (s.line, s.column),
+        end: (e.line, e.column),
+        span: d.span.map(|s| (s.start, s.end)),
+    })
+}
+
+/// JSON: an array of diagnostics.
+pub(crate) fn json(diags: &[Diagnostic], sources: &Sources) -> String {
+    let all: Vec<serde_json::Value> = diags
+        .iter()
+        .map(|d| {
+            let p = place(d, sources);
+            let mut o = serde_json::Map::new();
+            o.insert("file".into(), json!(sources.file(&d.environment)));
+            o.insert("environment".into(), json!(d.environment));
+            o.insert("severity".into(), json!(d.severity));
+            o.insert("code".into(), json!(d.code));
+            o.insert("summary".into(), json!(d.summary));
+            if !d.detail.is_empty() {
+                o.insert("detail".into(), json!(d.detail));
+            }
+            o.insert("path".into(), json!(d.path));
+            if let Some(p) = p {
+                o.insert(
+                    "start".into(),
+                    json!({"line": p.start.0, "column": p.start.1}),
+                );
+                o.insert("end".into(), json!({"line": p.end.0, "column": p.end.1}));
+                if let Some((s, e)) = p.span {
+                    o.insert("bytes".into(), json!({"start": s, "end": e}));
+                }
+            }
+            serde_json::Value::Object(o)
+        })
+        .collect();
+    let mut s = serde_json::to_string_pretty(&all).unwrap_or_else(|_| "[]".to_owned());
+    s.push('\n');
+    s
+}
+
+/// GitHub Actions workflow commands (`::error file=...::message`).
+pub(crate) fn github(diags: &[Diagnostic], sources: &Sources) -> String {
+    let mut out = String::new();
+    for d in diags {
+        let level = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut props = vec![format!(
+            "file={}",
+            gh_property(&sources.file(&d.environment))
+        )];
+        if let Some(p) = place(d, sources) {
+            props.push(format!("line={}", p.start.0));
+            props.push(format!("col={}", p.start.1));
+            props.push(format!("endLine={}", p.end.0));
+            props.push(format!("endColumn={}", p.end.1));
+        }
+        props.push(format!(
+            "title={}",
+            gh_property(&format!("escc {}", d.code))
+        ));
+        let message = if d.path.is_empty() {
+            d.summary.clone()
+        } else {
+            format!("{}: {}", d.path, d.summary)
+        };
+        let _ = writeln!(out, "::{level} {}::{}", props.join(","), gh_data(&message));
+    }
+    out
+}
+
+fn gh_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn gh_property(s: &str) -> String {
+    gh_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// SARIF 2.1.0, one run, columns in Unicode code points.
+pub(crate) fn sarif(diags: &[Diagnostic], sources: &Sources) -> String {
+    let codes: BTreeSet<&str> = diags.iter().map(|d| d.code.as_str()).collect();
+    let index: BTreeMap<&str, usize> = codes.iter().enumerate().map(|(i, c)| (*c, i)).collect();
+    let rules: Vec<serde_json::Value> = codes
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c,
+                "name": c,
+                "shortDescription": {"text": describe(c)},
+            })
+        })
+        .collect();
+    let results: Vec<serde_json::Value> = diags
+        .iter()
+        .map(|d| {
+            let mut location = serde_json::Map::new();
+            let mut physical = serde_json::Map::new();
+            physical.insert(
+                "artifactLocation".into(),
+                json!({"uri": uri(&sources.file(&d.environment)), "uriBaseId": "%SRCROOT%"}),
+            );
+            if let Some(p) = place(d, sources) {
+                physical.insert(
+                    "region".into(),
+                    json!({
+                        "startLine": p.start.0,
+                        "startColumn": p.start.1,
+                        "endLine": p.end.0,
+                        "endColumn": p.end.1,
+                    }),
+                );
+            }
+            location.insert(
+                "physicalLocation".into(),
+                serde_json::Value::Object(physical),
+            );
+            if !d.path.is_empty() {
+                location.insert(
+                    "logicalLocations".into(),
+                    json!([{"fullyQualifiedName": d.path, "kind": "member"}]),
+                );
+            }
+            json!({
+                "ruleId": d.code.as_str(),
+                "ruleIndex": index[d.code.as_str()],
+                "level": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
+                "message": {"text": d.summary},
+                "locations": [serde_json::Value::Object(location)],
+            })
+        })
+        .collect();
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "escc",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/pulumi/esc",
+                "rules": rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    });
+    let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// A relative path as a URI reference: `/`-separated, reserved bytes percent-encoded.
+fn uri(path: &str) -> String {
+    let mut out = String::new();
+    for b in path.replace('\\', "/").bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// A one-line description of a diagnostic code.
+fn describe(code: &str) -> &'static str {
+    match code {
+        "yaml-syntax" => "The YAML is malformed.",
+        "yaml-alias" => "YAML aliases are not supported.",
+        "yaml-key-not-string" => "A mapping key is not a string.",
+        "yaml-tag" => "An explicit YAML tag does not fit its value.",
+        "limit-exceeded" => "The document exceeds one of escc's limits.",
+        "environment-not-object" => "The document is not a mapping.",
+        "invalid-field" => "A top-level field has the wrong type.",
+        "invalid-import" => "An import entry has the wrong shape.",
+        "duplicate-key" => "The same key appears twice.",
+        "unknown-field" => "An unknown top-level field.",
+        "top-level-builtin" => "A builtin is used as a top-level value key.",
+        "invalid-interpolation" => "A malformed ${...} interpolation or property access.",
+        "key-not-literal" => "An object key is not a literal string.",
+        "builtin-not-alone" => "A builtin call shares its object with other keys.",
+        "reserved-prefix" => "An unknown fn:: name.",
+        "invalid-builtin-argument" => "A builtin's argument has the wrong shape.",
+        "reserved-key" => "A reserved top-level value name (imports, context, environments).",
+        "import-cycle" => "An environment imports itself, directly or not.",
+        "import-failed" => "An imported or referenced environment cannot be loaded.",
+        "reference-cycle" => "A value depends on itself.",
+        "unknown-property" => "A reference to a property that does not exist.",
+        "invalid-access" => "An access that does not fit its receiver.",
+        "final-override" => "A value overrides an imported fn::final value.",
+        "invalid-ciphertext" => "A fn::secret ciphertext cannot be decoded or decrypted.",
+        "provider-failed" => "A provider or rotator cannot be loaded or fails.",
+        "schema-violation" => "A value does not match the schema it must satisfy.",
+        "builtin-failed" => "A builtin fails at run time.",
+        _ => "An escc diagnostic.",
+    }
+}
+
+// -------------------------------------------------------------------------------------
+// Secret masking
+
+/// Replaces secret values with `[secret]` in text: each secret's plaintext, its
+/// JSON-escaped form, its base64 form, and each of its lines. Secrets shorter than three
+/// bytes are not masked (masking every `a` would destroy the output), as in `esc run`.
+pub(crate) struct Masker {
+    replace: Option<AhoCorasick>,
+    overlapping: Option<AhoCorasick>,
+    longest: usize,
+}
+
+/// The shortest secret that is masked.
+const MIN_SECRET: usize = 3;
+
+impl Masker {
+    /// A masker for `secrets`.
+    pub(crate) fn new(secrets: impl IntoIterator<Item = String>) -> Self {
+        let mut patterns = BTreeSet::new();
+        for s in secrets {
+            let mut forms = vec![s.clone()];
+            let escaped = serde_json::to_string(&s).unwrap_or_default();
+            if let Some(inner) = escaped.get(1..escaped.len().saturating_sub(1)) {
+                forms.push(inner.to_owned());
+            }
+            forms.push(base64(s.as_bytes()));
+            forms.extend(s.lines().map(str::to_owned));
+            for f in forms {
+                if f.len() >= MIN_SECRET {
+                    patterns.insert(f);
+                }
+            }
+        }
+        let patterns: Vec<String> = patterns.into_iter().collect();
+        let longest = patterns.iter().map(String::len).max().unwrap_or(0);
+        let build = |kind| {
+            (!patterns.is_empty())
+                .then(|| {
+                    AhoCorasick::builder()
+                        .match_kind(kind)
+                        .build(&patterns)
+                        .ok()
+                })
+                .flatten()
+        };
+        Masker {
+            replace: build(MatchKind::LeftmostLongest),
+            overlapping: build(MatchKind::Standard),
+            longest,
+        }
+    }
+
+    /// Whether there is nothing to mask.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.replace.is_none()
+    }
+
+    /// Masks a whole text.
+    pub(crate) fn mask(&self, text: &[u8]) -> Vec<u8> {
+        match &self.replace {
+            Some(ac) => {
+                let mut out = Vec::with_capacity(text.len());
+                ac.replace_all_with_bytes(text, &mut out, |_, _, dst| {
+                    dst.extend_from_slice(b"[secret]");
+                    true
+                });
+                out
+            }
+            None => text.to_vec(),
+        }
+    }
+
+    /// Masks a string.
+    pub(crate) fn mask_str(&self, text: &str) -> String {
+        String::from_utf8_lossy(&self.mask(text.as_bytes())).into_owned()
+    }
+
+    /// Where a long unterminated line may be cut: as late as possible, but so that no
+    /// secret could still start before the cut and end after it.
+    pub(crate) fn safe_cut(&self, buf: &[u8]) -> usize {
+        let mut cut = buf.len().saturating_sub(self.longest.saturating_sub(1));
+        if let Some(ac) = &self.overlapping {
+            // Moving the cut to the start of a crossing secret may make another one cross;
+            // repeat until none does (the cut only moves left, so this ends).
+            loop {
+                let mut moved = false;
+                for m in ac.find_overlapping_iter(buf) {
+                    if m.start() < cut && m.end() > cut {
+                        cut = m.start();
+                        moved = true;
+                    }
+                }
+                if !moved {
+                    break;
+                }
+            }
+        }
+        cut
+    }
+}
+
+/// Every secret text in a value: each secret scalar's text (strings, numbers, booleans)
+/// and every scalar inside a secret array or object.
+pub(crate) fn secret_texts(v: &Value, inherited: bool, out: &mut Vec<String>) {
+    let secret = inherited || v.secret;
+    if v.unknown {
+        return;
+    }
+    match &v.kind {
+        ValueKind::Null => {}
+        ValueKind::Bool(b) => {
+            if secret {
+                out.push(b.to_string());
+            }
+        }
+        ValueKind::Number(n) => {
+            if secret {
+                out.push(n.clone());
+            }
+        }
+        ValueKind::String(s) => {
+            if secret {
+                out.push(s.clone());
+            }
+        }
+        ValueKind::Array(items) => {
+            for i in items {
+                secret_texts(i, secret, out);
+            }
+        }
+        ValueKind::Object(m) => {
+            for i in m.values() {
+                secret_texts(i, secret, out);
+            }
+        }
+    }
+}
+
+/// Standard base64 with padding.
+pub(crate) fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+// -------------------------------------------------------------------------------------
+// Spinner
+
+/// A spinner on stderr while something slow runs; it appears only on a terminal and only
+/// after a moment, and clears its line when dropped.
+pub(crate) struct Spinner {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Spinner {
+    /// Starts a spinner showing `message`.
+    pub(crate) fn start(message: String) -> Spinner {
+        let interactive =
+            std::io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|t| t != "dumb");
+        if !interactive {
+            return Spinner {
+                stop: None,
+                thread: None,
+            };
+        }
+        let (tx, rx) = mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            if !matches!(
+                rx.recv_timeout(Duration::from_millis(300)),
+                Err(mpsc::RecvTimeoutError::Timeout)
+            ) {
+                return;
+            }
+            let frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+            let mut i = 0;
+            loop {
+                eprint!("\r{} {message}", frames[i % frames.len()]);
+                i += 1;
+                if !matches!(
+                    rx.recv_timeout(Duration::from_millis(100)),
+                    Err(mpsc::RecvTimeoutError::Timeout)
+                ) {
+                    break;
+                }
+            }
+            eprint!("\r\x1b[2K");
+        });
+        Spinner {
+            stop: Some(tx),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+    }
+
+    #[test]
+    fn masks_every_form() {
+        let m = Masker::new([
+            "hunter2".to_owned(),
+            "a\"b\nline two".to_owned(),
+            "ab".to_owned(),
+        ]);
+        assert_eq!(m.mask_str("pw=hunter2!"), "pw=[secret]!");
+        assert_eq!(m.mask_str("b64 aHVudGVyMg=="), "b64 [secret]");
+        assert_eq!(
+            m.mask_str(r#"{"k":"a\"b\nline two"}"#),
+            r#"{"k":"[secret]"}"#
+        );
+        assert_eq!(m.mask_str("line two"), "[secret]");
+        assert_eq!(m.mask_str("ab stays"), "ab stays");
+    }
+
+    #[test]
+    fn safe_cut_never_splits_a_secret() {
+        let m = Masker::new(["secret-value".to_owned()]);
+        let buf = b"xxxxxxxxxxxxxxxxxxxxxxxxsecret-va";
+        let cut = m.safe_cut(buf);
+        assert!(cut <= buf.len() - "secret-va".len());
+    }
+}

@@ -1,0 +1,406 @@
+//! Concurrency without changing results: before the (sequential, deterministic) evaluation
+//! runs, independent host calls are made ahead of time on a bounded pool of threads, and
+//! the evaluator takes their results from a cache instead of waiting for each in turn.
+//!
+//! - Environment loads: the import graph is discovered breadth-first from the root's
+//!   `imports` and `${environments.P.E}` references; every environment found is loaded
+//!   concurrently, and its own imports are discovered as it arrives. Loads only read.
+//! - Provider opens (eval and rotate modes): a `fn::open` whose inputs are plain
+//!   literals, and valid for the provider's input schema, is opened ahead of time with
+//!   the execution context its document will have. A document that holds `fn::final`
+//!   could make the evaluator skip an overridden call, so opens are not prefetched once a
+//!   `fn::final` appears anywhere in the graph.
+//!
+//! The evaluator still asks for everything in its own order; a result is used once per
+//! call (two identical opens are opened twice, as in the reference), and anything not
+//! prefetched is fetched directly. With a deterministic host, values, diagnostics and
+//! their order are the same as without prefetching (a test compares them on the whole
+//! conformance corpus).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::{Condvar, Mutex};
+
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use super::host::{Host, Value, ValueKind};
+use super::schema::{self, Place, Problem, Schema, Subject, View};
+use crate::ast::{AccessorKind, Call, EnvironmentDecl, Expr, ExprKind, PropertyAccess};
+use crate::source::Source;
+
+/// What was fetched ahead of time.
+#[derive(Default)]
+pub(crate) struct Prefetched {
+    loads: BTreeMap<String, Result<String, String>>,
+    opens: HashMap<String, VecDeque<Result<Value, String>>>,
+    /// The import graph: environments and which imports which (inline references included).
+    pub(crate) graph: DiGraph<String, ()>,
+}
+
+impl Prefetched {
+    /// The text of environment `name`, if it was loaded ahead of time.
+    pub(crate) fn load(&self, name: &str) -> Option<Result<String, String>> {
+        self.loads.get(name).cloned()
+    }
+
+    /// A result of opening `provider` with `inputs` in `context`, if one was made ahead of
+    /// time; each result is handed out once.
+    pub(crate) fn take_open(
+        &mut self,
+        provider: &str,
+        inputs: &Value,
+        context: &Value,
+    ) -> Option<Result<Value, String>> {
+        self.opens
+            .get_mut(&open_key(provider, inputs, context))?
+            .pop_front()
+    }
+}
+
+fn open_key(provider: &str, inputs: &Value, context: &Value) -> String {
+    format!(
+        "{provider}\u{0}{}\u{0}{}",
+        inputs.to_json(false),
+        context.to_json(false)
+    )
+}
+
+enum Job {
+    Load { name: String, context: Value },
+    Open { provider: String, inputs: Value, context: Value },
+}
+
+struct State {
+    queue: VecDeque<Job>,
+    in_flight: usize,
+    seen: BTreeSet<String>,
+    nodes: BTreeMap<String, NodeIndex>,
+    result: Prefetched,
+    /// Opens found so far, held back until the whole graph is known to have no
+    /// `fn::final` (see the module docs).
+    pending_opens: Vec<Job>,
+    saw_final: bool,
+}
+
+/// Prefetches for the evaluation of `root` (named `root_name`) with `context` (the root's
+/// execution context, before the evaluator adds the environment names).
+pub(crate) fn prefetch(
+    host: &dyn Host,
+    root_name: &str,
+    decl: &EnvironmentDecl,
+    context: &Value,
+    open_providers: bool,
+    max_in_flight: usize,
+) -> Prefetched {
+    let mut state = State {
+        queue: VecDeque::new(),
+        in_flight: 0,
+        seen: BTreeSet::new(),
+        nodes: BTreeMap::new(),
+        result: Prefetched::default(),
+        pending_opens: Vec::new(),
+        saw_final: false,
+    };
+    state.seen.insert(root_name.to_owned());
+    let root_context = env_context(context, root_name, "");
+    discover(&mut state, host, root_name, decl, &root_context, open_providers);
+    // Nothing to fetch (no imports, no literal opens): no threads.
+    let jobs = state.queue.len() + state.pending_opens.len();
+    if jobs == 0 {
+        return state.result;
+    }
+    let shared = (Mutex::new(state), Condvar::new());
+    let workers = max_in_flight.min(jobs).clamp(1, 256);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| worker(&shared, host, open_providers));
+        }
+    });
+    let state = shared.0.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    state.result
+}
+
+fn worker(shared: &(Mutex<State>, Condvar), host: &dyn Host, open_providers: bool) {
+    let (lock, ready) = shared;
+    loop {
+        let job = {
+            let mut state = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            loop {
+                if state.queue.is_empty() && state.in_flight == 0 && !state.saw_final {
+                    // The graph is complete and holds no `fn::final`: release the opens.
+                    let pending = std::mem::take(&mut state.pending_opens);
+                    state.queue.extend(pending);
+                }
+                if let Some(job) = state.queue.pop_front() {
+                    state.in_flight += 1;
+                    break job;
+                }
+                if state.in_flight == 0 {
+                    ready.notify_all();
+                    return;
+                }
+                state = ready.wait(state).unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+        };
+        match job {
+            Job::Load { name, context } => {
+                let loaded = host.load_environment(&name);
+                let mut state = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if let Ok(text) = &loaded {
+                    let source = Source::new(name.as_str(), text.as_str());
+                    let parsed = crate::load(&source);
+                    if let Some(decl) = parsed.decl.filter(|_| !parsed.diags.iter().any(crate::Diagnostic::is_error)) {
+                        let root = context
+                            .get("rootEnvironment")
+                            .and_then(|r| r.get("name"))
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_owned();
+                        let ctx = env_context(&context, &name, &root);
+                        discover(&mut state, host, &name, &decl, &ctx, open_providers);
+                    }
+                }
+                state.result.loads.insert(name, loaded);
+                state.in_flight -= 1;
+            }
+            Job::Open {
+                provider,
+                inputs,
+                context,
+            } => {
+                let opened = host.provider(&provider).map(|p| p.open(&inputs, &context));
+                let mut state = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if let Ok(result) = opened {
+                    state
+                        .result
+                        .opens
+                        .entry(open_key(&provider, &inputs, &context))
+                        .or_default()
+                        .push_back(result);
+                }
+                state.in_flight -= 1;
+            }
+        }
+        ready.notify_all();
+    }
+}
+
+/// The execution context environment `name` sees, from its importer's (`inherited`, whose
+/// root name is `inherited_root`).
+fn env_context(inherited: &Value, name: &str, inherited_root: &str) -> Value {
+    let root = if inherited_root.is_empty() || inherited_root == "<yaml>" {
+        name
+    } else {
+        inherited_root
+    };
+    let mut entries: BTreeMap<String, Value> = match &inherited.kind {
+        ValueKind::Object(m) => m
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::with_flags(v.kind.clone(), false, false)))
+            .collect(),
+        _ => BTreeMap::new(),
+    };
+    entries.insert(
+        "currentEnvironment".into(),
+        Value::object([("name".to_owned(), Value::string(name))]),
+    );
+    entries.insert(
+        "rootEnvironment".into(),
+        Value::object([("name".to_owned(), Value::string(root))]),
+    );
+    Value::new(ValueKind::Object(entries))
+}
+
+/// Queues the imports, inline references and literal opens of one environment.
+fn discover(
+    state: &mut State,
+    host: &dyn Host,
+    name: &str,
+    decl: &EnvironmentDecl,
+    context: &Value,
+    open_providers: bool,
+) {
+    let from = node(state, name);
+    let mut targets: Vec<String> = decl
+        .imports
+        .iter()
+        .flatten()
+        .map(|i| i.environment.value.clone())
+        .collect();
+    let mut finder = Finder::default();
+    for entry in decl.values.iter().flatten() {
+        finder.expr(&entry.value);
+    }
+    targets.extend(finder.environments);
+    state.saw_final |= finder.saw_final;
+    for target in targets {
+        let to = node(state, &target);
+        state.result.graph.update_edge(from, to, ());
+        if state.seen.insert(target.clone()) {
+            state.queue.push_back(Job::Load {
+                name: target,
+                context: context.clone(),
+            });
+        }
+    }
+    if open_providers {
+        for (provider, inputs) in finder.opens {
+            if inputs_valid(host, &provider, &inputs) {
+                state.pending_opens.push(Job::Open {
+                    provider,
+                    inputs,
+                    context: context.clone(),
+                });
+            }
+        }
+    }
+}
+
+fn node(state: &mut State, name: &str) -> NodeIndex {
+    if let Some(&n) = state.nodes.get(name) {
+        return n;
+    }
+    let n = state.result.graph.add_node(name.to_owned());
+    state.nodes.insert(name.to_owned(), n);
+    n
+}
+
+/// Whether the provider exists and accepts `inputs` (so the evaluator will open it).
+fn inputs_valid(host: &dyn Host, provider: &str, inputs: &Value) -> bool {
+    let Ok(p) = host.provider(provider) else {
+        return false;
+    };
+    let (input_json, output_json) = p.schema();
+    let (Ok(input), Ok(_)) = (
+        Schema::from_json(&input_json).and_then(|s| s.compile()),
+        Schema::from_json(&output_json).and_then(|s| s.compile()),
+    ) else {
+        return false;
+    };
+    if !matches!(inputs.kind, ValueKind::Object(_)) && input == Schema::Always {
+        return false;
+    }
+    let mut problems = Vec::new();
+    schema::validate(&input, &Plain(inputs), &mut problems)
+}
+
+/// Walks declarations for inline environment references, literal opens and finals.
+#[derive(Default)]
+struct Finder {
+    environments: Vec<String>,
+    opens: Vec<(String, Value)>,
+    saw_final: bool,
+}
+
+impl Finder {
+    fn access(&mut self, a: &PropertyAccess) {
+        let keys: Vec<&str> = a
+            .accessors
+            .iter()
+            .take(3)
+            .map(|acc| match &acc.kind {
+                AccessorKind::Name(k) | AccessorKind::Key(k) => k.as_str(),
+                AccessorKind::Index(_) => "",
+            })
+            .collect();
+        if let [first, p, e] = keys.as_slice()
+            && *first == "environments"
+            && !p.is_empty()
+            && !e.is_empty()
+        {
+            self.environments.push(format!("{p}/{e}"));
+        }
+    }
+
+    fn expr(&mut self, e: &Expr) {
+        match &e.kind {
+            ExprKind::Symbol(a) => self.access(a),
+            ExprKind::Interpolate(parts) => {
+                for p in parts {
+                    if let Some(a) = &p.access {
+                        self.access(a);
+                    }
+                }
+            }
+            ExprKind::List(items) => items.iter().for_each(|i| self.expr(i)),
+            ExprKind::Object(entries) => entries.iter().for_each(|en| self.expr(&en.value)),
+            ExprKind::Builtin(b) => {
+                self.saw_final |= matches!(b.call, Call::Final);
+                if let Call::Open {
+                    provider: Some(p),
+                    inputs: Some(part),
+                } = &b.call
+                    && let Some(inputs) = b.operand(*part).and_then(literal)
+                {
+                    self.opens.push((p.value.clone(), inputs));
+                }
+                self.expr(&b.arg);
+            }
+            ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::String(_) => {}
+        }
+    }
+}
+
+/// The value of an expression made only of literals, as the evaluator would export it.
+fn literal(e: &Expr) -> Option<Value> {
+    Some(Value::new(match &e.kind {
+        ExprKind::Null => ValueKind::Null,
+        ExprKind::Bool(b) => ValueKind::Bool(*b),
+        ExprKind::Number(n) => ValueKind::Number(n.to_string()),
+        ExprKind::String(s) => ValueKind::String(s.to_string()),
+        ExprKind::List(items) => ValueKind::Array(items.iter().map(literal).collect::<Option<_>>()?),
+        ExprKind::Object(entries) => {
+            let mut m = BTreeMap::new();
+            for en in entries {
+                // Entries without a literal key are dropped; the first duplicate wins.
+                let Some(k) = &en.key else { continue };
+                if !m.contains_key(k) {
+                    m.insert(k.clone(), literal(&en.value)?);
+                }
+            }
+            ValueKind::Object(m)
+        }
+        ExprKind::Interpolate(_) | ExprKind::Symbol(_) | ExprKind::Builtin(_) => return None,
+    }))
+}
+
+/// A plain value seen by the validator (only whether it passes matters here).
+#[derive(Clone)]
+struct Plain<'a>(&'a Value);
+
+#[derive(Clone)]
+struct Nowhere;
+
+impl Place for Nowhere {
+    type At = ();
+    fn property(&self, _: &str) -> Self {
+        Nowhere
+    }
+    fn index(&self, _: usize) -> Self {
+        Nowhere
+    }
+    fn problem(&self, message: &str) -> Problem<()> {
+        Problem {
+            at: (),
+            message: message.to_owned(),
+        }
+    }
+}
+
+impl Subject for Plain<'_> {
+    type Place = Nowhere;
+
+    fn view(&self) -> View<Self> {
+        match &self.0.kind {
+            ValueKind::Null => View::Null,
+            ValueKind::Bool(b) => View::Bool(*b),
+            ValueKind::Number(n) => View::Number(n.clone()),
+            ValueKind::String(s) => View::String(s.clone()),
+            ValueKind::Array(items) => View::Array(items.iter().map(Plain).collect()),
+            ValueKind::Object(m) => View::Object(m.iter().map(|(k, v)| (k.clone(), Plain(v))).collect()),
+        }
+    }
+
+    fn place(&self) -> Nowhere {
+        Nowhere
+    }
+}

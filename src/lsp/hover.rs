@@ -1,0 +1,330 @@
+//! Hover: on a key or a `${...}` reference, its static value (secrets shown as
+//! `[secret]`), its type, and where it was defined (through imports); on an import, the
+//! file it reads; on a builtin, what it does.
+
+use std::fmt::Write as _;
+
+use serde_json::Value as Json;
+
+use super::analysis::{
+    Analysis, Found, Seg, is_flag, locate, path_text, redacted, typed_range, value_type, walk_typed,
+};
+use crate::Span;
+use crate::ast::{AccessorKind, Expr};
+
+/// A hover's place and Markdown text.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct HoverText {
+    /// What the hover is about.
+    pub(crate) span: Span,
+    /// Markdown.
+    pub(crate) markdown: String,
+}
+
+/// Typed properties of another environment, by name (for `${environments...}` and
+/// `${imports...}`).
+pub(crate) type OtherProperties<'a> = &'a dyn Fn(&str) -> Option<serde_json::Map<String, Json>>;
+
+/// The hover at byte `offset` of the analyzed document.
+pub(crate) fn hover(a: &Analysis, offset: usize, others: OtherProperties<'_>) -> Option<HoverText> {
+    let decl = a.decl.as_ref()?;
+    match locate(decl, offset)? {
+        Found::Key { path, key, value } => Some(key_hover(a, path.as_deref(), key, value)),
+        Found::Access { access, index } => {
+            let acc = &access.accessors[index];
+            let path: Vec<AccessorKind> = access.accessors[..=index]
+                .iter()
+                .map(|a| a.kind.clone())
+                .collect();
+            Some(reference_hover(a, &path, acc.span, others))
+        }
+        Found::Import(import) => {
+            let name = &import.environment.value;
+            let mut md = format!("**import** `{name}`");
+            if !import.merges() {
+                let read = path_text(&[
+                    AccessorKind::Name("imports".to_owned()),
+                    AccessorKind::Key(name.clone()),
+                ]);
+                let _ = write!(md, " (not merged: read it as `${{{read}}}`)");
+            }
+            md.push_str("\n\n");
+            match a.others.get(name) {
+                Some(other) => {
+                    if let Some(file) = &other.served.file {
+                        let _ = writeln!(md, "File: `{}`", file.display());
+                    } else {
+                        md.push_str("An unsaved editor buffer.\n");
+                    }
+                }
+                None => md.push_str("Not found in the workspace.\n"),
+            }
+            Some(HoverText {
+                span: import.environment.span,
+                markdown: md,
+            })
+        }
+        Found::Builtin { name, span } => Some(HoverText {
+            span,
+            markdown: format!("**{name}**\n\n{}", builtin_doc(name)),
+        }),
+    }
+}
+
+fn key_hover(a: &Analysis, path: Option<&[Seg]>, key: Span, value: &Expr) -> HoverText {
+    let env = a.source.name();
+    let mut title = String::from("values");
+    let node = path.and_then(|p| {
+        let accessors: Vec<AccessorKind> = p.iter().map(Seg::accessor).collect();
+        title = format!("values.{}", path_text(&accessors));
+        walk_typed(a.properties()?, &accessors)
+    });
+    if path.is_none() {
+        a.source.slice(key).clone_into(&mut title);
+    }
+    let ty = match (a.typed().and_then(|t| t.type_of(env, value.span)), node) {
+        (Some(t), _) => t,
+        (None, Some(n)) => value_type(n),
+        (None, None) => "unknown".to_owned(),
+    };
+    let mut md = format!("`{title}`: {}", code_span(&ty));
+    if let Some(node) = node {
+        push_value(&mut md, node);
+        let def = node.get("trace").and_then(|t| t.get("def")).and_then(place);
+        if let Some(def) = def
+            && !def.starts_with(&format!("`{env}` "))
+        {
+            let _ = write!(md, "\n\nDefined in {def}");
+        }
+        let mut base = node.get("trace").and_then(|t| t.get("base"));
+        let mut overrides = Vec::new();
+        while let Some(b) = base {
+            if let Some(p) = b.get("trace").and_then(|t| t.get("def")).and_then(place) {
+                overrides.push(p);
+            }
+            base = b.get("trace").and_then(|t| t.get("base"));
+        }
+        if !overrides.is_empty() {
+            let _ = write!(md, "\n\nOverrides {}", overrides.join(", "));
+        }
+    }
+    HoverText {
+        span: key,
+        markdown: md,
+    }
+}
+
+fn reference_hover(
+    a: &Analysis,
+    path: &[AccessorKind],
+    span: Span,
+    others: OtherProperties<'_>,
+) -> HoverText {
+    let title = path_text(path);
+    let root = match path.first() {
+        Some(AccessorKind::Name(k) | AccessorKind::Key(k)) => k.as_str(),
+        _ => "",
+    };
+    let key = |i: usize| match path.get(i) {
+        Some(AccessorKind::Name(k) | AccessorKind::Key(k)) => Some(k.clone()),
+        _ => None,
+    };
+    // A whole object of typed entries, as a typed value.
+    let object = |m: serde_json::Map<String, Json>| serde_json::json!({ "value": m });
+    let node: Option<Json> = match root {
+        "context" => a.context().and_then(|c| {
+            if path.len() == 1 {
+                Some(object(c.clone()))
+            } else {
+                walk_typed(c, &path[1..]).cloned()
+            }
+        }),
+        "imports" if path.len() >= 2 => key(1).and_then(|name| {
+            let props = others(&name)?;
+            if path.len() == 2 {
+                Some(object(props))
+            } else {
+                walk_typed(&props, &path[2..]).cloned()
+            }
+        }),
+        "environments" if path.len() >= 3 => key(1).zip(key(2)).and_then(|(p, e)| {
+            let props = others(&format!("{p}/{e}"))?;
+            if path.len() == 3 {
+                Some(object(props))
+            } else {
+                walk_typed(&props, &path[3..]).cloned()
+            }
+        }),
+        _ => a.properties().and_then(|p| walk_typed(p, path)).cloned(),
+    };
+    let def = a.typed().and_then(|t| t.accessor_value(span));
+    let def_place = def.and_then(typed_range);
+    let schema_type = def_place
+        .as_ref()
+        .and_then(|(e, s)| a.typed().and_then(|t| t.type_of(e, *s)));
+    let ty = match (&node, schema_type) {
+        (Some(n), _) if is_flag(n, "secret") => value_type(n),
+        (_, Some(t)) => t,
+        (Some(n), None) => value_type(n),
+        (None, None) => "unknown".to_owned(),
+    };
+    let mut md = format!("`{title}`: {}", code_span(&ty));
+    if let Some(node) = &node {
+        push_value(&mut md, node);
+    } else {
+        md.push_str("\n\nNo static value.");
+    }
+    if let Some(p) = def.and_then(place) {
+        let _ = write!(md, "\n\nDefined in {p}");
+    }
+    HoverText { span, markdown: md }
+}
+
+/// Appends a value block (redacted, at most 40 lines).
+fn push_value(md: &mut String, node: &Json) {
+    let shown = redacted(node);
+    let text = serde_json::to_string_pretty(&shown).unwrap_or_default();
+    let mut lines: Vec<&str> = text.lines().take(41).collect();
+    let cut = lines.len() > 40;
+    lines.truncate(40);
+    md.push_str("\n\n```json\n");
+    md.push_str(&lines.join("\n"));
+    if cut {
+        md.push_str("\n...");
+    }
+    md.push_str("\n```");
+}
+
+/// `` `env` at line:column `` for a typed range with a place.
+fn place(range: &Json) -> Option<String> {
+    typed_range(range)?;
+    let env = range.get("environment")?.as_str()?;
+    let begin = range.get("begin")?;
+    Some(format!(
+        "`{env}` at {}:{}",
+        begin.get("line")?.as_u64()?,
+        begin.get("column")?.as_u64()?
+    ))
+}
+
+fn code_span(s: &str) -> String {
+    format!("`{}`", s.replace('`', "'"))
+}
+
+/// What a builtin does, in one or two sentences.
+pub(crate) fn builtin_doc(name: &str) -> &'static str {
+    match name {
+        "fn::concat" => "Concatenates arrays: `fn::concat: [[a], [b, c]]` is `[a, b, c]`.",
+        "fn::final" => {
+            "Marks a value as final: environments that import this one cannot override it."
+        }
+        "fn::fromBase64" => "Decodes a base64 string.",
+        "fn::fromJSON" => "Parses a JSON string into a value.",
+        "fn::join" => "Joins strings with a delimiter: `fn::join: [\",\", [a, b]]` is `a,b`.",
+        "fn::open" => {
+            "Opens a provider: `fn::open: {provider: NAME, inputs: {...}}`. The language server never opens providers; the result is unknown."
+        }
+        "fn::rotate" => {
+            "A rotated secret: `fn::rotate: {provider: NAME, inputs: {...}, state: {...}}`."
+        }
+        "fn::secret" => {
+            "A secret: the value is never shown (`[secret]`), and values built from it are secret too."
+        }
+        "fn::split" => "Splits a string: `fn::split: [\",\", \"a,b\"]` is `[a, b]`.",
+        "fn::toBase64" => "Encodes a string as base64.",
+        "fn::toJSON" => "Writes a value as a JSON string.",
+        "fn::toString" => "Writes a value as a string.",
+        "fn::validate" => {
+            "Checks a value against a JSON Schema: `fn::validate: {schema: {...}, value: ...}`."
+        }
+        n if n.starts_with("fn::open::") => {
+            "Opens the named provider with these inputs. The language server never opens providers; the result is unknown."
+        }
+        n if n.starts_with("fn::rotate::") => "A secret rotated by the named rotator.",
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::analysis::tests::analyze_text;
+    use super::*;
+
+    fn none(_: &str) -> Option<serde_json::Map<String, Json>> {
+        None
+    }
+
+    #[test]
+    fn hover_on_a_key_shows_value_type_and_overrides() {
+        let text =
+            "imports: [base]\nvalues:\n  host: localhost\n  pass:\n    fn::secret: hunter2\n";
+        let a = analyze_text(
+            "app",
+            text,
+            &[("base", "values:\n  host: db.internal\n  port: 5432\n")],
+        );
+        let h = hover(&a, text.find("host").unwrap() + 1, &none).unwrap();
+        assert_eq!(a.source.slice(h.span), "host");
+        assert!(
+            h.markdown.starts_with("`values.host`: `string`"),
+            "{}",
+            h.markdown
+        );
+        assert!(h.markdown.contains("\"localhost\""), "{}", h.markdown);
+        assert!(
+            h.markdown.contains("Overrides `base` at 2:9"),
+            "{}",
+            h.markdown
+        );
+        let h = hover(&a, text.find("pass").unwrap(), &none).unwrap();
+        assert!(h.markdown.contains("\"[secret]\""), "{}", h.markdown);
+        assert!(!h.markdown.contains("hunter2"), "{}", h.markdown);
+    }
+
+    #[test]
+    fn hover_on_a_reference_goes_through_imports() {
+        let text = "imports: [base]\nvalues:\n  url: \"db://${db.port}\"\n  tok: ${secret}\n  who: ${context.pulumi.user.login}\n";
+        let a = analyze_text(
+            "app",
+            text,
+            &[(
+                "base",
+                "values:\n  db:\n    port: 5432\n  secret:\n    fn::secret: hunter2\n",
+            )],
+        );
+        let h = hover(&a, text.find(".port").unwrap() + 1, &none).unwrap();
+        assert_eq!(a.source.slice(h.span), ".port");
+        assert!(
+            h.markdown.starts_with("`db.port`: `number`"),
+            "{}",
+            h.markdown
+        );
+        assert!(h.markdown.contains("5432"));
+        assert!(
+            h.markdown.contains("Defined in `base` at 3:11"),
+            "{}",
+            h.markdown
+        );
+        let h = hover(&a, text.find("secret}").unwrap(), &none).unwrap();
+        assert!(h.markdown.contains("[secret]"), "{}", h.markdown);
+        assert!(h.markdown.contains("secret string"), "{}", h.markdown);
+        assert!(!h.markdown.contains("hunter2"));
+        let h = hover(&a, text.find("login").unwrap(), &none).unwrap();
+        assert!(h.markdown.contains("\"alice\""), "{}", h.markdown);
+    }
+
+    #[test]
+    fn hover_on_imports_and_builtins() {
+        let text = "imports:\n  - base\nvalues:\n  a:\n    fn::toJSON: {b: 1}\n";
+        let a = analyze_text("app", text, &[("base", "values: {}\n")]);
+        let h = hover(&a, text.find("base").unwrap(), &none).unwrap();
+        assert!(
+            h.markdown.starts_with("**import** `base`"),
+            "{}",
+            h.markdown
+        );
+        let h = hover(&a, text.find("fn::toJSON").unwrap(), &none).unwrap();
+        assert!(h.markdown.contains("JSON string"), "{}", h.markdown);
+        assert!(hover(&a, 0, &none).is_none());
+    }
+}

@@ -1,0 +1,1026 @@
+//! The protocol side: open documents, the check queue, and the request handlers.
+//!
+//! Every change bumps the document's *generation* and queues it, with every open document
+//! whose last check read it (its importers). One worker task takes the queue in order and
+//! checks each document on a blocking thread, always on the latest text, so a burst of
+//! edits costs one check; results for a generation that is already outdated are not
+//! published. The worker publishes as soon as the first stage of a check is done (see
+//! `analysis`) and hands the second stage to one thread that runs them all, one at a time,
+//! once the edits have paused (`SECOND_STAGE_DELAY`), and only for documents that have not
+//! changed since: its memory is then allocated on one thread, once, rather than on every
+//! blocking thread in turn.
+//!
+//! Requests that need a check of the current text (hover, definition) wait for the
+//! worker's, or run one themselves when none is coming, and leave it for the worker to
+//! publish. Completion reads the current text and the last check that has a second stage,
+//! so it never waits.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::{
+    CompletionItem, CompletionItemKind, CompletionOptions, CompletionParams, CompletionResponse,
+    CompletionTextEdit, Diagnostic as LspDiagnostic, DiagnosticSeverity,
+    DidChangeTextDocumentParams, DidChangeWatchedFilesParams,
+    DidChangeWatchedFilesRegistrationOptions, DidChangeWorkspaceFoldersParams,
+    DidCloseTextDocumentParams, DidOpenTextDocumentParams, DidSaveTextDocumentParams,
+    DocumentSymbolParams, DocumentSymbolResponse, FileSystemWatcher, GlobPattern,
+    GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents, HoverParams,
+    HoverProviderCapability, InitializeParams, InitializeResult, InitializedParams, Location,
+    MarkupContent, MarkupKind, MessageType, NumberOrString, OneOf, Range, Registration,
+    SaveOptions, ServerCapabilities, ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind,
+    TextDocumentSyncOptions, TextDocumentSyncSaveOptions, TextEdit, Uri,
+    WorkspaceFoldersServerCapabilities, WorkspaceServerCapabilities,
+};
+use tower_lsp_server::{Client, LanguageServer};
+
+use super::analysis::{Analysis, analyze, typed_of, typed_properties_of};
+use super::completion::{self, ItemKind};
+use super::convert::{Encoding, LineMap, apply_change};
+use super::definition::{Target, definition};
+use super::host::{
+    Served, WorkspaceHost, canonical_file, environment_names, is_environment_file, name_of,
+    read_context, root_of,
+};
+use super::{hover, symbols};
+use crate::eval::Value;
+use crate::{Diagnostic, Severity, Source};
+
+/// How long the second stage waits for more edits: while someone types, only the check of
+/// the last edit gets one.
+const SECOND_STAGE_DELAY: Duration = Duration::from_millis(100);
+
+/// An open document.
+struct Doc {
+    /// Its file (directory canonical), for `file:` documents.
+    file: Option<PathBuf>,
+    /// Its project root.
+    root: Option<PathBuf>,
+    /// Its environment name.
+    name: String,
+    text: String,
+    version: i32,
+    /// Bumped on every change of the document or of anything its check read.
+    generation: u64,
+    /// The latest check, and the generation it was made for.
+    analysis: Option<(u64, Arc<Analysis>)>,
+    /// The latest check whose second stage is done (for completion).
+    good: Option<(u64, Arc<Analysis>)>,
+    /// The generation the worker is checking.
+    in_flight: Option<u64>,
+    /// The generation whose diagnostics were published.
+    published: Option<u64>,
+    queued: bool,
+}
+
+#[derive(Default)]
+struct State {
+    encoding: Option<Encoding>,
+    folders: Vec<PathBuf>,
+    /// Whether the client lets the server register file watchers.
+    can_watch: bool,
+    docs: BTreeMap<Uri, Doc>,
+    queue: VecDeque<Uri>,
+}
+
+impl State {
+    fn encoding(&self) -> Encoding {
+        self.encoding.unwrap_or(Encoding::Utf16)
+    }
+
+    /// Queues `uri` for a check of its next generation.
+    fn touch(&mut self, uri: &Uri) {
+        if let Some(doc) = self.docs.get_mut(uri) {
+            doc.generation += 1;
+            if !doc.queued {
+                doc.queued = true;
+                self.queue.push_back(uri.clone());
+            }
+        }
+    }
+
+    /// Queues every open document whose last check read environment `name` of `root`.
+    fn touch_importers(&mut self, root: Option<&Path>, name: &str, except: &Uri) {
+        let uris: Vec<Uri> = self
+            .docs
+            .iter()
+            .filter(|(u, d)| {
+                *u != except
+                    && d.root.as_deref() == root
+                    && d.analysis
+                        .as_ref()
+                        .is_some_and(|(_, a)| a.depends_on.contains(name))
+            })
+            .map(|(u, _)| u.clone())
+            .collect();
+        for u in &uris {
+            self.touch(u);
+        }
+    }
+
+    /// What a check of environments below `root` reads from the editor: the open buffers.
+    fn snapshot(&self, root: Option<&Path>) -> Snapshot {
+        let mut buffers = BTreeMap::new();
+        for d in self.docs.values() {
+            if d.root.as_deref() != root {
+                continue;
+            }
+            let name = match (root, &d.file) {
+                (Some(r), Some(f)) => name_of(r, f),
+                _ => Some(d.name.clone()),
+            };
+            if let Some(name) = name {
+                buffers.insert(
+                    name,
+                    Served {
+                        text: Arc::from(d.text.as_str()),
+                        file: d.file.clone(),
+                    },
+                );
+            }
+        }
+        Snapshot {
+            root: root.map(Path::to_path_buf),
+            buffers,
+        }
+    }
+
+    /// The check job of an open document.
+    fn job(&self, uri: &Uri) -> Option<Job> {
+        let doc = self.docs.get(uri)?;
+        Some(Job {
+            generation: doc.generation,
+            name: doc.name.clone(),
+            text: doc.text.clone(),
+            snapshot: self.snapshot(doc.root.as_deref()),
+        })
+    }
+
+    /// The URI to show for `file`: the open document's, else a `file:` URI.
+    fn uri_of(&self, file: &Path) -> Option<Uri> {
+        self.docs
+            .iter()
+            .find(|(_, d)| d.file.as_deref() == Some(file))
+            .map(|(u, _)| u.clone())
+            .or_else(|| Uri::from_file_path(file))
+    }
+}
+
+/// The editor's view of a project, for a check on another thread.
+#[derive(Clone)]
+struct Snapshot {
+    root: Option<PathBuf>,
+    buffers: BTreeMap<String, Served>,
+}
+
+impl Snapshot {
+    fn host(&self) -> WorkspaceHost {
+        WorkspaceHost::new(self.root.clone(), self.buffers.clone())
+    }
+
+    fn context(&self) -> Value {
+        match &self.root {
+            Some(r) => read_context(r).0,
+            None => Value::object([]),
+        }
+    }
+
+    /// Another environment's typed properties.
+    fn properties_of(&self, name: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+        typed_properties_of(name, &self.host(), &self.context())
+    }
+
+    fn environments(&self) -> Vec<String> {
+        let mut names = self
+            .root
+            .as_deref()
+            .map(environment_names)
+            .unwrap_or_default();
+        names.extend(self.buffers.keys().cloned());
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
+struct Job {
+    generation: u64,
+    name: String,
+    text: String,
+    snapshot: Snapshot,
+}
+
+impl Job {
+    /// Checks: the first stage, and the second too with `second`.
+    fn run(self, second: bool) -> Arc<Analysis> {
+        let host = self.snapshot.host();
+        let context = self.snapshot.context();
+        analyze(Source::new(self.name, self.text), &host, &context, second)
+    }
+}
+
+/// A second stage to run.
+struct Second {
+    uri: Uri,
+    generation: u64,
+    /// The first stage, whose `typed` this sets.
+    analysis: Arc<Analysis>,
+    snapshot: Snapshot,
+}
+
+/// Runs the second stages, one at a time, each after a pause in the requests, and only
+/// for documents still at the generation asked for; every request's `typed` is set.
+fn second_stages(rx: &std::sync::mpsc::Receiver<Second>, state: &Mutex<State>, analyzed: &Notify) {
+    while let Ok(first) = rx.recv() {
+        let mut pending: BTreeMap<Uri, Second> = BTreeMap::new();
+        pending.insert(first.uri.clone(), first);
+        // Until the requests pause (or the server is going away).
+        while let Ok(next) = rx.recv_timeout(SECOND_STAGE_DELAY) {
+            if let Some(old) = pending.insert(next.uri.clone(), next) {
+                let _ = old.analysis.typed.set(None);
+            }
+        }
+        for (uri, job) in pending {
+            let deliver = |typed: Option<super::analysis::Typed>| {
+                let _ = job.analysis.typed.set(typed);
+                keep_good(state, &uri, job.generation, &job.analysis);
+                analyzed.notify_waiters();
+            };
+            if is_current(state, &uri, job.generation) {
+                let host = job.snapshot.host();
+                let context = job.snapshot.context();
+                typed_of(&job.analysis.source, &host, &context, deliver);
+            } else {
+                deliver(None);
+            }
+        }
+    }
+}
+
+/// Whether `uri` is open and still at `generation`.
+fn is_current(state: &Mutex<State>, uri: &Uri, generation: u64) -> bool {
+    lock(state)
+        .docs
+        .get(uri)
+        .is_some_and(|d| d.generation == generation)
+}
+
+/// Keeps a check whose second stage is done as the document's latest such check.
+fn keep_good(state: &Mutex<State>, uri: &Uri, generation: u64, analysis: &Arc<Analysis>) {
+    if analysis.typed().is_none() {
+        return;
+    }
+    let mut st = lock(state);
+    if let Some(doc) = st.docs.get_mut(uri)
+        && doc.good.as_ref().is_none_or(|(g, _)| *g <= generation)
+    {
+        doc.good = Some((generation, analysis.clone()));
+    }
+}
+
+/// The language server.
+pub(crate) struct Backend {
+    client: Client,
+    state: Arc<Mutex<State>>,
+    wake: Arc<Notify>,
+    /// Signalled whenever a check is stored or its second stage is done.
+    analyzed: Arc<Notify>,
+}
+
+/// What the worker works with.
+struct Worker {
+    client: Client,
+    state: Arc<Mutex<State>>,
+    wake: Arc<Notify>,
+    analyzed: Arc<Notify>,
+    second: std::sync::mpsc::Sender<Second>,
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Backend {
+    /// A server talking to `client`; starts the check worker.
+    pub(crate) fn new(client: Client) -> Self {
+        let state = Arc::new(Mutex::new(State::default()));
+        let wake = Arc::new(Notify::new());
+        let analyzed = Arc::new(Notify::new());
+        let (second, rx) = std::sync::mpsc::channel();
+        let (st, an) = (state.clone(), analyzed.clone());
+        // If the thread cannot start, second stages never run: no hover, but diagnostics.
+        let _ = std::thread::Builder::new()
+            .name("escc-lsp-typed".into())
+            .spawn(move || second_stages(&rx, &st, &an));
+        tokio::spawn(worker(Worker {
+            client: client.clone(),
+            state: state.clone(),
+            wake: wake.clone(),
+            analyzed: analyzed.clone(),
+            second,
+        }));
+        Backend {
+            client,
+            state,
+            wake,
+            analyzed,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+
+    /// A check of the current generation of `uri` with its second stage done: the
+    /// worker's (waiting for it when it is coming), else a new one (stored for the worker
+    /// to publish).
+    async fn fresh(&self, uri: &Uri) -> Option<(Arc<Analysis>, Snapshot)> {
+        enum Next {
+            Have(Arc<Analysis>),
+            Wait,
+            Run(Job),
+        }
+        for attempt in 0..4 {
+            let notified = self.analyzed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let (next, snapshot) = {
+                let state = self.lock();
+                let doc = state.docs.get(uri)?;
+                let snapshot = state.snapshot(doc.root.as_deref());
+                let next = match &doc.analysis {
+                    Some((g, a)) if *g == doc.generation => Next::Have(a.clone()),
+                    _ if attempt < 3 && (doc.queued || doc.in_flight == Some(doc.generation)) => {
+                        Next::Wait
+                    }
+                    _ => Next::Run(state.job(uri)?),
+                };
+                (next, snapshot)
+            };
+            match next {
+                Next::Have(a) => {
+                    if a.typed.get().is_none() {
+                        let waiting = a.clone();
+                        tokio::task::spawn_blocking(move || {
+                            waiting.typed.wait();
+                        })
+                        .await
+                        .ok()?;
+                    }
+                    // Without a second stage (the document changed meanwhile), look again.
+                    if a.typed().is_some() || attempt == 3 {
+                        return Some((a, snapshot));
+                    }
+                }
+                Next::Wait => {
+                    let _ = tokio::time::timeout(Duration::from_secs(5), notified).await;
+                }
+                Next::Run(job) => {
+                    let generation = job.generation;
+                    let analysis = tokio::task::spawn_blocking(move || job.run(true))
+                        .await
+                        .ok()?;
+                    {
+                        let mut state = self.lock();
+                        if let Some(doc) = state.docs.get_mut(uri)
+                            && doc.generation == generation
+                        {
+                            doc.analysis = Some((generation, analysis.clone()));
+                        }
+                    }
+                    keep_good(&self.state, uri, generation, &analysis);
+                    self.wake();
+                    return Some((analysis, snapshot));
+                }
+            }
+        }
+        None
+    }
+
+    fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// What the worker does next.
+enum Work {
+    Check(Uri, Job),
+    Publish(Uri),
+}
+
+/// Checks queued documents, one at a time, and publishes their diagnostics.
+async fn worker(w: Worker) {
+    let Worker {
+        client,
+        state,
+        wake,
+        analyzed,
+        second,
+    } = w;
+    loop {
+        let work = {
+            let mut st = lock(&state);
+            let mut work = None;
+            while let Some(uri) = st.queue.pop_front() {
+                let Some(doc) = st.docs.get_mut(&uri) else {
+                    continue;
+                };
+                doc.queued = false;
+                if doc
+                    .analysis
+                    .as_ref()
+                    .is_some_and(|(g, _)| *g == doc.generation)
+                {
+                    if doc.published != Some(doc.generation) {
+                        work = Some(Work::Publish(uri));
+                        break;
+                    }
+                    continue;
+                }
+                if let Some(job) = st.job(&uri) {
+                    if let Some(doc) = st.docs.get_mut(&uri) {
+                        doc.in_flight = Some(job.generation);
+                    }
+                    work = Some(Work::Check(uri, job));
+                    break;
+                }
+            }
+            work
+        };
+        let Some(work) = work else {
+            wake.notified().await;
+            continue;
+        };
+        let uri = match work {
+            Work::Publish(uri) => uri,
+            Work::Check(uri, job) => {
+                let generation = job.generation;
+                let snapshot = job.snapshot.clone();
+                let received = tokio::task::spawn_blocking(move || job.run(false)).await;
+                {
+                    let mut st = lock(&state);
+                    if let Some(doc) = st.docs.get_mut(&uri) {
+                        if doc.in_flight == Some(generation) {
+                            doc.in_flight = None;
+                        }
+                        if let Ok(a) = &received
+                            && doc.generation == generation
+                        {
+                            doc.analysis = Some((generation, a.clone()));
+                        }
+                    }
+                }
+                let Ok(analysis) = received else {
+                    analyzed.notify_waiters();
+                    client
+                        .log_message(MessageType::ERROR, "escc: a check failed unexpectedly")
+                        .await;
+                    continue;
+                };
+                if analysis.decl.is_none() {
+                    // Broken YAML: nothing was evaluated, there is no second stage.
+                    let _ = analysis.typed.set(None);
+                } else if let Err(e) = second.send(Second {
+                    uri: uri.clone(),
+                    generation,
+                    analysis: analysis.clone(),
+                    snapshot,
+                }) {
+                    let _ = e.0.analysis.typed.set(None);
+                }
+                analyzed.notify_waiters();
+                uri
+            }
+        };
+        let publish = {
+            let mut st = lock(&state);
+            let enc = st.encoding();
+            st.docs.get_mut(&uri).and_then(|doc| {
+                let (g, a) = doc.analysis.clone()?;
+                if g != doc.generation || doc.published == Some(g) {
+                    return None;
+                }
+                doc.published = Some(g);
+                Some((lsp_diagnostics(&a, enc), doc.version))
+            })
+        };
+        if let Some((diags, version)) = publish {
+            client.publish_diagnostics(uri, diags, Some(version)).await;
+        }
+    }
+}
+
+/// The document's diagnostics in the protocol's form.
+fn lsp_diagnostics(a: &Analysis, enc: Encoding) -> Vec<LspDiagnostic> {
+    a.diags.iter().map(|d| lsp_diagnostic(a, d, enc)).collect()
+}
+
+fn lsp_diagnostic(a: &Analysis, d: &Diagnostic, enc: Encoding) -> LspDiagnostic {
+    let text = a.source.text();
+    let range = d
+        .span
+        .map_or_else(Range::default, |s| a.lines.range(text, s, enc));
+    let mut message = d.summary.clone();
+    if !d.detail.is_empty() {
+        message.push('\n');
+        message.push_str(&d.detail);
+    }
+    LspDiagnostic {
+        range,
+        severity: Some(match d.severity {
+            Severity::Error => DiagnosticSeverity::ERROR,
+            Severity::Warning => DiagnosticSeverity::WARNING,
+        }),
+        code: Some(NumberOrString::String(d.code.as_str().to_owned())),
+        source: Some("escc".to_owned()),
+        message,
+        ..LspDiagnostic::default()
+    }
+}
+
+/// Where an open document lives: its file, project root and environment name.
+fn place_document(uri: &Uri, folders: &[PathBuf]) -> (Option<PathBuf>, Option<PathBuf>, String) {
+    let is_file = uri.scheme().as_str().eq_ignore_ascii_case("file");
+    if is_file && let Some(path) = uri.to_file_path() {
+        let file = canonical_file(&path);
+        let root = root_of(&file, folders);
+        let name = name_of(&root, &file).unwrap_or_else(|| stem(&file));
+        return (Some(file), Some(root), name);
+    }
+    let path = uri.path().to_string();
+    let last = path.rsplit('/').next().unwrap_or("");
+    let name = Path::new(last)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .filter(|s| !s.is_empty())
+        .unwrap_or("untitled")
+        .to_owned();
+    (None, folders.first().cloned(), name)
+}
+
+fn stem(file: &Path) -> String {
+    file.file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("untitled")
+        .to_owned()
+}
+
+fn folder_paths(params: &InitializeParams) -> Vec<PathBuf> {
+    let mut uris: Vec<Uri> = params
+        .workspace_folders
+        .iter()
+        .flatten()
+        .map(|f| f.uri.clone())
+        .collect();
+    if uris.is_empty() {
+        #[allow(deprecated)] // Older clients only send the root URI.
+        uris.extend(params.root_uri.clone());
+    }
+    let mut paths: Vec<PathBuf> = uris
+        .iter()
+        .filter_map(|u| u.to_file_path().map(std::borrow::Cow::into_owned))
+        .map(|p| std::fs::canonicalize(&p).unwrap_or(p))
+        .collect();
+    if paths.is_empty() {
+        #[allow(deprecated)] // Older clients only send the root path.
+        if let Some(p) = &params.root_path {
+            let p = PathBuf::from(p);
+            paths.push(std::fs::canonicalize(&p).unwrap_or(p));
+        }
+    }
+    paths
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let encoding = Encoding::negotiate(
+            params
+                .capabilities
+                .general
+                .as_ref()
+                .and_then(|g| g.position_encodings.as_deref()),
+        );
+        {
+            let mut state = self.lock();
+            state.encoding = Some(encoding);
+            state.folders = folder_paths(&params);
+            state.can_watch = params
+                .capabilities
+                .workspace
+                .as_ref()
+                .and_then(|w| w.did_change_watched_files.as_ref())
+                .and_then(|d| d.dynamic_registration)
+                == Some(true);
+        }
+        Ok(InitializeResult {
+            capabilities: ServerCapabilities {
+                position_encoding: Some(encoding.kind()),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(
+                    TextDocumentSyncOptions {
+                        open_close: Some(true),
+                        change: Some(TextDocumentSyncKind::INCREMENTAL),
+                        save: Some(TextDocumentSyncSaveOptions::SaveOptions(SaveOptions {
+                            include_text: Some(false),
+                        })),
+                        ..TextDocumentSyncOptions::default()
+                    },
+                )),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                definition_provider: Some(OneOf::Left(true)),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                completion_provider: Some(CompletionOptions {
+                    trigger_characters: Some(
+                        ["{", ".", "[", "\"", ":", "-", " "]
+                            .iter()
+                            .map(|s| (*s).to_owned())
+                            .collect(),
+                    ),
+                    ..CompletionOptions::default()
+                }),
+                workspace: Some(WorkspaceServerCapabilities {
+                    workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                        supported: Some(true),
+                        change_notifications: Some(OneOf::Left(true)),
+                    }),
+                    file_operations: None,
+                }),
+                ..ServerCapabilities::default()
+            },
+            server_info: Some(ServerInfo {
+                name: "escc".to_owned(),
+                version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+            }),
+            offset_encoding: None,
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        // Watch environment files and project files on disk, so importers of a file that
+        // changes outside the editor are checked again (when the client can).
+        if !self.lock().can_watch {
+            return;
+        }
+        let options = DidChangeWatchedFilesRegistrationOptions {
+            watchers: ["**/*.yaml", "**/*.yml", "**/escc.toml"]
+                .iter()
+                .map(|g| FileSystemWatcher {
+                    glob_pattern: GlobPattern::String((*g).to_owned()),
+                    kind: None,
+                })
+                .collect(),
+        };
+        let registration = Registration {
+            id: "escc-watch-environments".to_owned(),
+            method: "workspace/didChangeWatchedFiles".to_owned(),
+            register_options: serde_json::to_value(options).ok(),
+        };
+        let _ = self.client.register_capability(vec![registration]).await;
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let doc = params.text_document;
+        {
+            let mut state = self.lock();
+            let (file, root, name) = place_document(&doc.uri, &state.folders);
+            state.docs.insert(
+                doc.uri.clone(),
+                Doc {
+                    file,
+                    root: root.clone(),
+                    name: name.clone(),
+                    text: doc.text,
+                    version: doc.version,
+                    generation: 0,
+                    analysis: None,
+                    good: None,
+                    in_flight: None,
+                    published: None,
+                    queued: false,
+                },
+            );
+            state.touch(&doc.uri);
+            state.touch_importers(root.as_deref(), &name, &doc.uri);
+        }
+        self.wake();
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let uri = params.text_document.uri;
+        {
+            let mut state = self.lock();
+            let enc = state.encoding();
+            let Some(doc) = state.docs.get_mut(&uri) else {
+                return;
+            };
+            for change in &params.content_changes {
+                apply_change(&mut doc.text, change.range, &change.text, enc);
+            }
+            doc.version = params.text_document.version;
+            let (root, name) = (doc.root.clone(), doc.name.clone());
+            state.touch(&uri);
+            state.touch_importers(root.as_deref(), &name, &uri);
+        }
+        self.wake();
+    }
+
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        let uri = params.text_document.uri;
+        {
+            let mut state = self.lock();
+            if let Some(text) = params.text
+                && let Some(doc) = state.docs.get_mut(&uri)
+            {
+                doc.text = text;
+            }
+            let Some(doc) = state.docs.get(&uri) else {
+                return;
+            };
+            let (root, name) = (doc.root.clone(), doc.name.clone());
+            state.touch(&uri);
+            state.touch_importers(root.as_deref(), &name, &uri);
+        }
+        self.wake();
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let uri = params.text_document.uri;
+        {
+            let mut state = self.lock();
+            let Some(doc) = state.docs.remove(&uri) else {
+                return;
+            };
+            // Importers now read the file on disk.
+            state.touch_importers(doc.root.as_deref(), &doc.name, &uri);
+        }
+        self.wake();
+        self.client.publish_diagnostics(uri, Vec::new(), None).await;
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        {
+            let mut state = self.lock();
+            for change in &params.changes {
+                let Some(path) = change.uri.to_file_path() else {
+                    continue;
+                };
+                let file = canonical_file(&path);
+                let is_config = file
+                    .file_name()
+                    .is_some_and(|n| n == super::host::CONFIG_FILE);
+                let uris: Vec<(Uri, Option<PathBuf>)> = state
+                    .docs
+                    .iter()
+                    .map(|(u, d)| (u.clone(), d.root.clone()))
+                    .collect();
+                for (uri, root) in uris {
+                    let Some(root) = root else { continue };
+                    if is_config {
+                        if file.parent() == Some(root.as_path()) {
+                            state.touch(&uri);
+                        }
+                        continue;
+                    }
+                    if !is_environment_file(&file) {
+                        continue;
+                    }
+                    let Some(name) = name_of(&root, &file) else {
+                        continue;
+                    };
+                    // An open document's buffer wins over its file.
+                    let open = state
+                        .docs
+                        .values()
+                        .any(|d| d.file.as_deref() == Some(&*file));
+                    let reads = state.docs.get(&uri).is_some_and(|d| {
+                        d.analysis
+                            .as_ref()
+                            .is_some_and(|(_, a)| a.depends_on.contains(&name))
+                    });
+                    if reads && !open {
+                        state.touch(&uri);
+                    }
+                }
+            }
+        }
+        self.wake();
+    }
+
+    async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
+        let mut state = self.lock();
+        let path_of = |u: &Uri| {
+            u.to_file_path()
+                .map(|p| std::fs::canonicalize(&p).unwrap_or_else(|_| p.into_owned()))
+        };
+        let removed: Vec<PathBuf> = params
+            .event
+            .removed
+            .iter()
+            .filter_map(|f| path_of(&f.uri))
+            .collect();
+        state.folders.retain(|f| !removed.contains(f));
+        for f in &params.event.added {
+            if let Some(p) = path_of(&f.uri)
+                && !state.folders.contains(&p)
+            {
+                state.folders.push(p);
+            }
+        }
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let uri = params.text_document_position_params.text_document.uri;
+        let pos = params.text_document_position_params.position;
+        let Some((analysis, snapshot)) = self.fresh(&uri).await else {
+            return Ok(None);
+        };
+        let enc = self.lock().encoding();
+        let a = analysis.clone();
+        let found = tokio::task::spawn_blocking(move || {
+            let text = a.source.text();
+            let offset = a.lines.offset(text, pos, enc);
+            let others = |name: &str| snapshot.properties_of(name);
+            hover::hover(&a, offset, &others)
+                .map(|h| (h.markdown, a.lines.range(text, h.span, enc)))
+        })
+        .await
+        .ok()
+        .flatten();
+        Ok(found.map(|(markdown, range)| Hover {
+            contents: HoverContents::Markup(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value: markdown,
+            }),
+            range: Some(range),
+        }))
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        let uri = params.text_document_position_params.text_document.uri;
+        let pos = params.text_document_position_params.position;
+        let Some((a, snapshot)) = self.fresh(&uri).await else {
+            return Ok(None);
+        };
+        let enc = self.lock().encoding();
+        let offset = a.lines.offset(a.source.text(), pos, enc);
+        let Some((_, target)) = definition(&a, offset) else {
+            return Ok(None);
+        };
+        let location = match target {
+            Target::Place { env, span } => {
+                let Some((text, lines)) = a.text_of(&env) else {
+                    return Ok(None);
+                };
+                let range = lines.range(text, span, enc);
+                let target_uri = if env == a.source.name() {
+                    Some(uri.clone())
+                } else {
+                    let file = a.others.get(&env).and_then(|o| o.served.file.clone());
+                    file.and_then(|f| self.lock().uri_of(&f))
+                };
+                target_uri.map(|u| Location::new(u, range))
+            }
+            Target::File { name } => {
+                let file = a
+                    .others
+                    .get(&name)
+                    .and_then(|o| o.served.file.clone())
+                    .or_else(|| snapshot.host().file_of(&name));
+                file.and_then(|f| self.lock().uri_of(&f))
+                    .map(|u| Location::new(u, Range::default()))
+            }
+        };
+        Ok(location.map(GotoDefinitionResponse::Scalar))
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let uri = params.text_document_position.text_document.uri;
+        let pos = params.text_document_position.position;
+        let (text, name, mut good, snapshot, enc) = {
+            let state = self.lock();
+            let Some(doc) = state.docs.get(&uri) else {
+                return Ok(None);
+            };
+            (
+                doc.text.clone(),
+                doc.name.clone(),
+                doc.good.as_ref().map(|(_, a)| a.clone()),
+                state.snapshot(doc.root.as_deref()),
+                state.encoding(),
+            )
+        };
+        if good.is_none() {
+            // No typed environment yet (just opened): wait for the first one, briefly.
+            good = tokio::time::timeout(Duration::from_secs(3), self.fresh(&uri))
+                .await
+                .ok()
+                .flatten()
+                .map(|(a, _)| a)
+                .filter(|a| a.typed().is_some());
+        }
+        let items = tokio::task::spawn_blocking(move || {
+            let lines = LineMap::new(&text);
+            let offset = lines.offset(&text, pos, enc);
+            let environments = || snapshot.environments();
+            let others = |n: &str| snapshot.properties_of(n);
+            let data = completion::Data {
+                name: &name,
+                analysis: good.as_deref(),
+                environments: &environments,
+                others: &others,
+            };
+            completion::complete(&text, offset, &data)
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| completion_item(&text, &lines, enc, i, item))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        Ok(Some(CompletionResponse::Array(items)))
+    }
+
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        let (text, enc) = {
+            let state = self.lock();
+            let Some(doc) = state.docs.get(&params.text_document.uri) else {
+                return Ok(None);
+            };
+            (doc.text.clone(), state.encoding())
+        };
+        let symbols = tokio::task::spawn_blocking(move || {
+            let source = Source::new("", text);
+            let parsed = crate::syntax::parse(&source, &crate::Limits::default());
+            let outline = symbols::outline(parsed.root.as_ref(), source.text());
+            let lines = LineMap::new(source.text());
+            symbols::to_lsp(&outline, source.text(), &lines, enc)
+        })
+        .await
+        .unwrap_or_default();
+        Ok(Some(DocumentSymbolResponse::Nested(symbols)))
+    }
+}
+
+fn completion_item(
+    text: &str,
+    lines: &LineMap,
+    enc: Encoding,
+    index: usize,
+    item: completion::Item,
+) -> CompletionItem {
+    let kind = match item.kind {
+        ItemKind::Property => CompletionItemKind::PROPERTY,
+        ItemKind::Index => CompletionItemKind::VALUE,
+        ItemKind::Builtin => CompletionItemKind::FUNCTION,
+        ItemKind::Environment => CompletionItemKind::MODULE,
+        ItemKind::Keyword => CompletionItemKind::KEYWORD,
+    };
+    let range = lines.range(text, item.replace, enc);
+    CompletionItem {
+        label: item.label,
+        kind: Some(kind),
+        detail: (!item.detail.is_empty()).then_some(item.detail),
+        filter_text: item.filter,
+        // Keep the server's order (properties in key order, then the roots).
+        sort_text: Some(format!("{index:05}")),
+        text_edit: Some(CompletionTextEdit::Edit(TextEdit::new(range, item.insert))),
+        ..CompletionItem::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower_lsp_server::ls_types::Position;
+
+    #[test]
+    fn diagnostics_in_protocol_form() {
+        let src = Source::new("app", "values:\n  é: \"${b.}\"\n  b: {}\n");
+        let host = WorkspaceHost::new(None, BTreeMap::new());
+        let a = analyze(src, &host, &Value::object([]), true);
+        let d = lsp_diagnostics(&a, Encoding::Utf16);
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert_eq!(
+            d[0].code,
+            Some(NumberOrString::String("invalid-interpolation".into()))
+        );
+        assert_eq!(d[0].message, "property name must not be empty");
+        // `${b.}`: the dot after `b`, at UTF-16 column 9 of line 1.
+        assert_eq!(d[0].range.start, Position::new(1, 9));
+        let d8 = lsp_diagnostics(&a, Encoding::Utf8);
+        assert_eq!(d8[0].range.start, Position::new(1, 10));
+    }
+}
