@@ -181,7 +181,10 @@ fn reads_as(text: &str) -> Reads {
         return Reads::Other;
     };
     // Only these can start a null, a boolean, a number or a timestamp.
-    if !matches!(first, '0'..='9' | '+' | '-' | '.' | '~' | 'n' | 'N' | 't' | 'T' | 'f' | 'F') {
+    if !matches!(
+        first,
+        '0'..='9' | '+' | '-' | '.' | '~' | 'n' | 'N' | 't' | 'T' | 'f' | 'F'
+    ) {
         return Reads::Str;
     }
     if TIMESTAMP.is_match(text) {

@@ -155,7 +155,9 @@ impl Arena {
     }
 
     fn export_value(&self, v: ValueId, zero_env: &str) -> Json {
-        stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || self.export_value_inner(v, zero_env))
+        stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || {
+            self.export_value_inner(v, zero_env)
+        })
     }
 
     fn export_value_inner(&self, v: ValueId, zero_env: &str) -> Json {
@@ -238,7 +240,9 @@ impl Arena {
     // Exprs
 
     fn export_expr(&self, e: ExprId, zero_env: &str) -> Json {
-        stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || self.export_expr_inner(e, zero_env))
+        stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || {
+            self.export_expr_inner(e, zero_env)
+        })
     }
 
     fn export_expr_inner(&self, e: ExprId, zero_env: &str) -> Json {

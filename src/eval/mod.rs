@@ -12,8 +12,8 @@
 
 mod export;
 pub(crate) mod gojson;
-mod prefetch;
 pub(crate) mod host;
+mod prefetch;
 mod run;
 mod schema;
 mod value;
@@ -326,7 +326,10 @@ enum Imported {
     Done(ValueId),
 }
 
-#[allow(clippy::struct_excessive_bools, reason = "the modes' independent switches")]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "the modes' independent switches"
+)]
 struct Evaluator<'h> {
     host: &'h dyn Host,
     validating: bool,
@@ -705,7 +708,10 @@ impl<'h> Evaluator<'h> {
                         )
                     })
                     .collect();
-                (EKind::Array(Rc::from(ids)), Schema::array_of(Schema::Always))
+                (
+                    EKind::Array(Rc::from(ids)),
+                    Schema::array_of(Schema::Always),
+                )
             }
             ExprKind::Object(entries) => {
                 let mut props: IndexMap<Rc<str>, ExprId> = IndexMap::new();
@@ -736,7 +742,10 @@ impl<'h> Evaluator<'h> {
                     props.insert(Rc::from(key), e);
                 }
                 extra = Some(Box::new(Extra::Object(key_ranges.into_iter().collect())));
-                (EKind::Object(Rc::new(props)), Schema::object_of(Schema::Always))
+                (
+                    EKind::Object(Rc::new(props)),
+                    Schema::object_of(Schema::Always),
+                )
             }
             ExprKind::Builtin(b) => return self.declare_builtin(env, x, b, path, doc_path, base),
         };
@@ -1046,7 +1055,9 @@ impl<'h> Evaluator<'h> {
 
     /// The plain value (effective keys, flags kept).
     fn export(&mut self, v: ValueId) -> Value {
-        stacker::maybe_grow(run::STACK_RED_ZONE, run::STACK_SEGMENT, || self.export_inner(v))
+        stacker::maybe_grow(run::STACK_RED_ZONE, run::STACK_SEGMENT, || {
+            self.export_inner(v)
+        })
     }
 
     fn export_inner(&mut self, v: ValueId) -> Value {

@@ -65,8 +65,15 @@ fn open_key(provider: &str, inputs: &Value, context: &Value) -> String {
 }
 
 enum Job {
-    Load { name: String, context: Value },
-    Open { provider: String, inputs: Value, context: Value },
+    Load {
+        name: String,
+        context: Value,
+    },
+    Open {
+        provider: String,
+        inputs: Value,
+        context: Value,
+    },
 }
 
 struct State {
@@ -102,7 +109,14 @@ pub(crate) fn prefetch(
     };
     state.seen.insert(root_name.to_owned());
     let root_context = env_context(context, root_name, "");
-    discover(&mut state, host, root_name, decl, &root_context, open_providers);
+    discover(
+        &mut state,
+        host,
+        root_name,
+        decl,
+        &root_context,
+        open_providers,
+    );
     // Nothing to fetch (no imports, no literal opens): no threads.
     let jobs = state.queue.len() + state.pending_opens.len();
     if jobs == 0 {
@@ -115,7 +129,10 @@ pub(crate) fn prefetch(
             scope.spawn(|| worker(&shared, host, open_providers));
         }
     });
-    let state = shared.0.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let state = shared
+        .0
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     state.result
 }
 
@@ -123,7 +140,9 @@ fn worker(shared: &(Mutex<State>, Condvar), host: &dyn Host, open_providers: boo
     let (lock, ready) = shared;
     loop {
         let job = {
-            let mut state = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut state = lock
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             loop {
                 if state.queue.is_empty() && state.in_flight == 0 && !state.saw_final {
                     // The graph is complete and holds no `fn::final`: release the opens.
@@ -138,17 +157,24 @@ fn worker(shared: &(Mutex<State>, Condvar), host: &dyn Host, open_providers: boo
                     ready.notify_all();
                     return;
                 }
-                state = ready.wait(state).unwrap_or_else(std::sync::PoisonError::into_inner);
+                state = ready
+                    .wait(state)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
             }
         };
         match job {
             Job::Load { name, context } => {
                 let loaded = host.load_environment(&name);
-                let mut state = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut state = lock
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 if let Ok(text) = &loaded {
                     let source = Source::new(name.as_str(), text.as_str());
                     let parsed = crate::load(&source);
-                    if let Some(decl) = parsed.decl.filter(|_| !parsed.diags.iter().any(crate::Diagnostic::is_error)) {
+                    if let Some(decl) = parsed
+                        .decl
+                        .filter(|_| !parsed.diags.iter().any(crate::Diagnostic::is_error))
+                    {
                         let root = context
                             .get("rootEnvironment")
                             .and_then(|r| r.get("name"))
@@ -168,7 +194,9 @@ fn worker(shared: &(Mutex<State>, Condvar), host: &dyn Host, open_providers: boo
                 context,
             } => {
                 let opened = host.provider(&provider).map(|p| p.open(&inputs, &context));
-                let mut state = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut state = lock
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 if let Ok(result) = opened {
                     state
                         .result
@@ -347,7 +375,9 @@ fn literal(e: &Expr) -> Option<Value> {
         ExprKind::Bool(b) => ValueKind::Bool(*b),
         ExprKind::Number(n) => ValueKind::Number(n.to_string()),
         ExprKind::String(s) => ValueKind::String(s.to_string()),
-        ExprKind::List(items) => ValueKind::Array(items.iter().map(literal).collect::<Option<_>>()?),
+        ExprKind::List(items) => {
+            ValueKind::Array(items.iter().map(literal).collect::<Option<_>>()?)
+        }
         ExprKind::Object(entries) => {
             let mut m = BTreeMap::new();
             for en in entries {
@@ -396,7 +426,9 @@ impl Subject for Plain<'_> {
             ValueKind::Number(n) => View::Number(n.clone()),
             ValueKind::String(s) => View::String(s.clone()),
             ValueKind::Array(items) => View::Array(items.iter().map(Plain).collect()),
-            ValueKind::Object(m) => View::Object(m.iter().map(|(k, v)| (k.clone(), Plain(v))).collect()),
+            ValueKind::Object(m) => {
+                View::Object(m.iter().map(|(k, v)| (k.clone(), Plain(v))).collect())
+            }
         }
     }
 

@@ -51,7 +51,9 @@ impl Evaluator<'_> {
             return self.unknown(x, Schema::Always);
         }
         self.depth += 1;
-        let v = stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.eval_memoized(x, accept));
+        let v = stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || {
+            self.eval_memoized(x, accept)
+        });
         self.depth -= 1;
         v
     }
@@ -248,8 +250,7 @@ impl Evaluator<'_> {
                     {
                         return self.access(s, base, &accs[i..]);
                     }
-                    let suggestion =
-                        nearest(&key, props.keys().map(|k| &**k)).map(str::to_owned);
+                    let suggestion = nearest(&key, props.keys().map(|k| &**k)).map(str::to_owned);
                     self.unknown_property(s, acc, &key, suggestion.as_deref());
                     return Err(Invalid);
                 }
@@ -780,7 +781,11 @@ impl Evaluator<'_> {
                     match parsed {
                         Ok(c) => Some(c),
                         Err(e) => {
-                            self.error_at(*schema, Code::BuiltinFailed, format!("invalid schema: {e}"));
+                            self.error_at(
+                                *schema,
+                                Code::BuiltinFailed,
+                                format!("invalid schema: {e}"),
+                            );
                             None
                         }
                     }

@@ -482,11 +482,16 @@ impl EvalCase {
         };
         let same = |a: &Evaluation, b: &Evaluation| {
             let props = |e: &Evaluation| {
-                e.properties
-                    .as_ref()
-                    .map(|p| p.iter().map(|(k, v)| (k.clone(), v.to_json(false))).collect::<Vec<_>>())
+                e.properties.as_ref().map(|p| {
+                    p.iter()
+                        .map(|(k, v)| (k.clone(), v.to_json(false)))
+                        .collect::<Vec<_>>()
+                })
             };
-            props(a) == props(b) && a.diags == b.diags && a.typed() == b.typed() && a.patches() == b.patches()
+            props(a) == props(b)
+                && a.diags == b.diags
+                && a.typed() == b.typed()
+                && a.patches() == b.patches()
         };
         let mut modes = vec![Mode::Check { show_secrets }, Mode::Eval];
         if overrides["rotate"].as_bool().unwrap_or(false) {

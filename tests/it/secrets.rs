@@ -1265,12 +1265,7 @@ fn missing_properties_of_a_secret_object_show_no_value() {
     );
     for out in evaluate_both(&doc, &[]) {
         let at = |k: &str| out.summaries_at(k);
-        assert_eq!(
-            at("near"),
-            ["unknown property \"usr\""],
-            "{}",
-            out.mode
-        );
+        assert_eq!(at("near"), ["unknown property \"usr\""], "{}", out.mode);
         assert_eq!(at("far"), ["unknown property \"zzzzzzzz\""], "{}", out.mode);
         assert_eq!(
             at("deep"),
@@ -1294,10 +1289,7 @@ fn missing_properties_of_a_secret_object_show_no_value() {
             // The provider is not opened: the access is into an unknown.
             assert!(at("wrapped-near").is_empty(), "{:?}", at("wrapped-near"));
         } else {
-            assert_eq!(
-                at("wrapped-near"),
-                ["unknown property \"usr\""]
-            );
+            assert_eq!(at("wrapped-near"), ["unknown property \"usr\""]);
         }
         assert_hidden(&out, &secret_needles(), &doc);
     }
