@@ -8,9 +8,10 @@ use super::scalar::{Place, choose, double_quoted, is_break, pad, single_quoted};
 use super::{Doc, Entry, Item, Node, Value};
 use crate::syntax::Style;
 
-pub(super) fn emit(doc: &Doc, step: usize) -> String {
+/// Writes `doc` indented by `step`; `size` is a guess of the output's length.
+pub(super) fn emit(doc: &Doc, step: usize, size: usize) -> String {
     let mut e = Emitter {
-        out: String::new(),
+        out: String::with_capacity(size),
         step,
     };
     e.comments(0, &doc.head);
@@ -202,74 +203,7 @@ impl Emitter {
         self.out.push('\n');
         self.comments(indent, &n.foot);
     }
-}
 
-/// A node written on the current line (flow collections, scalars other than block
-/// scalars); `indent` is where a single-quoted string's continuation lines go.
-fn inline(n: &Node, place: Place, indent: usize) -> String {
-    let mut out = String::new();
-    match &n.value {
-        Value::Raw(text) => {
-            if let Some(tag) = &n.tag {
-                out.push_str(tag);
-                if !text.is_empty() {
-                    out.push(' ');
-                }
-            }
-            out.push_str(text);
-        }
-        Value::Str { text, style } => {
-            let (tag, style) = choose(text, *style, n.tag.is_some(), place);
-            if tag {
-                out.push_str("!!str ");
-            }
-            match style {
-                Style::SingleQuoted => out.push_str(&single_quoted(text, indent)),
-                Style::DoubleQuoted | Style::Literal | Style::Folded => {
-                    out.push_str(&double_quoted(text));
-                }
-                Style::Plain | Style::Flow => out.push_str(text),
-            }
-        }
-        Value::Seq { items, .. } => {
-            if let Some(tag) = &n.tag {
-                out.push_str(tag);
-                out.push(' ');
-            }
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                out.push_str(&inline(&item.node, Place::Flow, indent));
-            }
-            out.push(']');
-        }
-        Value::Map { entries, .. } => {
-            if let Some(tag) = &n.tag {
-                out.push_str(tag);
-                out.push(' ');
-            }
-            out.push('{');
-            for (i, e) in entries.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                out.push_str(&inline(&e.key, Place::Flow, indent));
-                out.push(':');
-                let value = inline(&e.value, Place::Flow, indent);
-                if !value.is_empty() {
-                    out.push(' ');
-                    out.push_str(&value);
-                }
-            }
-            out.push('}');
-        }
-    }
-    out
-}
-
-impl Emitter {
     /// A literal or folded scalar: its header (with the line comment), then its lines at
     /// `indent`. `hint` is the indentation indicator, needed when the text starts with a
     /// space or a line break.
@@ -360,4 +294,69 @@ fn leading_heads<'a>(n: &'a Node, out: &mut Vec<&'a String>) {
         }
         None => {}
     }
+}
+
+/// A node written on the current line (flow collections, scalars other than block
+/// scalars); `indent` is where a single-quoted string's continuation lines go.
+fn inline(n: &Node, place: Place, indent: usize) -> String {
+    let mut out = String::new();
+    match &n.value {
+        Value::Raw(text) => {
+            if let Some(tag) = &n.tag {
+                out.push_str(tag);
+                if !text.is_empty() {
+                    out.push(' ');
+                }
+            }
+            out.push_str(text);
+        }
+        Value::Str { text, style } => {
+            let (tag, style) = choose(text, *style, n.tag.is_some(), place);
+            if tag {
+                out.push_str("!!str ");
+            }
+            match style {
+                Style::SingleQuoted => out.push_str(&single_quoted(text, indent)),
+                Style::DoubleQuoted | Style::Literal | Style::Folded => {
+                    out.push_str(&double_quoted(text));
+                }
+                Style::Plain | Style::Flow => out.push_str(text),
+            }
+        }
+        Value::Seq { items, .. } => {
+            if let Some(tag) = &n.tag {
+                out.push_str(tag);
+                out.push(' ');
+            }
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&inline(&item.node, Place::Flow, indent));
+            }
+            out.push(']');
+        }
+        Value::Map { entries, .. } => {
+            if let Some(tag) = &n.tag {
+                out.push_str(tag);
+                out.push(' ');
+            }
+            out.push('{');
+            for (i, e) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&inline(&e.key, Place::Flow, indent));
+                out.push(':');
+                let value = inline(&e.value, Place::Flow, indent);
+                if !value.is_empty() {
+                    out.push(' ');
+                    out.push_str(&value);
+                }
+            }
+            out.push('}');
+        }
+    }
+    out
 }

@@ -25,8 +25,14 @@
 //!   back (plain → single-quoted → double-quoted with escapes, `\U00010000` for characters
 //!   outside the Basic Multilingual Plane; block scalars → double-quoted).
 //!
-//! One deliberate difference from the reference: a document whose first line ends with
-//! CRLF is written with CRLF line ends (the reference always writes LF).
+//! Documents with an alias (`*a`), or with more than one YAML document, are refused rather
+//! than written with a loss.
+//!
+//! Deliberate differences from the reference: a document whose first line ends with CRLF
+//! is written with CRLF line ends (the reference always writes LF); strings holding U+2028
+//! or U+2029 are double-quoted with `\L`/`\P` (go-yaml takes them for line breaks, YAML 1.2
+//! readers do not); in a flow collection, a string with a ` - ` or a final ` -` is quoted
+//! (saphyr rejects it plain). Everything written reads back as the same data.
 //!
 //! ```
 //! use escc::ast::parse_property_path;
@@ -117,7 +123,10 @@ pub fn apply_edits(
             None => ops::delete(&mut doc, path),
         }
     }
-    Ok(finish(source, &emit::emit(&doc, EDIT_INDENT)))
+    Ok(finish(
+        source,
+        emit::emit(&doc, EDIT_INDENT, source.len() + source.len() / 8),
+    ))
 }
 
 /// Encrypts every plaintext secret of the document: each single-key mapping
@@ -132,7 +141,10 @@ pub fn apply_edits(
 pub fn encrypt_secrets(source: &str, encrypt: &Cipher<'_>) -> Result<String, EditError> {
     let mut doc = read::read(source)?;
     ops::encrypt(&mut doc, encrypt)?;
-    Ok(finish(source, &emit::emit(&doc, CRYPT_INDENT)))
+    Ok(finish(
+        source,
+        emit::emit(&doc, CRYPT_INDENT, source.len() + source.len() / 8),
+    ))
 }
 
 /// Decrypts every ciphertext secret below the top-level `values` key: each
@@ -145,19 +157,18 @@ pub fn encrypt_secrets(source: &str, encrypt: &Cipher<'_>) -> Result<String, Edi
 pub fn decrypt_secrets(source: &str, decrypt: &Cipher<'_>) -> Result<String, EditError> {
     let mut doc = read::read(source)?;
     ops::decrypt(&mut doc, decrypt)?;
-    Ok(finish(source, &emit::emit(&doc, CRYPT_INDENT)))
+    Ok(finish(
+        source,
+        emit::emit(&doc, CRYPT_INDENT, source.len() + source.len() / 8),
+    ))
 }
 
 /// Restores CRLF line ends when the source used them.
-fn finish(source: &str, out: &str) -> String {
+fn finish(source: &str, out: String) -> String {
     let crlf = source
         .find('\n')
         .is_some_and(|i| source[..i].ends_with('\r'));
-    if crlf {
-        out.replace('\n', "\r\n")
-    } else {
-        out.to_owned()
-    }
+    if crlf { out.replace('\n', "\r\n") } else { out }
 }
 
 /// A document: its root and the comments that belong to no node.

@@ -47,7 +47,7 @@ fn analyze(text: &str) -> Allowed {
             multiline: false,
         };
     }
-    let chars: Vec<char> = text.chars().collect();
+
     let (mut flow_ind, mut block_ind) = (false, false);
     if text.starts_with("---") || text.starts_with("...") {
         flow_ind = true;
@@ -59,9 +59,12 @@ fn analyze(text: &str) -> Allowed {
     let (mut previous_space, mut previous_break) = (false, false);
     let (mut line_breaks, mut special) = (false, false);
     let mut preceded_by_blank = true;
-    let last = chars.len() - 1;
-    for (i, &c) in chars.iter().enumerate() {
-        let followed_by_blank = is_blank_or_end(chars.get(i + 1).copied());
+    let mut chars = text.chars().peekable();
+    let mut i = 0;
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
+        let followed_by_blank = is_blank_or_end(next);
+        let last = next.is_none();
         if i == 0 {
             match c {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
@@ -106,13 +109,13 @@ fn analyze(text: &str) -> Allowed {
         }
         if c == ' ' {
             leading_space |= i == 0;
-            trailing_space |= i == last;
+            trailing_space |= last;
             break_space |= previous_break;
             previous_space = true;
             previous_break = false;
         } else if is_break(c) {
             leading_break |= i == 0;
-            trailing_break |= i == last;
+            trailing_break |= last;
             space_break |= previous_space;
             previous_break = true;
             previous_space = false;
@@ -121,6 +124,7 @@ fn analyze(text: &str) -> Allowed {
             previous_break = false;
         }
         preceded_by_blank = is_blank_or_end(Some(c));
+        i += 1;
     }
     let mut a = Allowed {
         flow_plain: true,
@@ -180,12 +184,14 @@ fn reads_as(text: &str) -> Reads {
     let Some(first) = text.chars().next() else {
         return Reads::Other;
     };
-    // Only these can start a null, a boolean, a number or a timestamp.
-    if !matches!(
-        first,
-        '0'..='9' | '+' | '-' | '.' | '~' | 'n' | 'N' | 't' | 'T' | 'f' | 'F'
-    ) {
-        return Reads::Str;
+    // Only a digit, a sign, a dot or `~` can start a number, a timestamp or `~`; words
+    // are typed by the list of them.
+    if !matches!(first, '0'..='9' | '+' | '-' | '.' | '~') {
+        return match text {
+            "null" | "Null" | "NULL" => Reads::Other,
+            "true" | "True" | "TRUE" | "false" | "False" | "FALSE" => Reads::Scalar,
+            _ => Reads::Str,
+        };
     }
     if TIMESTAMP.is_match(text) {
         return Reads::Other;

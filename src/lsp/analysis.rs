@@ -18,9 +18,10 @@ use serde_json::Value as Json;
 use super::convert::LineMap;
 use super::host::{Served, WorkspaceHost};
 use crate::ast::{
-    AccessorKind, EnvironmentDecl, Expr, ExprKind, Import, PropertyAccess, StringLit,
+    AccessorKind, Call, EnvironmentDecl, Expr, ExprKind, Import, PropertyAccess, SecretArg,
+    StringLit,
 };
-use crate::eval::{Evaluation, Mode, Value, evaluate};
+use crate::eval::{Evaluation, Mode, Value, ValueKind, evaluate};
 use crate::syntax::Node;
 use crate::{Diagnostic, Source, Span};
 
@@ -172,7 +173,13 @@ pub(crate) fn analyze(
 ) -> Arc<Analysis> {
     let (loaded, evaluation, diags) = check(&source, host, context);
     let name = source.name().to_owned();
-    let analysis = Arc::new(first_stage(source, host, loaded, diags));
+    let analysis = Arc::new(first_stage(
+        source,
+        host,
+        loaded,
+        evaluation.as_ref(),
+        diags,
+    ));
     if second {
         let _ = analysis
             .typed
@@ -207,13 +214,10 @@ fn first_stage(
     source: Source,
     host: &WorkspaceHost,
     loaded: crate::Loaded,
+    evaluation: Option<&Evaluation>,
     diags: Vec<Diagnostic>,
 ) -> Analysis {
-    let diags = diags
-        .into_iter()
-        .filter(|d| d.environment == source.name() || d.environment.is_empty())
-        .collect();
-    let others = host
+    let others: BTreeMap<String, Other> = host
         .served()
         .into_iter()
         .filter(|(name, _)| name != source.name())
@@ -222,6 +226,39 @@ fn first_stage(
             (name, Other { served, lines })
         })
         .collect();
+    let mut diags: Vec<Diagnostic> = diags
+        .into_iter()
+        .filter(|d| d.environment == source.name() || d.environment.is_empty())
+        .collect();
+    if !diags.is_empty() {
+        // As `escc check` does: no secret's text in a message.
+        let mut secrets = Vec::new();
+        if let Some(decl) = &loaded.decl {
+            secret_literals(decl, &mut secrets);
+        }
+        for other in others.values() {
+            if other.served.text.contains("fn::secret") {
+                let src = Source::new("", other.served.text.as_ref());
+                if let Some(decl) = crate::load(&src).decl {
+                    secret_literals(&decl, &mut secrets);
+                }
+            }
+        }
+        for v in evaluation
+            .and_then(|e| e.properties.as_ref())
+            .into_iter()
+            .flat_map(BTreeMap::values)
+        {
+            secret_texts(v, false, &mut secrets);
+        }
+        let masks = masks(secrets);
+        if !masks.is_empty() {
+            for d in &mut diags {
+                d.summary = mask(&d.summary, &masks);
+                d.detail = mask(&d.detail, &masks);
+            }
+        }
+    }
     Analysis {
         lines: LineMap::new(source.text()),
         syntax: loaded.syntax.root,
@@ -268,6 +305,95 @@ impl Analysis {
             .map(|i| i.environment.value.clone())
             .collect()
     }
+}
+
+/// The plaintext of every `fn::secret` literal of a declaration.
+fn secret_literals(decl: &EnvironmentDecl, out: &mut Vec<String>) {
+    let mut stack: Vec<&Expr> = decl.values.iter().flatten().map(|e| &e.value).collect();
+    while let Some(x) = stack.pop() {
+        match &x.kind {
+            ExprKind::List(items) => stack.extend(items),
+            ExprKind::Object(entries) => stack.extend(entries.iter().map(|e| &e.value)),
+            ExprKind::Builtin(b) => {
+                if let Call::Secret(SecretArg::Plaintext(lit)) = &b.call {
+                    out.push(lit.value.clone());
+                }
+                stack.push(&b.arg);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Every secret scalar's text in a value (everything inside a secret is secret).
+fn secret_texts(v: &Value, inherited: bool, out: &mut Vec<String>) {
+    let secret = inherited || v.secret;
+    if v.unknown {
+        return;
+    }
+    match &v.kind {
+        ValueKind::Bool(b) if secret => out.push(b.to_string()),
+        ValueKind::Number(n) | ValueKind::String(n) if secret => out.push(n.clone()),
+        ValueKind::Null | ValueKind::Bool(_) | ValueKind::Number(_) | ValueKind::String(_) => {}
+        ValueKind::Array(items) => items.iter().for_each(|i| secret_texts(i, secret, out)),
+        ValueKind::Object(m) => m.values().for_each(|i| secret_texts(i, secret, out)),
+    }
+}
+
+/// The texts to mask for `secrets`: each one as is, JSON-escaped, in base64 and line by
+/// line (those of 3 bytes or more, as `escc check` masks them), longest first.
+fn masks(secrets: Vec<String>) -> Vec<String> {
+    let mut out = BTreeSet::new();
+    for s in secrets {
+        let escaped = serde_json::to_string(&s).unwrap_or_default();
+        let inner = escaped
+            .get(1..escaped.len().saturating_sub(1))
+            .unwrap_or("")
+            .to_owned();
+        let lines: Vec<String> = s.lines().map(str::to_owned).collect();
+        let b64 = base64(s.as_bytes());
+        out.extend(
+            [s, inner, b64]
+                .into_iter()
+                .chain(lines)
+                .filter(|f| f.len() >= 3),
+        );
+    }
+    let mut out: Vec<String> = out.into_iter().collect();
+    out.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    out
+}
+
+fn mask(text: &str, masks: &[String]) -> String {
+    let mut text = text.to_owned();
+    for m in masks {
+        if text.contains(m.as_str()) {
+            text = text.replace(m.as_str(), "[secret]");
+        }
+    }
+    text
+}
+
+/// Standard base64 with padding.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// A place in a typed range: environment and byte span. Zero ranges (no place) are `None`.
@@ -646,6 +772,31 @@ pub(crate) mod tests {
             )]),
         )]);
         analyze(Source::new(name, text), &host, &context, true)
+    }
+
+    #[test]
+    fn secrets_never_appear_in_messages() {
+        // The JSON parse error quotes the (secret) text it could not parse.
+        let a = analyze_text(
+            "app",
+            "values:\n  s:\n    fn::secret: \"{hunter2\"\n  j:\n    fn::fromJSON: ${s}\n",
+            &[],
+        );
+        assert!(!a.diags.is_empty());
+        for d in &a.diags {
+            assert!(!d.summary.contains("hunter2"), "{}", d.summary);
+        }
+        assert!(
+            a.diags.iter().any(|d| d.summary.contains("[secret]")),
+            "{:?}",
+            a.diags
+        );
+        assert_eq!(base64(b"hunter2"), "aHVudGVyMg==");
+        assert_eq!(base64(b"ab"), "YWI=");
+        assert_eq!(
+            mask("x hunter2 aHVudGVyMg== y", &masks(vec!["hunter2".into()])),
+            "x [secret] [secret] y"
+        );
     }
 
     #[test]

@@ -103,7 +103,9 @@ impl State {
         }
     }
 
-    /// Queues every open document whose last check read environment `name` of `root`.
+    /// Queues every open document whose last check read environment `name` of `root`
+    /// (and those whose check is still to come or under way: what they read is not known
+    /// yet).
     fn touch_importers(&mut self, root: Option<&Path>, name: &str, except: &Uri) {
         let uris: Vec<Uri> = self
             .docs
@@ -111,9 +113,10 @@ impl State {
             .filter(|(u, d)| {
                 *u != except
                     && d.root.as_deref() == root
-                    && d.analysis
-                        .as_ref()
-                        .is_some_and(|(_, a)| a.depends_on.contains(name))
+                    && (d.in_flight.is_some()
+                        || d.analysis
+                            .as_ref()
+                            .is_none_or(|(_, a)| a.depends_on.contains(name)))
             })
             .map(|(u, _)| u.clone())
             .collect();
@@ -390,6 +393,11 @@ impl Backend {
                             && doc.generation == generation
                         {
                             doc.analysis = Some((generation, analysis.clone()));
+                            // For the worker to publish.
+                            if !doc.queued {
+                                doc.queued = true;
+                                state.queue.push_back(uri.clone());
+                            }
                         }
                     }
                     keep_good(&self.state, uri, generation, &analysis);

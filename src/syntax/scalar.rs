@@ -4,6 +4,8 @@
 //! core tag asks for a coercion. Numbers are carried as the decimal text the reference renders, so
 //! that JSON output matches it byte for byte.
 
+use std::borrow::Cow;
+
 /// A resolved YAML scalar.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Scalar {
@@ -165,7 +167,12 @@ impl Core {
             // A leading `.` goes straight to float parsing, underscores and all (so `.5_0` fails).
             Some(b'.') => parse_yaml_float(text).map_or(Self::Str, Self::Float),
             Some(b'0'..=b'9' | b'+' | b'-') => {
-                let plain = text.replace('_', "");
+                // Only copied when there is an underscore to delete.
+                let plain = if text.contains('_') {
+                    Cow::Owned(text.replace('_', ""))
+                } else {
+                    Cow::Borrowed(text)
+                };
                 if let Some(v) = parse_go_int(&plain) {
                     Self::Int(v)
                 } else if let Some(v) = parse_go_uint(&plain) {
