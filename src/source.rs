@@ -4,6 +4,8 @@
 //! column are derived only when something is shown to a person or compared with the
 //! reference's golden data, through [`LineIndex`].
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 /// A half-open byte range `[start, end)` into one source text.
@@ -149,19 +151,20 @@ fn lossy_char_count(text: &str, start: usize, end: usize) -> usize {
 }
 
 /// One environment's source: its name (the file name of every position in it) and text.
+/// Cloning is cheap: the text and its line index are shared.
 #[derive(Clone, Debug)]
 pub struct Source {
     name: String,
-    text: String,
-    index: LineIndex,
+    text: Arc<str>,
+    index: Arc<LineIndex>,
 }
 
 impl Source {
     /// A source named `name` (the environment name, e.g. `app/dev`).
     #[must_use]
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
-        let text = text.into();
-        let index = LineIndex::new(&text);
+        let text: Arc<str> = Arc::from(text.into());
+        let index = Arc::new(LineIndex::new(&text));
         Source {
             name: name.into(),
             text,

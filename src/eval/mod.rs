@@ -187,7 +187,7 @@ pub fn evaluate_with(
     let name = source.name().to_owned();
     let root = ev.environment(
         &Rc::new(source.clone()),
-        &Rc::new(decl.clone()),
+        decl,
         true,
         context.clone(),
         String::new(),
@@ -240,12 +240,12 @@ enum EKind {
     /// An absent sub-expression (a missing builtin operand), or a synthetic def.
     Missing,
     Literal(Repr),
-    Interpolate(Vec<(String, Option<Vec<Acc>>)>),
-    Symbol(Vec<Acc>),
+    Interpolate(Rc<[(String, Option<Vec<Acc>>)]>),
+    Symbol(Rc<[Acc]>),
     Array(Rc<[ExprId]>),
     /// Declared properties in source order (duplicates dropped), cheap to clone.
     Object(Rc<IndexMap<Rc<str>, ExprId>>),
-    Builtin(Box<BExpr>),
+    Builtin(Rc<BExpr>),
     /// The def of a late-bound property access on an unknown value.
     Access {
         receiver: ValueId,
@@ -353,7 +353,24 @@ struct Evaluator<'h> {
     /// How deeply evaluations are nested now, and whether crossing the limit was reported.
     depth: usize,
     depth_reported: bool,
+    /// Key indexes of long base chains (see [`ChainIndex`]), by the chain's top layer.
+    chain_indexes: std::collections::HashMap<ValueId, ChainIndex>,
 }
+
+/// Where each key of a base chain's upper layers lives, so a lookup in a long chain (one
+/// layer per merged import) takes one probe instead of a walk through every layer.
+///
+/// It covers the chain from its top down to `bottom`, through non-empty maps only: their
+/// entries never change, and their bases are set once, from none. So the index stays exact:
+/// a key it holds lives where it says, and for a key it lacks the lookup goes on below
+/// `bottom`, whose base may have been set since.
+struct ChainIndex {
+    keys: std::collections::HashMap<Rc<str>, ValueId>,
+    bottom: ValueId,
+}
+
+/// A walk through more layers than this builds a [`ChainIndex`].
+const CHAIN_INDEX_AFTER: usize = 16;
 
 impl<'h> Evaluator<'h> {
     fn new(host: &'h dyn Host, mode: &Mode) -> Self {
@@ -380,6 +397,7 @@ impl<'h> Evaluator<'h> {
             prefetched: prefetch::Prefetched::default(),
             depth: 0,
             depth_reported: false,
+            chain_indexes: std::collections::HashMap::new(),
         }
     }
 
@@ -457,7 +475,7 @@ impl<'h> Evaluator<'h> {
     fn environment(
         &mut self,
         source: &Rc<Source>,
-        decl: &Rc<EnvironmentDecl>,
+        decl: &EnvironmentDecl,
         is_root: bool,
         inherited: Value,
         inherited_root: String,
@@ -595,14 +613,20 @@ impl<'h> Evaluator<'h> {
             }
         };
         let source = Source::new(name, text);
-        let loaded = crate::load(&source);
-        let failed = loaded.diags.iter().any(Diagnostic::is_error);
-        self.diags.extend(loaded.diags);
-        let decl = loaded.decl.filter(|_| !failed)?;
+        let (decl, diags) = match self.prefetched.take_parsed(name) {
+            Some(parsed) => (parsed.decl, parsed.diags),
+            None => {
+                let loaded = crate::load(&source);
+                (loaded.decl, loaded.diags)
+            }
+        };
+        let failed = diags.iter().any(Diagnostic::is_error);
+        self.diags.extend(diags);
+        let decl = decl.filter(|_| !failed)?;
         let rotating = std::mem::replace(&mut self.rotating, false);
         let value = self.environment(
             &Rc::new(source),
-            &Rc::new(decl),
+            &decl,
             false,
             context.clone(),
             root_name.to_owned(),
@@ -680,10 +704,13 @@ impl<'h> Evaluator<'h> {
                 EKind::Literal(Repr::Number(Rc::from(&**n))),
                 Schema::literal(&host::number_json(n)),
             ),
-            ExprKind::String(s) => (
-                EKind::Literal(Repr::String(Rc::from(&**s))),
-                Schema::literal(&serde_json::Value::String(s.to_string())),
-            ),
+            ExprKind::String(s) => {
+                let text: Rc<str> = Rc::from(&**s);
+                (
+                    EKind::Literal(Repr::String(text.clone())),
+                    Schema::literal_string(text),
+                )
+            }
             ExprKind::Interpolate(parts) => (
                 EKind::Interpolate(
                     parts
@@ -693,7 +720,7 @@ impl<'h> Evaluator<'h> {
                 ),
                 Schema::of_type("string"),
             ),
-            ExprKind::Symbol(a) => (EKind::Symbol(accessors(a)), Schema::Always),
+            ExprKind::Symbol(a) => (EKind::Symbol(accessors(a).into()), Schema::Always),
             ExprKind::List(items) => {
                 let ids: Vec<ExprId> = items
                     .iter()
@@ -931,7 +958,7 @@ impl<'h> Evaluator<'h> {
             path,
             doc_path,
             span: Some(x.span),
-            kind: EKind::Builtin(Box::new(kind)),
+            kind: EKind::Builtin(Rc::new(kind)),
             base,
             schema,
             state: State::Declared,
@@ -1001,8 +1028,22 @@ impl<'h> Evaluator<'h> {
     /// JSON-merge-patch lookup of `key` in `v` (own entry, else the base chain); a late
     /// bound access on an unknown value.
     fn property(&mut self, v: ValueId, key: &str, span: Option<Span>) -> Option<ValueId> {
+        if let Some(index) = self.chain_index(v) {
+            let (found, bottom) = (index.keys.get(key).copied(), index.bottom);
+            if found.is_some() {
+                return found;
+            }
+            let below = self.val(bottom).base?;
+            return self.property(below, key, span);
+        }
         let mut layer = v;
+        let mut walked = 0;
         loop {
+            walked += 1;
+            if walked == CHAIN_INDEX_AFTER && self.is_indexable(v) {
+                self.build_chain_index(v);
+                return self.property(v, key, span);
+            }
             let val = self.val(layer);
             match &val.repr {
                 Repr::Map(m) if !val.unknown || !m.is_empty() => {
@@ -1039,6 +1080,48 @@ impl<'h> Evaluator<'h> {
                 _ => return None,
             }
         }
+    }
+
+    /// Whether a lookup in layer `v` looks into its map and then goes on to its base.
+    fn is_indexable(&self, v: ValueId) -> bool {
+        matches!(&self.val(v).repr, Repr::Map(m) if !m.is_empty())
+    }
+
+    /// The index of the chain topped by `v`, if it has one or can take over the one of
+    /// the layer below (the chain grew by one layer on top: the usual case when imports
+    /// merge one after another).
+    fn chain_index(&mut self, v: ValueId) -> Option<&ChainIndex> {
+        if !self.chain_indexes.contains_key(&v) {
+            let below = self.val(v).base?;
+            if !self.is_indexable(v) || !self.chain_indexes.contains_key(&below) {
+                return None;
+            }
+            let mut index = self.chain_indexes.remove(&below)?;
+            if let Repr::Map(m) = &self.val(v).repr {
+                for (k, &p) in m {
+                    index.keys.insert(k.clone(), p);
+                }
+            }
+            self.chain_indexes.insert(v, index);
+        }
+        self.chain_indexes.get(&v)
+    }
+
+    /// Indexes the chain topped by `v` from scratch.
+    fn build_chain_index(&mut self, v: ValueId) {
+        let mut keys = std::collections::HashMap::new();
+        let mut bottom = v;
+        let mut layer = Some(v);
+        while let Some(l) = layer.filter(|&l| self.is_indexable(l)) {
+            if let Repr::Map(m) = &self.val(l).repr {
+                for (k, &p) in m {
+                    keys.entry(k.clone()).or_insert(p);
+                }
+            }
+            bottom = l;
+            layer = self.val(l).base;
+        }
+        self.chain_indexes.insert(v, ChainIndex { keys, bottom });
     }
 
     /// Whether a value can be looked into as an object (reference fallback).
@@ -1120,9 +1203,10 @@ impl<'h> Evaluator<'h> {
                     .iter()
                     .map(|(k, x)| (Rc::from(k.as_str()), self.unexport(x, def)))
                     .collect();
-                let schema = Schema::record(
+                let schema = Schema::record_sorted(
                     ids.iter()
-                        .map(|(k, &i)| (k.to_string(), self.val(i).schema.clone())),
+                        .map(|(k, &i)| (k.clone(), self.val(i).schema.clone()))
+                        .collect(),
                 );
                 (Repr::Map(ids), schema)
             }

@@ -27,10 +27,17 @@ use super::schema::{self, Place, Problem, Schema, Subject, View};
 use crate::ast::{AccessorKind, Call, EnvironmentDecl, Expr, ExprKind, PropertyAccess};
 use crate::source::Source;
 
+/// An environment parsed ahead of time (what [`crate::load`] gives, less the syntax tree).
+pub(crate) struct Parsed {
+    pub(crate) decl: Option<EnvironmentDecl>,
+    pub(crate) diags: Vec<crate::Diagnostic>,
+}
+
 /// What was fetched ahead of time.
 #[derive(Default)]
 pub(crate) struct Prefetched {
     loads: BTreeMap<String, Result<String, String>>,
+    parsed: BTreeMap<String, Parsed>,
     opens: HashMap<String, VecDeque<Result<Value, String>>>,
     /// The import graph: environments and which imports which (inline references included).
     pub(crate) graph: DiGraph<String, ()>,
@@ -40,6 +47,11 @@ impl Prefetched {
     /// The text of environment `name`, if it was loaded ahead of time.
     pub(crate) fn load(&self, name: &str) -> Option<Result<String, String>> {
         self.loads.get(name).cloned()
+    }
+
+    /// The parse of environment `name`'s prefetched text, handed out once.
+    pub(crate) fn take_parsed(&mut self, name: &str) -> Option<Parsed> {
+        self.parsed.remove(name)
     }
 
     /// A result of opening `provider` with `inputs` in `context`, if one was made ahead of
@@ -144,10 +156,18 @@ fn worker(shared: &(Mutex<State>, Condvar), host: &dyn Host, open_providers: boo
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             loop {
-                if state.queue.is_empty() && state.in_flight == 0 && !state.saw_final {
-                    // The graph is complete and holds no `fn::final`: release the opens.
+                if state.queue.is_empty()
+                    && state.in_flight == 0
+                    && !state.saw_final
+                    && !state.pending_opens.is_empty()
+                {
+                    // The graph is complete and holds no `fn::final`: release the opens, and
+                    // wake a worker for each but the one this worker takes.
                     let pending = std::mem::take(&mut state.pending_opens);
                     state.queue.extend(pending);
+                    for _ in 1..state.queue.len() {
+                        ready.notify_one();
+                    }
                 }
                 if let Some(job) = state.queue.pop_front() {
                     state.in_flight += 1;
@@ -165,28 +185,42 @@ fn worker(shared: &(Mutex<State>, Condvar), host: &dyn Host, open_providers: boo
         match job {
             Job::Load { name, context } => {
                 let loaded = host.load_environment(&name);
-                let mut state = lock
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if let Ok(text) = &loaded {
-                    let source = Source::new(name.as_str(), text.as_str());
-                    let parsed = crate::load(&source);
-                    if let Some(decl) = parsed
-                        .decl
-                        .filter(|_| !parsed.diags.iter().any(crate::Diagnostic::is_error))
-                    {
+                // Parse and scan outside the lock; the evaluator reuses the parse.
+                let parsed = loaded.as_ref().ok().map(|text| {
+                    let l = crate::load(&Source::new(name.as_str(), text.as_str()));
+                    Parsed {
+                        decl: l.decl,
+                        diags: l.diags,
+                    }
+                });
+                let found = parsed
+                    .as_ref()
+                    .and_then(|p| {
+                        p.decl
+                            .as_ref()
+                            .filter(|_| !p.diags.iter().any(crate::Diagnostic::is_error))
+                    })
+                    .map(|decl| {
                         let root = context
                             .get("rootEnvironment")
                             .and_then(|r| r.get("name"))
                             .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_owned();
-                        let ctx = env_context(&context, &name, &root);
-                        discover(&mut state, host, &name, &decl, &ctx, open_providers);
-                    }
+                            .unwrap_or("");
+                        let ctx = env_context(&context, &name, root);
+                        (scan(host, decl, open_providers), ctx)
+                    });
+                let mut state = lock
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if let Some((found, ctx)) = found {
+                    record(&mut state, &name, found, &ctx);
+                }
+                if let Some(parsed) = parsed {
+                    state.result.parsed.insert(name.clone(), parsed);
                 }
                 state.result.loads.insert(name, loaded);
                 state.in_flight -= 1;
+                wake(&state, ready);
             }
             Job::Open {
                 provider,
@@ -206,9 +240,22 @@ fn worker(shared: &(Mutex<State>, Condvar), host: &dyn Host, open_providers: boo
                         .push_back(result);
                 }
                 state.in_flight -= 1;
+                wake(&state, ready);
             }
         }
+    }
+}
+
+/// After a job: wakes one waiting worker per queued job, or all of them when nothing is in
+/// flight (to release the opens, or to exit). Waking all after every job made each job
+/// cost a wake-up of every worker.
+fn wake(state: &State, ready: &Condvar) {
+    if state.in_flight == 0 {
         ready.notify_all();
+    } else {
+        for _ in 0..state.queue.len() {
+            ready.notify_one();
+        }
     }
 }
 
@@ -247,7 +294,21 @@ fn discover(
     context: &Value,
     open_providers: bool,
 ) {
-    let from = node(state, name);
+    let found = scan(host, decl, open_providers);
+    record(state, name, found, context);
+}
+
+/// What one environment refers to.
+struct Found {
+    targets: Vec<String>,
+    /// Literal opens whose inputs the provider accepts.
+    opens: Vec<(String, Value)>,
+    saw_final: bool,
+}
+
+/// Finds what `decl` imports, references inline and opens (no shared state: workers run it
+/// outside the lock).
+fn scan(host: &dyn Host, decl: &EnvironmentDecl, open_providers: bool) -> Found {
     let mut targets: Vec<String> = decl
         .imports
         .iter()
@@ -259,10 +320,36 @@ fn discover(
         finder.expr(&entry.value);
     }
     targets.extend(finder.environments);
-    state.saw_final |= finder.saw_final;
-    for target in targets {
+    let opens = if open_providers {
+        finder
+            .opens
+            .into_iter()
+            .filter(|(provider, inputs)| inputs_valid(host, provider, inputs))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Found {
+        targets,
+        opens,
+        saw_final: finder.saw_final,
+    }
+}
+
+/// Adds what environment `name` (evaluated with `context`) refers to: graph edges, loads
+/// of environments not seen yet, and opens.
+fn record(state: &mut State, name: &str, found: Found, context: &Value) {
+    let from = node(state, name);
+    state.saw_final |= found.saw_final;
+    // Each environment is discovered once, so deduplicating its own targets keeps the
+    // graph free of parallel edges (`update_edge` would scan every edge of `from`: quadratic
+    // for a wide import list).
+    let mut linked = BTreeSet::new();
+    for target in found.targets {
         let to = node(state, &target);
-        state.result.graph.update_edge(from, to, ());
+        if linked.insert(to) {
+            state.result.graph.add_edge(from, to, ());
+        }
         if state.seen.insert(target.clone()) {
             state.queue.push_back(Job::Load {
                 name: target,
@@ -270,16 +357,12 @@ fn discover(
             });
         }
     }
-    if open_providers {
-        for (provider, inputs) in finder.opens {
-            if inputs_valid(host, &provider, &inputs) {
-                state.pending_opens.push(Job::Open {
-                    provider,
-                    inputs,
-                    context: context.clone(),
-                });
-            }
-        }
+    for (provider, inputs) in found.opens {
+        state.pending_opens.push(Job::Open {
+            provider,
+            inputs,
+            context: context.clone(),
+        });
     }
 }
 

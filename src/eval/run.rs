@@ -140,9 +140,10 @@ impl Evaluator<'_> {
                     let v = self.eval(e, &accept.property(&k));
                     map.insert(k, v);
                 }
-                let schema = Schema::record(
+                let schema = Schema::record_sorted(
                     map.iter()
-                        .map(|(k, &v)| (k.to_string(), self.val(v).schema.clone())),
+                        .map(|(k, &v)| (k.clone(), self.val(v).schema.clone()))
+                        .collect(),
                 );
                 self.new_value(x, Repr::Map(map), schema)
             }
@@ -401,7 +402,7 @@ impl Evaluator<'_> {
             match schema.type_name() {
                 "array" => {
                     // Indices are bounded only by a closed tuple (`items: false`).
-                    let bound = match &schema {
+                    let bound = match schema.resolved() {
                         Schema::Object(o) if o.items == Some(Schema::Never) => {
                             Some(o.prefix_items.len())
                         }

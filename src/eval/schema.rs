@@ -41,7 +41,7 @@ const MAX_VALIDATION_STEPS: usize = 1 << 20;
 const TOO_COMPLEX: &str = "schema validation gave up: the schema is too deeply nested or recursive";
 
 /// A schema: `true`, `false`, or an object schema. Cloning is cheap.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub(crate) enum Schema {
     /// `true`: admits everything.
     Always,
@@ -49,6 +49,160 @@ pub(crate) enum Schema {
     Never,
     /// An object schema.
     Object(Rc<SchemaObject>),
+    /// A schema the evaluator infers for every value (a literal's, a record's, a tuple's,
+    /// a merge's), built only when something reads it: most are never read outside the
+    /// typed output, and building them eagerly cost a keyword object per value and a
+    /// quadratic amount of merging over long import chains.
+    Lazy(Rc<Lazy>),
+}
+
+impl PartialEq for Schema {
+    fn eq(&self, other: &Self) -> bool {
+        match (self.resolved(), other.resolved()) {
+            (Schema::Always, Schema::Always) | (Schema::Never, Schema::Never) => true,
+            (Schema::Object(a), Schema::Object(b)) => Rc::ptr_eq(a, b) || a == b,
+            _ => false,
+        }
+    }
+}
+
+/// A deferred schema and, once read, what it stands for.
+#[derive(Debug)]
+pub(crate) struct Lazy {
+    kind: LazyKind,
+    built: std::cell::OnceCell<Schema>,
+}
+
+#[derive(Debug)]
+enum LazyKind {
+    /// [`Schema::literal`] of this value.
+    Literal(Json),
+    /// [`Schema::literal`] of this string (shared with the value that holds it).
+    LiteralString(Rc<str>),
+    /// [`Schema::record`] of these (sorted) properties.
+    Record(Vec<(Rc<str>, Schema)>),
+    /// [`Schema::tuple`] of these items.
+    Tuple(Vec<Schema>),
+    /// [`Schema::merged`] of base and top.
+    Merged(Schema, Schema),
+}
+
+impl Drop for Lazy {
+    /// Long merge chains (one link per import) are dropped iteratively, not recursively.
+    fn drop(&mut self) {
+        let LazyKind::Merged(base, _) = &mut self.kind else {
+            return;
+        };
+        let mut next = std::mem::replace(base, Schema::Always);
+        while let Schema::Lazy(rc) = next {
+            let Ok(mut lazy) = Rc::try_unwrap(rc) else {
+                break;
+            };
+            next = match &mut lazy.kind {
+                LazyKind::Merged(base, _) => std::mem::replace(base, Schema::Always),
+                _ => Schema::Always,
+            };
+        }
+    }
+}
+
+impl Lazy {
+    fn schema(kind: LazyKind) -> Schema {
+        Schema::Lazy(Rc::new(Lazy {
+            kind,
+            built: std::cell::OnceCell::new(),
+        }))
+    }
+
+    fn build(&self) -> Schema {
+        match &self.kind {
+            LazyKind::Literal(v) => Schema::literal_now(v),
+            LazyKind::LiteralString(s) => Schema::literal_now(&Json::String(s.to_string())),
+            LazyKind::Record(props) => Schema::record_now(
+                props
+                    .iter()
+                    .map(|(k, s)| (k.to_string(), s.clone()))
+                    .collect(),
+            ),
+            LazyKind::Tuple(items) => Schema::tuple_now(items.clone()),
+            LazyKind::Merged(..) => self.build_merged(),
+        }
+    }
+
+    /// Folds a left-leaning chain of merges bottom-up in one pass, so a chain of n imports
+    /// costs the sum of its layers' sizes rather than n materialized intermediate schemas.
+    fn build_merged(&self) -> Schema {
+        let mut tops: Vec<&Schema> = Vec::new();
+        let mut node = self;
+        let bottom = loop {
+            let LazyKind::Merged(base, top) = &node.kind else {
+                unreachable!("build_merged is only called on a merge")
+            };
+            tops.push(top);
+            match base {
+                Schema::Lazy(inner)
+                    if inner.built.get().is_none()
+                        && matches!(inner.kind, LazyKind::Merged(..)) =>
+                {
+                    node = inner;
+                }
+                other => break other.resolved().clone(),
+            }
+        };
+        // The accumulated merge: `Some` while it is a record built by merging (§4.4), so
+        // further object layers extend it in place.
+        let mut acc = bottom;
+        let mut fresh: Option<SchemaObject> = None;
+        for top in tops.into_iter().rev() {
+            let top = top.resolved();
+            let t = match top.object() {
+                Some(t) if t.ty == "object" => t,
+                _ => {
+                    fresh = None;
+                    acc = top.clone();
+                    continue;
+                }
+            };
+            let merged = match fresh.as_mut() {
+                Some(m) => m,
+                None => {
+                    let b = match acc.object() {
+                        Some(b) if b.ty == "object" => b,
+                        _ => {
+                            acc = top.clone();
+                            continue;
+                        }
+                    };
+                    fresh.insert(SchemaObject {
+                        properties: b.properties.clone(),
+                        additional_properties: b.additional_properties.clone(),
+                        ty: "object".to_owned(),
+                        ..SchemaObject::default()
+                    })
+                }
+            };
+            for (name, top_property) in &t.properties {
+                let property = match merged.properties.remove(name) {
+                    Some(base_property) => Schema::merged(&base_property, top_property),
+                    None => top_property.clone(),
+                };
+                merged.properties.insert(name.clone(), property);
+            }
+            merged.additional_properties =
+                match (&merged.additional_properties, &t.additional_properties) {
+                    (None, None) => None,
+                    (Some(only), None) | (None, Some(only)) => Some(only.clone()),
+                    (Some(_), Some(_)) => Some(Schema::Always),
+                };
+        }
+        match fresh {
+            Some(mut merged) => {
+                merged.required = merged.properties.keys().cloned().collect();
+                Schema::from_object(merged)
+            }
+            None => acc,
+        }
+    }
 }
 
 /// An object schema's keywords (field names as in JSON; numeric keywords kept as their number text).
@@ -196,8 +350,20 @@ impl Target {
 }
 
 impl Schema {
-    /// `{type: t}`.
+    /// `{type: t}`. The evaluator gives one to nearly every value it computes, so the six
+    /// type names' schemas are shared rather than built each time.
     pub(crate) fn of_type(t: &str) -> Schema {
+        const NAMES: [&str; 6] = ["string", "number", "boolean", "array", "object", "null"];
+        thread_local! {
+            static SHARED: [Schema; 6] = NAMES.map(Schema::of_type_now);
+        }
+        match NAMES.iter().position(|&n| n == t) {
+            Some(i) => SHARED.with(|shared| shared[i].clone()),
+            None => Schema::of_type_now(t),
+        }
+    }
+
+    fn of_type_now(t: &str) -> Schema {
         Schema::from_object(SchemaObject {
             ty: t.to_owned(),
             ..SchemaObject::default()
@@ -205,7 +371,17 @@ impl Schema {
     }
 
     /// The schema of a literal: `null` → `{type: null}`; anything else → `{type, const}`.
+    /// Built when first read.
     pub(crate) fn literal(v: &Json) -> Schema {
+        Lazy::schema(LazyKind::Literal(v.clone()))
+    }
+
+    /// [`Schema::literal`] of a string.
+    pub(crate) fn literal_string(s: Rc<str>) -> Schema {
+        Lazy::schema(LazyKind::LiteralString(s))
+    }
+
+    fn literal_now(v: &Json) -> Schema {
         let ty = match v {
             Json::Null => return Schema::of_type("null"),
             Json::Bool(_) => "boolean",
@@ -223,7 +399,15 @@ impl Schema {
 
     /// Record: `properties`, `required` = the sorted names, `type: object`.
     pub(crate) fn record(props: impl IntoIterator<Item = (String, Schema)>) -> Schema {
-        let properties: BTreeMap<String, Schema> = props.into_iter().collect();
+        Schema::record_now(props.into_iter().collect())
+    }
+
+    /// [`Schema::record`] of properties sorted by name, built when first read.
+    pub(crate) fn record_sorted(props: Vec<(Rc<str>, Schema)>) -> Schema {
+        Lazy::schema(LazyKind::Record(props))
+    }
+
+    fn record_now(properties: BTreeMap<String, Schema>) -> Schema {
         Schema::from_object(SchemaObject {
             required: properties.keys().cloned().collect(),
             properties,
@@ -232,8 +416,12 @@ impl Schema {
         })
     }
 
-    /// Tuple: `prefixItems`, `items: false`, `type: array`.
+    /// Tuple: `prefixItems`, `items: false`, `type: array`. Built when first read.
     pub(crate) fn tuple(items: Vec<Schema>) -> Schema {
+        Lazy::schema(LazyKind::Tuple(items))
+    }
+
+    fn tuple_now(items: Vec<Schema>) -> Schema {
         Schema::from_object(SchemaObject {
             prefix_items: items,
             items: Some(Schema::Never),
@@ -242,8 +430,18 @@ impl Schema {
         })
     }
 
-    /// `{type: array, items}`.
+    /// `{type: array, items}`; shared when `items` is `true`.
     pub(crate) fn array_of(items: Schema) -> Schema {
+        thread_local! {
+            static ANY: Schema = Schema::array_of_now(Schema::Always);
+        }
+        if matches!(items, Schema::Always) {
+            return ANY.with(Schema::clone);
+        }
+        Schema::array_of_now(items)
+    }
+
+    fn array_of_now(items: Schema) -> Schema {
         Schema::from_object(SchemaObject {
             items: Some(items),
             ty: "array".to_owned(),
@@ -251,8 +449,18 @@ impl Schema {
         })
     }
 
-    /// `{type: object, additionalProperties}`.
+    /// `{type: object, additionalProperties}`; shared when `additional` is `true`.
     pub(crate) fn object_of(additional: Schema) -> Schema {
+        thread_local! {
+            static ANY: Schema = Schema::object_of_now(Schema::Always);
+        }
+        if matches!(additional, Schema::Always) {
+            return ANY.with(Schema::clone);
+        }
+        Schema::object_of_now(additional)
+    }
+
+    fn object_of_now(additional: Schema) -> Schema {
         Schema::from_object(SchemaObject {
             additional_properties: Some(additional),
             ty: "object".to_owned(),
@@ -285,9 +493,19 @@ impl Schema {
 
     /// The keywords, unless this is `true` or `false`.
     pub(crate) fn object(&self) -> Option<&SchemaObject> {
-        match self {
+        match self.resolved() {
             Schema::Object(object) => Some(object),
-            Schema::Always | Schema::Never => None,
+            _ => None,
+        }
+    }
+
+    /// This schema with a deferred one built: never [`Schema::Lazy`].
+    pub(crate) fn resolved(&self) -> &Schema {
+        match self {
+            Schema::Lazy(lazy) => lazy.built.get_or_init(|| {
+                stacker::maybe_grow(64 * 1024, 1024 * 1024, || lazy.build().resolved().clone())
+            }),
+            other => other,
         }
     }
 
@@ -432,33 +650,9 @@ impl Schema {
 
     /// The schema of a value `top` merged over a base value with schema `base` (§4.4
     /// `mergedSchema`); the caller handles an absent base.
+    /// Built when first read.
     pub(crate) fn merged(base: &Schema, top: &Schema) -> Schema {
-        let (Some(b), Some(t)) = (base.object(), top.object()) else {
-            return top.clone();
-        };
-        if b.ty != "object" || t.ty != "object" {
-            return top.clone();
-        }
-        let mut properties = b.properties.clone();
-        for (name, top_property) in &t.properties {
-            let merged = match b.properties.get(name) {
-                Some(base_property) => Schema::merged(base_property, top_property),
-                None => top_property.clone(),
-            };
-            properties.insert(name.clone(), merged);
-        }
-        let additional_properties = match (&b.additional_properties, &t.additional_properties) {
-            (None, None) => None,
-            (Some(only), None) | (None, Some(only)) => Some(only.clone()),
-            (Some(_), Some(_)) => Some(Schema::Always),
-        };
-        Schema::from_object(SchemaObject {
-            required: properties.keys().cloned().collect(),
-            properties,
-            additional_properties,
-            ty: "object".to_owned(),
-            ..SchemaObject::default()
-        })
+        Lazy::schema(LazyKind::Merged(base.clone(), top.clone()))
     }
 
     /// The JSON form (§9.1): `true`/`false`, or the keywords in the reference's order.
@@ -467,8 +661,8 @@ impl Schema {
         allow(dead_code, reason = "the typed environment output uses it (issue 4)")
     )]
     pub(crate) fn to_json(&self) -> Json {
-        match self {
-            Schema::Always => Json::Bool(true),
+        match self.resolved() {
+            Schema::Always | Schema::Lazy(_) => Json::Bool(true),
             Schema::Never => Json::Bool(false),
             Schema::Object(object) => Json::Object(object.to_json()),
         }
@@ -822,9 +1016,9 @@ struct Scope<'a> {
 
 impl Scope<'_> {
     fn compile(&self, schema: &Schema) -> Result<Schema, String> {
-        match schema {
+        match schema.resolved() {
             Schema::Object(object) if object.compiled.0.is_none() => self.compile_object(object),
-            _ => Ok(schema.clone()),
+            resolved => Ok(resolved.clone()),
         }
     }
 
@@ -1060,8 +1254,8 @@ fn go_regex(pattern: &str) -> String {
 /// The flagged copy of a rotateOnly property's schema: it and all its subschemas carry the flag,
 /// and each object also lists its own property names in `rotateOnly`.
 fn flag_rotate_only(schema: &Schema) -> Schema {
-    let object = match schema {
-        Schema::Never => return Schema::Never,
+    let object = match schema.resolved() {
+        Schema::Never | Schema::Lazy(_) => return Schema::Never,
         // Always cannot carry the flag; `{}` admits the same values and can.
         Schema::Always => {
             return Schema::Object(Rc::new(SchemaObject {
@@ -1229,8 +1423,8 @@ fn check_value<S: Subject>(
     budget: &mut Budget,
     out: &mut Vec<Problem<At<S>>>,
 ) -> bool {
-    let object = match schema {
-        Schema::Always => return true,
+    let object = match schema.resolved() {
+        Schema::Always | Schema::Lazy(_) => return true,
         Schema::Never => return false,
         Schema::Object(object) => object,
     };
@@ -1517,13 +1711,13 @@ fn check_schema<P: Place>(
     budget: &mut Budget,
     out: &mut Vec<Problem<P::At>>,
 ) -> bool {
-    let a = match accept {
-        Schema::Always => return true,
+    let a = match accept.resolved() {
+        Schema::Always | Schema::Lazy(_) => return true,
         Schema::Never => return false,
         Schema::Object(a) => a,
     };
-    let x = match actual {
-        Schema::Always => return true,
+    let x = match actual.resolved() {
+        Schema::Always | Schema::Lazy(_) => return true,
         Schema::Never => return false,
         Schema::Object(x) => x,
     };
@@ -3597,6 +3791,61 @@ mod tests {
         assert_eq!(Schema::merged(&base, &ty("string")), ty("string"));
         assert_eq!(Schema::merged(&Schema::Always, &top), top);
         assert_eq!(Schema::merged(&base, &Schema::Always), Schema::Always);
+    }
+
+    /// A chain of merges folds in one pass, agrees with merging step by step (each step
+    /// read before the next, so it is built from a read base), and drops without
+    /// recursing once per link.
+    #[test]
+    fn long_merge_chains() {
+        let layer = |i: usize| {
+            Schema::record(named(vec![
+                ("common", Schema::literal(&Json::from(i))),
+                (&format!("k{}", i % 7), ty("string")),
+                (
+                    "nested",
+                    Schema::record(named(vec![(&format!("n{i}"), ty("number"))])),
+                ),
+            ]))
+        };
+        let mut lazy = layer(0);
+        let mut stepwise = layer(0);
+        for i in 1..40 {
+            lazy = Schema::merged(&lazy, &layer(i));
+            stepwise = Schema::merged(&stepwise, &layer(i));
+            let _ = stepwise.to_json();
+            if i == 20 {
+                // A layer that is not an object replaces everything below it.
+                lazy = Schema::merged(&lazy, &ty("string"));
+                stepwise = Schema::merged(&stepwise, &ty("string"));
+            }
+        }
+        let json = lazy.to_json();
+        assert_eq!(json, stepwise.to_json());
+        let object = lazy.object().unwrap();
+        assert_eq!(object.required.len(), 9, "{json}");
+        assert_eq!(
+            object.properties["nested"]
+                .object()
+                .unwrap()
+                .properties
+                .len(),
+            19
+        );
+        assert_eq!(
+            object.properties["common"],
+            Schema::literal(&Json::from(39))
+        );
+
+        let mut long = ty("object");
+        for i in 0..100_000 {
+            long = Schema::merged(
+                &long,
+                &Schema::record(named(vec![(&format!("p{}", i % 3), Schema::Always)])),
+            );
+        }
+        assert_eq!(long.object().unwrap().properties.len(), 3);
+        drop(long);
     }
 
     #[test]

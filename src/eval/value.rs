@@ -156,6 +156,16 @@ impl Values {
     /// Copies keep def, schema and the unknown, secret and final flags, not rotateOnly or
     /// cached keys.
     pub(crate) fn deep_copy(&mut self, id: ValueId) -> ValueId {
+        // Most references name a scalar: copy it without the sharing memo.
+        let v = self.get(id);
+        if v.base.is_none() && !matches!(v.repr, Repr::List(_) | Repr::Map(_)) {
+            let copy = Val {
+                rotate_only: false,
+                keys: None,
+                ..v.clone()
+            };
+            return self.add(copy);
+        }
         let mut memo = HashMap::new();
         self.copy_with(id, &mut memo)
     }

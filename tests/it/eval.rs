@@ -84,3 +84,80 @@ fn eval_fixtures() {
         insta::assert_snapshot!(render(&name));
     });
 }
+
+/// Merges `top` over `base` as imports merge: objects key by key, anything else replaces.
+fn merge_json(base: &mut serde_json::Value, top: &serde_json::Value) {
+    match (base, top) {
+        (serde_json::Value::Object(b), serde_json::Value::Object(t)) => {
+            for (k, v) in t {
+                match b.get_mut(k) {
+                    Some(slot) => merge_json(slot, v),
+                    None => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (b, t) => *b = t.clone(),
+    }
+}
+
+/// Lookups through long base chains (one layer per merged import) go through an index past
+/// a few layers; this checks its answers against a plain model of merging, with layers that
+/// end the index (an empty object, a string that hides everything below) in the chain.
+#[test]
+fn long_import_chains_merge_in_order() {
+    let n = 60;
+    let mut envs = BTreeMap::new();
+    let mut expected = serde_json::json!({});
+    let mut root = String::from("imports:\n");
+    for i in 0..n {
+        let shared = match i {
+            30 => serde_json::json!({}),
+            _ => {
+                serde_json::json!({ format!("k{i}"): i, "common": i, "deep": { format!("d{i}"): i } })
+            }
+        };
+        let hidden = match i {
+            20 => serde_json::json!("hides-everything-below"),
+            _ => serde_json::json!({ format!("h{i}"): i }),
+        };
+        let doc = serde_json::json!({
+            "v": i, format!("only{i}"): i, "shared": shared, "hidden": hidden,
+        });
+        merge_json(&mut expected, &doc);
+        envs.insert(format!("e{i}"), format!("values: {doc}\n"));
+        let _ = writeln!(root, "  - e{i}");
+    }
+    root.push_str(
+        "values:\n  v: root\n  picks: [\"${v}\", \"${only3}\", \"${shared.common}\", \"${shared.k25}\", \"${shared.deep.d44}\", \"${imports.e5.v}\", \"${shared.k3}\", \"${hidden.h25}\"]\n",
+    );
+    let top = serde_json::json!({
+        "v": "root",
+        "picks": ["root", 3, n - 1, 25, 44, 5, 3, 25],
+    });
+    merge_json(&mut expected, &top);
+
+    let source = Source::new("root", root.as_str());
+    let decl = load(&source).decl.expect("the root decodes");
+    let host = TestHost::new(envs, "chains");
+    for max_in_flight in [1, 8] {
+        let options = escc::eval::Options { max_in_flight };
+        let result = escc::eval::evaluate_with(
+            &source,
+            &decl,
+            &host,
+            &TestHost::context(),
+            &Mode::Eval,
+            &options,
+        );
+        assert!(result.diags.is_empty(), "{:?}", result.diags);
+        let got: serde_json::Map<String, serde_json::Value> = result
+            .properties
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_json(false)))
+            .collect();
+        assert_eq!(serde_json::Value::Object(got), expected);
+    }
+}
