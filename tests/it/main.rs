@@ -5,6 +5,7 @@ mod edit;
 mod eval;
 mod fuzz_corpus;
 mod invariants;
+mod leaks;
 mod limits;
 mod lsp;
 mod no_panic;
