@@ -11,4 +11,5 @@ mod lsp;
 mod no_panic;
 mod rotate;
 mod secrets;
+mod signals;
 mod spans;
