@@ -101,7 +101,11 @@ impl Running {
             }
             std::thread::sleep(Duration::from_millis(20));
         };
-        assert!(!self.file.exists(), "{:?} is left behind", self.file);
+        assert!(
+            !self.file.exists(),
+            "{} is left behind",
+            self.file.display()
+        );
         let left: Vec<_> = std::fs::read_dir(self.tmp.path()).unwrap().collect();
         assert!(left.is_empty(), "{left:?}");
         status
