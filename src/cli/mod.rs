@@ -305,7 +305,14 @@ pub fn main() -> ExitCode {
                 let _ = std::io::stdout().flush();
                 let _ = std::io::stderr().flush();
                 // Die of the command's signal; if that is not possible, exit as a shell
-                // reports it.
+                // reports it. Without a core dump: escc's memory holds the secrets.
+                let _ = rustix::process::setrlimit(
+                    rustix::process::Resource::Core,
+                    rustix::process::Rlimit {
+                        current: Some(0),
+                        maximum: Some(0),
+                    },
+                );
                 let _ = signal_hook::low_level::emulate_default_handler(sig);
                 Ok(ExitCode::from(
                     u8::try_from(128 + sig).unwrap_or(EXIT_FAILED),

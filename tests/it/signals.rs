@@ -234,3 +234,42 @@ fn ctrl_c_at_a_terminal_reaches_the_command_once() {
     assert!(!file.exists(), "{file:?} is left behind");
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn escc_dies_of_the_command_signal_without_a_core_dump() {
+    // escc dies of the signal that killed the command; a signal like SIGSEGV would make
+    // it dump core, and its memory holds the secrets. Core dumps are allowed here (where
+    // the system lets them be written to the working directory, one would appear).
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let root = project();
+    let status = Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -c unlimited 2>/dev/null; exec \"$@\"",
+            "sh",
+            BIN,
+            "--root",
+        ])
+        .arg(&root)
+        .args([
+            "run",
+            "app/dev",
+            "--",
+            "sh",
+            "-c",
+            "ulimit -c 0; kill -SEGV $$$$",
+        ])
+        .current_dir(work.path())
+        .env("TMPDIR", tmp.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .status()
+        .unwrap();
+    assert_eq!(status.signal(), Some(11), "{status:?}");
+    assert!(!status.core_dumped(), "{status:?}");
+    let left: Vec<_> = std::fs::read_dir(work.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
