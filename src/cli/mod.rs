@@ -7,7 +7,7 @@ mod get;
 mod graph;
 mod host;
 mod project;
-mod render;
+pub(crate) mod render;
 mod run;
 
 use std::io::Write as _;
@@ -123,11 +123,12 @@ paths are printed); a secret file is written only with --show-secrets."
     #[command(
         long_about = "Open an environment and run a command with its environmentVariables set \
 and its files written to 0600 temporary files (each variable holds its file's path). The \
-files are removed when the command ends, and on Ctrl-C and SIGTERM (which is passed on to the \
-command). ${path} references in the command's arguments are replaced by values of the \
-environment ($$ is a literal $). There is no shell: use `sh -c '...'` for pipes and $VARS. \
-Secret values in the command's output are replaced by [secret] line by line, unless \
---interactive.",
+files are removed when the command ends. SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to escc are \
+passed on to the command (except Ctrl-C and Ctrl-\\ typed at a terminal, which reach it \
+directly), so they end it and escc cleans up. ${path} references in the command's arguments \
+are replaced by values of the environment ($$ is a literal $). There is no shell: use \
+`sh -c '...'` for pipes and $VARS. Secret values in the command's output are replaced by \
+[secret] line by line, unless --interactive.",
         after_help = "Examples:
   escc run app/dev -- ./migrate.sh
   escc run app/dev -- psql '${database.host}'
@@ -237,9 +238,27 @@ pub(crate) fn print(text: &str) -> Result<(), Failure> {
     }
 }
 
+/// Makes a panic print where it happened, never its message: a message can hold a value
+/// (`called Result::unwrap() on an Err value: ...`, `byte index 3 is not a char boundary
+/// ... of "..."`), and a value can be a secret. The command line and the language server
+/// (whose standard error editors show in their logs) install it first thing.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map_or_else(String::new, |l| format!(" at {}:{}", l.file(), l.line()));
+        let _ = writeln!(
+            std::io::stderr(),
+            "escc: internal error{place}: this is a bug in escc. Its message is not shown, as \
+             it may hold secret values. Please report it with a document that shows it."
+        );
+    }));
+}
+
 /// Runs the command line.
 #[must_use]
 pub fn main() -> ExitCode {
+    install_panic_hook();
     let cli = Cli::parse();
     let start: Option<&Path> = match &cli.command {
         Command::Check { targets, .. } => targets
@@ -286,7 +305,14 @@ pub fn main() -> ExitCode {
                 let _ = std::io::stdout().flush();
                 let _ = std::io::stderr().flush();
                 // Die of the command's signal; if that is not possible, exit as a shell
-                // reports it.
+                // reports it. Without a core dump: escc's memory holds the secrets.
+                let _ = rustix::process::setrlimit(
+                    rustix::process::Resource::Core,
+                    rustix::process::Rlimit {
+                        current: Some(0),
+                        maximum: Some(0),
+                    },
+                );
                 let _ = signal_hook::low_level::emulate_default_handler(sig);
                 Ok(ExitCode::from(
                     u8::try_from(128 + sig).unwrap_or(EXIT_FAILED),

@@ -46,39 +46,93 @@ impl Sources {
             .map_or_else(|| env.to_owned(), |(f, _)| f.clone())
     }
 
-    /// The plaintext of every `fn::secret` literal in the documents read.
+    /// The plaintext of every `fn::secret` literal in the documents read, and its text as
+    /// written (escapes and all: `"p\u00e4ss"` is the secret too).
     pub(crate) fn secret_literals(&self) -> Vec<String> {
         let mut out = Vec::new();
         for (_, source) in self.map.values() {
-            if !source.text().contains("fn::secret") {
-                continue;
-            }
-            let loaded = crate::load(source);
-            if let Some(decl) = &loaded.decl {
-                for entry in decl.values.iter().flatten() {
-                    secret_literals(&entry.value, &mut out);
+            for (value, span) in secret_literals(source) {
+                if let Some(written) = source.text().get(span.start()..span.end()) {
+                    out.extend(written.lines().map(|l| l.trim().to_owned()));
                 }
+                out.push(value);
             }
         }
         out
     }
 }
 
-fn secret_literals(x: &Expr, out: &mut Vec<String>) {
-    let mut stack = vec![x];
+/// Every `fn::secret` plaintext literal of a document: its value and its span.
+fn secret_literals(source: &Source) -> Vec<(String, crate::Span)> {
+    let mut out = Vec::new();
+    if !source.text().contains("fn::secret") {
+        return out;
+    }
+    let loaded = crate::load(source);
+    let mut stack: Vec<&Expr> = loaded
+        .decl
+        .iter()
+        .flat_map(|d| d.values.iter().flatten())
+        .map(|e| &e.value)
+        .collect();
     while let Some(x) = stack.pop() {
         match &x.kind {
             ExprKind::List(items) => stack.extend(items),
             ExprKind::Object(entries) => stack.extend(entries.iter().map(|e| &e.value)),
             ExprKind::Builtin(b) => {
                 if let Call::Secret(SecretArg::Plaintext(lit)) = &b.call {
-                    out.push(lit.value.clone());
+                    out.push((lit.value.clone(), lit.span));
                 }
                 stack.push(&b.arg);
             }
             _ => {}
         }
     }
+    out
+}
+
+/// In the text given to the renderer, a byte of a secret literal that is dropped after
+/// rendering. The renderer gives it no width, so columns stay right.
+const DROPPED: u8 = 0x1a;
+/// In the text given to the renderer, a byte of a secret literal shorter than `[secret]`,
+/// shown as `[secret]` after rendering.
+const SHORT: u8 = 0x1c;
+const SHOWN: &[u8] = b"[secret]";
+
+/// A document's text with each line of each `fn::secret` literal replaced by `[secret]`
+/// and bytes the renderer drops, so byte offsets and lines stay as they were. Masking the
+/// rendered excerpt afterwards is not enough: the renderer expands tabs, and a literal
+/// written with escapes differs from its value.
+fn hide_secret_literals(source: &Source) -> String {
+    let mut bytes = source.text().as_bytes().to_vec();
+    for (_, span) in secret_literals(source) {
+        let literal = bytes.get_mut(span.start()..span.end()).unwrap_or_default();
+        for line in literal.split_mut(|b| matches!(b, b'\n' | b'\r')) {
+            if line.len() >= SHOWN.len() {
+                line[..SHOWN.len()].copy_from_slice(SHOWN);
+                line[SHOWN.len()..].fill(DROPPED);
+            } else if let Some((first, rest)) = line.split_first_mut() {
+                *first = SHORT;
+                rest.fill(DROPPED);
+            }
+        }
+    }
+    // Whole UTF-8 sequences are replaced (a literal's span starts and ends on character
+    // boundaries), so the text stays valid.
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// The rendered text of [`hide_secret_literals`]' output, as it must be shown.
+fn show_hidden(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match u8::try_from(c) {
+            Ok(DROPPED) => {}
+            Ok(SHORT) => out.push_str("[secret]"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Whether to colour output for a stream: only on a terminal, and never with `NO_COLOR`.
@@ -122,15 +176,22 @@ pub(crate) fn human(diags: &[Diagnostic], sources: &Sources, color: bool) -> Str
     };
     let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
+    let mut hidden: BTreeMap<&str, String> = BTreeMap::new();
     for d in diags {
         let report = match sources.get(&d.environment) {
-            Some((file, source)) if d.span.is_some() => miette::Report::new(d.clone())
-                .with_source_code(miette::NamedSource::new(file, source.text().to_owned())),
+            Some((file, source)) if d.span.is_some() => {
+                let text = hidden
+                    .entry(d.environment.as_str())
+                    .or_insert_with(|| hide_secret_literals(source))
+                    .clone();
+                miette::Report::new(d.clone())
+                    .with_source_code(miette::NamedSource::new(file, text))
+            }
             _ => miette::Report::new(d.clone()),
         };
         let mut s = String::new();
         if handler.render_report(&mut s, report.as_ref()).is_ok() {
-            out.push_str(&s);
+            out.push_str(&show_hidden(&s));
             out.push('\n');
         }
         if d.span.is_none() {
@@ -357,8 +418,10 @@ fn describe(code: &str) -> &'static str {
 // Secret masking
 
 /// Replaces secret values with `[secret]` in text: each secret's plaintext, its
-/// JSON-escaped form, its base64 form, and each of its lines. Secrets shorter than three
-/// bytes are not masked (masking every `a` would destroy the output), as in `esc run`.
+/// JSON-escaped forms (as `serde_json`, Python's `json.dumps` and Go's `encoding/json`
+/// write them), its base64 forms (standard and URL-safe, padded or not), and each of its
+/// lines. Secrets shorter than three bytes are not masked (masking every `a` would destroy
+/// the output), as in `esc run`.
 pub(crate) struct Masker {
     replace: Option<AhoCorasick>,
     overlapping: Option<AhoCorasick>,
@@ -373,13 +436,15 @@ impl Masker {
     pub(crate) fn new(secrets: impl IntoIterator<Item = String>) -> Self {
         let mut patterns = BTreeSet::new();
         for s in secrets {
-            let mut forms = vec![s.clone()];
-            let escaped = serde_json::to_string(&s).unwrap_or_default();
-            if let Some(inner) = escaped.get(1..escaped.len().saturating_sub(1)) {
-                forms.push(inner.to_owned());
+            let mut forms = json_forms(&s);
+            let b64 = base64(s.as_bytes());
+            let url = b64.replace('+', "-").replace('/', "_");
+            for b in [b64, url] {
+                forms.push(b.trim_end_matches('=').to_owned());
+                forms.push(b);
             }
-            forms.push(base64(s.as_bytes()));
             forms.extend(s.lines().map(str::to_owned));
+            forms.push(s);
             for f in forms {
                 if f.len() >= MIN_SECRET {
                     patterns.insert(f);
@@ -489,6 +554,37 @@ pub(crate) fn secret_texts(v: &Value, inherited: bool, out: &mut Vec<String>) {
             }
         }
     }
+}
+
+/// A text as JSON string contents (without the quotes), in the forms common encoders
+/// write: escapes for `"`, `\` and control characters only (`serde_json`, JavaScript); also
+/// every non-ASCII character as `\uXXXX` (Python's default); also `<`, `>`, `&`, U+2028
+/// and U+2029 escaped (Go).
+pub(crate) fn json_forms(s: &str) -> Vec<String> {
+    let quoted = serde_json::to_string(s).unwrap_or_default();
+    let plain = quoted
+        .get(1..quoted.len().saturating_sub(1))
+        .unwrap_or_default()
+        .to_owned();
+    let mut ascii = String::with_capacity(plain.len());
+    let mut go = String::with_capacity(plain.len());
+    for c in plain.chars() {
+        if c.is_ascii() {
+            ascii.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                let _ = write!(ascii, "\\u{u:04x}");
+            }
+        }
+        match c {
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                let _ = write!(go, "\\u{:04x}", u32::from(c));
+            }
+            _ => go.push(c),
+        }
+    }
+    vec![plain, ascii, go]
 }
 
 /// Standard base64 with padding.
@@ -606,6 +702,39 @@ mod tests {
         );
         assert_eq!(m.mask_str("line two"), "[secret]");
         assert_eq!(m.mask_str("ab stays"), "ab stays");
+        // JSON as Python (ASCII only) and Go (HTML-safe) write it; base64 URL-safe and
+        // unpadded.
+        let m = Masker::new(["p\u{e4}ss<\u{1F600}>?".to_owned()]);
+        assert_eq!(
+            m.mask_str(r"py \u00e4 p\u00e4ss<\ud83d\ude00>?"),
+            r"py \u00e4 [secret]"
+        );
+        assert_eq!(
+            m.mask_str("go p\u{e4}ss\\u003c\u{1F600}\\u003e?"),
+            "go [secret]"
+        );
+        let b64 = base64("p\u{e4}ss<\u{1F600}>?".as_bytes());
+        assert!(b64.contains('/') || b64.contains('+'), "{b64}");
+        let url = b64.replace('+', "-").replace('/', "_");
+        assert_eq!(m.mask_str(&format!("u={url}")), "u=[secret]");
+        assert_eq!(
+            m.mask_str(&format!("u={}.", url.trim_end_matches('='))),
+            "u=[secret]."
+        );
+    }
+
+    #[test]
+    fn secret_literals_are_hidden_as_written() {
+        let text = "values:\n  a: {fn::secret: \"p\\u00e4\\tss\"}\n  b:\n    fn::secret: |\n      one\n      two\n  c: ok\n";
+        let source = Source::new("x", text);
+        let hidden = hide_secret_literals(&source);
+        assert_eq!(hidden.len(), text.len());
+        assert_eq!(hidden.lines().count(), text.lines().count());
+        let shown = show_hidden(&hidden);
+        assert_eq!(
+            shown,
+            "values:\n  a: {fn::secret: [secret]}\n  b:\n    fn::secret: [secret]\n[secret]\n[secret]\n  c: ok\n"
+        );
     }
 
     #[test]

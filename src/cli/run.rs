@@ -95,7 +95,7 @@ pub(crate) fn run(project: &Project, args: &RunArgs) -> Result<Finish, Failure> 
         .collect();
 
     // From here on, SIGINT, SIGTERM, SIGHUP and SIGQUIT no longer kill escc: they are
-    // passed to the command (or, for those a terminal sends to the whole process group,
+    // passed to the command (or, when a terminal sent them to the whole process group,
     // left to it), and escc cleans up after the command ends.
     let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT])
         .map_err(|e| Failure::new(format!("installing signal handlers: {e}")))?;
@@ -153,13 +153,14 @@ pub(crate) fn run(project: &Project, args: &RunArgs) -> Result<Finish, Failure> 
     let forwarder = std::thread::spawn(move || {
         let mut terminated = false;
         for sig in signals.forever() {
-            // A terminal sends SIGINT and SIGQUIT to the whole foreground process group,
-            // so the command has them already; the others are sent to escc alone.
-            if sig == SIGTERM || sig == SIGHUP {
-                terminated = true;
-                if let Some(s) = rustix::process::Signal::from_named_raw(sig) {
-                    let _ = rustix::process::kill_process(pid, s);
-                }
+            // Ctrl-C and Ctrl-\ reach the command from the terminal already: passing them
+            // on would deliver them twice.
+            if (sig == SIGINT || sig == SIGQUIT) && terminal_signals_reach(pid) {
+                continue;
+            }
+            terminated = true;
+            if let Some(s) = rustix::process::Signal::from_named_raw(sig) {
+                let _ = rustix::process::kill_process(pid, s);
             }
         }
         terminated
@@ -183,6 +184,21 @@ pub(crate) fn run(project: &Project, args: &RunArgs) -> Result<Finish, Failure> 
     drop(files);
     let status = status.map_err(|e| Failure::new(format!("waiting for the command: {e}")))?;
     Ok(finish(status))
+}
+
+/// Whether a terminal's Ctrl-C and Ctrl-\ reach the command by themselves: escc is in the
+/// foreground process group of its controlling terminal, and the command is still in
+/// escc's group. When they do not (no terminal, as in CI; escc in the background; a
+/// command that left the group), SIGINT and SIGQUIT can only have been sent to escc,
+/// e.g. by `kill -INT`, and escc passes them on. (A signal sent by `kill` to escc alone
+/// while it is in a terminal's foreground is not passed on: it looks like Ctrl-C.)
+fn terminal_signals_reach(child: rustix::process::Pid) -> bool {
+    let Ok(tty) = std::fs::File::open("/dev/tty") else {
+        return false;
+    };
+    let group = rustix::process::getpgrp();
+    rustix::termios::tcgetpgrp(&tty).is_ok_and(|fg| fg == group)
+        && rustix::process::getpgid(Some(child)).is_ok_and(|g| g == group)
 }
 
 #[cfg(unix)]

@@ -21,6 +21,7 @@ use crate::ast::{
     AccessorKind, Call, EnvironmentDecl, Expr, ExprKind, Import, PropertyAccess, SecretArg,
     StringLit,
 };
+use crate::cli::render::Masker;
 use crate::eval::{Evaluation, Mode, Value, ValueKind, evaluate};
 use crate::syntax::Node;
 use crate::{Diagnostic, Source, Span};
@@ -251,11 +252,11 @@ fn first_stage(
         {
             secret_texts(v, false, &mut secrets);
         }
-        let masks = masks(secrets);
-        if !masks.is_empty() {
+        let masker = Masker::new(secrets);
+        if !masker.is_empty() {
             for d in &mut diags {
-                d.summary = mask(&d.summary, &masks);
-                d.detail = mask(&d.detail, &masks);
+                d.summary = masker.mask_str(&d.summary);
+                d.detail = masker.mask_str(&d.detail);
             }
         }
     }
@@ -338,62 +339,6 @@ fn secret_texts(v: &Value, inherited: bool, out: &mut Vec<String>) {
         ValueKind::Array(items) => items.iter().for_each(|i| secret_texts(i, secret, out)),
         ValueKind::Object(m) => m.values().for_each(|i| secret_texts(i, secret, out)),
     }
-}
-
-/// The texts to mask for `secrets`: each one as is, JSON-escaped, in base64 and line by
-/// line (those of 3 bytes or more, as `escc check` masks them), longest first.
-fn masks(secrets: Vec<String>) -> Vec<String> {
-    let mut out = BTreeSet::new();
-    for s in secrets {
-        let escaped = serde_json::to_string(&s).unwrap_or_default();
-        let inner = escaped
-            .get(1..escaped.len().saturating_sub(1))
-            .unwrap_or("")
-            .to_owned();
-        let lines: Vec<String> = s.lines().map(str::to_owned).collect();
-        let b64 = base64(s.as_bytes());
-        out.extend(
-            [s, inner, b64]
-                .into_iter()
-                .chain(lines)
-                .filter(|f| f.len() >= 3),
-        );
-    }
-    let mut out: Vec<String> = out.into_iter().collect();
-    out.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-    out
-}
-
-fn mask(text: &str, masks: &[String]) -> String {
-    let mut text = text.to_owned();
-    for m in masks {
-        if text.contains(m.as_str()) {
-            text = text.replace(m.as_str(), "[secret]");
-        }
-    }
-    text
-}
-
-/// Standard base64 with padding.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// A place in a typed range: environment and byte span. Zero ranges (no place) are `None`.
@@ -790,12 +735,6 @@ pub(crate) mod tests {
             a.diags.iter().any(|d| d.summary.contains("[secret]")),
             "{:?}",
             a.diags
-        );
-        assert_eq!(base64(b"hunter2"), "aHVudGVyMg==");
-        assert_eq!(base64(b"ab"), "YWI=");
-        assert_eq!(
-            mask("x hunter2 aHVudGVyMg== y", &masks(vec!["hunter2".into()])),
-            "x [secret] [secret] y"
         );
     }
 

@@ -82,9 +82,12 @@ fn key_hover(a: &Analysis, path: Option<&[Seg]>, key: Span, value: &Expr) -> Hov
     if path.is_none() {
         a.source.slice(key).clone_into(&mut title);
     }
-    let ty = match (a.typed().and_then(|t| t.type_of(env, value.span)), node) {
-        (Some(t), _) => t,
-        (None, Some(n)) => value_type(n),
+    // A secret's schema names the keys of a secret object (`fn::fromJSON` of a secret):
+    // say only what kind of secret it is, as a reference's hover does.
+    let ty = match (node, a.typed().and_then(|t| t.type_of(env, value.span))) {
+        (Some(n), _) if is_flag(n, "secret") => value_type(n),
+        (_, Some(t)) => t,
+        (Some(n), None) => value_type(n),
         (None, None) => "unknown".to_owned(),
     };
     let mut md = format!("`{title}`: {}", code_span(&ty));
@@ -278,6 +281,11 @@ mod tests {
         );
         let h = hover(&a, text.find("pass").unwrap(), &none).unwrap();
         assert!(h.markdown.contains("\"[secret]\""), "{}", h.markdown);
+        assert!(
+            h.markdown.starts_with("`values.pass`: `secret string`"),
+            "{}",
+            h.markdown
+        );
         assert!(!h.markdown.contains("hunter2"), "{}", h.markdown);
     }
 

@@ -1,4 +1,5 @@
-//! Every limit of `escc::Limits` is reported as a located diagnostic, never a crash.
+//! Every limit of `escc::Limits`, and the evaluator's limit on nested evaluations, is reported
+//! as a located diagnostic, never a crash.
 
 use escc::{Code, Limits, Source, load_with};
 
@@ -82,4 +83,50 @@ fn aliases_are_refused_so_they_cannot_expand() {
     let diags = codes(text, &Limits::default());
     assert_eq!(diags.len(), 4);
     assert!(diags.iter().all(|d| d.0 == Code::YamlAlias));
+}
+
+#[test]
+fn reference_chains_deeper_than_the_evaluation_limit_are_reported() {
+    // `a0: ${a1}`, `a1: ${a2}`, ...: each reference waits on the next. Past 50,000 nested
+    // evaluations the chain is cut with one diagnostic (and the evaluator's stack grows on
+    // the heap up to there, so nothing overflows).
+    use escc::eval::{Mode, evaluate};
+    use escc::testing::TestHost;
+    use std::fmt::Write as _;
+    let chain = |n: usize| {
+        let mut text = String::from("values:\n");
+        for i in 0..n {
+            let _ = writeln!(text, "  a{i}: ${{a{}}}", i + 1);
+        }
+        let _ = writeln!(text, "  a{n}: end");
+        text
+    };
+    let run = |text: &str| {
+        let source = Source::new("t", text.to_owned());
+        let decl = escc::load(&source).decl.unwrap();
+        let ev = evaluate(
+            &source,
+            &decl,
+            &TestHost::default(),
+            &TestHost::context(),
+            &Mode::Eval,
+        );
+        let props = ev.properties.unwrap();
+        (ev.diags, props["a0"].clone())
+    };
+    let (diags, a0) = run(&chain(1_000));
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(a0.to_json(false), "end");
+    let (diags, a0) = run(&chain(60_000));
+    let limits: Vec<_> = diags
+        .iter()
+        .filter(|d| d.code == Code::LimitExceeded)
+        .map(|d| d.summary.as_str())
+        .collect();
+    assert_eq!(
+        limits,
+        ["references are nested deeper than the limit of 50000"],
+        "{diags:?}"
+    );
+    assert!(a0.unknown);
 }

@@ -37,12 +37,18 @@ def _record(client: LanguageClient, params: types.PublishDiagnosticsParams):
     client.published.append(params)
 
 
+def _record_trace(client: LanguageClient, params: types.LogTraceParams):
+    client.traces.append(params)
+
+
 def make_client() -> LanguageClient:
     """pytest-lsp's client, also keeping every publishDiagnostics with its version."""
     client = LanguageClient(converter_factory=default_converter)
     client.published = []
+    client.traces = []
     features = dict(DEFAULT_CLIENT_FEATURES)
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = _record
+    features[types.LOG_TRACE] = _record_trace
     register_lsp_features(client, features)
     return client
 
@@ -81,6 +87,26 @@ async def client(lsp_client: LanguageClient, workspace: pathlib.Path):
                 types.WorkspaceFolder(uri=workspace.as_uri(), name="ws")
             ],
         )
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=CONFIG)
+async def client_verbose(lsp_client: LanguageClient, workspace: pathlib.Path):
+    """A server initialized on `workspace` with tracing at its most verbose."""
+    result = await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=capabilities(),
+            workspace_folders=[
+                types.WorkspaceFolder(uri=workspace.as_uri(), name="ws")
+            ],
+            trace=types.TraceValue.Verbose,
+        )
+    )
+    lsp_client.init_result = result
+    lsp_client.protocol.notify(
+        types.SET_TRACE, types.SetTraceParams(value=types.TraceValue.Verbose)
     )
     yield
     await lsp_client.shutdown_session()

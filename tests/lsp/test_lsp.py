@@ -238,3 +238,305 @@ async def test_document_symbols(client: LanguageClient, workspace: pathlib.Path)
     assert [s.name for s in result] == ["imports", "a", "s"]
     assert [c.name for c in result[1].children] == ["b"]
     assert result[2].detail == "fn::secret"
+
+
+# ---------------------------------------------------------------------------------------
+# Secrets never leak: one test per way the server could show one (hovers, completion,
+# the outline, diagnostics, its logs). Each fails if a secret's plaintext, its base64 or
+# JSON-escaped forms, or its text as written appears. The secret holds a quote, a
+# backslash, a control character, a non-ASCII letter and `<&>`, so each form differs.
+
+PLAIN = 's3cr"t\\p\u00e4ss\x01<w&rd>~??'
+PLAIN_WRITTEN = r's3cr\"t\\p\u00e4ss\x01<w&rd>~??'
+DECODED = "decoded-Wq7\u00e9!"
+DEEP = "deep-value-9Kq"
+OWN = "own-secret-Vb3x"
+
+SECRETS = f"""\
+values:
+  pw:
+    fn::secret: "{PLAIN_WRITTEN}"
+  decoded:
+    fn::fromBase64:
+      fn::secret: ZGVjb2RlZC1XcTfDqSE=
+  parsed:
+    fn::fromJSON:
+      fn::secret: '{{"k": "{DEEP}"}}'
+"""
+
+# Imports proj/sec; every way to reach its secrets, and values derived from them.
+LEAKY = f"""\
+imports:
+  - proj/sec
+values:
+  own:
+    fn::secret: {OWN}
+  ref: ${{pw}}
+  b64:
+    fn::toBase64: ${{pw}}
+  json:
+    fn::toJSON: {{a: "${{pw}}", n: [1]}}
+  joined:
+    fn::join: ["-", ["${{pw}}", "${{decoded}}", "${{own}}"]]
+  deep: ${{parsed.k}}
+  whole: ${{parsed}}
+  viaimports: ${{imports["proj/sec"].pw}}
+  viaenvs: ${{environments.proj.sec.parsed.k}}
+  str:
+    fn::toString: ${{parsed}}
+  list: ["${{pw}}", visible]
+"""
+
+# Errors whose subject is a secret.
+LEAKY_BAD = """\
+imports:
+  - proj/sec
+values:
+  a:
+    fn::fromJSON: ${pw}
+  b:
+    fn::fromBase64: ${pw}
+  c: ${pw.foo}
+  d:
+    fn::validate:
+      schema: {type: number}
+      value: ${pw}
+  e:
+    fn::validate:
+      schema: {enum: [x, y]}
+      value: ${pw}
+  f: ${parsed.nope}
+  g:
+    fn::validate:
+      schema: {const: other}
+      value: ${decoded}
+"""
+
+
+def _json_forms(s: str) -> list[str]:
+    import json
+
+    minimal = json.dumps(s, ensure_ascii=False)[1:-1]
+    ascii_ = json.dumps(s)[1:-1]
+    go = minimal.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return [minimal, ascii_, go]
+
+
+def needles() -> list[str]:
+    import base64
+
+    out = [PLAIN_WRITTEN]
+    for s in [PLAIN, DECODED, DEEP, OWN]:
+        out.append(s)
+        out.extend(_json_forms(s))
+        b64 = base64.b64encode(s.encode()).decode()
+        out.append(b64.rstrip("="))
+        out.append(b64.replace("+", "-").replace("/", "_").rstrip("="))
+    return sorted(set(out))
+
+
+def assert_clean(what: str, text: str | None):
+    for n in needles():
+        assert n not in (text or ""), f"{what} shows secret text {n!r}:\n{text}"
+
+
+def test_leak_needles_differ():
+    forms = [PLAIN, PLAIN_WRITTEN, *_json_forms(PLAIN)]
+    assert len(set(forms)) == len(forms)
+
+
+async def open_leaky(client: LanguageClient, workspace: pathlib.Path, text: str = LEAKY):
+    (workspace / "proj").mkdir(exist_ok=True)
+    (workspace / "proj" / "sec.yaml").write_text(SECRETS)
+    uri = open_doc(client, workspace / "leaky.yaml", text)
+    return uri, await diagnostics(client, uri, 1)
+
+
+async def hover_text(client: LanguageClient, uri: str, text: str, needle: str, delta: int = 0):
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=position_of(text, needle, delta),
+        )
+    )
+    return None if hover is None else hover.contents.value
+
+
+async def test_leak_hover_on_a_secret_key(client: LanguageClient, workspace: pathlib.Path):
+    uri, diags = await open_leaky(client, workspace)
+    assert diags == []
+    for needle, delta in [("own:", 0), ("fn::secret", 2), (OWN, 3), ("list:", 0)]:
+        value = await hover_text(client, uri, LEAKY, needle, delta)
+        assert_clean(f"hover on {needle}", value)
+    value = await hover_text(client, uri, LEAKY, "own:")
+    assert "[secret]" in value and "secret string" in value, value
+
+
+async def test_leak_hover_on_references_to_secrets(
+    client: LanguageClient, workspace: pathlib.Path
+):
+    uri, _ = await open_leaky(client, workspace)
+    # Each accessor of each reference; where it reads a secret (or an object holding
+    # some), the hover says so, which shows the reference was resolved.
+    for needle, delta, resolved in [
+        ("${pw}", 2, True),
+        ("${own}", 2, True),
+        ("${parsed.k}", 3, True),
+        ("${parsed.k}", 9, False),
+        ("${parsed}", 3, True),
+        ('imports["proj/sec"].pw', 1, False),
+        ('imports["proj/sec"].pw', 12, True),
+        ('imports["proj/sec"].pw', 21, True),
+        ("environments.proj.sec.parsed.k", 1, False),
+        ("environments.proj.sec.parsed.k", 19, True),
+        ("environments.proj.sec.parsed.k", 30, False),
+    ]:
+        value = await hover_text(client, uri, LEAKY, needle, delta)
+        assert_clean(f"hover on {needle}+{delta}", value)
+        if resolved:
+            assert '"[secret]"' in value, (needle, delta, value)
+
+
+async def test_leak_hover_on_derived_values(client: LanguageClient, workspace: pathlib.Path):
+    uri, _ = await open_leaky(client, workspace)
+    for key in ["ref", "b64", "json", "joined", "deep", "whole", "viaimports", "viaenvs", "str"]:
+        value = await hover_text(client, uri, LEAKY, f"  {key}:", 2)
+        assert value is not None and "[secret]" in value, (key, value)
+        assert_clean(f"hover on {key}", value)
+    # The type of a secret object parsed from a secret names no key of it.
+    value = await hover_text(client, uri, LEAKY, "  whole:", 2)
+    assert value.startswith("`values.whole`: `secret object`"), value
+    for builtin in ["fn::toBase64", "fn::toJSON", "fn::join", "fn::toString"]:
+        assert_clean(f"hover on {builtin}", await hover_text(client, uri, LEAKY, builtin, 3))
+
+
+async def test_leak_hover_in_the_imported_document(
+    client: LanguageClient, workspace: pathlib.Path
+):
+    # The environment holding the secrets, opened too: hover on its keys and literals.
+    await open_leaky(client, workspace)
+    uri = open_doc(client, workspace / "proj" / "sec.yaml", SECRETS)
+    await diagnostics(client, uri, 1)
+    for needle, delta in [("pw:", 0), ("decoded:", 0), ("parsed:", 0), ("fn::fromJSON", 3),
+                          ("ZGVj", 2), ('"k"', 1)]:
+        assert_clean(f"hover on {needle}", await hover_text(client, uri, SECRETS, needle, delta))
+
+
+async def test_leak_hover_anywhere(client: LanguageClient, workspace: pathlib.Path):
+    # Every character of both documents.
+    uri, _ = await open_leaky(client, workspace)
+    sec = open_doc(client, workspace / "proj" / "sec.yaml", SECRETS)
+    await diagnostics(client, sec, 1)
+    count = 0
+    for doc_uri, text in [(uri, LEAKY), (sec, SECRETS)]:
+        for line_no, line in enumerate(text.split("\n")):
+            for col in range(len(line.encode("utf-16-le")) // 2 + 1):
+                hover = await client.text_document_hover_async(
+                    types.HoverParams(
+                        text_document=types.TextDocumentIdentifier(uri=doc_uri),
+                        position=types.Position(line=line_no, character=col),
+                    )
+                )
+                if hover is not None:
+                    count += 1
+                    assert_clean(f"hover at {doc_uri}:{line_no}:{col}", hover.contents.value)
+    assert count > 300, count
+
+
+async def test_leak_completion(client: LanguageClient, workspace: pathlib.Path):
+    # Completion after `${`, into a secret object, through imports and environments.
+    text = LEAKY + "  probe: ${\n"
+    uri, _ = await open_leaky(client, workspace, text)
+    probes = ["${", "${parsed.", '${imports["proj/sec"].', "${environments.proj.sec.",
+              "${environments.proj.sec.parsed.", "${pw.", "${own."]
+    items_seen = 0
+    version = 1
+    for probe in probes:
+        version += 1
+        new_text = LEAKY + f"  probe: {probe}\n"
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=new_text)],
+            )
+        )
+        await diagnostics(client, uri, version)
+        result = await client.text_document_completion_async(
+            types.CompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=position_of(new_text, f"probe: {probe}", len(f"probe: {probe}")),
+            )
+        )
+        items = result.items if isinstance(result, types.CompletionList) else (result or [])
+        items_seen += len(items)
+        for item in items:
+            doc = item.documentation
+            doc = doc.value if isinstance(doc, types.MarkupContent) else doc
+            edit = item.text_edit.new_text if item.text_edit else None
+            for what, value in [("label", item.label), ("detail", item.detail),
+                                ("documentation", doc), ("insert text", item.insert_text),
+                                ("edit", edit), ("filter text", item.filter_text),
+                                ("label details", str(item.label_details))]:
+                assert_clean(f"completion {what} after {probe}", value)
+    assert items_seen >= 10, items_seen
+
+
+async def test_leak_document_symbols(client: LanguageClient, workspace: pathlib.Path):
+    uri, _ = await open_leaky(client, workspace)
+    sec = open_doc(client, workspace / "proj" / "sec.yaml", SECRETS)
+    for doc_uri in [uri, sec]:
+        result = await client.text_document_document_symbol_async(
+            types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=doc_uri))
+        )
+        stack = list(result)
+        assert stack
+        while stack:
+            s = stack.pop()
+            assert_clean("a symbol's name", s.name)
+            assert_clean("a symbol's detail", s.detail)
+            stack.extend(s.children or [])
+
+
+async def test_leak_diagnostics(client: LanguageClient, workspace: pathlib.Path):
+    uri, diags = await open_leaky(client, workspace, LEAKY_BAD)
+    codes = {d.code for d in diags}
+    assert {"builtin-failed", "invalid-access", "schema-violation",
+            "unknown-property"} <= codes, codes
+    for d in diags:
+        assert_clean(f"diagnostic {d.code}", d.message)
+        for info in d.related_information or []:
+            assert_clean(f"related information of {d.code}", info.message)
+        assert_clean(f"data of {d.code}", str(d.data))
+
+
+async def test_leak_logs_at_the_most_verbose_trace(
+    client_verbose: LanguageClient, workspace: pathlib.Path, capfd
+):
+    # Everything the server can say besides answers: window/logMessage, showMessage,
+    # $/logTrace (tracing set to verbose) and its standard error, while it serves every
+    # feature over the secrets.
+    client = client_verbose
+    caps = client.init_result.capabilities
+    # Features that could show values and have no leak test: none is offered.
+    for feature in ["inlay_hint_provider", "semantic_tokens_provider", "code_lens_provider",
+                    "signature_help_provider", "document_highlight_provider",
+                    "code_action_provider", "diagnostic_provider"]:
+        assert getattr(caps, feature) is None, feature
+    uri, _ = await open_leaky(client, workspace, LEAKY + LEAKY_BAD.split("values:\n", 1)[1])
+    for needle in ["own:", "${pw}", "b64:", "deep:"]:
+        await hover_text(client, uri, LEAKY, needle, 2)
+    await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=position_of(LEAKY, "${parsed.k}", 9),
+        )
+    )
+    await asyncio.sleep(0.3)
+    for m in client.log_messages:
+        assert_clean("window/logMessage", m.message)
+    for m in client.messages:
+        assert_clean("window/showMessage", m.message)
+    for t in client.traces:
+        assert_clean("$/logTrace", f"{t.message} {t.verbose}")
+    captured = capfd.readouterr()
+    assert_clean("the server's standard error", captured.err)
