@@ -660,8 +660,8 @@ impl<'h> Evaluator<'h> {
         for entry in decl.values.iter().flatten() {
             let key = entry.key.value.as_str();
             let doc_path = path::join_key("values", key);
-            let key_expr = self.synthetic(env, Some(entry.key.span), &doc_path);
             if matches!(key, "imports" | "context" | "environments") {
+                let key_expr = self.synthetic(env, Some(entry.key.span), &doc_path);
                 self.error_at(
                     key_expr,
                     Code::ReservedKey,
@@ -670,6 +670,7 @@ impl<'h> Evaluator<'h> {
                 continue;
             }
             if props.contains_key(key) {
+                let key_expr = self.synthetic(env, Some(entry.key.span), &doc_path);
                 self.error_at(
                     key_expr,
                     Code::DuplicateKey,
@@ -747,7 +748,8 @@ impl<'h> Evaluator<'h> {
                     let Some(key) = entry.key.as_deref() else {
                         continue;
                     };
-                    key_ranges.insert(Rc::from(key), entry.key_span);
+                    let shared_key: Rc<str> = Rc::from(key);
+                    key_ranges.insert(shared_key.clone(), entry.key_span);
                     let key_doc_path = path::join_key(&doc_path, key);
                     if props.contains_key(key) {
                         let key_expr = self.synthetic(env, Some(entry.key_span), &key_doc_path);
@@ -766,7 +768,7 @@ impl<'h> Evaluator<'h> {
                         key_doc_path,
                         prop_base,
                     );
-                    props.insert(Rc::from(key), e);
+                    props.insert(shared_key, e);
                 }
                 extra = Some(Box::new(Extra::Object(key_ranges.into_iter().collect())));
                 (

@@ -212,15 +212,17 @@ fn worker(shared: &(Mutex<State>, Condvar), host: &dyn Host, open_providers: boo
                 let mut state = lock
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let queued = state.queue.len();
                 if let Some((found, ctx)) = found {
                     record(&mut state, &name, found, &ctx);
                 }
+                let added = state.queue.len() - queued;
                 if let Some(parsed) = parsed {
                     state.result.parsed.insert(name.clone(), parsed);
                 }
                 state.result.loads.insert(name, loaded);
                 state.in_flight -= 1;
-                wake(&state, ready);
+                wake(&state, ready, added);
             }
             Job::Open {
                 provider,
@@ -240,20 +242,20 @@ fn worker(shared: &(Mutex<State>, Condvar), host: &dyn Host, open_providers: boo
                         .push_back(result);
                 }
                 state.in_flight -= 1;
-                wake(&state, ready);
+                wake(&state, ready, 0);
             }
         }
     }
 }
 
-/// After a job: wakes one waiting worker per queued job, or all of them when nothing is in
-/// flight (to release the opens, or to exit). Waking all after every job made each job
-/// cost a wake-up of every worker.
-fn wake(state: &State, ready: &Condvar) {
+/// After a job that queued `added` more: wakes a waiting worker for each new job (this
+/// one takes a job itself), or all of them when nothing is in flight (to release the opens,
+/// or to exit). Waking all after every job made each job cost a wake-up of every worker.
+fn wake(state: &State, ready: &Condvar, added: usize) {
     if state.in_flight == 0 {
         ready.notify_all();
     } else {
-        for _ in 0..state.queue.len() {
+        for _ in 1..added {
             ready.notify_one();
         }
     }
