@@ -27,7 +27,12 @@ use crate::ast::{self, AccessorKind, ArgPart, Call, EnvironmentDecl, ExprKind, S
 use crate::diag::{Code, Diagnostic};
 use crate::path;
 use crate::source::{Source, Span};
+use crate::syntax::Limits;
 use crate::text::go_quote;
+
+/// The most environments one evaluation reads, the root and its imports. Merging imports
+/// costs time and memory that grow faster than their number.
+const MAX_ENVIRONMENTS: usize = 256;
 
 pub use host::{Host, Provider, Rotator, Value, ValueKind};
 use schema::Schema;
@@ -353,6 +358,10 @@ struct Evaluator<'h> {
     /// How deeply evaluations are nested now, and whether crossing the limit was reported.
     depth: usize,
     depth_reported: bool,
+    /// Whether crossing `run::MAX_VALUE_WEIGHT` was reported.
+    weight_reported: bool,
+    /// Whether an import refused by a limit was reported.
+    import_limit_reported: bool,
 }
 
 impl<'h> Evaluator<'h> {
@@ -380,6 +389,8 @@ impl<'h> Evaluator<'h> {
             prefetched: prefetch::Prefetched::default(),
             depth: 0,
             depth_reported: false,
+            weight_reported: false,
+            import_limit_reported: false,
         }
     }
 
@@ -583,6 +594,26 @@ impl<'h> Evaluator<'h> {
             Some(Imported::Done(v)) => return Some(*v),
             None => {}
         }
+        if self.envs.len() >= MAX_ENVIRONMENTS {
+            self.import_limit(
+                blame,
+                format!(
+                    "cannot import {name}: an evaluation reads at most {MAX_ENVIRONMENTS} environments"
+                ),
+            );
+            return None;
+        }
+        // The node limit of a document holds for all the environments of an evaluation:
+        // an import gets what the others (about one expr per node) left.
+        let limit = Limits::default().max_nodes;
+        let nodes_left = limit.saturating_sub(self.exprs.len());
+        let too_many = format!(
+            "cannot import {name}: the environments of an evaluation have at most {limit} YAML nodes in all"
+        );
+        if nodes_left == 0 {
+            self.import_limit(blame, too_many);
+            return None;
+        }
         let loaded = self
             .prefetched
             .load(name)
@@ -595,7 +626,14 @@ impl<'h> Evaluator<'h> {
             }
         };
         let source = Source::new(name, text);
-        let loaded = crate::load(&source);
+        let limits = Limits {
+            max_nodes: nodes_left,
+            ..Limits::default()
+        };
+        let loaded = crate::load_with(&source, &limits);
+        if loaded.syntax.nodes > nodes_left && nodes_left < limit {
+            self.import_limit(blame, too_many);
+        }
         let failed = loaded.diags.iter().any(Diagnostic::is_error);
         self.diags.extend(loaded.diags);
         let decl = loaded.decl.filter(|_| !failed)?;
@@ -609,6 +647,14 @@ impl<'h> Evaluator<'h> {
         );
         self.rotating = rotating;
         Some(value)
+    }
+
+    /// Reports an import refused by a limit: the first one only, as the others follow.
+    fn import_limit(&mut self, blame: ExprId, message: String) {
+        if !self.import_limit_reported {
+            self.import_limit_reported = true;
+            self.error_at(blame, Code::LimitExceeded, message);
+        }
     }
 
     // ---------------------------------------------------------------------------------

@@ -261,6 +261,10 @@ fn discover(
     targets.extend(finder.environments);
     state.saw_final |= finder.saw_final;
     for target in targets {
+        // The evaluator imports no more than this (and reports it): load no more.
+        if state.seen.len() >= super::MAX_ENVIRONMENTS && !state.seen.contains(&target) {
+            continue;
+        }
         let to = node(state, &target);
         state.result.graph.update_edge(from, to, ());
         if state.seen.insert(target.clone()) {
