@@ -543,6 +543,7 @@ impl<'h> Evaluator<'h> {
                 .insert(import.environment.value.clone(), imported);
             if import.merges() {
                 let copy = self.values.deep_copy(imported);
+                self.over_weight(blame, 0);
                 self.merge(copy, base);
                 base = Some(copy);
             }

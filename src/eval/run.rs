@@ -25,7 +25,9 @@ enum Step {
 }
 
 /// The deepest nesting of evaluations (a chain of references, each waiting on the next).
-pub(super) const MAX_EVAL_DEPTH: usize = 50_000;
+/// (Each level takes a few KiB of stack, on the heap: 20,000 stay well under 256 MiB even
+/// unoptimized, and still find a cycle of 10,000 references.)
+pub(super) const MAX_EVAL_DEPTH: usize = 20_000;
 /// The most the values of one evaluation may weigh (`Values::weight`: 64 per value plus
 /// the bytes of its string). References copy values and builtins build strings, so a few
 /// lines can double a value many times over; this is what stops them.
@@ -233,6 +235,10 @@ impl Evaluator<'_> {
         };
         let copy = self.values.deep_copy(v);
         self.values.get_mut(copy).def = s;
+        // Copies are what references multiply: report the one that crosses the limit.
+        if self.over_weight(s, 0) {
+            return self.unknown(s, Schema::Always);
+        }
         copy
     }
 
