@@ -7,6 +7,7 @@
 //! the standard library has no `wait4`); the wrapper kills it when it runs far past the
 //! bound. Run with `--nocapture` to see the figures (`hostile |` lines).
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
@@ -186,7 +187,7 @@ fn alias_bomb() {
     let mut text = String::from("values:\n  a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
     for (prev, name) in "abcdefgh".chars().zip("bcdefghi".chars()) {
         let items = vec![format!("*{prev}"); 9].join(", ");
-        text.push_str(&format!("  {name}: &{name} [{items}]\n"));
+        let _ = writeln!(text, "  {name}: &{name} [{items}]");
     }
     let dir = project(&[("e.yaml", text.as_bytes())]);
     let expected: Vec<Diag> = text
@@ -278,9 +279,9 @@ fn fn_call_chain_100k_through_references() {
     let n = 100_000;
     let mut text = String::from("values:\n");
     for i in 0..n {
-        text.push_str(&format!("  a{i}:\n    fn::toString: ${{a{}}}\n", i + 1));
+        let _ = write!(text, "  a{i}:\n    fn::toString: ${{a{}}}\n", i + 1);
     }
-    text.push_str(&format!("  a{n}: x\n"));
+    let _ = writeln!(text, "  a{n}: x");
     let dir = project(&[("e.yaml", text.as_bytes())]);
     // Nodes: the root, `values` and its mapping, then four per entry: entry i's key is
     // node 4 + 4i, its mapping 5 + 4i, the call's key 6 + 4i and its argument 7 + 4i.
@@ -332,7 +333,7 @@ fn reference_chain_60k() {
     let n = 60_000;
     let mut text = String::from("values:\n  a:\n");
     for i in 0..n {
-        text.push_str(&format!("    - ${{a[{}]}}\n", i + 1));
+        let _ = writeln!(text, "    - ${{a[{}]}}", i + 1);
     }
     text.push_str("    - end\n");
     let dir = project(&[("e.yaml", text.as_bytes())]);
@@ -359,7 +360,7 @@ fn reference_cycle_10k() {
     let n = 10_000;
     let mut text = String::from("values:\n");
     for i in 0..n {
-        text.push_str(&format!("  a{i}: ${{a{}}}\n", (i + 1) % n));
+        let _ = writeln!(text, "  a{i}: ${{a{}}}", (i + 1) % n);
     }
     let dir = project(&[("e.yaml", text.as_bytes())]);
     // Keys are evaluated in sorted order: a0 first, and the chain of 10,000 references
@@ -413,7 +414,7 @@ fn document_10_mib_of_small_entries() {
     let mut text = String::from("values:\n");
     let mut i = 0;
     while text.len() < 10 << 20 {
-        text.push_str(&format!("  k{i:07}: v\n"));
+        let _ = writeln!(text, "  k{i:07}: v");
         i += 1;
     }
     let dir = project(&[("e.yaml", text.as_bytes())]);
@@ -443,7 +444,7 @@ fn document_at_the_node_limit() {
     // The largest document that may be read: 3 + 2 * 49,998 = 99,999 nodes.
     let mut text = String::from("values:\n");
     for i in 0..49_998 {
-        text.push_str(&format!("  k{i}: v\n"));
+        let _ = writeln!(text, "  k{i}: v");
     }
     let dir = project(&[("e.yaml", text.as_bytes())]);
     let run = escc("document of 99,999 nodes", dir.path(), &["get", "e"]);
@@ -658,7 +659,7 @@ fn imports_10k_wide() {
         .collect();
     let mut root = String::from("imports:\n");
     for i in 0..n {
-        root.push_str(&format!("  - i{i}\n"));
+        let _ = writeln!(root, "  - i{i}");
     }
     root.push_str("values:\n  first: ${i0}\n");
     files.push(("e.yaml".to_owned(), root));
