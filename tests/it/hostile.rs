@@ -440,6 +440,36 @@ fn document_10_mib_of_small_entries() {
 }
 
 #[test]
+fn diagnostic_at_the_end_of_a_long_line() {
+    // A 90 KB line with an alias at its end: the report shows the end of the line, with
+    // the file's column, not 90 KB.
+    let text = format!("values:\n  a: [&y x, {}*y]\n", "x, ".repeat(30_000));
+    let dir = project(&[("e.yaml", text.as_bytes())]);
+    let column = 13 + 3 * 30_000;
+    check_fails(
+        "long line (json)",
+        dir.path(),
+        "e",
+        &[diag(
+            "e.yaml",
+            2,
+            column,
+            "yaml-alias",
+            "alias nodes are not supported",
+        )],
+    );
+    let run = escc("long line (human)", dir.path(), &["check", "e"]);
+    assert!(
+        run.stdout.contains(&format!("─[e.yaml:2:{column}]")),
+        "{}",
+        run.stdout
+    );
+    let shown = run.stdout.lines().find(|l| l.starts_with(" 2 │ ")).unwrap();
+    assert!(shown.starts_with(" 2 │ … x, x, ") && shown.ends_with(", x, *y]"));
+    assert!(run.stdout.len() < 4096, "{} bytes", run.stdout.len());
+}
+
+#[test]
 fn document_at_the_node_limit() {
     // The largest document that may be read: 3 + 2 * 49,998 = 99,999 nodes.
     let mut text = String::from("values:\n");
