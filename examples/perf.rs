@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use escc::eval::{Mode, Options, evaluate_with};
 use escc::testing::TestHost;
-use escc::{Source, load};
+use escc::{Limits, Source, load_with};
 
 struct Workload {
     root: String,
@@ -136,6 +136,14 @@ fn workload(name: &str) -> Option<Workload> {
     })
 }
 
+/// The default limits, less the node limit.
+fn workload_limits() -> Limits {
+    Limits {
+        max_nodes: usize::MAX,
+        ..Limits::default()
+    }
+}
+
 fn median(mut f: impl FnMut(), runs: usize) -> f64 {
     let mut times: Vec<f64> = (0..runs)
         .map(|_| {
@@ -181,7 +189,10 @@ fn row(name: &str) {
     let load_ms = median(
         || {
             for text in &all {
-                std::hint::black_box(load(&Source::new("x", text.as_str())));
+                std::hint::black_box(load_with(
+                    &Source::new("x", text.as_str()),
+                    &workload_limits(),
+                ));
             }
         },
         runs,
@@ -189,17 +200,22 @@ fn row(name: &str) {
     let host = TestHost::new(w.envs.clone(), "bench")
         .with_open_delay(w.open_delay)
         .with_load_delay(w.load_delay);
+    // The workloads are trusted and larger than the defaults allow (sized for hostile
+    // input): 100k values are 1.4M YAML nodes.
     let options = Options {
         max_in_flight: if w.sequential {
             1
         } else {
             Options::default().max_in_flight
         },
+        limits: workload_limits(),
+        max_value_weight: usize::MAX,
+        ..Options::default()
     };
     let ctx = TestHost::context();
     let mut diags = 0;
     let mut run = |mode: &Mode| {
-        let loaded = load(&source);
+        let loaded = load_with(&source, &workload_limits());
         let decl = loaded.decl.expect("the workload decodes");
         let result = evaluate_with(&source, &decl, &host, &ctx, mode, &options);
         diags = result.diags.len();

@@ -200,7 +200,13 @@ pub(crate) fn get(project: &Project, args: &GetArgs) -> Result<ExitCode, Failure
         }
         ValueFormat::Yaml => write_yaml_document(&mut out, &value, redact),
         ValueFormat::String => {
-            out.push_str(&string_form(&value, redact));
+            let text = string_form(&value, redact).ok_or_else(|| {
+                Failure::new(format!(
+                    "{name}: the value's string form is longer than the limit of {} MiB",
+                    MAX_STRING_FORM >> 20
+                ))
+            })?;
+            out.push_str(&text);
             out.push('\n');
         }
         ValueFormat::Detailed => {
@@ -551,31 +557,51 @@ fn go_float(f: f64) -> String {
 // -------------------------------------------------------------------------------------
 // string
 
+/// The longest string form escc builds: each level of nesting quotes the one inside it
+/// again, so the form of a deep list can be exponentially longer than the list.
+pub(crate) const MAX_STRING_FORM: usize = 32 << 20;
+
 /// The `fn::toString` form: scalars raw, lists as Go-quoted items joined by `,`, objects
 /// as `"key"="value"` pairs; secrets `[secret]` when redacting, unknowns `[unknown]`.
-pub(crate) fn string_form(v: &Value, redact: bool) -> String {
+/// `None` if it is longer than [`MAX_STRING_FORM`].
+pub(crate) fn string_form(v: &Value, redact: bool) -> Option<String> {
     if redact && v.secret {
-        return "[secret]".to_owned();
+        return Some("[secret]".to_owned());
     }
     if v.unknown {
-        return "[unknown]".to_owned();
+        return Some("[unknown]".to_owned());
     }
+    let mut out = String::new();
     match &v.kind {
-        ValueKind::Null => String::new(),
-        ValueKind::Bool(b) => b.to_string(),
-        ValueKind::Number(n) => n.clone(),
-        ValueKind::String(s) => s.clone(),
-        ValueKind::Array(items) => items
-            .iter()
-            .map(|i| go_quote(&string_form(i, redact)))
-            .collect::<Vec<_>>()
-            .join(","),
-        ValueKind::Object(m) => m
-            .iter()
-            .map(|(k, i)| format!("{}={}", go_quote(k), go_quote(&string_form(i, redact))))
-            .collect::<Vec<_>>()
-            .join(","),
+        ValueKind::Null => {}
+        ValueKind::Bool(b) => out = b.to_string(),
+        ValueKind::Number(n) => out.clone_from(n),
+        ValueKind::String(s) => out.clone_from(s),
+        ValueKind::Array(items) => {
+            for (n, i) in items.iter().enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                out.push_str(&go_quote(&string_form(i, redact)?));
+                if out.len() > MAX_STRING_FORM {
+                    return None;
+                }
+            }
+        }
+        ValueKind::Object(m) => {
+            for (n, (k, i)) in m.iter().enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                let s = string_form(i, redact)?;
+                let _ = write!(out, "{}={}", go_quote(k), go_quote(&s));
+                if out.len() > MAX_STRING_FORM {
+                    return None;
+                }
+            }
+        }
     }
+    (out.len() <= MAX_STRING_FORM).then_some(out)
 }
 
 // -------------------------------------------------------------------------------------
@@ -855,7 +881,7 @@ pub(crate) fn export_text(v: &Value, redact: bool) -> Result<String, &'static st
         ValueKind::Object(_) => {
             Err("an object: only strings, numbers, booleans and null are exported (use fn::toJSON)")
         }
-        _ => Ok(string_form(v, redact)),
+        _ => string_form(v, redact).ok_or("longer than the limit of the string form"),
     }
 }
 
@@ -1040,7 +1066,7 @@ mod tests {
                 Value::new(ValueKind::Array(vec![s("hello")])),
             ),
         ]);
-        assert_eq!(string_form(&v, true), r#""a"="","d"="\"hello\"""#);
+        assert_eq!(string_form(&v, true).unwrap(), r#""a"="","d"="\"hello\"""#);
     }
 
     #[test]

@@ -113,9 +113,16 @@ impl FileHost {
         let bytes = std::fs::read(&canonical)
             .map_err(|e| format!("cannot read {shown}: {}", io_text(&e)))?;
         let text = String::from_utf8(bytes).map_err(|e| {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            // Everything before the byte is UTF-8, so its lines and characters count.
+            let before = std::str::from_utf8(valid).unwrap_or("");
+            let line = before.matches('\n').count() + 1;
+            let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+                .chars()
+                .count()
+                + 1;
             format!(
-                "cannot read {shown}: it is not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
+                "cannot read {shown}: it is not UTF-8 text (invalid byte at line {line}, column {column})"
             )
         })?;
         Ok(Doc {

@@ -14,7 +14,7 @@ use super::host::FileHost;
 use super::project::Project;
 use crate::ast::{Call, Expr, ExprKind, SecretArg};
 use crate::eval::{Value, ValueKind};
-use crate::{Diagnostic, Severity, Source};
+use crate::{Diagnostic, Severity, Source, Span};
 
 /// The environments diagnostics point into: each one's file (as shown) and text.
 pub(crate) struct Sources {
@@ -176,16 +176,18 @@ pub(crate) fn human(diags: &[Diagnostic], sources: &Sources, color: bool) -> Str
     };
     let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
-    let mut hidden: BTreeMap<&str, String> = BTreeMap::new();
+    let mut hidden: BTreeMap<&str, Source> = BTreeMap::new();
     for d in diags {
-        let report = match sources.get(&d.environment) {
-            Some((file, source)) if d.span.is_some() => {
-                let text = hidden
+        let report = match (sources.get(&d.environment), d.span) {
+            (Some((file, source)), Some(span)) => {
+                // Secret literals are hidden byte for byte, so spans and lines still match.
+                let shown_source = hidden
                     .entry(d.environment.as_str())
-                    .or_insert_with(|| hide_secret_literals(source))
-                    .clone();
-                miette::Report::new(d.clone())
-                    .with_source_code(miette::NamedSource::new(file, text))
+                    .or_insert_with(|| Source::new(source.name(), hide_secret_literals(source)));
+                let (excerpt, shown) = Excerpt::new(file, shown_source, span);
+                let mut d = d.clone();
+                d.span = Some(shown);
+                miette::Report::new(d).with_source_code(excerpt)
             }
             _ => miette::Report::new(d.clone()),
         };
@@ -200,6 +202,160 @@ pub(crate) fn human(diags: &[Diagnostic], sources: &Sources, color: bool) -> Str
         }
     }
     out
+}
+
+/// The most of a line a human report shows, in bytes; a longer span is shown by its start.
+const SHOWN_BYTES: usize = 512;
+
+/// What miette reads for one human report: the lines around the diagnostic's span (two on
+/// each side; miette shows one), with long lines cut around the span. A report then costs
+/// what it shows, not the size of the file (a 10 MiB scalar on one line, thousands of
+/// diagnostics in a large file). Line numbers and the span's column are the file's.
+struct Excerpt {
+    name: String,
+    text: String,
+    /// The file's line number (0-based) of the excerpt's first line.
+    first_line: usize,
+    /// The span's line in the excerpt, and how many bytes of it were cut on the left
+    /// (less the `…` put in their place).
+    span_line: usize,
+    cut: usize,
+}
+
+impl Excerpt {
+    /// The excerpt for `span` in `source`, and the span in the excerpt.
+    fn new(file: &str, source: &Source, span: Span) -> (Excerpt, Span) {
+        let text = source.text();
+        let index = source.index();
+        let lines = index.line_count();
+        // Line k (0-based) is [start(k), end(k)), its `\n` excluded.
+        let start = |k: usize| {
+            u32::try_from(k + 1)
+                .ok()
+                .and_then(|l| index.line_start(l))
+                .unwrap_or(text.len())
+        };
+        let end = |k: usize| {
+            if k + 1 < lines {
+                start(k + 1) - 1
+            } else {
+                text.len()
+            }
+        };
+        let s = floor(text, span.start().min(text.len()));
+        let mut e = floor(text, span.end().min(text.len())).max(s);
+        // The span's line: the last line that starts at or before it.
+        let (mut lo, mut hi) = (0, lines);
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if start(mid) <= s {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        let ls = lo;
+        if e - s > SHOWN_BYTES {
+            e = floor(text, e.min(end(ls)).min(s + SHOWN_BYTES)).max(s);
+        }
+        let mut le = ls;
+        while le + 1 < lines && start(le + 1) < e {
+            le += 1;
+        }
+        let first = ls.saturating_sub(2);
+        let last = (le + 2).min(lines - 1);
+        let long = (first..=last).any(|k| end(k) - start(k) > SHOWN_BYTES);
+        if !long {
+            // The common case: the lines as they are.
+            let a = start(first);
+            let b = if last + 1 < lines {
+                start(last + 1)
+            } else {
+                text.len()
+            };
+            let excerpt = Excerpt {
+                name: file.to_owned(),
+                text: text[a..b].to_owned(),
+                first_line: first,
+                span_line: ls - first,
+                cut: 0,
+            };
+            return (excerpt, Span::new(s - a, e - a));
+        }
+        // A long line: the span is shown on its first line only, every line cut.
+        let e = e.min(end(ls));
+        let mut out = String::new();
+        let (mut shown, mut cut) = (Span::empty(0), 0);
+        for k in first..=last {
+            let (a, b) = (start(k), end(k));
+            let from = if k == ls && s - a > SHOWN_BYTES / 2 {
+                floor(text, s - 64)
+            } else {
+                a
+            };
+            let to = if k == ls {
+                floor(text, b.min((from + SHOWN_BYTES).max(e + 32)))
+            } else {
+                floor(text, b.min(a + SHOWN_BYTES))
+            };
+            let at = out.len();
+            if from > a {
+                out.push('…');
+            }
+            let base = out.len();
+            out.push_str(&text[from..to]);
+            if to < b {
+                out.push('…');
+            }
+            if k == ls {
+                shown = Span::new(base + s - from, base + e - from);
+                cut = (from - a).saturating_sub(base - at);
+            }
+            if k + 1 < lines {
+                out.push('\n');
+            }
+        }
+        let excerpt = Excerpt {
+            name: file.to_owned(),
+            text: out,
+            first_line: first,
+            span_line: ls - first,
+            cut,
+        };
+        (excerpt, shown)
+    }
+}
+
+/// `at`, or the char boundary before it.
+fn floor(text: &str, mut at: usize) -> usize {
+    while at > 0 && !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+impl miette::SourceCode for Excerpt {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let inner = self.text.as_str().read_span(span, before, after)?;
+        let column = if inner.line() == self.span_line {
+            inner.column() + self.cut
+        } else {
+            inner.column()
+        };
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line() + self.first_line,
+            column,
+            inner.line_count(),
+        )))
+    }
 }
 
 /// One diagnostic's position, 1-based, end exclusive.

@@ -14,7 +14,7 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use super::get::{
-    environment_name, evaluate_environment, export_text, exported_entries, lookup,
+    MAX_STRING_FORM, environment_name, evaluate_environment, export_text, exported_entries, lookup,
     report_diagnostics, string_form, warn_skipped,
 };
 use super::host::FileHost;
@@ -254,7 +254,12 @@ fn interpolate(arg: &str, root: &Value) -> Result<(String, Vec<String>), String>
             if value.unknown {
                 return Err("the value is unknown".to_owned());
             }
-            let text = string_form(&value, false);
+            let text = string_form(&value, false).ok_or_else(|| {
+                format!(
+                    "its string form is longer than the limit of {} MiB",
+                    MAX_STRING_FORM >> 20
+                )
+            })?;
             if value.contains_secret() {
                 secrets.push(text.clone());
             }

@@ -27,6 +27,7 @@ use crate::ast::{self, AccessorKind, ArgPart, Call, EnvironmentDecl, ExprKind, S
 use crate::diag::{Code, Diagnostic};
 use crate::path;
 use crate::source::{Source, Span};
+use crate::syntax::Limits;
 use crate::text::go_quote;
 
 pub use host::{Host, Provider, Rotator, Value, ValueKind};
@@ -124,17 +125,38 @@ pub enum RotationStatus {
     NotEvaluated,
 }
 
-/// How evaluation may use the host.
+/// How evaluation may use the host, and the limits that bound its time and memory on
+/// hostile input (each reported as a `limit-exceeded` diagnostic where it is crossed; see
+/// `docs/limits.md`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Options {
     /// How many host calls (environment loads, provider opens) may be in flight at once.
     /// With 1, every call is made in evaluation order, one after another.
     pub max_in_flight: usize,
+    /// The limits imported documents are read with (the root is read by the caller). Its
+    /// `max_nodes` also bounds the nodes of all the environments of the evaluation
+    /// together.
+    pub limits: Limits,
+    /// The most environments one evaluation reads: the root and its imports.
+    pub max_environments: usize,
+    /// The deepest chain of imports (each import copies what it imports, so a chain costs
+    /// time and memory that grow with the square of its depth).
+    pub max_import_depth: usize,
+    /// The most the values of one evaluation may weigh: 64 bytes per value plus the bytes
+    /// of its string. References copy values and builtins build strings, so a few lines can
+    /// double a value many times over; this is what stops them.
+    pub max_value_weight: usize,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { max_in_flight: 32 }
+        Options {
+            max_in_flight: 32,
+            limits: Limits::default(),
+            max_environments: 4096,
+            max_import_depth: 256,
+            max_value_weight: 16 << 20,
+        }
     }
 }
 
@@ -173,7 +195,7 @@ pub fn evaluate_with(
     if !has_content {
         return Evaluation::default();
     }
-    let mut ev = Evaluator::new(host, mode);
+    let mut ev = Evaluator::new(host, mode, options);
     if options.max_in_flight > 1 {
         ev.prefetched = prefetch::prefetch(
             host,
@@ -181,7 +203,7 @@ pub fn evaluate_with(
             decl,
             context,
             !matches!(mode, Mode::Check { .. }),
-            options.max_in_flight,
+            options,
         );
     }
     let name = source.name().to_owned();
@@ -355,6 +377,14 @@ struct Evaluator<'h> {
     depth_reported: bool,
     /// Key indexes of long base chains (see [`ChainIndex`]), by the chain's top layer.
     chain_indexes: std::collections::HashMap<ValueId, ChainIndex>,
+    /// Whether crossing `options.max_value_weight` was reported.
+    weight_reported: bool,
+    /// Whether an import refused by a limit was reported.
+    import_limit_reported: bool,
+    /// How deeply imports are nested now.
+    import_depth: usize,
+    /// The limits (and concurrency) the caller chose.
+    options: Options,
 }
 
 /// Where each key of a base chain's upper layers lives, so a lookup in a long chain (one
@@ -373,7 +403,7 @@ struct ChainIndex {
 const CHAIN_INDEX_AFTER: usize = 16;
 
 impl<'h> Evaluator<'h> {
-    fn new(host: &'h dyn Host, mode: &Mode) -> Self {
+    fn new(host: &'h dyn Host, mode: &Mode, options: &Options) -> Self {
         let (validating, rotating, show_secrets, rotate_paths) = match mode {
             Mode::Check { show_secrets } => (true, false, *show_secrets, Vec::new()),
             Mode::Eval => (false, false, true, Vec::new()),
@@ -398,6 +428,10 @@ impl<'h> Evaluator<'h> {
             depth: 0,
             depth_reported: false,
             chain_indexes: std::collections::HashMap::new(),
+            weight_reported: false,
+            import_limit_reported: false,
+            import_depth: 0,
+            options: options.clone(),
         }
     }
 
@@ -550,6 +584,7 @@ impl<'h> Evaluator<'h> {
                 .insert(import.environment.value.clone(), imported);
             if import.merges() {
                 let copy = self.values.deep_copy(imported);
+                self.over_weight(blame, 0);
                 self.merge(copy, base);
                 base = Some(copy);
             }
@@ -601,6 +636,37 @@ impl<'h> Evaluator<'h> {
             Some(Imported::Done(v)) => return Some(*v),
             None => {}
         }
+        let max_environments = self.options.max_environments;
+        if self.envs.len() >= max_environments {
+            self.import_limit(
+                blame,
+                format!(
+                    "cannot import {name}: an evaluation reads at most {max_environments} environments"
+                ),
+            );
+            return None;
+        }
+        let max_depth = self.options.max_import_depth;
+        if self.import_depth >= max_depth {
+            self.import_limit(
+                blame,
+                format!(
+                    "cannot import {name}: imports are nested deeper than the limit of {max_depth}"
+                ),
+            );
+            return None;
+        }
+        // The node limit of a document holds for all the environments of an evaluation:
+        // an import gets what the others (about one expr per node) left.
+        let limit = self.options.limits.max_nodes;
+        let nodes_left = limit.saturating_sub(self.exprs.len());
+        let too_many = format!(
+            "cannot import {name}: the environments of an evaluation have at most {limit} YAML nodes in all"
+        );
+        if nodes_left == 0 {
+            self.import_limit(blame, too_many);
+            return None;
+        }
         let loaded = self
             .prefetched
             .load(name)
@@ -613,26 +679,43 @@ impl<'h> Evaluator<'h> {
             }
         };
         let source = Source::new(name, text);
-        let (decl, diags) = match self.prefetched.take_parsed(name) {
-            Some(parsed) => (parsed.decl, parsed.diags),
-            None => {
-                let loaded = crate::load(&source);
-                (loaded.decl, loaded.diags)
+        let limits = Limits {
+            max_nodes: nodes_left,
+            ..self.options.limits
+        };
+        // A parse made ahead of time with the whole limit is the same parse when the
+        // document fits in what is left.
+        let (decl, diags, nodes) = match self.prefetched.take_parsed(name) {
+            Some(parsed) if parsed.nodes <= nodes_left => (parsed.decl, parsed.diags, parsed.nodes),
+            _ => {
+                let loaded = crate::load_with(&source, &limits);
+                (loaded.decl, loaded.diags, loaded.syntax.nodes)
             }
         };
+        if nodes > nodes_left && nodes_left < limit {
+            self.import_limit(blame, too_many);
+        }
         let failed = diags.iter().any(Diagnostic::is_error);
         self.diags.extend(diags);
         let decl = decl.filter(|_| !failed)?;
         let rotating = std::mem::replace(&mut self.rotating, false);
-        let value = self.environment(
-            &Rc::new(source),
-            &decl,
-            false,
-            context.clone(),
-            root_name.to_owned(),
-        );
+        // Nested imports nest these calls: grow the stack on the heap rather than overflow.
+        self.import_depth += 1;
+        let source = Rc::new(source);
+        let value = stacker::maybe_grow(run::STACK_RED_ZONE, run::STACK_SEGMENT, || {
+            self.environment(&source, &decl, false, context.clone(), root_name.to_owned())
+        });
+        self.import_depth -= 1;
         self.rotating = rotating;
         Some(value)
+    }
+
+    /// Reports an import refused by a limit: the first one only, as the others follow.
+    fn import_limit(&mut self, blame: ExprId, message: String) {
+        if !self.import_limit_reported {
+            self.import_limit_reported = true;
+            self.error_at(blame, Code::LimitExceeded, message);
+        }
     }
 
     // ---------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ use crate::source::Source;
 pub(crate) struct Parsed {
     pub(crate) decl: Option<EnvironmentDecl>,
     pub(crate) diags: Vec<crate::Diagnostic>,
+    /// The document's YAML nodes.
+    pub(crate) nodes: usize,
 }
 
 /// What was fetched ahead of time.
@@ -98,6 +100,8 @@ struct State {
     /// `fn::final` (see the module docs).
     pending_opens: Vec<Job>,
     saw_final: bool,
+    /// The evaluator reads no more environments than this.
+    max_environments: usize,
 }
 
 /// Prefetches for the evaluation of `root` (named `root_name`) with `context` (the root's
@@ -108,7 +112,7 @@ pub(crate) fn prefetch(
     decl: &EnvironmentDecl,
     context: &Value,
     open_providers: bool,
-    max_in_flight: usize,
+    options: &super::Options,
 ) -> Prefetched {
     let mut state = State {
         queue: VecDeque::new(),
@@ -118,6 +122,7 @@ pub(crate) fn prefetch(
         result: Prefetched::default(),
         pending_opens: Vec::new(),
         saw_final: false,
+        max_environments: options.max_environments,
     };
     state.seen.insert(root_name.to_owned());
     let root_context = env_context(context, root_name, "");
@@ -135,10 +140,10 @@ pub(crate) fn prefetch(
         return state.result;
     }
     let shared = (Mutex::new(state), Condvar::new());
-    let workers = max_in_flight.min(jobs).clamp(1, 256);
+    let workers = options.max_in_flight.min(jobs).clamp(1, 256);
     std::thread::scope(|scope| {
         for _ in 0..workers {
-            scope.spawn(|| worker(&shared, host, open_providers));
+            scope.spawn(|| worker(&shared, host, open_providers, &options.limits));
         }
     });
     let state = shared
@@ -148,7 +153,12 @@ pub(crate) fn prefetch(
     state.result
 }
 
-fn worker(shared: &(Mutex<State>, Condvar), host: &dyn Host, open_providers: bool) {
+fn worker(
+    shared: &(Mutex<State>, Condvar),
+    host: &dyn Host,
+    open_providers: bool,
+    limits: &crate::Limits,
+) {
     let (lock, ready) = shared;
     loop {
         let job = {
@@ -187,10 +197,11 @@ fn worker(shared: &(Mutex<State>, Condvar), host: &dyn Host, open_providers: boo
                 let loaded = host.load_environment(&name);
                 // Parse and scan outside the lock; the evaluator reuses the parse.
                 let parsed = loaded.as_ref().ok().map(|text| {
-                    let l = crate::load(&Source::new(name.as_str(), text.as_str()));
+                    let l = crate::load_with(&Source::new(name.as_str(), text.as_str()), limits);
                     Parsed {
                         decl: l.decl,
                         diags: l.diags,
+                        nodes: l.syntax.nodes,
                     }
                 });
                 let found = parsed
@@ -348,6 +359,10 @@ fn record(state: &mut State, name: &str, found: Found, context: &Value) {
     // for a wide import list).
     let mut linked = BTreeSet::new();
     for target in found.targets {
+        // The evaluator imports no more than this (and reports it): load no more.
+        if state.seen.len() >= state.max_environments && !state.seen.contains(&target) {
+            continue;
+        }
         let to = node(state, &target);
         if linked.insert(to) {
             state.result.graph.add_edge(from, to, ());

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use super::gojson::{self, Json};
 use super::schema::{self, Place, Problem, Schema, Subject, View};
-use super::value::{ExprId, Repr, ValueId};
+use super::value::{ExprId, Repr, VALUE_WEIGHT, ValueId};
 use super::{Acc, BExpr, EKind, Evaluator, Rotation, RotationStatus, State};
 use super::{Value, ValueKind};
 use crate::ast::AccessorKind;
@@ -25,7 +25,9 @@ enum Step {
 }
 
 /// The deepest nesting of evaluations (a chain of references, each waiting on the next).
-pub(super) const MAX_EVAL_DEPTH: usize = 50_000;
+/// (Each level takes a few KiB of stack, on the heap: 20,000 stay well under 256 MiB even
+/// unoptimized, and still find a cycle of 10,000 references.)
+pub(super) const MAX_EVAL_DEPTH: usize = 20_000;
 /// Grow the stack when less than this is left...
 pub(super) const STACK_RED_ZONE: usize = 128 * 1024;
 /// ...by this much at a time.
@@ -50,12 +52,47 @@ impl Evaluator<'_> {
             }
             return self.unknown(x, Schema::Always);
         }
+        if self.over_weight(x, 0) {
+            return self.unknown(x, Schema::Always);
+        }
         self.depth += 1;
         let v = stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || {
             self.eval_memoized(x, accept)
         });
         self.depth -= 1;
         v
+    }
+
+    /// Whether the values made so far, and `more` about to be made, weigh more than
+    /// `options.max_value_weight`. The first time, it is reported at `x`; after that, whatever
+    /// crosses the limit is unknown without another report.
+    pub(super) fn over_weight(&mut self, x: ExprId, more: usize) -> bool {
+        let max = self.options.max_value_weight;
+        if self.values.weight().saturating_add(more) <= max {
+            return false;
+        }
+        if !self.weight_reported {
+            self.weight_reported = true;
+            let d = self.located(
+                x,
+                Diagnostic::error(
+                    Code::LimitExceeded,
+                    format!(
+                        "values are larger than the limit of {} MiB per evaluation",
+                        max >> 20
+                    ),
+                ),
+            );
+            self.diags.push(d);
+        }
+        true
+    }
+
+    /// The unknown result of `x`, whose value would have been too large (reported).
+    fn too_large(&mut self, x: ExprId) -> ValueId {
+        self.over_weight(x, usize::MAX);
+        let schema = self.expr(x).schema.clone();
+        self.unknown(x, schema)
     }
 
     fn eval_memoized(&mut self, x: ExprId, accept: &Schema) -> ValueId {
@@ -196,6 +233,10 @@ impl Evaluator<'_> {
         };
         let copy = self.values.deep_copy(v);
         self.values.get_mut(copy).def = s;
+        // Copies are what references multiply: report the one that crosses the limit.
+        if self.over_weight(s, 0) {
+            return self.unknown(s, Schema::Always);
+        }
         copy
     }
 
@@ -494,7 +535,13 @@ impl Evaluator<'_> {
             text.push_str(literal);
             if let Some(accs) = access {
                 let v = self.resolve(x, part, accs, &Schema::Always);
-                let (s, u, sec) = self.string_form(v);
+                let room = self
+                    .options
+                    .max_value_weight
+                    .saturating_sub(self.values.weight().saturating_add(text.len()));
+                let Some((s, u, sec)) = self.string_form(v, room) else {
+                    return self.too_large(x);
+                };
                 unknown |= u;
                 secret |= sec;
                 if !u {
@@ -512,43 +559,57 @@ impl Evaluator<'_> {
         v
     }
 
-    /// The string form of a value (§5.6): (text, unknown, secret).
-    pub(super) fn string_form(&self, v: ValueId) -> (String, bool, bool) {
-        stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.string_form_inner(v))
+    /// The string form of a value (§5.6): (text, unknown, secret); `None` if the text is
+    /// longer than `cap` bytes (each level of nesting quotes the one inside it again, so
+    /// the text can be exponentially larger than the value).
+    pub(super) fn string_form(&self, v: ValueId, cap: usize) -> Option<(String, bool, bool)> {
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || {
+            self.string_form_inner(v, cap)
+        })
     }
 
-    fn string_form_inner(&self, v: ValueId) -> (String, bool, bool) {
+    fn string_form_inner(&self, v: ValueId, cap: usize) -> Option<(String, bool, bool)> {
         let val = self.val(v);
         if val.unknown {
-            return ("[unknown]".to_owned(), true, val.secret);
+            return Some(("[unknown]".to_owned(), true, val.secret));
         }
         let (mut unknown, mut secret) = (false, val.secret);
-        let text = match &val.repr {
-            Repr::Null => String::new(),
-            Repr::Bool(b) => b.to_string(),
-            Repr::Number(n) | Repr::String(n) => n.to_string(),
-            Repr::List(items) => items
-                .iter()
-                .map(|&i| {
-                    let (s, u, sec) = self.string_form(i);
+        let mut text = String::new();
+        match &val.repr {
+            Repr::Null => {}
+            Repr::Bool(b) => text = b.to_string(),
+            Repr::Number(n) | Repr::String(n) if n.len() <= cap => text = n.to_string(),
+            Repr::Number(_) | Repr::String(_) => return None,
+            Repr::List(items) => {
+                for (n, &i) in items.iter().enumerate() {
+                    let (s, u, sec) = self.string_form(i, cap)?;
                     unknown |= u;
                     secret |= sec;
-                    gojson::quote(&s)
-                })
-                .collect::<Vec<_>>()
-                .join(","),
-            Repr::Map(m) => m
-                .iter()
-                .map(|(k, &i)| {
-                    let (s, u, sec) = self.string_form(i);
+                    if n > 0 {
+                        text.push(',');
+                    }
+                    text.push_str(&gojson::quote(&s));
+                    if text.len() > cap {
+                        return None;
+                    }
+                }
+            }
+            Repr::Map(m) => {
+                for (n, (k, &i)) in m.iter().enumerate() {
+                    let (s, u, sec) = self.string_form(i, cap)?;
                     unknown |= u;
                     secret |= sec;
-                    format!("{}={}", gojson::quote(k), gojson::quote(&s))
-                })
-                .collect::<Vec<_>>()
-                .join(","),
-        };
-        (text, unknown, secret)
+                    if n > 0 {
+                        text.push(',');
+                    }
+                    let _ = write!(text, "{}={}", gojson::quote(k), gojson::quote(&s));
+                    if text.len() > cap {
+                        return None;
+                    }
+                }
+            }
+        }
+        Some((text, unknown, secret))
     }
 
     // ---------------------------------------------------------------------------------
@@ -633,6 +694,14 @@ impl Evaluator<'_> {
                     Repr::List(items) => items.iter().map(|&i| self.str_of(i)).collect(),
                     _ => Vec::new(),
                 };
+                // The delimiter is repeated: a long one makes a short list large.
+                let size = parts.iter().map(String::len).fold(
+                    sep.len().saturating_mul(parts.len().saturating_sub(1)),
+                    usize::saturating_add,
+                );
+                if self.over_weight(x, size) {
+                    return self.too_large(x);
+                }
                 let v = self.new_value(x, Repr::String(Rc::from(parts.join(&sep))), string);
                 self.combine(v, d);
                 self.combine(v, l);
@@ -646,7 +715,17 @@ impl Evaluator<'_> {
                 if !(ok1 && ok2) || ud || ut {
                     return self.unknown_result(x, &[d, t]);
                 }
-                let parts = gojson::split(&self.str_of(t), &self.str_of(d));
+                let (text, sep) = (self.str_of(t), self.str_of(d));
+                // One value per part: splitting on "" makes one per character.
+                let count = if sep.is_empty() {
+                    text.chars().count()
+                } else {
+                    text.matches(sep.as_str()).count() + 1
+                };
+                if self.over_weight(x, count.saturating_mul(VALUE_WEIGHT) + text.len()) {
+                    return self.too_large(x);
+                }
+                let parts = gojson::split(&text, &sep);
                 let secret = self.values.deep_flags(d).1 || self.values.deep_flags(t).1;
                 let items = parts
                     .into_iter()
@@ -687,6 +766,9 @@ impl Evaluator<'_> {
                 }
                 let exported = self.export(a);
                 let text = gojson::encode_json(&to_json(&exported));
+                if self.over_weight(x, text.len()) {
+                    return self.too_large(x);
+                }
                 let v = self.new_value(x, Repr::String(Rc::from(text)), string);
                 self.combine(v, a);
                 v
@@ -697,7 +779,16 @@ impl Evaluator<'_> {
                 if !ok || u {
                     return self.unknown_result(x, &[a]);
                 }
-                match gojson::decode_json(&self.str_of(a)) {
+                let input = self.str_of(a);
+                // At most one value per `,`, `:` or opening bracket, and one more.
+                let count = 1 + input
+                    .bytes()
+                    .filter(|b| matches!(b, b',' | b':' | b'[' | b'{'))
+                    .count();
+                if self.over_weight(x, count.saturating_mul(VALUE_WEIGHT) + input.len()) {
+                    return self.too_large(x);
+                }
+                match gojson::decode_json(&input) {
                     Ok(json) => {
                         let v = self.unexport(&from_json(&json), x);
                         if secret {
@@ -716,7 +807,13 @@ impl Evaluator<'_> {
             }
             BExpr::ToString(arg) => {
                 let a = self.eval(*arg, &Schema::Always);
-                let (text, unknown, secret) = self.string_form(a);
+                let room = self
+                    .options
+                    .max_value_weight
+                    .saturating_sub(self.values.weight());
+                let Some((text, unknown, secret)) = self.string_form(a, room) else {
+                    return self.too_large(x);
+                };
                 if unknown {
                     return self.unknown_result(x, &[a]);
                 }

@@ -75,13 +75,35 @@ impl Val {
 #[derive(Default)]
 pub(crate) struct Values {
     vals: Vec<Val>,
+    /// What the values would take written out: [`VALUE_WEIGHT`] per value plus the bytes
+    /// of its string. Copies share their strings, but writing them out does not, so a copy
+    /// weighs what the original does. The evaluator limits it.
+    weight: usize,
+}
+
+/// The weight of a value besides its string (about what one takes in memory).
+pub(crate) const VALUE_WEIGHT: usize = 64;
+
+fn string_bytes(r: &Repr) -> usize {
+    match r {
+        Repr::String(s) | Repr::Number(s) => s.len(),
+        _ => 0,
+    }
 }
 
 impl Values {
     pub(crate) fn add(&mut self, v: Val) -> ValueId {
         let id = ValueId(u32::try_from(self.vals.len()).unwrap_or(u32::MAX));
+        self.weight = self
+            .weight
+            .saturating_add(VALUE_WEIGHT + string_bytes(&v.repr));
         self.vals.push(v);
         id
+    }
+
+    /// The weight of every value made so far.
+    pub(crate) fn weight(&self) -> usize {
+        self.weight
     }
 
     pub(crate) fn get(&self, id: ValueId) -> &Val {
@@ -198,6 +220,7 @@ impl Values {
             ),
             other => other.clone(),
         };
+        self.weight = self.weight.saturating_add(string_bytes(&repr));
         let base = v.base.map(|b| self.copy_with(b, memo));
         let c = self.get_mut(copy);
         c.repr = repr;

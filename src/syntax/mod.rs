@@ -31,6 +31,10 @@ pub struct Limits {
     pub max_depth: usize,
     /// Largest decoded scalar, in bytes.
     pub max_scalar_bytes: usize,
+    /// Most nodes (scalars, aliases, sequences and mappings) in a document: every node
+    /// costs the evaluator time and memory, so this bounds them where the size limit
+    /// cannot (a few bytes make a node).
+    pub max_nodes: usize,
 }
 
 impl Default for Limits {
@@ -39,6 +43,7 @@ impl Default for Limits {
             max_document_bytes: 16 << 20,
             max_depth: 128,
             max_scalar_bytes: 4 << 20,
+            max_nodes: 100_000,
         }
     }
 }
@@ -129,6 +134,9 @@ pub struct Parsed {
     pub root: Option<Node>,
     /// Decoding diagnostics.
     pub diags: Vec<Diagnostic>,
+    /// How many nodes were read (one more than [`Limits::max_nodes`] if the document has
+    /// more than that).
+    pub nodes: usize,
 }
 
 impl Parsed {
@@ -152,6 +160,7 @@ pub fn parse(source: &Source, limits: &Limits) -> Parsed {
                 tag: None,
             }),
             diags: Vec::new(),
+            nodes: 1,
         };
     }
     if text.len() > limits.max_document_bytes {
@@ -167,6 +176,7 @@ pub fn parse(source: &Source, limits: &Limits) -> Parsed {
         return Parsed {
             root: None,
             diags: vec![diag],
+            nodes: 0,
         };
     }
     Builder::new(source, limits).run()
@@ -284,6 +294,8 @@ struct Builder<'a> {
     last_end: usize,
     /// Set once a limit was crossed: the rest of the document is not read.
     stopped: bool,
+    /// Nodes seen so far.
+    nodes: usize,
 }
 
 impl<'a> Builder<'a> {
@@ -299,6 +311,7 @@ impl<'a> Builder<'a> {
             diags: Vec::new(),
             last_end: 0,
             stopped: false,
+            nodes: 0,
         }
     }
 
@@ -315,6 +328,34 @@ impl<'a> Builder<'a> {
             };
             let start = self.pos.byte(span.start.index());
             let end = self.pos.byte(span.end.index()).max(start);
+            if matches!(
+                event,
+                Event::Scalar(..)
+                    | Event::Alias(_)
+                    | Event::SequenceStart(..)
+                    | Event::MappingStart(..)
+            ) {
+                self.nodes += 1;
+                if self.nodes > self.limits.max_nodes {
+                    let path = self.child_path();
+                    self.diags.push(
+                        Diagnostic::error(
+                            Code::LimitExceeded,
+                            format!(
+                                "document has more YAML nodes than the limit of {}",
+                                self.limits.max_nodes
+                            ),
+                        )
+                        .at(
+                            self.source.name(),
+                            Span::new(start, end),
+                            &path,
+                        ),
+                    );
+                    self.stopped = true;
+                    break;
+                }
+            }
             match event {
                 Event::DocumentStart(_) => {
                     documents += 1;
@@ -397,6 +438,7 @@ impl<'a> Builder<'a> {
         Parsed {
             root: self.root,
             diags: self.diags,
+            nodes: self.nodes,
         }
     }
 

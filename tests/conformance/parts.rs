@@ -475,7 +475,10 @@ impl EvalCase {
                 .decl
                 .as_ref()
                 .map(|decl| {
-                    let options = Options { max_in_flight: 1 };
+                    let options = Options {
+                        max_in_flight: 1,
+                        ..Options::default()
+                    };
                     evaluate_with(&source, decl, &host, &context, mode, &options)
                 })
                 .unwrap_or_default()

@@ -142,7 +142,10 @@ fn long_import_chains_merge_in_order() {
     let decl = load(&source).decl.expect("the root decodes");
     let host = TestHost::new(envs, "chains");
     for max_in_flight in [1, 8] {
-        let options = escc::eval::Options { max_in_flight };
+        let options = escc::eval::Options {
+            max_in_flight,
+            ..escc::eval::Options::default()
+        };
         let result = escc::eval::evaluate_with(
             &source,
             &decl,

@@ -87,7 +87,7 @@ fn aliases_are_refused_so_they_cannot_expand() {
 
 #[test]
 fn reference_chains_deeper_than_the_evaluation_limit_are_reported() {
-    // `a0: ${a1}`, `a1: ${a2}`, ...: each reference waits on the next. Past 50,000 nested
+    // `a0: ${a1}`, `a1: ${a2}`, ...: each reference waits on the next. Past 20,000 nested
     // evaluations the chain is cut with one diagnostic (and the evaluator's stack grows on
     // the heap up to there, so nothing overflows).
     use escc::eval::{Mode, evaluate};
@@ -117,7 +117,7 @@ fn reference_chains_deeper_than_the_evaluation_limit_are_reported() {
     let (diags, a0) = run(&chain(1_000));
     assert!(diags.is_empty(), "{diags:?}");
     assert_eq!(a0.to_json(false), "end");
-    let (diags, a0) = run(&chain(60_000));
+    let (diags, a0) = run(&chain(30_000));
     let limits: Vec<_> = diags
         .iter()
         .filter(|d| d.code == Code::LimitExceeded)
@@ -125,7 +125,7 @@ fn reference_chains_deeper_than_the_evaluation_limit_are_reported() {
         .collect();
     assert_eq!(
         limits,
-        ["references are nested deeper than the limit of 50000"],
+        ["references are nested deeper than the limit of 20000"],
         "{diags:?}"
     );
     assert!(a0.unknown);

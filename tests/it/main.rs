@@ -4,6 +4,7 @@ mod cli;
 mod edit;
 mod eval;
 mod fuzz_corpus;
+mod hostile;
 mod invariants;
 mod leaks;
 mod limits;
