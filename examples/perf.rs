@@ -81,20 +81,24 @@ fn workload(name: &str) -> Option<Workload> {
         "values-1k" => single(values(1_000)),
         "values-10k" => single(values(10_000)),
         "values-100k" => single(values(100_000)),
+        "chain-1k" => single(chain(1_000)),
         "chain-10k" => single(chain(10_000)),
+        "interpolation-1k" => single(interpolations(1_000)),
         "interpolation-10k" => single(interpolations(10_000)),
+        "interpolation-100k" => single(interpolations(100_000)),
         "nesting-100" => single(nesting(100)),
-        "imports-1k" => {
+        "imports-1k" | "imports-10k" => {
+            let n = if name == "imports-1k" { 1_000 } else { 10_000 };
             let mut envs = BTreeMap::new();
             let mut root = String::from("imports:\n");
-            for i in 0..1_000 {
+            for i in 0..n {
                 let _ = writeln!(root, "  - e{i}");
                 envs.insert(
                     format!("e{i}"),
                     format!("values:\n  v{i}: {i}\n  shared:\n    k{i}: x\n"),
                 );
             }
-            root.push_str("values:\n  total: ${v999}\n");
+            let _ = writeln!(root, "values:\n  total: ${{v{}}}", n - 1);
             Workload {
                 root,
                 envs,
@@ -210,6 +214,7 @@ fn row(name: &str) {
         },
         limits: workload_limits(),
         max_value_weight: usize::MAX,
+        max_environments: usize::MAX,
         ..Options::default()
     };
     let ctx = TestHost::context();
@@ -245,9 +250,13 @@ const ROWS: &[&str] = &[
     "values-1k",
     "values-10k",
     "values-100k",
+    "chain-1k",
     "chain-10k",
     "imports-1k",
+    "imports-10k",
+    "interpolation-1k",
     "interpolation-10k",
+    "interpolation-100k",
     "nesting-100",
 ];
 
