@@ -380,6 +380,8 @@ mod tests {
         assert_eq!(mapped("a: one\n  two ${x}\n", "${x}"), "${x}");
         assert_eq!(mapped("a: \"one\n  two \\\n  ${x}\"\n", "${x}"), "${x}");
         assert_eq!(mapped("a: &q !!str |-\n    k ${x}\n", "${x}"), "${x}");
+        // Spaces and tabs that end a block scalar's last line are content.
+        assert_eq!(mapped("a: |-\n  \t${x}\t\n", "${x}\t"), "${x}\t");
     }
 
     #[test]
