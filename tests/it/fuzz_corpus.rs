@@ -72,7 +72,8 @@ fn secret_taint_corpus() {
 /// The framing of the `check_eval` inputs: `#---` lines separate the environments.
 #[test]
 fn check_eval_inputs_split_into_environments() {
-    let envs = invariants::split_environments("values: {}\n#---\r\nimports: [a]\n#---\n#---\n#---\nx\n");
+    let envs =
+        invariants::split_environments("values: {}\n#---\r\nimports: [a]\n#---\n#---\n#---\nx\n");
     assert_eq!(
         envs,
         [
@@ -82,5 +83,8 @@ fn check_eval_inputs_split_into_environments() {
             ("c", "#---\nx\n".to_owned()),
         ]
     );
-    assert_eq!(invariants::split_environments("#---"), [("root", String::new()), ("a", String::new())]);
+    assert_eq!(
+        invariants::split_environments("#---"),
+        [("root", String::new()), ("a", String::new())]
+    );
 }

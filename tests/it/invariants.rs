@@ -440,7 +440,9 @@ fn inner_spans(kind: &ExprKind) -> Vec<Span> {
     };
     match kind {
         ExprKind::Symbol(a) => add(a),
-        ExprKind::Interpolate(parts) => parts.iter().filter_map(|p| p.access.as_ref()).for_each(add),
+        ExprKind::Interpolate(parts) => {
+            parts.iter().filter_map(|p| p.access.as_ref()).for_each(add);
+        }
         _ => {}
     }
     out
@@ -496,11 +498,13 @@ pub(crate) fn check_template(template: &str) {
             ),
         }
         if let Some(at) = w.verbatim_at {
-            let at = at as i64;
+            // Offsets relative to the template's start (a span may start before it).
+            let rel =
+                |x: usize| i64::try_from(x).expect("small") - i64::try_from(at).expect("small");
             let spans: Vec<(i64, i64)> = inner_spans(&expr.kind)
                 .into_iter()
                 .chain(loaded.diags.iter().filter_map(|d| d.span))
-                .map(|s| (s.start() as i64 - at, s.end() as i64 - at))
+                .map(|s| (rel(s.start()), rel(s.end())))
                 .collect();
             match &first_spans {
                 None => first_spans = Some((w.style, spans)),
@@ -529,8 +533,7 @@ pub(crate) const SEPARATOR: &str = "#---";
 pub(crate) fn split_environments(input: &str) -> Vec<(&'static str, String)> {
     let mut sections = vec![String::new()];
     for line in input.split_inclusive('\n') {
-        if sections.len() < ENVIRONMENTS.len() && line.trim_end_matches(['\n', '\r']) == SEPARATOR
-        {
+        if sections.len() < ENVIRONMENTS.len() && line.trim_end_matches(['\n', '\r']) == SEPARATOR {
             sections.push(String::new());
         } else if let Some(last) = sections.last_mut() {
             last.push_str(line);
@@ -595,7 +598,11 @@ pub(crate) fn check_eval(input: &str) {
 fn check_evaluation(envs: &[(&str, String)], ev: &Evaluation) {
     let mut sorted = ev.diags.clone();
     escc::diag::sort(&mut sorted);
-    assert!(sorted == ev.diags, "diagnostics are not sorted: {:?}", ev.diags);
+    assert!(
+        sorted == ev.diags,
+        "diagnostics are not sorted: {:?}",
+        ev.diags
+    );
     for d in &ev.diags {
         let Some(span) = d.span else { continue };
         let Some((name, text)) = envs.iter().find(|(name, _)| *name == d.environment) else {
@@ -625,8 +632,18 @@ fn observable(ev: &Evaluation) -> (String, Option<serde_json::Value>, Vec<serde_
 
 fn assert_same(a: &Evaluation, b: &Evaluation, what: impl Fn() -> String) {
     assert!(a.properties == b.properties, "{}: properties", what());
-    assert!(a.diags == b.diags, "{}: diagnostics {:?} and {:?}", what(), a.diags, b.diags);
-    assert!(observable(a) == observable(b), "{}: rotations or typed output", what());
+    assert!(
+        a.diags == b.diags,
+        "{}: diagnostics {:?} and {:?}",
+        what(),
+        a.diags,
+        b.diags
+    );
+    assert!(
+        observable(a) == observable(b),
+        "{}: rotations or typed output",
+        what()
+    );
 }
 
 // -------------------------------------------------------------------------------------
@@ -674,12 +691,25 @@ const SCHEMAS: &[&str] = &[
 
 /// The inputs of the `schema` provider that a derived value is passed as.
 const SCHEMA_INPUTS: &[&str] = &[
-    "hello", "enum", "pattern", "maxLength", "number", "string", "boolean", "anyOf", "oneOf",
-    "never", "const-array", "minimum", "multiple",
+    "hello",
+    "enum",
+    "pattern",
+    "maxLength",
+    "number",
+    "string",
+    "boolean",
+    "anyOf",
+    "oneOf",
+    "never",
+    "const-array",
+    "minimum",
+    "multiple",
 ];
 
 /// Accesses into a derived value.
-const ACCESSES: &[&str] = &["[0]", "[1]", ".k", ".l[0]", ".missing", "[\"k\"]", ".k.x", "[99]"];
+const ACCESSES: &[&str] = &[
+    "[0]", "[1]", ".k", ".l[0]", ".missing", "[\"k\"]", ".k.x", "[99]",
+];
 
 /// The expression of a derived value: `form` applied to `r` (a `${...}` reference).
 fn derived(form: u8, variant: u8, reference: &str) -> serde_json::Value {
@@ -727,7 +757,10 @@ fn derived(form: u8, variant: u8, reference: &str) -> serde_json::Value {
         11 => {
             let schema = SCHEMAS[v % SCHEMAS.len()];
             // A schema made of the value itself, or a plain schema for the value.
-            let schema: serde_json::Value = serde_json::from_str(&schema.replace("\"R\"", &serde_json::to_string(&r).expect("a string"))).expect("schemas are JSON");
+            let schema: serde_json::Value = serde_json::from_str(
+                &schema.replace("\"R\"", &serde_json::to_string(&r).expect("a string")),
+            )
+            .expect("schemas are JSON");
             json!({"fn::validate": {"schema": schema, "value": r}})
         }
         12 => json!({"fn::open::test": {"x": r, "y": "plain-y"}}),
@@ -751,15 +784,19 @@ fn derived(form: u8, variant: u8, reference: &str) -> serde_json::Value {
 const FORMS: u8 = 21;
 
 /// A secret built from fuzz bytes: its plaintext, its declaration and the references to it.
-fn secret_from(choices: &mut Choices<'_>, core: &str, name: &str) -> (serde_json::Value, String, Vec<String>) {
+fn secret_from(
+    choices: &mut Choices<'_>,
+    core: &str,
+    name: &str,
+) -> (serde_json::Value, String, Vec<String>) {
     use serde_json::json;
     let plaintext = format!("s3cr3t-MARKER-{core}-{name}{}", choices.pick(DECORATIONS));
     let mut needles = needles_of(&plaintext);
     let (declaration, reference) = match choices.byte() % 5 {
         0 => (json!({"fn::secret": plaintext}), name.to_owned()),
         1 => {
-            let text = serde_json::to_string(&json!({"k": plaintext, "l": [plaintext, 1]}))
-                .expect("JSON");
+            let text =
+                serde_json::to_string(&json!({"k": plaintext, "l": [plaintext, 1]})).expect("JSON");
             needles.extend(needles_of(&text));
             (json!({"fn::secret": text}), name.to_owned())
         }
@@ -791,7 +828,9 @@ fn secret_from(choices: &mut Choices<'_>, core: &str, name: &str) -> (serde_json
 pub(crate) fn check_secret_taint(data: &[u8]) {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut choices = Choices { bytes: data };
-    let core: String = (0..8).map(|_| char::from(*choices.pick(ALPHABET))).collect();
+    let core: String = (0..8)
+        .map(|_| char::from(*choices.pick(ALPHABET)))
+        .collect();
     let mut needles = Vec::new();
     let mut references = vec!["p0".to_owned(), "imports.other.q0".to_owned()];
 
@@ -835,7 +874,10 @@ pub(crate) fn check_secret_taint(data: &[u8]) {
         .decl
         .as_ref()
         .unwrap_or_else(|| panic!("the document does not decode: {:?}\n{shown}", loaded.diags));
-    let host = TestHost::new(BTreeMap::from([("other".to_owned(), other_text.clone())]), "fuzz");
+    let host = TestHost::new(
+        BTreeMap::from([("other".to_owned(), other_text.clone())]),
+        "fuzz",
+    );
     let modes = [
         Mode::Eval,
         Mode::Check {
@@ -845,7 +887,14 @@ pub(crate) fn check_secret_taint(data: &[u8]) {
         Mode::Rotate { paths: Vec::new() },
     ];
     for mode in &modes {
-        let ev = evaluate_with(&source, decl, &host, &TestHost::context(), mode, &Options::default());
+        let ev = evaluate_with(
+            &source,
+            decl,
+            &host,
+            &TestHost::context(),
+            mode,
+            &Options::default(),
+        );
         assert_hidden(mode, &ev, &loaded.diags, &needles, &shown);
     }
 }
