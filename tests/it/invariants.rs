@@ -822,9 +822,9 @@ fn secret_from(
 /// and in an imported environment, and values derived from them (and from each other, and
 /// from plain values) through the builtins, providers, accesses and interpolations that
 /// the bytes pick. Evaluates the root (sequentially) in eval, check (with and without
-/// secrets) and rotate modes: no redacted output may show a secret's plaintext, its JSON-escaped or base64
-/// forms: not the redacted JSON or `Debug` of a value, not a diagnostic's summary, detail
-/// or path, not `Debug` of the whole evaluation.
+/// secrets) and rotate modes: no redacted output may show a secret's plaintext, its
+/// JSON-escaped or base64 forms: not the redacted JSON or `Debug` of a value, not a
+/// diagnostic's summary, detail or path, not `Debug` of the whole evaluation.
 pub(crate) fn check_secret_taint(data: &[u8]) {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut choices = Choices { bytes: data };
