@@ -718,12 +718,31 @@ fn libyaml_problem(problem: &str) -> String {
     }
 }
 
-/// A block scalar's span ends at its last content byte, not at the next line.
+/// A block scalar's span ends at its last content byte, not at the next line: it drops the
+/// final line breaks and blank lines, but keeps the spaces and tabs that end the last line
+/// with text, which are content (a template's spans are mapped into them).
 fn trim_block_end(text: &str, start: usize, end: usize) -> usize {
     let bytes = text.as_bytes();
     let mut e = end.min(bytes.len());
-    while e > start && matches!(bytes[e - 1], b'\n' | b'\r' | b' ' | b'\t') {
-        e -= 1;
+    loop {
+        while e > start && matches!(bytes[e - 1], b'\n' | b'\r') {
+            e -= 1;
+        }
+        let line = bytes[start..e]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(start, |i| start + i + 1);
+        if line == start {
+            // Only the header is left: what follows it on its line is not content.
+            while e > start && matches!(bytes[e - 1], b' ' | b'\t') {
+                e -= 1;
+            }
+            break;
+        }
+        if !bytes[line..e].iter().all(|&b| matches!(b, b' ' | b'\t')) {
+            break;
+        }
+        e = line;
     }
     e
 }

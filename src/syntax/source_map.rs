@@ -29,7 +29,13 @@ impl<'a> SourceMap<'a> {
     /// Builds the map of `node` (a string scalar) whose decoded value is `decoded`, or
     /// `None` when the source cannot be aligned (then callers use the whole node's span).
     pub(crate) fn new(text: &'a str, node: &Node, decoded: &str) -> Option<SourceMap<'a>> {
-        let raw = text.get(node.span.start()..node.span.end())?;
+        let raw = match node.style {
+            // A block scalar's content can run past its span: a trailing line of spaces
+            // deeper than the indentation is content, but the span ends at the last line
+            // with text. The decoded text says how far the aligner reads.
+            Style::Literal | Style::Folded => text.get(node.span.start()..)?,
+            _ => text.get(node.span.start()..node.span.end())?,
+        };
         let base = node.span.start();
         let (body_start, body) = body(raw, node.style)?;
         if is_verbatim(body, decoded, node.style) {
@@ -380,6 +386,10 @@ mod tests {
         assert_eq!(mapped("a: one\n  two ${x}\n", "${x}"), "${x}");
         assert_eq!(mapped("a: \"one\n  two \\\n  ${x}\"\n", "${x}"), "${x}");
         assert_eq!(mapped("a: &q !!str |-\n    k ${x}\n", "${x}"), "${x}");
+        // Spaces and tabs that end a block scalar's last line are content.
+        assert_eq!(mapped("a: |-\n  \t${x}\t\n", "${x}\t"), "${x}\t");
+        // So are the spaces of a last line deeper than the indentation.
+        assert_eq!(mapped("a: |-\n  ${x\n   \nb: 1\n", "${x\n "), "${x\n   ");
     }
 
     #[test]

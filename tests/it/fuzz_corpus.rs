@@ -26,18 +26,22 @@ fn corpus(target: &str) -> Vec<PathBuf> {
     files
 }
 
-/// Runs `check` on every file of the corpus, naming the file if it panics.
-fn replay(target: &str, check: fn(&str)) {
+/// Runs `check` on the bytes of every file of the corpus, naming the file if it panics.
+fn replay_bytes(target: &str, check: impl Fn(&[u8]) + std::panic::RefUnwindSafe) {
     for path in corpus(target) {
         let bytes =
             fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-        // The fuzz targets see the bytes as lossy UTF-8, exactly like this.
-        let text = String::from_utf8_lossy(&bytes);
-        if let Err(panic) = std::panic::catch_unwind(|| check(&text)) {
+        if let Err(panic) = std::panic::catch_unwind(|| check(&bytes)) {
             eprintln!("corpus file {} fails", path.display());
             std::panic::resume_unwind(panic);
         }
     }
+}
+
+/// Runs `check` on every file of the corpus read as text.
+fn replay(target: &str, check: fn(&str)) {
+    // The fuzz targets see the bytes as lossy UTF-8, exactly like this.
+    replay_bytes(target, |bytes| check(&String::from_utf8_lossy(bytes)));
 }
 
 #[test]
@@ -48,4 +52,39 @@ fn parse_yaml_corpus() {
 #[test]
 fn parse_path_corpus() {
     replay("parse_path", invariants::check_path);
+}
+
+#[test]
+fn parse_template_corpus() {
+    replay("parse_template", invariants::check_template);
+}
+
+#[test]
+fn check_eval_corpus() {
+    replay("check_eval", invariants::check_eval);
+}
+
+#[test]
+fn secret_taint_corpus() {
+    replay_bytes("secret_taint", invariants::check_secret_taint);
+}
+
+/// The framing of the `check_eval` inputs: `#---` lines separate the environments.
+#[test]
+fn check_eval_inputs_split_into_environments() {
+    let envs =
+        invariants::split_environments("values: {}\n#---\r\nimports: [a]\n#---\n#---\n#---\nx\n");
+    assert_eq!(
+        envs,
+        [
+            ("root", "values: {}\n".to_owned()),
+            ("a", "imports: [a]\n".to_owned()),
+            ("b", String::new()),
+            ("c", "#---\nx\n".to_owned()),
+        ]
+    );
+    assert_eq!(
+        invariants::split_environments("#---"),
+        [("root", String::new()), ("a", String::new())]
+    );
 }

@@ -9,13 +9,14 @@
 //! Some tests are ignored: they fail on a leak the library has to fix (see their reasons).
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use escc::eval::{Mode, Value, ValueKind, evaluate};
-use escc::testing::{TestHost, rot128};
+use escc::testing::TestHost;
 use escc::{Diagnostic, Source, load};
 use proptest::prelude::*;
 use serde_json::{Value as Json, json};
+
+use crate::invariants::{DECORATIONS, base64, document, envelope, needles_of};
 
 // -------------------------------------------------------------------------------------
 // Running environments
@@ -144,112 +145,7 @@ fn contains_unknown(v: &Value) -> bool {
 }
 
 // -------------------------------------------------------------------------------------
-// Encodings of a plaintext, for needles and ciphertexts
-
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-/// The `fn::secret: {ciphertext: ...}` envelope of `plaintext` under the test cipher.
-fn envelope(plaintext: &str) -> String {
-    let mut raw = b"escx".to_vec();
-    raw.extend(1u32.to_be_bytes());
-    raw.extend(rot128(plaintext.as_bytes()));
-    let crc = crc32(&raw);
-    raw.extend(crc.to_be_bytes());
-    base64(&raw)
-}
-
-/// Go's `encoding/json` string escaping (HTML-safe), without the quotes.
-fn go_json_escape(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '<' | '>' | '&' => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// What must never show of `plaintext`: itself, its JSON-escaped forms, and its base64
-/// encodings at the three alignments it can have inside a longer encoded string.
-fn needles_of(plaintext: &str) -> Vec<String> {
-    let json = serde_json::to_string(plaintext).unwrap();
-    let mut out = vec![
-        plaintext.to_owned(),
-        json[1..json.len() - 1].to_owned(),
-        go_json_escape(plaintext),
-    ];
-    let bytes = plaintext.as_bytes();
-    for offset in 0..3 {
-        let rest = &bytes[offset.min(bytes.len())..];
-        let n = rest.len() / 3 * 3;
-        if n >= 9 {
-            out.push(base64(&rest[..n]));
-        }
-    }
-    out.push(base64(bytes));
-    out
-}
-
-/// A block-style document whose values are JSON (valid YAML flow) texts.
-fn document(imports: &[&str], values: &[(String, Json)]) -> String {
-    let mut doc = String::new();
-    if !imports.is_empty() {
-        doc.push_str("imports:\n");
-        for i in imports {
-            let _ = writeln!(doc, "  - {i}");
-        }
-    }
-    doc.push_str("values:\n");
-    for (k, v) in values {
-        let _ = writeln!(doc, "  {k}: {}", serde_json::to_string(v).unwrap());
-    }
-    doc
-}
-
-// -------------------------------------------------------------------------------------
 // The property test
-
-/// Suffixes that make a plaintext's escaped forms differ from it.
-const DECORATIONS: &[&str] = &["", "<&>", "\"q\"", "\\n", " é", "'x'"];
 
 #[derive(Clone, Debug)]
 struct SecretSpec {
