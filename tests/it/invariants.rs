@@ -579,7 +579,10 @@ pub(crate) fn check_eval(input: &str) {
                 &host,
                 &context,
                 mode,
-                &Options { max_in_flight },
+                &Options {
+                    max_in_flight,
+                    ..Options::default()
+                },
             )
         };
         let sequential = run(1);
@@ -896,7 +899,10 @@ pub(crate) fn check_secret_taint(data: &[u8]) {
             &host,
             &TestHost::context(),
             mode,
-            &Options { max_in_flight: 1 },
+            &Options {
+                max_in_flight: 1,
+                ..Options::default()
+            },
         );
         assert_hidden(mode, &ev, &loaded.diags, &needles, &shown);
     }
