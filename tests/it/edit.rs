@@ -125,7 +125,7 @@ fn edits_add_replace_append_and_remove() {
     "#);
 }
 
-/// Cases the parse_yaml fuzz corpus found: what is written reads back as the same data.
+/// Cases the `parse_yaml` fuzz corpus found: what is written reads back as the same data.
 #[test]
 fn folded_more_indented_lines_and_anchored_null_roots_read_back_the_same() {
     for doc in [
