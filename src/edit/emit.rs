@@ -22,6 +22,11 @@ pub(super) fn emit(doc: &Doc, step: usize, size: usize) -> String {
         e.root(root);
     }
     e.comments(0, &doc.foot);
+    if e.out.is_empty() && doc.root.is_some() {
+        // A null root that leaves nothing to write (`&a`, once its anchor is dropped): an
+        // empty text would read back as an empty mapping.
+        e.out.push_str("null\n");
+    }
     e.out
 }
 
@@ -248,7 +253,9 @@ impl Emitter {
     /// A folded scalar's lines. A line break after text is written as a blank line (a
     /// single break would fold into a space), unless the text's first line after its
     /// leading breaks starts with a blank: go-yaml looks there rather than at the next line,
-    /// and its output is reproduced.
+    /// and its output is reproduced; but not when the next line starts with a blank, as a
+    /// break before a more-indented line does not fold (go-yaml adds the blank line there
+    /// too, and the text reads back with one break more).
     fn folded(&mut self, text: &str, indent: usize) {
         let first_blank = text
             .chars()
@@ -256,9 +263,18 @@ impl Emitter {
             .is_none_or(|c| c == ' ' || c == '\t');
         let mut breaks = true;
         let mut leading_spaces = true;
-        for c in text.chars() {
+        for (i, c) in text.char_indices() {
             if is_break(c) {
-                if !breaks && !leading_spaces && c == '\n' && !first_blank {
+                // Only the first break of a run looks ahead, so the scan stays linear.
+                if !breaks
+                    && !leading_spaces
+                    && c == '\n'
+                    && !first_blank
+                    && !text[i..]
+                        .chars()
+                        .find(|&c| !is_break(c))
+                        .is_some_and(|c| c == ' ' || c == '\t')
+                {
                     self.out.push('\n');
                 }
                 self.out.push(c);

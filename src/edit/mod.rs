@@ -32,7 +32,11 @@
 //! is written with CRLF line ends (the reference always writes LF); strings holding U+2028
 //! or U+2029 are double-quoted with `\L`/`\P` (go-yaml takes them for line breaks, YAML 1.2
 //! readers do not); in a flow collection, a string with a ` - ` or a final ` -` is quoted
-//! (saphyr rejects it plain). Everything written reads back as the same data.
+//! (saphyr rejects it plain); in a folded scalar, no blank line is added before a
+//! more-indented line (go-yaml adds one, which reads back as one more line break); a
+//! null root with nothing else to write (`&a`, its anchor dropped) is written `null` (an
+//! empty text reads back as an empty mapping). Everything written reads back as the same
+//! data.
 //!
 //! ```
 //! use escc::ast::parse_property_path;

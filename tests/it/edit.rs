@@ -125,6 +125,22 @@ fn edits_add_replace_append_and_remove() {
     "#);
 }
 
+/// Cases the `parse_yaml` fuzz corpus found: what is written reads back as the same data.
+#[test]
+fn folded_more_indented_lines_and_anchored_null_roots_read_back_the_same() {
+    for doc in [
+        "a: >\n  kept\n    more\n",
+        "a: >+\n\n  k:\n\n\n  kept\n\n      more ${a}\n",
+        "a: >-\n  one\n  two\n\n    more\n  three\n",
+        "&a",
+        "--- &a\n",
+    ] {
+        let out = apply_edits(doc, &[]).unwrap();
+        assert_eq!(data(&out), data(doc), "{doc:?} was written as {out:?}");
+        assert_eq!(apply_edits(&out, &[]).unwrap(), out, "{doc:?}");
+    }
+}
+
 #[test]
 fn edits_create_the_document() {
     let out = apply_edits("", &edits(&[("a[0].b", Some(json!(1)))])).unwrap();
@@ -380,12 +396,15 @@ fn every_known_document_rewrites_faithfully() {
         };
         let before = parsed.root.as_ref().map_or(Value::Null, to_json);
         if before.is_null() {
-            // An empty document (or only comments) is written as its comments.
+            // An empty document (or only comments) is written as its comments; an empty
+            // root with a tag keeps it (`!`), one with only an anchor (`&a`) is `null`.
             assert!(
-                out.lines().all(|l| l.starts_with('#')),
+                out.lines()
+                    .all(|l| l.starts_with('#') || l.starts_with('!') || l == "null"),
                 "{}:\n{out}",
                 path.display()
             );
+            assert!(data(&out).is_null(), "{}:\n{out}", path.display());
         } else {
             assert_eq!(data(&out), before, "{}:\n{out}", path.display());
         }
