@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::json;
 
-use super::project::{check_name, io_text};
+use super::project::io_text;
 use crate::eval::{Host, Provider, Rotator, Value};
+use crate::names::check_name;
 
 /// Environments are refused above this size (the parser's own limit would report them,
 /// but reading a huge file first is already the harm).

@@ -6,8 +6,9 @@
 //! (searched upwards from the first path argument, then from the current directory), else
 //! the current directory.
 
+use crate::names::check_name;
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -309,42 +310,6 @@ pub(crate) fn io_text(e: &std::io::Error) -> String {
         Some(i) => s[..i].to_lowercase(),
         None => s,
     }
-}
-
-/// Checks an environment name: a `/`-separated path below the root.
-pub(crate) fn check_name(name: &str) -> Result<(), String> {
-    let bad = |why: &str| Err(format!("invalid environment name {name:?}: {why}"));
-    if name.is_empty() {
-        return bad("it is empty");
-    }
-    if name.contains('\0') {
-        return bad("it contains a NUL byte");
-    }
-    if name.contains('@') {
-        return bad("versions (@...) are not supported: escc reads the files as they are on disk");
-    }
-    if name.contains('\\') {
-        return bad("use / to separate directories");
-    }
-    if name.starts_with('/') || Path::new(name).is_absolute() {
-        return bad("names are paths below the project root and cannot be absolute");
-    }
-    for part in name.split('/') {
-        match part {
-            "" => return bad("it has an empty path segment"),
-            "." | ".." => {
-                return bad("names are paths below the project root and cannot contain . or ..");
-            }
-            _ => {}
-        }
-    }
-    if Path::new(name)
-        .components()
-        .any(|c| !matches!(c, Component::Normal(_)))
-    {
-        return bad("it is not a plain relative path");
-    }
-    Ok(())
 }
 
 /// A TOML value as an execution-context value. Integers and floats keep TOML's text form

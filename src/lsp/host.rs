@@ -7,6 +7,7 @@
 //! schemas accept anything (their results are unknown, as in `escc check`) and which
 //! refuse to open; nothing is ever decrypted.
 
+use crate::names::check_name;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -217,43 +218,6 @@ impl Rotator for Unavailable {
     fn rotate(&self, _: &Value, _: Option<&Value>, _: &Value) -> Result<Value, String> {
         Err(NEVER_OPENS.to_owned())
     }
-}
-
-/// Checks an environment name: a `/`-separated path below the root (the rules and
-/// messages of `escc check`).
-pub(crate) fn check_name(name: &str) -> Result<(), String> {
-    let bad = |why: &str| Err(format!("invalid environment name {name:?}: {why}"));
-    if name.is_empty() {
-        return bad("it is empty");
-    }
-    if name.contains('\0') {
-        return bad("it contains a NUL byte");
-    }
-    if name.contains('@') {
-        return bad("versions (@...) are not supported: escc reads the files as they are on disk");
-    }
-    if name.contains('\\') {
-        return bad("use / to separate directories");
-    }
-    if name.starts_with('/') || Path::new(name).is_absolute() {
-        return bad("names are paths below the project root and cannot be absolute");
-    }
-    for part in name.split('/') {
-        match part {
-            "" => return bad("it has an empty path segment"),
-            "." | ".." => {
-                return bad("names are paths below the project root and cannot contain . or ..");
-            }
-            _ => {}
-        }
-    }
-    if Path::new(name)
-        .components()
-        .any(|c| !matches!(c, Component::Normal(_)))
-    {
-        return bad("it is not a plain relative path");
-    }
-    Ok(())
 }
 
 /// Whether `path` ends in `.yaml` or `.yml`.

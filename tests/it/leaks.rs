@@ -24,6 +24,8 @@ use escc::eval::{Mode, RotationStatus, Value, evaluate};
 use escc::testing::TestHost;
 use escc::{Source, load};
 
+use crate::invariants::base64;
+
 const BIN: &str = env!("CARGO_BIN_EXE_escc");
 
 /// The secret: a quote, a backslash, U+00E4, U+0001 and `<&>` (escaped differently by
@@ -37,27 +39,6 @@ const DECODED: &str = "decoded-Wq7\u{e9}!";
 const DEEP: &str = "deep-value-9Kq";
 /// A secret written with a raw tab (which the excerpt renderer expands to spaces).
 const TABBED: &str = "tab\there-Zx8";
-
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
 
 /// JSON string contents as `serde_json` writes them, as Python's `json.dumps` does (every
 /// non-ASCII character escaped) and as Go's `encoding/json` does (`<>&` escaped).

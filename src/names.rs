@@ -1,0 +1,41 @@
+//! Environment names, shared by the command line's and the language server's hosts: both
+//! map a name to a file below a project root and must refuse the same names.
+
+use std::path::{Component, Path};
+
+/// Checks an environment name: a `/`-separated path below the root, never `..`, absolute
+/// or holding a NUL byte.
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
+    let bad = |why: &str| Err(format!("invalid environment name {name:?}: {why}"));
+    if name.is_empty() {
+        return bad("it is empty");
+    }
+    if name.contains('\0') {
+        return bad("it contains a NUL byte");
+    }
+    if name.contains('@') {
+        return bad("versions (@...) are not supported: escc reads the files as they are on disk");
+    }
+    if name.contains('\\') {
+        return bad("use / to separate directories");
+    }
+    if name.starts_with('/') || Path::new(name).is_absolute() {
+        return bad("names are paths below the project root and cannot be absolute");
+    }
+    for part in name.split('/') {
+        match part {
+            "" => return bad("it has an empty path segment"),
+            "." | ".." => {
+                return bad("names are paths below the project root and cannot contain . or ..");
+            }
+            _ => {}
+        }
+    }
+    if Path::new(name)
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_)))
+    {
+        return bad("it is not a plain relative path");
+    }
+    Ok(())
+}
