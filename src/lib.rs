@@ -44,6 +44,7 @@ pub mod lsp;
 #[cfg(any(feature = "cli", feature = "lsp"))]
 mod names;
 mod path;
+pub mod secrets;
 pub mod source;
 pub mod syntax;
 pub mod testing;

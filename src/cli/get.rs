@@ -11,12 +11,13 @@ use clap::ValueEnum;
 
 use super::host::FileHost;
 use super::project::Project;
-use super::render::{self, Masker, Sources, Spinner};
+use super::render::{self, Spinner};
 use super::{EXIT_FAILED, Failure};
 use crate::ast::AccessorKind;
 use crate::eval::{Mode, Value, ValueKind, evaluate};
+use crate::secrets::{self, Masker};
 use crate::text::go_quote;
-use crate::{Diagnostic, Source, load};
+use crate::{Diagnostic, Source, diag, load};
 
 /// How `get` and `open` print values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -101,16 +102,16 @@ pub(crate) fn evaluate_environment(
         diags.extend(result.diags);
         properties = result.properties.unwrap_or_default();
     }
-    render::sort_dedup(&mut diags);
-    let mut secrets = Vec::new();
+    diag::sort_dedup(&mut diags);
+    let mut texts = Vec::new();
     for v in properties.values() {
-        render::secret_texts(v, false, &mut secrets);
+        secrets::secret_texts(v, &mut texts);
     }
     Ok(Evaluated {
         name: name.to_owned(),
         properties,
         diags,
-        secrets,
+        secrets: texts,
         typed,
     })
 }
@@ -121,18 +122,18 @@ pub(crate) fn report_diagnostics(project: &Project, host: &FileHost, ev: &Evalua
     if ev.diags.is_empty() {
         return false;
     }
-    let sources = Sources::new(project, host);
+    let (sources, literals) = render::sources(project, host);
     let mut secrets = ev.secrets.clone();
-    secrets.extend(sources.secret_literals());
+    secrets.extend(literals);
     let masker = Masker::new(secrets);
-    let text = render::human(
+    let text = diag::render::human(
         &ev.diags,
         &sources,
         render::use_color(std::io::stderr().is_terminal()),
     );
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(masker.mask_str(&text).as_bytes());
-    let (errors, warnings) = render::counts(&ev.diags);
+    let (errors, warnings) = diag::counts(&ev.diags);
     if errors > 0 {
         let _ = writeln!(
             err,

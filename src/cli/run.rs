@@ -19,9 +19,9 @@ use super::get::{
 };
 use super::host::FileHost;
 use super::project::Project;
-use super::render::Masker;
 use super::{EXIT_FAILED, Failure};
 use crate::eval::{Mode, Value};
+use crate::secrets::Masker;
 
 /// The arguments of `run`.
 pub(crate) struct RunArgs {

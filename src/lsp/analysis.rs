@@ -18,11 +18,10 @@ use serde_json::Value as Json;
 use super::convert::LineMap;
 use super::host::{Served, WorkspaceHost};
 use crate::ast::{
-    AccessorKind, Call, EnvironmentDecl, Expr, ExprKind, Import, PropertyAccess, SecretArg,
-    StringLit,
+    AccessorKind, EnvironmentDecl, Expr, ExprKind, Import, PropertyAccess, StringLit,
 };
-use crate::cli::render::Masker;
-use crate::eval::{Evaluation, Mode, Value, ValueKind, evaluate};
+use crate::eval::{Evaluation, Mode, Value, evaluate};
+use crate::secrets::{self, Masker};
 use crate::syntax::Node;
 use crate::{Diagnostic, Source, Span};
 
@@ -232,27 +231,26 @@ fn first_stage(
         .filter(|d| d.environment == source.name() || d.environment.is_empty())
         .collect();
     if !diags.is_empty() {
-        // As `escc check` does: no secret's text in a message.
-        let mut secrets = Vec::new();
+        // As `escc check` does: no secret's text in a message, literals as their values
+        // and as written.
+        let mut texts = Vec::new();
         if let Some(decl) = &loaded.decl {
-            secret_literals(decl, &mut secrets);
+            for literal in secrets::secret_literals(decl) {
+                texts.extend(literal.texts(source.text()));
+            }
         }
         for other in others.values() {
-            if other.served.text.contains("fn::secret") {
-                let src = Source::new("", other.served.text.as_ref());
-                if let Some(decl) = crate::load(&src).decl {
-                    secret_literals(&decl, &mut secrets);
-                }
-            }
+            let src = Source::new("", other.served.text.as_ref());
+            texts.extend(secrets::literal_texts(&src));
         }
         for v in evaluation
             .and_then(|e| e.properties.as_ref())
             .into_iter()
             .flat_map(BTreeMap::values)
         {
-            secret_texts(v, false, &mut secrets);
+            secrets::secret_texts(v, &mut texts);
         }
-        let masker = Masker::new(secrets);
+        let masker = Masker::new(texts);
         if !masker.is_empty() {
             for d in &mut diags {
                 d.summary = masker.mask_str(&d.summary);
@@ -305,39 +303,6 @@ impl Analysis {
             .flat_map(|d| d.imports.iter().flatten())
             .map(|i| i.environment.value.clone())
             .collect()
-    }
-}
-
-/// The plaintext of every `fn::secret` literal of a declaration.
-fn secret_literals(decl: &EnvironmentDecl, out: &mut Vec<String>) {
-    let mut stack: Vec<&Expr> = decl.values.iter().flatten().map(|e| &e.value).collect();
-    while let Some(x) = stack.pop() {
-        match &x.kind {
-            ExprKind::List(items) => stack.extend(items),
-            ExprKind::Object(entries) => stack.extend(entries.iter().map(|e| &e.value)),
-            ExprKind::Builtin(b) => {
-                if let Call::Secret(SecretArg::Plaintext(lit)) = &b.call {
-                    out.push(lit.value.clone());
-                }
-                stack.push(&b.arg);
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Every secret scalar's text in a value (everything inside a secret is secret).
-fn secret_texts(v: &Value, inherited: bool, out: &mut Vec<String>) {
-    let secret = inherited || v.secret;
-    if v.unknown {
-        return;
-    }
-    match &v.kind {
-        ValueKind::Bool(b) if secret => out.push(b.to_string()),
-        ValueKind::Number(n) | ValueKind::String(n) if secret => out.push(n.clone()),
-        ValueKind::Null | ValueKind::Bool(_) | ValueKind::Number(_) | ValueKind::String(_) => {}
-        ValueKind::Array(items) => items.iter().for_each(|i| secret_texts(i, secret, out)),
-        ValueKind::Object(m) => m.values().for_each(|i| secret_texts(i, secret, out)),
     }
 }
 
