@@ -41,9 +41,8 @@ pub mod edit;
 pub mod eval;
 #[cfg(feature = "lsp")]
 pub mod lsp;
-#[cfg(any(feature = "cli", feature = "lsp"))]
-mod names;
 mod path;
+pub mod project;
 pub mod secrets;
 pub mod source;
 pub mod syntax;

@@ -10,12 +10,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use clap::ValueEnum;
 
 use super::get::evaluate_environment;
-use super::host::FileHost;
 use super::project::Project;
 use super::render;
 use super::{EXIT_FAILED, EXIT_USAGE, Failure};
 use crate::diag::render::Sources;
 use crate::eval::Mode;
+use crate::project::FsHost;
 use crate::secrets::Masker;
 use crate::{Diagnostic, diag};
 
@@ -52,7 +52,7 @@ pub(crate) fn check(
     names.sort();
     names.dedup();
 
-    let host = FileHost::new(&project.root);
+    let host = project.inner.host();
     let outcomes = check_all(project, &host, &names);
 
     let mut diags = Vec::new();
@@ -111,7 +111,7 @@ pub(crate) fn check(
 
 /// Checks every environment, on as many threads as there are cores; results in the
 /// order of `names`.
-fn check_all(project: &Project, host: &FileHost, names: &[String]) -> Vec<Outcome> {
+fn check_all(project: &Project, host: &FsHost, names: &[String]) -> Vec<Outcome> {
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(names.len())

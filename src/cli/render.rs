@@ -6,16 +6,16 @@ use std::io::IsTerminal;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use super::host::FileHost;
 use super::project::Project;
 use crate::Source;
 use crate::diag::render::Sources;
+use crate::project::FsHost;
 use crate::secrets;
 
 /// Every environment the host has read, as the renderers show it (its file relative to
-/// the current directory, its `fn::secret` literals hidden from excerpts), and the texts of
-/// those literals, to mask.
-pub(crate) fn sources(project: &Project, host: &FileHost) -> (Sources, Vec<String>) {
+/// the current directory, else its name; its `fn::secret` literals hidden from excerpts),
+/// and the texts of those literals, to mask.
+pub(crate) fn sources(project: &Project, host: &FsHost) -> (Sources, Vec<String>) {
     let mut sources = Sources::new();
     let mut literals = Vec::new();
     for (name, doc) in host.documents() {
@@ -23,7 +23,11 @@ pub(crate) fn sources(project: &Project, host: &FileHost) -> (Sources, Vec<Strin
         let found = secrets::secret_literals_in(&source);
         literals.extend(found.iter().flat_map(|l| l.texts(source.text())));
         let hidden = found.iter().map(|l| l.span).collect();
-        sources.insert(project.show(&doc.file), source, hidden);
+        let shown = doc
+            .file
+            .as_deref()
+            .map_or_else(|| name.clone(), |f| project.show(f));
+        sources.insert(shown, source, hidden);
     }
     (sources, literals)
 }

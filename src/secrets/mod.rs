@@ -26,7 +26,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 
 use crate::ast::{Call, EnvironmentDecl, Expr, ExprKind, SecretArg};
 use crate::eval::{Value, ValueKind};
-use crate::{Source, Span};
+use crate::{Diagnostic, Source, Span};
 
 /// A `fn::secret` plaintext literal of a document.
 #[derive(Clone, PartialEq, Eq)]
@@ -214,6 +214,18 @@ impl Masker {
         String::from_utf8_lossy(&self.mask(text.as_bytes())).into_owned()
     }
 
+    /// Masks the texts of diagnostics (summary and detail; names and paths are the
+    /// document's structure, not values).
+    pub fn mask_diagnostics(&self, diags: &mut [Diagnostic]) {
+        if self.is_empty() {
+            return;
+        }
+        for d in diags {
+            d.summary = self.mask_str(&d.summary);
+            d.detail = self.mask_str(&d.detail);
+        }
+    }
+
     /// Where a long unterminated line may be cut: as late as possible, but so that no
     /// secret could still start before the cut and end after it.
     #[must_use]
@@ -346,6 +358,16 @@ mod tests {
             m.mask_str(&format!("u={}.", url.trim_end_matches('='))),
             "u=[secret]."
         );
+    }
+
+    #[test]
+    fn diagnostics_are_masked_in_summary_and_detail() {
+        let mut d = Diagnostic::error(crate::Code::BuiltinFailed, "bad {hunter2");
+        d.detail = "near hunter2".to_owned();
+        let mut diags = [d];
+        Masker::new(["{hunter2".to_owned(), "hunter2".to_owned()]).mask_diagnostics(&mut diags);
+        assert_eq!(diags[0].summary, "bad [secret]");
+        assert_eq!(diags[0].detail, "near [secret]");
     }
 
     #[test]
