@@ -39,15 +39,17 @@ pub mod cli;
 pub mod diag;
 pub mod edit;
 pub mod eval;
+mod go;
 #[cfg(feature = "lsp")]
 pub mod lsp;
 #[cfg(any(feature = "cli", feature = "lsp"))]
 mod names;
 mod path;
+mod secrets;
 pub mod source;
+mod suggest;
 pub mod syntax;
 pub mod testing;
-mod text;
 
 pub use diag::{Code, Diagnostic, Severity};
 pub use source::{LineCol, Source, Span};

@@ -24,6 +24,9 @@ use std::rc::{Rc, Weak};
 use regex::Regex;
 use serde_json::{Map, Number, Value as Json};
 
+use crate::go::json::encode_value;
+use crate::go::strconv::quote;
+
 /// Deepest subschema nesting that [`Schema::from_json`] accepts (the root is level 1).
 const MAX_DECODE_DEPTH: usize = 64;
 
@@ -1092,8 +1095,8 @@ fn definition_name(reference: &str, names: &BTreeMap<String, Schema>) -> Result<
         // Go's url.Parse error.
         format!(
             "parse {}: invalid URL escape {}",
-            go_quote(reference),
-            go_quote(&escape)
+            quote(reference),
+            quote(&escape)
         )
     })?;
     let Some(name) = decoded.strip_prefix(b"/$defs/".as_slice()) else {
@@ -1143,22 +1146,20 @@ fn parse_unsigned(text: Option<&str>) -> Result<Option<u64>, String> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!(
             "strconv.ParseUint: parsing {}: invalid syntax",
-            go_quote(text)
+            quote(text)
         ));
     }
     text.parse().map(Some).map_err(|_| {
         format!(
             "strconv.ParseUint: parsing {}: value out of range",
-            go_quote(text)
+            quote(text)
         )
     })
 }
 
 fn parse_decimal(text: Option<&str>) -> Result<Option<Decimal>, String> {
-    text.map(|text| {
-        Decimal::parse(text).ok_or_else(|| format!("invalid number {}", go_quote(text)))
-    })
-    .transpose()
+    text.map(|text| Decimal::parse(text).ok_or_else(|| format!("invalid number {}", quote(text))))
+        .transpose()
 }
 
 fn compile_pattern(pattern: &str) -> Result<Option<Regex>, String> {
@@ -1458,13 +1459,16 @@ fn check_value<S: Subject>(
     if let Some(constant) = &object.constant
         && !equals(value, constant)
     {
-        out.push(place.problem(&format!("expected {}", go_json(constant))));
+        out.push(place.problem(&format!("expected {}", encode_value(constant))));
         ok = false;
     }
     if !object.enumeration.is_empty() && !object.enumeration.iter().any(|e| equals(value, e)) {
         let message = match object.enumeration.as_slice() {
-            [only] => format!("expected {}", go_json(only)),
-            all => format!("expected one of {}", go_json(&Json::Array(all.to_vec()))),
+            [only] => format!("expected {}", encode_value(only)),
+            all => format!(
+                "expected one of {}",
+                encode_value(&Json::Array(all.to_vec()))
+            ),
         };
         out.push(place.problem(&message));
         ok = false;
@@ -1691,7 +1695,7 @@ fn string_problems(object: &SchemaObject, keywords: &Keywords, text: &str) -> Ve
     if let Some(pattern) = &keywords.pattern
         && !pattern.is_match(text)
     {
-        let pattern = go_quote(&object.pattern);
+        let pattern = quote(&object.pattern);
         problems.push(format!("string must match the pattern {pattern}"));
     }
     problems
@@ -1833,111 +1837,6 @@ fn equals<S: Subject>(value: &S, expected: &Json) -> bool {
         }
         _ => false,
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Go-compatible text
-
-/// Go's `json.Marshal` of a decoded JSON value: compact, object keys sorted, `<>&` and U+2028/9
-/// escaped.
-pub(crate) fn go_json(value: &Json) -> String {
-    let mut out = String::new();
-    write_go_json(&mut out, value);
-    out
-}
-
-fn write_go_json(out: &mut String, value: &Json) {
-    match value {
-        Json::Null => out.push_str("null"),
-        Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Json::Number(n) => {
-            let _ = write!(out, "{n}");
-        }
-        Json::String(s) => write_go_string(out, s),
-        Json::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_go_json(out, item);
-            }
-            out.push(']');
-        }
-        Json::Object(map) => {
-            let mut entries: Vec<_> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            out.push('{');
-            for (i, (key, item)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_go_string(out, key);
-                out.push(':');
-                write_go_json(out, item);
-            }
-            out.push('}');
-        }
-    }
-}
-
-fn write_go_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' | '\0'..='\u{1f}' => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-/// Go's `strconv.Quote` (printability approximated: controls, separators and format characters
-/// are escaped).
-pub(crate) fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        let _ = match c {
-            '"' => write!(out, "\\\""),
-            '\\' => write!(out, "\\\\"),
-            '\u{7}' => write!(out, "\\a"),
-            '\u{8}' => write!(out, "\\b"),
-            '\u{c}' => write!(out, "\\f"),
-            '\n' => write!(out, "\\n"),
-            '\r' => write!(out, "\\r"),
-            '\t' => write!(out, "\\t"),
-            '\u{b}' => write!(out, "\\v"),
-            c if go_is_print(c) => write!(out, "{c}"),
-            c if u32::from(c) < 0x80 => write!(out, "\\x{:02x}", u32::from(c)),
-            c if u32::from(c) <= 0xffff => write!(out, "\\u{:04x}", u32::from(c)),
-            c => write!(out, "\\U{:08x}", u32::from(c)),
-        };
-    }
-    out.push('"');
-    out
-}
-
-fn go_is_print(c: char) -> bool {
-    if c == ' ' {
-        return true;
-    }
-    !(c.is_control()
-        || c.is_whitespace()
-        || matches!(c,
-            '\u{ad}' | '\u{600}'..='\u{605}' | '\u{61c}' | '\u{6dd}' | '\u{70f}' | '\u{180e}'
-            | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{206f}'
-            | '\u{e000}'..='\u{f8ff}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}'
-            | '\u{f0000}'..='\u{10ffff}'))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -3929,37 +3828,7 @@ mod tests {
     }
 
     // -----------------------------------------------------------------------------------------
-    // Text and number helpers.
-
-    #[test]
-    fn go_quoting() {
-        assert_eq!(go_quote("^foo[0-9]+$"), r#""^foo[0-9]+$""#);
-        assert_eq!(go_quote("a\"b\\c"), r#""a\"b\\c""#);
-        assert_eq!(
-            go_quote("\u{7}\u{8}\u{c}\n\r\t\u{b}\u{0}\u{7f}"),
-            r#""\a\b\f\n\r\t\v\x00\x7f""#
-        );
-        assert_eq!(
-            go_quote("é☃\u{a0}\u{feff}\u{e000}\u{f0000}"),
-            "\"é☃\\u00a0\\ufeff\\ue000\\U000f0000\""
-        );
-    }
-
-    #[test]
-    fn go_json_encoding() {
-        assert_eq!(
-            go_json(&json!({"b": [true, null], "a": 1.5})),
-            r#"{"a":1.5,"b":[true,null]}"#
-        );
-        assert_eq!(
-            go_json(&json!("\u{8}\u{c}\u{1f}\u{7f}\"\\/")),
-            "\"\\b\\f\\u001f\u{7f}\\\"\\\\/\""
-        );
-        assert_eq!(
-            go_json(&json!("<&>\u{2029}é")),
-            r#""\u003c\u0026\u003e\u2029é""#
-        );
-    }
+    // Number helpers.
 
     #[test]
     fn decimals() {

@@ -4,6 +4,7 @@ mod cli;
 mod edit;
 mod eval;
 mod fuzz_corpus;
+mod go;
 mod hostile;
 mod invariants;
 mod leaks;
