@@ -45,6 +45,7 @@ pub mod lsp;
 #[cfg(any(feature = "cli", feature = "lsp"))]
 mod names;
 mod path;
+mod schema;
 mod secrets;
 pub mod source;
 mod suggest;

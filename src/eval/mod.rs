@@ -14,7 +14,6 @@ mod export;
 pub(crate) mod host;
 mod prefetch;
 mod run;
-mod schema;
 mod value;
 
 use std::collections::BTreeMap;
@@ -26,11 +25,11 @@ use crate::ast::{self, AccessorKind, ArgPart, Call, EnvironmentDecl, ExprKind, S
 use crate::diag::{Code, Diagnostic};
 use crate::go::strconv::quote;
 use crate::path;
+use crate::schema::Schema;
 use crate::source::{Source, Span};
 use crate::syntax::Limits;
 
 pub use host::{Host, Provider, Rotator, Value, ValueKind};
-use schema::Schema;
 use value::{ExprId, Repr, Val, ValueId, Values};
 
 /// How to evaluate.

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::rc::Rc;
 
-use super::schema::{self, Place, Problem, Schema, Subject, View};
 use super::value::{ExprId, Repr, VALUE_WEIGHT, ValueId};
 use super::{Acc, BExpr, EKind, Evaluator, Rotation, RotationStatus, State};
 use super::{Value, ValueKind};
@@ -14,6 +13,7 @@ use crate::go;
 use crate::go::json::Json;
 use crate::go::strconv::quote;
 use crate::path;
+use crate::schema::{self, Place, Problem, Schema, Subject, View};
 use crate::secrets::envelope;
 use crate::suggest::nearest;
 
