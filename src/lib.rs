@@ -42,9 +42,8 @@ pub mod eval;
 mod go;
 #[cfg(feature = "lsp")]
 pub mod lsp;
-#[cfg(any(feature = "cli", feature = "lsp"))]
-mod names;
 mod path;
+pub mod project;
 mod schema;
 mod secrets;
 pub mod source;
