@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value as Json, json};
 
-use super::schema::Schema;
 use super::value::{ExprId, Repr, ValueId, Values};
 use super::{BExpr, EKind, Env, Evaluator, ExprData, Extra};
 use crate::ast::AccessorKind;
+use crate::schema::Schema;
 use crate::source::Span;
 
 /// What is left of an evaluation for output.

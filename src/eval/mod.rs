@@ -11,11 +11,9 @@
 //! Everything outside the process goes through [`Host`].
 
 mod export;
-pub(crate) mod gojson;
 pub(crate) mod host;
 mod prefetch;
 mod run;
-mod schema;
 mod value;
 
 use std::collections::BTreeMap;
@@ -25,13 +23,13 @@ use indexmap::IndexMap;
 
 use crate::ast::{self, AccessorKind, ArgPart, Call, EnvironmentDecl, ExprKind, SecretArg};
 use crate::diag::{Code, Diagnostic};
+use crate::go::strconv::quote;
 use crate::path;
+use crate::schema::Schema;
 use crate::source::{Source, Span};
 use crate::syntax::Limits;
-use crate::text::go_quote;
 
 pub use host::{Host, Provider, Rotator, Value, ValueKind};
-use schema::Schema;
 use value::{ExprId, Repr, Val, ValueId, Values};
 
 /// How to evaluate.
@@ -748,7 +746,7 @@ impl<'h> Evaluator<'h> {
                 self.error_at(
                     key_expr,
                     Code::ReservedKey,
-                    format!("{} is a reserved key", go_quote(key)),
+                    format!("{} is a reserved key", quote(key)),
                 );
                 continue;
             }
@@ -757,7 +755,7 @@ impl<'h> Evaluator<'h> {
                 self.error_at(
                     key_expr,
                     Code::DuplicateKey,
-                    format!("duplicate key {}", go_quote(key)),
+                    format!("duplicate key {}", quote(key)),
                 );
                 continue;
             }
@@ -839,7 +837,7 @@ impl<'h> Evaluator<'h> {
                         self.error_at(
                             key_expr,
                             Code::DuplicateKey,
-                            format!("duplicate key {}", go_quote(key)),
+                            format!("duplicate key {}", quote(key)),
                         );
                         continue;
                     }

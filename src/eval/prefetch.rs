@@ -23,8 +23,8 @@ use std::sync::{Condvar, Mutex};
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::host::{Host, Value, ValueKind};
-use super::schema::{self, Place, Problem, Schema, Subject, View};
 use crate::ast::{AccessorKind, Call, EnvironmentDecl, Expr, ExprKind, PropertyAccess};
+use crate::schema::{self, Place, Problem, Schema, Subject, View};
 use crate::source::Source;
 
 /// An environment parsed ahead of time (what [`crate::load`] gives, less the syntax tree).

@@ -4,15 +4,18 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::rc::Rc;
 
-use super::gojson::{self, Json};
-use super::schema::{self, Place, Problem, Schema, Subject, View};
 use super::value::{ExprId, Repr, VALUE_WEIGHT, ValueId};
 use super::{Acc, BExpr, EKind, Evaluator, Rotation, RotationStatus, State};
 use super::{Value, ValueKind};
 use crate::ast::AccessorKind;
 use crate::diag::{Code, Diagnostic};
+use crate::go;
+use crate::go::json::Json;
+use crate::go::strconv::quote;
 use crate::path;
-use crate::text::{go_quote, nearest};
+use crate::schema::{self, Place, Problem, Schema, Subject, View};
+use crate::secrets::envelope;
+use crate::suggest::nearest;
 
 /// How an access went wrong: reported, and the rest of the reference is unknown.
 struct Invalid;
@@ -348,9 +351,9 @@ impl Evaluator<'_> {
     }
 
     fn unknown_property(&mut self, s: ExprId, acc: &Acc, key: &str, suggestion: Option<&str>) {
-        let mut message = format!("unknown property {}", go_quote(key));
+        let mut message = format!("unknown property {}", quote(key));
         if let Some(c) = suggestion {
-            let _ = write!(message, "; did you mean {}?", go_quote(c));
+            let _ = write!(message, "; did you mean {}?", quote(c));
         }
         self.error_span(s, acc.span, Code::UnknownProperty, message);
     }
@@ -588,7 +591,7 @@ impl Evaluator<'_> {
                     if n > 0 {
                         text.push(',');
                     }
-                    text.push_str(&gojson::quote(&s));
+                    text.push_str(&quote(&s));
                     if text.len() > cap {
                         return None;
                     }
@@ -602,7 +605,7 @@ impl Evaluator<'_> {
                     if n > 0 {
                         text.push(',');
                     }
-                    let _ = write!(text, "{}={}", gojson::quote(k), gojson::quote(&s));
+                    let _ = write!(text, "{}={}", quote(k), quote(&s));
                     if text.len() > cap {
                         return None;
                     }
@@ -725,7 +728,7 @@ impl Evaluator<'_> {
                 if self.over_weight(x, count.saturating_mul(VALUE_WEIGHT) + text.len()) {
                     return self.too_large(x);
                 }
-                let parts = gojson::split(&text, &sep);
+                let parts = go::strings::split(&text, &sep);
                 let secret = self.values.deep_flags(d).1 || self.values.deep_flags(t).1;
                 let items = parts
                     .into_iter()
@@ -765,7 +768,7 @@ impl Evaluator<'_> {
                     return self.unknown_result(x, &[a]);
                 }
                 let exported = self.export(a);
-                let text = gojson::encode_json(&to_json(&exported));
+                let text = go::json::encode(&to_json(&exported));
                 if self.over_weight(x, text.len()) {
                     return self.too_large(x);
                 }
@@ -788,7 +791,7 @@ impl Evaluator<'_> {
                 if self.over_weight(x, count.saturating_mul(VALUE_WEIGHT) + input.len()) {
                     return self.too_large(x);
                 }
-                match gojson::decode_json(&input) {
+                match go::json::decode(&input) {
                     Ok(json) => {
                         let v = self.unexport(&from_json(&json), x);
                         if secret {
@@ -829,10 +832,10 @@ impl Evaluator<'_> {
                 }
                 let input = self.str_of(a);
                 let text = if matches!(b, BExpr::ToBase64(_)) {
-                    gojson::encode_base64(input.as_bytes())
+                    go::base64::encode(input.as_bytes())
                 } else {
-                    match gojson::decode_base64(&input) {
-                        Ok(bytes) => gojson::go_lossy_string(&bytes),
+                    match go::base64::decode(&input) {
+                        Ok(bytes) => go::strings::from_bytes_lossy(&bytes),
                         Err(e) => {
                             self.error_at(
                                 x,
@@ -921,7 +924,7 @@ impl Evaluator<'_> {
             this.values.get_mut(v).secret = true;
             v
         };
-        let sealed = match gojson::open_envelope(text) {
+        let sealed = match envelope::open(text) {
             Ok(b) => b,
             Err(e) => {
                 self.error_at(
@@ -939,7 +942,7 @@ impl Evaluator<'_> {
             Ok(plain) => {
                 let v = self.new_value(
                     x,
-                    Repr::String(Rc::from(gojson::go_lossy_string(&plain))),
+                    Repr::String(Rc::from(go::strings::from_bytes_lossy(&plain))),
                     string,
                 );
                 self.values.get_mut(v).secret = true;

@@ -8,6 +8,8 @@
 //! both to one [`Masker`] and masks everything it prints; a source excerpt hides the
 //! literals' spans before it is rendered (`diag::render::Sources::insert`).
 //!
+//! `envelope` holds the framing of `fn::secret: {ciphertext: ...}`.
+//!
 //! ```
 //! use escc::secrets::{Masker, literal_texts};
 //! use escc::Source;
@@ -27,6 +29,8 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use crate::ast::{Call, EnvironmentDecl, Expr, ExprKind, SecretArg};
 use crate::eval::{Value, ValueKind};
 use crate::{Diagnostic, Source, Span};
+
+pub(crate) mod envelope;
 
 /// A `fn::secret` plaintext literal of a document.
 #[derive(Clone, PartialEq, Eq)]
@@ -150,7 +154,7 @@ pub const MIN_SECRET: usize = 3;
 #[must_use]
 pub fn forms(secret: String) -> Vec<String> {
     let mut forms = json_forms(&secret);
-    let b64 = base64(secret.as_bytes());
+    let b64 = crate::go::base64::encode(secret.as_bytes());
     let url = b64.replace('+', "-").replace('/', "_");
     for b in [b64, url] {
         forms.push(b.trim_end_matches('=').to_owned());
@@ -283,46 +287,9 @@ pub fn json_forms(s: &str) -> Vec<String> {
     vec![plain, ascii, go]
 }
 
-/// Standard base64 with padding.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_rfc4648() {
-        for (plain, encoded) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(plain.as_bytes()), encoded);
-        }
-    }
 
     #[test]
     fn masks_every_form() {
@@ -350,7 +317,7 @@ mod tests {
             m.mask_str("go p\u{e4}ss\\u003c\u{1F600}\\u003e?"),
             "go [secret]"
         );
-        let b64 = base64("p\u{e4}ss<\u{1F600}>?".as_bytes());
+        let b64 = crate::go::base64::encode("p\u{e4}ss<\u{1F600}>?".as_bytes());
         assert!(b64.contains('/') || b64.contains('+'), "{b64}");
         let url = b64.replace('+', "-").replace('/', "_");
         assert_eq!(m.mask_str(&format!("u={url}")), "u=[secret]");
