@@ -6,6 +6,7 @@
 //! the partial declaration is kept, because the reference evaluates documents whose
 //! declarations have errors.
 
+mod load;
 pub(crate) mod template;
 
 use crate::diag::{Code, Diagnostic};
@@ -15,6 +16,7 @@ use crate::syntax::source_map::SourceMap;
 use crate::syntax::{Entry, Node, NodeKind, Style};
 use crate::text::{go_quote, sort_by_distance};
 
+pub use load::{Loaded, load, load_with};
 pub use template::AccessorKind;
 
 /// A parsed environment definition.

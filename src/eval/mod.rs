@@ -688,7 +688,7 @@ impl<'h> Evaluator<'h> {
         let (decl, diags, nodes) = match self.prefetched.take_parsed(name) {
             Some(parsed) if parsed.nodes <= nodes_left => (parsed.decl, parsed.diags, parsed.nodes),
             _ => {
-                let loaded = crate::load_with(&source, &limits);
+                let loaded = crate::ast::load_with(&source, &limits);
                 (loaded.decl, loaded.diags, loaded.syntax.nodes)
             }
         };

@@ -27,7 +27,7 @@ use super::schema::{self, Place, Problem, Schema, Subject, View};
 use crate::ast::{AccessorKind, Call, EnvironmentDecl, Expr, ExprKind, PropertyAccess};
 use crate::source::Source;
 
-/// An environment parsed ahead of time (what [`crate::load`] gives, less the syntax tree).
+/// An environment parsed ahead of time (what [`crate::ast::load`] gives, less the syntax tree).
 pub(crate) struct Parsed {
     pub(crate) decl: Option<EnvironmentDecl>,
     pub(crate) diags: Vec<crate::Diagnostic>,
@@ -197,7 +197,8 @@ fn worker(
                 let loaded = host.load_environment(&name);
                 // Parse and scan outside the lock; the evaluator reuses the parse.
                 let parsed = loaded.as_ref().ok().map(|text| {
-                    let l = crate::load_with(&Source::new(name.as_str(), text.as_str()), limits);
+                    let l =
+                        crate::ast::load_with(&Source::new(name.as_str(), text.as_str()), limits);
                     Parsed {
                         decl: l.decl,
                         diags: l.diags,
