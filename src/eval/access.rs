@@ -3,10 +3,10 @@
 
 use std::fmt::Write as _;
 
+use super::arena::{ExprId, Repr, ValueId};
 use super::schema::Schema;
-use super::value::{ExprId, Repr, ValueId};
-use super::{Acc, BExpr, EKind, Evaluator};
-use crate::ast::AccessorKind;
+use super::{BuiltinCall, Evaluator, ExprKind};
+use crate::ast::{Accessor, AccessorKind};
 use crate::diag::{Code, Diagnostic};
 use crate::text::{go_quote, nearest};
 
@@ -27,7 +27,7 @@ impl Evaluator<'_> {
         &mut self,
         s: ExprId,
         part: usize,
-        accs: &[Acc],
+        accs: &[Accessor],
         accept: &Schema,
     ) -> ValueId {
         let outer = std::mem::take(&mut self.trace);
@@ -41,7 +41,7 @@ impl Evaluator<'_> {
         v
     }
 
-    fn resolve_traced(&mut self, s: ExprId, accs: &[Acc], accept: &Schema) -> ValueId {
+    fn resolve_traced(&mut self, s: ExprId, accs: &[Accessor], accept: &Schema) -> ValueId {
         let env = self.expr(s).env;
         let first = accs.first().and_then(|a| match &a.kind {
             AccessorKind::Name(n) | AccessorKind::Key(n) => Some(n.as_str()),
@@ -76,18 +76,16 @@ impl Evaluator<'_> {
 
     /// Follows accessors through declarations (so a reference into an object that is
     /// still being evaluated works), then through values.
-    fn walk(&mut self, s: ExprId, accs: &[Acc], accept: &Schema) -> Result<ValueId, Invalid> {
+    fn walk(&mut self, s: ExprId, accs: &[Accessor], accept: &Schema) -> Result<ValueId, Invalid> {
         let env = self.expr(s).env;
         let mut recv = Some(self.envs[env].root);
         let mut i = 0;
         loop {
             let Some(r) = recv else {
-                let span = self.expr(s).span;
                 let d = self.located(
                     s,
                     Diagnostic::error(Code::InvalidAccess, "internal error: no receiver"),
                 );
-                let _ = span;
                 self.diags.push(d);
                 return Err(Invalid);
             };
@@ -96,13 +94,13 @@ impl Evaluator<'_> {
             }
             let acc = &accs[i];
             match self.expr(r).kind.clone() {
-                EKind::Array(items) => {
+                ExprKind::Array(items) => {
                     let index = self.list_index(s, acc, items.len())?;
                     recv = Some(items[index]);
                     self.trace.push(recv);
                     i += 1;
                 }
-                EKind::Object(props) => {
+                ExprKind::Object(props) => {
                     let key = match &acc.kind {
                         AccessorKind::Index(_) => {
                             self.error_span(
@@ -130,11 +128,14 @@ impl Evaluator<'_> {
                     self.unknown_property(s, acc, &key, suggestion.as_deref());
                     return Err(Invalid);
                 }
-                EKind::Builtin(b)
-                    if matches!(*b, BExpr::SecretPlain(_) | BExpr::SecretCipher(_)) =>
+                ExprKind::Builtin(b)
+                    if matches!(
+                        *b,
+                        BuiltinCall::SecretPlain(_) | BuiltinCall::SecretCipher(_)
+                    ) =>
                 {
                     recv = match *b {
-                        BExpr::SecretPlain(arg) => Some(arg),
+                        BuiltinCall::SecretPlain(arg) => Some(arg),
                         _ => None,
                     };
                 }
@@ -146,7 +147,7 @@ impl Evaluator<'_> {
         }
     }
 
-    fn list_index(&mut self, s: ExprId, acc: &Acc, len: usize) -> Result<usize, Invalid> {
+    fn list_index(&mut self, s: ExprId, acc: &Accessor, len: usize) -> Result<usize, Invalid> {
         match acc.kind {
             AccessorKind::Index(i) if i < 0 => {
                 self.error_span(
@@ -181,7 +182,7 @@ impl Evaluator<'_> {
         }
     }
 
-    fn unknown_property(&mut self, s: ExprId, acc: &Acc, key: &str, suggestion: Option<&str>) {
+    fn unknown_property(&mut self, s: ExprId, acc: &Accessor, key: &str, suggestion: Option<&str>) {
         let mut message = format!("unknown property {}", go_quote(key));
         if let Some(c) = suggestion {
             let _ = write!(message, "; did you mean {}?", go_quote(c));
@@ -190,7 +191,7 @@ impl Evaluator<'_> {
     }
 
     /// Follows accessors through evaluated values.
-    fn access(&mut self, s: ExprId, v: ValueId, accs: &[Acc]) -> Result<ValueId, Invalid> {
+    fn access(&mut self, s: ExprId, v: ValueId, accs: &[Accessor]) -> Result<ValueId, Invalid> {
         let mut recv = v;
         let mut i = 0;
         while i < accs.len() {
@@ -267,7 +268,12 @@ impl Evaluator<'_> {
     }
 
     /// An access into an unknown value: follows its schema.
-    fn unknown_access(&mut self, s: ExprId, v: ValueId, accs: &[Acc]) -> Result<ValueId, Invalid> {
+    fn unknown_access(
+        &mut self,
+        s: ExprId,
+        v: ValueId,
+        accs: &[Accessor],
+    ) -> Result<ValueId, Invalid> {
         let mut schema = self.val(v).schema.clone();
         for acc in accs {
             self.trace.push(Some(s));
@@ -323,7 +329,7 @@ impl Evaluator<'_> {
     }
 
     /// `${environments.P.E...}`: an inline import of environment `P/E`.
-    fn inline_environment(&mut self, s: ExprId, accs: &[Acc]) -> Result<ValueId, Invalid> {
+    fn inline_environment(&mut self, s: ExprId, accs: &[Accessor]) -> Result<ValueId, Invalid> {
         if accs.len() < 3 {
             return Err(Invalid);
         }

@@ -4,27 +4,27 @@
 
 use std::rc::Rc;
 
+use super::arena::{ExprId, Repr, VALUE_WEIGHT, ValueId};
 use super::gojson::{self, Json};
 use super::schema::Schema;
-use super::value::{ExprId, Repr, VALUE_WEIGHT, ValueId};
-use super::{BExpr, Evaluator};
+use super::{BuiltinCall, Evaluator};
 use super::{Value, ValueKind};
 use crate::diag::Code;
 
 impl Evaluator<'_> {
-    pub(super) fn builtin(&mut self, x: ExprId, b: &BExpr) -> ValueId {
+    pub(super) fn builtin(&mut self, x: ExprId, b: &BuiltinCall) -> ValueId {
         let string = Schema::of_type("string");
         match b {
-            BExpr::Open { provider, inputs } => self.open(x, provider.as_deref(), *inputs),
-            BExpr::Rotate {
+            BuiltinCall::Open { provider, inputs } => self.open(x, provider.as_deref(), *inputs),
+            BuiltinCall::Rotate {
                 name,
                 provider,
                 inputs,
                 state,
             } => self.rotate(x, name, provider.as_deref(), *inputs, *state),
-            BExpr::SecretPlain(arg) => self.eval(*arg, &Schema::Always),
-            BExpr::SecretCipher(text) => self.ciphertext(x, text),
-            BExpr::Join(delim, values) => {
+            BuiltinCall::SecretPlain(arg) => self.eval(*arg, &Schema::Always),
+            BuiltinCall::SecretCipher(text) => self.ciphertext(x, text),
+            BuiltinCall::Join(delim, values) => {
                 let (d, ok1) = self.check(*delim, &string);
                 let (l, ok2) = self.check(*values, &Schema::array_of(string.clone()));
                 if !(ok1 && ok2) {
@@ -53,7 +53,7 @@ impl Evaluator<'_> {
                 self.combine(v, l);
                 v
             }
-            BExpr::Split(delim, s) => {
+            BuiltinCall::Split(delim, s) => {
                 let (d, ok1) = self.check(*delim, &string);
                 let (t, ok2) = self.check(*s, &string);
                 let (ud, _) = self.values.deep_flags(d);
@@ -85,7 +85,7 @@ impl Evaluator<'_> {
                 self.values.get_mut(v).secret = secret;
                 v
             }
-            BExpr::Concat(arg) => {
+            BuiltinCall::Concat(arg) => {
                 let schema = Schema::array_of(Schema::array_of(Schema::Always));
                 let (a, ok) = self.check(*arg, &schema);
                 let (u, _) = self.values.deep_flags(a);
@@ -104,7 +104,7 @@ impl Evaluator<'_> {
                 self.combine(v, a);
                 v
             }
-            BExpr::ToJson(arg) => {
+            BuiltinCall::ToJson(arg) => {
                 let a = self.eval(*arg, &Schema::Always);
                 let (u, _) = self.values.deep_flags(a);
                 if u {
@@ -119,7 +119,7 @@ impl Evaluator<'_> {
                 self.combine(v, a);
                 v
             }
-            BExpr::FromJson(arg) => {
+            BuiltinCall::FromJson(arg) => {
                 let (a, ok) = self.check(*arg, &string);
                 let (u, secret) = self.values.deep_flags(a);
                 if !ok || u {
@@ -151,7 +151,7 @@ impl Evaluator<'_> {
                     }
                 }
             }
-            BExpr::ToString(arg) => {
+            BuiltinCall::ToString(arg) => {
                 let a = self.eval(*arg, &Schema::Always);
                 let room = self
                     .options
@@ -167,14 +167,14 @@ impl Evaluator<'_> {
                 self.values.get_mut(v).secret = secret;
                 v
             }
-            BExpr::ToBase64(arg) | BExpr::FromBase64(arg) => {
+            BuiltinCall::ToBase64(arg) | BuiltinCall::FromBase64(arg) => {
                 let (a, ok) = self.check(*arg, &string);
                 let (u, _) = self.values.deep_flags(a);
                 if !ok || u {
                     return self.unknown_result(x, &[a]);
                 }
                 let input = self.str_of(a);
-                let text = if matches!(b, BExpr::ToBase64(_)) {
+                let text = if matches!(b, BuiltinCall::ToBase64(_)) {
                     gojson::encode_base64(input.as_bytes())
                 } else {
                     match gojson::decode_base64(&input) {
@@ -193,7 +193,7 @@ impl Evaluator<'_> {
                 self.combine(v, a);
                 v
             }
-            BExpr::Final(arg) => {
+            BuiltinCall::Final(arg) => {
                 let a = self.eval(*arg, &Schema::Always);
                 let inner = self.val(a).clone();
                 let v = self.new_value(x, inner.repr, inner.schema);
@@ -206,7 +206,7 @@ impl Evaluator<'_> {
                 self.combine(v, a);
                 v
             }
-            BExpr::Validate { schema, value } => {
+            BuiltinCall::Validate { schema, value } => {
                 let (s, ok) = self.check(*schema, &Schema::meta());
                 let (u, secret_schema) = self.values.deep_flags(s);
                 // Errors about a secret schema would quote it.

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use super::host::{Value, ValueKind};
+use super::arena::{ExprId, Repr, ValueId};
 use super::schema::Schema;
-use super::value::{ExprId, Repr, ValueId};
+use super::value::{Value, ValueKind};
 use super::{Env, Evaluator, Imported};
 use crate::ast::EnvironmentDecl;
 use crate::diag::{Code, Diagnostic};

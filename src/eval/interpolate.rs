@@ -3,17 +3,18 @@
 use std::fmt::Write as _;
 use std::rc::Rc;
 
+use super::Evaluator;
+use super::arena::{ExprId, Repr, ValueId};
 use super::gojson;
 use super::memo::{STACK_RED_ZONE, STACK_SEGMENT};
 use super::schema::Schema;
-use super::value::{ExprId, Repr, ValueId};
-use super::{Acc, Evaluator};
+use crate::ast::Accessor;
 
 impl Evaluator<'_> {
     pub(super) fn interpolate(
         &mut self,
         x: ExprId,
-        parts: &[(String, Option<Vec<Acc>>)],
+        parts: &[(String, Option<Vec<Accessor>>)],
     ) -> ValueId {
         let mut text = String::new();
         let (mut unknown, mut secret) = (false, false);

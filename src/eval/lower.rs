@@ -5,25 +5,15 @@ use std::rc::Rc;
 
 use indexmap::IndexMap;
 
-use super::host;
+use super::arena::{ExprId, Repr, ValueId};
 use super::schema::Schema;
-use super::value::{ExprId, Repr, ValueId};
-use super::{Acc, BExpr, BuiltinMeta, EKind, Evaluator, ExprData, Extra, State};
-use crate::ast::{self, ArgPart, Call, EnvironmentDecl, ExprKind, SecretArg};
+use super::value;
+use super::{BuiltinCall, BuiltinMeta, Evaluator, ExprData, ExprKind, Extra, State};
+use crate::ast::{self, ArgPart, Call, EnvironmentDecl, SecretArg};
 use crate::diag::Code;
 use crate::path;
 use crate::source::Span;
 use crate::text::go_quote;
-
-fn accessors(a: &ast::PropertyAccess) -> Vec<Acc> {
-    a.accessors
-        .iter()
-        .map(|x| Acc {
-            kind: x.kind.clone(),
-            span: x.span,
-        })
-        .collect()
-}
 
 impl Evaluator<'_> {
     pub(super) fn declare_root(
@@ -37,7 +27,7 @@ impl Evaluator<'_> {
             path: format!("<{}>", self.envs[env].source.name()),
             doc_path: "values".to_owned(),
             span: None,
-            kind: EKind::Object(Rc::default()),
+            kind: ExprKind::Object(Rc::default()),
             base,
             schema: Schema::object_of(Schema::Always),
             state: State::Declared,
@@ -70,7 +60,7 @@ impl Evaluator<'_> {
             let e = self.declare(env, &entry.value, key.to_owned(), doc_path, prop_base);
             props.insert(Rc::from(key), e);
         }
-        self.exprs[root.0 as usize].kind = EKind::Object(Rc::new(props));
+        self.exprs[root.0 as usize].kind = ExprKind::Object(Rc::new(props));
         root
     }
 
@@ -84,33 +74,40 @@ impl Evaluator<'_> {
     ) -> ExprId {
         let mut extra = None;
         let (kind, schema) = match &x.kind {
-            ExprKind::Null => (EKind::Literal(Repr::Null), Schema::of_type("null")),
-            ExprKind::Bool(b) => (
-                EKind::Literal(Repr::Bool(*b)),
+            ast::ExprKind::Null => (ExprKind::Literal(Repr::Null), Schema::of_type("null")),
+            ast::ExprKind::Bool(b) => (
+                ExprKind::Literal(Repr::Bool(*b)),
                 Schema::literal(&serde_json::Value::Bool(*b)),
             ),
-            ExprKind::Number(n) => (
-                EKind::Literal(Repr::Number(Rc::from(&**n))),
-                Schema::literal(&host::number_json(n)),
+            ast::ExprKind::Number(n) => (
+                ExprKind::Literal(Repr::Number(Rc::from(&**n))),
+                Schema::literal(&value::number_json(n)),
             ),
-            ExprKind::String(s) => {
+            ast::ExprKind::String(s) => {
                 let text: Rc<str> = Rc::from(&**s);
                 (
-                    EKind::Literal(Repr::String(text.clone())),
+                    ExprKind::Literal(Repr::String(text.clone())),
                     Schema::literal_string(text),
                 )
             }
-            ExprKind::Interpolate(parts) => (
-                EKind::Interpolate(
+            ast::ExprKind::Interpolate(parts) => (
+                ExprKind::Interpolate(
                     parts
                         .iter()
-                        .map(|p| (p.text.clone(), p.access.as_ref().map(accessors)))
+                        .map(|p| {
+                            (
+                                p.text.clone(),
+                                p.access.as_ref().map(|a| a.accessors.clone()),
+                            )
+                        })
                         .collect(),
                 ),
                 Schema::of_type("string"),
             ),
-            ExprKind::Symbol(a) => (EKind::Symbol(accessors(a).into()), Schema::Always),
-            ExprKind::List(items) => {
+            ast::ExprKind::Symbol(a) => {
+                (ExprKind::Symbol(a.accessors.clone().into()), Schema::Always)
+            }
+            ast::ExprKind::List(items) => {
                 let ids: Vec<ExprId> = items
                     .iter()
                     .enumerate()
@@ -125,11 +122,11 @@ impl Evaluator<'_> {
                     })
                     .collect();
                 (
-                    EKind::Array(Rc::from(ids)),
+                    ExprKind::Array(Rc::from(ids)),
                     Schema::array_of(Schema::Always),
                 )
             }
-            ExprKind::Object(entries) => {
+            ast::ExprKind::Object(entries) => {
                 let mut props: IndexMap<Rc<str>, ExprId> = IndexMap::new();
                 let mut key_ranges: IndexMap<Rc<str>, Span> = IndexMap::new();
                 for entry in entries {
@@ -160,11 +157,13 @@ impl Evaluator<'_> {
                 }
                 extra = Some(Box::new(Extra::Object(key_ranges.into_iter().collect())));
                 (
-                    EKind::Object(Rc::new(props)),
+                    ExprKind::Object(Rc::new(props)),
                     Schema::object_of(Schema::Always),
                 )
             }
-            ExprKind::Builtin(b) => return self.declare_builtin(env, x, b, path, doc_path, base),
+            ast::ExprKind::Builtin(b) => {
+                return self.declare_builtin(env, x, b, path, doc_path, base);
+            }
         };
         self.add_expr(ExprData {
             env,
@@ -218,7 +217,7 @@ impl Evaluator<'_> {
             |this: &mut Self| this.declare(env, &b.arg, String::new(), arg_path.clone(), None);
         let (kind, schema) = match &b.call {
             Call::Open { provider, inputs } => (
-                BExpr::Open {
+                BuiltinCall::Open {
                     provider: provider.as_ref().map(|p| p.value.clone()),
                     inputs: operand(self, *inputs, "inputs"),
                 },
@@ -240,13 +239,13 @@ impl Evaluator<'_> {
                     ),
                     None => {
                         let s = self.synthetic(env, None, &arg_path);
-                        self.exprs[s.0 as usize].kind = EKind::Literal(Repr::Null);
+                        self.exprs[s.0 as usize].kind = ExprKind::Literal(Repr::Null);
                         self.exprs[s.0 as usize].schema = Schema::of_type("null");
                         s
                     }
                 };
                 (
-                    BExpr::Rotate {
+                    BuiltinCall::Rotate {
                         name: b.name.clone(),
                         provider: provider.as_ref().map(|p| p.value.clone()),
                         inputs,
@@ -257,41 +256,53 @@ impl Evaluator<'_> {
             }
             Call::Join { .. } => {
                 let (l, r) = pair(self);
-                (BExpr::Join(l, r), Schema::of_type("string"))
+                (BuiltinCall::Join(l, r), Schema::of_type("string"))
             }
             Call::Split { .. } => {
                 let (l, r) = pair(self);
                 (
-                    BExpr::Split(l, r),
+                    BuiltinCall::Split(l, r),
                     Schema::array_of(Schema::of_type("string")),
                 )
             }
-            Call::Concat { .. } => (BExpr::Concat(whole(self)), Schema::array_of(Schema::Always)),
+            Call::Concat { .. } => (
+                BuiltinCall::Concat(whole(self)),
+                Schema::array_of(Schema::Always),
+            ),
             Call::Secret(SecretArg::Plaintext(_)) => {
                 let arg = whole(self);
                 self.exprs[arg.0 as usize].secret = true;
-                (BExpr::SecretPlain(arg), Schema::of_type("string"))
+                (BuiltinCall::SecretPlain(arg), Schema::of_type("string"))
             }
             Call::Secret(SecretArg::Ciphertext(c)) => (
-                BExpr::SecretCipher(c.value.clone()),
+                BuiltinCall::SecretCipher(c.value.clone()),
                 Schema::of_type("string"),
             ),
             Call::Secret(SecretArg::Invalid) => {
                 let arg = self.synthetic(env, None, &arg_path);
-                self.exprs[arg.0 as usize].kind = EKind::Literal(Repr::String(Rc::from("")));
+                self.exprs[arg.0 as usize].kind = ExprKind::Literal(Repr::String(Rc::from("")));
                 self.exprs[arg.0 as usize].schema =
                     Schema::literal(&serde_json::Value::String(String::new()));
                 self.exprs[arg.0 as usize].secret = true;
-                (BExpr::SecretPlain(arg), Schema::of_type("string"))
+                (BuiltinCall::SecretPlain(arg), Schema::of_type("string"))
             }
-            Call::ToJson => (BExpr::ToJson(whole(self)), Schema::of_type("string")),
-            Call::FromJson => (BExpr::FromJson(whole(self)), Schema::Always),
-            Call::ToString => (BExpr::ToString(whole(self)), Schema::of_type("string")),
-            Call::ToBase64 => (BExpr::ToBase64(whole(self)), Schema::of_type("string")),
-            Call::FromBase64 => (BExpr::FromBase64(whole(self)), Schema::of_type("string")),
-            Call::Final => (BExpr::Final(whole(self)), Schema::Always),
+            Call::ToJson => (BuiltinCall::ToJson(whole(self)), Schema::of_type("string")),
+            Call::FromJson => (BuiltinCall::FromJson(whole(self)), Schema::Always),
+            Call::ToString => (
+                BuiltinCall::ToString(whole(self)),
+                Schema::of_type("string"),
+            ),
+            Call::ToBase64 => (
+                BuiltinCall::ToBase64(whole(self)),
+                Schema::of_type("string"),
+            ),
+            Call::FromBase64 => (
+                BuiltinCall::FromBase64(whole(self)),
+                Schema::of_type("string"),
+            ),
+            Call::Final => (BuiltinCall::Final(whole(self)), Schema::Always),
             Call::Validate { schema, value } => (
-                BExpr::Validate {
+                BuiltinCall::Validate {
                     schema: operand(self, *schema, "schema"),
                     value: operand(self, *value, "value"),
                 },
@@ -301,7 +312,7 @@ impl Evaluator<'_> {
         let literal = |this: &mut Self, lit: &ast::StringLit| {
             let e = this.synthetic(env, Some(lit.span), &arg_path);
             let data = &mut this.exprs[e.0 as usize];
-            data.kind = EKind::Literal(Repr::String(Rc::from(lit.value.as_str())));
+            data.kind = ExprKind::Literal(Repr::String(Rc::from(lit.value.as_str())));
             data.schema = Schema::literal(&serde_json::Value::String(lit.value.clone()));
             e
         };
@@ -348,7 +359,7 @@ impl Evaluator<'_> {
             path,
             doc_path,
             span: Some(x.span),
-            kind: EKind::Builtin(Rc::new(kind)),
+            kind: ExprKind::Builtin(Rc::new(kind)),
             base,
             schema,
             state: State::Declared,

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use super::arena::{ExprId, Repr, ValueId};
 use super::schema::Schema;
-use super::value::{ExprId, Repr, ValueId};
-use super::{EKind, Evaluator, State};
+use super::{Evaluator, ExprKind, State};
 use crate::diag::{Code, Diagnostic};
 
 /// The deepest nesting of evaluations (a chain of references, each waiting on the next).
@@ -138,15 +138,15 @@ impl Evaluator<'_> {
 
     fn eval_kind(&mut self, x: ExprId, accept: &Schema) -> ValueId {
         match self.expr(x).kind.clone() {
-            EKind::Missing | EKind::Access { .. } => {
+            ExprKind::Missing | ExprKind::Access { .. } => {
                 let schema = self.expr(x).schema.clone();
                 self.unknown(x, schema)
             }
-            EKind::Literal(r) => {
+            ExprKind::Literal(r) => {
                 let schema = self.expr(x).schema.clone();
                 self.new_value(x, r, schema)
             }
-            EKind::Array(items) => {
+            ExprKind::Array(items) => {
                 let mut ids = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
                     ids.push(self.eval(*item, &accept.item(i)));
@@ -155,7 +155,7 @@ impl Evaluator<'_> {
                     Schema::tuple(ids.iter().map(|&i| self.val(i).schema.clone()).collect());
                 self.new_value(x, Repr::List(ids), schema)
             }
-            EKind::Object(props) => {
+            ExprKind::Object(props) => {
                 let mut sorted: Vec<(Rc<str>, ExprId)> =
                     props.iter().map(|(k, e)| (k.clone(), *e)).collect();
                 sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
@@ -171,9 +171,9 @@ impl Evaluator<'_> {
                 );
                 self.new_value(x, Repr::Map(map), schema)
             }
-            EKind::Symbol(accs) => self.resolve(x, 0, &accs, accept),
-            EKind::Interpolate(parts) => self.interpolate(x, &parts),
-            EKind::Builtin(b) => self.builtin(x, &b),
+            ExprKind::Symbol(accs) => self.resolve(x, 0, &accs, accept),
+            ExprKind::Interpolate(parts) => self.interpolate(x, &parts),
+            ExprKind::Builtin(b) => self.builtin(x, &b),
         }
     }
 }

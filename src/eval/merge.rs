@@ -3,9 +3,9 @@
 
 use std::rc::Rc;
 
+use super::arena::{Repr, ValueId};
 use super::schema::Schema;
-use super::value::{Repr, ValueId};
-use super::{EKind, Evaluator, ExprData, State};
+use super::{Evaluator, ExprData, ExprKind, State};
 use crate::source::Span;
 
 /// Where each key of a base chain's upper layers lives, so a lookup in a long chain (one
@@ -31,11 +31,11 @@ impl Evaluator<'_> {
         }
         let (va, vb) = (self.val(a), self.val(b));
         if let (
-            EKind::Access {
+            ExprKind::Access {
                 receiver: ra,
                 key: ka,
             },
-            EKind::Access {
+            ExprKind::Access {
                 receiver: rb,
                 key: kb,
             },
@@ -121,7 +121,7 @@ impl Evaluator<'_> {
                         path: String::new(),
                         doc_path: String::new(),
                         span,
-                        kind: EKind::Access {
+                        kind: ExprKind::Access {
                             receiver: layer,
                             key: Rc::from(key),
                         },

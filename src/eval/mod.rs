@@ -5,12 +5,21 @@
 //! declaration is turned into a tree of *exprs* (one per AST expression, with a memoized
 //! state and an optional *base*: the imported value it overrides). Evaluation is demand
 //! driven: the root forces every expr, a reference forces only its target. Values live in
-//! an arena ([`value::Values`]); a reference or an import merge works on a deep copy, as
+//! an arena ([`arena::Values`]); a reference or an import merge works on a deep copy, as
 //! in the reference, so later merges cannot disturb the original.
 //!
 //! Everything outside the process goes through [`Host`].
+//!
+//! Files: this one holds the API, the exprs (the IR) and the evaluator's state;
+//! `lower.rs` turns declarations into exprs, `imports.rs` evaluates environments and their
+//! imports, `memo.rs` forces exprs, `access.rs` resolves references, `interpolate.rs`
+//! builds strings, `builtins.rs` and `providers.rs` run the `fn::` calls, `validate.rs`
+//! checks values against schemas, `merge.rs` merges and looks up values, `arena.rs` holds
+//! them, `value.rs` is the public [`Value`], `export.rs` the typed output and
+//! `prefetch.rs` the host calls made ahead of time.
 
 mod access;
+mod arena;
 mod builtins;
 mod export;
 pub(crate) mod gojson;
@@ -31,15 +40,16 @@ use std::rc::Rc;
 
 use indexmap::IndexMap;
 
-use crate::ast::{AccessorKind, EnvironmentDecl};
+use crate::ast::{Accessor, EnvironmentDecl};
 use crate::diag::{Code, Diagnostic};
 use crate::source::{Source, Span};
 use crate::syntax::Limits;
 
-pub use host::{Host, Provider, Rotator, Value, ValueKind};
+use arena::{ExprId, Repr, Val, ValueId, Values};
+pub use host::{Host, Provider, Rotator};
 use merge::ChainIndex;
 use schema::Schema;
-use value::{ExprId, Repr, Val, ValueId, Values};
+pub use value::{Value, ValueKind};
 
 /// How to evaluate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -213,7 +223,6 @@ pub fn evaluate_with(
             options,
         );
     }
-    let name = source.name().to_owned();
     let root = ev.environment(
         &Rc::new(source.clone()),
         decl,
@@ -229,7 +238,6 @@ pub fn evaluate_with(
     }
     let mut diags = std::mem::take(&mut ev.diags);
     crate::diag::sort(&mut diags);
-    let _ = name;
     Evaluation {
         properties: Some(properties),
         diags,
@@ -259,22 +267,16 @@ enum State {
 }
 
 #[derive(Clone, Debug)]
-struct Acc {
-    kind: AccessorKind,
-    span: Span,
-}
-
-#[derive(Clone, Debug)]
-enum EKind {
+enum ExprKind {
     /// An absent sub-expression (a missing builtin operand), or a synthetic def.
     Missing,
     Literal(Repr),
-    Interpolate(Rc<[(String, Option<Vec<Acc>>)]>),
-    Symbol(Rc<[Acc]>),
+    Interpolate(Rc<[(String, Option<Vec<Accessor>>)]>),
+    Symbol(Rc<[Accessor]>),
     Array(Rc<[ExprId]>),
     /// Declared properties in source order (duplicates dropped), cheap to clone.
     Object(Rc<IndexMap<Rc<str>, ExprId>>),
-    Builtin(Rc<BExpr>),
+    Builtin(Rc<BuiltinCall>),
     /// The def of a late-bound property access on an unknown value.
     Access {
         receiver: ValueId,
@@ -283,7 +285,7 @@ enum EKind {
 }
 
 #[derive(Clone, Debug)]
-enum BExpr {
+enum BuiltinCall {
     Open {
         provider: Option<String>,
         inputs: ExprId,
@@ -318,7 +320,7 @@ struct ExprData {
     /// The document path, used in diagnostics (`values.a.p`).
     doc_path: String,
     span: Option<Span>,
-    kind: EKind,
+    kind: ExprKind,
     base: Option<ValueId>,
     schema: Schema,
     state: State,
@@ -470,7 +472,7 @@ impl<'h> Evaluator<'h> {
             path: String::new(),
             doc_path: doc_path.to_owned(),
             span,
-            kind: EKind::Missing,
+            kind: ExprKind::Missing,
             base: None,
             schema: Schema::Always,
             state: State::Declared,
@@ -524,7 +526,7 @@ impl<'h> Evaluator<'h> {
             }
         };
         let def = self.expr(self.val(v).def);
-        let origin = def.span.map(|span| host::Origin { env: def.env, span });
+        let origin = def.span.map(|span| value::Origin { env: def.env, span });
         Value {
             kind: if unknown && !matches!(self.val(v).repr, Repr::String(_)) {
                 ValueKind::Null
@@ -548,7 +550,7 @@ impl<'h> Evaluator<'h> {
             ),
             ValueKind::Number(n) => (
                 Repr::Number(Rc::from(n.as_str())),
-                Schema::literal(&host::number_json(n)),
+                Schema::literal(&value::number_json(n)),
             ),
             ValueKind::String(s) => (
                 Repr::String(Rc::from(s.as_str())),

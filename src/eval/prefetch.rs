@@ -22,8 +22,9 @@ use std::sync::{Condvar, Mutex};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use super::host::{Host, Value, ValueKind};
+use super::host::Host;
 use super::schema::{self, Place, Problem, Schema, Subject, View};
+use super::value::{Value, ValueKind};
 use crate::ast::{AccessorKind, Call, EnvironmentDecl, Expr, ExprKind, PropertyAccess};
 use crate::source::Source;
 

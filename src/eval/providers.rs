@@ -1,8 +1,8 @@
 //! Calls out of the process: `fn::open` (providers) and `fn::rotate` (rotators), their
 //! schemas and the rotations they record.
 
+use super::arena::{ExprId, Repr, ValueId};
 use super::schema::Schema;
-use super::value::{ExprId, Repr, ValueId};
 use super::{Evaluator, Rotation, RotationStatus};
 use super::{Value, ValueKind};
 use crate::ast::AccessorKind;

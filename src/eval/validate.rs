@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use super::arena::{ExprId, Repr, ValueId};
 use super::schema::{self, Place, Problem, Schema, Subject, View};
-use super::value::{ExprId, Repr, ValueId};
-use super::{EKind, Evaluator};
+use super::{Evaluator, ExprKind};
 use crate::diag::{Code, Diagnostic};
 use crate::path;
 
@@ -31,7 +31,7 @@ impl Evaluator<'_> {
         secret_schema: bool,
     ) -> bool {
         let mut problems = Vec::new();
-        let ok = schema::validate(schema, &Subj { ev: self, id: v }, &mut problems);
+        let ok = schema::validate(schema, &ValueSubject { ev: self, id: v }, &mut problems);
         for Problem { at, message } in problems {
             let message = if secret_schema {
                 "the value does not satisfy its schema (the schema is secret)".to_owned()
@@ -46,20 +46,20 @@ impl Evaluator<'_> {
 }
 
 #[derive(Clone)]
-struct Subj<'a, 'h> {
+struct ValueSubject<'a, 'h> {
     ev: &'a Evaluator<'h>,
     id: ValueId,
 }
 
-impl<'a, 'h> Subject for Subj<'a, 'h> {
-    type Place = Loc<'a, 'h>;
+impl<'a, 'h> Subject for ValueSubject<'a, 'h> {
+    type Place = ExprPlace<'a, 'h>;
 
     fn view(&self) -> View<Self> {
         let val = self.ev.val(self.id);
         if val.unknown {
             return View::Unknown(val.schema.clone());
         }
-        let sub = |id| Subj { ev: self.ev, id };
+        let sub = |id| ValueSubject { ev: self.ev, id };
         match &val.repr {
             Repr::Null => View::Null,
             Repr::Bool(b) => View::Bool(*b),
@@ -76,8 +76,8 @@ impl<'a, 'h> Subject for Subj<'a, 'h> {
         }
     }
 
-    fn place(&self) -> Loc<'a, 'h> {
-        Loc {
+    fn place(&self) -> ExprPlace<'a, 'h> {
+        ExprPlace {
             ev: self.ev,
             expr: self.ev.val(self.id).def,
             path: String::new(),
@@ -88,27 +88,27 @@ impl<'a, 'h> Subject for Subj<'a, 'h> {
 /// A place for schema-vs-schema problems: the expr reached, and the path below it. Steps
 /// into declared object properties and list elements while they exist.
 #[derive(Clone)]
-struct Loc<'a, 'h> {
+struct ExprPlace<'a, 'h> {
     ev: &'a Evaluator<'h>,
     expr: ExprId,
     path: String,
 }
 
-impl Place for Loc<'_, '_> {
+impl Place for ExprPlace<'_, '_> {
     type At = ExprId;
 
     fn property(&self, key: &str) -> Self {
         if self.path.is_empty()
-            && let EKind::Object(props) = &self.ev.expr(self.expr).kind
+            && let ExprKind::Object(props) = &self.ev.expr(self.expr).kind
             && let Some(e) = props.get(key)
         {
-            return Loc {
+            return ExprPlace {
                 ev: self.ev,
                 expr: *e,
                 path: String::new(),
             };
         }
-        Loc {
+        ExprPlace {
             ev: self.ev,
             expr: self.expr,
             path: path::join_key(&self.path, key),
@@ -117,16 +117,16 @@ impl Place for Loc<'_, '_> {
 
     fn index(&self, index: usize) -> Self {
         if self.path.is_empty()
-            && let EKind::Array(items) = &self.ev.expr(self.expr).kind
+            && let ExprKind::Array(items) = &self.ev.expr(self.expr).kind
             && let Some(e) = items.get(index)
         {
-            return Loc {
+            return ExprPlace {
                 ev: self.ev,
                 expr: *e,
                 path: String::new(),
             };
         }
-        Loc {
+        ExprPlace {
             ev: self.ev,
             expr: self.expr,
             path: path::join_index(&self.path, index),
