@@ -8,6 +8,7 @@
 
 mod load;
 pub(crate) mod template;
+mod visit;
 
 use crate::diag::{Code, Diagnostic};
 use crate::path::PathRef;
@@ -18,6 +19,7 @@ use crate::text::{go_quote, sort_by_distance};
 
 pub use load::{Loaded, load, load_with};
 pub use template::AccessorKind;
+pub use visit::{EnvironmentRef, NotAnEnvironment, Walk, environment_ref};
 
 /// A parsed environment definition.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::arena::{ExprId, Repr, ValueId};
 use super::schema::Schema;
 use super::{BuiltinCall, Evaluator, ExprKind};
-use crate::ast::{Accessor, AccessorKind};
+use crate::ast::{Accessor, AccessorKind, EnvironmentRef, NotAnEnvironment, environment_ref};
 use crate::diag::{Code, Diagnostic};
 use crate::text::{go_quote, nearest};
 
@@ -48,6 +48,9 @@ impl Evaluator<'_> {
             AccessorKind::Index(_) => None,
         });
         let found = match first {
+            Some("environments") if let Some(read) = environment_ref(accs) => {
+                self.inline_environment(s, read)
+            }
             Some("imports") => {
                 let v = self.envs[env].imports;
                 self.trace.push(Some(self.val(v).def));
@@ -58,7 +61,6 @@ impl Evaluator<'_> {
                 self.trace.push(Some(self.val(v).def));
                 self.access(s, v, &accs[1..])
             }
-            Some("environments") => self.inline_environment(s, accs),
             _ => self.walk(s, accs, accept),
         };
         let v = match found {
@@ -329,26 +331,25 @@ impl Evaluator<'_> {
     }
 
     /// `${environments.P.E...}`: an inline import of environment `P/E`.
-    fn inline_environment(&mut self, s: ExprId, accs: &[Accessor]) -> Result<ValueId, Invalid> {
-        if accs.len() < 3 {
-            return Err(Invalid);
-        }
-        let mut parts = Vec::new();
-        for acc in &accs[1..3] {
-            match &acc.kind {
-                AccessorKind::Name(k) | AccessorKind::Key(k) => parts.push(k.clone()),
-                AccessorKind::Index(_) => {
-                    self.error_span(
-                        s,
-                        acc.span,
-                        Code::InvalidAccess,
-                        "cannot access an object property using an integer index",
-                    );
-                    return Err(Invalid);
-                }
+    fn inline_environment(
+        &mut self,
+        s: ExprId,
+        read: Result<EnvironmentRef<'_>, NotAnEnvironment<'_>>,
+    ) -> Result<ValueId, Invalid> {
+        let read = match read {
+            Ok(read) => read,
+            Err(NotAnEnvironment::Incomplete) => return Err(Invalid),
+            Err(NotAnEnvironment::Index(acc)) => {
+                self.error_span(
+                    s,
+                    acc.span,
+                    Code::InvalidAccess,
+                    "cannot access an object property using an integer index",
+                );
+                return Err(Invalid);
             }
-        }
-        let name = format!("{}/{}", parts[0], parts[1]);
+        };
+        let name = read.name;
         let env = self.expr(s).env;
         let context = self.envs[env].context_value.clone();
         let root_name = self.envs[env].root_name.clone();
@@ -362,6 +363,6 @@ impl Evaluator<'_> {
         self.current = env;
         let root_def = self.val(value).def;
         self.trace.extend([Some(s), Some(s), Some(root_def)]);
-        self.access(s, value, &accs[3..])
+        self.access(s, value, read.rest)
     }
 }
