@@ -14,11 +14,11 @@ use crate::source::Span;
 
 /// What is left of an evaluation for output.
 pub(crate) struct Arena {
-    values: Values,
-    exprs: Vec<ExprData>,
-    envs: Vec<Env>,
+    pub(super) values: Values,
+    pub(super) exprs: Vec<ExprData>,
+    pub(super) envs: Vec<Env>,
     traces: HashMap<(ExprId, usize), Vec<Option<ExprId>>>,
-    root: ValueId,
+    pub(super) root: ValueId,
     /// Exported values, first export wins (as in the reference, where it decides the
     /// environment name of zero ranges).
     cache: RefCell<HashMap<ValueId, Json>>,
@@ -127,7 +127,7 @@ impl Arena {
 
     /// A map value's effective entries (own keys over the base chain; a cached key set
     /// decides which keys show).
-    fn effective(&self, v: ValueId) -> Vec<(String, ValueId)> {
+    pub(super) fn effective(&self, v: ValueId) -> Vec<(String, ValueId)> {
         let mut out: BTreeMap<String, ValueId> = BTreeMap::new();
         let mut layer = Some(v);
         while let Some(l) = layer {

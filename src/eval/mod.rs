@@ -31,6 +31,7 @@ mod memo;
 mod merge;
 mod prefetch;
 mod providers;
+mod query;
 mod schema;
 mod validate;
 mod value;
@@ -48,6 +49,7 @@ use crate::syntax::Limits;
 use arena::{ExprId, Repr, Val, ValueId, Values};
 pub use host::{Host, Provider, Rotator};
 use merge::ChainIndex;
+pub use query::{Place, Trace};
 use schema::Schema;
 pub use value::{Value, ValueKind};
 
