@@ -244,6 +244,24 @@ pub fn sort(diags: &mut [Diagnostic]) {
     });
 }
 
+/// Sorts diagnostics into escc's one order and drops exact duplicates (an environment
+/// imported by several checked environments reports its problems once).
+pub fn sort_dedup(diags: &mut Vec<Diagnostic>) {
+    sort(diags);
+    let mut seen = std::collections::BTreeSet::new();
+    diags.retain(|d| {
+        seen.insert((
+            d.environment.clone(),
+            d.span.map(|s| (s.start, s.end)),
+            d.severity,
+            d.code.as_str(),
+            d.summary.clone(),
+            d.detail.clone(),
+            d.path.clone(),
+        ))
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,18 +34,21 @@
 //! ```
 
 pub mod ast;
+// The front ends are public for the `escc` binary only: not part of the library's API.
 #[cfg(feature = "cli")]
+#[doc(hidden)]
 pub mod cli;
 pub mod diag;
 pub mod edit;
 pub mod eval;
 #[cfg(feature = "lsp")]
+#[doc(hidden)]
 pub mod lsp;
-#[cfg(any(feature = "cli", feature = "lsp"))]
-mod names;
 mod path;
+pub mod project;
 pub mod source;
 pub mod syntax;
+#[cfg(feature = "testing")]
 pub mod testing;
 mod text;
 

@@ -10,12 +10,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use clap::ValueEnum;
 
 use super::get::evaluate_environment;
-use super::host::FileHost;
 use super::project::Project;
 use super::render::{self, Masker, Sources};
 use super::{EXIT_FAILED, EXIT_USAGE, Failure};
 use crate::Diagnostic;
 use crate::eval::Mode;
+use crate::project::FsHost;
 
 /// How `check` reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -50,7 +50,7 @@ pub(crate) fn check(
     names.sort();
     names.dedup();
 
-    let host = FileHost::new(&project.root);
+    let host = project.inner.host();
     let outcomes = check_all(project, &host, &names);
 
     let mut diags = Vec::new();
@@ -68,7 +68,7 @@ pub(crate) fn check(
             }
         }
     }
-    render::sort_dedup(&mut diags);
+    crate::diag::sort_dedup(&mut diags);
     let (errors, warnings) = render::counts(&diags);
 
     let sources = Sources::new(project, &host);
@@ -108,7 +108,7 @@ pub(crate) fn check(
 
 /// Checks every environment, on as many threads as there are cores; results in the
 /// order of `names`.
-fn check_all(project: &Project, host: &FileHost, names: &[String]) -> Vec<Outcome> {
+fn check_all(project: &Project, host: &FsHost, names: &[String]) -> Vec<Outcome> {
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(names.len())

@@ -9,14 +9,14 @@ use std::process::ExitCode;
 
 use clap::ValueEnum;
 
-use super::host::FileHost;
 use super::project::Project;
 use super::render::{self, Masker, Sources, Spinner};
 use super::{EXIT_FAILED, Failure};
+use crate::Diagnostic;
 use crate::ast::AccessorKind;
-use crate::eval::{Mode, Value, ValueKind, evaluate};
+use crate::eval::{Evaluation, Mode, Value, ValueKind};
+use crate::project::FsHost;
 use crate::text::go_quote;
-use crate::{Diagnostic, Source, load};
 
 /// How `get` and `open` print values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -72,52 +72,41 @@ pub(crate) struct Evaluated {
     pub(crate) typed: Option<serde_json::Value>,
 }
 
-/// Loads and evaluates environment `name`. `Err` only when the environment itself cannot
-/// be read.
+/// Checks or evaluates environment `name` through the project's pipeline, with a spinner
+/// while providers are opened. `Err` only when the environment itself cannot be read.
 pub(crate) fn evaluate_environment(
     project: &Project,
-    host: &FileHost,
+    host: &FsHost,
     name: &str,
     mode: &Mode,
     want_typed: bool,
 ) -> Result<Evaluated, Failure> {
-    let doc = host.read(name).map_err(Failure::new)?;
-    let source = Source::new(name, doc.text.to_string());
-    let loaded = load(&source);
-    let mut diags = loaded.diags.clone();
-    let mut properties = BTreeMap::new();
-    let mut typed = None;
-    if let Some(decl) = loaded
-        .decl
-        .as_ref()
-        .filter(|_| !diags.iter().any(Diagnostic::is_error))
-    {
-        let spinner = (*mode == Mode::Eval).then(|| Spinner::start(format!("opening {name}")));
-        let result = evaluate(&source, decl, host, &project.context, mode);
-        drop(spinner);
-        if want_typed {
-            typed = result.typed();
-        }
-        diags.extend(result.diags);
-        properties = result.properties.unwrap_or_default();
-    }
-    render::sort_dedup(&mut diags);
-    let mut secrets = Vec::new();
-    for v in properties.values() {
-        render::secret_texts(v, false, &mut secrets);
-    }
+    let spinner = (*mode == Mode::Eval).then(|| Spinner::start(format!("opening {name}")));
+    let checked = project.inner.run(host, name, mode).map_err(Failure::new);
+    drop(spinner);
+    let mut checked = checked?;
+    let typed = if want_typed {
+        checked.evaluation.as_ref().and_then(Evaluation::typed)
+    } else {
+        None
+    };
+    let properties = checked
+        .evaluation
+        .as_mut()
+        .and_then(|e| e.properties.take())
+        .unwrap_or_default();
     Ok(Evaluated {
         name: name.to_owned(),
         properties,
-        diags,
-        secrets,
+        secrets: checked.secrets().to_vec(),
+        diags: std::mem::take(&mut checked.diags),
         typed,
     })
 }
 
 /// Prints an environment's diagnostics on stderr, secrets masked. Returns whether there
 /// were errors.
-pub(crate) fn report_diagnostics(project: &Project, host: &FileHost, ev: &Evaluated) -> bool {
+pub(crate) fn report_diagnostics(project: &Project, host: &FsHost, ev: &Evaluated) -> bool {
     if ev.diags.is_empty() {
         return false;
     }
@@ -147,7 +136,7 @@ pub(crate) fn report_diagnostics(project: &Project, host: &FileHost, ev: &Evalua
 pub(crate) fn environment_name(project: &Project, name: Option<&str>) -> Result<String, Failure> {
     match name {
         Some(n) => project.resolve_name(n),
-        None => project.config.defaults.environment.clone().ok_or_else(|| {
+        None => project.defaults().environment.clone().ok_or_else(|| {
             Failure::new(
                 "no environment given: name one (e.g. app/dev), or set defaults.environment in escc.toml"
                     .to_owned(),
@@ -172,7 +161,7 @@ pub(crate) fn get(project: &Project, args: &GetArgs) -> Result<ExitCode, Failure
             args.format.name()
         )));
     }
-    let host = FileHost::new(&project.root);
+    let host = project.inner.host();
     let mode = if args.open {
         Mode::Eval
     } else {

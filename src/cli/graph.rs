@@ -18,9 +18,9 @@ use petgraph::graph::DiGraph;
 
 use super::Failure;
 use super::get::environment_name;
-use super::host::FileHost;
 use super::project::Project;
 use crate::ast::{AccessorKind, EnvironmentDecl, ExprKind, environment_ref};
+use crate::project::FsHost;
 use crate::{Source, load};
 
 /// How `graph` prints.
@@ -93,7 +93,7 @@ fn join(labels: &BTreeSet<String>) -> String {
 
 /// Loads declarations once each.
 struct Decls<'h> {
-    host: &'h FileHost,
+    host: &'h FsHost,
     cache: BTreeMap<String, Result<Rc<EnvironmentDecl>, String>>,
 }
 
@@ -214,7 +214,7 @@ pub(crate) fn graph(
         Some(_) => vec![environment_name(project, name)?],
         None => project.all_environments()?,
     };
-    let host = FileHost::new(&project.root);
+    let host = project.inner.host();
     if let [only] = roots.as_slice() {
         host.read(only).map_err(Failure::new)?;
     }

@@ -5,7 +5,6 @@
 mod check;
 mod get;
 mod graph;
-mod host;
 mod project;
 pub(crate) mod render;
 mod run;
@@ -283,7 +282,7 @@ pub fn main() -> ExitCode {
             format,
             deny_warnings,
         } => {
-            let deny = deny_warnings || project.config.defaults.deny_warnings == Some(true);
+            let deny = deny_warnings || project.defaults().deny_warnings == Some(true);
             check::check(&project, &targets, format, deny)
         }
         Command::Get(a) => get::get(&project, &value_args(a, false)),

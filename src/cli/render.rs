@@ -10,10 +10,10 @@ use std::time::Duration;
 use aho_corasick::{AhoCorasick, MatchKind};
 use serde_json::json;
 
-use super::host::FileHost;
 use super::project::Project;
 use crate::ast::{Call, Expr, ExprKind, SecretArg};
 use crate::eval::{Value, ValueKind};
+use crate::project::FsHost;
 use crate::{Diagnostic, Severity, Source, Span};
 
 /// The environments diagnostics point into: each one's file (as shown) and text.
@@ -23,12 +23,15 @@ pub(crate) struct Sources {
 
 impl Sources {
     /// Every environment the host has read.
-    pub(crate) fn new(project: &Project, host: &FileHost) -> Self {
+    pub(crate) fn new(project: &Project, host: &FsHost) -> Self {
         let map = host
             .documents()
             .into_iter()
             .map(|(name, doc)| {
-                let shown = project.show(&doc.file);
+                let shown = doc
+                    .file
+                    .as_deref()
+                    .map_or_else(|| name.clone(), |f| project.show(f));
                 let source = Source::new(name.as_str(), doc.text.to_string());
                 (name, (shown, source))
             })
@@ -51,15 +54,27 @@ impl Sources {
     pub(crate) fn secret_literals(&self) -> Vec<String> {
         let mut out = Vec::new();
         for (_, source) in self.map.values() {
-            for (value, span) in secret_literals(source) {
-                if let Some(written) = source.text().get(span.start()..span.end()) {
-                    out.extend(written.lines().map(|l| l.trim().to_owned()));
-                }
-                out.push(value);
-            }
+            out.extend(source_literal_texts(source));
         }
         out
     }
+}
+
+/// The plaintext of every `fn::secret` literal of a document, and each line of it as
+/// written.
+pub(crate) fn literal_texts(text: &str) -> Vec<String> {
+    source_literal_texts(&Source::new("", text))
+}
+
+fn source_literal_texts(source: &Source) -> Vec<String> {
+    let mut out = Vec::new();
+    for (value, span) in secret_literals(source) {
+        if let Some(written) = source.text().get(span.start()..span.end()) {
+            out.extend(written.lines().map(|l| l.trim().to_owned()));
+        }
+        out.push(value);
+    }
+    out
 }
 
 /// Every `fn::secret` plaintext literal of a document: its value and its span.
@@ -138,24 +153,6 @@ fn show_hidden(text: &str) -> String {
 /// Whether to colour output for a stream: only on a terminal, and never with `NO_COLOR`.
 pub(crate) fn use_color(is_terminal: bool) -> bool {
     is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-}
-
-/// Sorts diagnostics into escc's one order and drops exact duplicates (an environment
-/// imported by several checked environments reports its problems once).
-pub(crate) fn sort_dedup(diags: &mut Vec<Diagnostic>) {
-    crate::diag::sort(diags);
-    let mut seen = BTreeSet::new();
-    diags.retain(|d| {
-        seen.insert((
-            d.environment.clone(),
-            d.span.map(|s| (s.start, s.end)),
-            d.severity,
-            d.code.as_str(),
-            d.summary.clone(),
-            d.detail.clone(),
-            d.path.clone(),
-        ))
-    });
 }
 
 /// Counts errors and warnings.

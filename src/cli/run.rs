@@ -17,7 +17,6 @@ use super::get::{
     MAX_STRING_FORM, environment_name, evaluate_environment, export_text, exported_entries, lookup,
     report_diagnostics, string_form, warn_skipped,
 };
-use super::host::FileHost;
 use super::project::Project;
 use super::render::Masker;
 use super::{EXIT_FAILED, Failure};
@@ -50,7 +49,7 @@ pub(crate) fn run(project: &Project, args: &RunArgs) -> Result<Finish, Failure> 
         ));
     }
     let name = environment_name(project, args.name.as_deref())?;
-    let host = FileHost::new(&project.root);
+    let host = project.inner.host();
     let ev = evaluate_environment(project, &host, &name, &Mode::Eval, false)?;
     if report_diagnostics(project, &host, &ev) {
         super::error("the command was not run");

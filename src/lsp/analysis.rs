@@ -10,19 +10,16 @@
 //! keeps a compact index of it rather than the JSON.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, OnceLock};
 
 use serde_json::Value as Json;
 
 use super::convert::LineMap;
-use super::host::{Served, WorkspaceHost};
 use crate::ast::{
-    AccessorKind, Call, EnvironmentDecl, Expr, ExprKind, Import, PropertyAccess, SecretArg,
-    StringLit,
+    AccessorKind, EnvironmentDecl, Expr, ExprKind, Import, PropertyAccess, StringLit,
 };
-use crate::cli::render::Masker;
-use crate::eval::{Evaluation, Mode, Value, ValueKind, evaluate};
+use crate::eval::Evaluation;
+use crate::project::{Checked, Document, FsHost, Project};
 use crate::syntax::Node;
 use crate::{Diagnostic, Source, Span};
 
@@ -130,57 +127,30 @@ impl Typed {
 #[derive(Debug)]
 pub(crate) struct Other {
     /// What was read.
-    pub(crate) served: Served,
+    pub(crate) served: Document,
     /// Its lines.
     pub(crate) lines: LineMap,
 }
 
-/// Every diagnostic `escc check` reports for `source`: its load diagnostics, then (when
-/// the YAML is sound) those of a static evaluation, sorted and deduplicated. Diagnostics of
-/// other environments the evaluation reached are included (their `environment` says so).
-pub(crate) fn check(
-    source: &Source,
-    host: &WorkspaceHost,
-    context: &Value,
-) -> (crate::Loaded, Option<Evaluation>, Vec<Diagnostic>) {
-    let loaded = crate::load(source);
-    let mut diags = loaded.diags.clone();
-    let mut evaluation = None;
-    if let Some(decl) = &loaded.decl {
-        let ev = evaluate(
-            source,
-            decl,
-            host,
-            context,
-            &Mode::Check {
-                show_secrets: false,
-            },
-        );
-        diags.extend(ev.diags.iter().cloned());
-        evaluation = Some(ev);
-    }
-    crate::diag::sort(&mut diags);
-    diags.dedup();
-    (loaded, evaluation, diags)
+/// Checks environment `name` through the project's pipeline (the one `escc check` uses).
+/// `None` when the environment cannot be read at all.
+fn check(project: &Project, host: &FsHost, name: &str) -> Option<Checked> {
+    project.check(host, name).ok()
 }
 
-/// Checks `source`. With `second`, both stages; else only the first, and the second is
-/// left for [`typed_of`] to compute and the caller to set.
+/// Checks environment `name`, whose text the host's overlay holds. With `second`, both
+/// stages; else only the first, and the second is left for [`typed_of`] to compute and
+/// the caller to set.
 pub(crate) fn analyze(
     source: Source,
-    host: &WorkspaceHost,
-    context: &Value,
+    project: &Project,
+    host: &FsHost,
     second: bool,
 ) -> Arc<Analysis> {
-    let (loaded, evaluation, diags) = check(&source, host, context);
+    let checked = check(project, host, source.name());
     let name = source.name().to_owned();
-    let analysis = Arc::new(first_stage(
-        source,
-        host,
-        loaded,
-        evaluation.as_ref(),
-        diags,
-    ));
+    let (analysis, evaluation) = first_stage(source, host, checked);
+    let analysis = Arc::new(analysis);
     if second {
         let _ = analysis
             .typed
@@ -189,37 +159,39 @@ pub(crate) fn analyze(
     analysis
 }
 
-/// The second stage of a check of `source` (which checks it again: an evaluation cannot
-/// leave the thread it was made on), handed to `deliver` before the evaluation is dropped
-/// (which takes a while on large documents).
+/// The second stage of a check of environment `name` (which checks it again: an
+/// evaluation cannot leave the thread it was made on), handed to `deliver` before the
+/// evaluation is dropped (which takes a while on large documents).
 pub(crate) fn typed_of(
-    source: &Source,
-    host: &WorkspaceHost,
-    context: &Value,
+    name: &str,
+    project: &Project,
+    host: &FsHost,
     deliver: impl FnOnce(Option<Typed>),
 ) {
-    let (loaded, evaluation, _) = check(source, host, context);
-    deliver(evaluation.as_ref().and_then(|ev| index(ev, source.name())));
-    drop((loaded, evaluation));
+    let checked = check(project, host, name);
+    deliver(
+        checked
+            .as_ref()
+            .and_then(|c| c.evaluation.as_ref())
+            .and_then(|ev| index(ev, name)),
+    );
+    drop(checked);
 }
 
 fn index(ev: &Evaluation, name: &str) -> Option<Typed> {
-    // The typed form never panics by design; if it did, the document would just have no
-    // hover.
-    std::panic::catch_unwind(AssertUnwindSafe(|| ev.typed().map(|t| Typed::new(t, name))))
-        .ok()
-        .flatten()
+    ev.typed().map(|t| Typed::new(t, name))
 }
 
+/// The first stage: the diagnostics located in this document (already sorted and masked
+/// by the pipeline) and what the check read. Returns the evaluation too, for a second
+/// stage on the same thread.
 fn first_stage(
     source: Source,
-    host: &WorkspaceHost,
-    loaded: crate::Loaded,
-    evaluation: Option<&Evaluation>,
-    diags: Vec<Diagnostic>,
-) -> Analysis {
+    host: &FsHost,
+    checked: Option<Checked>,
+) -> (Analysis, Option<Evaluation>) {
     let others: BTreeMap<String, Other> = host
-        .served()
+        .documents()
         .into_iter()
         .filter(|(name, _)| name != source.name())
         .map(|(name, served)| {
@@ -227,49 +199,31 @@ fn first_stage(
             (name, Other { served, lines })
         })
         .collect();
-    let mut diags: Vec<Diagnostic> = diags
-        .into_iter()
-        .filter(|d| d.environment == source.name() || d.environment.is_empty())
-        .collect();
-    if !diags.is_empty() {
-        // As `escc check` does: no secret's text in a message.
-        let mut secrets = Vec::new();
-        if let Some(decl) = &loaded.decl {
-            secret_literals(decl, &mut secrets);
+    let (syntax, decl, diags, evaluation) = match checked {
+        Some(c) => {
+            let diags = c
+                .diags
+                .into_iter()
+                .filter(|d| d.environment == source.name() || d.environment.is_empty())
+                .collect();
+            (c.loaded.syntax.root, c.loaded.decl, diags, c.evaluation)
         }
-        for other in others.values() {
-            if other.served.text.contains("fn::secret") {
-                let src = Source::new("", other.served.text.as_ref());
-                if let Some(decl) = crate::load(&src).decl {
-                    secret_literals(&decl, &mut secrets);
-                }
-            }
+        None => {
+            let loaded = crate::load(&source);
+            (loaded.syntax.root, loaded.decl, loaded.diags, None)
         }
-        for v in evaluation
-            .and_then(|e| e.properties.as_ref())
-            .into_iter()
-            .flat_map(BTreeMap::values)
-        {
-            secret_texts(v, false, &mut secrets);
-        }
-        let masker = Masker::new(secrets);
-        if !masker.is_empty() {
-            for d in &mut diags {
-                d.summary = masker.mask_str(&d.summary);
-                d.detail = masker.mask_str(&d.detail);
-            }
-        }
-    }
-    Analysis {
+    };
+    let analysis = Analysis {
         lines: LineMap::new(source.text()),
-        syntax: loaded.syntax.root,
-        decl: loaded.decl,
+        syntax,
+        decl,
         diags,
         typed: OnceLock::new(),
         others,
         depends_on: host.requested(),
         source,
-    }
+    };
+    (analysis, evaluation)
 }
 
 impl Analysis {
@@ -305,39 +259,6 @@ impl Analysis {
             .flat_map(|d| d.imports.iter().flatten())
             .map(|i| i.environment.value.clone())
             .collect()
-    }
-}
-
-/// The plaintext of every `fn::secret` literal of a declaration.
-fn secret_literals(decl: &EnvironmentDecl, out: &mut Vec<String>) {
-    let mut stack: Vec<&Expr> = decl.values.iter().flatten().map(|e| &e.value).collect();
-    while let Some(x) = stack.pop() {
-        match &x.kind {
-            ExprKind::List(items) => stack.extend(items),
-            ExprKind::Object(entries) => stack.extend(entries.iter().map(|e| &e.value)),
-            ExprKind::Builtin(b) => {
-                if let Call::Secret(SecretArg::Plaintext(lit)) = &b.call {
-                    out.push(lit.value.clone());
-                }
-                stack.push(&b.arg);
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Every secret scalar's text in a value (everything inside a secret is secret).
-fn secret_texts(v: &Value, inherited: bool, out: &mut Vec<String>) {
-    let secret = inherited || v.secret;
-    if v.unknown {
-        return;
-    }
-    match &v.kind {
-        ValueKind::Bool(b) if secret => out.push(b.to_string()),
-        ValueKind::Number(n) | ValueKind::String(n) if secret => out.push(n.clone()),
-        ValueKind::Null | ValueKind::Bool(_) | ValueKind::Number(_) | ValueKind::String(_) => {}
-        ValueKind::Array(items) => items.iter().for_each(|i| secret_texts(i, secret, out)),
-        ValueKind::Object(m) => m.values().for_each(|i| secret_texts(i, secret, out)),
     }
 }
 
@@ -675,13 +596,11 @@ fn json_kind(v: &Json) -> &'static str {
 /// `${imports.name...}`), for its typed properties.
 pub(crate) fn typed_properties_of(
     name: &str,
-    host: &WorkspaceHost,
-    context: &Value,
+    project: &Project,
+    host: &FsHost,
 ) -> Option<serde_json::Map<String, Json>> {
-    let served = host.read(name).ok()?;
-    let source = Source::new(name, served.text.to_string());
-    let (_, evaluation, _) = check(&source, host, context);
-    match evaluation?.typed()? {
+    let checked = check(project, host, name)?;
+    match checked.evaluation?.typed()? {
         Json::Object(mut m) => match m.remove("properties") {
             Some(Json::Object(p)) => Some(p),
             _ => None,
@@ -696,27 +615,13 @@ pub(crate) mod tests {
 
     /// Analyzes `text` as environment `name` with other environments from memory.
     pub(crate) fn analyze_text(name: &str, text: &str, others: &[(&str, &str)]) -> Arc<Analysis> {
-        let buffers = others
-            .iter()
-            .map(|(n, t)| {
-                (
-                    (*n).to_owned(),
-                    Served {
-                        text: Arc::from(*t),
-                        file: None,
-                    },
-                )
-            })
-            .collect();
-        let host = WorkspaceHost::new(None, buffers);
-        let context = Value::object([(
-            "pulumi".to_owned(),
-            Value::object([(
-                "user".to_owned(),
-                Value::object([("login".to_owned(), Value::string("alice"))]),
-            )]),
-        )]);
-        analyze(Source::new(name, text), &host, &context, true)
+        let mut host = FsHost::new(None).with_overlay(name, Document::new(text, None));
+        for (n, t) in others {
+            host = host.with_overlay(*n, Document::new(*t, None));
+        }
+        let mut project = Project::detached();
+        project.set_context("pulumi.user.login=alice").unwrap();
+        analyze(Source::new(name, text), &project, &host, true)
     }
 
     #[test]
@@ -742,23 +647,29 @@ pub(crate) mod tests {
     fn diagnostics_of_this_document_only() {
         let a = analyze_text(
             "app",
-            "imports: [base, nope]\nvalues:\n  a: ${b.}\n  c: ${base_value}\n",
+            "imports: [base, nope]\nvalues:\n  c: ${base_value}\n",
             &[("base", "values:\n  base_value: 1\n  broken: ${x\n")],
         );
         let codes: Vec<&str> = a.diags.iter().map(|d| d.code.as_str()).collect();
         // `base` has a load error, so it is not evaluated: `base_value` is unknown.
         assert_eq!(
             codes,
-            [
-                "import-failed",
-                "unknown-property",
-                "invalid-interpolation",
-                "unknown-property"
-            ]
+            ["import-failed", "unknown-property"],
+            "{:#?}",
+            a.diags
         );
+        assert!(a.diags[0].summary.contains("nope"), "{:#?}", a.diags);
         assert!(a.diags.iter().all(|d| d.environment == "app"));
         assert!(a.depends_on.contains("base") && a.depends_on.contains("nope"));
         assert!(a.text_of("base").is_some());
+    }
+
+    #[test]
+    fn a_document_with_load_errors_is_not_evaluated() {
+        // As `escc check`: the load error alone, not the unknown reference after it.
+        let a = analyze_text("app", "values:\n  a: ${b.}\n  c: ${nope}\n", &[]);
+        let codes: Vec<&str> = a.diags.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["invalid-interpolation"]);
     }
 
     #[test]

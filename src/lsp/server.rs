@@ -42,12 +42,9 @@ use super::analysis::{Analysis, analyze, typed_of, typed_properties_of};
 use super::completion::{self, ItemKind};
 use super::convert::{Encoding, LineMap, apply_change};
 use super::definition::{Target, definition};
-use super::host::{
-    Served, WorkspaceHost, canonical_file, environment_names, is_environment_file, name_of,
-    read_context, root_of,
-};
+use super::host::{canonical_file, name_of, open_project, root_of};
 use super::{hover, symbols};
-use crate::eval::Value;
+use crate::project::{Document, FsHost, Project};
 use crate::{Diagnostic, Severity, Source};
 
 /// How long the second stage waits for more edits: while someone types, only the check of
@@ -137,13 +134,7 @@ impl State {
                 _ => Some(d.name.clone()),
             };
             if let Some(name) = name {
-                buffers.insert(
-                    name,
-                    Served {
-                        text: Arc::from(d.text.as_str()),
-                        file: d.file.clone(),
-                    },
-                );
+                buffers.insert(name, Document::new(d.text.as_str(), d.file.clone()));
             }
         }
         Snapshot {
@@ -177,32 +168,32 @@ impl State {
 #[derive(Clone)]
 struct Snapshot {
     root: Option<PathBuf>,
-    buffers: BTreeMap<String, Served>,
+    buffers: BTreeMap<String, Document>,
 }
 
 impl Snapshot {
-    fn host(&self) -> WorkspaceHost {
-        WorkspaceHost::new(self.root.clone(), self.buffers.clone())
+    /// The project (its `escc.toml` read now, so a change to it counts at the next check).
+    fn project(&self) -> Project {
+        open_project(self.root.as_deref()).0
     }
 
-    fn context(&self) -> Value {
-        match &self.root {
-            Some(r) => read_context(r).0,
-            None => Value::object([]),
-        }
+    /// A host over the project with the open buffers as its overlay.
+    fn host(&self, project: &Project) -> FsHost {
+        self.buffers
+            .iter()
+            .fold(project.host(), |host, (name, doc)| {
+                host.with_overlay(name.clone(), doc.clone())
+            })
     }
 
     /// Another environment's typed properties.
     fn properties_of(&self, name: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
-        typed_properties_of(name, &self.host(), &self.context())
+        let project = self.project();
+        typed_properties_of(name, &project, &self.host(&project))
     }
 
     fn environments(&self) -> Vec<String> {
-        let mut names = self
-            .root
-            .as_deref()
-            .map(environment_names)
-            .unwrap_or_default();
+        let mut names = self.project().environments().names;
         names.extend(self.buffers.keys().cloned());
         names.sort();
         names.dedup();
@@ -220,9 +211,13 @@ struct Job {
 impl Job {
     /// Checks: the first stage, and the second too with `second`.
     fn run(self, second: bool) -> Arc<Analysis> {
-        let host = self.snapshot.host();
-        let context = self.snapshot.context();
-        analyze(Source::new(self.name, self.text), &host, &context, second)
+        let project = self.snapshot.project();
+        let mut host = self.snapshot.host(&project);
+        if !self.snapshot.buffers.contains_key(&self.name) {
+            // A document whose file has no environment name of its root.
+            host = host.with_overlay(self.name.clone(), Document::new(self.text.as_str(), None));
+        }
+        analyze(Source::new(self.name, self.text), &project, &host, second)
     }
 }
 
@@ -254,9 +249,9 @@ fn second_stages(rx: &std::sync::mpsc::Receiver<Second>, state: &Mutex<State>, a
                 analyzed.notify_waiters();
             };
             if is_current(state, &uri, job.generation) {
-                let host = job.snapshot.host();
-                let context = job.snapshot.context();
-                typed_of(&job.analysis.source, &host, &context, deliver);
+                let project = job.snapshot.project();
+                let host = job.snapshot.host(&project);
+                typed_of(job.analysis.source.name(), &project, &host, deliver);
             } else {
                 deliver(None);
             }
@@ -782,7 +777,7 @@ impl LanguageServer for Backend {
                 let file = canonical_file(&path);
                 let is_config = file
                     .file_name()
-                    .is_some_and(|n| n == super::host::CONFIG_FILE);
+                    .is_some_and(|n| n == crate::project::CONFIG_FILE);
                 let uris: Vec<(Uri, Option<PathBuf>)> = state
                     .docs
                     .iter()
@@ -794,9 +789,6 @@ impl LanguageServer for Backend {
                         if file.parent() == Some(root.as_path()) {
                             state.touch(&uri);
                         }
-                        continue;
-                    }
-                    if !is_environment_file(&file) {
                         continue;
                     }
                     let Some(name) = name_of(&root, &file) else {
@@ -903,7 +895,10 @@ impl LanguageServer for Backend {
                     .others
                     .get(&name)
                     .and_then(|o| o.served.file.clone())
-                    .or_else(|| snapshot.host().file_of(&name));
+                    .or_else(|| {
+                        let project = snapshot.project();
+                        snapshot.host(&project).file_of(&name)
+                    });
                 file.and_then(|f| self.lock().uri_of(&f))
                     .map(|u| Location::new(u, Range::default()))
             }
@@ -1017,10 +1012,10 @@ mod tests {
     #[test]
     fn diagnostics_in_protocol_form() {
         let src = Source::new("app", "values:\n  é: \"${b.}\"\n  b: {}\n");
-        let host = WorkspaceHost::new(None, BTreeMap::new());
-        let a = analyze(src, &host, &Value::object([]), true);
+        let host = FsHost::new(None).with_overlay("app", Document::new(src.text(), None));
+        let a = analyze(src, &Project::detached(), &host, true);
         let d = lsp_diagnostics(&a, Encoding::Utf16);
-        assert_eq!(d.len(), 2, "{d:?}");
+        assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(
             d[0].code,
             Some(NumberOrString::String("invalid-interpolation".into()))

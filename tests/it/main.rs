@@ -2,6 +2,7 @@
 
 mod cli;
 mod edit;
+mod embed;
 mod eval;
 mod fuzz_corpus;
 mod hostile;

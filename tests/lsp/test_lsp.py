@@ -46,6 +46,8 @@ async def test_diagnostics_with_exact_ranges_and_a_fix_that_clears_them(
     diags = await diagnostics(client, uri, 1)
     dot = position_of(BROKEN, "${db.}", 4)
     nope = position_of(BROKEN, "nope")
+    # A document with load errors reports those alone, as `escc check` does: it is not
+    # evaluated, so `${nope}` is not reported yet.
     assert summary(diags) == summary([
         types.Diagnostic(
             range=rng(dot, 1),
@@ -53,13 +55,21 @@ async def test_diagnostics_with_exact_ranges_and_a_fix_that_clears_them(
             severity=types.DiagnosticSeverity.Error,
             code="invalid-interpolation",
         ),
-        # The empty name is then looked up, as `escc check` reports it too.
-        types.Diagnostic(
-            range=rng(dot, 1),
-            message='unknown property ""',
-            severity=types.DiagnosticSeverity.Error,
-            code="unknown-property",
-        ),
+    ])
+    assert all(d.source == "escc" for d in diags)
+
+    # Fix the load error with an incremental edit (a UTF-16 range): now the evaluation's
+    # diagnostic appears, at its exact place in the block string.
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(range=rng(dot, 1), text=".host"),
+            ],
+        )
+    )
+    diags = await diagnostics(client, uri, 2)
+    assert summary(diags) == summary([
         types.Diagnostic(
             range=rng(nope, 4),
             message='unknown property "nope"',
@@ -67,23 +77,16 @@ async def test_diagnostics_with_exact_ranges_and_a_fix_that_clears_them(
             code="unknown-property",
         ),
     ])
-    assert all(d.source == "escc" for d in diags)
 
-    # Fix both with incremental edits (UTF-16 ranges), last one first.
     client.text_document_did_change(
         types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=3),
             content_changes=[
-                types.TextDocumentContentChangePartial(
-                    range=rng(nope, 4), text="region"
-                ),
-                types.TextDocumentContentChangePartial(
-                    range=rng(dot, 1), text=".host"
-                ),
+                types.TextDocumentContentChangePartial(range=rng(nope, 4), text="region"),
             ],
         )
     )
-    assert await diagnostics(client, uri, 2) == []
+    assert await diagnostics(client, uri, 3) == []
 
 
 async def test_hover_shows_value_type_and_definition_and_hides_secrets(

@@ -1,11 +1,14 @@
-//! Environment names, shared by the command line's and the language server's hosts: both
-//! map a name to a file below a project root and must refuse the same names.
+//! Environment names: `/`-separated paths below a project root, refused alike by every
+//! front end.
 
 use std::path::{Component, Path};
 
 /// Checks an environment name: a `/`-separated path below the root, never `..`, absolute
 /// or holding a NUL byte.
-pub(crate) fn check_name(name: &str) -> Result<(), String> {
+///
+/// # Errors
+/// Why the name is invalid, as the message to show.
+pub fn check_name(name: &str) -> Result<(), String> {
     let bad = |why: &str| Err(format!("invalid environment name {name:?}: {why}"));
     if name.is_empty() {
         return bad("it is empty");

@@ -1,0 +1,149 @@
+//! The one check/evaluate pipeline: read the root environment, load it, evaluate it unless
+//! its own document has load errors, then sort, de-duplicate and mask the diagnostics.
+
+use std::collections::BTreeMap;
+
+use super::fs::FsHost;
+use crate::eval::{Evaluation, Mode, Value, evaluate};
+use crate::{Diagnostic, Loaded, Source, load};
+
+/// An environment checked or evaluated by [`Project::run`](super::Project::run).
+#[non_exhaustive]
+pub struct Checked {
+    /// The environment's name and text.
+    pub source: Source,
+    /// Its syntax tree, declaration and load diagnostics.
+    pub loaded: Loaded,
+    /// The evaluation, when the YAML is sound. A document with load errors is evaluated
+    /// only statically ([`Mode::Check`]), for editor features, and its evaluation's
+    /// diagnostics are not reported.
+    pub evaluation: Option<Evaluation>,
+    /// Every diagnostic: the document's load diagnostics, then, when it has no load errors,
+    /// those of the evaluation (including those of the environments it imports, which say
+    /// so in their `environment`), in escc's one order, without duplicates, and with every
+    /// secret text the check met replaced by `[secret]`. A document with load errors
+    /// reports those alone, as an import with errors is reported only as failed.
+    pub diags: Vec<Diagnostic>,
+    /// Every secret text the check met (see [`Checked::secrets`]).
+    secrets: Vec<String>,
+}
+
+impl Checked {
+    /// The environment's name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        self.source.name()
+    }
+
+    /// The evaluated properties (none when the document was not evaluated or has neither
+    /// values nor imports).
+    #[must_use]
+    pub fn properties(&self) -> Option<&BTreeMap<String, Value>> {
+        self.evaluation.as_ref()?.properties.as_ref()
+    }
+
+    /// The properties as plain JSON (an empty object when there are none); secrets show as
+    /// `"[secret]"` when `redact` is set, unknowns as `"[unknown]"`.
+    #[must_use]
+    pub fn values_json(&self, redact: bool) -> serde_json::Value {
+        serde_json::Value::Object(
+            self.properties()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.to_json(redact)))
+                .collect(),
+        )
+    }
+
+    /// Whether any diagnostic is an error.
+    #[must_use]
+    pub fn has_errors(&self) -> bool {
+        self.diags.iter().any(Diagnostic::is_error)
+    }
+
+    /// Every secret text the check met, for masking what a front end prints: the secret
+    /// scalars of the evaluated properties, and the `fn::secret` literals of every document
+    /// the host has read (their values, and each line as written in the file).
+    #[must_use]
+    pub fn secrets(&self) -> &[String] {
+        &self.secrets
+    }
+}
+
+pub(super) fn run(
+    host: &FsHost,
+    context: &Value,
+    name: &str,
+    mode: &Mode,
+) -> Result<Checked, String> {
+    let document = host.read(name)?;
+    let source = Source::new(name, document.text.as_ref());
+    let loaded = load(&source);
+    let mut diags = loaded.diags.clone();
+    let load_errors = loaded.diags.iter().any(Diagnostic::is_error);
+    // A static check has no side effects, so a document with load errors is still
+    // evaluated for what editors read of it (completion while `${` is being typed); what
+    // opens providers or rotates is not.
+    let evaluation = loaded
+        .decl
+        .as_ref()
+        .filter(|_| !load_errors || matches!(mode, Mode::Check { .. }))
+        .map(|decl| evaluate(&source, decl, host, context, mode));
+    if let Some(ev) = evaluation.as_ref().filter(|_| !load_errors) {
+        diags.extend(ev.diags.iter().cloned());
+    }
+    crate::diag::sort_dedup(&mut diags);
+    let mut secrets = Vec::new();
+    for v in evaluation
+        .as_ref()
+        .and_then(|e| e.properties.as_ref())
+        .into_iter()
+        .flat_map(BTreeMap::values)
+    {
+        masking::secret_texts(v, &mut secrets);
+    }
+    if !diags.is_empty() {
+        // Literals are looked for only when there is something to mask: a check that
+        // reports nothing prints no text of any document.
+        for document in host.documents().values() {
+            masking::literal_texts(&document.text, &mut secrets);
+        }
+        masking::mask(&mut diags, &secrets);
+    }
+    Ok(Checked {
+        source,
+        loaded,
+        evaluation,
+        diags,
+        secrets,
+    })
+}
+
+// TEMPORARY until the masker moves into the library (`crate::secrets`).
+mod masking {
+    use crate::Diagnostic;
+    use crate::eval::Value;
+
+    pub(super) fn secret_texts(v: &Value, out: &mut Vec<String>) {
+        #[cfg(feature = "cli")]
+        crate::cli::render::secret_texts(v, false, out);
+    }
+
+    pub(super) fn literal_texts(text: &str, out: &mut Vec<String>) {
+        #[cfg(feature = "cli")]
+        out.extend(crate::cli::render::literal_texts(text));
+    }
+
+    pub(super) fn mask(diags: &mut [Diagnostic], secrets: &[String]) {
+        #[cfg(feature = "cli")]
+        {
+            let masker = crate::cli::render::Masker::new(secrets.iter().cloned());
+            if !masker.is_empty() {
+                for d in diags {
+                    d.summary = masker.mask_str(&d.summary);
+                    d.detail = masker.mask_str(&d.detail);
+                }
+            }
+        }
+    }
+}

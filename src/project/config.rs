@@ -1,0 +1,201 @@
+//! `escc.toml`: the project file. One reader for every front end, so the command line and
+//! the language server accept and refuse the same files.
+//!
+//! ```toml
+//! [context.pulumi.user]
+//! login = "alice"
+//!
+//! [defaults]
+//! environment = "app/dev"
+//! deny-warnings = true
+//! ```
+//!
+//! Unknown keys are errors (a typo should not be silently ignored); `[context]` may hold
+//! anything but `currentEnvironment` and `rootEnvironment`, which the evaluator sets.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::names::check_name;
+use crate::eval::{Value, ValueKind};
+
+/// The project file's name.
+pub const CONFIG_FILE: &str = "escc.toml";
+
+/// The context keys the evaluator sets for each environment.
+const RESERVED_CONTEXT_KEYS: [&str; 2] = ["currentEnvironment", "rootEnvironment"];
+
+/// What `escc.toml` says (the defaults when there is no file).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Config {
+    /// The execution context (`context.*` in documents), e.g. `[context.pulumi.user]`.
+    #[serde(default)]
+    context: toml::Table,
+    /// Defaults for command-line options.
+    #[serde(default)]
+    pub defaults: Defaults,
+}
+
+/// `[defaults]` in `escc.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[non_exhaustive]
+pub struct Defaults {
+    /// The environment of `get`, `open` and `run` when none is named.
+    pub environment: Option<String>,
+    /// `check --deny-warnings`.
+    pub deny_warnings: Option<bool>,
+}
+
+impl Config {
+    /// Reads the text of an `escc.toml`. The error is the reason, without the file name.
+    ///
+    /// # Errors
+    /// The TOML is invalid, has an unknown key, sets a reserved context key, or names an
+    /// invalid default environment.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let config =
+            toml::from_str::<Config>(text).map_err(|e| e.to_string().trim_end().to_owned())?;
+        for reserved in RESERVED_CONTEXT_KEYS {
+            if config.context.contains_key(reserved) {
+                return Err(reserved_context_key(reserved));
+            }
+        }
+        if let Some(name) = &config.defaults.environment {
+            check_name(name).map_err(|e| format!("defaults.environment: {e}"))?;
+        }
+        Ok(config)
+    }
+
+    /// The execution context `[context]` describes.
+    #[must_use]
+    pub fn context(&self) -> Value {
+        Value::object(self.context.iter().map(|(k, v)| (k.clone(), from_toml(v))))
+    }
+}
+
+fn reserved_context_key(key: &str) -> String {
+    format!("the execution context must not set {key:?}: escc sets it for each environment")
+}
+
+/// Applies `key.path=value` to a context object (a string value; a leading `context.` is
+/// optional), as `--context` does.
+///
+/// # Errors
+/// The assignment is not `KEY=VALUE`, the key is not a dotted path, or it sets a reserved
+/// key.
+pub fn set_context(context: &mut Value, assignment: &str) -> Result<(), String> {
+    let Some((key, value)) = assignment.split_once('=') else {
+        return Err(format!(
+            "--context {assignment:?}: expected KEY=VALUE, e.g. pulumi.user.login=alice"
+        ));
+    };
+    let key = key.strip_prefix("context.").unwrap_or(key);
+    let parts: Vec<&str> = key.split('.').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(format!(
+            "--context {assignment:?}: the key must be a dotted path such as pulumi.user.login"
+        ));
+    }
+    if RESERVED_CONTEXT_KEYS.contains(&parts[0]) {
+        return Err(reserved_context_key(parts[0]));
+    }
+    if !matches!(context.kind, ValueKind::Object(_)) {
+        *context = Value::object([]);
+    }
+    let (last, parents) = parts.split_last().unwrap_or((&"", &[]));
+    let mut node = context;
+    for p in parents {
+        let ValueKind::Object(map) = &mut node.kind else {
+            unreachable!("every node on the path is made an object")
+        };
+        let entry = map
+            .entry((*p).to_owned())
+            .or_insert_with(|| Value::object([]));
+        if !matches!(entry.kind, ValueKind::Object(_)) {
+            *entry = Value::object([]);
+        }
+        node = entry;
+    }
+    let ValueKind::Object(map) = &mut node.kind else {
+        unreachable!("every node on the path is made an object")
+    };
+    map.insert((*last).to_owned(), Value::string(value));
+    Ok(())
+}
+
+/// A TOML value as an execution-context value. Integers and floats keep TOML's text form
+/// (floats as Rust prints them); dates become strings.
+fn from_toml(v: &toml::Value) -> Value {
+    match v {
+        toml::Value::String(s) => Value::string(s.clone()),
+        toml::Value::Integer(i) => Value::new(ValueKind::Number(i.to_string())),
+        toml::Value::Float(f) => Value::new(ValueKind::Number(f.to_string())),
+        toml::Value::Boolean(b) => Value::new(ValueKind::Bool(*b)),
+        toml::Value::Datetime(d) => Value::string(d.to_string()),
+        toml::Value::Array(items) => {
+            Value::new(ValueKind::Array(items.iter().map(from_toml).collect()))
+        }
+        toml::Value::Table(t) => Value::object(t.iter().map(|(k, v)| (k.clone(), from_toml(v)))),
+    }
+}
+
+/// An empty context object.
+pub(crate) fn empty_context() -> Value {
+    Value::new(ValueKind::Object(BTreeMap::new()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_and_defaults() {
+        let c = Config::parse(
+            "[context.pulumi.user]\nlogin = \"alice\"\nn = 2\n[defaults]\nenvironment = \"app/dev\"\ndeny-warnings = true\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.context().to_json(false).to_string(),
+            r#"{"pulumi":{"user":{"login":"alice","n":2}}}"#
+        );
+        assert_eq!(c.defaults.environment.as_deref(), Some("app/dev"));
+        assert_eq!(c.defaults.deny_warnings, Some(true));
+    }
+
+    #[test]
+    fn typos_and_reserved_keys_are_refused() {
+        let e = Config::parse("[defaults]\nenviroment = \"x\"\n").unwrap_err();
+        assert!(e.contains("unknown field `enviroment`"), "{e}");
+        let e = Config::parse("[contxt]\n").unwrap_err();
+        assert!(e.contains("unknown field `contxt`"), "{e}");
+        let e = Config::parse("[context]\ncurrentEnvironment = \"x\"\n").unwrap_err();
+        assert_eq!(
+            e,
+            "the execution context must not set \"currentEnvironment\": escc sets it for each environment"
+        );
+        let e = Config::parse("[defaults]\nenvironment = \"../x\"\n").unwrap_err();
+        assert!(
+            e.starts_with("defaults.environment: invalid environment name"),
+            "{e}"
+        );
+        assert!(Config::parse("[[[").is_err());
+    }
+
+    #[test]
+    fn context_overrides() {
+        let mut ctx = empty_context();
+        set_context(&mut ctx, "pulumi.user.login=alice").unwrap();
+        set_context(&mut ctx, "context.pulumi.organization.login=acme").unwrap();
+        assert_eq!(
+            ctx.to_json(false).to_string(),
+            r#"{"pulumi":{"organization":{"login":"acme"},"user":{"login":"alice"}}}"#
+        );
+        assert!(set_context(&mut empty_context(), "novalue").is_err());
+        assert!(set_context(&mut empty_context(), "a..b=c").is_err());
+        assert!(set_context(&mut empty_context(), "rootEnvironment.name=x").is_err());
+    }
+}

@@ -1,0 +1,353 @@
+//! The file-system [`Host`]: environments are the files `<root>/<name>.yaml` (or `.yml`),
+//! with an overlay of texts that win over the files (an editor's unsaved buffers).
+//!
+//! Each environment is read once per host, and every name asked for is remembered, so a
+//! front end can tell what an evaluation read (to show excerpts, to mask secrets, to know
+//! which changes affect a document).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use serde_json::json;
+
+use super::names::check_name;
+use crate::eval::{Host, Provider, Rotator, Value};
+
+/// Environments are refused above this size (the parser's own limit would report them,
+/// but reading a huge file first is already the harm).
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// An environment's text and where it comes from.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Document {
+    /// Its text.
+    pub text: Arc<str>,
+    /// The file it was read from (or, for an overlay, would be saved as), when known.
+    pub file: Option<PathBuf>,
+}
+
+impl Document {
+    /// A document with the given text and file.
+    #[must_use]
+    pub fn new(text: impl Into<Arc<str>>, file: Option<PathBuf>) -> Self {
+        Document {
+            text: text.into(),
+            file,
+        }
+    }
+}
+
+/// Environments from an overlay, else from the files below a project root.
+pub struct FsHost {
+    root: Option<PathBuf>,
+    overlay: BTreeMap<String, Document>,
+    read: Mutex<BTreeMap<String, Result<Document, String>>>,
+    stand_ins: Mutex<BTreeMap<String, &'static Missing>>,
+}
+
+impl FsHost {
+    /// A host over the directory `root` (canonical: symbolic links that leave it are
+    /// refused), or over the overlay alone when `root` is `None`.
+    #[must_use]
+    pub fn new(root: Option<&Path>) -> Self {
+        FsHost {
+            root: root.map(Path::to_path_buf),
+            overlay: BTreeMap::new(),
+            read: Mutex::new(BTreeMap::new()),
+            stand_ins: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Serves `document` as environment `name` instead of its file.
+    #[must_use]
+    pub fn with_overlay(mut self, name: impl Into<String>, document: Document) -> Self {
+        self.overlay.insert(name.into(), document);
+        self
+    }
+
+    /// The root directory, if any.
+    #[must_use]
+    pub fn root(&self) -> Option<&Path> {
+        self.root.as_deref()
+    }
+
+    /// Reads environment `name`: the overlay, else its file (or returns the result of an
+    /// earlier read).
+    ///
+    /// # Errors
+    /// The name is invalid, the environment does not exist, is ambiguous, leaves the root
+    /// through a symbolic link, is too large or is not UTF-8.
+    pub fn read(&self, name: &str) -> Result<Document, String> {
+        if let Some(r) = self.lock().get(name) {
+            return r.clone();
+        }
+        let result = check_name(name).and_then(|()| match self.overlay.get(name) {
+            Some(d) => Ok(d.clone()),
+            None => self.read_file(name),
+        });
+        self.lock().insert(name.to_owned(), result.clone());
+        result
+    }
+
+    /// Every environment read successfully so far, by name.
+    #[must_use]
+    pub fn documents(&self) -> BTreeMap<String, Document> {
+        self.lock()
+            .iter()
+            .filter_map(|(k, v)| v.as_ref().ok().map(|d| (k.clone(), d.clone())))
+            .collect()
+    }
+
+    /// Every environment name asked for so far, read or not.
+    #[must_use]
+    pub fn requested(&self) -> BTreeSet<String> {
+        self.lock().keys().cloned().collect()
+    }
+
+    /// The file of environment `name`, if exactly one of `.yaml`/`.yml` exists (an
+    /// overlay's file counts even when it was never saved).
+    #[must_use]
+    pub fn file_of(&self, name: &str) -> Option<PathBuf> {
+        check_name(name).ok()?;
+        if let Some(f) = self.overlay.get(name).and_then(|d| d.file.clone()) {
+            return Some(f);
+        }
+        let root = self.root.as_ref()?;
+        let found: Vec<PathBuf> = ["yaml", "yml"]
+            .iter()
+            .map(|ext| root.join(format!("{name}.{ext}")))
+            .filter(|f| f.is_file())
+            .collect();
+        match found.as_slice() {
+            [one] => Some(one.clone()),
+            _ => None,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Result<Document, String>>> {
+        self.read.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn read_file(&self, name: &str) -> Result<Document, String> {
+        let not_found = || {
+            format!(
+                "environment {name:?} not found: there is no {name}.yaml or {name}.yml in the project root"
+            )
+        };
+        let Some(root) = &self.root else {
+            return Err(not_found());
+        };
+        let mut found = Vec::new();
+        for ext in ["yaml", "yml"] {
+            let file = root.join(format!("{name}.{ext}"));
+            match std::fs::symlink_metadata(&file) {
+                Ok(_) => found.push((file, format!("{name}.{ext}"))),
+                // A path segment that is a file, not a directory.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                    ) => {}
+                Err(e) => return Err(format!("cannot read {name}.{ext}: {}", io_text(&e))),
+            }
+        }
+        let (file, shown) = match found.len() {
+            0 => return Err(not_found()),
+            1 => found.remove(0),
+            _ => {
+                return Err(format!(
+                    "environment {name:?} is ambiguous: both {name}.yaml and {name}.yml exist"
+                ));
+            }
+        };
+        let canonical = std::fs::canonicalize(&file).map_err(|e| {
+            format!(
+                "cannot read {shown}: {} (a symbolic link to a missing file?)",
+                io_text(&e)
+            )
+        })?;
+        if !canonical.starts_with(root) {
+            return Err(format!(
+                "refusing to read {shown}: it is a symbolic link to a file outside the project root"
+            ));
+        }
+        let meta = std::fs::metadata(&canonical)
+            .map_err(|e| format!("cannot read {shown}: {}", io_text(&e)))?;
+        if !meta.is_file() {
+            return Err(format!("cannot read {shown}: not a regular file"));
+        }
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(format!(
+                "cannot read {shown}: it is {} bytes, and escc reads environments up to 16 MiB",
+                meta.len()
+            ));
+        }
+        let bytes = std::fs::read(&canonical)
+            .map_err(|e| format!("cannot read {shown}: {}", io_text(&e)))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            // Everything before the byte is UTF-8, so its lines and characters count.
+            let before = std::str::from_utf8(valid).unwrap_or("");
+            let line = before.matches('\n').count() + 1;
+            let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+                .chars()
+                .count()
+                + 1;
+            format!(
+                "cannot read {shown}: it is not UTF-8 text (invalid byte at line {line}, column {column})"
+            )
+        })?;
+        Ok(Document {
+            text: Arc::from(text),
+            file: Some(file),
+        })
+    }
+
+    /// The stand-in for a provider or rotator escc does not have.
+    fn missing(&self, kind: &'static str, name: &str) -> &'static Missing {
+        let mut map = self
+            .stand_ins
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let key = format!("{kind}:{name}");
+        if let Some(m) = map.get(&key) {
+            return m;
+        }
+        // One small allocation per distinct provider name for the life of the process:
+        // the `Host` trait hands out references, and the set of names is bounded by the
+        // documents read.
+        let m: &'static Missing = Box::leak(Box::new(Missing {
+            kind,
+            name: name.to_owned(),
+        }));
+        map.insert(key, m);
+        m
+    }
+}
+
+impl Host for FsHost {
+    fn load_environment(&self, name: &str) -> Result<String, String> {
+        self.read(name).map(|d| d.text.to_string())
+    }
+
+    fn provider(&self, name: &str) -> Result<&dyn Provider, String> {
+        Ok(self.missing("provider", name))
+    }
+
+    fn rotator(&self, name: &str) -> Result<&dyn Rotator, String> {
+        Ok(self.missing("rotator", name))
+    }
+
+    fn decrypt(&self, _ciphertext: &[u8]) -> Result<Vec<u8>, String> {
+        Err("escc cannot decrypt ciphertext secrets yet: it has no key management".to_owned())
+    }
+}
+
+/// A provider or rotator escc does not have. Its schemas accept anything, so a check shows
+/// its result as unknown (as the reference does); opening it fails with a message naming
+/// it (the diagnostic carries the document path).
+struct Missing {
+    kind: &'static str,
+    name: String,
+}
+
+impl Missing {
+    fn error(&self) -> String {
+        format!(
+            "{} {:?} is not available: escc has no {}s yet",
+            self.kind, self.name, self.kind
+        )
+    }
+}
+
+impl Provider for Missing {
+    fn schema(&self) -> (serde_json::Value, serde_json::Value) {
+        (json!(true), json!(true))
+    }
+
+    fn open(&self, _inputs: &Value, _context: &Value) -> Result<Value, String> {
+        Err(self.error())
+    }
+}
+
+impl Rotator for Missing {
+    fn schema(&self) -> (serde_json::Value, serde_json::Value, serde_json::Value) {
+        (json!(true), json!(true), json!(true))
+    }
+
+    fn open(&self, _: &Value, _: Option<&Value>, _: &Value) -> Result<Value, String> {
+        Err(self.error())
+    }
+
+    fn rotate(&self, _: &Value, _: Option<&Value>, _: &Value) -> Result<Value, String> {
+        Err(self.error())
+    }
+}
+
+/// An I/O error's text without Rust's `(os error N)` suffix.
+pub(crate) fn io_text(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_lowercase(),
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_refused_outside_the_root() {
+        let host = FsHost::new(None);
+        let err = host.load_environment("../secrets").unwrap_err();
+        assert!(err.contains("cannot contain . or .."), "{err}");
+        let err = host.load_environment("/etc/passwd").unwrap_err();
+        assert!(err.contains("cannot be absolute"), "{err}");
+    }
+
+    #[test]
+    fn the_overlay_wins_over_the_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir(root.join("app")).unwrap();
+        std::fs::write(root.join("app/base.yaml"), "values: {a: disk}\n").unwrap();
+        std::fs::write(root.join("other.yml"), "values: {b: 1}\n").unwrap();
+        let host = FsHost::new(Some(&root)).with_overlay(
+            "app/base",
+            Document::new("values: {a: buffer}\n", Some(root.join("app/base.yaml"))),
+        );
+        assert_eq!(
+            host.load_environment("app/base").unwrap(),
+            "values: {a: buffer}\n"
+        );
+        assert_eq!(host.load_environment("other").unwrap(), "values: {b: 1}\n");
+        let err = host.load_environment("missing").unwrap_err();
+        assert_eq!(
+            err,
+            "environment \"missing\" not found: there is no missing.yaml or missing.yml in the project root"
+        );
+        assert_eq!(
+            host.requested().into_iter().collect::<Vec<_>>(),
+            ["app/base", "missing", "other"]
+        );
+        assert_eq!(host.documents().len(), 2);
+        assert_eq!(host.file_of("other"), Some(root.join("other.yml")));
+        assert!(host.provider("aws-login").is_ok());
+        assert!(host.decrypt(b"x").is_err());
+    }
+
+    #[test]
+    fn invalid_utf8_is_located() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::write(root.join("bad.yaml"), b"values:\n  a: \xff\n").unwrap();
+        let err = FsHost::new(Some(&root)).read("bad").unwrap_err();
+        assert_eq!(
+            err,
+            "cannot read bad.yaml: it is not UTF-8 text (invalid byte at line 2, column 6)"
+        );
+    }
+}

@@ -1,0 +1,458 @@
+//! A project: a directory of environment files, its `escc.toml`, and the one pipeline that
+//! checks or evaluates a named environment. The command line, the language server and
+//! programs that embed escc all go through it, so they read the same files the same way
+//! and report the same diagnostics.
+//!
+//! An environment's name is its path below the root without `.yaml`/`.yml` (`app/dev` is
+//! `app/dev.yaml`). The root is the directory holding `escc.toml`
+//! ([`Project::discover`]), or any directory a front end chooses.
+//!
+//! ```
+//! use escc::project::Project;
+//!
+//! let project = Project::open("fixtures/examples").unwrap();
+//! let host = project.host();
+//! let checked = project.evaluate(&host, "app/dev").unwrap();
+//! assert!(checked.diags.is_empty());
+//! assert_eq!(checked.values_json(true)["environmentVariables"]["STAGE"], "dev");
+//! ```
+
+mod check;
+mod config;
+mod fs;
+pub(crate) mod names;
+
+use std::path::{Path, PathBuf};
+
+pub use check::Checked;
+pub use config::{CONFIG_FILE, Config, Defaults, set_context};
+pub use fs::{Document, FsHost, MAX_FILE_BYTES};
+pub use names::check_name;
+
+use crate::eval::{Mode, Value};
+pub(crate) use fs::io_text;
+
+/// At most this many directory entries are looked at when listing a project's
+/// environments (a root that is a home directory should not hang an editor).
+pub const MAX_LISTED_ENTRIES: usize = 100_000;
+
+/// An opened project.
+#[derive(Debug)]
+pub struct Project {
+    root: Option<PathBuf>,
+    config: Config,
+    context: Value,
+}
+
+/// Why a project, or a file of it, cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProjectError {
+    /// `escc.toml` is invalid (`reason` says where and why).
+    Config {
+        /// The file.
+        file: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A file or directory cannot be read.
+    Io {
+        /// The path, as given.
+        path: PathBuf,
+        /// The operating system's reason, without its error number.
+        reason: String,
+    },
+    /// A file is not below the project root.
+    OutsideRoot {
+        /// The file, as given.
+        path: PathBuf,
+    },
+    /// A path is not an environment file, or does not name a valid environment.
+    NotAnEnvironment {
+        /// The path, as given.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl std::fmt::Display for ProjectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProjectError::Config { file, reason } => write!(f, "{}: {reason}", file.display()),
+            ProjectError::Io { path, reason } => write!(f, "{}: {reason}", path.display()),
+            ProjectError::OutsideRoot { path } => {
+                write!(f, "{} is outside the project root", path.display())
+            }
+            ProjectError::NotAnEnvironment { path, reason } => {
+                write!(f, "{}: {reason}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for ProjectError {}
+
+/// The environments found below a directory.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct Listing {
+    /// Their names, sorted, without duplicates.
+    pub names: Vec<String>,
+    /// What could not be listed, in the order met (directories that cannot be read,
+    /// entries whose names are not UTF-8).
+    pub problems: Vec<ProjectError>,
+    /// Whether [`MAX_LISTED_ENTRIES`] stopped the listing.
+    pub truncated: bool,
+}
+
+impl Project {
+    /// The nearest directory at or above `start` (a file or a directory) that holds
+    /// `escc.toml`, canonical.
+    #[must_use]
+    pub fn discover(start: &Path) -> Option<PathBuf> {
+        let start = std::fs::canonicalize(start).ok()?;
+        let dir = if start.is_dir() {
+            start.as_path()
+        } else {
+            start.parent()?
+        };
+        dir.ancestors()
+            .find(|d| d.join(CONFIG_FILE).is_file())
+            .map(Path::to_path_buf)
+    }
+
+    /// Opens the project rooted at `root`, reading its `escc.toml` (the defaults when there
+    /// is none).
+    ///
+    /// # Errors
+    /// The root is not a readable directory, or `escc.toml` cannot be read or is invalid.
+    pub fn open(root: impl AsRef<Path>) -> Result<Project, ProjectError> {
+        let given = root.as_ref();
+        let root = std::fs::canonicalize(given).map_err(|e| ProjectError::Io {
+            path: given.to_path_buf(),
+            reason: io_text(&e),
+        })?;
+        if !root.is_dir() {
+            return Err(ProjectError::Io {
+                path: given.to_path_buf(),
+                reason: "not a directory".to_owned(),
+            });
+        }
+        let file = root.join(CONFIG_FILE);
+        let config = if file.is_file() {
+            let text = std::fs::read_to_string(&file).map_err(|e| ProjectError::Config {
+                file: file.clone(),
+                reason: io_text(&e),
+            })?;
+            Config::parse(&text).map_err(|reason| ProjectError::Config {
+                file: file.clone(),
+                reason,
+            })?
+        } else {
+            Config::default()
+        };
+        Ok(Project {
+            context: config.context(),
+            root: Some(root),
+            config,
+        })
+    }
+
+    /// A project with no directory: its host serves only what is put in its overlay (an
+    /// editor's buffer that was never saved).
+    #[must_use]
+    pub fn detached() -> Project {
+        Project {
+            root: None,
+            config: Config::default(),
+            context: config::empty_context(),
+        }
+    }
+
+    /// The project at `root` without reading its `escc.toml` (the defaults), for a front
+    /// end that must go on when the file is invalid and reports that itself.
+    #[must_use]
+    pub fn unconfigured(root: impl AsRef<Path>) -> Project {
+        let root = root.as_ref();
+        Project {
+            root: Some(std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf())),
+            config: Config::default(),
+            context: config::empty_context(),
+        }
+    }
+
+    /// The root directory, canonical (none for a detached project).
+    #[must_use]
+    pub fn root(&self) -> Option<&Path> {
+        self.root.as_deref()
+    }
+
+    /// What `escc.toml` says.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The execution context (`context.*` in documents).
+    #[must_use]
+    pub fn context(&self) -> &Value {
+        &self.context
+    }
+
+    /// Sets a value of the execution context, as `--context KEY=VALUE` does.
+    ///
+    /// # Errors
+    /// See [`set_context`].
+    pub fn set_context(&mut self, assignment: &str) -> Result<(), String> {
+        set_context(&mut self.context, assignment)
+    }
+
+    /// A file-system host over the root, with an empty overlay.
+    #[must_use]
+    pub fn host(&self) -> FsHost {
+        FsHost::new(self.root())
+    }
+
+    /// Every environment of the project.
+    #[must_use]
+    pub fn environments(&self) -> Listing {
+        match &self.root {
+            Some(root) => self.environments_in(root),
+            None => Listing::default(),
+        }
+    }
+
+    /// Every environment below `dir` (canonical, below the root). Hidden entries are
+    /// skipped; symbolic links to directories are not followed (they could loop); links to
+    /// files are listed, and the host refuses those that leave the root.
+    #[must_use]
+    pub fn environments_in(&self, dir: &Path) -> Listing {
+        let mut listing = Listing::default();
+        let mut budget = MAX_LISTED_ENTRIES;
+        self.walk(dir, &mut listing, &mut budget);
+        listing.names.sort();
+        listing.names.dedup();
+        listing
+    }
+
+    fn walk(&self, dir: &Path, out: &mut Listing, budget: &mut usize) {
+        let io = |path: &Path, e: &std::io::Error| ProjectError::Io {
+            path: path.to_path_buf(),
+            reason: io_text(e),
+        };
+        let entries = match std::fs::read_dir(dir).and_then(Iterator::collect::<Result<Vec<_>, _>>)
+        {
+            Ok(entries) => entries,
+            Err(e) => {
+                out.problems.push(io(dir, &e));
+                return;
+            }
+        };
+        let mut entries = entries;
+        entries.sort_by_key(std::fs::DirEntry::file_name);
+        for entry in entries {
+            if *budget == 0 {
+                out.truncated = true;
+                return;
+            }
+            *budget -= 1;
+            let path = entry.path();
+            let Some(file_name) = entry.file_name().to_str().map(str::to_owned) else {
+                out.problems.push(ProjectError::NotAnEnvironment {
+                    path,
+                    reason: "the file name is not UTF-8".to_owned(),
+                });
+                continue;
+            };
+            if file_name.starts_with('.') {
+                continue;
+            }
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => self.walk(&path, out, budget),
+                Ok(_) if is_environment_file(&path) => match self.name_of(&path) {
+                    Ok(name) => out.names.push(name),
+                    Err(e) => out.problems.push(e),
+                },
+                Ok(_) => {}
+                Err(e) => out.problems.push(io(&path, &e)),
+            }
+        }
+    }
+
+    /// The environment name of a file below the root (relative paths are taken from the
+    /// current directory). The file need not exist, its directory must.
+    ///
+    /// # Errors
+    /// The directory cannot be read, the file is outside the root, or its path is not a
+    /// valid environment name.
+    pub fn name_of(&self, file: &Path) -> Result<String, ProjectError> {
+        let Some(root) = &self.root else {
+            return Err(ProjectError::OutsideRoot {
+                path: file.to_path_buf(),
+            });
+        };
+        let io = |e: &std::io::Error| ProjectError::Io {
+            path: file.to_path_buf(),
+            reason: io_text(e),
+        };
+        let absolute = std::path::absolute(file).map_err(|e| io(&e))?;
+        // Canonicalize the directory only, so a symbolic link keeps its own name.
+        let dir = absolute.parent().unwrap_or(&absolute);
+        let dir = std::fs::canonicalize(dir).map_err(|e| io(&e))?;
+        let canonical = match absolute.file_name() {
+            Some(f) => dir.join(f),
+            None => dir,
+        };
+        name_in(root, &canonical).map_err(|e| match e {
+            NameError::OutsideRoot => ProjectError::OutsideRoot {
+                path: file.to_path_buf(),
+            },
+            NameError::Invalid(reason) => ProjectError::NotAnEnvironment {
+                path: file.to_path_buf(),
+                reason,
+            },
+        })
+    }
+
+    /// Checks environment `name` statically (providers are not opened, ciphertexts not
+    /// decrypted), with the imports `host` serves. See [`Checked`] for what it holds.
+    ///
+    /// # Errors
+    /// The environment itself cannot be read (its imports' failures are diagnostics).
+    pub fn check(&self, host: &FsHost, name: &str) -> Result<Checked, String> {
+        self.run(
+            host,
+            name,
+            &Mode::Check {
+                show_secrets: false,
+            },
+        )
+    }
+
+    /// Evaluates environment `name` with its providers opened.
+    ///
+    /// # Errors
+    /// The environment itself cannot be read.
+    pub fn evaluate(&self, host: &FsHost, name: &str) -> Result<Checked, String> {
+        self.run(host, name, &Mode::Eval)
+    }
+
+    /// Checks or evaluates environment `name` in any [`Mode`]: the one pipeline of every
+    /// front end.
+    ///
+    /// # Errors
+    /// The environment itself cannot be read.
+    pub fn run(&self, host: &FsHost, name: &str, mode: &Mode) -> Result<Checked, String> {
+        check::run(host, &self.context, name, mode)
+    }
+}
+
+/// Why a path does not name an environment of a root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NameError {
+    /// The path is not below the root.
+    OutsideRoot,
+    /// The path is below the root but is no environment's (the reason says why).
+    Invalid(String),
+}
+
+/// The environment name of `file` below `root`, both absolute and with canonical
+/// directories (no file-system access): its path below the root without the extension.
+///
+/// # Errors
+/// The file is not below the root, or its path is not a valid environment name.
+pub fn name_in(root: &Path, file: &Path) -> Result<String, NameError> {
+    let rel = file
+        .strip_prefix(root)
+        .map_err(|_| NameError::OutsideRoot)?;
+    let invalid = |why: &str| NameError::Invalid(why.to_owned());
+    let stem = rel
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .ok_or_else(|| invalid("not an environment file"))?;
+    let mut parts = Vec::new();
+    for c in rel.parent().into_iter().flat_map(Path::components) {
+        match c {
+            std::path::Component::Normal(s) => match s.to_str() {
+                Some(s) => parts.push(s),
+                None => return Err(invalid("the path is not UTF-8")),
+            },
+            _ => return Err(invalid("not an environment file")),
+        }
+    }
+    parts.push(stem);
+    let name = parts.join("/");
+    check_name(&name).map_err(NameError::Invalid)?;
+    Ok(name)
+}
+
+/// Whether `path` ends in `.yaml` or `.yml`.
+#[must_use]
+pub fn is_environment_file(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|x| x.to_str()),
+        Some("yaml" | "yml")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, Project) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let project = Project::open(dir.path()).unwrap();
+        (dir, project)
+    }
+
+    #[test]
+    fn discovery_finds_the_nearest_project_file() {
+        let (dir, _) = project(&[(CONFIG_FILE, ""), ("app/dev.yaml", "")]);
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        assert_eq!(
+            Project::discover(&root.join("app/dev.yaml")),
+            Some(root.clone())
+        );
+        assert_eq!(Project::discover(&root.join("app")), Some(root));
+    }
+
+    #[test]
+    fn environments_are_listed_sorted_without_hidden_entries() {
+        let (dir, p) = project(&[
+            ("b.yaml", ""),
+            ("app/dev.yml", ""),
+            ("app/prod.yaml", ""),
+            (".hidden/x.yaml", ""),
+            ("notes.txt", ""),
+        ]);
+        let listing = p.environments();
+        assert_eq!(listing.names, ["app/dev", "app/prod", "b"]);
+        assert!(listing.problems.is_empty() && !listing.truncated);
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        assert_eq!(p.environments_in(&root.join("app")).names.len(), 2);
+        assert_eq!(p.name_of(&root.join("app/dev.yml")).unwrap(), "app/dev");
+        assert!(matches!(
+            p.name_of(Path::new("/tmp/x.yaml")),
+            Err(ProjectError::OutsideRoot { .. })
+        ));
+    }
+
+    #[test]
+    fn an_invalid_project_file_is_reported_with_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(CONFIG_FILE), "[defaults]\nx = 1\n").unwrap();
+        let err = Project::open(dir.path()).unwrap_err();
+        let ProjectError::Config { file, reason } = &err else {
+            panic!("{err:?}")
+        };
+        assert!(file.ends_with(CONFIG_FILE));
+        assert!(reason.contains("unknown field `x`"), "{reason}");
+    }
+}
