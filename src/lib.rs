@@ -41,16 +41,19 @@ pub mod cli;
 pub mod diag;
 pub mod edit;
 pub mod eval;
+mod go;
 #[cfg(feature = "lsp")]
 #[doc(hidden)]
 pub mod lsp;
 mod path;
 pub mod project;
+mod schema;
+mod secrets;
 pub mod source;
+mod suggest;
 pub mod syntax;
 #[cfg(feature = "testing")]
 pub mod testing;
-mod text;
 
 pub use diag::{Code, Diagnostic, Severity};
 pub use source::{LineCol, Source, Span};

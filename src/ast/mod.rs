@@ -11,11 +11,12 @@ pub(crate) mod template;
 mod visit;
 
 use crate::diag::{Code, Diagnostic};
+use crate::go::strconv::quote;
 use crate::path::PathRef;
 use crate::source::{Source, Span};
+use crate::suggest::sort_by_distance;
 use crate::syntax::source_map::SourceMap;
 use crate::syntax::{Entry, Node, NodeKind, Style};
-use crate::text::{go_quote, sort_by_distance};
 
 pub use load::{Loaded, load, load_with};
 pub use template::AccessorKind;
@@ -342,7 +343,7 @@ impl Lowerer<'_> {
             if seen.contains(&name) {
                 self.warning(
                     Code::DuplicateKey,
-                    format!("duplicate key {}", go_quote(name)),
+                    format!("duplicate key {}", quote(name)),
                     key.span,
                     &key_path,
                 );
@@ -470,7 +471,7 @@ impl Lowerer<'_> {
             if seen.contains(&field) {
                 self.warning(
                     Code::DuplicateKey,
-                    format!("duplicate key {}", go_quote(field)),
+                    format!("duplicate key {}", quote(field)),
                     key.span,
                     &field_path,
                 );
@@ -515,7 +516,7 @@ impl Lowerer<'_> {
                     Code::TopLevelBuiltin,
                     format!(
                         "builtin function call {} not allowed at the top level",
-                        go_quote(name)
+                        quote(name)
                     ),
                     key.span,
                     &entry_path,
@@ -630,7 +631,7 @@ impl Lowerer<'_> {
                         Code::BuiltinNotAlone,
                         format!(
                             "illegal call to builtin function: {} must be the only key within its containing object",
-                            go_quote(name)
+                            quote(name)
                         ),
                         node.span,
                         path,

@@ -15,8 +15,8 @@ use super::{EXIT_FAILED, Failure};
 use crate::Diagnostic;
 use crate::ast::AccessorKind;
 use crate::eval::{Evaluation, Mode, Value, ValueKind};
+use crate::go::strconv::{format_float_g, quote};
 use crate::project::FsHost;
-use crate::text::go_quote;
 
 /// How `get` and `open` print values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -458,7 +458,7 @@ fn write_typed_json(out: &mut String, j: &serde_json::Value, redact: bool, level
         serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
             (Some(i), _, _) => out.push_str(&i.to_string()),
             (_, Some(u), _) => out.push_str(&u.to_string()),
-            (_, _, Some(f)) => out.push_str(&go_float(f)),
+            (_, _, Some(f)) => out.push_str(&format_float_g(f)),
             _ => out.push_str(&n.to_string()),
         },
         serde_json::Value::String(s) => out.push_str(&json_string(s)),
@@ -494,55 +494,6 @@ fn write_typed_json(out: &mut String, j: &serde_json::Value, redact: bool, level
     }
 }
 
-/// A float as Go's `strconv.FormatFloat(f, 'g', -1, 64)` prints it: the shortest digits
-/// that read back, in exponent form when the decimal exponent is below -4 or at least 6
-/// (Go decides with precision 6 when printing the shortest form).
-fn go_float(f: f64) -> String {
-    if !f.is_finite() {
-        return if f.is_nan() {
-            "NaN".to_owned()
-        } else if f > 0.0 {
-            "+Inf".to_owned()
-        } else {
-            "-Inf".to_owned()
-        };
-    }
-    // Rust's `{:e}` prints the shortest round-trip digits: `1.2345e6`, `-5e-7`, `0e0`.
-    let e = format!("{f:e}");
-    let (mantissa, exp) = e.split_once('e').unwrap_or((&e, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (sign, mantissa) = mantissa
-        .strip_prefix('-')
-        .map_or(("", mantissa), |m| ("-", m));
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    if f != 0.0 && !(-4..6).contains(&exp) {
-        let (first, rest) = digits.split_at(1);
-        let frac = if rest.is_empty() {
-            String::new()
-        } else {
-            format!(".{rest}")
-        };
-        let exp_sign = if exp < 0 { '-' } else { '+' };
-        return format!("{sign}{first}{frac}e{exp_sign}{:02}", exp.abs());
-    }
-    // Plain decimal: place the point `exp + 1` digits in.
-    let point = exp + 1;
-    let s = if point <= 0 {
-        format!(
-            "0.{}{digits}",
-            "0".repeat(usize::try_from(-point).unwrap_or(0))
-        )
-    } else {
-        let point = usize::try_from(point).unwrap_or(0);
-        if digits.len() <= point {
-            format!("{digits}{}", "0".repeat(point - digits.len()))
-        } else {
-            format!("{}.{}", &digits[..point], &digits[point..])
-        }
-    };
-    format!("{sign}{s}")
-}
-
 // -------------------------------------------------------------------------------------
 // string
 
@@ -571,7 +522,7 @@ pub(crate) fn string_form(v: &Value, redact: bool) -> Option<String> {
                 if n > 0 {
                     out.push(',');
                 }
-                out.push_str(&go_quote(&string_form(i, redact)?));
+                out.push_str(&quote(&string_form(i, redact)?));
                 if out.len() > MAX_STRING_FORM {
                     return None;
                 }
@@ -583,7 +534,7 @@ pub(crate) fn string_form(v: &Value, redact: bool) -> Option<String> {
                     out.push(',');
                 }
                 let s = string_form(i, redact)?;
-                let _ = write!(out, "{}={}", go_quote(k), go_quote(&s));
+                let _ = write!(out, "{}={}", quote(k), quote(&s));
                 if out.len() > MAX_STRING_FORM {
                     return None;
                 }
@@ -966,7 +917,7 @@ fn exports(
                 let _ = writeln!(out, "export {k}={}", shell_quote(&v));
             }
             _ => {
-                let _ = writeln!(out, "{k}={}", go_quote(&v));
+                let _ = writeln!(out, "{k}={}", quote(&v));
             }
         }
     }
@@ -1056,24 +1007,6 @@ mod tests {
             ),
         ]);
         assert_eq!(string_form(&v, true).unwrap(), r#""a"="","d"="\"hello\"""#);
-    }
-
-    #[test]
-    fn go_floats() {
-        for (f, text) in [
-            (1e6, "1e+06"),
-            (123_456.0, "123456"),
-            (2.75, "2.75"),
-            (0.0001, "0.0001"),
-            (0.00001, "1e-05"),
-            (-2.5, "-2.5"),
-            (1.0, "1"),
-            (0.0, "0"),
-            (1.234_567e7, "1.234567e+07"),
-            (1e21, "1e+21"),
-        ] {
-            assert_eq!(go_float(f), text);
-        }
     }
 
     #[test]

@@ -3,8 +3,8 @@
 use super::scalar::go_number;
 use super::{Cipher, Doc, EditError, Entry, Item, Node, Value};
 use crate::ast::AccessorKind;
-use crate::eval::gojson::{open_envelope, seal_envelope};
 use crate::path;
+use crate::secrets::envelope;
 use crate::syntax::Style;
 
 /// A JSON value as a new node (block collections, keys in their order).
@@ -245,7 +245,7 @@ fn encrypt_in(node: &mut Node, encrypt: &Cipher<'_>) -> Result<(), EditError> {
         let ciphertext =
             encrypt(plaintext.as_bytes()).map_err(|e| EditError::new(e, entry.value.span))?;
         let old = &mut entry.value;
-        let mut sealed = Node::string(&seal_envelope(&ciphertext));
+        let mut sealed = Node::string(&envelope::seal(&ciphertext));
         sealed.line = old.line.take();
         sealed.foot = std::mem::take(&mut old.foot);
         let mut wrapper = Node::new(Value::Map {
@@ -289,7 +289,7 @@ fn decrypt_in(node: &mut Node, decrypt: &Cipher<'_>) -> Result<(), EditError> {
             && let Some(text) = inner.value.as_str()
         {
             let span = inner.value.span;
-            let sealed = open_envelope(text)
+            let sealed = envelope::open(text)
                 .map_err(|e| EditError::new(format!("invalid ciphertext: {e}"), span))?;
             let plain =
                 decrypt(&sealed).map_err(|e| EditError::new(format!("decrypting: {e}"), span))?;

@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::go::strconv::format_float_g;
 use crate::source::Source;
 use crate::syntax::{self, Limits, NodeKind, Style};
 
@@ -23,8 +24,9 @@ struct Allowed {
 }
 
 /// Characters written as they are inside quotes and block scalars: `\n`, printable ASCII,
-/// and the Basic Multilingual Plane above U+00A0 except surrogates, U+FEFF, U+FFFE/F.
-pub(super) fn is_printable(c: char) -> bool {
+/// and the Basic Multilingual Plane above U+00A0 except surrogates, U+FEFF, U+FFFE/F. This is
+/// the YAML emitter's notion of printable (go-yaml's `is_printable`), not Go's `IsPrint`.
+fn is_yaml_printable(c: char) -> bool {
     matches!(c, '\n' | '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
         && c != '\u{feff}'
 }
@@ -101,7 +103,7 @@ fn analyze(text: &str) -> Allowed {
         }
         // U+2028 and U+2029 are line breaks to go-yaml but not to YAML 1.2 readers (ours):
         // only escaped (`\L`, `\P`) do they read back the same everywhere.
-        if !is_printable(c) || matches!(c, '\u{2028}' | '\u{2029}') {
+        if !is_yaml_printable(c) || matches!(c, '\u{2028}' | '\u{2029}') {
             special = true;
         }
         if is_break(c) {
@@ -268,7 +270,7 @@ pub(super) fn double_quoted(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {
-        if is_printable(c) && !is_break(c) && c != '"' && c != '\\' {
+        if is_yaml_printable(c) && !is_break(c) && c != '"' && c != '\\' {
             out.push(c);
             continue;
         }
@@ -348,39 +350,7 @@ pub(super) fn go_number(n: &serde_json::Number) -> String {
     if n.is_i64() || n.is_u64() {
         return n.to_string();
     }
-    let Some(v) = n.as_f64() else {
-        return n.to_string();
-    };
-    if v == 0.0 {
-        return if v.is_sign_negative() { "-0" } else { "0" }.to_owned();
-    }
-    let sci = format!("{:e}", v.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits = mantissa.replace('.', "");
-    let sign = if v < 0.0 { "-" } else { "" };
-    if !(-4..6).contains(&exp) {
-        let (first, rest) = digits.split_at(1);
-        let point = if rest.is_empty() { "" } else { "." };
-        let exp_sign = if exp < 0 { '-' } else { '+' };
-        return format!(
-            "{sign}{first}{point}{rest}e{exp_sign}{:02}",
-            exp.unsigned_abs()
-        );
-    }
-    match usize::try_from(exp) {
-        Err(_) => {
-            let zeros = "0".repeat(usize::try_from(-exp - 1).unwrap_or(0));
-            format!("{sign}0.{zeros}{digits}")
-        }
-        Ok(exp) if digits.len() <= exp + 1 => {
-            format!("{sign}{digits}{}", "0".repeat(exp + 1 - digits.len()))
-        }
-        Ok(exp) => {
-            let (int, frac) = digits.split_at(exp + 1);
-            format!("{sign}{int}.{frac}")
-        }
-    }
+    n.as_f64().map_or_else(|| n.to_string(), format_float_g)
 }
 
 #[cfg(test)]

@@ -4,11 +4,12 @@
 use std::fmt::Write as _;
 
 use super::arena::{ExprId, Repr, ValueId};
-use super::schema::Schema;
 use super::{BuiltinCall, Evaluator, ExprKind};
 use crate::ast::{Accessor, AccessorKind, EnvironmentRef, NotAnEnvironment, environment_ref};
 use crate::diag::{Code, Diagnostic};
-use crate::text::{go_quote, nearest};
+use crate::go::strconv::quote;
+use crate::schema::Schema;
+use crate::suggest::nearest;
 
 /// How an access went wrong: reported, and the rest of the reference is unknown.
 struct Invalid;
@@ -185,9 +186,9 @@ impl Evaluator<'_> {
     }
 
     fn unknown_property(&mut self, s: ExprId, acc: &Accessor, key: &str, suggestion: Option<&str>) {
-        let mut message = format!("unknown property {}", go_quote(key));
+        let mut message = format!("unknown property {}", quote(key));
         if let Some(c) = suggestion {
-            let _ = write!(message, "; did you mean {}?", go_quote(c));
+            let _ = write!(message, "; did you mean {}?", quote(c));
         }
         self.error_span(s, acc.span, Code::UnknownProperty, message);
     }

@@ -5,11 +5,12 @@
 use std::rc::Rc;
 
 use super::arena::{ExprId, Repr, VALUE_WEIGHT, ValueId};
-use super::gojson::{self, Json};
-use super::schema::Schema;
 use super::{BuiltinCall, Evaluator};
 use super::{Value, ValueKind};
 use crate::diag::Code;
+use crate::go::{self, json::Json};
+use crate::schema::Schema;
+use crate::secrets::envelope;
 
 impl Evaluator<'_> {
     pub(super) fn builtin(&mut self, x: ExprId, b: &BuiltinCall) -> ValueId {
@@ -71,7 +72,7 @@ impl Evaluator<'_> {
                 if self.over_weight(x, count.saturating_mul(VALUE_WEIGHT) + text.len()) {
                     return self.too_large(x);
                 }
-                let parts = gojson::split(&text, &sep);
+                let parts = go::strings::split(&text, &sep);
                 let secret = self.values.deep_flags(d).1 || self.values.deep_flags(t).1;
                 let items = parts
                     .into_iter()
@@ -111,7 +112,7 @@ impl Evaluator<'_> {
                     return self.unknown_result(x, &[a]);
                 }
                 let exported = self.export(a);
-                let text = gojson::encode_json(&to_json(&exported));
+                let text = go::json::encode(&to_json(&exported));
                 if self.over_weight(x, text.len()) {
                     return self.too_large(x);
                 }
@@ -134,7 +135,7 @@ impl Evaluator<'_> {
                 if self.over_weight(x, count.saturating_mul(VALUE_WEIGHT) + input.len()) {
                     return self.too_large(x);
                 }
-                match gojson::decode_json(&input) {
+                match go::json::decode(&input) {
                     Ok(json) => {
                         let v = self.unexport(&from_json(&json), x);
                         if secret {
@@ -175,10 +176,10 @@ impl Evaluator<'_> {
                 }
                 let input = self.str_of(a);
                 let text = if matches!(b, BuiltinCall::ToBase64(_)) {
-                    gojson::encode_base64(input.as_bytes())
+                    go::base64::encode(input.as_bytes())
                 } else {
-                    match gojson::decode_base64(&input) {
-                        Ok(bytes) => gojson::go_lossy_string(&bytes),
+                    match go::base64::decode(&input) {
+                        Ok(bytes) => go::strings::from_bytes_lossy(&bytes),
                         Err(e) => {
                             self.error_at(
                                 x,
@@ -286,7 +287,7 @@ impl Evaluator<'_> {
             this.values.get_mut(v).secret = true;
             v
         };
-        let sealed = match gojson::open_envelope(text) {
+        let sealed = match envelope::open(text) {
             Ok(b) => b,
             Err(e) => {
                 self.error_at(
@@ -304,7 +305,7 @@ impl Evaluator<'_> {
             Ok(plain) => {
                 let v = self.new_value(
                     x,
-                    Repr::String(Rc::from(gojson::go_lossy_string(&plain))),
+                    Repr::String(Rc::from(go::strings::from_bytes_lossy(&plain))),
                     string,
                 );
                 self.values.get_mut(v).secret = true;

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Map, Value as Json, json};
 
 use super::arena::{ExprId, Repr, ValueId, Values};
-use super::schema::Schema;
 use super::{BuiltinCall, Env, Evaluator, ExprData, ExprKind, Extra};
 use crate::ast::{Accessor, AccessorKind};
+use crate::schema::Schema;
 use crate::source::Span;
 
 /// What is left of an evaluation for output.

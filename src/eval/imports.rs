@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::arena::{ExprId, Repr, ValueId};
-use super::schema::Schema;
 use super::value::{Value, ValueKind};
 use super::{Env, Evaluator, Imported};
 use crate::ast::EnvironmentDecl;
 use crate::diag::{Code, Diagnostic};
 use crate::path;
+use crate::schema::Schema;
 use crate::source::Source;
 use crate::syntax::Limits;
 

@@ -5,10 +5,10 @@ use std::rc::Rc;
 
 use super::Evaluator;
 use super::arena::{ExprId, Repr, ValueId};
-use super::gojson;
 use super::memo::{STACK_RED_ZONE, STACK_SEGMENT};
-use super::schema::Schema;
 use crate::ast::Accessor;
+use crate::go::strconv::quote;
+use crate::schema::Schema;
 
 impl Evaluator<'_> {
     pub(super) fn interpolate(
@@ -75,7 +75,7 @@ impl Evaluator<'_> {
                     if n > 0 {
                         text.push(',');
                     }
-                    text.push_str(&gojson::quote(&s));
+                    text.push_str(&quote(&s));
                     if text.len() > cap {
                         return None;
                     }
@@ -89,7 +89,7 @@ impl Evaluator<'_> {
                     if n > 0 {
                         text.push(',');
                     }
-                    let _ = write!(text, "{}={}", gojson::quote(k), gojson::quote(&s));
+                    let _ = write!(text, "{}={}", quote(k), quote(&s));
                     if text.len() > cap {
                         return None;
                     }

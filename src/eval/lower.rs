@@ -6,14 +6,14 @@ use std::rc::Rc;
 use indexmap::IndexMap;
 
 use super::arena::{ExprId, Repr, ValueId};
-use super::schema::Schema;
 use super::value;
 use super::{BuiltinCall, BuiltinMeta, Evaluator, ExprData, ExprKind, Extra, State};
 use crate::ast::{self, ArgPart, Call, EnvironmentDecl, SecretArg};
 use crate::diag::Code;
+use crate::go::strconv::quote;
 use crate::path;
+use crate::schema::Schema;
 use crate::source::Span;
-use crate::text::go_quote;
 
 impl Evaluator<'_> {
     pub(super) fn declare_root(
@@ -43,7 +43,7 @@ impl Evaluator<'_> {
                 self.error_at(
                     key_expr,
                     Code::ReservedKey,
-                    format!("{} is a reserved key", go_quote(key)),
+                    format!("{} is a reserved key", quote(key)),
                 );
                 continue;
             }
@@ -52,7 +52,7 @@ impl Evaluator<'_> {
                 self.error_at(
                     key_expr,
                     Code::DuplicateKey,
-                    format!("duplicate key {}", go_quote(key)),
+                    format!("duplicate key {}", quote(key)),
                 );
                 continue;
             }
@@ -141,7 +141,7 @@ impl Evaluator<'_> {
                         self.error_at(
                             key_expr,
                             Code::DuplicateKey,
-                            format!("duplicate key {}", go_quote(key)),
+                            format!("duplicate key {}", quote(key)),
                         );
                         continue;
                     }

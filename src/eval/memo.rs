@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::arena::{ExprId, Repr, ValueId};
-use super::schema::Schema;
 use super::{Evaluator, ExprKind, State};
 use crate::diag::{Code, Diagnostic};
+use crate::schema::Schema;
 
 /// The deepest nesting of evaluations (a chain of references, each waiting on the next).
 /// (Each level takes a few KiB of stack, on the heap: 20,000 stay well under 256 MiB even

@@ -4,8 +4,8 @@
 use std::rc::Rc;
 
 use super::arena::{Repr, ValueId};
-use super::schema::Schema;
 use super::{Evaluator, ExprData, ExprKind, State};
+use crate::schema::Schema;
 use crate::source::Span;
 
 /// Where each key of a base chain's upper layers lives, so a lookup in a long chain (one

@@ -22,7 +22,6 @@ mod access;
 mod arena;
 mod builtins;
 mod export;
-pub(crate) mod gojson;
 pub(crate) mod host;
 mod imports;
 mod interpolate;
@@ -32,7 +31,6 @@ mod merge;
 mod prefetch;
 mod providers;
 mod query;
-mod schema;
 mod validate;
 mod value;
 
@@ -46,11 +44,11 @@ use crate::diag::{Code, Diagnostic};
 use crate::source::{Source, Span};
 use crate::syntax::Limits;
 
+use crate::schema::Schema;
 use arena::{ExprId, Repr, Val, ValueId, Values};
 pub use host::{Host, Provider, Rotator};
 use merge::ChainIndex;
 pub use query::{Place, Trace};
-use schema::Schema;
 pub use value::{Value, ValueKind};
 
 /// How to evaluate.

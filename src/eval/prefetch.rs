@@ -23,9 +23,9 @@ use std::sync::{Condvar, Mutex};
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::host::Host;
-use super::schema::{self, Place, Problem, Schema, Subject, View};
 use super::value::{Value, ValueKind};
 use crate::ast::{Call, EnvironmentDecl, Expr, ExprKind};
+use crate::schema::{self, Place, Problem, Schema, Subject, View};
 use crate::source::Source;
 
 /// An environment parsed ahead of time (what [`crate::ast::load`] gives, less the syntax tree).

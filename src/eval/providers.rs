@@ -2,12 +2,12 @@
 //! schemas and the rotations they record.
 
 use super::arena::{ExprId, Repr, ValueId};
-use super::schema::Schema;
 use super::{Evaluator, Rotation, RotationStatus};
 use super::{Value, ValueKind};
 use crate::ast::AccessorKind;
 use crate::diag::Code;
 use crate::path;
+use crate::schema::Schema;
 
 impl Evaluator<'_> {
     /// Compiles a provider's schema, reporting failures with `what`.

@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::arena::{ExprId, Repr, ValueId};
-use super::schema::{self, Place, Problem, Schema, Subject, View};
 use super::{Evaluator, ExprKind};
 use crate::diag::{Code, Diagnostic};
 use crate::path;
+use crate::schema::{self, Place, Problem, Schema, Subject, View};
 
 impl Evaluator<'_> {
     /// Evaluates `arg` and validates it against `schema`; returns the value and whether it

@@ -6,6 +6,8 @@
 
 use std::borrow::Cow;
 
+use crate::go::strconv::format_float_g;
+
 /// A resolved YAML scalar.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Scalar {
@@ -85,56 +87,11 @@ pub(crate) fn resolve_tagged(tag: &str, text: &str, plain: bool) -> Result<Scala
                 Core::Uint(v) => v as f64,
                 _ => return mismatch(),
             };
-            Ok(Scalar::Number(format_go_float(float)))
+            Ok(Scalar::Number(format_float_g(float)))
         }
         // `!!str`, and also other `!!` names (`!!seq`, `!!map`, `!!merge`, unknown ones), which
         // cannot type a scalar: the spec is silent, so those are treated like custom tags.
         _ => Ok(string()),
-    }
-}
-
-/// Go's strconv.FormatFloat(v, 'g', -1, 64).
-pub(crate) fn format_go_float(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".to_owned();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "+Inf" } else { "-Inf" }.to_owned();
-    }
-    let sign = if v.is_sign_negative() { "-" } else { "" };
-    if v == 0.0 {
-        return format!("{sign}0");
-    }
-    // Rust's `{:e}` prints the shortest digits that round-trip, as Go's shortest mode does.
-    let sci = format!("{:e}", v.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits = mantissa.replace('.', "");
-
-    // Go's shortest %g switches to exponent form outside [1e-4, 1e6), whatever the digit count.
-    if !(-4..6).contains(&exp) {
-        let (first, rest) = digits.split_at(1);
-        let point = if rest.is_empty() { "" } else { "." };
-        let exp_sign = if exp < 0 { '-' } else { '+' };
-        return format!(
-            "{sign}{first}{point}{rest}e{exp_sign}{:02}",
-            exp.unsigned_abs()
-        );
-    }
-    match usize::try_from(exp) {
-        // exp is in -4..=-1: 0.000ddd
-        Err(_) => {
-            let zeros = "0".repeat(usize::try_from(-exp - 1).unwrap_or(0));
-            format!("{sign}0.{zeros}{digits}")
-        }
-        Ok(exp) if digits.len() <= exp + 1 => {
-            let zeros = "0".repeat(exp + 1 - digits.len());
-            format!("{sign}{digits}{zeros}")
-        }
-        Ok(exp) => {
-            let (int, frac) = digits.split_at(exp + 1);
-            format!("{sign}{int}.{frac}")
-        }
     }
 }
 
@@ -204,7 +161,7 @@ impl Core {
             Self::Bool(b) => Scalar::Bool(b),
             Self::Int(v) => Scalar::Number(v.to_string()),
             Self::Uint(v) => Scalar::Number(v.to_string()),
-            Self::Float(v) => Scalar::Number(format_go_float(v)),
+            Self::Float(v) => Scalar::Number(format_float_g(v)),
             Self::Str => Scalar::String(text.to_owned()),
         }
     }
@@ -632,50 +589,6 @@ mod tests {
     }
 
     #[test]
-    fn format_go_float_spec_examples() {
-        for (v, expected) in [
-            (123_456_789.5, "1.234567895e+08"),
-            (999_999.0, "999999"),
-            (0.0001, "0.0001"),
-            (-1e-7, "-1e-07"),
-            (1_000_000.0, "1e+06"),
-            (100_000.0, "100000"),
-            (1.0, "1"),
-            (0.00001, "1e-05"),
-            (3.0e-5, "3e-05"),
-            (1e21, "1e+21"),
-            (-0.0, "-0"),
-            (1.234_567_890_123_456_8e29, "1.2345678901234568e+29"),
-            (18_446_744_073_709_551_616.0, "1.8446744073709552e+19"),
-        ] {
-            assert_eq!(format_go_float(v), expected, "{v:?}");
-        }
-    }
-
-    #[test]
-    fn format_go_float_more() {
-        for (v, expected) in [
-            (0.0, "0"),
-            (f64::NAN, "NaN"),
-            (f64::INFINITY, "+Inf"),
-            (f64::NEG_INFINITY, "-Inf"),
-            (1e100, "1e+100"),
-            (1e-100, "1e-100"),
-            (f64::MAX, "1.7976931348623157e+308"),
-            (5e-324, "5e-324"),
-            (0.1, "0.1"),
-            (0.000_123_4, "0.0001234"),
-            (123_456.7, "123456.7"),
-            (1.5, "1.5"),
-            (-2.5e10, "-2.5e+10"),
-            (0.3, "0.3"),
-            (1.0 / 3.0, "0.3333333333333333"),
-        ] {
-            assert_eq!(format_go_float(v), expected, "{v:?}");
-        }
-    }
-
-    #[test]
     fn spec_float_examples_through_resolution() {
         for (text, expected) in [
             ("123456789.5", "1.234567895e+08"),
@@ -932,25 +845,6 @@ mod tests {
         *state ^= *state >> 7;
         *state ^= *state << 17;
         *state
-    }
-
-    #[test]
-    fn format_go_float_round_trips_and_uses_the_g_threshold() {
-        let mut state = 0x9E37_79B9_7F4A_7C15;
-        for _ in 0..20_000 {
-            let v = f64::from_bits(xorshift(&mut state));
-            if !v.is_finite() {
-                continue;
-            }
-            let text = format_go_float(v);
-            assert_eq!(
-                text.parse::<f64>().map(f64::to_bits),
-                Ok(v.to_bits()),
-                "{text}"
-            );
-            let exponent_form = (v != 0.0) && !(1e-4..1e6).contains(&v.abs());
-            assert_eq!(text.contains('e'), exponent_form, "{v:e} → {text}");
-        }
     }
 
     #[test]

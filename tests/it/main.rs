@@ -5,6 +5,7 @@ mod edit;
 mod embed;
 mod eval;
 mod fuzz_corpus;
+mod go;
 mod hostile;
 mod invariants;
 mod leaks;

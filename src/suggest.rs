@@ -1,58 +1,5 @@
-//! Small text helpers shared by the layers: Go's `%q` quoting and the reference's
-//! spelling-suggestion distance.
-
-use std::fmt::Write;
-
-/// Quotes `s` as Go's `%q` verb does (`strconv.Quote`): double quotes, `\"` and `\\`
-/// escaped, control and non-printable characters escaped, printable Unicode kept.
-#[must_use]
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if is_go_printable(c) => out.push(c),
-            c if (c as u32) < 0x80 => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if (c as u32) < 0x1_0000 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => {
-                let _ = write!(out, "\\U{:08x}", c as u32);
-            }
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// An approximation of Go's `unicode.IsPrint`: letters, marks, numbers, punctuation,
-/// symbols and the ASCII space. Control, format, separator (other than space), private-use
-/// and unassigned characters are not printable.
-fn is_go_printable(c: char) -> bool {
-    if c == ' ' {
-        return true;
-    }
-    if c.is_control() || c.is_whitespace() {
-        return false;
-    }
-    let u = c as u32;
-    // Format characters (Cf) and private use, the common ones.
-    !matches!(u,
-        0xAD | 0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x180E | 0x200B..=0x200F
-        | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB
-        | 0xE000..=0xF8FF | 0xF_0000..=0x10_FFFF | 0xFFFE | 0xFFFF)
-}
+//! The reference's spelling suggestions: the closest name to a misspelt one ("did you mean"),
+//! and lists of names ordered by their distance from it.
 
 /// Deletes `_` and lower-cases, as the reference does before comparing names.
 fn fold(s: &str) -> String {
@@ -103,15 +50,6 @@ pub fn sort_by_distance(name: &str, list: &mut [String]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quotes_like_go() {
-        assert_eq!(go_quote("foo"), "\"foo\"");
-        assert_eq!(go_quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
-        assert_eq!(go_quote("a\nb\t\u{0}"), "\"a\\nb\\t\\x00\"");
-        assert_eq!(go_quote("世界"), "\"世界\"");
-        assert_eq!(go_quote("\u{ad}"), "\"\\u00ad\"");
-    }
 
     #[test]
     fn suggestions() {

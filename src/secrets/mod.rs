@@ -1,0 +1,3 @@
+//! Secrets: the ciphertext envelope of `fn::secret`.
+
+pub(crate) mod envelope;
