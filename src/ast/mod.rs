@@ -6,7 +6,9 @@
 //! the partial declaration is kept, because the reference evaluates documents whose
 //! declarations have errors.
 
+mod load;
 pub(crate) mod template;
+mod visit;
 
 use crate::diag::{Code, Diagnostic};
 use crate::go::strconv::quote;
@@ -16,7 +18,9 @@ use crate::suggest::sort_by_distance;
 use crate::syntax::source_map::SourceMap;
 use crate::syntax::{Entry, Node, NodeKind, Style};
 
+pub use load::{Loaded, load, load_with};
 pub use template::AccessorKind;
+pub use visit::{EnvironmentRef, NotAnEnvironment, Walk, environment_ref};
 
 /// A parsed environment definition.
 #[derive(Clone, Debug, Default, PartialEq)]

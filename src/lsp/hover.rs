@@ -10,7 +10,7 @@ use super::analysis::{
     Analysis, Found, Seg, is_flag, locate, path_text, redacted, typed_range, value_type, walk_typed,
 };
 use crate::Span;
-use crate::ast::{AccessorKind, Expr};
+use crate::ast::{AccessorKind, Expr, environment_ref};
 
 /// A hover's place and Markdown text.
 #[derive(Debug, PartialEq, Eq)]
@@ -150,14 +150,14 @@ fn reference_hover(
                 walk_typed(&props, &path[2..]).cloned()
             }
         }),
-        "environments" if path.len() >= 3 => key(1).zip(key(2)).and_then(|(p, e)| {
-            let props = others(&format!("{p}/{e}"))?;
-            if path.len() == 3 {
-                Some(object(props))
-            } else {
-                walk_typed(&props, &path[3..]).cloned()
-            }
-        }),
+        "environments" if let Some(Ok(read)) = environment_ref(path) => others(&read.name)
+            .and_then(|props| {
+                if read.rest.is_empty() {
+                    Some(object(props))
+                } else {
+                    walk_typed(&props, read.rest).cloned()
+                }
+            }),
         _ => a.properties().and_then(|p| walk_typed(p, path)).cloned(),
     };
     let def = a.typed().and_then(|t| t.accessor_value(span));

@@ -26,7 +26,7 @@ use std::fmt::Write as _;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
-use crate::ast::{Call, EnvironmentDecl, Expr, ExprKind, SecretArg};
+use crate::ast::{Call, EnvironmentDecl, ExprKind, SecretArg};
 use crate::eval::{Value, ValueKind};
 use crate::{Diagnostic, Source, Span};
 
@@ -67,38 +67,31 @@ impl std::fmt::Debug for SecretLiteral {
     }
 }
 
-/// Every `fn::secret` plaintext literal of a declaration.
+/// Every `fn::secret` plaintext literal of a declaration, in document order.
 #[must_use]
 pub fn secret_literals(decl: &EnvironmentDecl) -> Vec<SecretLiteral> {
-    let mut out = Vec::new();
-    let mut stack: Vec<&Expr> = decl.values.iter().flatten().map(|e| &e.value).collect();
-    while let Some(x) = stack.pop() {
-        match &x.kind {
-            ExprKind::List(items) => stack.extend(items),
-            ExprKind::Object(entries) => stack.extend(entries.iter().map(|e| &e.value)),
-            ExprKind::Builtin(b) => {
-                if let Call::Secret(SecretArg::Plaintext(lit)) = &b.call {
-                    out.push(SecretLiteral {
-                        value: lit.value.clone(),
-                        span: lit.span,
-                    });
-                }
-                stack.push(&b.arg);
-            }
-            _ => {}
-        }
-    }
-    out
+    decl.exprs()
+        .filter_map(|x| match &x.kind {
+            ExprKind::Builtin(b) => match &b.call {
+                Call::Secret(SecretArg::Plaintext(lit)) => Some(SecretLiteral {
+                    value: lit.value.clone(),
+                    span: lit.span,
+                }),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
-/// Every `fn::secret` plaintext literal of a document's text (read with [`crate::load`]
+/// Every `fn::secret` plaintext literal of a document's text (read with [`crate::ast::load`]
 /// when it mentions `fn::secret` at all).
 #[must_use]
 pub fn secret_literals_in(source: &Source) -> Vec<SecretLiteral> {
     if !source.text().contains("fn::secret") {
         return Vec::new();
     }
-    crate::load(source)
+    crate::ast::load(source)
         .decl
         .as_ref()
         .map(secret_literals)
