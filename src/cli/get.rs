@@ -83,7 +83,10 @@ pub(crate) fn evaluate_environment(
     want_typed: bool,
 ) -> Result<Evaluated, Failure> {
     let spinner = (*mode == Mode::Eval).then(|| Spinner::start(format!("opening {name}")));
-    let checked = project.inner.run(host, name, mode).map_err(Failure::new);
+    let checked = project
+        .inner
+        .run(host, name, mode)
+        .map_err(|e| Failure::new(e.into()));
     drop(spinner);
     let mut checked = checked?;
     let typed = if want_typed {

@@ -46,7 +46,7 @@ use crate::syntax::Limits;
 
 use crate::schema::Schema;
 use arena::{ExprId, Repr, Val, ValueId, Values};
-pub use host::{Host, Provider, Rotator};
+pub use host::{Host, HostError, HostErrorKind, Provider, Registry, Rotator};
 use merge::ChainIndex;
 pub use query::{Place, Trace};
 pub use value::{Value, ValueKind};

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::fs::FsHost;
-use crate::eval::{Evaluation, Mode, Value, evaluate};
+use crate::eval::{Evaluation, HostError, Mode, Value, evaluate};
 use crate::secrets::{self, Masker};
 use crate::{Diagnostic, Loaded, Source, load};
 
@@ -76,7 +76,7 @@ pub(super) fn run(
     context: &Value,
     name: &str,
     mode: &Mode,
-) -> Result<Checked, String> {
+) -> Result<Checked, HostError> {
     let document = host.read(name)?;
     let source = Source::new(name, document.text.as_ref());
     let loaded = load(&source);
