@@ -1,11 +1,12 @@
 //! The one check/evaluate pipeline: read the root environment, load it, evaluate it unless
 //! its own document has load errors, then sort, de-duplicate and mask the diagnostics.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::fs::FsHost;
-use crate::eval::{Evaluation, HostError, Mode, Value, evaluate};
-use crate::secrets::{self, Masker};
+use crate::eval::{Evaluation, Host, HostError, Mode, Provider, Rotator, Value, evaluate};
+use crate::secrets::Masker;
 use crate::{Diagnostic, Loaded, Source, load};
 
 /// An environment checked or evaluated by [`Project::run`](super::Project::run).
@@ -63,8 +64,9 @@ impl Checked {
     }
 
     /// Every secret text the check met, for masking what a front end prints: the secret
-    /// scalars of the evaluated properties, and the `fn::secret` literals of every document
-    /// the host has read (their values, and each line as written in the file).
+    /// scalars of the evaluated properties and, when there are diagnostics, the
+    /// `fn::secret` literals of every document the check reached (their values, and each
+    /// line as written in the file).
     #[must_use]
     pub fn secrets(&self) -> &[String] {
         &self.secrets
@@ -85,11 +87,15 @@ pub(super) fn run(
     // A static check has no side effects, so a document with load errors is still
     // evaluated for what editors read of it (completion while `${` is being typed); what
     // opens providers or rotates is not.
+    let reached = Reached {
+        host,
+        names: Mutex::new(BTreeSet::from([name.to_owned()])),
+    };
     let evaluation = loaded
         .decl
         .as_ref()
         .filter(|_| !load_errors || matches!(mode, Mode::Check { .. }))
-        .map(|decl| evaluate(&source, decl, host, context, mode));
+        .map(|decl| evaluate(&source, decl, &reached, context, mode));
     if let Some(ev) = evaluation.as_ref().filter(|_| !load_errors) {
         diags.extend(ev.diags.iter().cloned());
     }
@@ -104,13 +110,15 @@ pub(super) fn run(
         texts.extend(v.secret_texts());
     }
     if !diags.is_empty() {
-        // Literals are looked for only when there is something to mask: a check that
-        // reports nothing prints no text of any document.
-        for document in host.documents().values() {
-            texts.extend(secrets::literal_texts(&Source::new(
-                "",
-                document.text.as_ref(),
-            )));
+        // Literals are looked for only when there is something to mask (a check that
+        // reports nothing prints no text of any document), and only in the documents this
+        // check reached: a host shared by many checks has read many more.
+        let names = reached
+            .names
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        for name in &names {
+            texts.extend(host.literal_texts(name).iter().cloned());
         }
         Masker::new(texts.iter().cloned()).mask_diagnostics(&mut diags);
     }
@@ -121,4 +129,32 @@ pub(super) fn run(
         diags,
         secrets: texts,
     })
+}
+
+/// The host of one check: it remembers which environments the evaluation loaded.
+struct Reached<'a> {
+    host: &'a FsHost,
+    names: Mutex<BTreeSet<String>>,
+}
+
+impl Host for Reached<'_> {
+    fn load_environment(&self, name: &str) -> Result<String, HostError> {
+        self.names
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.to_owned());
+        self.host.load_environment(name)
+    }
+
+    fn provider(&self, name: &str) -> Result<Arc<dyn Provider>, HostError> {
+        self.host.provider(name)
+    }
+
+    fn rotator(&self, name: &str) -> Result<Arc<dyn Rotator>, HostError> {
+        self.host.rotator(name)
+    }
+
+    fn decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>, HostError> {
+        self.host.decrypt(ciphertext)
+    }
 }

@@ -44,6 +44,8 @@ pub struct FsHost {
     root: Option<PathBuf>,
     overlay: BTreeMap<String, Document>,
     read: Mutex<BTreeMap<String, Result<Document, HostError>>>,
+    /// The texts of each read document's `fn::secret` literals, found once.
+    literals: Mutex<BTreeMap<String, Arc<[String]>>>,
     registry: Registry,
 }
 
@@ -56,6 +58,7 @@ impl FsHost {
             root: root.map(Path::to_path_buf),
             overlay: BTreeMap::new(),
             read: Mutex::new(BTreeMap::new()),
+            literals: Mutex::new(BTreeMap::new()),
             registry: Registry::default(),
         }
     }
@@ -135,6 +138,31 @@ impl FsHost {
             [one] => Some(one.clone()),
             _ => None,
         }
+    }
+
+    /// The texts of the `fn::secret` literals of environment `name` (as values and as
+    /// written; see [`crate::secrets::literal_texts`]), if it has been read; each document
+    /// is looked at once.
+    pub(crate) fn literal_texts(&self, name: &str) -> Arc<[String]> {
+        let cached = self
+            .literals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+            .cloned();
+        if let Some(texts) = cached {
+            return texts;
+        }
+        let Some(Ok(document)) = self.lock().get(name).cloned() else {
+            return Arc::from([]);
+        };
+        let texts: Arc<[String]> =
+            crate::secrets::literal_texts(&crate::Source::new(name, document.text.as_ref())).into();
+        self.literals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.to_owned(), texts.clone());
+        texts
     }
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Result<Document, HostError>>> {
