@@ -1,0 +1,147 @@
+//! `detailed`: every value with its `secret` and `unknown` flags and, from the typed
+//! environment, its trace.
+
+use std::fmt::Write as _;
+
+use super::json::{json_number, json_string, write_indent};
+use crate::ast::AccessorKind;
+use crate::eval::{Value, ValueKind};
+use crate::go::strconv::format_float_g;
+
+/// The typed value at a property path (`value` of each level).
+pub(crate) fn typed_at<'a>(
+    root: &'a serde_json::Value,
+    path: &[AccessorKind],
+) -> Option<&'a serde_json::Value> {
+    let mut t = root;
+    for acc in path {
+        let v = t.get("value")?;
+        t = match acc {
+            AccessorKind::Name(k) | AccessorKind::Key(k) => v.get(k)?,
+            AccessorKind::Index(i) => v.get(usize::try_from(*i).ok()?)?,
+        };
+    }
+    Some(t)
+}
+
+/// `detailed`: `{"value": ..., "secret": true, "unknown": true, "trace": ...}` at every
+/// level. Values come from `v` (numbers as their exact text); traces from the typed
+/// environment `typed`.
+pub(crate) fn write_detailed(
+    out: &mut String,
+    v: &Value,
+    typed: Option<&serde_json::Value>,
+    redact: bool,
+    level: usize,
+) {
+    let child = |key: &dyn Fn(&serde_json::Value) -> Option<&serde_json::Value>| {
+        typed.and_then(|t| t.get("value")).and_then(key)
+    };
+    let mut fields: Vec<(&str, String)> = Vec::new();
+    let mut value = String::new();
+    if redact && v.secret {
+        value.push_str("\"[secret]\"");
+    } else {
+        match &v.kind {
+            ValueKind::Null => {}
+            ValueKind::Bool(b) => value.push_str(if *b { "true" } else { "false" }),
+            ValueKind::Number(n) => value.push_str(&json_number(n)),
+            ValueKind::String(s) => value.push_str(&json_string(s)),
+            ValueKind::Array(items) if items.is_empty() => value.push_str("[]"),
+            ValueKind::Array(items) => {
+                value.push_str("[\n");
+                for (i, item) in items.iter().enumerate() {
+                    write_indent(&mut value, level + 2);
+                    write_detailed(&mut value, item, child(&|a| a.get(i)), redact, level + 2);
+                    value.push_str(if i + 1 < items.len() { ",\n" } else { "\n" });
+                }
+                write_indent(&mut value, level + 1);
+                value.push(']');
+            }
+            ValueKind::Object(m) if m.is_empty() => value.push_str("{}"),
+            ValueKind::Object(m) => {
+                value.push_str("{\n");
+                for (i, (k, item)) in m.iter().enumerate() {
+                    write_indent(&mut value, level + 2);
+                    value.push_str(&json_string(k));
+                    value.push_str(": ");
+                    write_detailed(&mut value, item, child(&|o| o.get(k)), redact, level + 2);
+                    value.push_str(if i + 1 < m.len() { ",\n" } else { "\n" });
+                }
+                write_indent(&mut value, level + 1);
+                value.push('}');
+            }
+        }
+    }
+    if !value.is_empty() {
+        fields.push(("value", value));
+    }
+    if v.secret {
+        fields.push(("secret", "true".to_owned()));
+    }
+    if v.unknown {
+        fields.push(("unknown", "true".to_owned()));
+    }
+    if let Some(trace) = typed.and_then(|t| t.get("trace")) {
+        let mut t = String::new();
+        write_typed_json(&mut t, trace, redact, level + 1);
+        fields.push(("trace", t));
+    }
+    if fields.is_empty() {
+        out.push_str("{}");
+        return;
+    }
+    out.push_str("{\n");
+    for (i, (k, f)) in fields.iter().enumerate() {
+        write_indent(out, level + 1);
+        let _ = write!(out, "\"{k}\": {f}");
+        out.push_str(if i + 1 < fields.len() { ",\n" } else { "\n" });
+    }
+    write_indent(out, level);
+    out.push('}');
+}
+
+/// JSON from the typed environment (traces and the imported values they hold), with
+/// secret values redacted and floats printed as Go prints them.
+fn write_typed_json(out: &mut String, j: &serde_json::Value, redact: bool, level: usize) {
+    match j {
+        serde_json::Value::Null => out.push_str("null"),
+        serde_json::Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => out.push_str(&i.to_string()),
+            (_, Some(u), _) => out.push_str(&u.to_string()),
+            (_, _, Some(f)) => out.push_str(&format_float_g(f)),
+            _ => out.push_str(&n.to_string()),
+        },
+        serde_json::Value::String(s) => out.push_str(&json_string(s)),
+        serde_json::Value::Array(items) if items.is_empty() => out.push_str("[]"),
+        serde_json::Value::Array(items) => {
+            out.push_str("[\n");
+            for (i, item) in items.iter().enumerate() {
+                write_indent(out, level + 1);
+                write_typed_json(out, item, redact, level + 1);
+                out.push_str(if i + 1 < items.len() { ",\n" } else { "\n" });
+            }
+            write_indent(out, level);
+            out.push(']');
+        }
+        serde_json::Value::Object(m) if m.is_empty() => out.push_str("{}"),
+        serde_json::Value::Object(m) => {
+            let hide = redact && m.get("secret") == Some(&serde_json::Value::Bool(true));
+            out.push_str("{\n");
+            for (i, (k, item)) in m.iter().enumerate() {
+                write_indent(out, level + 1);
+                out.push_str(&json_string(k));
+                out.push_str(": ");
+                if hide && k == "value" {
+                    out.push_str("\"[secret]\"");
+                } else {
+                    write_typed_json(out, item, redact, level + 1);
+                }
+                out.push_str(if i + 1 < m.len() { ",\n" } else { "\n" });
+            }
+            write_indent(out, level);
+            out.push('}');
+        }
+    }
+}
