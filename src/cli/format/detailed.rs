@@ -145,3 +145,156 @@ fn write_typed_json(out: &mut String, j: &serde_json::Value, redact: bool, level
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::json::write_json;
+    use super::*;
+
+    /// Nested and empty lists and objects, a secret and an unknown, with traces that hold
+    /// floats, lists and a secret value.
+    fn sample() -> (Value, serde_json::Value) {
+        let s = Value::string;
+        let v = Value::object([
+            (
+                "list".to_owned(),
+                Value::new(ValueKind::Array(vec![
+                    s("a"),
+                    Value::new(ValueKind::Array(vec![])),
+                    Value::object([("k".to_owned(), Value::new(ValueKind::Bool(true)))]),
+                ])),
+            ),
+            ("empty".to_owned(), Value::object([])),
+            (
+                "pw".to_owned(),
+                Value::with_flags(ValueKind::String("hunter2".to_owned()), true, false),
+            ),
+            (
+                "later".to_owned(),
+                Value::with_flags(ValueKind::Null, false, true),
+            ),
+            (
+                "n".to_owned(),
+                Value::new(ValueKind::Number("1.5".to_owned())),
+            ),
+        ]);
+        let typed = serde_json::json!({"value": {
+            "list": {"value": [
+                {"value": "a", "trace": {"def": {"at": [1, 2.5, []]}}},
+                {"value": []},
+                {"value": {"k": {"value": true, "trace": {}}}},
+            ]},
+            "pw": {"value": "hunter2", "secret": true,
+                   "trace": {"base": {"value": "hunter2", "secret": true}}},
+            "n": {"value": 1.5, "trace": {"def": {"f": 0.000_001}}},
+        }});
+        (v, typed)
+    }
+
+    #[test]
+    fn json_layout() {
+        let (v, _) = sample();
+        let mut out = String::new();
+        write_json(&mut out, &v, true, 0);
+        out.push('\n');
+        write_json(&mut out, &v, false, 1);
+        assert_eq!(
+            out,
+            r#"{
+  "empty": {},
+  "later": "[unknown]",
+  "list": [
+    "a",
+    [],
+    {
+      "k": true
+    }
+  ],
+  "n": 1.5,
+  "pw": "[secret]"
+}
+{
+    "empty": {},
+    "later": "[unknown]",
+    "list": [
+      "a",
+      [],
+      {
+        "k": true
+      }
+    ],
+    "n": 1.5,
+    "pw": "hunter2"
+  }"#
+        );
+    }
+
+    #[test]
+    fn detailed_layout() {
+        let (v, typed) = sample();
+        let mut out = String::new();
+        write_detailed(&mut out, &v, Some(&typed), true, 0);
+        assert_eq!(
+            out,
+            r#"{
+  "value": {
+    "empty": {
+      "value": {}
+    },
+    "later": {
+      "unknown": true
+    },
+    "list": {
+      "value": [
+        {
+          "value": "a",
+          "trace": {
+            "def": {
+              "at": [
+                1,
+                2.5,
+                []
+              ]
+            }
+          }
+        },
+        {
+          "value": []
+        },
+        {
+          "value": {
+            "k": {
+              "value": true,
+              "trace": {}
+            }
+          }
+        }
+      ]
+    },
+    "n": {
+      "value": 1.5,
+      "trace": {
+        "def": {
+          "f": 1e-06
+        }
+      }
+    },
+    "pw": {
+      "value": "[secret]",
+      "secret": true,
+      "trace": {
+        "base": {
+          "value": "[secret]",
+          "secret": true
+        }
+      }
+    }
+  }
+}"#
+        );
+        // Unredacted, the secret shows, in the value and in the trace.
+        let mut shown = String::new();
+        write_detailed(&mut shown, &v, Some(&typed), false, 0);
+        assert_eq!(shown, out.replace("\"[secret]\"", "\"hunter2\""));
+    }
+}
