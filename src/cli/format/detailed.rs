@@ -1,9 +1,7 @@
 //! `detailed`: every value with its `secret` and `unknown` flags and, from the typed
 //! environment, its trace.
 
-use std::fmt::Write as _;
-
-use super::json::{json_number, json_string, write_indent};
+use super::json::{json_number, json_string, write_array, write_object};
 use crate::ast::AccessorKind;
 use crate::eval::{Value, ValueKind};
 use crate::go::strconv::format_float_g;
@@ -47,29 +45,20 @@ pub(crate) fn write_detailed(
             ValueKind::Bool(b) => value.push_str(if *b { "true" } else { "false" }),
             ValueKind::Number(n) => value.push_str(&json_number(n)),
             ValueKind::String(s) => value.push_str(&json_string(s)),
-            ValueKind::Array(items) if items.is_empty() => value.push_str("[]"),
             ValueKind::Array(items) => {
-                value.push_str("[\n");
-                for (i, item) in items.iter().enumerate() {
-                    write_indent(&mut value, level + 2);
-                    write_detailed(&mut value, item, child(&|a| a.get(i)), redact, level + 2);
-                    value.push_str(if i + 1 < items.len() { ",\n" } else { "\n" });
-                }
-                write_indent(&mut value, level + 1);
-                value.push(']');
+                write_array(
+                    &mut value,
+                    items.iter().enumerate(),
+                    level + 1,
+                    |out, (i, item)| {
+                        write_detailed(out, item, child(&|a| a.get(i)), redact, level + 2);
+                    },
+                );
             }
-            ValueKind::Object(m) if m.is_empty() => value.push_str("{}"),
             ValueKind::Object(m) => {
-                value.push_str("{\n");
-                for (i, (k, item)) in m.iter().enumerate() {
-                    write_indent(&mut value, level + 2);
-                    value.push_str(&json_string(k));
-                    value.push_str(": ");
-                    write_detailed(&mut value, item, child(&|o| o.get(k)), redact, level + 2);
-                    value.push_str(if i + 1 < m.len() { ",\n" } else { "\n" });
-                }
-                write_indent(&mut value, level + 1);
-                value.push('}');
+                write_object(&mut value, m.iter(), level + 1, |out, k, item| {
+                    write_detailed(out, item, child(&|o| o.get(k)), redact, level + 2);
+                });
             }
         }
     }
@@ -87,18 +76,7 @@ pub(crate) fn write_detailed(
         write_typed_json(&mut t, trace, redact, level + 1);
         fields.push(("trace", t));
     }
-    if fields.is_empty() {
-        out.push_str("{}");
-        return;
-    }
-    out.push_str("{\n");
-    for (i, (k, f)) in fields.iter().enumerate() {
-        write_indent(out, level + 1);
-        let _ = write!(out, "\"{k}\": {f}");
-        out.push_str(if i + 1 < fields.len() { ",\n" } else { "\n" });
-    }
-    write_indent(out, level);
-    out.push('}');
+    write_object(out, fields.into_iter(), level, |out, _, f| out.push_str(&f));
 }
 
 /// JSON from the typed environment (traces and the imported values they hold), with
@@ -114,34 +92,18 @@ fn write_typed_json(out: &mut String, j: &serde_json::Value, redact: bool, level
             _ => out.push_str(&n.to_string()),
         },
         serde_json::Value::String(s) => out.push_str(&json_string(s)),
-        serde_json::Value::Array(items) if items.is_empty() => out.push_str("[]"),
-        serde_json::Value::Array(items) => {
-            out.push_str("[\n");
-            for (i, item) in items.iter().enumerate() {
-                write_indent(out, level + 1);
-                write_typed_json(out, item, redact, level + 1);
-                out.push_str(if i + 1 < items.len() { ",\n" } else { "\n" });
-            }
-            write_indent(out, level);
-            out.push(']');
-        }
-        serde_json::Value::Object(m) if m.is_empty() => out.push_str("{}"),
+        serde_json::Value::Array(items) => write_array(out, items.iter(), level, |out, item| {
+            write_typed_json(out, item, redact, level + 1);
+        }),
         serde_json::Value::Object(m) => {
             let hide = redact && m.get("secret") == Some(&serde_json::Value::Bool(true));
-            out.push_str("{\n");
-            for (i, (k, item)) in m.iter().enumerate() {
-                write_indent(out, level + 1);
-                out.push_str(&json_string(k));
-                out.push_str(": ");
+            write_object(out, m.iter(), level, |out, k, item| {
                 if hide && k == "value" {
                     out.push_str("\"[secret]\"");
                 } else {
                     write_typed_json(out, item, redact, level + 1);
                 }
-                out.push_str(if i + 1 < m.len() { ",\n" } else { "\n" });
-            }
-            write_indent(out, level);
-            out.push('}');
+            });
         }
     }
 }

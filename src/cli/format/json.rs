@@ -4,7 +4,7 @@
 use crate::eval::{Value, ValueKind};
 
 /// Two spaces per level.
-pub(super) fn write_indent(out: &mut String, level: usize) {
+fn write_indent(out: &mut String, level: usize) {
     for _ in 0..level {
         out.push_str("  ");
     }
@@ -45,29 +45,60 @@ pub(crate) fn write_json(out: &mut String, v: &Value, redact: bool, level: usize
         ValueKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         ValueKind::Number(n) => out.push_str(&json_number(n)),
         ValueKind::String(s) => out.push_str(&json_string(s)),
-        ValueKind::Array(items) if items.is_empty() => out.push_str("[]"),
-        ValueKind::Array(items) => {
-            out.push_str("[\n");
-            for (i, item) in items.iter().enumerate() {
-                write_indent(out, level + 1);
-                write_json(out, item, redact, level + 1);
-                out.push_str(if i + 1 < items.len() { ",\n" } else { "\n" });
-            }
-            write_indent(out, level);
-            out.push(']');
-        }
-        ValueKind::Object(m) if m.is_empty() => out.push_str("{}"),
-        ValueKind::Object(m) => {
-            out.push_str("{\n");
-            for (i, (k, item)) in m.iter().enumerate() {
-                write_indent(out, level + 1);
-                out.push_str(&json_string(k));
-                out.push_str(": ");
-                write_json(out, item, redact, level + 1);
-                out.push_str(if i + 1 < m.len() { ",\n" } else { "\n" });
-            }
-            write_indent(out, level);
-            out.push('}');
-        }
+        ValueKind::Array(items) => write_array(out, items.iter(), level, |out, item| {
+            write_json(out, item, redact, level + 1);
+        }),
+        ValueKind::Object(m) => write_object(out, m.iter(), level, |out, _, item| {
+            write_json(out, item, redact, level + 1);
+        }),
     }
+}
+
+/// A JSON array whose closing bracket is at `level`: `[]` when empty, else one item a
+/// line, indented one level deeper and written by `item`.
+pub(super) fn write_array<T>(
+    out: &mut String,
+    items: impl ExactSizeIterator<Item = T>,
+    level: usize,
+    mut item: impl FnMut(&mut String, T),
+) {
+    let len = items.len();
+    if len == 0 {
+        out.push_str("[]");
+        return;
+    }
+    out.push_str("[\n");
+    for (i, x) in items.enumerate() {
+        write_indent(out, level + 1);
+        item(out, x);
+        out.push_str(if i + 1 < len { ",\n" } else { "\n" });
+    }
+    write_indent(out, level);
+    out.push(']');
+}
+
+/// A JSON object whose closing brace is at `level`: `{}` when empty, else one
+/// `"key": value` a line, indented one level deeper, the value written by `value` (which
+/// gets the key too).
+pub(super) fn write_object<K: AsRef<str>, T>(
+    out: &mut String,
+    entries: impl ExactSizeIterator<Item = (K, T)>,
+    level: usize,
+    mut value: impl FnMut(&mut String, &str, T),
+) {
+    let len = entries.len();
+    if len == 0 {
+        out.push_str("{}");
+        return;
+    }
+    out.push_str("{\n");
+    for (i, (k, x)) in entries.enumerate() {
+        write_indent(out, level + 1);
+        out.push_str(&json_string(k.as_ref()));
+        out.push_str(": ");
+        value(out, k.as_ref(), x);
+        out.push_str(if i + 1 < len { ",\n" } else { "\n" });
+    }
+    write_indent(out, level);
+    out.push('}');
 }
