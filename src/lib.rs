@@ -48,7 +48,7 @@ pub mod lsp;
 mod path;
 pub mod project;
 mod schema;
-mod secrets;
+pub mod secrets;
 pub mod source;
 mod suggest;
 pub mod syntax;
@@ -59,40 +59,5 @@ pub use diag::{Code, Diagnostic, Severity};
 pub use source::{LineCol, Source, Span};
 pub use syntax::Limits;
 
-/// An environment read from its text: the syntax tree, the declaration (absent when the
-/// YAML itself is broken, as in the reference) and every load diagnostic, sorted.
-#[derive(Clone, Debug)]
-pub struct Loaded {
-    /// The syntax tree (possibly partial).
-    pub syntax: syntax::Parsed,
-    /// The declaration, unless decoding failed.
-    pub decl: Option<ast::EnvironmentDecl>,
-    /// Decoding and declaration diagnostics.
-    pub diags: Vec<Diagnostic>,
-}
-
-/// Reads an environment with the default [`Limits`].
-#[must_use]
-pub fn load(source: &Source) -> Loaded {
-    load_with(source, &Limits::default())
-}
-
-/// Reads an environment with explicit limits.
-#[must_use]
-pub fn load_with(source: &Source, limits: &Limits) -> Loaded {
-    let parsed = syntax::parse(source, limits);
-    let mut diags = parsed.diags.clone();
-    let decl = if parsed.has_errors() {
-        None
-    } else {
-        let (decl, more) = ast::lower(source, parsed.root.as_ref());
-        diags.extend(more);
-        Some(decl)
-    };
-    diag::sort(&mut diags);
-    Loaded {
-        syntax: parsed,
-        decl,
-        diags,
-    }
-}
+// Reading a document is the ast layer's job; the crate root keeps the short paths.
+pub use ast::{Loaded, load, load_with};

@@ -12,11 +12,12 @@ use super::format::{
 };
 use super::lookup::lookup;
 use super::project::Project;
-use super::render::{self, Masker, Sources, Spinner};
+use super::render::{self, Spinner};
 use super::{EXIT_FAILED, Failure};
-use crate::Diagnostic;
 use crate::eval::{Evaluation, Mode, Value};
 use crate::project::FsHost;
+use crate::secrets::Masker;
+use crate::{Diagnostic, diag};
 
 /// The arguments of `get` and `open`.
 pub(crate) struct GetArgs {
@@ -52,7 +53,10 @@ pub(crate) fn evaluate_environment(
     want_typed: bool,
 ) -> Result<Evaluated, Failure> {
     let spinner = (*mode == Mode::Eval).then(|| Spinner::start(format!("opening {name}")));
-    let checked = project.inner.run(host, name, mode).map_err(Failure::new);
+    let checked = project
+        .inner
+        .run(host, name, mode)
+        .map_err(|e| Failure::new(e.into()));
     drop(spinner);
     let mut checked = checked?;
     let typed = if want_typed {
@@ -80,18 +84,18 @@ pub(crate) fn report_diagnostics(project: &Project, host: &FsHost, ev: &Evaluate
     if ev.diags.is_empty() {
         return false;
     }
-    let sources = Sources::new(project, host);
+    let (sources, literals) = render::sources(project, host);
     let mut secrets = ev.secrets.clone();
-    secrets.extend(sources.secret_literals());
+    secrets.extend(literals);
     let masker = Masker::new(secrets);
-    let text = render::human(
+    let text = diag::render::human(
         &ev.diags,
         &sources,
         render::use_color(std::io::stderr().is_terminal()),
     );
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(masker.mask_str(&text).as_bytes());
-    let (errors, warnings) = render::counts(&ev.diags);
+    let (errors, warnings) = diag::counts(&ev.diags);
     if errors > 0 {
         let _ = writeln!(
             err,

@@ -19,7 +19,7 @@ use petgraph::graph::DiGraph;
 use super::Failure;
 use super::get::environment_name;
 use super::project::Project;
-use crate::ast::{AccessorKind, EnvironmentDecl, Expr, ExprKind, PropertyAccess};
+use crate::ast::{AccessorKind, EnvironmentDecl, ExprKind, environment_ref};
 use crate::project::FsHost;
 use crate::{Source, load};
 
@@ -102,7 +102,7 @@ impl Decls<'_> {
         if let Some(r) = self.cache.get(name) {
             return r.clone();
         }
-        let r = self.host.read(name).and_then(|doc| {
+        let r = self.host.read(name).map_err(String::from).and_then(|doc| {
             let source = Source::new(name, doc.text.to_string());
             load(&source)
                 .decl
@@ -183,23 +183,6 @@ fn declares(decl: &EnvironmentDecl, path: &[AccessorKind]) -> bool {
     true
 }
 
-/// Every property access written in an expression.
-fn accesses<'a>(x: &'a Expr, out: &mut Vec<&'a PropertyAccess>) {
-    let mut stack = vec![x];
-    while let Some(x) = stack.pop() {
-        match &x.kind {
-            ExprKind::Symbol(a) => out.push(a),
-            ExprKind::Interpolate(parts) => {
-                out.extend(parts.iter().filter_map(|p| p.access.as_ref()));
-            }
-            ExprKind::List(items) => stack.extend(items),
-            ExprKind::Object(entries) => stack.extend(entries.iter().map(|e| &e.value)),
-            ExprKind::Builtin(b) => stack.push(&b.arg),
-            _ => {}
-        }
-    }
-}
-
 /// A property path as written in `${...}`.
 fn path_text(path: &[AccessorKind]) -> String {
     let mut s = String::new();
@@ -233,7 +216,7 @@ pub(crate) fn graph(
     };
     let host = project.inner.host();
     if let [only] = roots.as_slice() {
-        host.read(only).map_err(Failure::new)?;
+        host.read(only).map_err(|e| Failure::new(e.into()))?;
     }
     let mut decls = Decls {
         host: &host,
@@ -267,20 +250,13 @@ pub(crate) fn graph(
             }
             targets.push(to);
         }
-        let mut refs = Vec::new();
-        for entry in decl.values.iter().flatten() {
-            accesses(&entry.value, &mut refs);
-        }
-        for access in refs {
+        for access in decl.accesses() {
             let path: Vec<AccessorKind> = access.accessors.iter().map(|a| a.kind.clone()).collect();
             let text = format!("${{{}}}", path_text(&path));
             let target = match path.first().and_then(key_of) {
                 Some("context") | None => None,
-                Some("environments") => {
-                    match (path.get(1).and_then(key_of), path.get(2).and_then(key_of)) {
-                        (Some(p), Some(e)) => Some(format!("{p}/{e}")),
-                        _ => None,
-                    }
+                Some("environments") if let Some(read) = environment_ref(&path) => {
+                    read.ok().map(|r| r.name)
                 }
                 Some("imports") => path.get(1).and_then(key_of).map(str::to_owned),
                 Some(_) => decls

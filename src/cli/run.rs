@@ -17,9 +17,9 @@ use super::format::{MAX_STRING_FORM, export_text, exported_entries, string_form,
 use super::get::{environment_name, evaluate_environment, report_diagnostics};
 use super::lookup::lookup;
 use super::project::Project;
-use super::render::Masker;
 use super::{EXIT_FAILED, Failure};
 use crate::eval::{Mode, Value};
+use crate::secrets::Masker;
 
 /// The arguments of `run`.
 pub(crate) struct RunArgs {

@@ -6,19 +6,19 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value as Json, json};
 
-use super::value::{ExprId, Repr, ValueId, Values};
-use super::{BExpr, EKind, Env, Evaluator, ExprData, Extra};
-use crate::ast::AccessorKind;
+use super::arena::{ExprId, Repr, ValueId, Values};
+use super::{BuiltinCall, Env, Evaluator, ExprData, ExprKind, Extra};
+use crate::ast::{Accessor, AccessorKind};
 use crate::schema::Schema;
 use crate::source::Span;
 
 /// What is left of an evaluation for output.
 pub(crate) struct Arena {
-    values: Values,
-    exprs: Vec<ExprData>,
-    envs: Vec<Env>,
+    pub(super) values: Values,
+    pub(super) exprs: Vec<ExprData>,
+    pub(super) envs: Vec<Env>,
     traces: HashMap<(ExprId, usize), Vec<Option<ExprId>>>,
-    root: ValueId,
+    pub(super) root: ValueId,
     /// Exported values, first export wins (as in the reference, where it decides the
     /// environment name of zero ranges).
     cache: RefCell<HashMap<ValueId, Json>>,
@@ -56,7 +56,7 @@ impl Arena {
         let root_name = self.root_name().to_owned();
         let mut out = Map::new();
         let root_expr = self.envs[0].root;
-        if let EKind::Object(props) = &self.expr(root_expr).kind {
+        if let ExprKind::Object(props) = &self.expr(root_expr).kind {
             let exprs: Map<String, Json> = props
                 .iter()
                 .map(|(k, e)| (k.to_string(), self.export_expr(*e, &root_name)))
@@ -127,7 +127,7 @@ impl Arena {
 
     /// A map value's effective entries (own keys over the base chain; a cached key set
     /// decides which keys show).
-    fn effective(&self, v: ValueId) -> Vec<(String, ValueId)> {
+    pub(super) fn effective(&self, v: ValueId) -> Vec<(String, ValueId)> {
         let mut out: BTreeMap<String, ValueId> = BTreeMap::new();
         let mut layer = Some(v);
         while let Some(l) = layer {
@@ -169,7 +169,7 @@ impl Arena {
         let value = match &val.repr {
             Repr::Null => None,
             Repr::Bool(b) => Some(json!(b)),
-            Repr::Number(n) => Some(super::host::number_json(n)),
+            Repr::Number(n) => Some(super::value::number_json(n)),
             Repr::String(s) => Some(json!(s.as_ref())),
             Repr::List(items) => Some(Json::Array(
                 items
@@ -207,7 +207,7 @@ impl Arena {
         let value = match &v.kind {
             super::ValueKind::Null => None,
             super::ValueKind::Bool(b) => Some(json!(b)),
-            super::ValueKind::Number(n) => Some(super::host::number_json(n)),
+            super::ValueKind::Number(n) => Some(super::value::number_json(n)),
             super::ValueKind::String(s) => Some(json!(s)),
             super::ValueKind::Array(items) => Some(Json::Array(
                 items.iter().map(|i| self.plain_value(i)).collect(),
@@ -247,7 +247,7 @@ impl Arena {
 
     fn export_expr_inner(&self, e: ExprId, zero_env: &str) -> Json {
         let x = self.expr(e);
-        if let EKind::Access { .. } = x.kind {
+        if let ExprKind::Access { .. } = x.kind {
             return self.export_access(e, zero_env);
         }
         let mut out = Map::new();
@@ -258,17 +258,17 @@ impl Arena {
             out.insert("base".into(), self.export_expr(def, zero_env));
         }
         match &x.kind {
-            EKind::Missing | EKind::Literal(Repr::Null) | EKind::Access { .. } => {}
-            EKind::Literal(r) => {
+            ExprKind::Missing | ExprKind::Literal(Repr::Null) | ExprKind::Access { .. } => {}
+            ExprKind::Literal(r) => {
                 let lit = match r {
                     Repr::Bool(b) => json!(b),
-                    Repr::Number(n) => super::host::number_json(n),
+                    Repr::Number(n) => super::value::number_json(n),
                     Repr::String(s) => json!(s.as_ref()),
                     _ => Json::Null,
                 };
                 out.insert("literal".into(), lit);
             }
-            EKind::Interpolate(parts) => {
+            ExprKind::Interpolate(parts) => {
                 let parts: Vec<Json> = parts
                     .iter()
                     .enumerate()
@@ -285,10 +285,10 @@ impl Arena {
                     .collect();
                 out.insert("interpolate".into(), Json::Array(parts));
             }
-            EKind::Symbol(accs) => {
+            ExprKind::Symbol(accs) => {
                 out.insert("symbol".into(), self.accessors(e, 0, accs, zero_env));
             }
-            EKind::Array(items) => {
+            ExprKind::Array(items) => {
                 if !items.is_empty() {
                     let list = items
                         .iter()
@@ -297,7 +297,7 @@ impl Arena {
                     out.insert("list".into(), Json::Array(list));
                 }
             }
-            EKind::Object(props) => {
+            ExprKind::Object(props) => {
                 if let Some(extra) = &x.extra
                     && let Extra::Object(ranges) = &**extra
                     && !ranges.is_empty()
@@ -316,7 +316,7 @@ impl Arena {
                     out.insert("object".into(), Json::Object(obj));
                 }
             }
-            EKind::Builtin(b) => {
+            ExprKind::Builtin(b) => {
                 if let Some(extra) = &x.extra
                     && let Extra::Builtin(meta) = &**extra
                 {
@@ -342,12 +342,12 @@ impl Arena {
         let mut cur = e;
         let receiver = loop {
             let x = self.expr(cur);
-            let EKind::Access { receiver, key } = &x.kind else {
+            let ExprKind::Access { receiver, key } = &x.kind else {
                 break None;
             };
             chain.push((key.clone(), cur));
             let def = self.values.get(*receiver).def;
-            if matches!(self.expr(def).kind, EKind::Access { .. }) {
+            if matches!(self.expr(def).kind, ExprKind::Access { .. }) {
                 cur = def;
             } else {
                 break Some(def);
@@ -369,7 +369,7 @@ impl Arena {
         })
     }
 
-    fn accessors(&self, e: ExprId, part: usize, accs: &[super::Acc], zero_env: &str) -> Json {
+    fn accessors(&self, e: ExprId, part: usize, accs: &[Accessor], zero_env: &str) -> Json {
         let x = self.expr(e);
         let trace = self.traces.get(&(e, part));
         let list = accs
@@ -394,15 +394,15 @@ impl Arena {
         Json::Array(list)
     }
 
-    fn arg_schema(b: &BExpr, meta: &super::BuiltinMeta) -> Schema {
+    fn arg_schema(b: &BuiltinCall, meta: &super::BuiltinMeta) -> Schema {
         let string = Schema::of_type("string");
         match b {
-            BExpr::Open { .. } | BExpr::Rotate { .. } => meta.arg_schema.clone(),
-            BExpr::Join(..) => Schema::tuple(vec![string.clone(), Schema::array_of(string)]),
-            BExpr::Split(..) => Schema::tuple(vec![string.clone(), string]),
-            BExpr::Concat(_) => Schema::array_of(Schema::array_of(Schema::Always)),
-            BExpr::ToBase64(_) | BExpr::FromBase64(_) => string,
-            BExpr::Validate { .. } => Schema::record([
+            BuiltinCall::Open { .. } | BuiltinCall::Rotate { .. } => meta.arg_schema.clone(),
+            BuiltinCall::Join(..) => Schema::tuple(vec![string.clone(), Schema::array_of(string)]),
+            BuiltinCall::Split(..) => Schema::tuple(vec![string.clone(), string]),
+            BuiltinCall::Concat(_) => Schema::array_of(Schema::array_of(Schema::Always)),
+            BuiltinCall::ToBase64(_) | BuiltinCall::FromBase64(_) => string,
+            BuiltinCall::Validate { .. } => Schema::record([
                 ("schema".to_owned(), Schema::meta()),
                 ("value".to_owned(), Schema::Always),
             ]),
@@ -413,7 +413,7 @@ impl Arena {
     fn builtin_arg(
         &self,
         env: usize,
-        b: &BExpr,
+        b: &BuiltinCall,
         meta: &super::BuiltinMeta,
         zero_env: &str,
     ) -> Json {
@@ -427,7 +427,7 @@ impl Arena {
         let ex = |e: ExprId| self.export_expr(e, zero_env);
         let missing = || json!({"range": Self::zero_range(zero_env), "schema": true});
         match b {
-            BExpr::Open { inputs, .. } => {
+            BuiltinCall::Open { inputs, .. } => {
                 if meta.long_form {
                     let provider = meta.provider.map_or_else(missing, ex);
                     wrapper(
@@ -439,7 +439,7 @@ impl Arena {
                     ex(*inputs)
                 }
             }
-            BExpr::Rotate { inputs, state, .. } => {
+            BuiltinCall::Rotate { inputs, state, .. } => {
                 let mut obj = Map::new();
                 if meta.long_form {
                     obj.insert("provider".into(), meta.provider.map_or_else(missing, ex));
@@ -448,26 +448,26 @@ impl Arena {
                 obj.insert("state".into(), ex(*state));
                 wrapper(Self::zero_range(""), "object", Json::Object(obj))
             }
-            BExpr::Join(a, c) | BExpr::Split(a, c) => {
+            BuiltinCall::Join(a, c) | BuiltinCall::Split(a, c) => {
                 wrapper(arg_range, "list", Json::Array(vec![ex(*a), ex(*c)]))
             }
-            BExpr::SecretCipher(_) => {
+            BuiltinCall::SecretCipher(_) => {
                 let c = meta.ciphertext.map_or_else(missing, ex);
                 wrapper(arg_range, "object", json!({"ciphertext": c}))
             }
-            BExpr::Validate { schema, value } => wrapper(
+            BuiltinCall::Validate { schema, value } => wrapper(
                 arg_range,
                 "object",
                 json!({"schema": ex(*schema), "value": ex(*value)}),
             ),
-            BExpr::Concat(a)
-            | BExpr::SecretPlain(a)
-            | BExpr::ToJson(a)
-            | BExpr::FromJson(a)
-            | BExpr::ToString(a)
-            | BExpr::ToBase64(a)
-            | BExpr::FromBase64(a)
-            | BExpr::Final(a) => ex(*a),
+            BuiltinCall::Concat(a)
+            | BuiltinCall::SecretPlain(a)
+            | BuiltinCall::ToJson(a)
+            | BuiltinCall::FromJson(a)
+            | BuiltinCall::ToString(a)
+            | BuiltinCall::ToBase64(a)
+            | BuiltinCall::FromBase64(a)
+            | BuiltinCall::Final(a) => ex(*a),
         }
     }
 }

@@ -2,177 +2,95 @@
 //! decryption. The command line, the language server and the tests each plug in their own
 //! [`Host`].
 //!
-//! Every method takes `&self` and the traits are `Sync`, so a host can serve independent
-//! imports and provider opens from several threads.
+//! Every method takes `&self` and the traits are `Send + Sync`, so a host can serve
+//! independent imports and provider opens from several threads. Providers and rotators are
+//! shared (`Arc`): a host keeps them in a [`Registry`].
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
 
-/// A plain value crossing the host boundary: provider inputs and outputs, rotator state,
-/// the execution context, and evaluated results.
-#[derive(Clone)]
-pub struct Value {
-    /// The data.
-    pub kind: ValueKind,
-    /// Whether the value is secret. Secrets print as `[secret]` in `Debug`.
-    pub secret: bool,
-    /// Whether the value is not known (statically, or because something failed).
-    pub unknown: bool,
-    /// Where the evaluator's value came from, when it has a place in a document; kept
-    /// through a rotator so a rotated state can say where each part was written.
-    pub(crate) origin: Option<Origin>,
+use super::value::Value;
+
+/// Why a host could not give what the evaluator asked for. Its message is reported as is,
+/// at the import, call or ciphertext that asked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostError {
+    kind: HostErrorKind,
+    message: String,
 }
 
-/// A place in one of an evaluation's documents.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Origin {
-    pub(crate) env: usize,
-    pub(crate) span: crate::source::Span,
+/// What kind of failure a [`HostError`] is, for callers that must tell them apart (a
+/// missing environment from one that cannot be read).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HostErrorKind {
+    /// There is no such environment, provider or rotator.
+    NotFound,
+    /// It exists, but this host cannot serve it (no key to decrypt with, a provider that
+    /// a front end never opens).
+    Unavailable,
+    /// Serving it failed (an unreadable file, an invalid name, a failed decryption).
+    Failed,
 }
 
-/// Values are equal when their data and flags are; where they came from does not count.
-impl PartialEq for Value {
-    fn eq(&self, other: &Self) -> bool {
-        self.kind == other.kind && self.secret == other.secret && self.unknown == other.unknown
-    }
-}
-
-impl Eq for Value {}
-
-/// The data of a [`Value`].
-#[derive(Clone, PartialEq, Eq)]
-pub enum ValueKind {
-    /// `null` (also the representation of an unknown value).
-    Null,
-    /// A boolean.
-    Bool(bool),
-    /// A number, as decimal text (`42`, `3.14`, `1e+06`).
-    Number(String),
-    /// A string.
-    String(String),
-    /// A list.
-    Array(Vec<Value>),
-    /// An object, keys sorted.
-    Object(BTreeMap<String, Value>),
-}
-
-impl Value {
-    /// A known, non-secret value.
+impl HostError {
+    /// An error of `kind` with the message to report.
     #[must_use]
-    pub fn new(kind: ValueKind) -> Self {
-        Value {
+    pub fn new(kind: HostErrorKind, message: impl Into<String>) -> Self {
+        HostError {
             kind,
-            secret: false,
-            unknown: false,
-            origin: None,
+            message: message.into(),
         }
     }
 
-    /// A value with the given flags.
+    /// A [`HostErrorKind::NotFound`] error.
     #[must_use]
-    pub fn with_flags(kind: ValueKind, secret: bool, unknown: bool) -> Self {
-        Value {
-            secret,
-            unknown,
-            ..Value::new(kind)
-        }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        HostError::new(HostErrorKind::NotFound, message)
     }
 
-    /// A string value.
+    /// A [`HostErrorKind::Unavailable`] error.
     #[must_use]
-    pub fn string(s: impl Into<String>) -> Self {
-        Value::new(ValueKind::String(s.into()))
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        HostError::new(HostErrorKind::Unavailable, message)
     }
 
-    /// An object value.
+    /// A [`HostErrorKind::Failed`] error.
     #[must_use]
-    pub fn object(entries: impl IntoIterator<Item = (String, Value)>) -> Self {
-        Value::new(ValueKind::Object(entries.into_iter().collect()))
+    pub fn failed(message: impl Into<String>) -> Self {
+        HostError::new(HostErrorKind::Failed, message)
     }
 
-    /// The value as plain JSON, secrets shown as `"[secret]"` and unknowns as `"[unknown]"`
-    /// when `redact` is set (secret is checked first, as in the reference).
+    /// What kind of failure it is.
     #[must_use]
-    pub fn to_json(&self, redact: bool) -> serde_json::Value {
-        if redact && self.secret {
-            return serde_json::Value::String("[secret]".into());
-        }
-        if self.unknown {
-            return serde_json::Value::String("[unknown]".into());
-        }
-        match &self.kind {
-            ValueKind::Null => serde_json::Value::Null,
-            ValueKind::Bool(b) => serde_json::Value::Bool(*b),
-            ValueKind::Number(n) => number_json(n),
-            ValueKind::String(s) => serde_json::Value::String(s.clone()),
-            ValueKind::Array(items) => items.iter().map(|v| v.to_json(redact)).collect(),
-            ValueKind::Object(m) => serde_json::Value::Object(
-                m.iter()
-                    .map(|(k, v)| (k.clone(), v.to_json(redact)))
-                    .collect(),
-            ),
-        }
+    pub fn kind(&self) -> HostErrorKind {
+        self.kind
     }
 
-    /// The object entry `key`, if this is an object holding it.
+    /// The message to report.
     #[must_use]
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        match &self.kind {
-            ValueKind::Object(m) => m.get(key),
-            _ => None,
-        }
-    }
-
-    /// The string, if this is a string.
-    #[must_use]
-    pub fn as_str(&self) -> Option<&str> {
-        match &self.kind {
-            ValueKind::String(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// Whether this value or anything inside it is secret.
-    #[must_use]
-    pub fn contains_secret(&self) -> bool {
-        self.secret
-            || match &self.kind {
-                ValueKind::Array(items) => items.iter().any(Value::contains_secret),
-                ValueKind::Object(m) => m.values().any(Value::contains_secret),
-                _ => false,
-            }
+    pub fn message(&self) -> &str {
+        &self.message
     }
 }
 
-/// Turns number text into a JSON number (text that is not a JSON number stays a string).
-pub(crate) fn number_json(text: &str) -> serde_json::Value {
-    serde_json::from_str::<serde_json::Number>(text).map_or_else(
-        |_| serde_json::Value::String(text.to_owned()),
-        serde_json::Value::Number,
-    )
+impl fmt::Display for HostError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
-/// Secrets never print: `Debug` shows `[secret]` in their place.
-impl std::fmt::Debug for Value {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.secret {
-            return f.write_str("[secret]");
-        }
-        if self.unknown {
-            return f.write_str("[unknown]");
-        }
-        match &self.kind {
-            ValueKind::Null => f.write_str("null"),
-            ValueKind::Bool(b) => write!(f, "{b}"),
-            ValueKind::Number(n) => f.write_str(n),
-            ValueKind::String(s) => write!(f, "{s:?}"),
-            ValueKind::Array(items) => f.debug_list().entries(items).finish(),
-            ValueKind::Object(m) => f.debug_map().entries(m).finish(),
-        }
+impl std::error::Error for HostError {}
+
+impl From<HostError> for String {
+    fn from(e: HostError) -> String {
+        e.message
     }
 }
 
 /// A provider: `fn::open::NAME`.
-pub trait Provider: Sync {
+pub trait Provider: Send + Sync {
     /// The JSON Schemas of the inputs and of the outputs.
     fn schema(&self) -> (serde_json::Value, serde_json::Value);
     /// Opens the provider. The error text is reported as is, at the call.
@@ -183,7 +101,7 @@ pub trait Provider: Sync {
 }
 
 /// A rotator: `fn::rotate::NAME`.
-pub trait Rotator: Sync {
+pub trait Rotator: Send + Sync {
     /// The JSON Schemas of the inputs, the state and the outputs.
     fn schema(&self) -> (serde_json::Value, serde_json::Value, serde_json::Value);
     /// Opens with the current state (`None` when the document has none).
@@ -206,27 +124,88 @@ pub trait Rotator: Sync {
 
 /// Everything outside the evaluator.
 pub trait Host: Sync {
-    /// The text of environment `name` (`proj/env`). The error text is reported as is.
+    /// The text of environment `name` (`proj/env`).
     ///
     /// # Errors
-    /// Why the environment cannot be read (for example, it does not exist).
-    fn load_environment(&self, name: &str) -> Result<String, String>;
+    /// Why the environment cannot be read ([`HostErrorKind::NotFound`] when it does not
+    /// exist).
+    fn load_environment(&self, name: &str) -> Result<String, HostError>;
 
     /// The provider `name`.
     ///
     /// # Errors
     /// Why it is not available, e.g. `unknown provider "aws-login"`.
-    fn provider(&self, name: &str) -> Result<&dyn Provider, String>;
+    fn provider(&self, name: &str) -> Result<Arc<dyn Provider>, HostError>;
 
     /// The rotator `name`.
     ///
     /// # Errors
     /// Why it is not available, e.g. `unknown rotator "x"`.
-    fn rotator(&self, name: &str) -> Result<&dyn Rotator, String>;
+    fn rotator(&self, name: &str) -> Result<Arc<dyn Rotator>, HostError>;
 
     /// Decrypts the ciphertext of a `fn::secret: {ciphertext: ...}`.
     ///
     /// # Errors
     /// Why it cannot be decrypted.
-    fn decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>, String>;
+    fn decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>, HostError>;
+}
+
+/// The providers and rotators a host offers, by name.
+#[derive(Clone, Default)]
+pub struct Registry {
+    providers: BTreeMap<String, Arc<dyn Provider>>,
+    rotators: BTreeMap<String, Arc<dyn Rotator>>,
+}
+
+impl Registry {
+    /// An empty registry.
+    #[must_use]
+    pub fn new() -> Self {
+        Registry::default()
+    }
+
+    /// Adds (or replaces) provider `name`.
+    #[must_use]
+    pub fn with_provider(mut self, name: impl Into<String>, p: impl Provider + 'static) -> Self {
+        self.providers.insert(name.into(), Arc::new(p));
+        self
+    }
+
+    /// Adds (or replaces) rotator `name`.
+    #[must_use]
+    pub fn with_rotator(mut self, name: impl Into<String>, r: impl Rotator + 'static) -> Self {
+        self.rotators.insert(name.into(), Arc::new(r));
+        self
+    }
+
+    /// Provider `name`, if registered.
+    #[must_use]
+    pub fn provider(&self, name: &str) -> Option<Arc<dyn Provider>> {
+        self.providers.get(name).cloned()
+    }
+
+    /// Rotator `name`, if registered.
+    #[must_use]
+    pub fn rotator(&self, name: &str) -> Option<Arc<dyn Rotator>> {
+        self.rotators.get(name).cloned()
+    }
+
+    /// The names of the registered providers, sorted.
+    pub fn provider_names(&self) -> impl Iterator<Item = &str> {
+        self.providers.keys().map(String::as_str)
+    }
+
+    /// The names of the registered rotators, sorted.
+    pub fn rotator_names(&self) -> impl Iterator<Item = &str> {
+        self.rotators.keys().map(String::as_str)
+    }
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("providers", &self.providers.keys().collect::<Vec<_>>())
+            .field("rotators", &self.rotators.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }

@@ -5,15 +5,33 @@
 //! declaration is turned into a tree of *exprs* (one per AST expression, with a memoized
 //! state and an optional *base*: the imported value it overrides). Evaluation is demand
 //! driven: the root forces every expr, a reference forces only its target. Values live in
-//! an arena ([`value::Values`]); a reference or an import merge works on a deep copy, as
+//! an arena ([`arena::Values`]); a reference or an import merge works on a deep copy, as
 //! in the reference, so later merges cannot disturb the original.
 //!
 //! Everything outside the process goes through [`Host`].
+//!
+//! Files: this one holds the API, the exprs (the IR) and the evaluator's state;
+//! `lower.rs` turns declarations into exprs, `imports.rs` evaluates environments and their
+//! imports, `memo.rs` forces exprs, `access.rs` resolves references, `interpolate.rs`
+//! builds strings, `builtins.rs` and `providers.rs` run the `fn::` calls, `validate.rs`
+//! checks values against schemas, `merge.rs` merges and looks up values, `arena.rs` holds
+//! them, `value.rs` is the public [`Value`], `export.rs` the typed output and
+//! `prefetch.rs` the host calls made ahead of time.
 
+mod access;
+mod arena;
+mod builtins;
 mod export;
 pub(crate) mod host;
+mod imports;
+mod interpolate;
+mod lower;
+mod memo;
+mod merge;
 mod prefetch;
-mod run;
+mod providers;
+mod query;
+mod validate;
 mod value;
 
 use std::collections::BTreeMap;
@@ -21,16 +39,17 @@ use std::rc::Rc;
 
 use indexmap::IndexMap;
 
-use crate::ast::{self, AccessorKind, ArgPart, Call, EnvironmentDecl, ExprKind, SecretArg};
+use crate::ast::{Accessor, EnvironmentDecl};
 use crate::diag::{Code, Diagnostic};
-use crate::go::strconv::quote;
-use crate::path;
-use crate::schema::Schema;
 use crate::source::{Source, Span};
 use crate::syntax::Limits;
 
-pub use host::{Host, Provider, Rotator, Value, ValueKind};
-use value::{ExprId, Repr, Val, ValueId, Values};
+use crate::schema::Schema;
+use arena::{ExprId, Repr, Val, ValueId, Values};
+pub use host::{Host, HostError, HostErrorKind, Provider, Registry, Rotator};
+use merge::ChainIndex;
+pub use query::{Place, Trace};
+pub use value::{Value, ValueKind};
 
 /// How to evaluate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -204,7 +223,6 @@ pub fn evaluate_with(
             options,
         );
     }
-    let name = source.name().to_owned();
     let root = ev.environment(
         &Rc::new(source.clone()),
         decl,
@@ -220,7 +238,6 @@ pub fn evaluate_with(
     }
     let mut diags = std::mem::take(&mut ev.diags);
     crate::diag::sort(&mut diags);
-    let _ = name;
     Evaluation {
         properties: Some(properties),
         diags,
@@ -250,22 +267,16 @@ enum State {
 }
 
 #[derive(Clone, Debug)]
-struct Acc {
-    kind: AccessorKind,
-    span: Span,
-}
-
-#[derive(Clone, Debug)]
-enum EKind {
+enum ExprKind {
     /// An absent sub-expression (a missing builtin operand), or a synthetic def.
     Missing,
     Literal(Repr),
-    Interpolate(Rc<[(String, Option<Vec<Acc>>)]>),
-    Symbol(Rc<[Acc]>),
+    Interpolate(Rc<[(String, Option<Vec<Accessor>>)]>),
+    Symbol(Rc<[Accessor]>),
     Array(Rc<[ExprId]>),
     /// Declared properties in source order (duplicates dropped), cheap to clone.
     Object(Rc<IndexMap<Rc<str>, ExprId>>),
-    Builtin(Rc<BExpr>),
+    Builtin(Rc<BuiltinCall>),
     /// The def of a late-bound property access on an unknown value.
     Access {
         receiver: ValueId,
@@ -274,7 +285,7 @@ enum EKind {
 }
 
 #[derive(Clone, Debug)]
-enum BExpr {
+enum BuiltinCall {
     Open {
         provider: Option<String>,
         inputs: ExprId,
@@ -309,7 +320,7 @@ struct ExprData {
     /// The document path, used in diagnostics (`values.a.p`).
     doc_path: String,
     span: Option<Span>,
-    kind: EKind,
+    kind: ExprKind,
     base: Option<ValueId>,
     schema: Schema,
     state: State,
@@ -384,21 +395,6 @@ struct Evaluator<'h> {
     /// The limits (and concurrency) the caller chose.
     options: Options,
 }
-
-/// Where each key of a base chain's upper layers lives, so a lookup in a long chain (one
-/// layer per merged import) takes one probe instead of a walk through every layer.
-///
-/// It covers the chain from its top down to `bottom`, through non-empty maps only: their
-/// entries never change, and their bases are set once, from none. So the index stays exact:
-/// a key it holds lives where it says, and for a key it lacks the lookup goes on below
-/// `bottom`, whose base may have been set since.
-struct ChainIndex {
-    keys: std::collections::HashMap<Rc<str>, ValueId>,
-    bottom: ValueId,
-}
-
-/// A walk through more layers than this builds a [`ChainIndex`].
-const CHAIN_INDEX_AFTER: usize = 16;
 
 impl<'h> Evaluator<'h> {
     fn new(host: &'h dyn Host, mode: &Mode, options: &Options) -> Self {
@@ -476,7 +472,7 @@ impl<'h> Evaluator<'h> {
             path: String::new(),
             doc_path: doc_path.to_owned(),
             span,
-            kind: EKind::Missing,
+            kind: ExprKind::Missing,
             base: None,
             schema: Schema::Always,
             state: State::Declared,
@@ -502,726 +498,11 @@ impl<'h> Evaluator<'h> {
     }
 
     // ---------------------------------------------------------------------------------
-    // Environments and imports
-
-    fn environment(
-        &mut self,
-        source: &Rc<Source>,
-        decl: &EnvironmentDecl,
-        is_root: bool,
-        inherited: Value,
-        inherited_root: String,
-    ) -> ValueId {
-        let name = source.name().to_owned();
-        self.table.insert(name.clone(), Imported::Evaluating);
-        let env = self.envs.len();
-        let root_name = if inherited_root.is_empty() || inherited_root == "<yaml>" {
-            name.clone()
-        } else {
-            inherited_root
-        };
-        // The per-environment copy of the execution context.
-        let mut ctx = match inherited.kind {
-            ValueKind::Object(m) => m
-                .into_iter()
-                .map(|(k, v)| {
-                    (
-                        k,
-                        Value {
-                            secret: false,
-                            unknown: false,
-                            origin: None,
-                            ..v
-                        },
-                    )
-                })
-                .collect(),
-            _ => BTreeMap::new(),
-        };
-        ctx.insert(
-            "currentEnvironment".to_owned(),
-            Value::object([("name".to_owned(), Value::string(&name))]),
-        );
-        ctx.insert(
-            "rootEnvironment".to_owned(),
-            Value::object([("name".to_owned(), Value::string(&root_name))]),
-        );
-        let context_value = Value::new(ValueKind::Object(ctx));
-        self.envs.push(Env {
-            source: source.clone(),
-            is_root,
-            root_name: root_name.clone(),
-            context: ValueId(0),
-            context_value: context_value.clone(),
-            imports: ValueId(0),
-            direct_imports: BTreeMap::new(),
-            root: ExprId(0),
-        });
-        let saved = self.current;
-        self.current = env;
-        let ctx_def = self.synthetic(env, None, "");
-        let context = self.unexport(&context_value, ctx_def);
-        self.envs[env].context = context;
-
-        // Imports, in order; merged ones stack into the import base.
-        let mut base: Option<ValueId> = None;
-        for (i, import) in decl.imports.iter().flatten().enumerate() {
-            // A string import is its own node; an object import is named by its key.
-            let mut blame_path = path::join_index("imports", i);
-            if import.span != import.environment.span {
-                path::push_key(&mut blame_path, &import.environment.value);
-            }
-            let blame = self.synthetic(env, Some(import.environment.span), &blame_path);
-            let Some(imported) =
-                self.import(&import.environment.value, blame, &context_value, &root_name)
-            else {
-                continue;
-            };
-            self.envs[env]
-                .direct_imports
-                .insert(import.environment.value.clone(), imported);
-            if import.merges() {
-                let copy = self.values.deep_copy(imported);
-                self.over_weight(blame, 0);
-                self.merge(copy, base);
-                base = Some(copy);
-            }
-        }
-        let imports_def = self.synthetic(env, None, "");
-        let direct: Vec<(String, ValueId)> = self.envs[env]
-            .direct_imports
-            .iter()
-            .map(|(k, v)| (k.clone(), *v))
-            .collect();
-        let imports_schema = Schema::record(
-            direct
-                .iter()
-                .map(|(k, v)| (k.clone(), self.val(*v).schema.clone())),
-        );
-        let imports = self.new_value(
-            imports_def,
-            Repr::Map(
-                direct
-                    .iter()
-                    .map(|(k, v)| (Rc::from(k.as_str()), *v))
-                    .collect(),
-            ),
-            imports_schema,
-        );
-        self.envs[env].imports = imports;
-
-        let root = self.declare_root(env, decl, base);
-        self.envs[env].root = root;
-        let value = self.eval(root, &Schema::Always);
-        self.table.insert(name, Imported::Done(value));
-        self.current = saved;
-        value
-    }
-
-    /// Loads and evaluates import `name`, blamed on `blame` when it fails.
-    fn import(
-        &mut self,
-        name: &str,
-        blame: ExprId,
-        context: &Value,
-        root_name: &str,
-    ) -> Option<ValueId> {
-        match self.table.get(name) {
-            Some(Imported::Evaluating) => {
-                self.error_at(blame, Code::ImportCycle, format!("cyclic import of {name}"));
-                return None;
-            }
-            Some(Imported::Done(v)) => return Some(*v),
-            None => {}
-        }
-        let max_environments = self.options.max_environments;
-        if self.envs.len() >= max_environments {
-            self.import_limit(
-                blame,
-                format!(
-                    "cannot import {name}: an evaluation reads at most {max_environments} environments"
-                ),
-            );
-            return None;
-        }
-        let max_depth = self.options.max_import_depth;
-        if self.import_depth >= max_depth {
-            self.import_limit(
-                blame,
-                format!(
-                    "cannot import {name}: imports are nested deeper than the limit of {max_depth}"
-                ),
-            );
-            return None;
-        }
-        // The node limit of a document holds for all the environments of an evaluation:
-        // an import gets what the others (about one expr per node) left.
-        let limit = self.options.limits.max_nodes;
-        let nodes_left = limit.saturating_sub(self.exprs.len());
-        let too_many = format!(
-            "cannot import {name}: the environments of an evaluation have at most {limit} YAML nodes in all"
-        );
-        if nodes_left == 0 {
-            self.import_limit(blame, too_many);
-            return None;
-        }
-        let loaded = self
-            .prefetched
-            .load(name)
-            .unwrap_or_else(|| self.host.load_environment(name));
-        let text = match loaded {
-            Ok(t) => t,
-            Err(e) => {
-                self.error_at(blame, Code::ImportFailed, e);
-                return None;
-            }
-        };
-        let source = Source::new(name, text);
-        let limits = Limits {
-            max_nodes: nodes_left,
-            ..self.options.limits
-        };
-        // A parse made ahead of time with the whole limit is the same parse when the
-        // document fits in what is left.
-        let (decl, diags, nodes) = match self.prefetched.take_parsed(name) {
-            Some(parsed) if parsed.nodes <= nodes_left => (parsed.decl, parsed.diags, parsed.nodes),
-            _ => {
-                let loaded = crate::load_with(&source, &limits);
-                (loaded.decl, loaded.diags, loaded.syntax.nodes)
-            }
-        };
-        if nodes > nodes_left && nodes_left < limit {
-            self.import_limit(blame, too_many);
-        }
-        let failed = diags.iter().any(Diagnostic::is_error);
-        self.diags.extend(diags);
-        let decl = decl.filter(|_| !failed)?;
-        let rotating = std::mem::replace(&mut self.rotating, false);
-        // Nested imports nest these calls: grow the stack on the heap rather than overflow.
-        self.import_depth += 1;
-        let source = Rc::new(source);
-        let value = stacker::maybe_grow(run::STACK_RED_ZONE, run::STACK_SEGMENT, || {
-            self.environment(&source, &decl, false, context.clone(), root_name.to_owned())
-        });
-        self.import_depth -= 1;
-        self.rotating = rotating;
-        Some(value)
-    }
-
-    /// Reports an import refused by a limit: the first one only, as the others follow.
-    fn import_limit(&mut self, blame: ExprId, message: String) {
-        if !self.import_limit_reported {
-            self.import_limit_reported = true;
-            self.error_at(blame, Code::LimitExceeded, message);
-        }
-    }
-
-    // ---------------------------------------------------------------------------------
-    // Declaration
-
-    fn declare_root(
-        &mut self,
-        env: usize,
-        decl: &EnvironmentDecl,
-        base: Option<ValueId>,
-    ) -> ExprId {
-        let root = self.add_expr(ExprData {
-            env,
-            path: format!("<{}>", self.envs[env].source.name()),
-            doc_path: "values".to_owned(),
-            span: None,
-            kind: EKind::Object(Rc::default()),
-            base,
-            schema: Schema::object_of(Schema::Always),
-            state: State::Declared,
-            secret: false,
-            extra: None,
-        });
-        let mut props: IndexMap<Rc<str>, ExprId> = IndexMap::new();
-        for entry in decl.values.iter().flatten() {
-            let key = entry.key.value.as_str();
-            let doc_path = path::join_key("values", key);
-            if matches!(key, "imports" | "context" | "environments") {
-                let key_expr = self.synthetic(env, Some(entry.key.span), &doc_path);
-                self.error_at(
-                    key_expr,
-                    Code::ReservedKey,
-                    format!("{} is a reserved key", quote(key)),
-                );
-                continue;
-            }
-            if props.contains_key(key) {
-                let key_expr = self.synthetic(env, Some(entry.key.span), &doc_path);
-                self.error_at(
-                    key_expr,
-                    Code::DuplicateKey,
-                    format!("duplicate key {}", quote(key)),
-                );
-                continue;
-            }
-            let prop_base = base.and_then(|b| self.property(b, key, Some(entry.key.span)));
-            let e = self.declare(env, &entry.value, key.to_owned(), doc_path, prop_base);
-            props.insert(Rc::from(key), e);
-        }
-        self.exprs[root.0 as usize].kind = EKind::Object(Rc::new(props));
-        root
-    }
-
-    fn declare(
-        &mut self,
-        env: usize,
-        x: &ast::Expr,
-        path: String,
-        doc_path: String,
-        base: Option<ValueId>,
-    ) -> ExprId {
-        let mut extra = None;
-        let (kind, schema) = match &x.kind {
-            ExprKind::Null => (EKind::Literal(Repr::Null), Schema::of_type("null")),
-            ExprKind::Bool(b) => (
-                EKind::Literal(Repr::Bool(*b)),
-                Schema::literal(&serde_json::Value::Bool(*b)),
-            ),
-            ExprKind::Number(n) => (
-                EKind::Literal(Repr::Number(Rc::from(&**n))),
-                Schema::literal(&host::number_json(n)),
-            ),
-            ExprKind::String(s) => {
-                let text: Rc<str> = Rc::from(&**s);
-                (
-                    EKind::Literal(Repr::String(text.clone())),
-                    Schema::literal_string(text),
-                )
-            }
-            ExprKind::Interpolate(parts) => (
-                EKind::Interpolate(
-                    parts
-                        .iter()
-                        .map(|p| (p.text.clone(), p.access.as_ref().map(accessors)))
-                        .collect(),
-                ),
-                Schema::of_type("string"),
-            ),
-            ExprKind::Symbol(a) => (EKind::Symbol(accessors(a).into()), Schema::Always),
-            ExprKind::List(items) => {
-                let ids: Vec<ExprId> = items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, item)| {
-                        self.declare(
-                            env,
-                            item,
-                            path::join_index(&path, i),
-                            path::join_index(&doc_path, i),
-                            None,
-                        )
-                    })
-                    .collect();
-                (
-                    EKind::Array(Rc::from(ids)),
-                    Schema::array_of(Schema::Always),
-                )
-            }
-            ExprKind::Object(entries) => {
-                let mut props: IndexMap<Rc<str>, ExprId> = IndexMap::new();
-                let mut key_ranges: IndexMap<Rc<str>, Span> = IndexMap::new();
-                for entry in entries {
-                    let Some(key) = entry.key.as_deref() else {
-                        continue;
-                    };
-                    let shared_key: Rc<str> = Rc::from(key);
-                    key_ranges.insert(shared_key.clone(), entry.key_span);
-                    let key_doc_path = path::join_key(&doc_path, key);
-                    if props.contains_key(key) {
-                        let key_expr = self.synthetic(env, Some(entry.key_span), &key_doc_path);
-                        self.error_at(
-                            key_expr,
-                            Code::DuplicateKey,
-                            format!("duplicate key {}", quote(key)),
-                        );
-                        continue;
-                    }
-                    let prop_base = base.and_then(|b| self.property(b, key, Some(entry.key_span)));
-                    let e = self.declare(
-                        env,
-                        &entry.value,
-                        path::join_key(&path, key),
-                        key_doc_path,
-                        prop_base,
-                    );
-                    props.insert(shared_key, e);
-                }
-                extra = Some(Box::new(Extra::Object(key_ranges.into_iter().collect())));
-                (
-                    EKind::Object(Rc::new(props)),
-                    Schema::object_of(Schema::Always),
-                )
-            }
-            ExprKind::Builtin(b) => return self.declare_builtin(env, x, b, path, doc_path, base),
-        };
-        self.add_expr(ExprData {
-            env,
-            path,
-            doc_path,
-            span: Some(x.span),
-            kind,
-            base,
-            schema,
-            state: State::Declared,
-            secret: false,
-            extra,
-        })
-    }
-
-    fn declare_builtin(
-        &mut self,
-        env: usize,
-        x: &ast::Expr,
-        b: &ast::Builtin,
-        path: String,
-        doc_path: String,
-        base: Option<ValueId>,
-    ) -> ExprId {
-        let arg_path = path::join_key(&doc_path, &b.name);
-        let operand = |this: &mut Self, part: Option<ArgPart>, name: &str| -> ExprId {
-            match part.and_then(|p| b.operand(p)) {
-                Some(e) => {
-                    let p = match part {
-                        Some(ArgPart::Entry(_)) => path::join_key(&arg_path, name),
-                        _ => arg_path.clone(),
-                    };
-                    this.declare(env, e, String::new(), p, None)
-                }
-                None => this.synthetic(env, None, &arg_path),
-            }
-        };
-        let pair = |this: &mut Self| -> (ExprId, ExprId) {
-            match b.pair() {
-                Some((l, r)) => (
-                    this.declare(env, l, String::new(), path::join_index(&arg_path, 0), None),
-                    this.declare(env, r, String::new(), path::join_index(&arg_path, 1), None),
-                ),
-                None => (
-                    this.synthetic(env, None, &arg_path),
-                    this.synthetic(env, None, &arg_path),
-                ),
-            }
-        };
-        let whole =
-            |this: &mut Self| this.declare(env, &b.arg, String::new(), arg_path.clone(), None);
-        let (kind, schema) = match &b.call {
-            Call::Open { provider, inputs } => (
-                BExpr::Open {
-                    provider: provider.as_ref().map(|p| p.value.clone()),
-                    inputs: operand(self, *inputs, "inputs"),
-                },
-                Schema::Always,
-            ),
-            Call::Rotate {
-                provider,
-                inputs,
-                state,
-            } => {
-                let inputs = operand(self, *inputs, "inputs");
-                let state = match state.and_then(|p| b.operand(p)) {
-                    Some(e) => self.declare(
-                        env,
-                        e,
-                        String::new(),
-                        path::join_key(&arg_path, "state"),
-                        None,
-                    ),
-                    None => {
-                        let s = self.synthetic(env, None, &arg_path);
-                        self.exprs[s.0 as usize].kind = EKind::Literal(Repr::Null);
-                        self.exprs[s.0 as usize].schema = Schema::of_type("null");
-                        s
-                    }
-                };
-                (
-                    BExpr::Rotate {
-                        name: b.name.clone(),
-                        provider: provider.as_ref().map(|p| p.value.clone()),
-                        inputs,
-                        state,
-                    },
-                    Schema::Always,
-                )
-            }
-            Call::Join { .. } => {
-                let (l, r) = pair(self);
-                (BExpr::Join(l, r), Schema::of_type("string"))
-            }
-            Call::Split { .. } => {
-                let (l, r) = pair(self);
-                (
-                    BExpr::Split(l, r),
-                    Schema::array_of(Schema::of_type("string")),
-                )
-            }
-            Call::Concat { .. } => (BExpr::Concat(whole(self)), Schema::array_of(Schema::Always)),
-            Call::Secret(SecretArg::Plaintext(_)) => {
-                let arg = whole(self);
-                self.exprs[arg.0 as usize].secret = true;
-                (BExpr::SecretPlain(arg), Schema::of_type("string"))
-            }
-            Call::Secret(SecretArg::Ciphertext(c)) => (
-                BExpr::SecretCipher(c.value.clone()),
-                Schema::of_type("string"),
-            ),
-            Call::Secret(SecretArg::Invalid) => {
-                let arg = self.synthetic(env, None, &arg_path);
-                self.exprs[arg.0 as usize].kind = EKind::Literal(Repr::String(Rc::from("")));
-                self.exprs[arg.0 as usize].schema =
-                    Schema::literal(&serde_json::Value::String(String::new()));
-                self.exprs[arg.0 as usize].secret = true;
-                (BExpr::SecretPlain(arg), Schema::of_type("string"))
-            }
-            Call::ToJson => (BExpr::ToJson(whole(self)), Schema::of_type("string")),
-            Call::FromJson => (BExpr::FromJson(whole(self)), Schema::Always),
-            Call::ToString => (BExpr::ToString(whole(self)), Schema::of_type("string")),
-            Call::ToBase64 => (BExpr::ToBase64(whole(self)), Schema::of_type("string")),
-            Call::FromBase64 => (BExpr::FromBase64(whole(self)), Schema::of_type("string")),
-            Call::Final => (BExpr::Final(whole(self)), Schema::Always),
-            Call::Validate { schema, value } => (
-                BExpr::Validate {
-                    schema: operand(self, *schema, "schema"),
-                    value: operand(self, *value, "value"),
-                },
-                Schema::Always,
-            ),
-        };
-        let literal = |this: &mut Self, lit: &ast::StringLit| {
-            let e = this.synthetic(env, Some(lit.span), &arg_path);
-            let data = &mut this.exprs[e.0 as usize];
-            data.kind = EKind::Literal(Repr::String(Rc::from(lit.value.as_str())));
-            data.schema = Schema::literal(&serde_json::Value::String(lit.value.clone()));
-            e
-        };
-        let long_form = matches!(b.name.as_str(), "fn::open" | "fn::rotate");
-        let provider = match &b.call {
-            Call::Open {
-                provider: Some(p), ..
-            }
-            | Call::Rotate {
-                provider: Some(p), ..
-            } if long_form => Some(literal(self, p)),
-            _ => None,
-        };
-        let ciphertext = match &b.call {
-            Call::Secret(SecretArg::Ciphertext(c)) => Some(literal(self, c)),
-            _ => None,
-        };
-        let meta = BuiltinMeta {
-            name: b.name.clone(),
-            name_span: b.name_span,
-            arg_span: b.arg.span,
-            long_form,
-            provider,
-            ciphertext,
-            arg_schema: match (b.name.as_str(), &b.call) {
-                ("fn::open", _) => Schema::record([
-                    ("provider".to_owned(), Schema::of_type("string")),
-                    ("inputs".to_owned(), Schema::Always),
-                ]),
-                ("fn::rotate", _) => Schema::record([
-                    ("provider".to_owned(), Schema::of_type("string")),
-                    ("inputs".to_owned(), Schema::Always),
-                    ("state".to_owned(), Schema::Always),
-                ]),
-                (_, Call::Rotate { .. }) => Schema::record([
-                    ("inputs".to_owned(), Schema::Always),
-                    ("state".to_owned(), Schema::Always),
-                ]),
-                _ => Schema::Always,
-            },
-        };
-        self.add_expr(ExprData {
-            env,
-            path,
-            doc_path,
-            span: Some(x.span),
-            kind: EKind::Builtin(Rc::new(kind)),
-            base,
-            schema,
-            state: State::Declared,
-            secret: false,
-            extra: Some(Box::new(Extra::Builtin(meta))),
-        })
-    }
-
-    // ---------------------------------------------------------------------------------
-    // Values: merge and lookup
-
-    /// Whether `a` and `b` are the same value for merging purposes.
-    fn is(&self, a: ValueId, b: ValueId) -> bool {
-        if a == b {
-            return true;
-        }
-        let (va, vb) = (self.val(a), self.val(b));
-        if let (
-            EKind::Access {
-                receiver: ra,
-                key: ka,
-            },
-            EKind::Access {
-                receiver: rb,
-                key: kb,
-            },
-        ) = (&self.expr(va.def).kind, &self.expr(vb.def).kind)
-        {
-            return va.unknown && vb.unknown && ka == kb && self.is(*ra, *rb);
-        }
-        false
-    }
-
-    /// Merges base `b` under `v` (mutating `v` and its base chain).
-    fn merge(&mut self, v: ValueId, b: Option<ValueId>) {
-        let Some(b) = b else { return };
-        if self.is(v, b) {
-            return;
-        }
-        // Walk to the bottom of v's base chain; b goes under it.
-        let mut chain = vec![v];
-        while let Some(next) = self.val(*chain.last().unwrap_or(&v)).base {
-            if self.is(next, b) {
-                return;
-            }
-            chain.push(next);
-        }
-        if let Some(&last) = chain.last() {
-            self.values.get_mut(last).base = Some(b);
-        }
-        for &layer in chain.iter().rev() {
-            let Some(layer_base) = self.val(layer).base else {
-                continue;
-            };
-            if let Repr::Map(m) = &self.val(layer).repr {
-                let own: Vec<(Rc<str>, ValueId)> = m.iter().map(|(k, v)| (k.clone(), *v)).collect();
-                for (k, p) in own {
-                    let bp = self.property(layer_base, &k, None);
-                    self.merge(p, bp);
-                }
-            }
-            let merged = Schema::merged(&self.val(layer_base).schema, &self.val(layer).schema);
-            self.values.get_mut(layer).schema = merged;
-        }
-    }
-
-    /// JSON-merge-patch lookup of `key` in `v` (own entry, else the base chain); a late
-    /// bound access on an unknown value.
-    fn property(&mut self, v: ValueId, key: &str, span: Option<Span>) -> Option<ValueId> {
-        if let Some(index) = self.chain_index(v) {
-            let (found, bottom) = (index.keys.get(key).copied(), index.bottom);
-            if found.is_some() {
-                return found;
-            }
-            let below = self.val(bottom).base?;
-            return self.property(below, key, span);
-        }
-        let mut layer = v;
-        let mut walked = 0;
-        loop {
-            walked += 1;
-            if walked == CHAIN_INDEX_AFTER && self.is_indexable(v) {
-                self.build_chain_index(v);
-                return self.property(v, key, span);
-            }
-            let val = self.val(layer);
-            match &val.repr {
-                Repr::Map(m) if !val.unknown || !m.is_empty() => {
-                    if let Some(&p) = m.get(key) {
-                        return Some(p);
-                    }
-                    layer = val.base?;
-                }
-                _ if val.unknown => {
-                    let schema = val.schema.property(key);
-                    let base_of = val.base;
-                    // The access belongs to the document that asked for it.
-                    let env = self.current;
-                    let def = self.add_expr(ExprData {
-                        env,
-                        path: String::new(),
-                        doc_path: String::new(),
-                        span,
-                        kind: EKind::Access {
-                            receiver: layer,
-                            key: Rc::from(key),
-                        },
-                        base: None,
-                        schema: schema.clone(),
-                        state: State::Declared,
-                        secret: false,
-                        extra: None,
-                    });
-                    let access = self.unknown(def, schema);
-                    let base = base_of.and_then(|b| self.property(b, key, span));
-                    self.values.get_mut(access).base = base;
-                    return Some(access);
-                }
-                _ => return None,
-            }
-        }
-    }
-
-    /// Whether a lookup in layer `v` looks into its map and then goes on to its base.
-    fn is_indexable(&self, v: ValueId) -> bool {
-        matches!(&self.val(v).repr, Repr::Map(m) if !m.is_empty())
-    }
-
-    /// The index of the chain topped by `v`, if it has one or can take over the one of
-    /// the layer below (the chain grew by one layer on top: the usual case when imports
-    /// merge one after another).
-    fn chain_index(&mut self, v: ValueId) -> Option<&ChainIndex> {
-        if !self.chain_indexes.contains_key(&v) {
-            let below = self.val(v).base?;
-            if !self.is_indexable(v) || !self.chain_indexes.contains_key(&below) {
-                return None;
-            }
-            let mut index = self.chain_indexes.remove(&below)?;
-            if let Repr::Map(m) = &self.val(v).repr {
-                for (k, &p) in m {
-                    index.keys.insert(k.clone(), p);
-                }
-            }
-            self.chain_indexes.insert(v, index);
-        }
-        self.chain_indexes.get(&v)
-    }
-
-    /// Indexes the chain topped by `v` from scratch.
-    fn build_chain_index(&mut self, v: ValueId) {
-        let mut keys = std::collections::HashMap::new();
-        let mut bottom = v;
-        let mut layer = Some(v);
-        while let Some(l) = layer.filter(|&l| self.is_indexable(l)) {
-            if let Repr::Map(m) = &self.val(l).repr {
-                for (k, &p) in m {
-                    keys.entry(k.clone()).or_insert(p);
-                }
-            }
-            bottom = l;
-            layer = self.val(l).base;
-        }
-        self.chain_indexes.insert(v, ChainIndex { keys, bottom });
-    }
-
-    /// Whether a value can be looked into as an object (reference fallback).
-    fn is_object(&self, v: ValueId) -> bool {
-        let val = self.val(v);
-        matches!(val.repr, Repr::Map(_))
-            || (val.unknown
-                && matches!(val.schema.type_name(), "" | "object")
-                && !matches!(val.schema, Schema::Never))
-    }
-
-    // ---------------------------------------------------------------------------------
     // Export
 
     /// The plain value (effective keys, flags kept).
     fn export(&mut self, v: ValueId) -> Value {
-        stacker::maybe_grow(run::STACK_RED_ZONE, run::STACK_SEGMENT, || {
+        stacker::maybe_grow(memo::STACK_RED_ZONE, memo::STACK_SEGMENT, || {
             self.export_inner(v)
         })
     }
@@ -1245,7 +526,7 @@ impl<'h> Evaluator<'h> {
             }
         };
         let def = self.expr(self.val(v).def);
-        let origin = def.span.map(|span| host::Origin { env: def.env, span });
+        let origin = def.span.map(|span| value::Origin { env: def.env, span });
         Value {
             kind: if unknown && !matches!(self.val(v).repr, Repr::String(_)) {
                 ValueKind::Null
@@ -1269,7 +550,7 @@ impl<'h> Evaluator<'h> {
             ),
             ValueKind::Number(n) => (
                 Repr::Number(Rc::from(n.as_str())),
-                Schema::literal(&host::number_json(n)),
+                Schema::literal(&value::number_json(n)),
             ),
             ValueKind::String(s) => (
                 Repr::String(Rc::from(s.as_str())),
@@ -1300,14 +581,4 @@ impl<'h> Evaluator<'h> {
         val.unknown = v.unknown;
         id
     }
-}
-
-fn accessors(a: &ast::PropertyAccess) -> Vec<Acc> {
-    a.accessors
-        .iter()
-        .map(|x| Acc {
-            kind: x.kind.clone(),
-            span: x.span,
-        })
-        .collect()
 }

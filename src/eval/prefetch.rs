@@ -22,12 +22,13 @@ use std::sync::{Condvar, Mutex};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use super::host::{Host, Value, ValueKind};
-use crate::ast::{AccessorKind, Call, EnvironmentDecl, Expr, ExprKind, PropertyAccess};
+use super::host::Host;
+use super::value::{Value, ValueKind};
+use crate::ast::{Call, EnvironmentDecl, Expr, ExprKind};
 use crate::schema::{self, Place, Problem, Schema, Subject, View};
 use crate::source::Source;
 
-/// An environment parsed ahead of time (what [`crate::load`] gives, less the syntax tree).
+/// An environment parsed ahead of time (what [`crate::ast::load`] gives, less the syntax tree).
 pub(crate) struct Parsed {
     pub(crate) decl: Option<EnvironmentDecl>,
     pub(crate) diags: Vec<crate::Diagnostic>,
@@ -194,10 +195,11 @@ fn worker(
         };
         match job {
             Job::Load { name, context } => {
-                let loaded = host.load_environment(&name);
+                let loaded = host.load_environment(&name).map_err(String::from);
                 // Parse and scan outside the lock; the evaluator reuses the parse.
                 let parsed = loaded.as_ref().ok().map(|text| {
-                    let l = crate::load_with(&Source::new(name.as_str(), text.as_str()), limits);
+                    let l =
+                        crate::ast::load_with(&Source::new(name.as_str(), text.as_str()), limits);
                     Parsed {
                         decl: l.decl,
                         diags: l.diags,
@@ -328,24 +330,29 @@ fn scan(host: &dyn Host, decl: &EnvironmentDecl, open_providers: bool) -> Found 
         .flatten()
         .map(|i| i.environment.value.clone())
         .collect();
-    let mut finder = Finder::default();
-    for entry in decl.values.iter().flatten() {
-        finder.expr(&entry.value);
+    targets.extend(decl.environment_refs().map(|(_, r)| r.name));
+    let mut opens = Vec::new();
+    let mut saw_final = false;
+    for x in decl.exprs() {
+        let ExprKind::Builtin(b) = &x.kind else {
+            continue;
+        };
+        saw_final |= matches!(b.call, Call::Final);
+        if open_providers
+            && let Call::Open {
+                provider: Some(p),
+                inputs: Some(part),
+            } = &b.call
+            && let Some(inputs) = b.operand(*part).and_then(literal)
+            && inputs_valid(host, &p.value, &inputs)
+        {
+            opens.push((p.value.clone(), inputs));
+        }
     }
-    targets.extend(finder.environments);
-    let opens = if open_providers {
-        finder
-            .opens
-            .into_iter()
-            .filter(|(provider, inputs)| inputs_valid(host, provider, inputs))
-            .collect()
-    } else {
-        Vec::new()
-    };
     Found {
         targets,
         opens,
-        saw_final: finder.saw_final,
+        saw_final,
     }
 }
 
@@ -409,63 +416,6 @@ fn inputs_valid(host: &dyn Host, provider: &str, inputs: &Value) -> bool {
     }
     let mut problems = Vec::new();
     schema::validate(&input, &Plain(inputs), &mut problems)
-}
-
-/// Walks declarations for inline environment references, literal opens and finals.
-#[derive(Default)]
-struct Finder {
-    environments: Vec<String>,
-    opens: Vec<(String, Value)>,
-    saw_final: bool,
-}
-
-impl Finder {
-    fn access(&mut self, a: &PropertyAccess) {
-        let keys: Vec<&str> = a
-            .accessors
-            .iter()
-            .take(3)
-            .map(|acc| match &acc.kind {
-                AccessorKind::Name(k) | AccessorKind::Key(k) => k.as_str(),
-                AccessorKind::Index(_) => "",
-            })
-            .collect();
-        if let [first, p, e] = keys.as_slice()
-            && *first == "environments"
-            && !p.is_empty()
-            && !e.is_empty()
-        {
-            self.environments.push(format!("{p}/{e}"));
-        }
-    }
-
-    fn expr(&mut self, e: &Expr) {
-        match &e.kind {
-            ExprKind::Symbol(a) => self.access(a),
-            ExprKind::Interpolate(parts) => {
-                for p in parts {
-                    if let Some(a) = &p.access {
-                        self.access(a);
-                    }
-                }
-            }
-            ExprKind::List(items) => items.iter().for_each(|i| self.expr(i)),
-            ExprKind::Object(entries) => entries.iter().for_each(|en| self.expr(&en.value)),
-            ExprKind::Builtin(b) => {
-                self.saw_final |= matches!(b.call, Call::Final);
-                if let Call::Open {
-                    provider: Some(p),
-                    inputs: Some(part),
-                } = &b.call
-                    && let Some(inputs) = b.operand(*part).and_then(literal)
-                {
-                    self.opens.push((p.value.clone(), inputs));
-                }
-                self.expr(&b.arg);
-            }
-            ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::String(_) => {}
-        }
-    }
 }
 
 /// The value of an expression made only of literals, as the evaluator would export it.

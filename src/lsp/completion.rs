@@ -7,7 +7,7 @@ use serde_json::Value as Json;
 use super::analysis::{Analysis, is_flag, is_plain_name, value_type, walk_typed};
 use super::hover::OtherProperties;
 use crate::Span;
-use crate::ast::{AccessorKind, BUILTINS, parse_property_path};
+use crate::ast::{AccessorKind, BUILTINS, environment_ref, parse_property_path};
 
 /// What an item is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -263,9 +263,9 @@ fn children(path: &[AccessorKind], data: &Data<'_>) -> Option<Children> {
                             .collect(),
                     ))
                 }
-                [project, env, rest @ ..] => {
-                    let name = format!("{}/{}", name_of(project)?, name_of(env)?);
-                    walk_entries(&(data.others)(&name)?, rest)
+                [_, _, ..] => {
+                    let read = environment_ref(path)?.ok()?;
+                    walk_entries(&(data.others)(&read.name)?, read.rest)
                 }
             }
         }

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::fs::FsHost;
-use crate::eval::{Evaluation, Mode, Value, evaluate};
+use crate::eval::{Evaluation, HostError, Mode, Value, evaluate};
+use crate::secrets::{self, Masker};
 use crate::{Diagnostic, Loaded, Source, load};
 
 /// An environment checked or evaluated by [`Project::run`](super::Project::run).
@@ -75,7 +76,7 @@ pub(super) fn run(
     context: &Value,
     name: &str,
     mode: &Mode,
-) -> Result<Checked, String> {
+) -> Result<Checked, HostError> {
     let document = host.read(name)?;
     let source = Source::new(name, document.text.as_ref());
     let loaded = load(&source);
@@ -93,57 +94,31 @@ pub(super) fn run(
         diags.extend(ev.diags.iter().cloned());
     }
     crate::diag::sort_dedup(&mut diags);
-    let mut secrets = Vec::new();
+    let mut texts = Vec::new();
     for v in evaluation
         .as_ref()
         .and_then(|e| e.properties.as_ref())
         .into_iter()
         .flat_map(BTreeMap::values)
     {
-        masking::secret_texts(v, &mut secrets);
+        secrets::secret_texts(v, &mut texts);
     }
     if !diags.is_empty() {
         // Literals are looked for only when there is something to mask: a check that
         // reports nothing prints no text of any document.
         for document in host.documents().values() {
-            masking::literal_texts(&document.text, &mut secrets);
+            texts.extend(secrets::literal_texts(&Source::new(
+                "",
+                document.text.as_ref(),
+            )));
         }
-        masking::mask(&mut diags, &secrets);
+        Masker::new(texts.iter().cloned()).mask_diagnostics(&mut diags);
     }
     Ok(Checked {
         source,
         loaded,
         evaluation,
         diags,
-        secrets,
+        secrets: texts,
     })
-}
-
-// TEMPORARY until the masker moves into the library (`crate::secrets`).
-mod masking {
-    use crate::Diagnostic;
-    use crate::eval::Value;
-
-    pub(super) fn secret_texts(v: &Value, out: &mut Vec<String>) {
-        #[cfg(feature = "cli")]
-        crate::cli::render::secret_texts(v, false, out);
-    }
-
-    pub(super) fn literal_texts(text: &str, out: &mut Vec<String>) {
-        #[cfg(feature = "cli")]
-        out.extend(crate::cli::render::literal_texts(text));
-    }
-
-    pub(super) fn mask(diags: &mut [Diagnostic], secrets: &[String]) {
-        #[cfg(feature = "cli")]
-        {
-            let masker = crate::cli::render::Masker::new(secrets.iter().cloned());
-            if !masker.is_empty() {
-                for d in diags {
-                    d.summary = masker.mask_str(&d.summary);
-                    d.detail = masker.mask_str(&d.detail);
-                }
-            }
-        }
-    }
 }

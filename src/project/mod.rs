@@ -29,7 +29,7 @@ pub use config::{CONFIG_FILE, Config, Defaults, set_context};
 pub use fs::{Document, FsHost, MAX_FILE_BYTES};
 pub use names::check_name;
 
-use crate::eval::{Mode, Value};
+use crate::eval::{HostError, Mode, Value};
 pub(crate) use fs::io_text;
 
 /// At most this many directory entries are looked at when listing a project's
@@ -320,7 +320,7 @@ impl Project {
     ///
     /// # Errors
     /// The environment itself cannot be read (its imports' failures are diagnostics).
-    pub fn check(&self, host: &FsHost, name: &str) -> Result<Checked, String> {
+    pub fn check(&self, host: &FsHost, name: &str) -> Result<Checked, HostError> {
         self.run(
             host,
             name,
@@ -334,7 +334,7 @@ impl Project {
     ///
     /// # Errors
     /// The environment itself cannot be read.
-    pub fn evaluate(&self, host: &FsHost, name: &str) -> Result<Checked, String> {
+    pub fn evaluate(&self, host: &FsHost, name: &str) -> Result<Checked, HostError> {
         self.run(host, name, &Mode::Eval)
     }
 
@@ -343,7 +343,7 @@ impl Project {
     ///
     /// # Errors
     /// The environment itself cannot be read.
-    pub fn run(&self, host: &FsHost, name: &str, mode: &Mode) -> Result<Checked, String> {
+    pub fn run(&self, host: &FsHost, name: &str, mode: &Mode) -> Result<Checked, HostError> {
         check::run(host, &self.context, name, mode)
     }
 }

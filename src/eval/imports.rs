@@ -1,0 +1,232 @@
+//! Environments and imports: the per-environment execution context, the `imports`
+//! object, merged imports stacked into a base, and the limits on how many environments
+//! an evaluation reads and how deeply they nest.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use super::arena::{ExprId, Repr, ValueId};
+use super::value::{Value, ValueKind};
+use super::{Env, Evaluator, Imported};
+use crate::ast::EnvironmentDecl;
+use crate::diag::{Code, Diagnostic};
+use crate::path;
+use crate::schema::Schema;
+use crate::source::Source;
+use crate::syntax::Limits;
+
+impl Evaluator<'_> {
+    pub(super) fn environment(
+        &mut self,
+        source: &Rc<Source>,
+        decl: &EnvironmentDecl,
+        is_root: bool,
+        inherited: Value,
+        inherited_root: String,
+    ) -> ValueId {
+        let name = source.name().to_owned();
+        self.table.insert(name.clone(), Imported::Evaluating);
+        let env = self.envs.len();
+        let root_name = if inherited_root.is_empty() || inherited_root == "<yaml>" {
+            name.clone()
+        } else {
+            inherited_root
+        };
+        // The per-environment copy of the execution context.
+        let mut ctx = match inherited.kind {
+            ValueKind::Object(m) => m
+                .into_iter()
+                .map(|(k, v)| {
+                    (
+                        k,
+                        Value {
+                            secret: false,
+                            unknown: false,
+                            origin: None,
+                            ..v
+                        },
+                    )
+                })
+                .collect(),
+            _ => BTreeMap::new(),
+        };
+        ctx.insert(
+            "currentEnvironment".to_owned(),
+            Value::object([("name".to_owned(), Value::string(&name))]),
+        );
+        ctx.insert(
+            "rootEnvironment".to_owned(),
+            Value::object([("name".to_owned(), Value::string(&root_name))]),
+        );
+        let context_value = Value::new(ValueKind::Object(ctx));
+        self.envs.push(Env {
+            source: source.clone(),
+            is_root,
+            root_name: root_name.clone(),
+            context: ValueId(0),
+            context_value: context_value.clone(),
+            imports: ValueId(0),
+            direct_imports: BTreeMap::new(),
+            root: ExprId(0),
+        });
+        let saved = self.current;
+        self.current = env;
+        let ctx_def = self.synthetic(env, None, "");
+        let context = self.unexport(&context_value, ctx_def);
+        self.envs[env].context = context;
+
+        // Imports, in order; merged ones stack into the import base.
+        let mut base: Option<ValueId> = None;
+        for (i, import) in decl.imports.iter().flatten().enumerate() {
+            // A string import is its own node; an object import is named by its key.
+            let mut blame_path = path::join_index("imports", i);
+            if import.span != import.environment.span {
+                path::push_key(&mut blame_path, &import.environment.value);
+            }
+            let blame = self.synthetic(env, Some(import.environment.span), &blame_path);
+            let Some(imported) =
+                self.import(&import.environment.value, blame, &context_value, &root_name)
+            else {
+                continue;
+            };
+            self.envs[env]
+                .direct_imports
+                .insert(import.environment.value.clone(), imported);
+            if import.merges() {
+                let copy = self.values.deep_copy(imported);
+                self.over_weight(blame, 0);
+                self.merge(copy, base);
+                base = Some(copy);
+            }
+        }
+        let imports_def = self.synthetic(env, None, "");
+        let direct: Vec<(String, ValueId)> = self.envs[env]
+            .direct_imports
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        let imports_schema = Schema::record(
+            direct
+                .iter()
+                .map(|(k, v)| (k.clone(), self.val(*v).schema.clone())),
+        );
+        let imports = self.new_value(
+            imports_def,
+            Repr::Map(
+                direct
+                    .iter()
+                    .map(|(k, v)| (Rc::from(k.as_str()), *v))
+                    .collect(),
+            ),
+            imports_schema,
+        );
+        self.envs[env].imports = imports;
+
+        let root = self.declare_root(env, decl, base);
+        self.envs[env].root = root;
+        let value = self.eval(root, &Schema::Always);
+        self.table.insert(name, Imported::Done(value));
+        self.current = saved;
+        value
+    }
+
+    /// Loads and evaluates import `name`, blamed on `blame` when it fails.
+    pub(super) fn import(
+        &mut self,
+        name: &str,
+        blame: ExprId,
+        context: &Value,
+        root_name: &str,
+    ) -> Option<ValueId> {
+        match self.table.get(name) {
+            Some(Imported::Evaluating) => {
+                self.error_at(blame, Code::ImportCycle, format!("cyclic import of {name}"));
+                return None;
+            }
+            Some(Imported::Done(v)) => return Some(*v),
+            None => {}
+        }
+        let max_environments = self.options.max_environments;
+        if self.envs.len() >= max_environments {
+            self.import_limit(
+                blame,
+                format!(
+                    "cannot import {name}: an evaluation reads at most {max_environments} environments"
+                ),
+            );
+            return None;
+        }
+        let max_depth = self.options.max_import_depth;
+        if self.import_depth >= max_depth {
+            self.import_limit(
+                blame,
+                format!(
+                    "cannot import {name}: imports are nested deeper than the limit of {max_depth}"
+                ),
+            );
+            return None;
+        }
+        // The node limit of a document holds for all the environments of an evaluation:
+        // an import gets what the others (about one expr per node) left.
+        let limit = self.options.limits.max_nodes;
+        let nodes_left = limit.saturating_sub(self.exprs.len());
+        let too_many = format!(
+            "cannot import {name}: the environments of an evaluation have at most {limit} YAML nodes in all"
+        );
+        if nodes_left == 0 {
+            self.import_limit(blame, too_many);
+            return None;
+        }
+        let loaded = self
+            .prefetched
+            .load(name)
+            .unwrap_or_else(|| self.host.load_environment(name).map_err(String::from));
+        let text = match loaded {
+            Ok(t) => t,
+            Err(e) => {
+                self.error_at(blame, Code::ImportFailed, e);
+                return None;
+            }
+        };
+        let source = Source::new(name, text);
+        let limits = Limits {
+            max_nodes: nodes_left,
+            ..self.options.limits
+        };
+        // A parse made ahead of time with the whole limit is the same parse when the
+        // document fits in what is left.
+        let (decl, diags, nodes) = match self.prefetched.take_parsed(name) {
+            Some(parsed) if parsed.nodes <= nodes_left => (parsed.decl, parsed.diags, parsed.nodes),
+            _ => {
+                let loaded = crate::ast::load_with(&source, &limits);
+                (loaded.decl, loaded.diags, loaded.syntax.nodes)
+            }
+        };
+        if nodes > nodes_left && nodes_left < limit {
+            self.import_limit(blame, too_many);
+        }
+        let failed = diags.iter().any(Diagnostic::is_error);
+        self.diags.extend(diags);
+        let decl = decl.filter(|_| !failed)?;
+        let rotating = std::mem::replace(&mut self.rotating, false);
+        // Nested imports nest these calls: grow the stack on the heap rather than overflow.
+        self.import_depth += 1;
+        let source = Rc::new(source);
+        let value = stacker::maybe_grow(
+            super::memo::STACK_RED_ZONE,
+            super::memo::STACK_SEGMENT,
+            || self.environment(&source, &decl, false, context.clone(), root_name.to_owned()),
+        );
+        self.import_depth -= 1;
+        self.rotating = rotating;
+        Some(value)
+    }
+
+    /// Reports an import refused by a limit: the first one only, as the others follow.
+    fn import_limit(&mut self, blame: ExprId, message: String) {
+        if !self.import_limit_reported {
+            self.import_limit_reported = true;
+            self.error_at(blame, Code::LimitExceeded, message);
+        }
+    }
+}

@@ -1,0 +1,370 @@
+//! Lowering a declaration into the evaluator's exprs: one expr per AST expression, each
+//! with its declared schema and the base (the imported value) it overrides.
+
+use std::rc::Rc;
+
+use indexmap::IndexMap;
+
+use super::arena::{ExprId, Repr, ValueId};
+use super::value;
+use super::{BuiltinCall, BuiltinMeta, Evaluator, ExprData, ExprKind, Extra, State};
+use crate::ast::{self, ArgPart, Call, EnvironmentDecl, SecretArg};
+use crate::diag::Code;
+use crate::go::strconv::quote;
+use crate::path;
+use crate::schema::Schema;
+use crate::source::Span;
+
+impl Evaluator<'_> {
+    pub(super) fn declare_root(
+        &mut self,
+        env: usize,
+        decl: &EnvironmentDecl,
+        base: Option<ValueId>,
+    ) -> ExprId {
+        let root = self.add_expr(ExprData {
+            env,
+            path: format!("<{}>", self.envs[env].source.name()),
+            doc_path: "values".to_owned(),
+            span: None,
+            kind: ExprKind::Object(Rc::default()),
+            base,
+            schema: Schema::object_of(Schema::Always),
+            state: State::Declared,
+            secret: false,
+            extra: None,
+        });
+        let mut props: IndexMap<Rc<str>, ExprId> = IndexMap::new();
+        for entry in decl.values.iter().flatten() {
+            let key = entry.key.value.as_str();
+            let doc_path = path::join_key("values", key);
+            if matches!(key, "imports" | "context" | "environments") {
+                let key_expr = self.synthetic(env, Some(entry.key.span), &doc_path);
+                self.error_at(
+                    key_expr,
+                    Code::ReservedKey,
+                    format!("{} is a reserved key", quote(key)),
+                );
+                continue;
+            }
+            if props.contains_key(key) {
+                let key_expr = self.synthetic(env, Some(entry.key.span), &doc_path);
+                self.error_at(
+                    key_expr,
+                    Code::DuplicateKey,
+                    format!("duplicate key {}", quote(key)),
+                );
+                continue;
+            }
+            let prop_base = base.and_then(|b| self.property(b, key, Some(entry.key.span)));
+            let e = self.declare(env, &entry.value, key.to_owned(), doc_path, prop_base);
+            props.insert(Rc::from(key), e);
+        }
+        self.exprs[root.0 as usize].kind = ExprKind::Object(Rc::new(props));
+        root
+    }
+
+    fn declare(
+        &mut self,
+        env: usize,
+        x: &ast::Expr,
+        path: String,
+        doc_path: String,
+        base: Option<ValueId>,
+    ) -> ExprId {
+        let mut extra = None;
+        let (kind, schema) = match &x.kind {
+            ast::ExprKind::Null => (ExprKind::Literal(Repr::Null), Schema::of_type("null")),
+            ast::ExprKind::Bool(b) => (
+                ExprKind::Literal(Repr::Bool(*b)),
+                Schema::literal(&serde_json::Value::Bool(*b)),
+            ),
+            ast::ExprKind::Number(n) => (
+                ExprKind::Literal(Repr::Number(Rc::from(&**n))),
+                Schema::literal(&value::number_json(n)),
+            ),
+            ast::ExprKind::String(s) => {
+                let text: Rc<str> = Rc::from(&**s);
+                (
+                    ExprKind::Literal(Repr::String(text.clone())),
+                    Schema::literal_string(text),
+                )
+            }
+            ast::ExprKind::Interpolate(parts) => (
+                ExprKind::Interpolate(
+                    parts
+                        .iter()
+                        .map(|p| {
+                            (
+                                p.text.clone(),
+                                p.access.as_ref().map(|a| a.accessors.clone()),
+                            )
+                        })
+                        .collect(),
+                ),
+                Schema::of_type("string"),
+            ),
+            ast::ExprKind::Symbol(a) => {
+                (ExprKind::Symbol(a.accessors.clone().into()), Schema::Always)
+            }
+            ast::ExprKind::List(items) => {
+                let ids: Vec<ExprId> = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        self.declare(
+                            env,
+                            item,
+                            path::join_index(&path, i),
+                            path::join_index(&doc_path, i),
+                            None,
+                        )
+                    })
+                    .collect();
+                (
+                    ExprKind::Array(Rc::from(ids)),
+                    Schema::array_of(Schema::Always),
+                )
+            }
+            ast::ExprKind::Object(entries) => {
+                let mut props: IndexMap<Rc<str>, ExprId> = IndexMap::new();
+                let mut key_ranges: IndexMap<Rc<str>, Span> = IndexMap::new();
+                for entry in entries {
+                    let Some(key) = entry.key.as_deref() else {
+                        continue;
+                    };
+                    let shared_key: Rc<str> = Rc::from(key);
+                    key_ranges.insert(shared_key.clone(), entry.key_span);
+                    let key_doc_path = path::join_key(&doc_path, key);
+                    if props.contains_key(key) {
+                        let key_expr = self.synthetic(env, Some(entry.key_span), &key_doc_path);
+                        self.error_at(
+                            key_expr,
+                            Code::DuplicateKey,
+                            format!("duplicate key {}", quote(key)),
+                        );
+                        continue;
+                    }
+                    let prop_base = base.and_then(|b| self.property(b, key, Some(entry.key_span)));
+                    let e = self.declare(
+                        env,
+                        &entry.value,
+                        path::join_key(&path, key),
+                        key_doc_path,
+                        prop_base,
+                    );
+                    props.insert(shared_key, e);
+                }
+                extra = Some(Box::new(Extra::Object(key_ranges.into_iter().collect())));
+                (
+                    ExprKind::Object(Rc::new(props)),
+                    Schema::object_of(Schema::Always),
+                )
+            }
+            ast::ExprKind::Builtin(b) => {
+                return self.declare_builtin(env, x, b, path, doc_path, base);
+            }
+        };
+        self.add_expr(ExprData {
+            env,
+            path,
+            doc_path,
+            span: Some(x.span),
+            kind,
+            base,
+            schema,
+            state: State::Declared,
+            secret: false,
+            extra,
+        })
+    }
+
+    fn declare_builtin(
+        &mut self,
+        env: usize,
+        x: &ast::Expr,
+        b: &ast::Builtin,
+        path: String,
+        doc_path: String,
+        base: Option<ValueId>,
+    ) -> ExprId {
+        let arg_path = path::join_key(&doc_path, &b.name);
+        let operand = |this: &mut Self, part: Option<ArgPart>, name: &str| -> ExprId {
+            match part.and_then(|p| b.operand(p)) {
+                Some(e) => {
+                    let p = match part {
+                        Some(ArgPart::Entry(_)) => path::join_key(&arg_path, name),
+                        _ => arg_path.clone(),
+                    };
+                    this.declare(env, e, String::new(), p, None)
+                }
+                None => this.synthetic(env, None, &arg_path),
+            }
+        };
+        let pair = |this: &mut Self| -> (ExprId, ExprId) {
+            match b.pair() {
+                Some((l, r)) => (
+                    this.declare(env, l, String::new(), path::join_index(&arg_path, 0), None),
+                    this.declare(env, r, String::new(), path::join_index(&arg_path, 1), None),
+                ),
+                None => (
+                    this.synthetic(env, None, &arg_path),
+                    this.synthetic(env, None, &arg_path),
+                ),
+            }
+        };
+        let whole =
+            |this: &mut Self| this.declare(env, &b.arg, String::new(), arg_path.clone(), None);
+        let (kind, schema) = match &b.call {
+            Call::Open { provider, inputs } => (
+                BuiltinCall::Open {
+                    provider: provider.as_ref().map(|p| p.value.clone()),
+                    inputs: operand(self, *inputs, "inputs"),
+                },
+                Schema::Always,
+            ),
+            Call::Rotate {
+                provider,
+                inputs,
+                state,
+            } => {
+                let inputs = operand(self, *inputs, "inputs");
+                let state = match state.and_then(|p| b.operand(p)) {
+                    Some(e) => self.declare(
+                        env,
+                        e,
+                        String::new(),
+                        path::join_key(&arg_path, "state"),
+                        None,
+                    ),
+                    None => {
+                        let s = self.synthetic(env, None, &arg_path);
+                        self.exprs[s.0 as usize].kind = ExprKind::Literal(Repr::Null);
+                        self.exprs[s.0 as usize].schema = Schema::of_type("null");
+                        s
+                    }
+                };
+                (
+                    BuiltinCall::Rotate {
+                        name: b.name.clone(),
+                        provider: provider.as_ref().map(|p| p.value.clone()),
+                        inputs,
+                        state,
+                    },
+                    Schema::Always,
+                )
+            }
+            Call::Join { .. } => {
+                let (l, r) = pair(self);
+                (BuiltinCall::Join(l, r), Schema::of_type("string"))
+            }
+            Call::Split { .. } => {
+                let (l, r) = pair(self);
+                (
+                    BuiltinCall::Split(l, r),
+                    Schema::array_of(Schema::of_type("string")),
+                )
+            }
+            Call::Concat { .. } => (
+                BuiltinCall::Concat(whole(self)),
+                Schema::array_of(Schema::Always),
+            ),
+            Call::Secret(SecretArg::Plaintext(_)) => {
+                let arg = whole(self);
+                self.exprs[arg.0 as usize].secret = true;
+                (BuiltinCall::SecretPlain(arg), Schema::of_type("string"))
+            }
+            Call::Secret(SecretArg::Ciphertext(c)) => (
+                BuiltinCall::SecretCipher(c.value.clone()),
+                Schema::of_type("string"),
+            ),
+            Call::Secret(SecretArg::Invalid) => {
+                let arg = self.synthetic(env, None, &arg_path);
+                self.exprs[arg.0 as usize].kind = ExprKind::Literal(Repr::String(Rc::from("")));
+                self.exprs[arg.0 as usize].schema =
+                    Schema::literal(&serde_json::Value::String(String::new()));
+                self.exprs[arg.0 as usize].secret = true;
+                (BuiltinCall::SecretPlain(arg), Schema::of_type("string"))
+            }
+            Call::ToJson => (BuiltinCall::ToJson(whole(self)), Schema::of_type("string")),
+            Call::FromJson => (BuiltinCall::FromJson(whole(self)), Schema::Always),
+            Call::ToString => (
+                BuiltinCall::ToString(whole(self)),
+                Schema::of_type("string"),
+            ),
+            Call::ToBase64 => (
+                BuiltinCall::ToBase64(whole(self)),
+                Schema::of_type("string"),
+            ),
+            Call::FromBase64 => (
+                BuiltinCall::FromBase64(whole(self)),
+                Schema::of_type("string"),
+            ),
+            Call::Final => (BuiltinCall::Final(whole(self)), Schema::Always),
+            Call::Validate { schema, value } => (
+                BuiltinCall::Validate {
+                    schema: operand(self, *schema, "schema"),
+                    value: operand(self, *value, "value"),
+                },
+                Schema::Always,
+            ),
+        };
+        let literal = |this: &mut Self, lit: &ast::StringLit| {
+            let e = this.synthetic(env, Some(lit.span), &arg_path);
+            let data = &mut this.exprs[e.0 as usize];
+            data.kind = ExprKind::Literal(Repr::String(Rc::from(lit.value.as_str())));
+            data.schema = Schema::literal(&serde_json::Value::String(lit.value.clone()));
+            e
+        };
+        let long_form = matches!(b.name.as_str(), "fn::open" | "fn::rotate");
+        let provider = match &b.call {
+            Call::Open {
+                provider: Some(p), ..
+            }
+            | Call::Rotate {
+                provider: Some(p), ..
+            } if long_form => Some(literal(self, p)),
+            _ => None,
+        };
+        let ciphertext = match &b.call {
+            Call::Secret(SecretArg::Ciphertext(c)) => Some(literal(self, c)),
+            _ => None,
+        };
+        let meta = BuiltinMeta {
+            name: b.name.clone(),
+            name_span: b.name_span,
+            arg_span: b.arg.span,
+            long_form,
+            provider,
+            ciphertext,
+            arg_schema: match (b.name.as_str(), &b.call) {
+                ("fn::open", _) => Schema::record([
+                    ("provider".to_owned(), Schema::of_type("string")),
+                    ("inputs".to_owned(), Schema::Always),
+                ]),
+                ("fn::rotate", _) => Schema::record([
+                    ("provider".to_owned(), Schema::of_type("string")),
+                    ("inputs".to_owned(), Schema::Always),
+                    ("state".to_owned(), Schema::Always),
+                ]),
+                (_, Call::Rotate { .. }) => Schema::record([
+                    ("inputs".to_owned(), Schema::Always),
+                    ("state".to_owned(), Schema::Always),
+                ]),
+                _ => Schema::Always,
+            },
+        };
+        self.add_expr(ExprData {
+            env,
+            path,
+            doc_path,
+            span: Some(x.span),
+            kind: ExprKind::Builtin(Rc::new(kind)),
+            base,
+            schema,
+            state: State::Declared,
+            secret: false,
+            extra: Some(Box::new(Extra::Builtin(meta))),
+        })
+    }
+}
