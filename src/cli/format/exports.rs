@@ -69,7 +69,7 @@ pub(crate) fn warn_skipped(section: &str, key: &str, why: &str) {
 }
 
 /// Whether a name can be a POSIX shell variable.
-pub(crate) fn is_shell_name(name: &str) -> bool {
+fn is_shell_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()

@@ -11,7 +11,7 @@ fn write_indent(out: &mut String, level: usize) {
 }
 
 /// A JSON string literal.
-pub(crate) fn json_string(s: &str) -> String {
+pub(super) fn json_string(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned())
 }
 
