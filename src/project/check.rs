@@ -101,7 +101,7 @@ pub(super) fn run(
         .into_iter()
         .flat_map(BTreeMap::values)
     {
-        secrets::secret_texts(v, &mut texts);
+        texts.extend(v.secret_texts());
     }
     if !diags.is_empty() {
         // Literals are looked for only when there is something to mask: a check that

@@ -1,7 +1,7 @@
 //! What keeps secrets out of output: the texts a secret can appear as, and the [`Masker`]
 //! that replaces them with `[secret]`.
 //!
-//! Secrets come from two places. An evaluation's values flag them ([`secret_texts`]), and
+//! Secrets come from two places. An evaluation's values flag them ([`crate::eval::Value::secret_texts`]), and
 //! a document holds `fn::secret` literals ([`secret_literals`]), which must be hidden even
 //! where nothing was evaluated (a document with load errors, an import), both as their
 //! value and as written in the file (escapes, quotes, block scalars). Every front end feeds
@@ -27,7 +27,6 @@ use std::fmt::Write as _;
 use aho_corasick::{AhoCorasick, MatchKind};
 
 use crate::ast::{Call, EnvironmentDecl, ExprKind, SecretArg};
-use crate::eval::{Value, ValueKind};
 use crate::{Diagnostic, Source, Span};
 
 pub(crate) mod envelope;
@@ -106,25 +105,6 @@ pub fn literal_texts(source: &Source) -> Vec<String> {
         .iter()
         .flat_map(|l| l.texts(source.text()))
         .collect()
-}
-
-/// Adds to `out` every secret text in a value: each secret scalar's text (strings,
-/// numbers, booleans) and every scalar inside a secret array or object.
-pub fn secret_texts(v: &Value, out: &mut Vec<String>) {
-    fn walk(v: &Value, inherited: bool, out: &mut Vec<String>) {
-        let secret = inherited || v.secret;
-        if v.unknown {
-            return;
-        }
-        match &v.kind {
-            ValueKind::Bool(b) if secret => out.push(b.to_string()),
-            ValueKind::Number(n) | ValueKind::String(n) if secret => out.push(n.clone()),
-            ValueKind::Null | ValueKind::Bool(_) | ValueKind::Number(_) | ValueKind::String(_) => {}
-            ValueKind::Array(items) => items.iter().for_each(|i| walk(i, secret, out)),
-            ValueKind::Object(m) => m.values().for_each(|i| walk(i, secret, out)),
-        }
-    }
-    walk(v, false, out);
 }
 
 /// Replaces secret values with `[secret]` in text: each secret's plaintext, its
@@ -377,30 +357,6 @@ mod tests {
     fn a_document_without_secret_literals_is_not_read() {
         // Broken YAML: nothing to find, and no load to pay for.
         assert!(literal_texts(&Source::new("x", "values: [")).is_empty());
-    }
-
-    #[test]
-    fn secret_texts_are_every_scalar_under_a_secret() {
-        let secret = |v: Value| Value { secret: true, ..v };
-        let v = Value::object([
-            ("plain".to_owned(), Value::string("shown")),
-            ("s".to_owned(), secret(Value::string("hidden"))),
-            (
-                "o".to_owned(),
-                secret(Value::object([(
-                    "n".to_owned(),
-                    Value::new(ValueKind::Array(vec![
-                        Value::new(ValueKind::Number("42".to_owned())),
-                        Value::new(ValueKind::Bool(true)),
-                        Value::new(ValueKind::Null),
-                    ])),
-                )])),
-            ),
-        ]);
-        let mut out = Vec::new();
-        secret_texts(&v, &mut out);
-        out.sort();
-        assert_eq!(out, ["42", "hidden", "true"]);
     }
 
     #[cfg(feature = "render")]
