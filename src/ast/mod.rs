@@ -24,6 +24,7 @@ pub use visit::{EnvironmentRef, NotAnEnvironment, Walk, environment_ref};
 
 /// A parsed environment definition.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
 pub struct EnvironmentDecl {
     /// `description:`, when it is a string literal.
     pub description: Option<StringLit>,
@@ -83,6 +84,7 @@ pub struct Expr {
 
 /// The kinds of expression.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum ExprKind {
     /// `null` or nothing.
     Null,
@@ -144,6 +146,7 @@ pub struct ObjectEntry {
 
 /// A builtin call: `{fn::NAME: ARG}`.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Builtin {
     /// The key as written (`fn::open::aws-login`).
     pub name: String,
@@ -158,6 +161,7 @@ pub struct Builtin {
 /// The builtins, with what their argument's shape check found. Fields name entries of
 /// the argument object by index, so the argument is stored once.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Call {
     /// `fn::open` (`short` = the provider of `fn::open::P`).
     Open {

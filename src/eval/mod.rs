@@ -119,6 +119,7 @@ impl Evaluation {
 
 /// The outcome of one selected rotation.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Rotation {
     /// The document path of the mapping holding the `fn::rotate` call.
     pub path: String,
@@ -128,6 +129,7 @@ pub struct Rotation {
 
 /// What happened to a selected rotation.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum RotationStatus {
     /// The rotator returned a new state, to be written at `doc_path`.
     Succeeded {

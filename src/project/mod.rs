@@ -228,8 +228,12 @@ impl Project {
     /// files are listed, and the host refuses those that leave the root.
     #[must_use]
     pub fn environments_in(&self, dir: &Path) -> Listing {
+        self.list(dir, MAX_LISTED_ENTRIES)
+    }
+
+    fn list(&self, dir: &Path, max_entries: usize) -> Listing {
         let mut listing = Listing::default();
-        let mut budget = MAX_LISTED_ENTRIES;
+        let mut budget = max_entries;
         self.walk(dir, &mut listing, &mut budget);
         listing.names.sort();
         listing.names.dedup();
@@ -437,6 +441,11 @@ mod tests {
         assert!(listing.problems.is_empty() && !listing.truncated);
         let root = std::fs::canonicalize(dir.path()).unwrap();
         assert_eq!(p.environments_in(&root.join("app")).names.len(), 2);
+        // The entry limit stops the walk and says so (entries are taken in name order,
+        // hidden ones count: they are looked at).
+        let cut = p.list(&root, 4);
+        assert!(cut.truncated);
+        assert_eq!(cut.names, ["app/dev", "app/prod"]);
         assert_eq!(p.name_of(&root.join("app/dev.yml")).unwrap(), "app/dev");
         assert!(matches!(
             p.name_of(Path::new("/tmp/x.yaml")),

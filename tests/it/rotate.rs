@@ -57,6 +57,7 @@ fn rotate_swaps_nested_rotators_and_skips_a_blocked_one() {
                 RotationStatus::Succeeded { doc_path, .. } => format!("succeeded {doc_path}"),
                 RotationStatus::Failed(e) => format!("failed: {e}"),
                 RotationStatus::NotEvaluated => "not evaluated".to_owned(),
+                other => format!("{other:?}"),
             };
             (r.path.clone(), s)
         })
