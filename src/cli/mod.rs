@@ -3,8 +3,10 @@
 //! project (`project.rs`) and the host (`host.rs`).
 
 mod check;
+mod format;
 mod get;
 mod graph;
+mod lookup;
 mod project;
 pub(crate) mod render;
 mod run;
@@ -16,7 +18,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use check::CheckFormat;
-use get::{GetArgs, ValueFormat};
+use format::ValueFormat;
+use get::GetArgs;
 use graph::GraphFormat;
 use project::Project;
 use run::{Finish, RunArgs};

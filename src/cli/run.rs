@@ -13,10 +13,9 @@ use std::time::Duration;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use super::get::{
-    MAX_STRING_FORM, environment_name, evaluate_environment, export_text, exported_entries, lookup,
-    report_diagnostics, string_form, warn_skipped,
-};
+use super::format::{MAX_STRING_FORM, export_text, exported_entries, string_form, warn_skipped};
+use super::get::{environment_name, evaluate_environment, report_diagnostics};
+use super::lookup::lookup;
 use super::project::Project;
 use super::{EXIT_FAILED, Failure};
 use crate::eval::{Mode, Value};
