@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clap::ValueEnum;
 
-use super::get::evaluate_environment;
+use super::evaluate::evaluate_environment;
 use super::project::Project;
 use super::render;
 use super::{EXIT_FAILED, EXIT_USAGE, Failure};

@@ -17,7 +17,7 @@ use petgraph::dot::{Config, Dot};
 use petgraph::graph::DiGraph;
 
 use super::Failure;
-use super::get::environment_name;
+use super::evaluate::environment_name;
 use super::project::Project;
 use crate::ast::{AccessorKind, EnvironmentDecl, ExprKind, environment_ref};
 use crate::project::FsHost;

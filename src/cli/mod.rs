@@ -1,8 +1,10 @@
 //! The `escc` command line: `check`, `get`, `open`, `run` and `graph` over a directory of
-//! environments. All file-system access of the command line lives here, in the
-//! project (`project.rs`) and the host (`host.rs`).
+//! environments. Projects, files and the check/evaluate pipeline are the library's
+//! (`crate::project`); `project.rs` is how the command line finds and names them, and
+//! `evaluate.rs` how it runs the pipeline.
 
 mod check;
+mod evaluate;
 mod format;
 mod get;
 mod graph;

@@ -13,8 +13,8 @@ use std::time::Duration;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::Signals;
 
+use super::evaluate::{environment_name, evaluate_environment, report_diagnostics};
 use super::format::{MAX_STRING_FORM, export_text, exported_entries, string_form, warn_skipped};
-use super::get::{environment_name, evaluate_environment, report_diagnostics};
 use super::lookup::lookup;
 use super::project::Project;
 use super::{EXIT_FAILED, Failure};
