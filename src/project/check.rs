@@ -84,13 +84,13 @@ pub(super) fn run(
     let loaded = load(&source);
     let mut diags = loaded.diags.clone();
     let load_errors = loaded.diags.iter().any(Diagnostic::is_error);
-    // A static check has no side effects, so a document with load errors is still
-    // evaluated for what editors read of it (completion while `${` is being typed); what
-    // opens providers or rotates is not.
     let reached = Reached {
         host,
         names: Mutex::new(BTreeSet::from([name.to_owned()])),
     };
+    // A static check has no side effects, so a document with load errors is still
+    // evaluated for what editors read of it (completion while `${` is being typed); what
+    // opens providers or rotates is not.
     let evaluation = loaded
         .decl
         .as_ref()
