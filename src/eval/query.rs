@@ -10,7 +10,7 @@ use super::export::Arena;
 use super::value::{Value, ValueKind};
 use super::{Evaluation, ExprKind};
 use crate::ast::AccessorKind;
-use crate::source::Span;
+use crate::source::{Source, Span};
 
 /// A place in one of an evaluation's documents.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,6 +87,14 @@ impl Evaluation {
             let def = arena.accessor_trace(ExprId(u32::try_from(e).ok()?), part, i)?;
             arena.place(def)
         })
+    }
+
+    /// Environment `environment` as this evaluation read it (the root or one it reached),
+    /// for the line and column of a [`Place`].
+    #[must_use]
+    pub fn source(&self, environment: &str) -> Option<&Source> {
+        let arena = self.arena.as_ref()?;
+        Some(&arena.envs[arena.env_index(environment)?].source)
     }
 
     /// The schema, as JSON Schema, of the expression written at `span` in environment
@@ -223,7 +231,6 @@ impl Arena {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Source;
     use crate::eval::{Mode, evaluate};
     use crate::testing::TestHost;
 
@@ -375,6 +382,9 @@ mod tests {
         let range = &typed["exprs"]["b"]["symbol"][1]["value"];
         assert_eq!(range["environment"], "proj/base");
         assert_eq!(range["begin"]["byte"], x.span.start());
+        let base = ev.source("proj/base").unwrap();
+        assert_eq!(base.line_col(x.span.start()).line, range["begin"]["line"]);
+        assert!(ev.source("nope").is_none());
     }
 
     /// The language server evaluates on one thread and answers queries on others.

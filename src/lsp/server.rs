@@ -38,12 +38,13 @@ use tower_lsp_server::ls_types::{
 };
 use tower_lsp_server::{Client, LanguageServer};
 
-use super::analysis::{Analysis, analyze, typed_of, typed_properties_of};
+use super::analysis::{Analysis, analyze, evaluation_of, second_stage};
 use super::completion::{self, ItemKind};
 use super::convert::{Encoding, LineMap, apply_change};
 use super::definition::{Target, definition};
 use super::host::{canonical_file, name_of, open_project, root_of};
 use super::{hover, symbols};
+use crate::eval::Evaluation;
 use crate::project::{Document, FsHost, Project};
 use crate::{Diagnostic, Severity, Source};
 
@@ -186,10 +187,10 @@ impl Snapshot {
             })
     }
 
-    /// Another environment's typed properties.
-    fn properties_of(&self, name: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+    /// Another environment's evaluation.
+    fn evaluation_of(&self, name: &str) -> Option<Evaluation> {
         let project = self.project();
-        typed_properties_of(name, &project, &self.host(&project))
+        evaluation_of(name, &project, &self.host(&project))
     }
 
     fn environments(&self) -> Vec<String> {
@@ -209,15 +210,15 @@ struct Job {
 }
 
 impl Job {
-    /// Checks: the first stage, and the second too with `second`.
-    fn run(self, second: bool) -> Arc<Analysis> {
+    /// The first stage of a check, and the evaluation for its second.
+    fn run(self) -> (Arc<Analysis>, Option<Evaluation>) {
         let project = self.snapshot.project();
         let mut host = self.snapshot.host(&project);
         if !self.snapshot.buffers.contains_key(&self.name) {
             // A document whose file has no environment name of its root.
             host = host.with_overlay(self.name.clone(), Document::new(self.text.as_str(), None));
         }
-        analyze(Source::new(self.name, self.text), &project, &host, second)
+        analyze(Source::new(self.name, self.text), &project, &host)
     }
 }
 
@@ -227,11 +228,14 @@ struct Second {
     generation: u64,
     /// The first stage, whose `typed` this sets.
     analysis: Arc<Analysis>,
-    snapshot: Snapshot,
+    /// The first stage's evaluation.
+    evaluation: Evaluation,
 }
 
 /// Runs the second stages, one at a time, each after a pause in the requests, and only
-/// for documents still at the generation asked for; every request's `typed` is set.
+/// for documents still at the generation asked for; every request's `typed` is set. The
+/// evaluations of outdated checks are dropped here (which takes a while on large
+/// documents), after their waiters are told.
 fn second_stages(rx: &std::sync::mpsc::Receiver<Second>, state: &Mutex<State>, analyzed: &Notify) {
     while let Ok(first) = rx.recv() {
         let mut pending: BTreeMap<Uri, Second> = BTreeMap::new();
@@ -243,18 +247,16 @@ fn second_stages(rx: &std::sync::mpsc::Receiver<Second>, state: &Mutex<State>, a
             }
         }
         for (uri, job) in pending {
-            let deliver = |typed: Option<super::analysis::Typed>| {
-                let _ = job.analysis.typed.set(typed);
-                keep_good(state, &uri, job.generation, &job.analysis);
-                analyzed.notify_waiters();
-            };
-            if is_current(state, &uri, job.generation) {
-                let project = job.snapshot.project();
-                let host = job.snapshot.host(&project);
-                typed_of(job.analysis.source.name(), &project, &host, deliver);
+            let current = is_current(state, &uri, job.generation);
+            let (kept, dropped) = if current {
+                (Some(job.evaluation), None)
             } else {
-                deliver(None);
-            }
+                (None, Some(job.evaluation))
+            };
+            second_stage(&job.analysis, kept);
+            keep_good(state, &uri, job.generation, &job.analysis);
+            analyzed.notify_waiters();
+            drop(dropped);
         }
     }
 }
@@ -379,9 +381,13 @@ impl Backend {
                 }
                 Next::Run(job) => {
                     let generation = job.generation;
-                    let analysis = tokio::task::spawn_blocking(move || job.run(true))
-                        .await
-                        .ok()?;
+                    let analysis = tokio::task::spawn_blocking(move || {
+                        let (analysis, evaluation) = job.run();
+                        second_stage(&analysis, evaluation);
+                        analysis
+                    })
+                    .await
+                    .ok()?;
                     {
                         let mut state = self.lock();
                         if let Some(doc) = state.docs.get_mut(uri)
@@ -462,38 +468,40 @@ async fn worker(w: Worker) {
             Work::Publish(uri) => uri,
             Work::Check(uri, job) => {
                 let generation = job.generation;
-                let snapshot = job.snapshot.clone();
-                let received = tokio::task::spawn_blocking(move || job.run(false)).await;
+                let received = tokio::task::spawn_blocking(move || job.run()).await;
                 {
                     let mut st = lock(&state);
                     if let Some(doc) = st.docs.get_mut(&uri) {
                         if doc.in_flight == Some(generation) {
                             doc.in_flight = None;
                         }
-                        if let Ok(a) = &received
+                        if let Ok((a, _)) = &received
                             && doc.generation == generation
                         {
                             doc.analysis = Some((generation, a.clone()));
                         }
                     }
                 }
-                let Ok(analysis) = received else {
+                let Ok((analysis, evaluation)) = received else {
                     analyzed.notify_waiters();
                     client
                         .log_message(MessageType::ERROR, "escc: a check failed unexpectedly")
                         .await;
                     continue;
                 };
-                if analysis.decl.is_none() {
-                    // Broken YAML: nothing was evaluated, there is no second stage.
-                    let _ = analysis.typed.set(None);
-                } else if let Err(e) = second.send(Second {
-                    uri: uri.clone(),
-                    generation,
-                    analysis: analysis.clone(),
-                    snapshot,
-                }) {
-                    let _ = e.0.analysis.typed.set(None);
+                match evaluation {
+                    // Nothing was evaluated (broken YAML, load errors): no second stage.
+                    None => second_stage(&analysis, None),
+                    Some(evaluation) => {
+                        if let Err(e) = second.send(Second {
+                            uri: uri.clone(),
+                            generation,
+                            analysis: analysis.clone(),
+                            evaluation,
+                        }) {
+                            second_stage(&e.0.analysis, None);
+                        }
+                    }
                 }
                 analyzed.notify_waiters();
                 uri
@@ -846,7 +854,7 @@ impl LanguageServer for Backend {
         let found = tokio::task::spawn_blocking(move || {
             let text = a.source.text();
             let offset = a.lines.offset(text, pos, enc);
-            let others = |name: &str| snapshot.properties_of(name);
+            let others = |name: &str| snapshot.evaluation_of(name);
             hover::hover(&a, offset, &others)
                 .map(|h| (h.markdown, a.lines.range(text, h.span, enc)))
         })
@@ -935,7 +943,7 @@ impl LanguageServer for Backend {
             let lines = LineMap::new(&text);
             let offset = lines.offset(&text, pos, enc);
             let environments = || snapshot.environments();
-            let others = |n: &str| snapshot.properties_of(n);
+            let others = |n: &str| snapshot.evaluation_of(n);
             let data = completion::Data {
                 name: &name,
                 analysis: good.as_deref(),
@@ -1013,7 +1021,7 @@ mod tests {
     fn diagnostics_in_protocol_form() {
         let src = Source::new("app", "values:\n  é: \"${b.}\"\n  b: {}\n");
         let host = FsHost::new(None).with_overlay("app", Document::new(src.text(), None));
-        let a = analyze(src, &Project::detached(), &host, true);
+        let (a, _) = analyze(src, &Project::detached(), &host);
         let d = lsp_diagnostics(&a, Encoding::Utf16);
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(
