@@ -73,17 +73,16 @@ impl Evaluation {
             if x.env != env {
                 return None;
             }
-            let parts: Vec<&[crate::ast::Accessor]> = match &x.kind {
-                ExprKind::Symbol(accs) => vec![accs],
-                ExprKind::Interpolate(parts) => parts
-                    .iter()
-                    .map(|(_, accs)| accs.as_deref().unwrap_or_default())
-                    .collect(),
+            // A reference's parts: one for `${a}` alone, one per piece of a string.
+            let (part, i) = match &x.kind {
+                ExprKind::Symbol(accs) => (0, accs.iter().position(|a| a.span == span)?),
+                ExprKind::Interpolate(parts) => {
+                    parts.iter().enumerate().find_map(|(p, (_, a))| {
+                        Some((p, a.as_ref()?.iter().position(|a| a.span == span)?))
+                    })?
+                }
                 _ => return None,
             };
-            let (part, i) = parts.iter().enumerate().find_map(|(part, accs)| {
-                accs.iter().position(|a| a.span == span).map(|i| (part, i))
-            })?;
             let def = arena.accessor_trace(ExprId(u32::try_from(e).ok()?), part, i)?;
             arena.place(def)
         })
