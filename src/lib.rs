@@ -48,7 +48,7 @@ pub mod lsp;
 mod path;
 pub mod project;
 mod schema;
-mod secrets;
+pub mod secrets;
 pub mod source;
 mod suggest;
 pub mod syntax;

@@ -6,22 +6,45 @@
 //! inputs.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
 
-use crate::eval::{Host, Provider, Rotator, Value, ValueKind};
+use crate::eval::{Host, HostError, Provider, Registry, Rotator, Value, ValueKind};
 
 /// A test host over environments held in memory.
-#[derive(Default)]
 pub struct TestHost {
     environments: BTreeMap<String, String>,
     /// Shown in "no such file" messages as the directory the environments came from
     /// (the reference's tests print `testdata/eval/<case>`).
     pub directory: String,
-    bench: Bench,
+    registry: Registry,
     /// Latency added to every environment load.
     pub load_delay: Duration,
+}
+
+impl Default for TestHost {
+    fn default() -> Self {
+        TestHost {
+            environments: BTreeMap::new(),
+            directory: String::new(),
+            registry: registry(Duration::ZERO),
+            load_delay: Duration::ZERO,
+        }
+    }
+}
+
+/// The reference's test providers and rotators; `bench` waits `open_delay`.
+fn registry(open_delay: Duration) -> Registry {
+    Registry::new()
+        .with_provider("test", Echo { secret: false })
+        .with_provider("secret-wrapper", Echo { secret: true })
+        .with_provider("error", Failing)
+        .with_provider("schema", SchemaProvider)
+        .with_provider("bench", Bench { delay: open_delay })
+        .with_rotator("swap", Swap)
+        .with_rotator("echo", EchoRotator)
 }
 
 impl TestHost {
@@ -38,7 +61,7 @@ impl TestHost {
     /// Sets the latency of the `bench` provider.
     #[must_use]
     pub fn with_open_delay(mut self, delay: Duration) -> Self {
-        self.bench.delay = delay;
+        self.registry = registry(delay);
         self
     }
 
@@ -69,38 +92,31 @@ pub fn rot128(bytes: &[u8]) -> Vec<u8> {
 }
 
 impl Host for TestHost {
-    fn load_environment(&self, name: &str) -> Result<String, String> {
+    fn load_environment(&self, name: &str) -> Result<String, HostError> {
         if !self.load_delay.is_zero() {
             std::thread::sleep(self.load_delay);
         }
         self.environments.get(name).cloned().ok_or_else(|| {
-            format!(
+            HostError::not_found(format!(
                 "open {}/{name}.yaml: no such file or directory",
                 self.directory
-            )
+            ))
         })
     }
 
-    fn provider(&self, name: &str) -> Result<&dyn Provider, String> {
-        Ok(match name {
-            "test" => &Echo { secret: false },
-            "secret-wrapper" => &Echo { secret: true },
-            "error" => &Failing,
-            "schema" => &SchemaProvider,
-            "bench" => &self.bench,
-            _ => return Err(format!("unknown provider {name:?}")),
-        })
+    fn provider(&self, name: &str) -> Result<Arc<dyn Provider>, HostError> {
+        self.registry
+            .provider(name)
+            .ok_or_else(|| HostError::not_found(format!("unknown provider {name:?}")))
     }
 
-    fn rotator(&self, name: &str) -> Result<&dyn Rotator, String> {
-        Ok(match name {
-            "swap" => &Swap,
-            "echo" => &EchoRotator,
-            _ => return Err(format!("unknown rotator {name:?}")),
-        })
+    fn rotator(&self, name: &str) -> Result<Arc<dyn Rotator>, HostError> {
+        self.registry
+            .rotator(name)
+            .ok_or_else(|| HostError::not_found(format!("unknown rotator {name:?}")))
     }
 
-    fn decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>, String> {
+    fn decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>, HostError> {
         Ok(rot128(ciphertext))
     }
 }
@@ -225,7 +241,6 @@ impl Provider for SchemaProvider {
 }
 
 /// `bench`: waits, then returns the delay as Go prints durations (`0s`, `10ms`).
-#[derive(Default)]
 struct Bench {
     delay: Duration,
 }

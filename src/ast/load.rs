@@ -10,6 +10,7 @@ use crate::syntax::{self, Limits};
 /// An environment read from its text: the syntax tree, the declaration (absent when the
 /// YAML itself is broken, as in the reference) and every load diagnostic, sorted.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Loaded {
     /// The syntax tree (possibly partial).
     pub syntax: syntax::Parsed,

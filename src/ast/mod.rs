@@ -24,6 +24,7 @@ pub use visit::{EnvironmentRef, NotAnEnvironment, Walk, environment_ref};
 
 /// A parsed environment definition.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
 pub struct EnvironmentDecl {
     /// `description:`, when it is a string literal.
     pub description: Option<StringLit>,
@@ -83,6 +84,7 @@ pub struct Expr {
 
 /// The kinds of expression.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum ExprKind {
     /// `null` or nothing.
     Null,
@@ -144,6 +146,7 @@ pub struct ObjectEntry {
 
 /// A builtin call: `{fn::NAME: ARG}`.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Builtin {
     /// The key as written (`fn::open::aws-login`).
     pub name: String,
@@ -158,6 +161,7 @@ pub struct Builtin {
 /// The builtins, with what their argument's shape check found. Fields name entries of
 /// the argument object by index, so the argument is stored once.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Call {
     /// `fn::open` (`short` = the provider of `fn::open::P`).
     Open {
@@ -256,23 +260,56 @@ impl Builtin {
     }
 }
 
-/// The builtin names recognised exactly (case-sensitive); the open and rotate short forms
-/// are prefixes.
-pub const BUILTINS: &[&str] = &[
-    "fn::concat",
-    "fn::final",
-    "fn::fromBase64",
-    "fn::fromJSON",
-    "fn::join",
-    "fn::open",
-    "fn::rotate",
-    "fn::secret",
-    "fn::split",
-    "fn::toBase64",
-    "fn::toJSON",
-    "fn::toString",
-    "fn::validate",
+macro_rules! builtins {
+    ($($name:literal => $doc:literal,)*) => {
+        /// The builtin names recognised exactly (case-sensitive); the open and rotate short
+        /// forms are prefixes ([`BUILTIN_SHORT_FORMS`]).
+        pub const BUILTINS: &[&str] = &[$($name,)*];
+
+        /// What a builtin does, in one or two sentences: `fn::join`, `fn::open::aws-login`.
+        /// `None` for a name that is not a builtin.
+        #[must_use]
+        pub fn builtin_doc(name: &str) -> Option<&'static str> {
+            match name {
+                $($name => Some($doc),)*
+                _ => BUILTIN_SHORT_FORMS
+                    .iter()
+                    .find(|(prefix, _)| name.starts_with(prefix))
+                    .map(|(_, doc)| *doc),
+            }
+        }
+    };
+}
+
+// The one table of builtins: their names and what each does.
+builtins! {
+    "fn::concat" => "Concatenates arrays: `fn::concat: [[a], [b, c]]` is `[a, b, c]`.",
+    "fn::final" => "Marks a value as final: environments that import this one cannot override it.",
+    "fn::fromBase64" => "Decodes a base64 string.",
+    "fn::fromJSON" => "Parses a JSON string into a value.",
+    "fn::join" => "Joins strings with a delimiter: `fn::join: [\",\", [a, b]]` is `a,b`.",
+    "fn::open" => "Opens a provider: `fn::open: {provider: NAME, inputs: {...}}`.",
+    "fn::rotate" => "A rotated secret: `fn::rotate: {provider: NAME, inputs: {...}, state: {...}}`.",
+    "fn::secret" => "A secret: the value is never shown (`[secret]`), and values built from it are secret too.",
+    "fn::split" => "Splits a string: `fn::split: [\",\", \"a,b\"]` is `[a, b]`.",
+    "fn::toBase64" => "Encodes a string as base64.",
+    "fn::toJSON" => "Writes a value as a JSON string.",
+    "fn::toString" => "Writes a value as a string.",
+    "fn::validate" => "Checks a value against a JSON Schema: `fn::validate: {schema: {...}, value: ...}`.",
+}
+
+/// The short forms `fn::open::PROVIDER` and `fn::rotate::ROTATOR`: each prefix, and what a
+/// builtin named with it does.
+pub const BUILTIN_SHORT_FORMS: &[(&str, &str)] = &[
+    ("fn::open::", "Opens the named provider with these inputs."),
+    ("fn::rotate::", "A secret rotated by the named rotator."),
 ];
+
+/// Whether `name` is a builtin: one of [`BUILTINS`], or a short form.
+#[must_use]
+pub fn is_builtin(name: &str) -> bool {
+    BUILTINS.contains(&name) || BUILTIN_SHORT_FORMS.iter().any(|(p, _)| name.starts_with(p))
+}
 
 /// Parses a property path as written on the command line (`a.b[0]["c"]`), with the
 /// grammar of `${...}` (see `grammar/template.ebnf`). Returns the first error's message.
@@ -674,13 +711,10 @@ impl Lowerer<'_> {
         path: &PathRef<'_>,
     ) -> Option<Builtin> {
         let arg_path = path.key(name);
-        let call = match name {
-            "fn::open" | "fn::rotate" | "fn::validate" | "fn::join" | "fn::split"
-            | "fn::concat" | "fn::secret" | "fn::toJSON" | "fn::fromJSON" | "fn::toString"
-            | "fn::toBase64" | "fn::fromBase64" | "fn::final" => name,
-            _ if name.starts_with("fn::open::") || name.starts_with("fn::rotate::") => name,
-            _ => return None,
-        };
+        if !is_builtin(name) {
+            return None;
+        }
+        let call = name;
         let arg = self.expr(value, &arg_path);
         let shape_error = |this: &mut Self, message: &str| {
             this.error(Code::InvalidBuiltinArgument, message, value.span, &arg_path);
@@ -947,5 +981,29 @@ impl Locator<'_> {
         self.map
             .as_ref()
             .map_or(self.whole, |m| m.span(range.start, range.end))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_has_a_doc_and_is_recognised() {
+        for name in BUILTINS {
+            assert!(is_builtin(name), "{name}");
+            assert!(
+                builtin_doc(name).is_some_and(|d| d.ends_with('.')),
+                "{name}"
+            );
+        }
+        assert_eq!(
+            builtin_doc("fn::rotate::pg"),
+            Some("A secret rotated by the named rotator.")
+        );
+        assert!(is_builtin("fn::open::aws-login"));
+        for name in ["fn::Open", "fn::nope", "fn::open:", "open"] {
+            assert!(!is_builtin(name) && builtin_doc(name).is_none(), "{name}");
+        }
     }
 }

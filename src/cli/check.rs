@@ -9,13 +9,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clap::ValueEnum;
 
-use super::get::evaluate_environment;
+use super::evaluate::evaluate_environment;
 use super::project::Project;
-use super::render::{self, Masker, Sources};
+use super::render;
 use super::{EXIT_FAILED, EXIT_USAGE, Failure};
-use crate::Diagnostic;
+use crate::diag::render::Sources;
 use crate::eval::Mode;
 use crate::project::FsHost;
+use crate::secrets::Masker;
+use crate::{Diagnostic, diag};
 
 /// How `check` reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -68,25 +70,26 @@ pub(crate) fn check(
             }
         }
     }
-    crate::diag::sort_dedup(&mut diags);
-    let (errors, warnings) = render::counts(&diags);
+    diag::sort_dedup(&mut diags);
+    let (errors, warnings) = diag::counts(&diags);
 
-    let sources = Sources::new(project, &host);
-    let masker = if diags.is_empty() {
-        Masker::new(Vec::new())
+    // Without diagnostics nothing is shown from the documents: none is read again.
+    let (sources, masker) = if diags.is_empty() {
+        (Sources::new(), Masker::new(Vec::new()))
     } else {
-        secrets.extend(sources.secret_literals());
-        Masker::new(secrets)
+        let (sources, literals) = render::sources(project, &host);
+        secrets.extend(literals);
+        (sources, Masker::new(secrets))
     };
     let mut text = match format {
-        CheckFormat::Human => render::human(
+        CheckFormat::Human => diag::render::human(
             &diags,
             &sources,
             render::use_color(std::io::stdout().is_terminal()),
         ),
-        CheckFormat::Json => render::json(&diags, &sources),
-        CheckFormat::Github => render::github(&diags, &sources),
-        CheckFormat::Sarif => render::sarif(&diags, &sources),
+        CheckFormat::Json => diag::render::json(&diags, &sources),
+        CheckFormat::Github => diag::render::github(&diags, &sources),
+        CheckFormat::Sarif => diag::render::sarif(&diags, &sources),
     };
     if matches!(format, CheckFormat::Human | CheckFormat::Github) {
         let _ = writeln!(

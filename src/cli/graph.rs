@@ -17,7 +17,7 @@ use petgraph::dot::{Config, Dot};
 use petgraph::graph::DiGraph;
 
 use super::Failure;
-use super::get::environment_name;
+use super::evaluate::environment_name;
 use super::project::Project;
 use crate::ast::{AccessorKind, EnvironmentDecl, ExprKind, environment_ref};
 use crate::project::FsHost;
@@ -102,7 +102,7 @@ impl Decls<'_> {
         if let Some(r) = self.cache.get(name) {
             return r.clone();
         }
-        let r = self.host.read(name).and_then(|doc| {
+        let r = self.host.read(name).map_err(String::from).and_then(|doc| {
             let source = Source::new(name, doc.text.to_string());
             load(&source)
                 .decl
@@ -216,7 +216,7 @@ pub(crate) fn graph(
     };
     let host = project.inner.host();
     if let [only] = roots.as_slice() {
-        host.read(only).map_err(Failure::new)?;
+        host.read(only).map_err(|e| Failure::new(e.into()))?;
     }
     let mut decls = Decls {
         host: &host,

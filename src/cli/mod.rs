@@ -1,10 +1,14 @@
 //! The `escc` command line: `check`, `get`, `open`, `run` and `graph` over a directory of
-//! environments. All file-system access of the command line lives here, in the
-//! project (`project.rs`) and the host (`host.rs`).
+//! environments. Projects, files and the check/evaluate pipeline are the library's
+//! (`crate::project`); `project.rs` is how the command line finds and names them, and
+//! `evaluate.rs` how it runs the pipeline.
 
 mod check;
+mod evaluate;
+mod format;
 mod get;
 mod graph;
+mod lookup;
 mod project;
 pub(crate) mod render;
 mod run;
@@ -16,7 +20,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use check::CheckFormat;
-use get::{GetArgs, ValueFormat};
+use format::ValueFormat;
+use get::GetArgs;
 use graph::GraphFormat;
 use project::Project;
 use run::{Finish, RunArgs};

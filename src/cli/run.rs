@@ -13,14 +13,13 @@ use std::time::Duration;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use super::get::{
-    MAX_STRING_FORM, environment_name, evaluate_environment, export_text, exported_entries, lookup,
-    report_diagnostics, string_form, warn_skipped,
-};
+use super::evaluate::{environment_name, evaluate_environment, report_diagnostics};
+use super::format::{MAX_STRING_FORM, export_text, exported_entries, string_form, warn_skipped};
+use super::lookup::lookup;
 use super::project::Project;
-use super::render::Masker;
 use super::{EXIT_FAILED, Failure};
 use crate::eval::{Mode, Value};
+use crate::secrets::Masker;
 
 /// The arguments of `run`.
 pub(crate) struct RunArgs {

@@ -2,13 +2,95 @@
 //! decryption. The command line, the language server and the tests each plug in their own
 //! [`Host`].
 //!
-//! Every method takes `&self` and the traits are `Sync`, so a host can serve independent
-//! imports and provider opens from several threads.
+//! Every method takes `&self` and the traits are `Send + Sync`, so a host can serve
+//! independent imports and provider opens from several threads. Providers and rotators are
+//! shared (`Arc`): a host keeps them in a [`Registry`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
 
 use super::value::Value;
 
+/// Why a host could not give what the evaluator asked for. Its message is reported as is,
+/// at the import, call or ciphertext that asked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostError {
+    kind: HostErrorKind,
+    message: String,
+}
+
+/// What kind of failure a [`HostError`] is, for callers that must tell them apart (a
+/// missing environment from one that cannot be read).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HostErrorKind {
+    /// There is no such environment, provider or rotator.
+    NotFound,
+    /// It exists, but this host cannot serve it (no key to decrypt with, a provider that
+    /// a front end never opens).
+    Unavailable,
+    /// Serving it failed (an unreadable file, an invalid name, a failed decryption).
+    Failed,
+}
+
+impl HostError {
+    /// An error of `kind` with the message to report.
+    #[must_use]
+    pub fn new(kind: HostErrorKind, message: impl Into<String>) -> Self {
+        HostError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// A [`HostErrorKind::NotFound`] error.
+    #[must_use]
+    pub fn not_found(message: impl Into<String>) -> Self {
+        HostError::new(HostErrorKind::NotFound, message)
+    }
+
+    /// A [`HostErrorKind::Unavailable`] error.
+    #[must_use]
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        HostError::new(HostErrorKind::Unavailable, message)
+    }
+
+    /// A [`HostErrorKind::Failed`] error.
+    #[must_use]
+    pub fn failed(message: impl Into<String>) -> Self {
+        HostError::new(HostErrorKind::Failed, message)
+    }
+
+    /// What kind of failure it is.
+    #[must_use]
+    pub fn kind(&self) -> HostErrorKind {
+        self.kind
+    }
+
+    /// The message to report.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for HostError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for HostError {}
+
+impl From<HostError> for String {
+    fn from(e: HostError) -> String {
+        e.message
+    }
+}
+
 /// A provider: `fn::open::NAME`.
-pub trait Provider: Sync {
+pub trait Provider: Send + Sync {
     /// The JSON Schemas of the inputs and of the outputs.
     fn schema(&self) -> (serde_json::Value, serde_json::Value);
     /// Opens the provider. The error text is reported as is, at the call.
@@ -19,7 +101,7 @@ pub trait Provider: Sync {
 }
 
 /// A rotator: `fn::rotate::NAME`.
-pub trait Rotator: Sync {
+pub trait Rotator: Send + Sync {
     /// The JSON Schemas of the inputs, the state and the outputs.
     fn schema(&self) -> (serde_json::Value, serde_json::Value, serde_json::Value);
     /// Opens with the current state (`None` when the document has none).
@@ -42,27 +124,88 @@ pub trait Rotator: Sync {
 
 /// Everything outside the evaluator.
 pub trait Host: Sync {
-    /// The text of environment `name` (`proj/env`). The error text is reported as is.
+    /// The text of environment `name` (`proj/env`).
     ///
     /// # Errors
-    /// Why the environment cannot be read (for example, it does not exist).
-    fn load_environment(&self, name: &str) -> Result<String, String>;
+    /// Why the environment cannot be read ([`HostErrorKind::NotFound`] when it does not
+    /// exist).
+    fn load_environment(&self, name: &str) -> Result<String, HostError>;
 
     /// The provider `name`.
     ///
     /// # Errors
     /// Why it is not available, e.g. `unknown provider "aws-login"`.
-    fn provider(&self, name: &str) -> Result<&dyn Provider, String>;
+    fn provider(&self, name: &str) -> Result<Arc<dyn Provider>, HostError>;
 
     /// The rotator `name`.
     ///
     /// # Errors
     /// Why it is not available, e.g. `unknown rotator "x"`.
-    fn rotator(&self, name: &str) -> Result<&dyn Rotator, String>;
+    fn rotator(&self, name: &str) -> Result<Arc<dyn Rotator>, HostError>;
 
     /// Decrypts the ciphertext of a `fn::secret: {ciphertext: ...}`.
     ///
     /// # Errors
     /// Why it cannot be decrypted.
-    fn decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>, String>;
+    fn decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>, HostError>;
+}
+
+/// The providers and rotators a host offers, by name.
+#[derive(Clone, Default)]
+pub struct Registry {
+    providers: BTreeMap<String, Arc<dyn Provider>>,
+    rotators: BTreeMap<String, Arc<dyn Rotator>>,
+}
+
+impl Registry {
+    /// An empty registry.
+    #[must_use]
+    pub fn new() -> Self {
+        Registry::default()
+    }
+
+    /// Adds (or replaces) provider `name`.
+    #[must_use]
+    pub fn with_provider(mut self, name: impl Into<String>, p: impl Provider + 'static) -> Self {
+        self.providers.insert(name.into(), Arc::new(p));
+        self
+    }
+
+    /// Adds (or replaces) rotator `name`.
+    #[must_use]
+    pub fn with_rotator(mut self, name: impl Into<String>, r: impl Rotator + 'static) -> Self {
+        self.rotators.insert(name.into(), Arc::new(r));
+        self
+    }
+
+    /// Provider `name`, if registered.
+    #[must_use]
+    pub fn provider(&self, name: &str) -> Option<Arc<dyn Provider>> {
+        self.providers.get(name).cloned()
+    }
+
+    /// Rotator `name`, if registered.
+    #[must_use]
+    pub fn rotator(&self, name: &str) -> Option<Arc<dyn Rotator>> {
+        self.rotators.get(name).cloned()
+    }
+
+    /// The names of the registered providers, sorted.
+    pub fn provider_names(&self) -> impl Iterator<Item = &str> {
+        self.providers.keys().map(String::as_str)
+    }
+
+    /// The names of the registered rotators, sorted.
+    pub fn rotator_names(&self) -> impl Iterator<Item = &str> {
+        self.rotators.keys().map(String::as_str)
+    }
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("providers", &self.providers.keys().collect::<Vec<_>>())
+            .field("rotators", &self.rotators.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }

@@ -180,7 +180,7 @@ impl Evaluator<'_> {
         let loaded = self
             .prefetched
             .load(name)
-            .unwrap_or_else(|| self.host.load_environment(name));
+            .unwrap_or_else(|| self.host.load_environment(name).map_err(String::from));
         let text = match loaded {
             Ok(t) => t,
             Err(e) => {

@@ -46,7 +46,7 @@ use crate::syntax::Limits;
 
 use crate::schema::Schema;
 use arena::{ExprId, Repr, Val, ValueId, Values};
-pub use host::{Host, Provider, Rotator};
+pub use host::{Host, HostError, HostErrorKind, Provider, Registry, Rotator};
 use merge::ChainIndex;
 pub use query::{Place, Trace};
 pub use value::{Value, ValueKind};
@@ -119,6 +119,7 @@ impl Evaluation {
 
 /// The outcome of one selected rotation.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Rotation {
     /// The document path of the mapping holding the `fn::rotate` call.
     pub path: String,
@@ -128,6 +129,7 @@ pub struct Rotation {
 
 /// What happened to a selected rotation.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum RotationStatus {
     /// The rotator returned a new state, to be written at `doc_path`.
     Succeeded {

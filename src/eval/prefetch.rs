@@ -195,7 +195,7 @@ fn worker(
         };
         match job {
             Job::Load { name, context } => {
-                let loaded = host.load_environment(&name);
+                let loaded = host.load_environment(&name).map_err(String::from);
                 // Parse and scan outside the lock; the evaluator reuses the parse.
                 let parsed = loaded.as_ref().ok().map(|text| {
                     let l =

@@ -63,7 +63,7 @@ impl Evaluator<'_> {
         let provider = match host.provider(name) {
             Ok(p) => p,
             Err(e) => {
-                self.error_at(x, Code::ProviderFailed, e);
+                self.error_at(x, Code::ProviderFailed, e.message());
                 self.set_arg_schema(x, Schema::Always, None);
                 let _ = self.check(inputs, &Schema::Always);
                 let schema = self.expr(x).schema.clone();
@@ -133,7 +133,7 @@ impl Evaluator<'_> {
         let rotator = match host.rotator(rotator_name) {
             Ok(r) => r,
             Err(e) => {
-                self.error_at(x, Code::ProviderFailed, e);
+                self.error_at(x, Code::ProviderFailed, e.message());
                 let _ = self.check(inputs, &Schema::Always);
                 let _ = self.check(state, &Schema::Always);
                 if selected {

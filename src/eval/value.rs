@@ -138,6 +138,31 @@ impl Value {
                 _ => false,
             }
     }
+
+    /// Every secret text in this value, for masking: each secret scalar's text (strings,
+    /// numbers, booleans) and every scalar inside a secret array or object.
+    #[must_use]
+    pub fn secret_texts(&self) -> Vec<String> {
+        fn walk(v: &Value, inherited: bool, out: &mut Vec<String>) {
+            let secret = inherited || v.secret;
+            if v.unknown {
+                return;
+            }
+            match &v.kind {
+                ValueKind::Bool(b) if secret => out.push(b.to_string()),
+                ValueKind::Number(n) | ValueKind::String(n) if secret => out.push(n.clone()),
+                ValueKind::Null
+                | ValueKind::Bool(_)
+                | ValueKind::Number(_)
+                | ValueKind::String(_) => {}
+                ValueKind::Array(items) => items.iter().for_each(|i| walk(i, secret, out)),
+                ValueKind::Object(m) => m.values().for_each(|i| walk(i, secret, out)),
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, false, &mut out);
+        out
+    }
 }
 
 /// Turns number text into a JSON number (text that is not a JSON number stays a string).
@@ -165,5 +190,33 @@ impl std::fmt::Debug for Value {
             ValueKind::Array(items) => f.debug_list().entries(items).finish(),
             ValueKind::Object(m) => f.debug_map().entries(m).finish(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_texts_are_every_scalar_under_a_secret() {
+        let secret = |v: Value| Value { secret: true, ..v };
+        let v = Value::object([
+            ("plain".to_owned(), Value::string("shown")),
+            ("s".to_owned(), secret(Value::string("hidden"))),
+            (
+                "o".to_owned(),
+                secret(Value::object([(
+                    "n".to_owned(),
+                    Value::new(ValueKind::Array(vec![
+                        Value::new(ValueKind::Number("42".to_owned())),
+                        Value::new(ValueKind::Bool(true)),
+                        Value::new(ValueKind::Null),
+                    ])),
+                )])),
+            ),
+        ]);
+        let mut out = v.secret_texts();
+        out.sort();
+        assert_eq!(out, ["42", "hidden", "true"]);
     }
 }

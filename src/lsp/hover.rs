@@ -193,37 +193,13 @@ fn code_span(s: &str) -> String {
     format!("`{}`", s.replace('`', "'"))
 }
 
-/// What a builtin does, in one or two sentences.
-pub(crate) fn builtin_doc(name: &str) -> &'static str {
-    match name {
-        "fn::concat" => "Concatenates arrays: `fn::concat: [[a], [b, c]]` is `[a, b, c]`.",
-        "fn::final" => {
-            "Marks a value as final: environments that import this one cannot override it."
-        }
-        "fn::fromBase64" => "Decodes a base64 string.",
-        "fn::fromJSON" => "Parses a JSON string into a value.",
-        "fn::join" => "Joins strings with a delimiter: `fn::join: [\",\", [a, b]]` is `a,b`.",
-        "fn::open" => {
-            "Opens a provider: `fn::open: {provider: NAME, inputs: {...}}`. The language server never opens providers; the result is unknown."
-        }
-        "fn::rotate" => {
-            "A rotated secret: `fn::rotate: {provider: NAME, inputs: {...}, state: {...}}`."
-        }
-        "fn::secret" => {
-            "A secret: the value is never shown (`[secret]`), and values built from it are secret too."
-        }
-        "fn::split" => "Splits a string: `fn::split: [\",\", \"a,b\"]` is `[a, b]`.",
-        "fn::toBase64" => "Encodes a string as base64.",
-        "fn::toJSON" => "Writes a value as a JSON string.",
-        "fn::toString" => "Writes a value as a string.",
-        "fn::validate" => {
-            "Checks a value against a JSON Schema: `fn::validate: {schema: {...}, value: ...}`."
-        }
-        n if n.starts_with("fn::open::") => {
-            "Opens the named provider with these inputs. The language server never opens providers; the result is unknown."
-        }
-        n if n.starts_with("fn::rotate::") => "A secret rotated by the named rotator.",
-        _ => "",
+/// What a builtin does (`ast`'s table), and for providers that the server never opens them.
+pub(crate) fn builtin_doc(name: &str) -> String {
+    let doc = crate::ast::builtin_doc(name).unwrap_or_default();
+    if name == "fn::open" || name.starts_with("fn::open::") {
+        format!("{doc} The language server never opens providers; the result is unknown.")
+    } else {
+        doc.to_owned()
     }
 }
 
@@ -234,6 +210,23 @@ mod tests {
 
     fn none(_: &str) -> Option<Evaluation> {
         None
+    }
+
+    #[test]
+    fn builtin_docs_say_providers_are_never_opened() {
+        assert_eq!(
+            builtin_doc("fn::open"),
+            "Opens a provider: `fn::open: {provider: NAME, inputs: {...}}`. The language server never opens providers; the result is unknown."
+        );
+        assert_eq!(
+            builtin_doc("fn::open::aws-login"),
+            "Opens the named provider with these inputs. The language server never opens providers; the result is unknown."
+        );
+        assert_eq!(
+            builtin_doc("fn::toJSON"),
+            "Writes a value as a JSON string."
+        );
+        assert_eq!(builtin_doc("fn::nope"), "");
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! The one check/evaluate pipeline: read the root environment, load it, evaluate it unless
 //! its own document has load errors, then sort, de-duplicate and mask the diagnostics.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::fs::FsHost;
-use crate::eval::{Evaluation, Mode, Value, evaluate};
+use crate::eval::{Evaluation, Host, HostError, Mode, Provider, Rotator, Value, evaluate};
+use crate::secrets::Masker;
 use crate::{Diagnostic, Loaded, Source, load};
 
 /// An environment checked or evaluated by [`Project::run`](super::Project::run).
@@ -62,8 +64,9 @@ impl Checked {
     }
 
     /// Every secret text the check met, for masking what a front end prints: the secret
-    /// scalars of the evaluated properties, and the `fn::secret` literals of every document
-    /// the host has read (their values, and each line as written in the file).
+    /// scalars of the evaluated properties and, when there are diagnostics, the
+    /// `fn::secret` literals of every document the check reached (their values, and each
+    /// line as written in the file).
     #[must_use]
     pub fn secrets(&self) -> &[String] {
         &self.secrets
@@ -75,7 +78,7 @@ pub(super) fn run(
     context: &Value,
     name: &str,
     mode: &Mode,
-) -> Result<Checked, String> {
+) -> Result<Checked, HostError> {
     let document = host.read(name)?;
     let source = Source::new(name, document.text.as_ref());
     let loaded = load(&source);
@@ -84,66 +87,74 @@ pub(super) fn run(
     // A static check has no side effects, so a document with load errors is still
     // evaluated for what editors read of it (completion while `${` is being typed); what
     // opens providers or rotates is not.
+    let reached = Reached {
+        host,
+        names: Mutex::new(BTreeSet::from([name.to_owned()])),
+    };
     let evaluation = loaded
         .decl
         .as_ref()
         .filter(|_| !load_errors || matches!(mode, Mode::Check { .. }))
-        .map(|decl| evaluate(&source, decl, host, context, mode));
+        .map(|decl| evaluate(&source, decl, &reached, context, mode));
     if let Some(ev) = evaluation.as_ref().filter(|_| !load_errors) {
         diags.extend(ev.diags.iter().cloned());
     }
     crate::diag::sort_dedup(&mut diags);
-    let mut secrets = Vec::new();
+    let mut texts = Vec::new();
     for v in evaluation
         .as_ref()
         .and_then(|e| e.properties.as_ref())
         .into_iter()
         .flat_map(BTreeMap::values)
     {
-        masking::secret_texts(v, &mut secrets);
+        texts.extend(v.secret_texts());
     }
     if !diags.is_empty() {
-        // Literals are looked for only when there is something to mask: a check that
-        // reports nothing prints no text of any document.
-        for document in host.documents().values() {
-            masking::literal_texts(&document.text, &mut secrets);
+        // Literals are looked for only when there is something to mask (a check that
+        // reports nothing prints no text of any document), and only in the documents this
+        // check reached: a host shared by many checks has read many more.
+        let names = reached
+            .names
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        for name in &names {
+            texts.extend(host.literal_texts(name).iter().cloned());
         }
-        masking::mask(&mut diags, &secrets);
+        Masker::new(texts.iter().cloned()).mask_diagnostics(&mut diags);
     }
     Ok(Checked {
         source,
         loaded,
         evaluation,
         diags,
-        secrets,
+        secrets: texts,
     })
 }
 
-// TEMPORARY until the masker moves into the library (`crate::secrets`).
-mod masking {
-    use crate::Diagnostic;
-    use crate::eval::Value;
+/// The host of one check: it remembers which environments the evaluation loaded.
+struct Reached<'a> {
+    host: &'a FsHost,
+    names: Mutex<BTreeSet<String>>,
+}
 
-    pub(super) fn secret_texts(v: &Value, out: &mut Vec<String>) {
-        #[cfg(feature = "cli")]
-        crate::cli::render::secret_texts(v, false, out);
+impl Host for Reached<'_> {
+    fn load_environment(&self, name: &str) -> Result<String, HostError> {
+        self.names
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.to_owned());
+        self.host.load_environment(name)
     }
 
-    pub(super) fn literal_texts(text: &str, out: &mut Vec<String>) {
-        #[cfg(feature = "cli")]
-        out.extend(crate::cli::render::literal_texts(text));
+    fn provider(&self, name: &str) -> Result<Arc<dyn Provider>, HostError> {
+        self.host.provider(name)
     }
 
-    pub(super) fn mask(diags: &mut [Diagnostic], secrets: &[String]) {
-        #[cfg(feature = "cli")]
-        {
-            let masker = crate::cli::render::Masker::new(secrets.iter().cloned());
-            if !masker.is_empty() {
-                for d in diags {
-                    d.summary = masker.mask_str(&d.summary);
-                    d.detail = masker.mask_str(&d.detail);
-                }
-            }
-        }
+    fn rotator(&self, name: &str) -> Result<Arc<dyn Rotator>, HostError> {
+        self.host.rotator(name)
+    }
+
+    fn decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>, HostError> {
+        self.host.decrypt(ciphertext)
     }
 }

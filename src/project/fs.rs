@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use serde_json::json;
 
 use super::names::check_name;
-use crate::eval::{Host, Provider, Rotator, Value};
+use crate::eval::{Host, HostError, Provider, Registry, Rotator, Value};
 
 /// Environments are refused above this size (the parser's own limit would report them,
 /// but reading a huge file first is already the harm).
@@ -43,8 +43,10 @@ impl Document {
 pub struct FsHost {
     root: Option<PathBuf>,
     overlay: BTreeMap<String, Document>,
-    read: Mutex<BTreeMap<String, Result<Document, String>>>,
-    stand_ins: Mutex<BTreeMap<String, &'static Missing>>,
+    read: Mutex<BTreeMap<String, Result<Document, HostError>>>,
+    /// The texts of each read document's `fn::secret` literals, found once.
+    literals: Mutex<BTreeMap<String, Arc<[String]>>>,
+    registry: Registry,
 }
 
 impl FsHost {
@@ -56,8 +58,18 @@ impl FsHost {
             root: root.map(Path::to_path_buf),
             overlay: BTreeMap::new(),
             read: Mutex::new(BTreeMap::new()),
-            stand_ins: Mutex::new(BTreeMap::new()),
+            literals: Mutex::new(BTreeMap::new()),
+            registry: Registry::default(),
         }
+    }
+
+    /// Offers the providers and rotators of `registry`. Those it lacks are stand-ins whose
+    /// schemas accept anything (so a check shows their results as unknown, as the
+    /// reference does) and which fail to open, naming themselves.
+    #[must_use]
+    pub fn with_registry(mut self, registry: Registry) -> Self {
+        self.registry = registry;
+        self
     }
 
     /// Serves `document` as environment `name` instead of its file.
@@ -79,13 +91,15 @@ impl FsHost {
     /// # Errors
     /// The name is invalid, the environment does not exist, is ambiguous, leaves the root
     /// through a symbolic link, is too large or is not UTF-8.
-    pub fn read(&self, name: &str) -> Result<Document, String> {
+    pub fn read(&self, name: &str) -> Result<Document, HostError> {
         if let Some(r) = self.lock().get(name) {
             return r.clone();
         }
-        let result = check_name(name).and_then(|()| match self.overlay.get(name) {
-            Some(d) => Ok(d.clone()),
-            None => self.read_file(name),
+        let result = check_name(name).map_err(HostError::failed).and_then(|()| {
+            match self.overlay.get(name) {
+                Some(d) => Ok(d.clone()),
+                None => self.read_file(name),
+            }
         });
         self.lock().insert(name.to_owned(), result.clone());
         result
@@ -126,18 +140,48 @@ impl FsHost {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Result<Document, String>>> {
+    /// The texts of the `fn::secret` literals of environment `name` (as values and as
+    /// written; see [`crate::secrets::literal_texts`]), if it has been read; each document
+    /// is looked at once.
+    pub(crate) fn literal_texts(&self, name: &str) -> Arc<[String]> {
+        let cached = self
+            .literals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+            .cloned();
+        if let Some(texts) = cached {
+            return texts;
+        }
+        let Some(Ok(document)) = self.lock().get(name).cloned() else {
+            return Arc::from([]);
+        };
+        let texts: Arc<[String]> =
+            crate::secrets::literal_texts(&crate::Source::new(name, document.text.as_ref())).into();
+        self.literals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.to_owned(), texts.clone());
+        texts
+    }
+
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Result<Document, HostError>>> {
         self.read.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn read_file(&self, name: &str) -> Result<Document, String> {
+    fn read_file(&self, name: &str) -> Result<Document, HostError> {
         let not_found = || {
-            format!(
+            HostError::not_found(format!(
                 "environment {name:?} not found: there is no {name}.yaml or {name}.yml in the project root"
-            )
+            ))
         };
+        self.read_existing_file(name)?.ok_or_else(not_found)
+    }
+
+    /// Reads the file of environment `name`; `None` when there is none.
+    fn read_existing_file(&self, name: &str) -> Result<Option<Document>, HostError> {
         let Some(root) = &self.root else {
-            return Err(not_found());
+            return Ok(None);
         };
         let mut found = Vec::new();
         for ext in ["yaml", "yml"] {
@@ -150,42 +194,49 @@ impl FsHost {
                         e.kind(),
                         std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
                     ) => {}
-                Err(e) => return Err(format!("cannot read {name}.{ext}: {}", io_text(&e))),
+                Err(e) => {
+                    return Err(HostError::failed(format!(
+                        "cannot read {name}.{ext}: {}",
+                        io_text(&e)
+                    )));
+                }
             }
         }
         let (file, shown) = match found.len() {
-            0 => return Err(not_found()),
+            0 => return Ok(None),
             1 => found.remove(0),
             _ => {
-                return Err(format!(
+                return Err(HostError::failed(format!(
                     "environment {name:?} is ambiguous: both {name}.yaml and {name}.yml exist"
-                ));
+                )));
             }
         };
         let canonical = std::fs::canonicalize(&file).map_err(|e| {
-            format!(
+            HostError::failed(format!(
                 "cannot read {shown}: {} (a symbolic link to a missing file?)",
                 io_text(&e)
-            )
+            ))
         })?;
         if !canonical.starts_with(root) {
-            return Err(format!(
+            return Err(HostError::failed(format!(
                 "refusing to read {shown}: it is a symbolic link to a file outside the project root"
-            ));
+            )));
         }
-        let meta = std::fs::metadata(&canonical)
-            .map_err(|e| format!("cannot read {shown}: {}", io_text(&e)))?;
+        let cannot_read =
+            |e: &std::io::Error| HostError::failed(format!("cannot read {shown}: {}", io_text(e)));
+        let meta = std::fs::metadata(&canonical).map_err(|e| cannot_read(&e))?;
         if !meta.is_file() {
-            return Err(format!("cannot read {shown}: not a regular file"));
+            return Err(HostError::failed(format!(
+                "cannot read {shown}: not a regular file"
+            )));
         }
         if meta.len() > MAX_FILE_BYTES {
-            return Err(format!(
+            return Err(HostError::failed(format!(
                 "cannot read {shown}: it is {} bytes, and escc reads environments up to 16 MiB",
                 meta.len()
-            ));
+            )));
         }
-        let bytes = std::fs::read(&canonical)
-            .map_err(|e| format!("cannot read {shown}: {}", io_text(&e)))?;
+        let bytes = std::fs::read(&canonical).map_err(|e| cannot_read(&e))?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
             // Everything before the byte is UTF-8, so its lines and characters count.
@@ -195,53 +246,40 @@ impl FsHost {
                 .chars()
                 .count()
                 + 1;
-            format!(
+            HostError::failed(format!(
                 "cannot read {shown}: it is not UTF-8 text (invalid byte at line {line}, column {column})"
-            )
+            ))
         })?;
-        Ok(Document {
+        Ok(Some(Document {
             text: Arc::from(text),
             file: Some(file),
-        })
-    }
-
-    /// The stand-in for a provider or rotator escc does not have.
-    fn missing(&self, kind: &'static str, name: &str) -> &'static Missing {
-        let mut map = self
-            .stand_ins
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let key = format!("{kind}:{name}");
-        if let Some(m) = map.get(&key) {
-            return m;
-        }
-        // One small allocation per distinct provider name for the life of the process:
-        // the `Host` trait hands out references, and the set of names is bounded by the
-        // documents read.
-        let m: &'static Missing = Box::leak(Box::new(Missing {
-            kind,
-            name: name.to_owned(),
-        }));
-        map.insert(key, m);
-        m
+        }))
     }
 }
 
 impl Host for FsHost {
-    fn load_environment(&self, name: &str) -> Result<String, String> {
+    fn load_environment(&self, name: &str) -> Result<String, HostError> {
         self.read(name).map(|d| d.text.to_string())
     }
 
-    fn provider(&self, name: &str) -> Result<&dyn Provider, String> {
-        Ok(self.missing("provider", name))
+    fn provider(&self, name: &str) -> Result<Arc<dyn Provider>, HostError> {
+        Ok(self
+            .registry
+            .provider(name)
+            .unwrap_or_else(|| Arc::new(Missing::new("provider", name))))
     }
 
-    fn rotator(&self, name: &str) -> Result<&dyn Rotator, String> {
-        Ok(self.missing("rotator", name))
+    fn rotator(&self, name: &str) -> Result<Arc<dyn Rotator>, HostError> {
+        Ok(self
+            .registry
+            .rotator(name)
+            .unwrap_or_else(|| Arc::new(Missing::new("rotator", name))))
     }
 
-    fn decrypt(&self, _ciphertext: &[u8]) -> Result<Vec<u8>, String> {
-        Err("escc cannot decrypt ciphertext secrets yet: it has no key management".to_owned())
+    fn decrypt(&self, _ciphertext: &[u8]) -> Result<Vec<u8>, HostError> {
+        Err(HostError::unavailable(
+            "escc cannot decrypt ciphertext secrets yet: it has no key management",
+        ))
     }
 }
 
@@ -254,6 +292,13 @@ struct Missing {
 }
 
 impl Missing {
+    fn new(kind: &'static str, name: &str) -> Self {
+        Missing {
+            kind,
+            name: name.to_owned(),
+        }
+    }
+
     fn error(&self) -> String {
         format!(
             "{} {:?} is not available: escc has no {}s yet",
@@ -298,14 +343,16 @@ pub(crate) fn io_text(e: &std::io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::eval::HostErrorKind;
 
     #[test]
     fn names_are_refused_outside_the_root() {
         let host = FsHost::new(None);
         let err = host.load_environment("../secrets").unwrap_err();
-        assert!(err.contains("cannot contain . or .."), "{err}");
+        assert!(err.message().contains("cannot contain . or .."), "{err}");
+        assert_eq!(err.kind(), HostErrorKind::Failed);
         let err = host.load_environment("/etc/passwd").unwrap_err();
-        assert!(err.contains("cannot be absolute"), "{err}");
+        assert!(err.message().contains("cannot be absolute"), "{err}");
     }
 
     #[test]
@@ -325,8 +372,9 @@ mod tests {
         );
         assert_eq!(host.load_environment("other").unwrap(), "values: {b: 1}\n");
         let err = host.load_environment("missing").unwrap_err();
+        assert_eq!(err.kind(), HostErrorKind::NotFound);
         assert_eq!(
-            err,
+            err.message(),
             "environment \"missing\" not found: there is no missing.yaml or missing.yml in the project root"
         );
         assert_eq!(
@@ -346,8 +394,46 @@ mod tests {
         std::fs::write(root.join("bad.yaml"), b"values:\n  a: \xff\n").unwrap();
         let err = FsHost::new(Some(&root)).read("bad").unwrap_err();
         assert_eq!(
-            err,
+            err.message(),
             "cannot read bad.yaml: it is not UTF-8 text (invalid byte at line 2, column 6)"
         );
+    }
+
+    struct Fixed;
+
+    impl Provider for Fixed {
+        fn schema(&self) -> (serde_json::Value, serde_json::Value) {
+            (json!(true), json!({"type": "string"}))
+        }
+
+        fn open(&self, _: &Value, _: &Value) -> Result<Value, String> {
+            Ok(Value::string("opened"))
+        }
+    }
+
+    #[test]
+    fn providers_come_from_the_registry_and_stand_ins_name_themselves() {
+        let host = FsHost::new(None)
+            .with_registry(Registry::new().with_provider("fixed", Fixed))
+            .with_overlay(
+                "app",
+                Document::new(
+                    "values:\n  a:\n    fn::open::fixed: {}\n  b:\n    fn::open::absent: {}\n",
+                    None,
+                ),
+            );
+        let empty = Value::object([]);
+        let fixed = host.provider("fixed").unwrap();
+        assert_eq!(fixed.open(&empty, &empty).unwrap(), Value::string("opened"));
+        let absent = host.provider("absent").unwrap();
+        assert_eq!(
+            absent.open(&empty, &empty).unwrap_err(),
+            "provider \"absent\" is not available: escc has no providers yet"
+        );
+        let project = crate::project::Project::detached();
+        let checked = project.evaluate(&host, "app").unwrap();
+        assert_eq!(checked.values_json(true)["a"], "opened");
+        let codes: Vec<&str> = checked.diags.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["provider-failed"], "{:?}", checked.diags);
     }
 }

@@ -29,7 +29,7 @@ pub use config::{CONFIG_FILE, Config, Defaults, set_context};
 pub use fs::{Document, FsHost, MAX_FILE_BYTES};
 pub use names::check_name;
 
-use crate::eval::{Mode, Value};
+use crate::eval::{HostError, Mode, Value};
 pub(crate) use fs::io_text;
 
 /// At most this many directory entries are looked at when listing a project's
@@ -228,8 +228,12 @@ impl Project {
     /// files are listed, and the host refuses those that leave the root.
     #[must_use]
     pub fn environments_in(&self, dir: &Path) -> Listing {
+        self.list(dir, MAX_LISTED_ENTRIES)
+    }
+
+    fn list(&self, dir: &Path, max_entries: usize) -> Listing {
         let mut listing = Listing::default();
-        let mut budget = MAX_LISTED_ENTRIES;
+        let mut budget = max_entries;
         self.walk(dir, &mut listing, &mut budget);
         listing.names.sort();
         listing.names.dedup();
@@ -320,7 +324,7 @@ impl Project {
     ///
     /// # Errors
     /// The environment itself cannot be read (its imports' failures are diagnostics).
-    pub fn check(&self, host: &FsHost, name: &str) -> Result<Checked, String> {
+    pub fn check(&self, host: &FsHost, name: &str) -> Result<Checked, HostError> {
         self.run(
             host,
             name,
@@ -334,7 +338,7 @@ impl Project {
     ///
     /// # Errors
     /// The environment itself cannot be read.
-    pub fn evaluate(&self, host: &FsHost, name: &str) -> Result<Checked, String> {
+    pub fn evaluate(&self, host: &FsHost, name: &str) -> Result<Checked, HostError> {
         self.run(host, name, &Mode::Eval)
     }
 
@@ -343,7 +347,7 @@ impl Project {
     ///
     /// # Errors
     /// The environment itself cannot be read.
-    pub fn run(&self, host: &FsHost, name: &str, mode: &Mode) -> Result<Checked, String> {
+    pub fn run(&self, host: &FsHost, name: &str, mode: &Mode) -> Result<Checked, HostError> {
         check::run(host, &self.context, name, mode)
     }
 }
@@ -437,6 +441,11 @@ mod tests {
         assert!(listing.problems.is_empty() && !listing.truncated);
         let root = std::fs::canonicalize(dir.path()).unwrap();
         assert_eq!(p.environments_in(&root.join("app")).names.len(), 2);
+        // The entry limit stops the walk and says so (entries are taken in name order,
+        // hidden ones count: they are looked at).
+        let cut = p.list(&root, 4);
+        assert!(cut.truncated);
+        assert_eq!(cut.names, ["app/dev", "app/prod"]);
         assert_eq!(p.name_of(&root.join("app/dev.yml")).unwrap(), "app/dev");
         assert!(matches!(
             p.name_of(Path::new("/tmp/x.yaml")),

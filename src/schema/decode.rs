@@ -2,33 +2,37 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value as Json};
+use serde_json::{Map, Value as JsonValue};
 
 use super::{Schema, SchemaObject};
 
 /// Deepest subschema nesting that [`Schema::from_json`] accepts (the root is level 1).
 const MAX_DECODE_DEPTH: usize = 64;
 
-pub(super) fn decode_schema(v: &Json, at: &str, depth: usize) -> Result<Schema, String> {
+pub(super) fn decode_schema(v: &JsonValue, at: &str, depth: usize) -> Result<Schema, String> {
     if depth > MAX_DECODE_DEPTH {
         return Err(format!(
             "schema nested deeper than {MAX_DECODE_DEPTH} levels"
         ));
     }
     match v {
-        Json::Bool(true) => Ok(Schema::Always),
-        Json::Bool(false) => Ok(Schema::Never),
-        Json::Object(map) => decode_object(map, at, depth).map(Schema::from_object),
+        JsonValue::Bool(true) => Ok(Schema::Always),
+        JsonValue::Bool(false) => Ok(Schema::Never),
+        JsonValue::Object(map) => decode_object(map, at, depth).map(Schema::from_object),
         other => Err(mismatch(at, "a schema (boolean or object)", other)),
     }
 }
 
-fn decode_object(map: &Map<String, Json>, at: &str, depth: usize) -> Result<SchemaObject, String> {
+fn decode_object(
+    map: &Map<String, JsonValue>,
+    at: &str,
+    depth: usize,
+) -> Result<SchemaObject, String> {
     let mut object = SchemaObject::default();
     for (key, value) in map {
         let at = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
         let at = at.as_str();
-        let sub = |v: &Json, at: &str| decode_schema(v, at, depth + 1);
+        let sub = |v: &JsonValue, at: &str| decode_schema(v, at, depth + 1);
         match key.as_str() {
             "$defs" => object.defs = decode_map(value, at, sub)?,
             "$ref" => object.reference = decode_string(value, at)?,
@@ -74,60 +78,60 @@ fn decode_object(map: &Map<String, Json>, at: &str, depth: usize) -> Result<Sche
     Ok(object)
 }
 
-fn mismatch(at: &str, expected: &str, got: &Json) -> String {
+fn mismatch(at: &str, expected: &str, got: &JsonValue) -> String {
     let kind = match got {
-        Json::Null => "null",
-        Json::Bool(_) => "boolean",
-        Json::Number(_) => "number",
-        Json::String(_) => "string",
-        Json::Array(_) => "array",
-        Json::Object(_) => "object",
+        JsonValue::Null => "null",
+        JsonValue::Bool(_) => "boolean",
+        JsonValue::Number(_) => "number",
+        JsonValue::String(_) => "string",
+        JsonValue::Array(_) => "array",
+        JsonValue::Object(_) => "object",
     };
     format!("{at}: expected {expected}, got {kind}")
 }
 
 fn decode_optional<T>(
-    v: &Json,
-    decode: impl FnOnce(&Json) -> Result<T, String>,
+    v: &JsonValue,
+    decode: impl FnOnce(&JsonValue) -> Result<T, String>,
 ) -> Result<Option<T>, String> {
     match v {
-        Json::Null => Ok(None),
+        JsonValue::Null => Ok(None),
         v => decode(v).map(Some),
     }
 }
 
-fn decode_string(v: &Json, at: &str) -> Result<String, String> {
+fn decode_string(v: &JsonValue, at: &str) -> Result<String, String> {
     match v {
-        Json::Null => Ok(String::new()),
-        Json::String(s) => Ok(s.clone()),
+        JsonValue::Null => Ok(String::new()),
+        JsonValue::String(s) => Ok(s.clone()),
         other => Err(mismatch(at, "a string", other)),
     }
 }
 
-fn decode_bool(v: &Json, at: &str) -> Result<bool, String> {
+fn decode_bool(v: &JsonValue, at: &str) -> Result<bool, String> {
     match v {
-        Json::Null => Ok(false),
-        Json::Bool(b) => Ok(*b),
+        JsonValue::Null => Ok(false),
+        JsonValue::Bool(b) => Ok(*b),
         other => Err(mismatch(at, "a boolean", other)),
     }
 }
 
-fn decode_number(v: &Json, at: &str) -> Result<Option<String>, String> {
+fn decode_number(v: &JsonValue, at: &str) -> Result<Option<String>, String> {
     match v {
-        Json::Null => Ok(None),
-        Json::Number(n) => Ok(Some(n.to_string())),
+        JsonValue::Null => Ok(None),
+        JsonValue::Number(n) => Ok(Some(n.to_string())),
         other => Err(mismatch(at, "a number", other)),
     }
 }
 
 fn decode_list<T>(
-    v: &Json,
+    v: &JsonValue,
     at: &str,
-    decode: impl Fn(&Json, &str) -> Result<T, String>,
+    decode: impl Fn(&JsonValue, &str) -> Result<T, String>,
 ) -> Result<Vec<T>, String> {
     match v {
-        Json::Null => Ok(Vec::new()),
-        Json::Array(items) => items
+        JsonValue::Null => Ok(Vec::new()),
+        JsonValue::Array(items) => items
             .iter()
             .enumerate()
             .map(|(i, item)| decode(item, &format!("{at}/{i}")))
@@ -137,13 +141,13 @@ fn decode_list<T>(
 }
 
 fn decode_map<T>(
-    v: &Json,
+    v: &JsonValue,
     at: &str,
-    decode: impl Fn(&Json, &str) -> Result<T, String>,
+    decode: impl Fn(&JsonValue, &str) -> Result<T, String>,
 ) -> Result<BTreeMap<String, T>, String> {
     match v {
-        Json::Null => Ok(BTreeMap::new()),
-        Json::Object(entries) => entries
+        JsonValue::Null => Ok(BTreeMap::new()),
+        JsonValue::Object(entries) => entries
             .iter()
             .map(|(key, item)| {
                 let at = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
@@ -167,7 +171,7 @@ mod tests {
         // null means absent; unknown keywords are ignored.
         let s = schema(json!({"const": null, "items": null, "type": null, "x-extra": 1}));
         assert_eq!(s, Schema::from_object(SchemaObject::default()));
-        let err = |v: Json| Schema::from_json(&v).unwrap_err();
+        let err = |v: JsonValue| Schema::from_json(&v).unwrap_err();
         assert_eq!(
             err(json!(1)),
             "#: expected a schema (boolean or object), got number"

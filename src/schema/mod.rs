@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock, Weak};
 
 use regex::Regex;
-use serde_json::{Map, Number, Value as Json};
+use serde_json::{Map, Number, Value as JsonValue};
 
 use compile::Scope;
 use decimal::Decimal;
@@ -72,7 +72,7 @@ pub(crate) struct Lazy {
 #[derive(Debug)]
 enum LazyKind {
     /// [`Schema::literal`] of this value.
-    Literal(Json),
+    Literal(JsonValue),
     /// [`Schema::literal`] of this string (shared with the value that holds it).
     LiteralString(Arc<str>),
     /// [`Schema::record`] of these (sorted) properties.
@@ -113,7 +113,7 @@ impl Lazy {
     fn build(&self) -> Schema {
         match &self.kind {
             LazyKind::Literal(v) => Schema::literal_now(v),
-            LazyKind::LiteralString(s) => Schema::literal_now(&Json::String(s.to_string())),
+            LazyKind::LiteralString(s) => Schema::literal_now(&JsonValue::String(s.to_string())),
             LazyKind::Record(props) => Schema::record_now(
                 props
                     .iter()
@@ -226,9 +226,9 @@ pub(crate) struct SchemaObject {
     /// `type` (`""` when unset).
     pub(crate) ty: String,
     /// `const` (JSON `null` cannot be told apart from absent, as in the reference).
-    pub(crate) constant: Option<Json>,
+    pub(crate) constant: Option<JsonValue>,
     /// `enum`.
-    pub(crate) enumeration: Vec<Json>,
+    pub(crate) enumeration: Vec<JsonValue>,
     /// `multipleOf`.
     pub(crate) multiple_of: Option<String>,
     /// `maximum`.
@@ -264,11 +264,11 @@ pub(crate) struct SchemaObject {
     /// `description`.
     pub(crate) description: String,
     /// `default`.
-    pub(crate) default: Option<Json>,
+    pub(crate) default: Option<JsonValue>,
     /// `deprecated`.
     pub(crate) deprecated: bool,
     /// `examples`.
-    pub(crate) examples: Vec<Json>,
+    pub(crate) examples: Vec<JsonValue>,
     /// `secret`.
     pub(crate) secret: bool,
     /// `rotateOnly`: names of properties that are only evaluated during rotation.
@@ -368,7 +368,7 @@ impl Schema {
 
     /// The schema of a literal: `null` → `{type: null}`; anything else → `{type, const}`.
     /// Built when first read.
-    pub(crate) fn literal(v: &Json) -> Schema {
+    pub(crate) fn literal(v: &JsonValue) -> Schema {
         Lazy::schema(LazyKind::Literal(v.clone()))
     }
 
@@ -377,14 +377,14 @@ impl Schema {
         Lazy::schema(LazyKind::LiteralString(s))
     }
 
-    fn literal_now(v: &Json) -> Schema {
+    fn literal_now(v: &JsonValue) -> Schema {
         let ty = match v {
-            Json::Null => return Schema::of_type("null"),
-            Json::Bool(_) => "boolean",
-            Json::Number(_) => "number",
-            Json::String(_) => "string",
-            Json::Array(_) => "array",
-            Json::Object(_) => "object",
+            JsonValue::Null => return Schema::of_type("null"),
+            JsonValue::Bool(_) => "boolean",
+            JsonValue::Number(_) => "number",
+            JsonValue::String(_) => "string",
+            JsonValue::Array(_) => "array",
+            JsonValue::Object(_) => "object",
         };
         Schema::from_object(SchemaObject {
             ty: ty.to_owned(),
@@ -516,7 +516,7 @@ impl Schema {
         let type_names = ["string", "number", "boolean", "array", "object", "null"];
         let type_keyword = Schema::from_object(SchemaObject {
             ty: "string".to_owned(),
-            enumeration: type_names.iter().map(|&t| Json::from(t)).collect(),
+            enumeration: type_names.iter().map(|&t| JsonValue::from(t)).collect(),
             ..SchemaObject::default()
         });
         let properties = [
@@ -656,11 +656,11 @@ impl Schema {
         not(test),
         allow(dead_code, reason = "the typed environment output uses it (issue 4)")
     )]
-    pub(crate) fn to_json(&self) -> Json {
+    pub(crate) fn to_json(&self) -> JsonValue {
         match self.resolved() {
-            Schema::Always | Schema::Lazy(_) => Json::Bool(true),
-            Schema::Never => Json::Bool(false),
-            Schema::Object(object) => Json::Object(object.to_json()),
+            Schema::Always | Schema::Lazy(_) => JsonValue::Bool(true),
+            Schema::Never => JsonValue::Bool(false),
+            Schema::Object(object) => JsonValue::Object(object.to_json()),
         }
     }
 
@@ -668,7 +668,7 @@ impl Schema {
     /// and `null` means absent (as Go's decoder does). Errors read
     /// `<JSON pointer>: expected <what>, got <JSON kind>` (e.g. `#/properties/a/type: expected a
     /// string, got number`) or `schema nested deeper than 64 levels`.
-    pub(crate) fn from_json(v: &Json) -> Result<Schema, String> {
+    pub(crate) fn from_json(v: &JsonValue) -> Result<Schema, String> {
         decode_schema(v, "#", 1)
     }
 
@@ -727,36 +727,41 @@ impl SchemaObject {
         not(test),
         allow(dead_code, reason = "the typed environment output uses it (issue 4)")
     )]
-    fn to_json(&self) -> Map<String, Json> {
-        fn list(schemas: &[Schema]) -> Json {
-            Json::Array(schemas.iter().map(Schema::to_json).collect())
+    fn to_json(&self) -> Map<String, JsonValue> {
+        fn list(schemas: &[Schema]) -> JsonValue {
+            JsonValue::Array(schemas.iter().map(Schema::to_json).collect())
         }
-        fn map(schemas: &BTreeMap<String, Schema>) -> Json {
-            Json::Object(
+        fn map(schemas: &BTreeMap<String, Schema>) -> JsonValue {
+            JsonValue::Object(
                 schemas
                     .iter()
                     .map(|(name, schema)| (name.clone(), schema.to_json()))
                     .collect(),
             )
         }
-        fn strings(names: &[String]) -> Json {
-            Json::Array(names.iter().map(|name| Json::from(name.as_str())).collect())
+        fn strings(names: &[String]) -> JsonValue {
+            JsonValue::Array(
+                names
+                    .iter()
+                    .map(|name| JsonValue::from(name.as_str()))
+                    .collect(),
+            )
         }
-        fn number(text: &str) -> Json {
+        fn number(text: &str) -> JsonValue {
             // Texts come from JSON numbers; keep anything else readable rather than lose it.
             text.parse::<Number>()
-                .map_or_else(|_| Json::from(text), Json::Number)
+                .map_or_else(|_| JsonValue::from(text), JsonValue::Number)
         }
 
         let mut out = Map::new();
-        let mut put = |key: &str, value: Json| {
+        let mut put = |key: &str, value: JsonValue| {
             out.insert(key.to_owned(), value);
         };
         if !self.defs.is_empty() {
             put("$defs", map(&self.defs));
         }
         if !self.reference.is_empty() {
-            put("$ref", Json::from(self.reference.as_str()));
+            put("$ref", JsonValue::from(self.reference.as_str()));
         }
         for (key, schemas) in [
             ("anyOf", &self.any_of),
@@ -776,12 +781,12 @@ impl SchemaObject {
         if !self.properties.is_empty() {
             put("properties", map(&self.properties));
         }
-        put("type", Json::from(self.ty.as_str()));
+        put("type", JsonValue::from(self.ty.as_str()));
         if let Some(constant) = &self.constant {
             put("const", constant.clone());
         }
         if !self.enumeration.is_empty() {
-            put("enum", Json::Array(self.enumeration.clone()));
+            put("enum", JsonValue::Array(self.enumeration.clone()));
         }
         let numbers = [
             ("multipleOf", &self.multiple_of),
@@ -798,7 +803,7 @@ impl SchemaObject {
             }
         }
         if !self.pattern.is_empty() {
-            put("pattern", Json::from(self.pattern.as_str()));
+            put("pattern", JsonValue::from(self.pattern.as_str()));
         }
         for (key, text) in [("maxItems", &self.max_items), ("minItems", &self.min_items)] {
             if let Some(text) = text {
@@ -806,7 +811,7 @@ impl SchemaObject {
             }
         }
         if self.unique_items {
-            put("uniqueItems", Json::Bool(true));
+            put("uniqueItems", JsonValue::Bool(true));
         }
         let counts = [
             ("maxProperties", &self.max_properties),
@@ -826,25 +831,25 @@ impl SchemaObject {
                 .iter()
                 .map(|(name, deps)| (name.clone(), strings(deps)))
                 .collect();
-            put("dependentRequired", Json::Object(dependencies));
+            put("dependentRequired", JsonValue::Object(dependencies));
         }
         if !self.title.is_empty() {
-            put("title", Json::from(self.title.as_str()));
+            put("title", JsonValue::from(self.title.as_str()));
         }
         if !self.description.is_empty() {
-            put("description", Json::from(self.description.as_str()));
+            put("description", JsonValue::from(self.description.as_str()));
         }
         if let Some(default) = &self.default {
             put("default", default.clone());
         }
         if self.deprecated {
-            put("deprecated", Json::Bool(true));
+            put("deprecated", JsonValue::Bool(true));
         }
         if !self.examples.is_empty() {
-            put("examples", Json::Array(self.examples.clone()));
+            put("examples", JsonValue::Array(self.examples.clone()));
         }
         if self.secret {
-            put("secret", Json::Bool(true));
+            put("secret", JsonValue::Bool(true));
         }
         if !self.rotate_only.is_empty() {
             put("rotateOnly", strings(&self.rotate_only));
@@ -889,7 +894,7 @@ mod tests {
 
     #[test]
     fn literal_schemas() {
-        let print = |v: Json| serde_json::to_string(&Schema::literal(&v).to_json()).unwrap();
+        let print = |v: JsonValue| serde_json::to_string(&Schema::literal(&v).to_json()).unwrap();
         assert_eq!(print(json!(null)), r#"{"type":"null"}"#);
         assert_eq!(print(json!(false)), r#"{"type":"boolean","const":false}"#);
         assert_eq!(print(json!(0)), r#"{"type":"number","const":0}"#);
@@ -1022,7 +1027,7 @@ mod tests {
     fn long_merge_chains() {
         let layer = |i: usize| {
             Schema::record(named(vec![
-                ("common", Schema::literal(&Json::from(i))),
+                ("common", Schema::literal(&JsonValue::from(i))),
                 (&format!("k{}", i % 7), ty("string")),
                 (
                     "nested",
@@ -1056,7 +1061,7 @@ mod tests {
         );
         assert_eq!(
             object.properties["common"],
-            Schema::literal(&Json::from(39))
+            Schema::literal(&JsonValue::from(39))
         );
 
         let mut long = ty("object");

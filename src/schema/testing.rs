@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use serde_json::{Value as Json, json};
+use serde_json::{Value as JsonValue, json};
 
 use super::{Place, Problem, Schema, SchemaObject, Subject, View, validate};
 
@@ -163,20 +163,20 @@ pub(super) fn toy(label: &str, kind: Kind) -> Toy {
 }
 
 /// A known value; nested values are labelled by their path below `label`.
-pub(super) fn known(label: &str, v: &Json) -> Toy {
+pub(super) fn known(label: &str, v: &JsonValue) -> Toy {
     let kind = match v {
-        Json::Null => Kind::Null,
-        Json::Bool(b) => Kind::Bool(*b),
-        Json::Number(n) => Kind::Number(n.to_string()),
-        Json::String(s) => Kind::String(s.clone()),
-        Json::Array(items) => Kind::Array(
+        JsonValue::Null => Kind::Null,
+        JsonValue::Bool(b) => Kind::Bool(*b),
+        JsonValue::Number(n) => Kind::Number(n.to_string()),
+        JsonValue::String(s) => Kind::String(s.clone()),
+        JsonValue::Array(items) => Kind::Array(
             items
                 .iter()
                 .enumerate()
                 .map(|(i, item)| known(&format!("{label}[{i}]"), item))
                 .collect(),
         ),
-        Json::Object(map) => {
+        JsonValue::Object(map) => {
             let mut entries: Vec<_> = map
                 .iter()
                 .map(|(k, item)| (k.clone(), known(&join_key(label, k), item)))
@@ -212,13 +212,13 @@ pub(super) fn messages(schema: &Schema, value: &Toy) -> Vec<String> {
 }
 
 #[allow(clippy::needless_pass_by_value)] // callers pass `json!` literals
-pub(super) fn schema(v: Json) -> Schema {
+pub(super) fn schema(v: JsonValue) -> Schema {
     Schema::from_json(&v).expect("valid schema")
 }
 
 /// The problems of a JSON value against a JSON schema.
 #[allow(clippy::needless_pass_by_value)] // callers pass `json!` literals
-pub(super) fn check(schema_json: Json, value: Json) -> Vec<String> {
+pub(super) fn check(schema_json: JsonValue, value: JsonValue) -> Vec<String> {
     messages(&schema(schema_json), &known("v", &value))
 }
 
@@ -246,7 +246,7 @@ pub(super) fn named(entries: Vec<(&str, Schema)>) -> Vec<(String, Schema)> {
 #[allow(clippy::too_many_lines)] // one line per property, as §12 lists them
 #[allow(clippy::approx_constant)] // 3.14 is the golden cases' number, not π
 pub(super) fn provider_schema() -> Schema {
-    let constant = |t: &str, v: Json| keywords(t, |o| o.constant = Some(v));
+    let constant = |t: &str, v: JsonValue| keywords(t, |o| o.constant = Some(v));
     let def_record = Schema::record(named(vec![("baz", constant("string", json!("qux")))]));
     let properties = named(vec![
         ("null", ty("null")),

@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
-use serde_json::Value as Json;
+use serde_json::Value as JsonValue;
 
 use super::decimal::Decimal;
 use super::{Keywords, Schema, SchemaObject};
@@ -197,7 +197,7 @@ fn check_value<S: Subject>(
             [only] => format!("expected {}", encode_value(only)),
             all => format!(
                 "expected one of {}",
-                encode_value(&Json::Array(all.to_vec()))
+                encode_value(&JsonValue::Array(all.to_vec()))
             ),
         };
         out.push(place.problem(&message));
@@ -550,16 +550,16 @@ fn check_schema<P: Place>(
 }
 
 /// `const`/`enum` equality: numbers by text, maps by own entries; unknowns equal nothing.
-fn equals<S: Subject>(value: &S, expected: &Json) -> bool {
+fn equals<S: Subject>(value: &S, expected: &JsonValue) -> bool {
     match (value.const_view(), expected) {
-        (View::Null, Json::Null) => true,
-        (View::Bool(a), Json::Bool(b)) => a == *b,
-        (View::Number(a), Json::Number(b)) => a == b.to_string(),
-        (View::String(a), Json::String(b)) => a == *b,
-        (View::Array(items), Json::Array(expected)) => {
+        (View::Null, JsonValue::Null) => true,
+        (View::Bool(a), JsonValue::Bool(b)) => a == *b,
+        (View::Number(a), JsonValue::Number(b)) => a == b.to_string(),
+        (View::String(a), JsonValue::String(b)) => a == *b,
+        (View::Array(items), JsonValue::Array(expected)) => {
             items.len() == expected.len() && items.iter().zip(expected).all(|(v, e)| equals(v, e))
         }
-        (View::Object(entries), Json::Object(expected)) => {
+        (View::Object(entries), JsonValue::Object(expected)) => {
             entries.len() == expected.len()
                 && entries
                     .iter()
@@ -585,7 +585,7 @@ mod tests {
     const PROVIDER_SCHEMA_JSON: &str = r##"{"$defs":{"defRecord":{"properties":{"baz":{"type":"string","const":"qux"}},"type":"object","required":["baz"]}},"properties":{"always":true,"anyOf":{"anyOf":[{"type":"string"},{"type":"number"}],"type":""},"array":{"items":true,"type":"array"},"boolean":{"type":"boolean"},"const-array":{"type":"array","const":["hello",42]},"const-object":{"type":"object","const":{"hello":"world"}},"dependentReq":{"properties":{"bar":{"type":"number"},"foo":{"type":"string"}},"type":"object","dependentRequired":{"foo":["bar"]}},"double":{"prefixItems":[{"type":"string"},{"type":"number"}],"items":false,"type":"array"},"enum":{"type":"string","enum":["foo","bar"]},"exclusiveMaximum":{"type":"number","exclusiveMaximum":1},"exclusiveMinimum":{"type":"number","exclusiveMinimum":1},"false":{"type":"boolean","const":false},"hello":{"type":"string","const":"hello"},"map":{"additionalProperties":true,"type":"object"},"maxItems":{"type":"array","maxItems":2},"maxLength":{"type":"string","maxLength":1},"maxProperties":{"type":"object","maxProperties":1},"maximum":{"type":"number","maximum":1},"minItems":{"type":"array","minItems":3},"minLength":{"type":"string","minLength":1},"minProperties":{"type":"object","minProperties":1},"minimum":{"type":"number","minimum":1},"multiple":{"type":"number","multipleOf":2},"never":false,"null":{"type":"null"},"number":{"type":"number"},"oneOf":{"oneOf":[{"type":"string"},{"type":"number"}],"type":""},"pattern":{"type":"string","pattern":"^foo[0-9]+$"},"pi":{"type":"number","const":3.14},"record":{"properties":{"foo":{"type":"string"}},"type":"object","required":["foo"]},"ref":{"$ref":"#/$defs/defRecord","type":""},"string":{"type":"string"},"triple":{"prefixItems":[{"type":"string"},{"type":"number"},{"type":"boolean"}],"items":false,"type":"array"},"true":{"type":"boolean","const":true},"tuple":{"prefixItems":[{"type":"string","const":"hello"},{"type":"string","const":"world"}],"items":false,"type":"array"}},"type":"object"}"##;
 
     /// `source`'s inputs in schema-error/env.yaml.
-    fn source_inputs() -> Json {
+    fn source_inputs() -> JsonValue {
         json!({
             "null": null, "boolean": true, "false": false, "true": true, "number": 42, "pi": 3.14,
             "string": "esc", "hello": "hello", "array": [2, "items", {"some": "object"}, ["array"]],
@@ -882,7 +882,7 @@ mod tests {
     #[test]
     fn minimum_and_maximum() {
         let check_n =
-            |s: Json, v: &str| messages(&schema(s), &toy("v", Kind::Number(v.to_owned())));
+            |s: JsonValue, v: &str| messages(&schema(s), &toy("v", Kind::Number(v.to_owned())));
         let ge = "expected a number greater than or equal to 1";
         assert_eq!(check_n(json!({"minimum": 1}), "0.999"), [ge]);
         assert!(check_n(json!({"minimum": 1}), "1.000").is_empty());
@@ -1270,7 +1270,7 @@ mod tests {
 
     #[test]
     fn count_keywords_must_be_unsigned_integers() {
-        let compile = |n: Json| schema(json!({"maxLength": n})).compile().map(|_| ());
+        let compile = |n: JsonValue| schema(json!({"maxLength": n})).compile().map(|_| ());
         assert_eq!(compile(json!(3)), Ok(()));
         assert_eq!(
             compile(json!(1.5)),
@@ -1361,7 +1361,7 @@ mod tests {
     // -----------------------------------------------------------------------------------------
     // §8.3: unknown values, schema against schema.
 
-    fn against(actual: Schema, accept: Json) -> (bool, Vec<(String, String)>) {
+    fn against(actual: Schema, accept: JsonValue) -> (bool, Vec<(String, String)>) {
         run(&schema(accept), &unknown("u", actual))
     }
 
@@ -1687,7 +1687,7 @@ mod tests {
     }
 
     #[allow(clippy::needless_pass_by_value)] // callers pass `json!` literals
-    fn check_meta(v: Json) -> Vec<String> {
+    fn check_meta(v: JsonValue) -> Vec<String> {
         messages(&Schema::meta(), &known("s", &v))
     }
 }

@@ -10,7 +10,7 @@
 //! - `cli.rs`: `run_masks_a_secret_split_across_writes`, `run_masks_base64_and_long_lines`,
 //!   `run_files_are_private_and_removed`, and the `run_arguments` transcript (a secret
 //!   substituted into an argument is masked in the output).
-//! - `src/cli/render.rs` (unit tests): every form the masker knows.
+//! - `src/secrets/mod.rs` (unit tests): every form the masker knows.
 //! - `tests/lsp/test_lsp.py` (`test_leak_*`): hovers, completion, symbols, diagnostics and
 //!   the logs of the language server.
 //! - `signals.rs`: temporary files removed whatever ends `escc run`.

@@ -16,3 +16,4 @@ mod rotate;
 mod secrets;
 mod signals;
 mod spans;
+mod tidy;

@@ -2,7 +2,9 @@
 //! nested inside another builtin's argument, and one that fails; the patches to write
 //! back and the rotated values.
 
-use escc::eval::{Mode, RotationStatus, evaluate};
+use std::sync::Arc;
+
+use escc::eval::{HostError, Mode, RotationStatus, evaluate};
 use escc::testing::TestHost;
 use escc::{Source, load};
 
@@ -55,6 +57,7 @@ fn rotate_swaps_nested_rotators_and_skips_a_blocked_one() {
                 RotationStatus::Succeeded { doc_path, .. } => format!("succeeded {doc_path}"),
                 RotationStatus::Failed(e) => format!("failed: {e}"),
                 RotationStatus::NotEvaluated => "not evaluated".to_owned(),
+                other => format!("{other:?}"),
             };
             (r.path.clone(), s)
         })
@@ -132,20 +135,20 @@ impl escc::eval::Rotator for BrokenRotator {
 }
 
 impl escc::eval::Host for Broken {
-    fn load_environment(&self, name: &str) -> Result<String, String> {
+    fn load_environment(&self, name: &str) -> Result<String, HostError> {
         self.0.load_environment(name)
     }
-    fn provider(&self, name: &str) -> Result<&dyn escc::eval::Provider, String> {
+    fn provider(&self, name: &str) -> Result<Arc<dyn escc::eval::Provider>, HostError> {
         self.0.provider(name)
     }
-    fn rotator(&self, name: &str) -> Result<&dyn escc::eval::Rotator, String> {
+    fn rotator(&self, name: &str) -> Result<Arc<dyn escc::eval::Rotator>, HostError> {
         if name == "broken" {
-            Ok(&BrokenRotator)
+            Ok(Arc::new(BrokenRotator))
         } else {
             self.0.rotator(name)
         }
     }
-    fn decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>, String> {
+    fn decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>, HostError> {
         self.0.decrypt(ciphertext)
     }
 }

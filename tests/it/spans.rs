@@ -67,6 +67,7 @@ fn expr(out: &mut String, source: &Source, e: &Expr, depth: usize) {
         ExprKind::List(_) => "list",
         ExprKind::Object(_) => "object",
         ExprKind::Builtin(_) => "builtin",
+        other => panic!("an expression kind these snapshots do not show: {other:?}"),
     };
     let _ = writeln!(out, "{pad}{kind} @ {}", at(source, e.span));
     match &e.kind {

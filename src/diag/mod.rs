@@ -1,11 +1,15 @@
 //! Diagnostics: one data type for every message escc reports.
 //!
 //! A [`Diagnostic`] is plain data (severity, stable [`Code`], the reference's exact summary
-//! text, an environment name, a document path and an exact byte [`Span`]). Rendering to a
-//! terminal, JSON or an editor happens elsewhere, from this one value. The type implements
+//! text, an environment name, a document path and an exact byte [`Span`]). Every rendering
+//! is made from this one value: `render` (feature `render`) writes the command line's
+//! formats, the language server converts it for the editor. The type implements
 //! [`miette::Diagnostic`] so library users can render it with miette directly.
 
 use std::fmt;
+
+#[cfg(feature = "render")]
+pub mod render;
 
 use serde::Serialize;
 
@@ -22,7 +26,7 @@ pub enum Severity {
 }
 
 macro_rules! codes {
-    ($($(#[$doc:meta])* $variant:ident = $text:literal,)*) => {
+    ($($(#[$doc:meta])* $variant:ident = $text:literal, $description:literal,)*) => {
         /// The stable identifier of a kind of diagnostic. Codes are kebab-case, public and
         /// never reused; each variant's doc shows a document that triggers it.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -40,6 +44,14 @@ macro_rules! codes {
                 }
             }
 
+            /// A one-line description of the kind (SARIF's rule description).
+            #[must_use]
+            pub fn description(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $description,)*
+                }
+            }
+
             /// Every code, in declaration order.
             pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
         }
@@ -49,58 +61,85 @@ macro_rules! codes {
 codes! {
     /// The YAML is malformed: `values: [a, b`.
     YamlSyntax = "yaml-syntax",
+        "The YAML is malformed.",
     /// An alias node: `b: *a`.
     YamlAlias = "yaml-alias",
+        "YAML aliases are not supported.",
     /// A mapping key that is not a string: `1: x`.
     YamlKeyNotString = "yaml-key-not-string",
+        "A mapping key is not a string.",
     /// An explicit core tag that does not fit its value: `a: !!bool yes`.
     YamlTag = "yaml-tag",
+        "An explicit YAML tag does not fit its value.",
     /// A document beyond one of escc's documented limits (size, nesting depth).
     LimitExceeded = "limit-exceeded",
+        "The document exceeds one of escc's limits.",
     /// The document is not a mapping: `- a`.
     EnvironmentNotObject = "environment-not-object",
+        "The document is not a mapping.",
     /// A top-level field of the wrong type: `values: [a]`, `imports: x`, `description: 1`.
     InvalidField = "invalid-field",
+        "A top-level field has the wrong type.",
     /// An import entry of the wrong shape: `imports: [{a: {}, b: {}}]`.
     InvalidImport = "invalid-import",
+        "An import entry has the wrong shape.",
     /// The same key twice: `values: {a: 1}` twice at the root.
     DuplicateKey = "duplicate-key",
+        "The same key appears twice.",
     /// An unknown top-level field: `valeus: {}`.
     UnknownField = "unknown-field",
+        "An unknown top-level field.",
     /// A builtin as a top-level value key: `values: {fn::secret: x}`.
     TopLevelBuiltin = "top-level-builtin",
+        "A builtin is used as a top-level value key.",
     /// A malformed `${...}` interpolation or property access: `a: ${b.}`.
     InvalidInterpolation = "invalid-interpolation",
+        "A malformed ${...} interpolation or property access.",
     /// A nested object key that is not a literal string: `a: {"${b}": 1}`.
     KeyNotLiteral = "key-not-literal",
+        "An object key is not a literal string.",
     /// A builtin call that shares its object with other keys: `{fn::toJSON: a, b: c}`.
     BuiltinNotAlone = "builtin-not-alone",
+        "A builtin call shares its object with other keys.",
     /// An unknown `fn::` name: `{fn::Open: {}}`.
     ReservedPrefix = "reserved-prefix",
+        "An unknown fn:: name.",
     /// A builtin's argument of the wrong shape: `{fn::join: oops}`.
     InvalidBuiltinArgument = "invalid-builtin-argument",
+        "A builtin's argument has the wrong shape.",
     /// A top-level value named `imports`, `context` or `environments`.
     ReservedKey = "reserved-key",
+        "A reserved top-level value name (imports, context, environments).",
     /// An environment that imports itself, directly or not.
     ImportCycle = "import-cycle",
+        "An environment imports itself, directly or not.",
     /// An import that cannot be loaded: `imports: [missing]`.
     ImportFailed = "import-failed",
+        "An imported or referenced environment cannot be loaded.",
     /// A value that depends on itself: `a: ${a}`.
     ReferenceCycle = "reference-cycle",
+        "A value depends on itself.",
     /// A reference to a property that does not exist: `a: ${nope}`.
     UnknownProperty = "unknown-property",
+        "A reference to a property that does not exist.",
     /// An access that does not fit its receiver: `${list.name}`, `${map[0]}`, `${list[9]}`.
     InvalidAccess = "invalid-access",
+        "An access that does not fit its receiver.",
     /// A value that overrides an imported `fn::final` value (a warning).
     FinalOverride = "final-override",
+        "A value overrides an imported fn::final value.",
     /// A `fn::secret` ciphertext that cannot be decoded or decrypted.
     InvalidCiphertext = "invalid-ciphertext",
+        "A fn::secret ciphertext cannot be decoded or decrypted.",
     /// A provider or rotator that cannot be loaded or fails.
     ProviderFailed = "provider-failed",
+        "A provider or rotator cannot be loaded or fails.",
     /// A value that does not match the schema it must satisfy.
     SchemaViolation = "schema-violation",
+        "A value does not match the schema it must satisfy.",
     /// A builtin that fails at run time: bad base64, bad JSON, an invalid schema.
     BuiltinFailed = "builtin-failed",
+        "A builtin fails at run time.",
 }
 
 impl fmt::Display for Code {
@@ -244,8 +283,8 @@ pub fn sort(diags: &mut [Diagnostic]) {
     });
 }
 
-/// Sorts diagnostics into escc's one order and drops exact duplicates (an environment
-/// imported by several checked environments reports its problems once).
+/// Sorts diagnostics into escc's one order (see [`sort`]) and drops exact duplicates: an
+/// environment imported by several checked environments reports its problems once.
 pub fn sort_dedup(diags: &mut Vec<Diagnostic>) {
     sort(diags);
     let mut seen = std::collections::BTreeSet::new();
@@ -260,6 +299,13 @@ pub fn sort_dedup(diags: &mut Vec<Diagnostic>) {
             d.path.clone(),
         ))
     });
+}
+
+/// The numbers of errors and of warnings.
+#[must_use]
+pub fn counts(diags: &[Diagnostic]) -> (usize, usize) {
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    (errors, diags.len() - errors)
 }
 
 #[cfg(test)]
@@ -277,6 +323,27 @@ mod tests {
             );
             assert!(seen.insert(s), "{s} is used twice");
         }
+    }
+
+    #[test]
+    fn every_code_has_a_one_sentence_description() {
+        for code in Code::ALL {
+            let d = code.description();
+            assert!(
+                d.ends_with('.') && !d.contains('\n') && d.len() < 100,
+                "{code}: {d:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn sort_dedup_drops_exact_duplicates_only() {
+        let a = Diagnostic::error(Code::UnknownProperty, "x").at("e", Span::new(3, 4), "a");
+        let b = Diagnostic::warning(Code::FinalOverride, "x").at("e", Span::new(3, 4), "a");
+        let mut v = vec![a.clone(), b.clone(), a.clone()];
+        sort_dedup(&mut v);
+        assert_eq!(v, vec![a, b]);
+        assert_eq!(counts(&v), (1, 1));
     }
 
     #[test]
