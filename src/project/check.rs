@@ -98,6 +98,10 @@ pub(super) fn run(
         .map(|decl| evaluate(&source, decl, &reached, context, mode));
     if let Some(ev) = evaluation.as_ref().filter(|_| !load_errors) {
         diags.extend(ev.diags.iter().cloned());
+        // What the reference leaves silent about provider inputs and outputs.
+        if let Some(decl) = &loaded.decl {
+            diags.extend(crate::providers::lint(name, decl, &reached));
+        }
     }
     crate::diag::sort_dedup(&mut diags);
     let mut texts = Vec::new();
