@@ -61,6 +61,15 @@ struct Cli {
     /// escc.toml; repeatable. Example: --context pulumi.user.login=alice
     #[arg(long = "context", global = true, value_name = "KEY=VALUE")]
     context: Vec<String>,
+    /// Whether the plugins of `escc.toml` may run.
+    #[arg(
+        long,
+        global = true,
+        help = "Runs the provider plugins escc.toml configures ([providers.NAME] command = ...); \
+without it they do not run, so checking a repository never runs a command it configures. \
+Also ESCC_ALLOW_PLUGINS=1. Plugins on PATH always run"
+    )]
+    allow_plugins: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -276,7 +285,11 @@ pub fn main() -> ExitCode {
         Command::Lsp { .. } => return crate::lsp::run(),
     };
     let project = match Project::open(cli.root.as_deref(), start, &cli.context) {
-        Ok(p) => p,
+        Ok(mut p) => {
+            p.inner
+                .allow_plugins(cli.allow_plugins || crate::providers::plugins_allowed_by_env());
+            p
+        }
         Err(f) => {
             error(&f.message);
             return ExitCode::from(EXIT_USAGE);

@@ -46,15 +46,19 @@ pub(crate) fn canonical_file(file: &Path) -> PathBuf {
 }
 
 /// The project at `root` (none: a detached project, for buffers without a file). An
-/// `escc.toml` that cannot be used gives a project without it, and the reason.
+/// `escc.toml` that cannot be used gives a project without it, and the reason. The plugins
+/// it configures run only with `ESCC_ALLOW_PLUGINS=1` in the server's environment: opening
+/// a file must not run a command its repository configures.
 pub(crate) fn open_project(root: Option<&Path>) -> (Project, Option<String>) {
-    match root {
+    let (mut project, problem) = match root {
         None => (Project::detached(), None),
         Some(r) => match Project::open(r) {
             Ok(p) => (p, None),
             Err(e) => (Project::unconfigured(r), Some(e.to_string())),
         },
-    }
+    };
+    project.allow_plugins(crate::providers::plugins_allowed_by_env());
+    (project, problem)
 }
 
 #[cfg(test)]

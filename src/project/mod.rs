@@ -43,6 +43,8 @@ pub struct Project {
     root: Option<PathBuf>,
     config: Config,
     context: Value,
+    /// Whether the plugins `escc.toml` configures may run.
+    allow_plugins: bool,
 }
 
 /// Why a project, or a file of it, cannot be used.
@@ -156,6 +158,7 @@ impl Project {
         Ok(Project {
             context: config.context(),
             root: Some(root),
+            allow_plugins: false,
             config,
         })
     }
@@ -166,6 +169,7 @@ impl Project {
     pub fn detached() -> Project {
         Project {
             root: None,
+            allow_plugins: false,
             config: Config::default(),
             context: config::empty_context(),
         }
@@ -178,6 +182,7 @@ impl Project {
         let root = root.as_ref();
         Project {
             root: Some(std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf())),
+            allow_plugins: false,
             config: Config::default(),
             context: config::empty_context(),
         }
@@ -209,12 +214,22 @@ impl Project {
         set_context(&mut self.context, assignment)
     }
 
+    /// Lets the plugins `escc.toml` configures run (by default they do not: see
+    /// [`Catalog::allowing_project_plugins`]).
+    pub fn allow_plugins(&mut self, allow: bool) {
+        self.allow_plugins = allow;
+    }
+
     /// A file-system host over the root, with an empty overlay, offering the built-in
-    /// providers and the plugins of `escc.toml` and `PATH` (see [`crate::providers`]).
-    /// Make one per evaluation: it asks each plugin to describe itself once.
+    /// providers, the plugins on `PATH`, and those of `escc.toml` when allowed (see
+    /// [`crate::providers`]). Make one per evaluation: it asks each plugin to describe
+    /// itself once.
     #[must_use]
     pub fn host(&self) -> FsHost {
-        FsHost::new(self.root()).with_catalog(Catalog::new(self.root(), &self.config.providers))
+        FsHost::new(self.root()).with_catalog(
+            Catalog::new(self.root(), &self.config.providers)
+                .allowing_project_plugins(self.allow_plugins),
+        )
     }
 
     /// Every environment of the project.

@@ -67,10 +67,24 @@ impl Provider for Builtin {
     }
 }
 
+/// Whether `ESCC_ALLOW_PLUGINS` lets the plugins a project configures run (`1`, `true`,
+/// `yes`, `on`; anything else does not): the front ends' way to opt in without a flag.
+#[must_use]
+pub fn plugins_allowed_by_env() -> bool {
+    std::env::var("ESCC_ALLOW_PLUGINS").is_ok_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on"
+        )
+    })
+}
+
 /// Where a host finds providers and rotators by name (see the module's documentation).
 pub struct Catalog {
     root: Option<PathBuf>,
     configured: BTreeMap<String, PluginConfig>,
+    /// Whether the plugins `escc.toml` configures may run (see [`Catalog::allowing_project_plugins`]).
+    project_plugins: bool,
     search_path: Option<OsString>,
     /// Plugins looked for so far, by name (`None`: there is none).
     plugins: Mutex<BTreeMap<String, Option<Arc<Plugin>>>>,
@@ -84,9 +98,26 @@ impl Catalog {
         Catalog {
             root: root.map(Path::to_path_buf),
             configured: configured.clone(),
+            project_plugins: false,
             search_path: std::env::var_os("PATH"),
             plugins: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Lets the plugins `escc.toml` configures run (they do not by default). A project's
+    /// file is part of what is being checked: a pull request or a cloned repository must
+    /// not run a command by configuring it, so the person running escc opts in
+    /// (`--allow-plugins`, `ESCC_ALLOW_PLUGINS=1`). Plugins on `PATH` are the user's own
+    /// and always run.
+    #[must_use]
+    pub fn allowing_project_plugins(mut self, allow: bool) -> Catalog {
+        self.project_plugins = allow;
+        self
+    }
+
+    /// The plugin configuration of `name`, if there is one and it may run.
+    fn configured(&self, name: &str) -> Option<&PluginConfig> {
+        self.configured.get(name).filter(|_| self.project_plugins)
     }
 
     /// Looks for plugins on `path` (a `PATH`-style list) instead; `None` for nowhere.
@@ -101,7 +132,7 @@ impl Catalog {
     /// # Errors
     /// A plugin for `name` exists but cannot describe itself, or serves no provider.
     pub fn provider(&self, name: &str) -> Option<Result<Arc<dyn Provider>, HostError>> {
-        if !self.configured.contains_key(name)
+        if self.configured(name).is_none()
             && let Some(row) = schemas::row(name)
         {
             return Some(Ok(Arc::new(Builtin(row))));
@@ -122,7 +153,11 @@ impl Catalog {
     /// Why `name` is not available, for the stand-in that reports it.
     #[must_use]
     pub fn missing_reason(&self, kind: &str, name: &str) -> String {
-        if is_plugin_name(name) {
+        if self.configured.contains_key(name) && !self.project_plugins {
+            format!(
+                "escc.toml configures a plugin for it ([providers.{name}]), and escc runs the plugins a project configures only when you allow them: pass --allow-plugins or set ESCC_ALLOW_PLUGINS=1 (see SECURITY.md)"
+            )
+        } else if is_plugin_name(name) {
             format!(
                 "escc has no built-in {kind} of that name, no {PLUGIN_PREFIX}{name} is on PATH, and escc.toml configures no [providers.{name}] (see docs/providers.md)"
             )
@@ -138,7 +173,7 @@ impl Catalog {
             .entry(name.to_owned())
             .or_insert_with(|| {
                 let root = self.root.as_ref();
-                if let Some(config) = self.configured.get(name) {
+                if let Some(config) = self.configured(name) {
                     return Some(Arc::new(Plugin::configured(name, config, root)));
                 }
                 let program = self.find_on_path(name)?;

@@ -119,7 +119,16 @@ fn a_configured_plugin_wins_over_a_builtin() {
             timeout: Some(1.0),
         },
     )]);
+    // Not allowed (the default): the built-in stands, the plugin does not run.
     let catalog = Catalog::new(None, &configured).with_search_path(None);
+    let builtin = catalog.provider("aws-login").unwrap().unwrap();
+    assert!(
+        builtin
+            .open(&Value::object([]), &Value::object([]))
+            .unwrap_err()
+            .contains("not implemented yet")
+    );
+    let catalog = catalog.allowing_project_plugins(true);
     let err = catalog.provider("aws-login").unwrap().err().unwrap();
     assert!(
         err.message().starts_with(

@@ -264,7 +264,8 @@ fn open_failing(name: &str, script: &str) -> (String, Duration) {
         ("app.yaml", &app),
         (&format!("{name}.sh"), script),
     ]);
-    let project = Project::open(dir.path()).unwrap();
+    let mut project = Project::open(dir.path()).unwrap();
+    project.allow_plugins(true);
     let start = Instant::now();
     let checked = project.evaluate(&project.host(), "app").unwrap();
     let took = start.elapsed();
@@ -388,14 +389,19 @@ fn a_missing_plugin_is_named() {
         ("a.yaml", "values:\n  x:\n    fn::open::nothere: {}\n"),
         ("b.yaml", "values:\n  x:\n    fn::open::gone: {}\n"),
     ]);
-    let project = Project::open(dir.path()).unwrap();
+    let mut project = Project::open(dir.path()).unwrap();
+    project.allow_plugins(true);
     let checked = project.evaluate(&project.host(), "a").unwrap();
     assert_eq!(
         checked.diags[0].summary,
         "provider \"nothere\" is not available: escc has no built-in provider of that name, no escc-provider-nothere is on PATH, and escc.toml configures no [providers.nothere] (see docs/providers.md)"
     );
     // A configured plugin that cannot run fails already in a check (its schemas are needed).
-    let out = escc(dir.path(), &["check", "b", "--format", "json"], &[]);
+    let out = escc(
+        dir.path(),
+        &["check", "b", "--format", "json", "--allow-plugins"],
+        &[],
+    );
     let stdout = text(&out.stdout);
     assert!(
         stdout.contains("plugin \\\"gone\\\" (escc.toml): describe: cannot run "),
@@ -440,7 +446,8 @@ json.dump(out, sys.stdout)
     assert_eq!(values["c"]["n"], 1);
     // escc has no rotate command yet: rotate through the library, with the plugin found
     // on an explicit search path.
-    let project = Project::open(dir.path()).unwrap();
+    let mut project = Project::open(dir.path()).unwrap();
+    project.allow_plugins(true);
     let host = escc::project::FsHost::new(project.root()).with_catalog(
         escc::providers::Catalog::new(project.root(), &project.config().providers)
             .with_search_path(Some(bin.into_os_string())),
@@ -457,4 +464,56 @@ json.dump(out, sys.stdout)
     );
     assert_eq!(patches[0]["Replacement"]["value"]["n"]["value"], 2);
     assert_eq!(rotated.values_json(false)["c"]["n"], 2);
+}
+
+#[test]
+fn a_plugin_a_project_configures_runs_only_when_allowed() {
+    // The plugin leaves a mark when it runs: a repository must not run a command by
+    // configuring it, in a check or in an open, unless the person running escc allows it.
+    let dir = project_with(&[
+        (
+            "escc.toml",
+            "[providers.marker]\ncommand = [\"./marker.sh\"]\n",
+        ),
+        ("app.yaml", "values:\n  x:\n    fn::open::marker: {}\n"),
+        (
+            "marker.sh",
+            "#!/bin/sh\ntouch ran\necho '{\"protocol\":1,\"error\":\"ran\"}'\n",
+        ),
+    ]);
+    let ran = dir.path().join("ran");
+
+    let out = escc(dir.path(), &["check", "app", "--format", "json"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert_eq!(text(&out.stdout).trim(), "[]");
+    let out = escc(dir.path(), &["open", "app"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("--allow-plugins"),
+        "{}",
+        text(&out.stderr)
+    );
+    let project = Project::open(dir.path()).unwrap();
+    let checked = project.evaluate(&project.host(), "app").unwrap();
+    assert_eq!(
+        checked.diags[0].summary,
+        "provider \"marker\" is not available: escc.toml configures a plugin for it ([providers.marker]), and escc runs the plugins a project configures only when you allow them: pass --allow-plugins or set ESCC_ALLOW_PLUGINS=1 (see SECURITY.md)"
+    );
+    assert!(!ran.exists(), "the plugin ran without being allowed");
+
+    let out = escc(dir.path(), &["open", "app", "--allow-plugins"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("ran"), "{}", text(&out.stderr));
+    assert!(ran.exists(), "--allow-plugins did not let the plugin run");
+    std::fs::remove_file(&ran).unwrap();
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["check", "app"])
+        .env("ESCC_ALLOW_PLUGINS", "1")
+        .output()
+        .unwrap();
+    assert!(
+        ran.exists(),
+        "ESCC_ALLOW_PLUGINS=1 did not let the plugin run: {out:?}"
+    );
 }
