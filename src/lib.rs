@@ -47,6 +47,7 @@ mod go;
 pub mod lsp;
 mod path;
 pub mod project;
+pub mod providers;
 mod schema;
 pub mod secrets;
 pub mod source;

@@ -6,7 +6,7 @@
 //! evaluation and are named by [`ValueId`].
 
 use std::collections::{BTreeMap, HashMap};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::schema::Schema;
 
@@ -24,10 +24,10 @@ pub(crate) struct ExprId(pub(crate) u32);
 pub(crate) enum Repr {
     Null,
     Bool(bool),
-    Number(Rc<str>),
-    String(Rc<str>),
+    Number(Arc<str>),
+    String(Arc<str>),
     List(Vec<ValueId>),
-    Map(BTreeMap<Rc<str>, ValueId>),
+    Map(BTreeMap<Arc<str>, ValueId>),
 }
 
 #[derive(Clone, Debug)]
@@ -45,7 +45,7 @@ pub(crate) struct Val {
     pub(crate) rotate_only: bool,
     pub(crate) repr: Repr,
     /// The effective keys, computed once (the reference caches them; see quirk Q7).
-    pub(crate) keys: Option<Rc<[Rc<str>]>>,
+    pub(crate) keys: Option<Arc<[Arc<str>]>>,
 }
 
 impl Val {
@@ -120,11 +120,11 @@ impl Values {
 
     /// The effective keys of a map value: its own keys and those of its base chain, sorted.
     /// A non-map or unknown layer hides everything below it.
-    pub(crate) fn keys(&mut self, id: ValueId) -> Rc<[Rc<str>]> {
+    pub(crate) fn keys(&mut self, id: ValueId) -> Arc<[Arc<str>]> {
         if let Some(k) = &self.get(id).keys {
             return k.clone();
         }
-        let mut all: std::collections::BTreeSet<Rc<str>> = std::collections::BTreeSet::new();
+        let mut all: std::collections::BTreeSet<Arc<str>> = std::collections::BTreeSet::new();
         let mut layer = Some(id);
         while let Some(l) = layer {
             let v = self.get(l);
@@ -135,7 +135,7 @@ impl Values {
             all.extend(m.keys().cloned());
             layer = v.base;
         }
-        let keys: Rc<[Rc<str>]> = all.into_iter().collect();
+        let keys: Arc<[Arc<str>]> = all.into_iter().collect();
         if self.is_map(id) {
             self.get_mut(id).keys = Some(keys.clone());
         }

@@ -2,7 +2,7 @@
 //! `fn::concat`, `fn::secret`, the JSON, string and base64 conversions, `fn::final` and
 //! `fn::validate`.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::arena::{ExprId, Repr, VALUE_WEIGHT, ValueId};
 use super::{BuiltinCall, Evaluator};
@@ -49,7 +49,7 @@ impl Evaluator<'_> {
                 if self.over_weight(x, size) {
                     return self.too_large(x);
                 }
-                let v = self.new_value(x, Repr::String(Rc::from(parts.join(&sep))), string);
+                let v = self.new_value(x, Repr::String(Arc::from(parts.join(&sep))), string);
                 self.combine(v, d);
                 self.combine(v, l);
                 v
@@ -77,7 +77,7 @@ impl Evaluator<'_> {
                 let items = parts
                     .into_iter()
                     .map(|p| {
-                        let v = self.new_value(x, Repr::String(Rc::from(p)), string.clone());
+                        let v = self.new_value(x, Repr::String(Arc::from(p)), string.clone());
                         self.values.get_mut(v).secret = secret;
                         v
                     })
@@ -116,7 +116,7 @@ impl Evaluator<'_> {
                 if self.over_weight(x, text.len()) {
                     return self.too_large(x);
                 }
-                let v = self.new_value(x, Repr::String(Rc::from(text)), string);
+                let v = self.new_value(x, Repr::String(Arc::from(text)), string);
                 self.combine(v, a);
                 v
             }
@@ -164,7 +164,7 @@ impl Evaluator<'_> {
                 if unknown {
                     return self.unknown_result(x, &[a]);
                 }
-                let v = self.new_value(x, Repr::String(Rc::from(text)), string);
+                let v = self.new_value(x, Repr::String(Arc::from(text)), string);
                 self.values.get_mut(v).secret = secret;
                 v
             }
@@ -190,7 +190,7 @@ impl Evaluator<'_> {
                         }
                     }
                 };
-                let v = self.new_value(x, Repr::String(Rc::from(text)), string);
+                let v = self.new_value(x, Repr::String(Arc::from(text)), string);
                 self.combine(v, a);
                 v
             }
@@ -305,7 +305,7 @@ impl Evaluator<'_> {
             Ok(plain) => {
                 let v = self.new_value(
                     x,
-                    Repr::String(Rc::from(go::strings::from_bytes_lossy(&plain))),
+                    Repr::String(Arc::from(go::strings::from_bytes_lossy(&plain))),
                     string,
                 );
                 self.values.get_mut(v).secret = true;

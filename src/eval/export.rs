@@ -1,8 +1,8 @@
 //! The typed environment: the evaluator's exprs and values written in the reference's
 //! JSON form (spec §11), for editors and API clients.
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use serde_json::{Map, Value as Json, json};
 
@@ -21,7 +21,7 @@ pub(crate) struct Arena {
     pub(super) root: ValueId,
     /// Exported values, first export wins (as in the reference, where it decides the
     /// environment name of zero ranges).
-    cache: RefCell<HashMap<ValueId, Json>>,
+    cache: Mutex<HashMap<ValueId, Json>>,
 }
 
 impl std::fmt::Debug for Arena {
@@ -38,8 +38,14 @@ impl Arena {
             envs: ev.envs,
             traces: ev.traces,
             root,
-            cache: RefCell::default(),
+            cache: Mutex::default(),
         }
+    }
+
+    /// The export cache. A lock rather than a `RefCell` so that an evaluation can be shared
+    /// across threads; it is uncontended, and held only between two lookups.
+    fn cache(&self) -> MutexGuard<'_, HashMap<ValueId, Json>> {
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn expr(&self, e: ExprId) -> &ExprData {
@@ -52,7 +58,7 @@ impl Arena {
 
     /// The typed environment.
     pub(crate) fn typed(&self) -> Json {
-        self.cache.borrow_mut().clear();
+        self.cache().clear();
         let root_name = self.root_name().to_owned();
         let mut out = Map::new();
         let root_expr = self.envs[0].root;
@@ -161,7 +167,7 @@ impl Arena {
     }
 
     fn export_value_inner(&self, v: ValueId, zero_env: &str) -> Json {
-        if let Some(j) = self.cache.borrow().get(&v) {
+        if let Some(j) = self.cache().get(&v) {
             return j.clone();
         }
         let val = self.values.get(v);
@@ -197,7 +203,7 @@ impl Arena {
         }
         out.insert("trace".into(), Json::Object(trace));
         let j = Json::Object(out);
-        self.cache.borrow_mut().insert(v, j.clone());
+        self.cache().insert(v, j.clone());
         j
     }
 
@@ -369,9 +375,13 @@ impl Arena {
         })
     }
 
+    /// The def that accessor `i` of part `part` of reference expr `e` resolved to.
+    pub(super) fn accessor_trace(&self, e: ExprId, part: usize, i: usize) -> Option<ExprId> {
+        self.traces.get(&(e, part))?.get(i).copied().flatten()
+    }
+
     fn accessors(&self, e: ExprId, part: usize, accs: &[Accessor], zero_env: &str) -> Json {
         let x = self.expr(e);
-        let trace = self.traces.get(&(e, part));
         let list = accs
             .iter()
             .enumerate()
@@ -384,8 +394,8 @@ impl Arena {
                     }
                 };
                 a.insert("range".into(), self.span_range(x.env, acc.span));
-                let value = trace
-                    .and_then(|t| t.get(i).copied().flatten())
+                let value = self
+                    .accessor_trace(e, part, i)
                     .map_or_else(|| Self::zero_range(""), |d| self.range(d, zero_env));
                 a.insert("value".into(), value);
                 Json::Object(a)

@@ -3,7 +3,7 @@
 //! an evaluation reads and how deeply they nest.
 
 use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::arena::{ExprId, Repr, ValueId};
 use super::value::{Value, ValueKind};
@@ -18,7 +18,7 @@ use crate::syntax::Limits;
 impl Evaluator<'_> {
     pub(super) fn environment(
         &mut self,
-        source: &Rc<Source>,
+        source: &Arc<Source>,
         decl: &EnvironmentDecl,
         is_root: bool,
         inherited: Value,
@@ -115,7 +115,7 @@ impl Evaluator<'_> {
             Repr::Map(
                 direct
                     .iter()
-                    .map(|(k, v)| (Rc::from(k.as_str()), *v))
+                    .map(|(k, v)| (Arc::from(k.as_str()), *v))
                     .collect(),
             ),
             imports_schema,
@@ -211,7 +211,7 @@ impl Evaluator<'_> {
         let rotating = std::mem::replace(&mut self.rotating, false);
         // Nested imports nest these calls: grow the stack on the heap rather than overflow.
         self.import_depth += 1;
-        let source = Rc::new(source);
+        let source = Arc::new(source);
         let value = stacker::maybe_grow(
             super::memo::STACK_RED_ZONE,
             super::memo::STACK_SEGMENT,

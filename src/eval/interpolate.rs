@@ -1,7 +1,7 @@
 //! Interpolation and the string form of values (the reference's §5.6).
 
 use std::fmt::Write as _;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::Evaluator;
 use super::arena::{ExprId, Repr, ValueId};
@@ -39,7 +39,7 @@ impl Evaluator<'_> {
         if unknown {
             "[unknown]".clone_into(&mut text);
         }
-        let v = self.new_value(x, Repr::String(Rc::from(text)), Schema::of_type("string"));
+        let v = self.new_value(x, Repr::String(Arc::from(text)), Schema::of_type("string"));
         let val = self.values.get_mut(v);
         val.unknown = unknown;
         val.secret = secret;

@@ -1,7 +1,7 @@
 //! Lowering a declaration into the evaluator's exprs: one expr per AST expression, each
 //! with its declared schema and the base (the imported value) it overrides.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 
@@ -27,14 +27,14 @@ impl Evaluator<'_> {
             path: format!("<{}>", self.envs[env].source.name()),
             doc_path: "values".to_owned(),
             span: None,
-            kind: ExprKind::Object(Rc::default()),
+            kind: ExprKind::Object(Arc::default()),
             base,
             schema: Schema::object_of(Schema::Always),
             state: State::Declared,
             secret: false,
             extra: None,
         });
-        let mut props: IndexMap<Rc<str>, ExprId> = IndexMap::new();
+        let mut props: IndexMap<Arc<str>, ExprId> = IndexMap::new();
         for entry in decl.values.iter().flatten() {
             let key = entry.key.value.as_str();
             let doc_path = path::join_key("values", key);
@@ -58,9 +58,9 @@ impl Evaluator<'_> {
             }
             let prop_base = base.and_then(|b| self.property(b, key, Some(entry.key.span)));
             let e = self.declare(env, &entry.value, key.to_owned(), doc_path, prop_base);
-            props.insert(Rc::from(key), e);
+            props.insert(Arc::from(key), e);
         }
-        self.exprs[root.0 as usize].kind = ExprKind::Object(Rc::new(props));
+        self.exprs[root.0 as usize].kind = ExprKind::Object(Arc::new(props));
         root
     }
 
@@ -80,11 +80,11 @@ impl Evaluator<'_> {
                 Schema::literal(&serde_json::Value::Bool(*b)),
             ),
             ast::ExprKind::Number(n) => (
-                ExprKind::Literal(Repr::Number(Rc::from(&**n))),
+                ExprKind::Literal(Repr::Number(Arc::from(&**n))),
                 Schema::literal(&value::number_json(n)),
             ),
             ast::ExprKind::String(s) => {
-                let text: Rc<str> = Rc::from(&**s);
+                let text: Arc<str> = Arc::from(&**s);
                 (
                     ExprKind::Literal(Repr::String(text.clone())),
                     Schema::literal_string(text),
@@ -122,18 +122,18 @@ impl Evaluator<'_> {
                     })
                     .collect();
                 (
-                    ExprKind::Array(Rc::from(ids)),
+                    ExprKind::Array(Arc::from(ids)),
                     Schema::array_of(Schema::Always),
                 )
             }
             ast::ExprKind::Object(entries) => {
-                let mut props: IndexMap<Rc<str>, ExprId> = IndexMap::new();
-                let mut key_ranges: IndexMap<Rc<str>, Span> = IndexMap::new();
+                let mut props: IndexMap<Arc<str>, ExprId> = IndexMap::new();
+                let mut key_ranges: IndexMap<Arc<str>, Span> = IndexMap::new();
                 for entry in entries {
                     let Some(key) = entry.key.as_deref() else {
                         continue;
                     };
-                    let shared_key: Rc<str> = Rc::from(key);
+                    let shared_key: Arc<str> = Arc::from(key);
                     key_ranges.insert(shared_key.clone(), entry.key_span);
                     let key_doc_path = path::join_key(&doc_path, key);
                     if props.contains_key(key) {
@@ -157,7 +157,7 @@ impl Evaluator<'_> {
                 }
                 extra = Some(Box::new(Extra::Object(key_ranges.into_iter().collect())));
                 (
-                    ExprKind::Object(Rc::new(props)),
+                    ExprKind::Object(Arc::new(props)),
                     Schema::object_of(Schema::Always),
                 )
             }
@@ -280,7 +280,7 @@ impl Evaluator<'_> {
             ),
             Call::Secret(SecretArg::Invalid) => {
                 let arg = self.synthetic(env, None, &arg_path);
-                self.exprs[arg.0 as usize].kind = ExprKind::Literal(Repr::String(Rc::from("")));
+                self.exprs[arg.0 as usize].kind = ExprKind::Literal(Repr::String(Arc::from("")));
                 self.exprs[arg.0 as usize].schema =
                     Schema::literal(&serde_json::Value::String(String::new()));
                 self.exprs[arg.0 as usize].secret = true;
@@ -312,7 +312,7 @@ impl Evaluator<'_> {
         let literal = |this: &mut Self, lit: &ast::StringLit| {
             let e = this.synthetic(env, Some(lit.span), &arg_path);
             let data = &mut this.exprs[e.0 as usize];
-            data.kind = ExprKind::Literal(Repr::String(Rc::from(lit.value.as_str())));
+            data.kind = ExprKind::Literal(Repr::String(Arc::from(lit.value.as_str())));
             data.schema = Schema::literal(&serde_json::Value::String(lit.value.clone()));
             e
         };
@@ -359,7 +359,7 @@ impl Evaluator<'_> {
             path,
             doc_path,
             span: Some(x.span),
-            kind: ExprKind::Builtin(Rc::new(kind)),
+            kind: ExprKind::Builtin(Arc::new(kind)),
             base,
             schema,
             state: State::Declared,

@@ -2,7 +2,7 @@
 //! nesting and on the weight of values.
 
 use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::arena::{ExprId, Repr, ValueId};
 use super::{Evaluator, ExprKind, State};
@@ -156,7 +156,7 @@ impl Evaluator<'_> {
                 self.new_value(x, Repr::List(ids), schema)
             }
             ExprKind::Object(props) => {
-                let mut sorted: Vec<(Rc<str>, ExprId)> =
+                let mut sorted: Vec<(Arc<str>, ExprId)> =
                     props.iter().map(|(k, e)| (k.clone(), *e)).collect();
                 sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
                 let mut map = BTreeMap::new();

@@ -1,7 +1,7 @@
 //! Values: merging a base under a value, and JSON-merge-patch lookup through base
 //! chains (indexed when they grow long).
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::arena::{Repr, ValueId};
 use super::{Evaluator, ExprData, ExprKind, State};
@@ -16,7 +16,7 @@ use crate::source::Span;
 /// a key it holds lives where it says, and for a key it lacks the lookup goes on below
 /// `bottom`, whose base may have been set since.
 pub(super) struct ChainIndex {
-    keys: std::collections::HashMap<Rc<str>, ValueId>,
+    keys: std::collections::HashMap<Arc<str>, ValueId>,
     bottom: ValueId,
 }
 
@@ -68,7 +68,8 @@ impl Evaluator<'_> {
                 continue;
             };
             if let Repr::Map(m) = &self.val(layer).repr {
-                let own: Vec<(Rc<str>, ValueId)> = m.iter().map(|(k, v)| (k.clone(), *v)).collect();
+                let own: Vec<(Arc<str>, ValueId)> =
+                    m.iter().map(|(k, v)| (k.clone(), *v)).collect();
                 for (k, p) in own {
                     let bp = self.property(layer_base, &k, None);
                     self.merge(p, bp);
@@ -123,7 +124,7 @@ impl Evaluator<'_> {
                         span,
                         kind: ExprKind::Access {
                             receiver: layer,
-                            key: Rc::from(key),
+                            key: Arc::from(key),
                         },
                         base: None,
                         schema: schema.clone(),

@@ -35,7 +35,7 @@ mod validate;
 mod value;
 
 use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 
@@ -81,7 +81,7 @@ pub struct Evaluation {
     /// What rotation did (rotate mode only), in evaluation order.
     pub rotations: Vec<Rotation>,
     /// What the typed output is computed from.
-    arena: Option<Rc<export::Arena>>,
+    arena: Option<Arc<export::Arena>>,
 }
 
 impl Evaluation {
@@ -226,7 +226,7 @@ pub fn evaluate_with(
         );
     }
     let root = ev.environment(
-        &Rc::new(source.clone()),
+        &Arc::new(source.clone()),
         decl,
         true,
         context.clone(),
@@ -244,13 +244,13 @@ pub fn evaluate_with(
         properties: Some(properties),
         diags,
         rotations: std::mem::take(&mut ev.rotations),
-        arena: Some(Rc::new(export::Arena::new(ev, root))),
+        arena: Some(Arc::new(export::Arena::new(ev, root))),
     }
 }
 
 /// Where an expr is evaluated and how it reports.
 struct Env {
-    source: Rc<Source>,
+    source: Arc<Source>,
     is_root: bool,
     /// The root environment's name as this environment sees it (`context.rootEnvironment`).
     root_name: String,
@@ -273,16 +273,16 @@ enum ExprKind {
     /// An absent sub-expression (a missing builtin operand), or a synthetic def.
     Missing,
     Literal(Repr),
-    Interpolate(Rc<[(String, Option<Vec<Accessor>>)]>),
-    Symbol(Rc<[Accessor]>),
-    Array(Rc<[ExprId]>),
+    Interpolate(Arc<[(String, Option<Vec<Accessor>>)]>),
+    Symbol(Arc<[Accessor]>),
+    Array(Arc<[ExprId]>),
     /// Declared properties in source order (duplicates dropped), cheap to clone.
-    Object(Rc<IndexMap<Rc<str>, ExprId>>),
-    Builtin(Rc<BuiltinCall>),
+    Object(Arc<IndexMap<Arc<str>, ExprId>>),
+    Builtin(Arc<BuiltinCall>),
     /// The def of a late-bound property access on an unknown value.
     Access {
         receiver: ValueId,
-        key: Rc<str>,
+        key: Arc<str>,
     },
 }
 
@@ -334,7 +334,7 @@ struct ExprData {
 /// Output-only facts about an expr.
 enum Extra {
     /// An object literal's key ranges (every entry with a key; the last duplicate wins).
-    Object(Vec<(Rc<str>, Span)>),
+    Object(Vec<(Arc<str>, Span)>),
     /// A builtin call.
     Builtin(BuiltinMeta),
 }
@@ -551,11 +551,11 @@ impl<'h> Evaluator<'h> {
                 Schema::literal(&serde_json::Value::Bool(*b)),
             ),
             ValueKind::Number(n) => (
-                Repr::Number(Rc::from(n.as_str())),
+                Repr::Number(Arc::from(n.as_str())),
                 Schema::literal(&value::number_json(n)),
             ),
             ValueKind::String(s) => (
-                Repr::String(Rc::from(s.as_str())),
+                Repr::String(Arc::from(s.as_str())),
                 Schema::literal(&serde_json::Value::String(s.clone())),
             ),
             ValueKind::Array(items) => {
@@ -565,9 +565,9 @@ impl<'h> Evaluator<'h> {
                 (Repr::List(ids), schema)
             }
             ValueKind::Object(m) => {
-                let ids: BTreeMap<Rc<str>, ValueId> = m
+                let ids: BTreeMap<Arc<str>, ValueId> = m
                     .iter()
-                    .map(|(k, x)| (Rc::from(k.as_str()), self.unexport(x, def)))
+                    .map(|(k, x)| (Arc::from(k.as_str()), self.unexport(x, def)))
                     .collect();
                 let schema = Schema::record_sorted(
                     ids.iter()

@@ -10,7 +10,7 @@ use super::export::Arena;
 use super::value::{Value, ValueKind};
 use super::{Evaluation, ExprKind};
 use crate::ast::AccessorKind;
-use crate::source::Span;
+use crate::source::{Source, Span};
 
 /// A place in one of an evaluation's documents.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,16 +51,58 @@ impl Evaluation {
         Some(arena.trace_of(arena.find(path)?))
     }
 
+    /// The execution context's value at `path` (`[Name("pulumi"), Name("user")]` for
+    /// `${context.pulumi.user}`), walked as [`Evaluation::value_at`] walks `values`; an empty
+    /// path is the whole context.
+    #[must_use]
+    pub fn context_at(&self, path: &[AccessorKind]) -> Option<Value> {
+        let arena = self.arena.as_ref()?;
+        let context = arena.envs.first()?.context;
+        Some(arena.plain(arena.walk(context, path)?))
+    }
+
+    /// Where the value read by the accessor written at `span` of environment `environment`
+    /// (one step of a `${...}` reference) was defined: the typed output's `value` range of
+    /// that accessor. `None` when no accessor was read there, or when what it read has no
+    /// place in a document (the execution context).
+    #[must_use]
+    pub fn accessor_def(&self, environment: &str, span: Span) -> Option<Place> {
+        let arena = self.arena.as_ref()?;
+        let env = arena.env_index(environment)?;
+        arena.exprs.iter().enumerate().find_map(|(e, x)| {
+            if x.env != env {
+                return None;
+            }
+            // A reference's parts: one for `${a}` alone, one per piece of a string.
+            let (part, i) = match &x.kind {
+                ExprKind::Symbol(accs) => (0, accs.iter().position(|a| a.span == span)?),
+                ExprKind::Interpolate(parts) => {
+                    parts.iter().enumerate().find_map(|(p, (_, a))| {
+                        Some((p, a.as_ref()?.iter().position(|a| a.span == span)?))
+                    })?
+                }
+                _ => return None,
+            };
+            let def = arena.accessor_trace(ExprId(u32::try_from(e).ok()?), part, i)?;
+            arena.place(def)
+        })
+    }
+
+    /// Environment `environment` as this evaluation read it (the root or one it reached),
+    /// for the line and column of a [`Place`].
+    #[must_use]
+    pub fn source(&self, environment: &str) -> Option<&Source> {
+        let arena = self.arena.as_ref()?;
+        Some(&arena.envs[arena.env_index(environment)?].source)
+    }
+
     /// The schema, as JSON Schema, of the expression written at `span` in environment
     /// `environment` (the typed output's `schema` of that expression): after evaluation, the
     /// schema of its value. `None` when no expression was read there.
     #[must_use]
     pub fn schema_at(&self, environment: &str, span: Span) -> Option<serde_json::Value> {
         let arena = self.arena.as_ref()?;
-        let env = arena
-            .envs
-            .iter()
-            .position(|e| e.source.name() == environment)?;
+        let env = arena.env_index(environment)?;
         arena
             .exprs
             .iter()
@@ -77,9 +119,19 @@ impl Evaluation {
 impl Arena {
     /// The value at `path` below the root, walked as the typed output's values nest.
     fn find(&self, path: &[AccessorKind]) -> Option<ValueId> {
-        let (first, rest) = path.split_first()?;
+        if path.is_empty() {
+            return None;
+        }
+        self.walk(self.root, path)
+    }
+
+    /// The value at `path` below map value `from` (`from` itself for an empty path).
+    fn walk(&self, from: ValueId, path: &[AccessorKind]) -> Option<ValueId> {
+        let Some((first, rest)) = path.split_first() else {
+            return Some(from);
+        };
         let mut v = match first {
-            AccessorKind::Name(k) | AccessorKind::Key(k) => self.entry(self.root, k)?,
+            AccessorKind::Name(k) | AccessorKind::Key(k) => self.entry(from, k)?,
             AccessorKind::Index(_) => return None,
         };
         for step in rest {
@@ -139,16 +191,26 @@ impl Arena {
         x.span.map(|span| super::value::Origin { env: x.env, span })
     }
 
+    /// The index of environment `name` in the evaluation.
+    fn env_index(&self, name: &str) -> Option<usize> {
+        self.envs.iter().position(|e| e.source.name() == name)
+    }
+
+    /// The place of expression `def`, if it has one.
+    fn place(&self, def: ExprId) -> Option<Place> {
+        self.origin(def).map(|o| Place {
+            environment: self.envs[o.env].source.name().to_owned(),
+            span: o.span,
+        })
+    }
+
     fn trace_of(&self, v: ValueId) -> Trace {
         // Base chains are as long as the imports merged: walk them without recursion.
         let mut chain = Vec::new();
         let mut cur = Some(v);
         while let Some(c) = cur {
             let val = self.values.get(c);
-            chain.push(self.origin(val.def).map(|o| Place {
-                environment: self.envs[o.env].source.name().to_owned(),
-                span: o.span,
-            }));
+            chain.push(self.place(val.def));
             cur = val.base;
         }
         let mut trace: Option<Box<Trace>> = None;
@@ -168,7 +230,6 @@ impl Arena {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Source;
     use crate::eval::{Mode, evaluate};
     use crate::testing::TestHost;
 
@@ -267,6 +328,77 @@ mod tests {
         }
         assert_eq!(ev.schema_at("other", span_of("42")), None);
         assert_eq!(ev.schema_at("app", Span::new(0, 1)), None);
+    }
+
+    #[test]
+    fn context_at_walks_the_execution_context() {
+        let (_, ev) = run("values:\n  a: 1\n", &TestHost::default());
+        let typed = ev.typed().unwrap();
+        let whole = ev.context_at(&[]).unwrap();
+        let props = &typed["executionContext"]["properties"];
+        let keys: Vec<&String> = props.as_object().unwrap().keys().collect();
+        let ValueKind::Object(m) = &whole.kind else {
+            panic!("{whole:?}")
+        };
+        assert_eq!(m.keys().collect::<Vec<_>>(), keys);
+        let id = ev
+            .context_at(&[name("pulumi"), name("user"), name("id")])
+            .unwrap();
+        assert_eq!(
+            id.to_json(false),
+            props["pulumi"]["value"]["user"]["value"]["id"]["value"]
+        );
+        assert_eq!(ev.context_at(&[name("nope")]), None);
+    }
+
+    #[test]
+    fn accessor_def_is_the_typed_value_range_of_the_accessor() {
+        let host = base_host();
+        let text = "imports: [proj/base]\nvalues:\n  b: ${a.x}\n  c: \"${b} ${context.pulumi}\"\n";
+        let (source, ev) = run(text, &host);
+        let at = |t: &str| {
+            let start = source.text().find(t).unwrap();
+            Span::new(start, start + t.len())
+        };
+        // `.x` reads `x: 1` of the base, `a` the object that holds it.
+        let x = ev.accessor_def("app", at(".x")).unwrap();
+        assert_eq!(x.environment, "proj/base");
+        assert_eq!(&BASE[x.span.start()..x.span.end()], "1");
+        let a = ev.accessor_def("app", Span::new(at("a.x").start(), at("a.x").start() + 1));
+        assert_eq!(a.unwrap().environment, "proj/base");
+        let b = ev.accessor_def(
+            "app",
+            Span::new(at("${b}").start() + 2, at("${b}").start() + 3),
+        );
+        assert_eq!(source.slice(b.unwrap().span), "${a.x}");
+        // The execution context has no place; nor does anything where no accessor is.
+        let ctx = at("context");
+        assert_eq!(ev.accessor_def("app", ctx), None);
+        assert_eq!(ev.accessor_def("app", at("imports")), None);
+        assert_eq!(ev.accessor_def("proj/base", at(".x")), None);
+        // As the typed output has it.
+        let typed = ev.typed().unwrap();
+        let range = &typed["exprs"]["b"]["symbol"][1]["value"];
+        assert_eq!(range["environment"], "proj/base");
+        assert_eq!(range["begin"]["byte"], x.span.start());
+        let base = ev.source("proj/base").unwrap();
+        assert_eq!(base.line_col(x.span.start()).line, range["begin"]["line"]);
+        assert!(ev.source("nope").is_none());
+    }
+
+    /// The language server evaluates on one thread and answers queries on others.
+    #[test]
+    fn an_evaluation_is_send_and_sync() {
+        fn assert_send<T: Send>() {}
+        fn assert_sync<T: Sync>() {}
+        assert_send::<Evaluation>();
+        assert_sync::<Evaluation>();
+        let (_, ev) = run("values:\n  a: 1\n", &TestHost::default());
+        let moved = std::thread::spawn(move || ev).join().unwrap();
+        assert_eq!(
+            moved.value_at(&[name("a")]),
+            Some(Value::new(ValueKind::Number("1".into())))
+        );
     }
 
     #[test]

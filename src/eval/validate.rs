@@ -1,7 +1,7 @@
 //! Validation against schemas, and the validator's view of arena values.
 
 use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::arena::{ExprId, Repr, ValueId};
 use super::{Evaluator, ExprKind};
@@ -147,8 +147,8 @@ impl Place for ExprPlace<'_, '_> {
 
 impl Evaluator<'_> {
     /// The entries of a map value over its base chain (first layer wins), key-sorted.
-    fn effective_entries(&self, id: ValueId) -> Vec<(Rc<str>, ValueId)> {
-        let mut out: BTreeMap<Rc<str>, ValueId> = BTreeMap::new();
+    fn effective_entries(&self, id: ValueId) -> Vec<(Arc<str>, ValueId)> {
+        let mut out: BTreeMap<Arc<str>, ValueId> = BTreeMap::new();
         let mut layer = Some(id);
         while let Some(l) = layer {
             let v = self.val(l);

@@ -2,14 +2,14 @@
 //! with imports served by the workspace), kept with everything the editor features read.
 //!
 //! A check has two stages. The first (load and evaluation) gives the diagnostics, which
-//! are published at once. The second turns the evaluation into its typed form (values
-//! with traces, every expression's range and schema), which hover, definition and
-//! completion read. On large documents it costs several times the first, in time and even
-//! more in memory (the typed JSON is about 30 times the size of the document), so the
-//! server runs it apart (see `server`), only for a document that has stopped changing, and
-//! keeps a compact index of it rather than the JSON.
+//! are published at once. The second keeps the first's evaluation for hover, definition
+//! and completion, which read it through the evaluation's typed queries
+//! (`Evaluation::value_at`, `trace`, `schema_at`, `accessor_def`, ...), never through its
+//! typed JSON (about 30 times the size of the document). The server runs it apart (see
+//! `scheduler`), only for a document that has stopped changing, so the evaluations of
+//! outdated texts are dropped there rather than kept.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, OnceLock};
 
 use serde_json::Value as Json;
@@ -18,7 +18,7 @@ use super::convert::LineMap;
 use crate::ast::{
     AccessorKind, EnvironmentDecl, Expr, ExprKind, Import, PropertyAccess, StringLit,
 };
-use crate::eval::Evaluation;
+use crate::eval::{Evaluation, Place, Value, ValueKind};
 use crate::project::{Checked, Document, FsHost, Project};
 use crate::syntax::Node;
 use crate::{Diagnostic, Source, Span};
@@ -46,80 +46,45 @@ pub(crate) struct Analysis {
     pub(crate) depends_on: BTreeSet<String>,
 }
 
-/// What hover, definition and completion read of the typed environment.
-#[derive(Debug, Default)]
+/// What hover, definition and completion read: the check's evaluation.
+#[derive(Debug)]
 pub(crate) struct Typed {
-    /// The typed `properties` (values with `secret`/`unknown` flags and `trace`s).
-    pub(crate) properties: serde_json::Map<String, Json>,
-    /// The typed properties of the execution context.
-    pub(crate) context: serde_json::Map<String, Json>,
-    /// For each accessor of this document (by span), the typed range of the value it
-    /// reads.
-    accessors: HashMap<Span, Json>,
-    /// The environments of `schemas`.
-    envs: Vec<String>,
-    /// For each expression (by index in `envs` and span), its schema.
-    schemas: HashMap<(usize, Span), Json>,
+    /// The environment checked.
+    name: String,
+    /// Its evaluation.
+    pub(crate) evaluation: Evaluation,
 }
 
 impl Typed {
-    /// Indexes the typed environment of `root` (taking it apart, so nothing is copied).
-    pub(crate) fn new(typed: Json, root: &str) -> Self {
-        let Json::Object(mut top) = typed else {
-            return Typed::default();
-        };
-        let mut out = Typed::default();
-        if let Some(Json::Object(p)) = top.remove("properties") {
-            out.properties = p;
+    /// The typed environment of environment `name`.
+    pub(crate) fn new(evaluation: Evaluation, name: &str) -> Self {
+        Typed {
+            name: name.to_owned(),
+            evaluation,
         }
-        if let Some(Json::Object(mut c)) = top.remove("executionContext")
-            && let Some(Json::Object(p)) = c.remove("properties")
-        {
-            out.context = p;
-        }
-        let mut stack: Vec<Json> = top.remove("exprs").into_iter().collect();
-        while let Some(j) = stack.pop() {
-            match j {
-                Json::Object(mut m) => {
-                    let place = m.get("range").and_then(typed_range);
-                    let accessor = m.contains_key("value")
-                        && (m.contains_key("key") || m.contains_key("index"));
-                    if accessor {
-                        if let (Some((env, span)), Some(value)) = (place, m.remove("value"))
-                            && env == root
-                        {
-                            out.accessors.insert(span, value);
-                        }
-                        continue;
-                    }
-                    if let (Some((env, span)), Some(schema)) = (place, m.remove("schema")) {
-                        let e = match out.envs.iter().position(|x| *x == env) {
-                            Some(e) => e,
-                            None => {
-                                out.envs.push(env);
-                                out.envs.len() - 1
-                            }
-                        };
-                        out.schemas.insert((e, span), schema);
-                    }
-                    stack.extend(m.into_iter().map(|(_, v)| v));
-                }
-                Json::Array(items) => stack.extend(items),
-                _ => {}
-            }
-        }
-        out
     }
 
-    /// The typed range of the value that the accessor at `span` (of this document) reads.
-    pub(crate) fn accessor_value(&self, span: Span) -> Option<&Json> {
-        self.accessors.get(&span)
+    /// Where the value read by the accessor at `span` (of this document) was defined.
+    pub(crate) fn accessor_def(&self, span: Span) -> Option<Place> {
+        self.evaluation.accessor_def(&self.name, span)
     }
 
     /// The type of the expression at `span` of environment `env` (from its schema).
     pub(crate) fn type_of(&self, env: &str, span: Span) -> Option<String> {
-        let e = self.envs.iter().position(|x| x == env)?;
-        self.schemas.get(&(e, span)).map(schema_type)
+        self.evaluation
+            .schema_at(env, span)
+            .map(|schema| schema_type(&schema))
+    }
+
+    /// `` `env` at line:column `` for a place of this evaluation (as the reference counts
+    /// lines and columns).
+    pub(crate) fn place_text(&self, place: &Place) -> Option<String> {
+        let source = self.evaluation.source(&place.environment)?;
+        let lc = source.line_col(place.span.start());
+        Some(format!(
+            "`{}` at {}:{}",
+            place.environment, lc.line, lc.column
+        ))
     }
 }
 
@@ -138,53 +103,28 @@ fn check(project: &Project, host: &FsHost, name: &str) -> Option<Checked> {
     project.check(host, name).ok()
 }
 
-/// Checks environment `name`, whose text the host's overlay holds. With `second`, both
-/// stages; else only the first, and the second is left for [`typed_of`] to compute and
-/// the caller to set.
+/// The first stage of a check of environment `name`, whose text the host's overlay holds,
+/// and the evaluation for its second ([`second_stage`]).
 pub(crate) fn analyze(
     source: Source,
     project: &Project,
     host: &FsHost,
-    second: bool,
-) -> Arc<Analysis> {
+) -> (Arc<Analysis>, Option<Evaluation>) {
     let checked = check(project, host, source.name());
-    let name = source.name().to_owned();
     let (analysis, evaluation) = first_stage(source, host, checked);
-    let analysis = Arc::new(analysis);
-    if second {
-        let _ = analysis
-            .typed
-            .set(evaluation.and_then(|ev| index(&ev, &name)));
-    }
-    analysis
+    (Arc::new(analysis), evaluation)
 }
 
-/// The second stage of a check of environment `name` (which checks it again: an
-/// evaluation cannot leave the thread it was made on), handed to `deliver` before the
-/// evaluation is dropped (which takes a while on large documents).
-pub(crate) fn typed_of(
-    name: &str,
-    project: &Project,
-    host: &FsHost,
-    deliver: impl FnOnce(Option<Typed>),
-) {
-    let checked = check(project, host, name);
-    deliver(
-        checked
-            .as_ref()
-            .and_then(|c| c.evaluation.as_ref())
-            .and_then(|ev| index(ev, name)),
-    );
-    drop(checked);
-}
-
-fn index(ev: &Evaluation, name: &str) -> Option<Typed> {
-    ev.typed().map(|t| Typed::new(t, name))
+/// The second stage: keeps `evaluation` (the first stage's) for the features to query, or
+/// records that there is none.
+pub(crate) fn second_stage(analysis: &Analysis, evaluation: Option<Evaluation>) {
+    let typed = evaluation.map(|ev| Typed::new(ev, analysis.source.name()));
+    let _ = analysis.typed.set(typed);
 }
 
 /// The first stage: the diagnostics located in this document (already sorted and masked
-/// by the pipeline) and what the check read. Returns the evaluation too, for a second
-/// stage on the same thread.
+/// by the pipeline) and what the check read. Returns the evaluation too, for the second
+/// stage (an evaluation is `Send`, so that can run on another thread).
 fn first_stage(
     source: Source,
     host: &FsHost,
@@ -232,14 +172,9 @@ impl Analysis {
         self.typed.get().and_then(Option::as_ref)
     }
 
-    /// The typed `properties` of the environment.
-    pub(crate) fn properties(&self) -> Option<&serde_json::Map<String, Json>> {
-        self.typed().map(|t| &t.properties)
-    }
-
-    /// The typed properties of the execution context.
-    pub(crate) fn context(&self) -> Option<&serde_json::Map<String, Json>> {
-        self.typed().map(|t| &t.context)
+    /// The evaluated properties of the environment.
+    pub(crate) fn properties(&self) -> Option<&BTreeMap<String, Value>> {
+        self.typed()?.evaluation.properties.as_ref()
     }
 
     /// The text and lines of environment `name` (this one or one the check read).
@@ -260,18 +195,6 @@ impl Analysis {
             .map(|i| i.environment.value.clone())
             .collect()
     }
-}
-
-/// A place in a typed range: environment and byte span. Zero ranges (no place) are `None`.
-pub(crate) fn typed_range(range: &Json) -> Option<(String, Span)> {
-    let begin = range.get("begin")?;
-    if begin.get("line")?.as_u64()? == 0 {
-        return None;
-    }
-    let start = usize::try_from(begin.get("byte")?.as_u64()?).ok()?;
-    let end = usize::try_from(range.get("end")?.get("byte")?.as_u64()?).ok()?;
-    let env = range.get("environment")?.as_str()?.to_owned();
-    Some((env, Span::new(start, end.max(start))))
 }
 
 /// One step of a document path below `values`.
@@ -452,73 +375,35 @@ fn locate_access(access: &PropertyAccess, offset: usize) -> Option<Found<'_>> {
     Some(Found::Access { access, index })
 }
 
-/// Follows `path` through typed values (`{"value", "secret", "unknown", "trace"}`),
-/// starting from the entries of an object. Stops (returns `None`) at a secret or unknown
-/// value that still has steps to go, so a secret's parts are never read.
-pub(crate) fn walk_typed<'a>(
-    entries: &'a serde_json::Map<String, Json>,
-    path: &[AccessorKind],
-) -> Option<&'a Json> {
-    let (first, rest) = path.split_first()?;
-    let mut node = match first {
-        AccessorKind::Name(k) | AccessorKind::Key(k) => entries.get(k)?,
-        AccessorKind::Index(_) => return None,
+/// A value as plain JSON with every secret shown as `"[secret]"` and every unknown as
+/// `"[unknown]"`.
+pub(crate) fn redacted(value: &Value) -> Json {
+    value.to_json(true)
+}
+
+/// A short type for a value, from its data (never its contents).
+pub(crate) fn value_type(value: &Value) -> String {
+    let kind = match &value.kind {
+        _ if value.unknown => "unknown",
+        ValueKind::Null => "null",
+        ValueKind::Bool(_) => "boolean",
+        ValueKind::Number(_) => "number",
+        ValueKind::String(_) => "string",
+        ValueKind::Array(_) => "array",
+        ValueKind::Object(_) => "object",
     };
-    for step in rest {
-        if is_flag(node, "secret") || is_flag(node, "unknown") {
-            return None;
-        }
-        let value = node.get("value")?;
-        node = match (step, value) {
-            (AccessorKind::Name(k) | AccessorKind::Key(k), Json::Object(m)) => m.get(k)?,
-            (AccessorKind::Index(i), Json::Array(items)) => items.get(usize::try_from(*i).ok()?)?,
-            (AccessorKind::Key(k), Json::Array(items)) => items.get(k.parse::<usize>().ok()?)?,
-            _ => return None,
-        };
-    }
-    Some(node)
-}
-
-/// Whether a typed value has flag `flag` (`secret`, `unknown`) set.
-pub(crate) fn is_flag(node: &Json, flag: &str) -> bool {
-    node.get(flag).and_then(Json::as_bool) == Some(true)
-}
-
-/// A typed value as plain JSON with every secret shown as `"[secret]"` and every unknown
-/// as `"[unknown]"`.
-pub(crate) fn redacted(node: &Json) -> Json {
-    if is_flag(node, "secret") {
-        return Json::String("[secret]".into());
-    }
-    if is_flag(node, "unknown") {
-        return Json::String("[unknown]".into());
-    }
-    match node.get("value") {
-        None | Some(Json::Null) => Json::Null,
-        Some(Json::Array(items)) => Json::Array(items.iter().map(redacted).collect()),
-        Some(Json::Object(m)) => {
-            Json::Object(m.iter().map(|(k, v)| (k.clone(), redacted(v))).collect())
-        }
-        Some(scalar) => scalar.clone(),
-    }
-}
-
-/// A short type for a typed value, from its data (never its contents).
-pub(crate) fn value_type(node: &Json) -> String {
-    let kind = match node.get("value") {
-        _ if is_flag(node, "unknown") => "unknown",
-        None | Some(Json::Null) => "null",
-        Some(Json::Bool(_)) => "boolean",
-        Some(Json::Number(_)) => "number",
-        Some(Json::String(_)) => "string",
-        Some(Json::Array(_)) => "array",
-        Some(Json::Object(_)) => "object",
-    };
-    if is_flag(node, "secret") {
+    if value.secret {
         format!("secret {kind}")
     } else {
         kind.to_owned()
     }
+}
+
+/// The whole of an evaluation's properties as one object value.
+pub(crate) fn properties_value(ev: &Evaluation) -> Option<Value> {
+    ev.properties
+        .clone()
+        .map(|p| Value::new(ValueKind::Object(p)))
 }
 
 /// A short type for a JSON Schema, naming types and keys but never a `const` or `enum`
@@ -593,20 +478,9 @@ fn json_kind(v: &Json) -> &'static str {
 }
 
 /// Evaluates environment `name` on its own (for `${environments.a.b...}` and
-/// `${imports.name...}`), for its typed properties.
-pub(crate) fn typed_properties_of(
-    name: &str,
-    project: &Project,
-    host: &FsHost,
-) -> Option<serde_json::Map<String, Json>> {
-    let checked = check(project, host, name)?;
-    match checked.evaluation?.typed()? {
-        Json::Object(mut m) => match m.remove("properties") {
-            Some(Json::Object(p)) => Some(p),
-            _ => None,
-        },
-        _ => None,
-    }
+/// `${imports.name...}`).
+pub(crate) fn evaluation_of(name: &str, project: &Project, host: &FsHost) -> Option<Evaluation> {
+    check(project, host, name)?.evaluation
 }
 
 #[cfg(test)]
@@ -621,7 +495,9 @@ pub(crate) mod tests {
         }
         let mut project = Project::detached();
         project.set_context("pulumi.user.login=alice").unwrap();
-        analyze(Source::new(name, text), &project, &host, true)
+        let (analysis, evaluation) = analyze(Source::new(name, text), &project, &host);
+        second_stage(&analysis, evaluation);
+        analysis
     }
 
     #[test]
@@ -713,20 +589,18 @@ pub(crate) mod tests {
             "values:\n  db:\n    user: u\n    pass:\n      fn::secret: hunter2\n  n: 3\n",
             &[],
         );
-        let props = a.properties().unwrap();
-        let db = walk_typed(props, &[AccessorKind::Name("db".into())]).unwrap();
-        let shown = redacted(db).to_string();
+        let ev = &a.typed().unwrap().evaluation;
+        let db = ev.value_at(&[AccessorKind::Name("db".into())]).unwrap();
+        let shown = redacted(&db).to_string();
         assert_eq!(shown, r#"{"pass":"[secret]","user":"u"}"#);
         assert!(!shown.contains("hunter2"));
-        let pass = walk_typed(
-            props,
-            &[
+        let pass = ev
+            .value_at(&[
                 AccessorKind::Name("db".into()),
                 AccessorKind::Name("pass".into()),
-            ],
-        )
-        .unwrap();
-        assert_eq!(value_type(pass), "secret string");
+            ])
+            .unwrap();
+        assert_eq!(value_type(&pass), "secret string");
         let db_span = a.decl.as_ref().unwrap().values.as_ref().unwrap()[0]
             .value
             .span;

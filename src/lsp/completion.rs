@@ -2,12 +2,11 @@
 //! the last good check of the document: property paths after `${`, `.` and `[`; `fn::`
 //! builtin names; environment names in `imports`; top-level keys.
 
-use serde_json::Value as Json;
-
-use super::analysis::{Analysis, is_flag, is_plain_name, value_type, walk_typed};
-use super::hover::OtherProperties;
+use super::analysis::{Analysis, is_plain_name, value_type};
+use super::hover::OtherEvaluation;
 use crate::Span;
 use crate::ast::{AccessorKind, BUILTINS, environment_ref, parse_property_path};
+use crate::eval::{Evaluation, Value, ValueKind};
 
 /// What an item is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,8 +48,8 @@ pub(crate) struct Data<'a> {
     pub(crate) analysis: Option<&'a Analysis>,
     /// The environments of the project.
     pub(crate) environments: &'a dyn Fn() -> Vec<String>,
-    /// Another environment's typed properties.
-    pub(crate) others: OtherProperties<'a>,
+    /// Another environment's evaluation.
+    pub(crate) others: OtherEvaluation<'a>,
 }
 
 /// The completions at byte `offset` of `text`.
@@ -169,20 +168,18 @@ enum Children {
     Indices(usize),
 }
 
-fn children_of_typed(node: &Json) -> Option<Children> {
-    if is_flag(node, "secret") || is_flag(node, "unknown") {
+fn children_of(value: &Value) -> Option<Children> {
+    if value.secret || value.unknown {
         return None;
     }
-    match node.get("value")? {
-        Json::Object(m) => Some(Children::Keys(
-            m.iter().map(|(k, v)| (k.clone(), value_type(v))).collect(),
-        )),
-        Json::Array(items) => Some(Children::Indices(items.len())),
+    match &value.kind {
+        ValueKind::Object(m) => Some(keys_of(m)),
+        ValueKind::Array(items) => Some(Children::Indices(items.len())),
         _ => None,
     }
 }
 
-fn keys_of(entries: &serde_json::Map<String, Json>) -> Children {
+fn keys_of(entries: &std::collections::BTreeMap<String, Value>) -> Children {
     Children::Keys(
         entries
             .iter()
@@ -191,14 +188,12 @@ fn keys_of(entries: &serde_json::Map<String, Json>) -> Children {
     )
 }
 
-fn walk_entries(
-    entries: &serde_json::Map<String, Json>,
-    path: &[AccessorKind],
-) -> Option<Children> {
+/// What can follow `path` below an evaluation's properties (all of them for an empty path).
+fn children_in(ev: &Evaluation, path: &[AccessorKind]) -> Option<Children> {
     if path.is_empty() {
-        return Some(keys_of(entries));
+        return ev.properties.as_ref().map(keys_of);
     }
-    children_of_typed(walk_typed(entries, path)?)
+    children_of(&ev.value_at(path)?)
 }
 
 fn name_of(a: &AccessorKind) -> Option<&str> {
@@ -212,10 +207,10 @@ fn name_of(a: &AccessorKind) -> Option<&str> {
 fn children(path: &[AccessorKind], data: &Data<'_>) -> Option<Children> {
     let a = data.analysis;
     let Some((first, rest)) = path.split_first() else {
-        let mut keys: Vec<(String, String)> = a
-            .and_then(Analysis::properties)
-            .map(|p| p.iter().map(|(k, v)| (k.clone(), value_type(v))).collect())
-            .unwrap_or_default();
+        let mut keys: Vec<(String, String)> = match a.and_then(Analysis::properties).map(keys_of) {
+            Some(Children::Keys(keys)) => keys,
+            _ => Vec::new(),
+        };
         keys.push(("context".into(), "execution context".into()));
         if a.is_some_and(|a| !a.import_names().is_empty()) {
             keys.push(("imports".into(), "imported environments".into()));
@@ -224,7 +219,7 @@ fn children(path: &[AccessorKind], data: &Data<'_>) -> Option<Children> {
         return Some(Children::Keys(keys));
     };
     match name_of(first)? {
-        "context" => walk_entries(a?.context()?, rest),
+        "context" => children_of(&a?.typed()?.evaluation.context_at(rest)?),
         "imports" => match rest.split_first() {
             None => Some(Children::Keys(
                 a?.import_names()
@@ -232,7 +227,7 @@ fn children(path: &[AccessorKind], data: &Data<'_>) -> Option<Children> {
                     .map(|n| (n, "environment".to_owned()))
                     .collect(),
             )),
-            Some((name, rest)) => walk_entries(&(data.others)(name_of(name)?)?, rest),
+            Some((name, rest)) => children_in(&(data.others)(name_of(name)?)?, rest),
         },
         "environments" => {
             let names = (data.environments)();
@@ -265,11 +260,11 @@ fn children(path: &[AccessorKind], data: &Data<'_>) -> Option<Children> {
                 }
                 [_, _, ..] => {
                     let read = environment_ref(path)?.ok()?;
-                    walk_entries(&(data.others)(&read.name)?, read.rest)
+                    children_in(&(data.others)(&read.name)?, read.rest)
                 }
             }
         }
-        _ => walk_entries(a?.properties()?, path),
+        _ => children_in(&a?.typed()?.evaluation, path),
     }
 }
 
@@ -564,10 +559,10 @@ mod tests {
         ]
     }
 
-    fn others(name: &str) -> Option<serde_json::Map<String, Json>> {
+    fn others(name: &str) -> Option<Evaluation> {
         (name == "proj/dev").then(|| {
             let a = analyze_text("proj/dev", "values:\n  stage: dev\n", &[]);
-            a.properties().unwrap().clone()
+            a.typed().unwrap().evaluation.clone()
         })
     }
 

@@ -2,7 +2,7 @@
 //! imported one), from an import to its file, and from a key that overrides an imported
 //! value to the value it overrides.
 
-use super::analysis::{Analysis, Found, Seg, locate, typed_range, walk_typed};
+use super::analysis::{Analysis, Found, Seg, locate};
 use crate::Span;
 use crate::ast::AccessorKind;
 use crate::syntax::{Entry, Node, NodeKind};
@@ -30,9 +30,8 @@ pub(crate) fn definition(a: &Analysis, offset: usize) -> Option<(Span, Target)> 
     match locate(decl, offset)? {
         Found::Access { access, index } => {
             let acc = &access.accessors[index];
-            let value = a.typed()?.accessor_value(acc.span)?;
-            let (target_env, span) = typed_range(value)?;
-            Some((acc.span, place(a, target_env, span)?))
+            let def = a.typed()?.accessor_def(acc.span)?;
+            Some((acc.span, place(a, def.environment, def.span)?))
         }
         Found::Import(import) => Some((
             import.environment.span,
@@ -47,10 +46,9 @@ pub(crate) fn definition(a: &Analysis, offset: usize) -> Option<(Span, Target)> 
         } => {
             // A key that overrides an imported value: the value it overrides.
             let accessors: Vec<AccessorKind> = path.iter().map(Seg::accessor).collect();
-            let node = walk_typed(a.properties()?, &accessors)?;
-            let base = node.get("trace")?.get("base")?;
-            let (target_env, span) = typed_range(base.get("trace")?.get("def")?)?;
-            Some((key, place(a, target_env, span)?))
+            let trace = a.typed()?.evaluation.trace(&accessors)?;
+            let def = trace.base?.def?;
+            Some((key, place(a, def.environment, def.span)?))
         }
         Found::Key { path: None, .. } | Found::Builtin { .. } => None,
     }

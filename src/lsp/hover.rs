@@ -4,13 +4,12 @@
 
 use std::fmt::Write as _;
 
-use serde_json::Value as Json;
-
 use super::analysis::{
-    Analysis, Found, Seg, is_flag, locate, path_text, redacted, typed_range, value_type, walk_typed,
+    Analysis, Found, Seg, locate, path_text, properties_value, redacted, value_type,
 };
 use crate::Span;
 use crate::ast::{AccessorKind, Expr, environment_ref};
+use crate::eval::{Evaluation, Value};
 
 /// A hover's place and Markdown text.
 #[derive(Debug, PartialEq, Eq)]
@@ -21,12 +20,12 @@ pub(crate) struct HoverText {
     pub(crate) markdown: String,
 }
 
-/// Typed properties of another environment, by name (for `${environments...}` and
+/// The evaluation of another environment, by name (for `${environments...}` and
 /// `${imports...}`).
-pub(crate) type OtherProperties<'a> = &'a dyn Fn(&str) -> Option<serde_json::Map<String, Json>>;
+pub(crate) type OtherEvaluation<'a> = &'a dyn Fn(&str) -> Option<Evaluation>;
 
 /// The hover at byte `offset` of the analyzed document.
-pub(crate) fn hover(a: &Analysis, offset: usize, others: OtherProperties<'_>) -> Option<HoverText> {
+pub(crate) fn hover(a: &Analysis, offset: usize, others: OtherEvaluation<'_>) -> Option<HoverText> {
     let decl = a.decl.as_ref()?;
     match locate(decl, offset)? {
         Found::Key { path, key, value } => Some(key_hover(a, path.as_deref(), key, value)),
@@ -73,42 +72,45 @@ pub(crate) fn hover(a: &Analysis, offset: usize, others: OtherProperties<'_>) ->
 
 fn key_hover(a: &Analysis, path: Option<&[Seg]>, key: Span, value: &Expr) -> HoverText {
     let env = a.source.name();
-    let mut title = String::from("values");
-    let node = path.and_then(|p| {
-        let accessors: Vec<AccessorKind> = p.iter().map(Seg::accessor).collect();
-        title = format!("values.{}", path_text(&accessors));
-        walk_typed(a.properties()?, &accessors)
-    });
-    if path.is_none() {
-        a.source.slice(key).clone_into(&mut title);
-    }
+    let typed = a.typed();
+    let accessors: Option<Vec<AccessorKind>> = path.map(|p| p.iter().map(Seg::accessor).collect());
+    let title = match &accessors {
+        Some(accessors) => format!("values.{}", path_text(accessors)),
+        None => a.source.slice(key).to_owned(),
+    };
+    let node = accessors
+        .as_deref()
+        .and_then(|p| typed?.evaluation.value_at(p));
     // A secret's schema names the keys of a secret object (`fn::fromJSON` of a secret):
     // say only what kind of secret it is, as a reference's hover does.
-    let ty = match (node, a.typed().and_then(|t| t.type_of(env, value.span))) {
-        (Some(n), _) if is_flag(n, "secret") => value_type(n),
+    let ty = match (&node, typed.and_then(|t| t.type_of(env, value.span))) {
+        (Some(n), _) if n.secret => value_type(n),
         (_, Some(t)) => t,
         (Some(n), None) => value_type(n),
         (None, None) => "unknown".to_owned(),
     };
     let mut md = format!("`{title}`: {}", code_span(&ty));
-    if let Some(node) = node {
+    if let (Some(node), Some(typed)) = (&node, typed) {
         push_value(&mut md, node);
-        let def = node.get("trace").and_then(|t| t.get("def")).and_then(place);
-        if let Some(def) = def
-            && !def.starts_with(&format!("`{env}` "))
-        {
-            let _ = write!(md, "\n\nDefined in {def}");
-        }
-        let mut base = node.get("trace").and_then(|t| t.get("base"));
-        let mut overrides = Vec::new();
-        while let Some(b) = base {
-            if let Some(p) = b.get("trace").and_then(|t| t.get("def")).and_then(place) {
-                overrides.push(p);
+        let trace = accessors.as_deref().and_then(|p| typed.evaluation.trace(p));
+        if let Some(trace) = trace {
+            let def = trace.def.as_ref().and_then(|p| typed.place_text(p));
+            if let Some(def) = def
+                && !def.starts_with(&format!("`{env}` "))
+            {
+                let _ = write!(md, "\n\nDefined in {def}");
             }
-            base = b.get("trace").and_then(|t| t.get("base"));
-        }
-        if !overrides.is_empty() {
-            let _ = write!(md, "\n\nOverrides {}", overrides.join(", "));
+            let mut overrides = Vec::new();
+            let mut base = trace.base.as_deref();
+            while let Some(b) = base {
+                if let Some(p) = b.def.as_ref().and_then(|p| typed.place_text(p)) {
+                    overrides.push(p);
+                }
+                base = b.base.as_deref();
+            }
+            if !overrides.is_empty() {
+                let _ = write!(md, "\n\nOverrides {}", overrides.join(", "));
+            }
         }
     }
     HoverText {
@@ -121,9 +123,10 @@ fn reference_hover(
     a: &Analysis,
     path: &[AccessorKind],
     span: Span,
-    others: OtherProperties<'_>,
+    others: OtherEvaluation<'_>,
 ) -> HoverText {
     let title = path_text(path);
+    let typed = a.typed();
     let root = match path.first() {
         Some(AccessorKind::Name(k) | AccessorKind::Key(k)) => k.as_str(),
         _ => "",
@@ -132,41 +135,29 @@ fn reference_hover(
         Some(AccessorKind::Name(k) | AccessorKind::Key(k)) => Some(k.clone()),
         _ => None,
     };
-    // A whole object of typed entries, as a typed value.
-    let object = |m: serde_json::Map<String, Json>| serde_json::json!({ "value": m });
-    let node: Option<Json> = match root {
-        "context" => a.context().and_then(|c| {
-            if path.len() == 1 {
-                Some(object(c.clone()))
-            } else {
-                walk_typed(c, &path[1..]).cloned()
-            }
-        }),
-        "imports" if path.len() >= 2 => key(1).and_then(|name| {
-            let props = others(&name)?;
-            if path.len() == 2 {
-                Some(object(props))
-            } else {
-                walk_typed(&props, &path[2..]).cloned()
-            }
-        }),
-        "environments" if let Some(Ok(read)) = environment_ref(path) => others(&read.name)
-            .and_then(|props| {
-                if read.rest.is_empty() {
-                    Some(object(props))
-                } else {
-                    walk_typed(&props, read.rest).cloned()
-                }
-            }),
-        _ => a.properties().and_then(|p| walk_typed(p, path)).cloned(),
+    // Below another environment's properties (all of them for an empty path).
+    let in_other = |name: &str, rest: &[AccessorKind]| {
+        let ev = others(name)?;
+        if rest.is_empty() {
+            properties_value(&ev)
+        } else {
+            ev.value_at(rest)
+        }
     };
-    let def = a.typed().and_then(|t| t.accessor_value(span));
-    let def_place = def.and_then(typed_range);
-    let schema_type = def_place
+    let node: Option<Value> = match root {
+        "context" => typed.and_then(|t| t.evaluation.context_at(&path[1..])),
+        "imports" if path.len() >= 2 => key(1).and_then(|name| in_other(&name, &path[2..])),
+        "environments" if let Some(Ok(read)) = environment_ref(path) => {
+            in_other(&read.name, read.rest)
+        }
+        _ => typed.and_then(|t| t.evaluation.value_at(path)),
+    };
+    let def = typed.and_then(|t| t.accessor_def(span));
+    let schema_type = def
         .as_ref()
-        .and_then(|(e, s)| a.typed().and_then(|t| t.type_of(e, *s)));
+        .and_then(|p| typed?.type_of(&p.environment, p.span));
     let ty = match (&node, schema_type) {
-        (Some(n), _) if is_flag(n, "secret") => value_type(n),
+        (Some(n), _) if n.secret => value_type(n),
         (_, Some(t)) => t,
         (Some(n), None) => value_type(n),
         (None, None) => "unknown".to_owned(),
@@ -177,14 +168,14 @@ fn reference_hover(
     } else {
         md.push_str("\n\nNo static value.");
     }
-    if let Some(p) = def.and_then(place) {
+    if let Some(p) = def.as_ref().and_then(|p| typed?.place_text(p)) {
         let _ = write!(md, "\n\nDefined in {p}");
     }
     HoverText { span, markdown: md }
 }
 
 /// Appends a value block (redacted, at most 40 lines).
-fn push_value(md: &mut String, node: &Json) {
+fn push_value(md: &mut String, node: &Value) {
     let shown = redacted(node);
     let text = serde_json::to_string_pretty(&shown).unwrap_or_default();
     let mut lines: Vec<&str> = text.lines().take(41).collect();
@@ -196,18 +187,6 @@ fn push_value(md: &mut String, node: &Json) {
         md.push_str("\n...");
     }
     md.push_str("\n```");
-}
-
-/// `` `env` at line:column `` for a typed range with a place.
-fn place(range: &Json) -> Option<String> {
-    typed_range(range)?;
-    let env = range.get("environment")?.as_str()?;
-    let begin = range.get("begin")?;
-    Some(format!(
-        "`{env}` at {}:{}",
-        begin.get("line")?.as_u64()?,
-        begin.get("column")?.as_u64()?
-    ))
 }
 
 fn code_span(s: &str) -> String {
@@ -229,7 +208,7 @@ mod tests {
     use super::super::analysis::tests::analyze_text;
     use super::*;
 
-    fn none(_: &str) -> Option<serde_json::Map<String, Json>> {
+    fn none(_: &str) -> Option<Evaluation> {
         None
     }
 

@@ -14,6 +14,7 @@ mod convert;
 mod definition;
 mod host;
 mod hover;
+mod scheduler;
 mod server;
 mod symbols;
 

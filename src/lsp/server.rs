@@ -1,14 +1,5 @@
-//! The protocol side: open documents, the check queue, and the request handlers.
-//!
-//! Every change bumps the document's *generation* and queues it, with every open document
-//! whose last check read it (its importers). One worker task takes the queue in order and
-//! checks each document on a blocking thread, always on the latest text, so a burst of
-//! edits costs one check; results for a generation that is already outdated are not
-//! published. The worker publishes as soon as the first stage of a check is done (see
-//! `analysis`) and hands the second stage to one thread that runs them all, one at a time,
-//! once the edits have paused (`SECOND_STAGE_DELAY`), and only for documents that have not
-//! changed since: its memory is then allocated on one thread, once, rather than on every
-//! blocking thread in turn.
+//! The protocol side: open documents and the request handlers. The check queue and the
+//! second stages are `scheduler`'s.
 //!
 //! Requests that need a check of the current text (hover, definition) wait for the
 //! worker's, or run one themselves when none is coming, and leave it for the worker to
@@ -31,99 +22,64 @@ use tower_lsp_server::ls_types::{
     DocumentSymbolParams, DocumentSymbolResponse, FileSystemWatcher, GlobPattern,
     GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents, HoverParams,
     HoverProviderCapability, InitializeParams, InitializeResult, InitializedParams, Location,
-    MarkupContent, MarkupKind, MessageType, NumberOrString, OneOf, Range, Registration,
-    SaveOptions, ServerCapabilities, ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind,
+    MarkupContent, MarkupKind, NumberOrString, OneOf, Range, Registration, SaveOptions,
+    ServerCapabilities, ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind,
     TextDocumentSyncOptions, TextDocumentSyncSaveOptions, TextEdit, Uri,
     WorkspaceFoldersServerCapabilities, WorkspaceServerCapabilities,
 };
 use tower_lsp_server::{Client, LanguageServer};
 
-use super::analysis::{Analysis, analyze, typed_of, typed_properties_of};
+use super::analysis::{Analysis, second_stage};
 use super::completion::{self, ItemKind};
 use super::convert::{Encoding, LineMap, apply_change};
 use super::definition::{Target, definition};
-use super::host::{canonical_file, name_of, open_project, root_of};
+use super::host::{canonical_file, name_of, root_of};
+use super::scheduler::{self, Job, Snapshot, keep_good};
 use super::{hover, symbols};
-use crate::project::{Document, FsHost, Project};
+use crate::project::Document;
 use crate::{Diagnostic, Severity, Source};
 
-/// How long the second stage waits for more edits: while someone types, only the check of
-/// the last edit gets one.
-const SECOND_STAGE_DELAY: Duration = Duration::from_millis(100);
-
 /// An open document.
-struct Doc {
+pub(super) struct Doc {
     /// Its file (directory canonical), for `file:` documents.
-    file: Option<PathBuf>,
+    pub(super) file: Option<PathBuf>,
     /// Its project root.
-    root: Option<PathBuf>,
+    pub(super) root: Option<PathBuf>,
     /// Its environment name.
-    name: String,
-    text: String,
-    version: i32,
+    pub(super) name: String,
+    pub(super) text: String,
+    pub(super) version: i32,
     /// Bumped on every change of the document or of anything its check read.
-    generation: u64,
+    pub(super) generation: u64,
     /// The latest check, and the generation it was made for.
-    analysis: Option<(u64, Arc<Analysis>)>,
+    pub(super) analysis: Option<(u64, Arc<Analysis>)>,
     /// The latest check whose second stage is done (for completion).
-    good: Option<(u64, Arc<Analysis>)>,
+    pub(super) good: Option<(u64, Arc<Analysis>)>,
     /// The generation the worker is checking.
-    in_flight: Option<u64>,
+    pub(super) in_flight: Option<u64>,
     /// The generation whose diagnostics were published.
-    published: Option<u64>,
-    queued: bool,
+    pub(super) published: Option<u64>,
+    pub(super) queued: bool,
 }
 
+/// The open documents and the check queue.
 #[derive(Default)]
-struct State {
-    encoding: Option<Encoding>,
-    folders: Vec<PathBuf>,
+pub(super) struct State {
+    pub(super) encoding: Option<Encoding>,
+    pub(super) folders: Vec<PathBuf>,
     /// Whether the client lets the server register file watchers.
-    can_watch: bool,
-    docs: BTreeMap<Uri, Doc>,
-    queue: VecDeque<Uri>,
+    pub(super) can_watch: bool,
+    pub(super) docs: BTreeMap<Uri, Doc>,
+    pub(super) queue: VecDeque<Uri>,
 }
 
 impl State {
-    fn encoding(&self) -> Encoding {
+    pub(super) fn encoding(&self) -> Encoding {
         self.encoding.unwrap_or(Encoding::Utf16)
     }
 
-    /// Queues `uri` for a check of its next generation.
-    fn touch(&mut self, uri: &Uri) {
-        if let Some(doc) = self.docs.get_mut(uri) {
-            doc.generation += 1;
-            if !doc.queued {
-                doc.queued = true;
-                self.queue.push_back(uri.clone());
-            }
-        }
-    }
-
-    /// Queues every open document whose last check read environment `name` of `root`
-    /// (and those whose check is still to come or under way: what they read is not known
-    /// yet).
-    fn touch_importers(&mut self, root: Option<&Path>, name: &str, except: &Uri) {
-        let uris: Vec<Uri> = self
-            .docs
-            .iter()
-            .filter(|(u, d)| {
-                *u != except
-                    && d.root.as_deref() == root
-                    && (d.in_flight.is_some()
-                        || d.analysis
-                            .as_ref()
-                            .is_none_or(|(_, a)| a.depends_on.contains(name)))
-            })
-            .map(|(u, _)| u.clone())
-            .collect();
-        for u in &uris {
-            self.touch(u);
-        }
-    }
-
     /// What a check of environments below `root` reads from the editor: the open buffers.
-    fn snapshot(&self, root: Option<&Path>) -> Snapshot {
+    pub(super) fn snapshot(&self, root: Option<&Path>) -> Snapshot {
         let mut buffers = BTreeMap::new();
         for d in self.docs.values() {
             if d.root.as_deref() != root {
@@ -143,17 +99,6 @@ impl State {
         }
     }
 
-    /// The check job of an open document.
-    fn job(&self, uri: &Uri) -> Option<Job> {
-        let doc = self.docs.get(uri)?;
-        Some(Job {
-            generation: doc.generation,
-            name: doc.name.clone(),
-            text: doc.text.clone(),
-            snapshot: self.snapshot(doc.root.as_deref()),
-        })
-    }
-
     /// The URI to show for `file`: the open document's, else a `file:` URI.
     fn uri_of(&self, file: &Path) -> Option<Uri> {
         self.docs
@@ -161,122 +106,6 @@ impl State {
             .find(|(_, d)| d.file.as_deref() == Some(file))
             .map(|(u, _)| u.clone())
             .or_else(|| Uri::from_file_path(file))
-    }
-}
-
-/// The editor's view of a project, for a check on another thread.
-#[derive(Clone)]
-struct Snapshot {
-    root: Option<PathBuf>,
-    buffers: BTreeMap<String, Document>,
-}
-
-impl Snapshot {
-    /// The project (its `escc.toml` read now, so a change to it counts at the next check).
-    fn project(&self) -> Project {
-        open_project(self.root.as_deref()).0
-    }
-
-    /// A host over the project with the open buffers as its overlay.
-    fn host(&self, project: &Project) -> FsHost {
-        self.buffers
-            .iter()
-            .fold(project.host(), |host, (name, doc)| {
-                host.with_overlay(name.clone(), doc.clone())
-            })
-    }
-
-    /// Another environment's typed properties.
-    fn properties_of(&self, name: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
-        let project = self.project();
-        typed_properties_of(name, &project, &self.host(&project))
-    }
-
-    fn environments(&self) -> Vec<String> {
-        let mut names = self.project().environments().names;
-        names.extend(self.buffers.keys().cloned());
-        names.sort();
-        names.dedup();
-        names
-    }
-}
-
-struct Job {
-    generation: u64,
-    name: String,
-    text: String,
-    snapshot: Snapshot,
-}
-
-impl Job {
-    /// Checks: the first stage, and the second too with `second`.
-    fn run(self, second: bool) -> Arc<Analysis> {
-        let project = self.snapshot.project();
-        let mut host = self.snapshot.host(&project);
-        if !self.snapshot.buffers.contains_key(&self.name) {
-            // A document whose file has no environment name of its root.
-            host = host.with_overlay(self.name.clone(), Document::new(self.text.as_str(), None));
-        }
-        analyze(Source::new(self.name, self.text), &project, &host, second)
-    }
-}
-
-/// A second stage to run.
-struct Second {
-    uri: Uri,
-    generation: u64,
-    /// The first stage, whose `typed` this sets.
-    analysis: Arc<Analysis>,
-    snapshot: Snapshot,
-}
-
-/// Runs the second stages, one at a time, each after a pause in the requests, and only
-/// for documents still at the generation asked for; every request's `typed` is set.
-fn second_stages(rx: &std::sync::mpsc::Receiver<Second>, state: &Mutex<State>, analyzed: &Notify) {
-    while let Ok(first) = rx.recv() {
-        let mut pending: BTreeMap<Uri, Second> = BTreeMap::new();
-        pending.insert(first.uri.clone(), first);
-        // Until the requests pause (or the server is going away).
-        while let Ok(next) = rx.recv_timeout(SECOND_STAGE_DELAY) {
-            if let Some(old) = pending.insert(next.uri.clone(), next) {
-                let _ = old.analysis.typed.set(None);
-            }
-        }
-        for (uri, job) in pending {
-            let deliver = |typed: Option<super::analysis::Typed>| {
-                let _ = job.analysis.typed.set(typed);
-                keep_good(state, &uri, job.generation, &job.analysis);
-                analyzed.notify_waiters();
-            };
-            if is_current(state, &uri, job.generation) {
-                let project = job.snapshot.project();
-                let host = job.snapshot.host(&project);
-                typed_of(job.analysis.source.name(), &project, &host, deliver);
-            } else {
-                deliver(None);
-            }
-        }
-    }
-}
-
-/// Whether `uri` is open and still at `generation`.
-fn is_current(state: &Mutex<State>, uri: &Uri, generation: u64) -> bool {
-    lock(state)
-        .docs
-        .get(uri)
-        .is_some_and(|d| d.generation == generation)
-}
-
-/// Keeps a check whose second stage is done as the document's latest such check.
-fn keep_good(state: &Mutex<State>, uri: &Uri, generation: u64, analysis: &Arc<Analysis>) {
-    if analysis.typed().is_none() {
-        return;
-    }
-    let mut st = lock(state);
-    if let Some(doc) = st.docs.get_mut(uri)
-        && doc.good.as_ref().is_none_or(|(g, _)| *g <= generation)
-    {
-        doc.good = Some((generation, analysis.clone()));
     }
 }
 
@@ -289,16 +118,7 @@ pub(crate) struct Backend {
     analyzed: Arc<Notify>,
 }
 
-/// What the worker works with.
-struct Worker {
-    client: Client,
-    state: Arc<Mutex<State>>,
-    wake: Arc<Notify>,
-    analyzed: Arc<Notify>,
-    second: std::sync::mpsc::Sender<Second>,
-}
-
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+pub(super) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
     state.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -308,19 +128,7 @@ impl Backend {
         let state = Arc::new(Mutex::new(State::default()));
         let wake = Arc::new(Notify::new());
         let analyzed = Arc::new(Notify::new());
-        let (second, rx) = std::sync::mpsc::channel();
-        let (st, an) = (state.clone(), analyzed.clone());
-        // If the thread cannot start, second stages never run: no hover, but diagnostics.
-        let _ = std::thread::Builder::new()
-            .name("escc-lsp-typed".into())
-            .spawn(move || second_stages(&rx, &st, &an));
-        tokio::spawn(worker(Worker {
-            client: client.clone(),
-            state: state.clone(),
-            wake: wake.clone(),
-            analyzed: analyzed.clone(),
-            second,
-        }));
+        scheduler::start(&client, &state, &wake, &analyzed);
         Backend {
             client,
             state,
@@ -379,9 +187,13 @@ impl Backend {
                 }
                 Next::Run(job) => {
                     let generation = job.generation;
-                    let analysis = tokio::task::spawn_blocking(move || job.run(true))
-                        .await
-                        .ok()?;
+                    let analysis = tokio::task::spawn_blocking(move || {
+                        let (analysis, evaluation) = job.run();
+                        second_stage(&analysis, evaluation);
+                        analysis
+                    })
+                    .await
+                    .ok()?;
                     {
                         let mut state = self.lock();
                         if let Some(doc) = state.docs.get_mut(uri)
@@ -409,116 +221,8 @@ impl Backend {
     }
 }
 
-/// What the worker does next.
-enum Work {
-    Check(Uri, Job),
-    Publish(Uri),
-}
-
-/// Checks queued documents, one at a time, and publishes their diagnostics.
-async fn worker(w: Worker) {
-    let Worker {
-        client,
-        state,
-        wake,
-        analyzed,
-        second,
-    } = w;
-    loop {
-        let work = {
-            let mut st = lock(&state);
-            let mut work = None;
-            while let Some(uri) = st.queue.pop_front() {
-                let Some(doc) = st.docs.get_mut(&uri) else {
-                    continue;
-                };
-                doc.queued = false;
-                if doc
-                    .analysis
-                    .as_ref()
-                    .is_some_and(|(g, _)| *g == doc.generation)
-                {
-                    if doc.published != Some(doc.generation) {
-                        work = Some(Work::Publish(uri));
-                        break;
-                    }
-                    continue;
-                }
-                if let Some(job) = st.job(&uri) {
-                    if let Some(doc) = st.docs.get_mut(&uri) {
-                        doc.in_flight = Some(job.generation);
-                    }
-                    work = Some(Work::Check(uri, job));
-                    break;
-                }
-            }
-            work
-        };
-        let Some(work) = work else {
-            wake.notified().await;
-            continue;
-        };
-        let uri = match work {
-            Work::Publish(uri) => uri,
-            Work::Check(uri, job) => {
-                let generation = job.generation;
-                let snapshot = job.snapshot.clone();
-                let received = tokio::task::spawn_blocking(move || job.run(false)).await;
-                {
-                    let mut st = lock(&state);
-                    if let Some(doc) = st.docs.get_mut(&uri) {
-                        if doc.in_flight == Some(generation) {
-                            doc.in_flight = None;
-                        }
-                        if let Ok(a) = &received
-                            && doc.generation == generation
-                        {
-                            doc.analysis = Some((generation, a.clone()));
-                        }
-                    }
-                }
-                let Ok(analysis) = received else {
-                    analyzed.notify_waiters();
-                    client
-                        .log_message(MessageType::ERROR, "escc: a check failed unexpectedly")
-                        .await;
-                    continue;
-                };
-                if analysis.decl.is_none() {
-                    // Broken YAML: nothing was evaluated, there is no second stage.
-                    let _ = analysis.typed.set(None);
-                } else if let Err(e) = second.send(Second {
-                    uri: uri.clone(),
-                    generation,
-                    analysis: analysis.clone(),
-                    snapshot,
-                }) {
-                    let _ = e.0.analysis.typed.set(None);
-                }
-                analyzed.notify_waiters();
-                uri
-            }
-        };
-        let publish = {
-            let mut st = lock(&state);
-            let enc = st.encoding();
-            st.docs.get_mut(&uri).and_then(|doc| {
-                let (g, a) = doc.analysis.clone()?;
-                if g != doc.generation || doc.published == Some(g) {
-                    return None;
-                }
-                doc.published = Some(g);
-                Some((lsp_diagnostics(&a, enc), doc.version))
-            })
-        };
-        if let Some((diags, version)) = publish {
-            client.publish_diagnostics(uri, diags, Some(version)).await;
-        }
-    }
-}
-
 /// The document's diagnostics in the protocol's form.
-fn lsp_diagnostics(a: &Analysis, enc: Encoding) -> Vec<LspDiagnostic> {
+pub(super) fn lsp_diagnostics(a: &Analysis, enc: Encoding) -> Vec<LspDiagnostic> {
     a.diags.iter().map(|d| lsp_diagnostic(a, d, enc)).collect()
 }
 
@@ -846,7 +550,7 @@ impl LanguageServer for Backend {
         let found = tokio::task::spawn_blocking(move || {
             let text = a.source.text();
             let offset = a.lines.offset(text, pos, enc);
-            let others = |name: &str| snapshot.properties_of(name);
+            let others = |name: &str| snapshot.evaluation_of(name);
             hover::hover(&a, offset, &others)
                 .map(|h| (h.markdown, a.lines.range(text, h.span, enc)))
         })
@@ -935,7 +639,7 @@ impl LanguageServer for Backend {
             let lines = LineMap::new(&text);
             let offset = lines.offset(&text, pos, enc);
             let environments = || snapshot.environments();
-            let others = |n: &str| snapshot.properties_of(n);
+            let others = |n: &str| snapshot.evaluation_of(n);
             let data = completion::Data {
                 name: &name,
                 analysis: good.as_deref(),
@@ -1006,14 +710,16 @@ fn completion_item(
 
 #[cfg(test)]
 mod tests {
+    use super::super::analysis::analyze;
     use super::*;
+    use crate::project::{FsHost, Project};
     use tower_lsp_server::ls_types::Position;
 
     #[test]
     fn diagnostics_in_protocol_form() {
         let src = Source::new("app", "values:\n  é: \"${b.}\"\n  b: {}\n");
         let host = FsHost::new(None).with_overlay("app", Document::new(src.text(), None));
-        let a = analyze(src, &Project::detached(), &host, true);
+        let (a, _) = analyze(src, &Project::detached(), &host);
         let d = lsp_diagnostics(&a, Encoding::Utf16);
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(

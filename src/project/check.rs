@@ -84,13 +84,13 @@ pub(super) fn run(
     let loaded = load(&source);
     let mut diags = loaded.diags.clone();
     let load_errors = loaded.diags.iter().any(Diagnostic::is_error);
-    // A static check has no side effects, so a document with load errors is still
-    // evaluated for what editors read of it (completion while `${` is being typed); what
-    // opens providers or rotates is not.
     let reached = Reached {
         host,
         names: Mutex::new(BTreeSet::from([name.to_owned()])),
     };
+    // A static check has no side effects, so a document with load errors is still
+    // evaluated for what editors read of it (completion while `${` is being typed); what
+    // opens providers or rotates is not.
     let evaluation = loaded
         .decl
         .as_ref()
@@ -98,6 +98,10 @@ pub(super) fn run(
         .map(|decl| evaluate(&source, decl, &reached, context, mode));
     if let Some(ev) = evaluation.as_ref().filter(|_| !load_errors) {
         diags.extend(ev.diags.iter().cloned());
+        // What the reference leaves silent about provider inputs and outputs.
+        if let Some(decl) = &loaded.decl {
+            diags.extend(crate::providers::lint(name, decl, &reached));
+        }
     }
     crate::diag::sort_dedup(&mut diags);
     let mut texts = Vec::new();

@@ -16,6 +16,10 @@
 //! # Environments below prod/ are encrypted to these instead.
 //! [encryption.folders.prod]
 //! recipients = ["age1..."]
+//!
+//! [providers.vault-login]          # a plugin serves fn::open::vault-login
+//! command = ["python3", "plugins/vault_login.py"]
+//! timeout = 10                     # seconds per call (default 30)
 //! ```
 //!
 //! Unknown keys are errors (a typo should not be silently ignored); `[context]` may hold
@@ -27,6 +31,7 @@ use serde::Deserialize;
 
 use super::names::check_name;
 use crate::eval::{Value, ValueKind};
+use crate::providers::{PluginConfig, is_plugin_name};
 
 /// The project file's name.
 pub const CONFIG_FILE: &str = "escc.toml";
@@ -45,6 +50,9 @@ pub struct Config {
     /// Defaults for command-line options.
     #[serde(default)]
     pub defaults: Defaults,
+    /// Plugins by provider (or rotator) name: `[providers.NAME] command = [...]`.
+    #[serde(default)]
+    pub providers: BTreeMap<String, PluginConfig>,
     /// Who secrets are encrypted to.
     #[serde(default)]
     pub encryption: Encryption,
@@ -171,6 +179,16 @@ impl Config {
             check_name(name).map_err(|e| format!("defaults.environment: {e}"))?;
         }
         config.encryption.check()?;
+        for (name, plugin) in &config.providers {
+            if !is_plugin_name(name) {
+                return Err(format!(
+                    "providers.{name:?}: a provider name is ASCII letters, digits, '-', '_' and '.'"
+                ));
+            }
+            plugin
+                .validate()
+                .map_err(|e| format!("providers.{name}.{e}"))?;
+        }
         Ok(config)
     }
 
@@ -332,6 +350,34 @@ mod tests {
         let e =
             Config::parse("[encryption.folders.\"../x\"]\nrecipients = [\"age1x\"]\n").unwrap_err();
         assert!(e.starts_with("encryption.folders.\"../x\": invalid"), "{e}");
+    }
+
+    #[test]
+    fn plugins_are_parsed_strictly() {
+        let c = Config::parse(
+            "[providers.environ]\ncommand = [\"python3\", \"p.py\"]\ntimeout = 1.5\n",
+        )
+        .unwrap();
+        assert_eq!(c.providers["environ"].command, ["python3", "p.py"]);
+        assert_eq!(c.providers["environ"].timeout, Some(1.5));
+        let e = Config::parse("[providers.x]\ncommand = [\"a\"]\ntimout = 1\n").unwrap_err();
+        assert!(e.contains("unknown field `timout`"), "{e}");
+        let e = Config::parse("[providers.x]\ncommand = []\n").unwrap_err();
+        assert_eq!(
+            e,
+            "providers.x.command: expected the program and its arguments"
+        );
+        let e = Config::parse("[providers.x]\ncommand = [\"a\"]\ntimeout = 0\n").unwrap_err();
+        assert_eq!(
+            e,
+            "providers.x.timeout: expected seconds between 0 and 3600, got 0"
+        );
+        let e = Config::parse("[providers.\"../x\"]\ncommand = [\"a\"]\n").unwrap_err();
+        assert!(
+            e.starts_with("providers.\"../x\": a provider name is"),
+            "{e}"
+        );
+        assert!(Config::parse("[providers.x]\n").is_err());
     }
 
     #[test]

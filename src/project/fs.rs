@@ -13,6 +13,7 @@ use serde_json::json;
 
 use super::names::check_name;
 use crate::eval::{Host, HostError, Provider, Registry, Rotator, Value};
+use crate::providers::Catalog;
 
 /// Environments are refused above this size (the parser's own limit would report them,
 /// but reading a huge file first is already the harm).
@@ -50,6 +51,7 @@ pub struct FsHost {
     /// The keys to decrypt age ciphertexts with.
     #[cfg(feature = "age")]
     identities: Option<Arc<crate::secrets::age::Identities>>,
+    catalog: Option<Catalog>,
 }
 
 impl FsHost {
@@ -65,6 +67,7 @@ impl FsHost {
             registry: Registry::default(),
             #[cfg(feature = "age")]
             identities: None,
+            catalog: None,
         }
     }
 
@@ -84,6 +87,14 @@ impl FsHost {
     #[must_use]
     pub fn with_registry(mut self, registry: Registry) -> Self {
         self.registry = registry;
+        self
+    }
+
+    /// Looks for what the registry lacks in `catalog` (built-in providers and plugins)
+    /// before standing in for it.
+    #[must_use]
+    pub fn with_catalog(mut self, catalog: Catalog) -> Self {
+        self.catalog = Some(catalog);
         self
     }
 
@@ -178,6 +189,18 @@ impl FsHost {
             .unwrap_or_else(PoisonError::into_inner)
             .insert(name.to_owned(), texts.clone());
         texts
+    }
+
+    fn missing(&self, kind: &'static str, name: &str) -> Missing {
+        let reason = match &self.catalog {
+            Some(c) => c.missing_reason(kind, name),
+            None => format!("this host offers no {kind}s"),
+        };
+        Missing {
+            kind,
+            name: name.to_owned(),
+            reason,
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Result<Document, HostError>>> {
@@ -278,17 +301,23 @@ impl Host for FsHost {
     }
 
     fn provider(&self, name: &str) -> Result<Arc<dyn Provider>, HostError> {
-        Ok(self
-            .registry
-            .provider(name)
-            .unwrap_or_else(|| Arc::new(Missing::new("provider", name))))
+        if let Some(p) = self.registry.provider(name) {
+            return Ok(p);
+        }
+        if let Some(found) = self.catalog.as_ref().and_then(|c| c.provider(name)) {
+            return found;
+        }
+        Ok(Arc::new(self.missing("provider", name)))
     }
 
     fn rotator(&self, name: &str) -> Result<Arc<dyn Rotator>, HostError> {
-        Ok(self
-            .registry
-            .rotator(name)
-            .unwrap_or_else(|| Arc::new(Missing::new("rotator", name))))
+        if let Some(r) = self.registry.rotator(name) {
+            return Ok(r);
+        }
+        if let Some(found) = self.catalog.as_ref().and_then(|c| c.rotator(name)) {
+            return found;
+        }
+        Ok(Arc::new(self.missing("rotator", name)))
     }
 
     fn decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>, HostError> {
@@ -315,20 +344,14 @@ impl Host for FsHost {
 struct Missing {
     kind: &'static str,
     name: String,
+    reason: String,
 }
 
 impl Missing {
-    fn new(kind: &'static str, name: &str) -> Self {
-        Missing {
-            kind,
-            name: name.to_owned(),
-        }
-    }
-
     fn error(&self) -> String {
         format!(
-            "{} {:?} is not available: escc has no {}s yet",
-            self.kind, self.name, self.kind
+            "{} {:?} is not available: {}",
+            self.kind, self.name, self.reason
         )
     }
 }
@@ -454,7 +477,7 @@ mod tests {
         let absent = host.provider("absent").unwrap();
         assert_eq!(
             absent.open(&empty, &empty).unwrap_err(),
-            "provider \"absent\" is not available: escc has no providers yet"
+            "provider \"absent\" is not available: this host offers no providers"
         );
         let project = crate::project::Project::detached();
         let checked = project.evaluate(&host, "app").unwrap();

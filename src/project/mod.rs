@@ -32,6 +32,7 @@ pub use fs::{Document, FsHost, MAX_FILE_BYTES};
 pub use names::check_name;
 
 use crate::eval::{HostError, Mode, Value};
+use crate::providers::Catalog;
 pub(crate) use fs::io_text;
 
 /// At most this many directory entries are looked at when listing a project's
@@ -210,10 +211,12 @@ impl Project {
         set_context(&mut self.context, assignment)
     }
 
-    /// A file-system host over the root, with an empty overlay.
+    /// A file-system host over the root, with an empty overlay, offering the built-in
+    /// providers and the plugins of `escc.toml` and `PATH` (see [`crate::providers`]).
+    /// Make one per evaluation: it asks each plugin to describe itself once.
     #[must_use]
     pub fn host(&self) -> FsHost {
-        FsHost::new(self.root())
+        FsHost::new(self.root()).with_catalog(Catalog::new(self.root(), &self.config.providers))
     }
 
     /// Every environment of the project.

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use regex::Regex;
 
@@ -80,8 +80,8 @@ impl Scope<'_> {
             max_properties: parse_unsigned(object.max_properties.as_deref())?,
             min_properties: parse_unsigned(object.min_properties.as_deref())?,
         };
-        out.compiled = Compiled(Some(Rc::new(keywords)));
-        Ok(Schema::Object(Rc::new(out)))
+        out.compiled = Compiled(Some(Arc::new(keywords)));
+        Ok(Schema::Object(Arc::new(out)))
     }
 }
 
@@ -259,7 +259,7 @@ fn flag_rotate_only(schema: &Schema) -> Schema {
         Schema::Never | Schema::Lazy(_) => return Schema::Never,
         // Always cannot carry the flag; `{}` admits the same values and can.
         Schema::Always => {
-            return Schema::Object(Rc::new(SchemaObject {
+            return Schema::Object(Arc::new(SchemaObject {
                 rotate_only_input: true,
                 compiled: Compiled::plain(),
                 ..SchemaObject::default()
@@ -288,7 +288,7 @@ fn flag_rotate_only(schema: &Schema) -> Schema {
             copy.rotate_only.push(name.clone());
         }
     }
-    Schema::Object(Rc::new(copy))
+    Schema::Object(Arc::new(copy))
 }
 
 #[cfg(test)]
@@ -346,7 +346,7 @@ mod tests {
         let once = provider_schema().compile().unwrap();
         let twice = once.compile().unwrap();
         match (&once, &twice) {
-            (Schema::Object(a), Schema::Object(b)) => assert!(Rc::ptr_eq(a, b)),
+            (Schema::Object(a), Schema::Object(b)) => assert!(Arc::ptr_eq(a, b)),
             _ => panic!("object schemas expected"),
         }
         assert_eq!(Schema::Always.compile(), Ok(Schema::Always));

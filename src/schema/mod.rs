@@ -1,7 +1,8 @@
 //! The schema system: ESC's JSON-Schema subset, inference helpers and validation (spec §8, §9).
 //!
 //! A [`Schema`] is `true` ([`Schema::Always`]), `false` ([`Schema::Never`]) or an object of
-//! keywords. Schemas are immutable and shared through `Rc`; every operation builds new nodes.
+//! keywords. Schemas are immutable and shared through `Arc` (an evaluation holds them and may
+//! move to another thread); every operation builds new nodes.
 //!
 //! [`Schema::compile`] prepares a schema for validation: it resolves `$ref`s against the `$defs`
 //! of the schema it was invoked on, parses numeric keywords, compiles `pattern` and flags
@@ -10,7 +11,7 @@
 //!
 //! `$defs` may be recursive (the meta-schema is). A compiled `$ref` reaches its target through a
 //! table of the root's compiled definitions. Nodes of the public tree hold that table strongly;
-//! the table's own nodes hold it weakly, so no `Rc` cycle forms. Resolution only happens while
+//! the table's own nodes hold it weakly, so no `Arc` cycle forms. Resolution only happens while
 //! validating, when a strong holder is on the stack.
 //!
 //! [`validate()`] checks a value (seen through [`Subject`]) against a schema with the exact
@@ -24,7 +25,7 @@ mod testing;
 mod validate;
 
 use std::collections::BTreeMap;
-use std::rc::{Rc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 
 use regex::Regex;
 use serde_json::{Map, Number, Value as JsonValue};
@@ -43,19 +44,19 @@ pub(crate) enum Schema {
     /// `false`: admits nothing.
     Never,
     /// An object schema.
-    Object(Rc<SchemaObject>),
+    Object(Arc<SchemaObject>),
     /// A schema the evaluator infers for every value (a literal's, a record's, a tuple's,
     /// a merge's), built only when something reads it: most are never read outside the
     /// typed output, and building them eagerly cost a keyword object per value and a
     /// quadratic amount of merging over long import chains.
-    Lazy(Rc<Lazy>),
+    Lazy(Arc<Lazy>),
 }
 
 impl PartialEq for Schema {
     fn eq(&self, other: &Self) -> bool {
         match (self.resolved(), other.resolved()) {
             (Schema::Always, Schema::Always) | (Schema::Never, Schema::Never) => true,
-            (Schema::Object(a), Schema::Object(b)) => Rc::ptr_eq(a, b) || a == b,
+            (Schema::Object(a), Schema::Object(b)) => Arc::ptr_eq(a, b) || a == b,
             _ => false,
         }
     }
@@ -65,7 +66,7 @@ impl PartialEq for Schema {
 #[derive(Debug)]
 pub(crate) struct Lazy {
     kind: LazyKind,
-    built: std::cell::OnceCell<Schema>,
+    built: OnceLock<Schema>,
 }
 
 #[derive(Debug)]
@@ -73,9 +74,9 @@ enum LazyKind {
     /// [`Schema::literal`] of this value.
     Literal(JsonValue),
     /// [`Schema::literal`] of this string (shared with the value that holds it).
-    LiteralString(Rc<str>),
+    LiteralString(Arc<str>),
     /// [`Schema::record`] of these (sorted) properties.
-    Record(Vec<(Rc<str>, Schema)>),
+    Record(Vec<(Arc<str>, Schema)>),
     /// [`Schema::tuple`] of these items.
     Tuple(Vec<Schema>),
     /// [`Schema::merged`] of base and top.
@@ -90,7 +91,7 @@ impl Drop for Lazy {
         };
         let mut next = std::mem::replace(base, Schema::Always);
         while let Schema::Lazy(rc) = next {
-            let Ok(mut lazy) = Rc::try_unwrap(rc) else {
+            let Ok(mut lazy) = Arc::try_unwrap(rc) else {
                 break;
             };
             next = match &mut lazy.kind {
@@ -103,9 +104,9 @@ impl Drop for Lazy {
 
 impl Lazy {
     fn schema(kind: LazyKind) -> Schema {
-        Schema::Lazy(Rc::new(Lazy {
+        Schema::Lazy(Arc::new(Lazy {
             kind,
-            built: std::cell::OnceCell::new(),
+            built: OnceLock::new(),
         }))
     }
 
@@ -281,7 +282,7 @@ pub(crate) struct SchemaObject {
 /// Derived state of a compiled node. It follows from the keywords, so it takes no part in
 /// equality.
 #[derive(Clone, Debug, Default)]
-struct Compiled(Option<Rc<Keywords>>);
+struct Compiled(Option<Arc<Keywords>>);
 
 impl PartialEq for Compiled {
     fn eq(&self, _: &Self) -> bool {
@@ -292,7 +293,7 @@ impl PartialEq for Compiled {
 impl Compiled {
     /// The state of a compiled node without `$ref`, numeric keywords or pattern.
     fn plain() -> Self {
-        Compiled(Some(Rc::new(Keywords::default())))
+        Compiled(Some(Arc::new(Keywords::default())))
     }
 }
 
@@ -321,7 +322,7 @@ struct Defs(BTreeMap<String, Schema>);
 /// How a compiled node reaches its root's definitions (see the module docs).
 #[derive(Clone, Debug)]
 enum Link {
-    Strong(Rc<Defs>),
+    Strong(Arc<Defs>),
     Weak(Weak<Defs>),
 }
 
@@ -334,9 +335,9 @@ struct Target {
 
 impl Target {
     /// The referenced schema, with the table that keeps its own references alive.
-    fn resolve(&self) -> Option<(Rc<Defs>, Schema)> {
+    fn resolve(&self) -> Option<(Arc<Defs>, Schema)> {
         let defs = match &self.link {
-            Link::Strong(defs) => Rc::clone(defs),
+            Link::Strong(defs) => Arc::clone(defs),
             Link::Weak(defs) => defs.upgrade()?,
         };
         let schema = defs.0.get(&self.name)?.clone();
@@ -372,7 +373,7 @@ impl Schema {
     }
 
     /// [`Schema::literal`] of a string.
-    pub(crate) fn literal_string(s: Rc<str>) -> Schema {
+    pub(crate) fn literal_string(s: Arc<str>) -> Schema {
         Lazy::schema(LazyKind::LiteralString(s))
     }
 
@@ -398,7 +399,7 @@ impl Schema {
     }
 
     /// [`Schema::record`] of properties sorted by name, built when first read.
-    pub(crate) fn record_sorted(props: Vec<(Rc<str>, Schema)>) -> Schema {
+    pub(crate) fn record_sorted(props: Vec<(Arc<str>, Schema)>) -> Schema {
         Lazy::schema(LazyKind::Record(props))
     }
 
@@ -483,7 +484,7 @@ impl Schema {
     /// must be compiled again). Outside this module, build them from `SchemaObject::default()`.
     pub(crate) fn from_object(mut object: SchemaObject) -> Schema {
         object.compiled = Compiled::default();
-        Schema::Object(Rc::new(object))
+        Schema::Object(Arc::new(object))
     }
 
     /// The keywords, unless this is `true` or `false`.
@@ -635,7 +636,7 @@ impl Schema {
         } else {
             Compiled::default()
         };
-        Schema::Object(Rc::new(SchemaObject {
+        Schema::Object(Arc::new(SchemaObject {
             rotate_only_input: found.iter().all(Schema::is_rotate_only),
             one_of: found,
             compiled,
@@ -682,7 +683,7 @@ impl Schema {
         }
         // The definitions seen from inside the table link back to it weakly (module docs).
         let mut error = None;
-        let table = Rc::new_cyclic(|weak: &Weak<Defs>| {
+        let table = Arc::new_cyclic(|weak: &Weak<Defs>| {
             let scope = Scope {
                 names: &root.defs,
                 link: Link::Weak(weak.clone()),
@@ -717,7 +718,7 @@ impl SchemaObject {
     }
 
     /// The schema a compiled `$ref` designates.
-    fn target(&self) -> Option<(Rc<Defs>, Schema)> {
+    fn target(&self) -> Option<(Arc<Defs>, Schema)> {
         self.keywords()?.target.as_ref()?.resolve()
     }
 

@@ -13,6 +13,7 @@ mod leaks;
 mod limits;
 mod lsp;
 mod no_panic;
+mod providers;
 mod rotate;
 mod secrets;
 mod signals;

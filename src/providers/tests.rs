@@ -1,0 +1,130 @@
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::*;
+use crate::schema::Schema;
+
+/// The providers issue 16 names, plus `doppler-login`, which the `doppler-secrets` example
+/// opens.
+const NAMED: [&str; 14] = [
+    "1password-secrets",
+    "aws-login",
+    "aws-parameter-store",
+    "aws-secrets",
+    "azure-login",
+    "azure-secrets",
+    "doppler-login",
+    "doppler-secrets",
+    "gcp-login",
+    "gcp-secrets",
+    "infisical-login",
+    "infisical-secrets",
+    "vault-login",
+    "vault-secrets",
+];
+
+#[test]
+fn the_table_has_every_named_provider_once_sorted_and_compiling() {
+    assert_eq!(builtin_names().collect::<Vec<_>>(), NAMED);
+    for name in NAMED {
+        let (inputs, outputs) = builtin_schema(name).unwrap();
+        for (what, s) in [("inputs", &inputs), ("outputs", &outputs)] {
+            Schema::from_json(s)
+                .and_then(|s| s.compile())
+                .unwrap_or_else(|e| panic!("{name} {what}: {e}"));
+            assert_eq!(s["type"], "object", "{name} {what}");
+        }
+        // Every input object is closed, so a misspelt key is reported.
+        assert_eq!(inputs["additionalProperties"], false, "{name}");
+    }
+    assert!(builtin_schema("aws-logn").is_none());
+}
+
+#[test]
+fn every_provider_has_a_documented_example() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/providers/docs");
+    let mut texts = String::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        texts.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    for name in NAMED {
+        assert!(
+            texts.contains(&format!("fn::open::{name}:")),
+            "no example opens {name}"
+        );
+    }
+}
+
+#[test]
+fn plugin_names_cannot_hold_a_path() {
+    for ok in ["aws-login", "my_provider", "x.v2", "1password"] {
+        assert!(is_plugin_name(ok), "{ok}");
+    }
+    for bad in ["", ".", "..", ".hidden", "a/b", "../x", "a b", "é", "a\\b"] {
+        assert!(!is_plugin_name(bad), "{bad}");
+    }
+}
+
+#[test]
+fn builtins_fail_to_open_naming_themselves() {
+    let catalog = Catalog::new(None, &BTreeMap::new()).with_search_path(None);
+    let p = catalog.provider("vault-login").unwrap().unwrap();
+    let empty = Value::object([]);
+    let err = p.open(&empty, &empty).unwrap_err();
+    assert!(
+        err.starts_with("provider \"vault-login\" is not implemented yet"),
+        "{err}"
+    );
+    assert!(catalog.provider("nope").is_none());
+    assert!(catalog.rotator("aws-login").is_none());
+    assert_eq!(
+        catalog.missing_reason("provider", "nope"),
+        "escc has no built-in provider of that name, no escc-provider-nope is on PATH, and escc.toml configures no [providers.nope] (see docs/providers.md)"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn plugins_are_found_on_absolute_path_entries_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("escc-provider-echo");
+    std::fs::write(&bin, "#!/bin/sh\n").unwrap();
+    let catalog =
+        |path: &str| Catalog::new(None, &BTreeMap::new()).with_search_path(Some(path.into()));
+    // Not executable: not a plugin.
+    assert!(
+        catalog(dir.path().to_str().unwrap())
+            .find_on_path("echo")
+            .is_none()
+    );
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let found = catalog(dir.path().to_str().unwrap()).find_on_path("echo");
+    assert_eq!(found.as_deref(), Some(bin.as_path()));
+    // A relative entry would make the program depend on the current directory.
+    assert!(catalog(".").find_on_path("echo").is_none());
+    assert!(
+        catalog(dir.path().to_str().unwrap())
+            .find_on_path("../echo")
+            .is_none()
+    );
+}
+
+#[test]
+fn a_configured_plugin_wins_over_a_builtin() {
+    let configured = BTreeMap::from([(
+        "aws-login".to_owned(),
+        PluginConfig {
+            command: vec!["/nonexistent/escc-test-plugin".to_owned()],
+            timeout: Some(1.0),
+        },
+    )]);
+    let catalog = Catalog::new(None, &configured).with_search_path(None);
+    let err = catalog.provider("aws-login").unwrap().err().unwrap();
+    assert!(
+        err.message().starts_with(
+            "plugin \"aws-login\" (escc.toml): describe: cannot run /nonexistent/escc-test-plugin:"
+        ),
+        "{err}"
+    );
+}
