@@ -39,7 +39,11 @@ pub(crate) fn get(project: &Project, args: &GetArgs) -> Result<ExitCode, Failure
             args.format.name()
         )));
     }
-    let host = project.inner.host();
+    let host = if args.open {
+        project.decrypting_host()?
+    } else {
+        project.inner.host()
+    };
     let mode = if args.open {
         Mode::Eval
     } else {

@@ -1,5 +1,5 @@
-//! The `escc` command line: `check`, `get`, `open`, `run` and `graph` over a directory of
-//! environments. Projects, files and the check/evaluate pipeline are the library's
+//! The `escc` command line: `check`, `get`, `open`, `run`, `graph`, `encrypt` and
+//! `secret set` over a directory of environments. Projects, files and the check/evaluate pipeline are the library's
 //! (`crate::project`); `project.rs` is how the command line finds and names them, and
 //! `evaluate.rs` how it runs the pipeline.
 
@@ -12,6 +12,7 @@ mod lookup;
 mod project;
 pub(crate) mod render;
 mod run;
+mod secrets;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -47,6 +48,8 @@ else the current directory.",
   escc open app/dev --format dotenv   open it (providers run) as KEY=\"value\" lines
   escc run app/dev -- ./deploy.sh     run a command with its environmentVariables and files
   escc graph app/prod | dot -Tsvg     what app/prod depends on
+  escc secret set app/prod db.password   set a secret, encrypted with age (value on stdin)
+  escc encrypt                        encrypt every plaintext fn::secret in place
 
 Exit status: 0 success; 1 the environment has errors (check: errors, or warnings with \
 --deny-warnings); 2 bad usage or a file that cannot be read. `run` exits with the command's \
@@ -184,12 +187,77 @@ the whole project.",
         #[arg(long, short = 'f', value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
     },
+    /// Encrypt plaintext secrets in place, with age.
+    #[command(
+        long_about = "Encrypt every plaintext `fn::secret` value of the named environments (all \
+of the project's without NAME) in place: `fn::secret: hunter2` becomes `fn::secret: \
+{ciphertext: BASE64}`, where BASE64 is a standard age file (`base64 -d | age -d -i KEY` \
+decrypts it). Only those values' bytes change: comments, layout and the other values stay as \
+written, and ciphertexts are left alone, so running it again changes nothing. The recipients \
+are [encryption] recipients in escc.toml (or a folder's, under [encryption.folders.DIR]). \
+Encrypting what none of your identities could decrypt is refused unless --force (see `escc \
+secret set --help` for where identities come from).",
+        after_help = "Examples:
+  escc encrypt                  every environment of the project
+  escc encrypt app/prod         one environment
+  escc check --deny-warnings    in CI: a plaintext fn::secret is a warning (plaintext-secret)
+
+escc.toml:
+  [encryption]
+  recipients = [\"age1...\", \"ssh-ed25519 AAAA... alice@laptop\"]"
+    )]
+    Encrypt {
+        /// Environment names, files or directories [default: the whole project].
+        #[arg(value_name = "NAME|PATH")]
+        targets: Vec<String>,
+        /// Encrypt even when none of your identities is a recipient.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Set secret values, encrypted with age.
+    #[command(subcommand)]
+    Secret(SecretCommand),
     /// Serve the Language Server Protocol on stdin/stdout, for editors (see docs/lsp.md).
     #[cfg(feature = "lsp")]
     Lsp {
         /// Accepted for clients that pass it; stdio is the only transport.
         #[arg(long, hide = true)]
         stdio: bool,
+    },
+}
+
+/// `escc secret ...`.
+#[derive(Debug, Subcommand)]
+enum SecretCommand {
+    /// Set the value at PATH of an environment, encrypted, in place.
+    #[command(
+        long_about = "Set the value at PATH (below `values`, e.g. db.password) of environment \
+NAME to a secret, encrypted with age to the recipients in escc.toml: `PATH: {fn::secret: \
+{ciphertext: ...}}`. The value is read from standard input, or typed at a prompt that does \
+not echo when standard input is a terminal; never from the command line, where `ps` and the \
+shell's history would see it. A single final line break of piped input is dropped (`echo` and \
+`printf` give the same value); a value of several lines is kept as is. Only the secret's \
+bytes change (a missing key is added at the end of its mapping); the file is replaced \
+atomically. A new environment's file is created.\n\n\
+Identities (to check that you could decrypt the result, and for `open` and `run`): \
+ESCC_AGE_IDENTITY (the key text), else ESCC_AGE_IDENTITY_FILE (a file of AGE-SECRET-KEY-1... \
+lines, or an unencrypted OpenSSH ed25519 or RSA private key), else \
+$XDG_CONFIG_HOME/escc/identity.txt (~/.config/escc/identity.txt).",
+        after_help = "Examples:
+  escc secret set app/prod db.password          prompts for the value
+  vault read -field=pw secret/db | escc secret set app/prod db.password
+  escc secret set app/prod 'keys[\"api token\"]' < token.txt"
+    )]
+    Set {
+        /// The environment name (app/prod) or file.
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// Where below `values`, e.g. db.password or tokens[0].
+        #[arg(value_name = "PATH")]
+        path: String,
+        /// Encrypt even when none of your identities is a recipient.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -281,6 +349,11 @@ pub fn main() -> ExitCode {
             .find(|p| std::fs::symlink_metadata(p).is_ok()),
         Command::Get(a) | Command::Open(a) => a.name.as_deref().map(Path::new),
         Command::Run { name, .. } | Command::Graph { name, .. } => name.as_deref().map(Path::new),
+        Command::Encrypt { targets, .. } => targets
+            .iter()
+            .map(Path::new)
+            .find(|p| std::fs::symlink_metadata(p).is_ok()),
+        Command::Secret(SecretCommand::Set { name, .. }) => Some(Path::new(name.as_str())),
         #[cfg(feature = "lsp")]
         Command::Lsp { .. } => return crate::lsp::run(),
     };
@@ -339,6 +412,10 @@ pub fn main() -> ExitCode {
             Err(f) => Err(f),
         },
         Command::Graph { name, format } => graph::graph(&project, name.as_deref(), format),
+        Command::Encrypt { targets, force } => secrets::encrypt(&project, &targets, force),
+        Command::Secret(SecretCommand::Set { name, path, force }) => {
+            secrets::set(&project, &name, &path, force)
+        }
         #[cfg(feature = "lsp")]
         Command::Lsp { .. } => Ok(ExitCode::SUCCESS),
     };

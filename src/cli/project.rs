@@ -53,6 +53,19 @@ impl Project {
         Ok(Project { inner, root, cwd })
     }
 
+    /// A host that decrypts age ciphertexts with the identity of the environment
+    /// (`ESCC_AGE_IDENTITY`, `ESCC_AGE_IDENTITY_FILE`, the per-user file), when there is
+    /// one: for `open` and `run`, which show or pass on plaintexts. `check` and `get` use
+    /// [`project::Project::host`] and never read a key.
+    pub(crate) fn decrypting_host(&self) -> Result<project::FsHost, Failure> {
+        let host = self.inner.host();
+        match project::keys::identities_from_env() {
+            Ok(Some(ids)) => Ok(host.with_identities(std::sync::Arc::new(ids))),
+            Ok(None) => Ok(host),
+            Err(e) => Err(Failure::new(e)),
+        }
+    }
+
     /// `[defaults]` of `escc.toml`.
     pub(crate) fn defaults(&self) -> &Defaults {
         &self.inner.config().defaults

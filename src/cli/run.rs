@@ -48,7 +48,7 @@ pub(crate) fn run(project: &Project, args: &RunArgs) -> Result<Finish, Failure> 
         ));
     }
     let name = environment_name(project, args.name.as_deref())?;
-    let host = project.inner.host();
+    let host = project.decrypting_host()?;
     let ev = evaluate_environment(project, &host, &name, &Mode::Eval, false)?;
     if report_diagnostics(project, &host, &ev) {
         super::error("the command was not run");

@@ -55,6 +55,12 @@ mod emit;
 mod ops;
 mod read;
 mod scalar;
+mod splice;
+
+pub use splice::{
+    Rewrite, SecretSite, SiteKind, encrypt_plaintexts, recrypt_ciphertexts, secret_sites,
+    set_secret,
+};
 
 use std::fmt;
 

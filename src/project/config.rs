@@ -9,6 +9,14 @@
 //! environment = "app/dev"
 //! deny-warnings = true
 //!
+//! # Who can decrypt the `fn::secret` values escc encrypts (docs/secrets.md).
+//! [encryption]
+//! recipients = ["age1...", "ssh-ed25519 AAAA... alice@laptop"]
+//!
+//! # Environments below prod/ are encrypted to these instead.
+//! [encryption.folders.prod]
+//! recipients = ["age1..."]
+//!
 //! [providers.vault-login]          # a plugin serves fn::open::vault-login
 //! command = ["python3", "plugins/vault_login.py"]
 //! timeout = 10                     # seconds per call (default 30)
@@ -45,6 +53,101 @@ pub struct Config {
     /// Plugins by provider (or rotator) name: `[providers.NAME] command = [...]`.
     #[serde(default)]
     pub providers: BTreeMap<String, PluginConfig>,
+    /// Who secrets are encrypted to.
+    #[serde(default)]
+    pub encryption: Encryption,
+}
+
+/// `[encryption]` in `escc.toml`: the recipients of the project's secrets, optionally
+/// different for folders of environments.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Encryption {
+    /// Public keys (`age1...`, `ssh-ed25519 ...`, `ssh-rsa ...`) every secret is encrypted
+    /// to, unless a folder says otherwise.
+    #[serde(default)]
+    pub recipients: Vec<String>,
+    /// Per folder (`prod`, `app/prod`): the recipients of the environments below it,
+    /// instead of the project's. The longest folder that holds an environment wins.
+    #[serde(default)]
+    pub folders: BTreeMap<String, Folder>,
+}
+
+/// `[encryption.folders.NAME]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Folder {
+    /// The recipients of the environments below the folder.
+    pub recipients: Vec<String>,
+}
+
+impl Encryption {
+    /// The recipients of environment `name`, and where they are configured
+    /// (`encryption.recipients` or `encryption.folders."prod".recipients`).
+    #[must_use]
+    pub fn recipients_for(&self, name: &str) -> (&[String], String) {
+        let folder = self
+            .folders
+            .iter()
+            .filter(|(dir, _)| {
+                name.strip_prefix(dir.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+            })
+            .max_by_key(|(dir, _)| dir.len());
+        match folder {
+            Some((dir, f)) => (
+                &f.recipients,
+                format!("encryption.folders.{dir:?}.recipients"),
+            ),
+            None => (&self.recipients, "encryption.recipients".to_owned()),
+        }
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let lists = std::iter::once(("encryption.recipients".to_owned(), &self.recipients)).chain(
+            self.folders.iter().map(|(dir, f)| {
+                (
+                    format!("encryption.folders.{dir:?}.recipients"),
+                    &f.recipients,
+                )
+            }),
+        );
+        for dir in self.folders.keys() {
+            check_name(dir).map_err(|e| format!("encryption.folders.{dir:?}: {e}"))?;
+        }
+        for (at, list) in lists {
+            if list.is_empty() && at != "encryption.recipients" {
+                return Err(format!(
+                    "{at} is empty: a folder needs at least one recipient"
+                ));
+            }
+            for (i, r) in list.iter().enumerate() {
+                check_recipient(r).map_err(|e| format!("{at}[{i}]: {e}"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a recipient parses: with the cipher when it is built in, else by its form.
+#[cfg(feature = "age")]
+fn check_recipient(r: &str) -> Result<(), String> {
+    crate::secrets::age::Recipient::parse(r).map(|_| ())
+}
+
+#[cfg(not(feature = "age"))]
+fn check_recipient(r: &str) -> Result<(), String> {
+    let r = r.trim();
+    if r.starts_with("age1") || r.starts_with("ssh-ed25519 ") || r.starts_with("ssh-rsa ") {
+        Ok(())
+    } else {
+        Err(format!(
+            "{r:?} is not a recipient: expected an age public key (age1...) or an SSH public \
+             key (ssh-ed25519 ... or ssh-rsa ...)"
+        ))
+    }
 }
 
 /// `[defaults]` in `escc.toml`.
@@ -75,6 +178,7 @@ impl Config {
         if let Some(name) = &config.defaults.environment {
             check_name(name).map_err(|e| format!("defaults.environment: {e}"))?;
         }
+        config.encryption.check()?;
         for (name, plugin) in &config.providers {
             if !is_plugin_name(name) {
                 return Err(format!(
@@ -201,6 +305,51 @@ mod tests {
             "{e}"
         );
         assert!(Config::parse("[[[").is_err());
+    }
+
+    #[test]
+    fn encryption_recipients_per_folder() {
+        let dev = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+        let ops = "age1lggyhqrw2nlhcxprm67z43rta597azn8gknawjehu9d9dl0jq3yqqvfafg";
+        let c = Config::parse(&format!(
+            "[encryption]\nrecipients = [\"{dev}\", \"{ops}\"]\n[encryption.folders.prod]\nrecipients = [\"{ops}\"]\n[encryption.folders.\"prod/eu\"]\nrecipients = [\"{dev}\"]\n"
+        ))
+        .unwrap();
+        let e = &c.encryption;
+        assert_eq!(e.recipients_for("app/dev").0.len(), 2);
+        assert_eq!(e.recipients_for("prodx/a").1, "encryption.recipients");
+        assert_eq!(e.recipients_for("prod/a").0, [ops]);
+        assert_eq!(e.recipients_for("prod/eu/a").0, [dev]);
+        assert_eq!(
+            e.recipients_for("prod/eu/a").1,
+            "encryption.folders.\"prod/eu\".recipients"
+        );
+        assert!(
+            Config::default()
+                .encryption
+                .recipients_for("a")
+                .0
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn bad_encryption_settings_are_refused() {
+        let e = Config::parse("[encryption]\nrecipients = [\"bob\"]\n").unwrap_err();
+        assert!(
+            e.starts_with("encryption.recipients[0]: \"bob\" is not a recipient"),
+            "{e}"
+        );
+        let e = Config::parse("[encryption]\nrecipent = []\n").unwrap_err();
+        assert!(e.contains("unknown field `recipent`"), "{e}");
+        let e = Config::parse("[encryption.folders.prod]\nrecipients = []\n").unwrap_err();
+        assert_eq!(
+            e,
+            "encryption.folders.\"prod\".recipients is empty: a folder needs at least one recipient"
+        );
+        let e =
+            Config::parse("[encryption.folders.\"../x\"]\nrecipients = [\"age1x\"]\n").unwrap_err();
+        assert!(e.starts_with("encryption.folders.\"../x\": invalid"), "{e}");
     }
 
     #[test]

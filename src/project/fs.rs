@@ -48,6 +48,9 @@ pub struct FsHost {
     /// The texts of each read document's `fn::secret` literals, found once.
     literals: Mutex<BTreeMap<String, Arc<[String]>>>,
     registry: Registry,
+    /// The keys to decrypt age ciphertexts with.
+    #[cfg(feature = "age")]
+    identities: Option<Arc<crate::secrets::age::Identities>>,
     catalog: Option<Catalog>,
 }
 
@@ -62,8 +65,20 @@ impl FsHost {
             read: Mutex::new(BTreeMap::new()),
             literals: Mutex::new(BTreeMap::new()),
             registry: Registry::default(),
+            #[cfg(feature = "age")]
+            identities: None,
             catalog: None,
         }
+    }
+
+    /// Decrypts age ciphertexts with `identities` (see [`super::keys`]). Without, a
+    /// ciphertext cannot be decrypted (a check does not need to: it is a secret of unknown
+    /// plaintext).
+    #[cfg(feature = "age")]
+    #[must_use]
+    pub fn with_identities(mut self, identities: Arc<crate::secrets::age::Identities>) -> Self {
+        self.identities = Some(identities);
+        self
     }
 
     /// Offers the providers and rotators of `registry`. Those it lacks are stand-ins whose
@@ -305,9 +320,20 @@ impl Host for FsHost {
         Ok(Arc::new(self.missing("rotator", name)))
     }
 
-    fn decrypt(&self, _ciphertext: &[u8]) -> Result<Vec<u8>, HostError> {
+    fn decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>, HostError> {
+        if !ciphertext.starts_with(crate::secrets::envelope::AGE_MAGIC) {
+            return Err(HostError::unavailable(
+                "this is ESC's ciphertext, encrypted with a key the Pulumi service holds; escc \
+                 cannot decrypt it (set the value again with `escc secret set` to encrypt it with age)",
+            ));
+        }
+        #[cfg(feature = "age")]
+        if let Some(ids) = &self.identities {
+            return crate::secrets::age::decrypt(ids, ciphertext).map_err(HostError::failed);
+        }
         Err(HostError::unavailable(
-            "escc cannot decrypt ciphertext secrets yet: it has no key management",
+            "no age identity to decrypt with: set ESCC_AGE_IDENTITY_FILE (or ESCC_AGE_IDENTITY, \
+             or put one in ~/.config/escc/identity.txt)",
         ))
     }
 }

@@ -20,12 +20,14 @@
 mod check;
 mod config;
 mod fs;
+#[cfg(feature = "age")]
+pub mod keys;
 pub(crate) mod names;
 
 use std::path::{Path, PathBuf};
 
 pub use check::Checked;
-pub use config::{CONFIG_FILE, Config, Defaults, set_context};
+pub use config::{CONFIG_FILE, Config, Defaults, Encryption, Folder, set_context};
 pub use fs::{Document, FsHost, MAX_FILE_BYTES};
 pub use names::check_name;
 

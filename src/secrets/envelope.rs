@@ -1,9 +1,19 @@
 //! The `fn::secret` ciphertext envelope: how a `ciphertext:` value in an environment wraps the
 //! bytes a key service returned, with a magic, a version and a CRC-32, all base64-encoded.
+//!
+//! A `ciphertext:` is one of two framings, told apart by their first bytes once decoded:
+//! ESC's envelope (`escx`, the service's ciphertext inside), or a bare age file
+//! (`age-encryption.org/v1`, escc's secrets at rest, so that `base64 -d | age -d` reads it;
+//! see docs/secrets.md). [`open`] returns the envelope's body, or the age file whole; the
+//! host's decrypter tells them apart again by [`AGE_MAGIC`]. The reference knows only the
+//! envelope and reports an age file as `invalid header`: an escc-only extension that no
+//! envelope can be mistaken for (`escx` is not `age-`).
 
 use crate::go::base64;
 
 const MAGIC: [u8; 4] = *b"escx";
+/// The first line of every age file.
+pub const AGE_MAGIC: &[u8] = b"age-encryption.org/v1\n";
 const VERSION: u32 = 1;
 
 /// Seals ciphertext as `base64("escx" ‖ u32be(1) ‖ ciphertext ‖ u32be(CRC-32 of the rest))`.
@@ -17,10 +27,19 @@ pub(crate) fn seal(ciphertext: &[u8]) -> String {
     base64::encode(&bytes)
 }
 
+/// The `ciphertext:` text of an age file: its base64, on one line.
+#[cfg(feature = "age")]
+pub(crate) fn seal_age(file: &[u8]) -> String {
+    base64::encode(file)
+}
+
 /// Opens an envelope, checking in the reference's order: base64, length (`EOF` below 16 bytes),
-/// `invalid header`, `invalid checksum`, `unsupported version`.
+/// `invalid header`, `invalid checksum`, `unsupported version`. An age file is returned whole.
 pub(crate) fn open(text: &str) -> Result<Vec<u8>, String> {
     let bytes = base64::decode(text)?;
+    if bytes.starts_with(AGE_MAGIC) {
+        return Ok(bytes);
+    }
     // The reference reads a 16-byte minimum (header, version, at least 4 bytes, checksum) and
     // reports a short read as `EOF`.
     if bytes.len() < 16 {
@@ -140,6 +159,17 @@ mod tests {
             Err("unsupported version".to_owned())
         );
         assert_eq!(open(&raw(b"escx", 1, b"abcd", true)), Ok(b"abcd".to_vec()));
+    }
+
+    #[test]
+    fn an_age_file_is_returned_whole() {
+        let file = b"age-encryption.org/v1\n-> X25519 abc\n--- def\n0123456789abcdef";
+        assert_eq!(open(&base64::encode(file)), Ok(file.to_vec()));
+        // Only the whole first line counts.
+        assert_eq!(
+            open(&base64::encode(b"age-encryption.org/v2\nxxxxxxxxxx")),
+            Err("invalid header".to_owned())
+        );
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! both to one [`Masker`] and masks everything it prints; a source excerpt hides the
 //! literals' spans before it is rendered (`diag::render::Sources::insert`).
 //!
-//! `envelope` holds the framing of `fn::secret: {ciphertext: ...}`.
+//! `envelope` holds the framing of `fn::secret: {ciphertext: ...}`; `age` (feature `age`)
+//! the cipher of escc's secrets at rest.
 //!
 //! ```
 //! use escc::secrets::{Masker, literal_texts};
@@ -29,6 +30,8 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use crate::ast::{Call, EnvironmentDecl, ExprKind, SecretArg};
 use crate::{Diagnostic, Source, Span};
 
+#[cfg(feature = "age")]
+pub mod age;
 pub(crate) mod envelope;
 
 /// A `fn::secret` plaintext literal of a document.

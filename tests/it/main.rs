@@ -1,5 +1,6 @@
 //! The integration tests (one binary): spans, properties, limits, the command line.
 
+mod age;
 mod cli;
 mod edit;
 mod embed;

@@ -1,0 +1,739 @@
+//! Byte-exact secret rewrites for files kept in git: only the bytes of the secrets that
+//! change are replaced, everything else (indentation, blank lines, comments, quoting) stays
+//! as written, so encrypting one secret changes one line of the diff and two branches that
+//! change different secrets merge without conflict.
+//!
+//! This is not the reference's way ([`super::encrypt_secrets`] re-encodes the whole
+//! document as go-yaml does, as `esc env edit` would); it is what `escc encrypt`,
+//! `escc secret set` and `escc rekey` use. A ciphertext is written `{ciphertext: BASE64}`
+//! (a flow mapping, on the secret's line). Every rewrite is read back before it is
+//! returned: the new text must load without errors and hold the new ciphertexts where
+//! they were put, else nothing is returned.
+
+use std::fmt;
+use std::fmt::Write as _;
+
+use super::EditError;
+use crate::ast::{AccessorKind, Call, ExprKind, SecretArg};
+use crate::source::Span;
+use crate::syntax::{Node, NodeKind, Style};
+use crate::{Diagnostic, Source};
+
+/// A `fn::secret` of a document's `values`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretSite {
+    /// Where it is, as `escc get` takes paths (`db.password`, `list[0]`).
+    pub path: String,
+    /// What it holds.
+    pub kind: SiteKind,
+}
+
+/// What a `fn::secret` holds.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SiteKind {
+    /// A plaintext string: its value and the span of its scalar.
+    Plaintext(String, Span),
+    /// `{ciphertext: TEXT}`: the text and the span of its scalar.
+    Ciphertext(String, Span),
+}
+
+// A plaintext is the secret itself.
+impl fmt::Debug for SecretSite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match &self.kind {
+            SiteKind::Plaintext(..) => "plaintext",
+            SiteKind::Ciphertext(..) => "ciphertext",
+        };
+        write!(f, "SecretSite({} {kind})", self.path)
+    }
+}
+
+/// A rewritten document and the paths of the secrets that changed, in document order.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Rewrite {
+    /// The new text (the old one when nothing changed).
+    pub text: String,
+    /// The paths of the secrets rewritten.
+    pub changed: Vec<String>,
+}
+
+/// Refuses a document with load errors: writing into a document escc cannot read could
+/// lose what the user wrote.
+fn loaded(source: &Source) -> Result<crate::Loaded, EditError> {
+    let loaded = crate::load(source);
+    if let Some(d) = loaded.diags.iter().find(|d| d.is_error()) {
+        return Err(EditError::new(
+            format!(
+                "{} has errors; fix them first ({})",
+                source.name(),
+                first_line(d)
+            ),
+            d.span,
+        ));
+    }
+    Ok(loaded)
+}
+
+fn first_line(d: &Diagnostic) -> String {
+    d.summary.lines().next().unwrap_or_default().to_owned()
+}
+
+/// Every `fn::secret` of the document's `values`, in document order, also those inside
+/// other builtins' arguments (their path goes through the builtin's name).
+///
+/// # Errors
+/// The document has load errors.
+pub fn secret_sites(source: &Source) -> Result<Vec<SecretSite>, EditError> {
+    let loaded = loaded(source)?;
+    let mut out = Vec::new();
+    let Some(values) = loaded.decl.as_ref().and_then(|d| d.values.as_ref()) else {
+        return Ok(out);
+    };
+    let mut stack: Vec<(String, &crate::ast::Expr)> = values
+        .iter()
+        .rev()
+        .map(|e| {
+            let mut p = String::new();
+            crate::path::push_key(&mut p, &e.key.value);
+            (p, &e.value)
+        })
+        .collect();
+    while let Some((path, x)) = stack.pop() {
+        match &x.kind {
+            ExprKind::Object(entries) => {
+                for e in entries.iter().rev() {
+                    if let Some(k) = &e.key {
+                        let mut p = path.clone();
+                        crate::path::push_key(&mut p, k);
+                        stack.push((p, &e.value));
+                    }
+                }
+            }
+            ExprKind::List(items) => {
+                for (i, item) in items.iter().enumerate().rev() {
+                    stack.push((format!("{path}[{i}]"), item));
+                }
+            }
+            ExprKind::Builtin(b) => match &b.call {
+                Call::Secret(SecretArg::Plaintext(lit)) => out.push(SecretSite {
+                    path,
+                    kind: SiteKind::Plaintext(lit.value.clone(), exact(source.text(), lit.span)),
+                }),
+                Call::Secret(SecretArg::Ciphertext(lit)) => out.push(SecretSite {
+                    path,
+                    kind: SiteKind::Ciphertext(lit.value.clone(), exact(source.text(), lit.span)),
+                }),
+                Call::Secret(_) => {}
+                _ => {
+                    let mut p = path.clone();
+                    crate::path::push_key(&mut p, &b.name);
+                    stack.push((p, &b.arg));
+                }
+            },
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// The span of a scalar without what the parser's span may take after a quoted one (a
+/// line comment): a quoted scalar ends at its closing quote.
+fn exact(text: &str, span: Span) -> Span {
+    let bytes = text.as_bytes();
+    let start = span.start();
+    let end = match bytes.get(start) {
+        Some(b'"') => {
+            let mut i = start + 1;
+            loop {
+                match bytes.get(i) {
+                    Some(b'\\') => i += 2,
+                    Some(b'"') => break Some(i + 1),
+                    Some(_) => i += 1,
+                    None => break None,
+                }
+            }
+        }
+        Some(b'\'') => {
+            let mut i = start + 1;
+            loop {
+                match (bytes.get(i), bytes.get(i + 1)) {
+                    (Some(b'\''), Some(b'\'')) => i += 2,
+                    (Some(b'\''), _) => break Some(i + 1),
+                    (Some(_), _) => i += 1,
+                    (None, _) => break None,
+                }
+            }
+        }
+        _ => None,
+    };
+    match end {
+        Some(end) if end <= span.end() => Span::new(start, end),
+        _ => span,
+    }
+}
+
+/// Replaces each span of `text` by its new text (spans must not overlap).
+fn splice(text: &str, mut replacements: Vec<(Span, String)>) -> String {
+    replacements.sort_by_key(|(s, _)| s.start());
+    let mut out =
+        String::with_capacity(text.len() + replacements.iter().map(|r| r.1.len()).sum::<usize>());
+    let mut at = 0;
+    for (span, new) in replacements {
+        out.push_str(&text[at..span.start()]);
+        out.push_str(&new);
+        // A block scalar's span takes its final line break; the flow text that replaces
+        // it must end its line too.
+        if text[span.start()..span.end()].ends_with('\n') && !new.ends_with('\n') {
+            out.push('\n');
+        }
+        at = span.end();
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// The flow text of a ciphertext secret's argument.
+fn ciphertext_arg(ciphertext: &str) -> String {
+    format!("{{ciphertext: {ciphertext}}}")
+}
+
+/// Encrypts the plaintext secrets that `select` picks: each `fn::secret: <string>` becomes
+/// `fn::secret: {ciphertext: <what encrypt returns>}` in place. Ciphertexts are left as
+/// they are, so running it again changes nothing.
+///
+/// # Errors
+/// The document has load errors, or `encrypt` fails (its message, at the secret).
+pub fn encrypt_plaintexts(
+    source: &Source,
+    select: &dyn Fn(&SecretSite) -> bool,
+    encrypt: &dyn Fn(&str) -> Result<String, String>,
+) -> Result<Rewrite, EditError> {
+    let mut replacements = Vec::new();
+    let mut changed = Vec::new();
+    for site in secret_sites(source)? {
+        if let SiteKind::Plaintext(value, span) = &site.kind
+            && select(&site)
+        {
+            let ciphertext = encrypt(value)
+                .map_err(|e| EditError::new(format!("{}: {e}", site.path), Some(*span)))?;
+            replacements.push((*span, ciphertext_arg(&ciphertext)));
+            changed.push(site.path);
+        }
+    }
+    finish(source, replacements, changed)
+}
+
+/// Re-encrypts the ciphertexts that `select` picks: `recrypt` gets each ciphertext's text
+/// and returns the new one, or `None` to leave it as it is.
+///
+/// # Errors
+/// The document has load errors, or `recrypt` fails (its message, at the secret).
+pub fn recrypt_ciphertexts(
+    source: &Source,
+    select: &dyn Fn(&SecretSite) -> bool,
+    recrypt: &dyn Fn(&str) -> Result<Option<String>, String>,
+) -> Result<Rewrite, EditError> {
+    let mut replacements = Vec::new();
+    let mut changed = Vec::new();
+    for site in secret_sites(source)? {
+        if let SiteKind::Ciphertext(text, span) = &site.kind
+            && select(&site)
+        {
+            let new = recrypt(text)
+                .map_err(|e| EditError::new(format!("{}: {e}", site.path), Some(*span)))?;
+            if let Some(new) = new {
+                replacements.push((*span, new));
+                changed.push(site.path);
+            }
+        }
+    }
+    finish(source, replacements, changed)
+}
+
+/// Applies the replacements and reads the result back: it must load without errors, with
+/// as many secrets as before and none of the changed ones left in plaintext.
+fn finish(
+    source: &Source,
+    replacements: Vec<(Span, String)>,
+    changed: Vec<String>,
+) -> Result<Rewrite, EditError> {
+    if replacements.is_empty() {
+        return Ok(Rewrite {
+            text: source.text().to_owned(),
+            changed,
+        });
+    }
+    let text = splice(source.text(), replacements);
+    let before = secret_sites(source)?.len();
+    let after = secret_sites(&Source::new(source.name(), text.as_str()))
+        .map_err(|e| read_back(source, &e.message))?;
+    let still_plain = after
+        .iter()
+        .any(|s| matches!(s.kind, SiteKind::Plaintext(..)) && changed.contains(&s.path));
+    if after.len() != before || still_plain {
+        return Err(read_back(source, "its secrets moved"));
+    }
+    Ok(Rewrite { text, changed })
+}
+
+fn read_back(source: &Source, why: &str) -> EditError {
+    EditError::new(
+        format!(
+            "{}: the rewritten document does not read back ({why}); nothing was written. This \
+             is a bug in escc",
+            source.name()
+        ),
+        None,
+    )
+}
+
+/// Sets the secret at `path` (below `values`) to `{ciphertext: CIPHERTEXT}`, in place:
+///
+/// - a `fn::secret` there keeps its place: a ciphertext's text is replaced, a plaintext
+///   becomes `{ciphertext: ...}`;
+/// - any other value there is replaced by `{fn::secret: {ciphertext: ...}}`;
+/// - a missing key is added at the end of its mapping (with the indentation of its
+///   entries; missing mappings on the way are added too).
+///
+/// # Errors
+/// The document has load errors, `values` or a value on the way is not a mapping (or a
+/// list, for an index), an index is out of range, or the path goes through a secret.
+pub fn set_secret(
+    source: &Source,
+    path: &[AccessorKind],
+    ciphertext: &str,
+) -> Result<String, EditError> {
+    if path.is_empty() {
+        return Err(EditError::new("the path is empty", None));
+    }
+    let text = source.text();
+    let mut keys = vec![AccessorKind::Name("values".to_owned())];
+    keys.extend(path.iter().cloned());
+    let secret = format!("{{fn::secret: {}}}", ciphertext_arg(ciphertext));
+    // A document with nothing in it yet (empty, comments, `null`) is not an environment
+    // (a load error), but it is a place to start one.
+    let parsed = crate::load(source).syntax;
+    let blank = !parsed.has_errors()
+        && parsed.root.as_ref().is_none_or(|root| {
+            root.kind == NodeKind::Null
+                || (root.kind == NodeKind::Object(Vec::new()) && root.style != Style::Flow)
+        });
+    let new_text = if blank {
+        append_block(text, &keys, &secret)?
+    } else {
+        let loaded = loaded(source)?;
+        let Some(root) = &loaded.syntax.root else {
+            unreachable!("a document without a root is blank");
+        };
+        let (span, new) = place(text, root, &keys, ciphertext, &secret)?;
+        splice(text, vec![(span, new)])
+    };
+    // Read back: the path must now hold this ciphertext.
+    let shown = shown_path(path);
+    let after = Source::new(source.name(), new_text.as_str());
+    let sites = secret_sites(&after).map_err(|e| read_back(source, &e.message))?;
+    let ok = sites.iter().any(|s| {
+        s.path == shown && matches!(&s.kind, SiteKind::Ciphertext(t, _) if t == ciphertext)
+    });
+    if !ok {
+        return Err(read_back(source, "the secret is not where it was put"));
+    }
+    Ok(new_text)
+}
+
+fn shown_path(path: &[AccessorKind]) -> String {
+    let mut out = String::new();
+    for a in path {
+        match a {
+            AccessorKind::Name(k) | AccessorKind::Key(k) => crate::path::push_key(&mut out, k),
+            AccessorKind::Index(i) => {
+                let _ = write!(out, "[{i}]");
+            }
+        }
+    }
+    out
+}
+
+/// The single entry of a mapping whose only key is `key`.
+fn only_entry<'a>(n: &'a Node, key: &str) -> Option<&'a Node> {
+    match &n.kind {
+        NodeKind::Object(entries) if entries.len() == 1 && entries[0].key.as_str() == Some(key) => {
+            Some(&entries[0].value)
+        }
+        _ => None,
+    }
+}
+
+/// Where and what to write so that `keys` (from the root) hold the secret.
+fn place(
+    text: &str,
+    root: &Node,
+    keys: &[AccessorKind],
+    ciphertext: &str,
+    secret: &str,
+) -> Result<(Span, String), EditError> {
+    let mut node = root;
+    let mut at = String::new();
+    for (i, accessor) in keys.iter().enumerate() {
+        let here = match i {
+            0 => "the document".to_owned(),
+            1 => "values".to_owned(),
+            _ => at.clone(),
+        };
+        if only_entry(node, "fn::secret").is_some() && i > 0 {
+            return Err(EditError::new(
+                format!("{here} is a secret, not an object"),
+                Some(node.span),
+            ));
+        }
+        let next = match (accessor, &node.kind) {
+            (AccessorKind::Name(k) | AccessorKind::Key(k), NodeKind::Object(entries)) => {
+                match entries.iter().rev().find(|e| e.key.as_str() == Some(k)) {
+                    Some(e) => &e.value,
+                    None => return insert(text, node, &keys[i..], secret),
+                }
+            }
+            (AccessorKind::Name(_) | AccessorKind::Key(_), NodeKind::Null) => {
+                // `key: ~` is replaced; an empty value (`key:`) sits right after the colon.
+                let pad = if node.span.is_empty() { " " } else { "" };
+                return Ok((
+                    node.span,
+                    format!("{pad}{{{}}}", flow_nest(&keys[i..], secret)?),
+                ));
+            }
+            (AccessorKind::Index(n), NodeKind::Array(items)) => {
+                match usize::try_from(*n).ok().and_then(|n| items.get(n)) {
+                    Some(item) => item,
+                    None => {
+                        return Err(EditError::new(
+                            format!(
+                                "{here}: index {n} is out of range (the list has {} elements)",
+                                items.len()
+                            ),
+                            Some(node.span),
+                        ));
+                    }
+                }
+            }
+            (AccessorKind::Index(_), _) => {
+                return Err(EditError::new(
+                    format!("{here} is not a list"),
+                    Some(node.span),
+                ));
+            }
+            _ => {
+                return Err(EditError::new(
+                    format!("{here} is not an object"),
+                    Some(node.span),
+                ));
+            }
+        };
+        push(&mut at, accessor, i);
+        node = next;
+    }
+    if let Some(arg) = only_entry(node, "fn::secret") {
+        if let Some(inner) = only_entry(arg, "ciphertext")
+            && inner.as_str().is_some()
+        {
+            return Ok((exact(text, inner.span), ciphertext.to_owned()));
+        }
+        if !arg.span.is_empty() {
+            return Ok((exact(text, arg.span), ciphertext_arg(ciphertext)));
+        }
+    }
+    if node.span.is_empty() {
+        // An empty value (`key:` and nothing): nothing to replace, write after the colon.
+        return Ok((node.span, format!(" {secret}")));
+    }
+    Ok((exact(text, node.span), secret.to_owned()))
+}
+
+fn push(at: &mut String, accessor: &AccessorKind, i: usize) {
+    // `values` is not part of the paths users write.
+    if i == 0 {
+        return;
+    }
+    match accessor {
+        AccessorKind::Name(k) | AccessorKind::Key(k) => crate::path::push_key(at, k),
+        AccessorKind::Index(n) => {
+            let _ = write!(at, "[{n}]");
+        }
+    }
+}
+
+/// A key as YAML: plain when that reads back as the same string, else double-quoted.
+fn yaml_key(k: &str) -> String {
+    let plain = k
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c))
+        && !matches!(
+            k.to_ascii_lowercase().as_str(),
+            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n"
+        );
+    if plain {
+        k.to_owned()
+    } else {
+        serde_json::Value::String(k.to_owned()).to_string()
+    }
+}
+
+fn key_of(a: &AccessorKind) -> Result<&str, EditError> {
+    match a {
+        AccessorKind::Name(k) | AccessorKind::Key(k) => Ok(k),
+        AccessorKind::Index(i) => Err(EditError::new(
+            format!("cannot add element {i} to a list that is not there; add the list first"),
+            None,
+        )),
+    }
+}
+
+/// `k1: {k2: SECRET}` for the keys still missing.
+fn flow_nest(keys: &[AccessorKind], secret: &str) -> Result<String, EditError> {
+    let mut out = secret.to_owned();
+    for (i, k) in keys.iter().enumerate().rev() {
+        let k = yaml_key(key_of(k)?);
+        out = if i == 0 {
+            format!("{k}: {out}")
+        } else {
+            format!("{{{k}: {out}}}")
+        };
+    }
+    Ok(out)
+}
+
+/// Adds the missing `keys` to mapping `node`.
+fn insert(
+    text: &str,
+    node: &Node,
+    keys: &[AccessorKind],
+    secret: &str,
+) -> Result<(Span, String), EditError> {
+    let NodeKind::Object(entries) = &node.kind else {
+        unreachable!("only mappings get keys");
+    };
+    if node.style == Style::Flow || entries.is_empty() {
+        // `{a: 1}` → `{a: 1, k: SECRET}`; `{}` → `{k: SECRET}`.
+        let close = node.span.end().saturating_sub(1);
+        let sep = if entries.is_empty() { "" } else { ", " };
+        return Ok((
+            Span::new(close, close),
+            format!("{sep}{}", flow_nest(keys, secret)?),
+        ));
+    }
+    let first = &entries[0];
+    let line_start = text[..first.key.span.start()]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let indent = text[line_start..first.key.span.start()].chars().count();
+    let last = entries.last().map_or(node.span.end(), |e| {
+        e.value.span.end().max(e.key.span.end())
+    });
+    // After the line that ends the last entry (its line comment stays with it).
+    let at = if text[..last].ends_with('\n') {
+        last
+    } else {
+        text[last..].find('\n').map_or(text.len(), |i| last + i + 1)
+    };
+    let mut new = String::new();
+    if at == text.len() && !text.ends_with('\n') {
+        new.push('\n');
+    }
+    new.push_str(&block_lines(keys, secret, indent)?);
+    Ok((Span::new(at, at), new))
+}
+
+/// The missing keys as block lines at `indent`, two more spaces per level.
+fn block_lines(keys: &[AccessorKind], secret: &str, indent: usize) -> Result<String, EditError> {
+    let mut out = String::new();
+    for (i, k) in keys.iter().enumerate() {
+        let pad = " ".repeat(indent + 2 * i);
+        let k = yaml_key(key_of(k)?);
+        if i + 1 == keys.len() {
+            let _ = writeln!(out, "{pad}{k}: {secret}");
+        } else {
+            let _ = writeln!(out, "{pad}{k}:");
+        }
+    }
+    Ok(out)
+}
+
+/// Appends the keys to a document that has no root mapping (empty, or only comments).
+fn append_block(text: &str, keys: &[AccessorKind], secret: &str) -> Result<String, EditError> {
+    let mut out = text.to_owned();
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    // A document that is `null` or `~` has nothing worth keeping but its comments.
+    let mut kept = String::new();
+    for l in out.lines() {
+        if !matches!(l.trim(), "~" | "null" | "---") {
+            kept.push_str(l);
+            kept.push('\n');
+        }
+    }
+    Ok(kept + &block_lines(keys, secret, 0)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ast::parse_property_path;
+
+    #[expect(clippy::unnecessary_wraps, reason = "the shape of a cipher")]
+    fn rot(s: &str) -> Result<String, String> {
+        Ok(format!("C{}", s.len()))
+    }
+
+    fn enc(doc: &str) -> Rewrite {
+        encrypt_plaintexts(&Source::new("t", doc), &|_| true, &rot).unwrap()
+    }
+
+    #[test]
+    fn only_the_secrets_bytes_change() {
+        let doc = "# top\n\nvalues:\n    db:\n        # the password\n        password:\n            fn::secret: hunter2 # old\n\n        user: admin\n    list:\n      - {fn::secret: 'a b'}\n      - fn::secret: |\n          two\n          lines\n      - x\n";
+        let r = enc(doc);
+        assert_eq!(r.changed, ["db.password", "list[0]", "list[1]"]);
+        assert_eq!(
+            r.text,
+            "# top\n\nvalues:\n    db:\n        # the password\n        password:\n            fn::secret: {ciphertext: C7} # old\n\n        user: admin\n    list:\n      - {fn::secret: {ciphertext: C3}}\n      - fn::secret: {ciphertext: C10}\n      - x\n"
+        );
+        // Idempotent: ciphertexts are left alone.
+        let again = enc(&r.text);
+        assert!(again.changed.is_empty());
+        assert_eq!(again.text, r.text);
+    }
+
+    #[test]
+    fn quoted_scalars_keep_their_line_comments() {
+        let r =
+            enc("values:\n  a: {fn::secret: \"x\\\"y\"} # a\n  b:\n    fn::secret: 'it''s' # b\n");
+        assert_eq!(
+            r.text,
+            "values:\n  a: {fn::secret: {ciphertext: C3}} # a\n  b:\n    fn::secret: {ciphertext: C4} # b\n"
+        );
+        assert_eq!(
+            set(
+                "values:\n  a:\n    fn::secret: {ciphertext: \"OLD\"} # c\n  b: 'x' # d\n",
+                "b"
+            )
+            .unwrap(),
+            "values:\n  a:\n    fn::secret: {ciphertext: \"OLD\"} # c\n  b: {fn::secret: {ciphertext: NEW}} # d\n"
+        );
+    }
+
+    #[test]
+    fn secrets_inside_builtins_are_found() {
+        let r = enc("values:\n  j:\n    fn::toJSON:\n      a: {fn::secret: x}\n");
+        assert_eq!(r.changed, [r#"j["fn::toJSON"].a"#]);
+    }
+
+    #[test]
+    fn a_document_with_errors_is_refused() {
+        let e = encrypt_plaintexts(&Source::new("t", "values: [\n"), &|_| true, &rot).unwrap_err();
+        assert!(e.message.starts_with("t has errors; fix them first"), "{e}");
+    }
+
+    fn set(doc: &str, path: &str) -> Result<String, EditError> {
+        set_secret(
+            &Source::new("t", doc),
+            &parse_property_path(path).unwrap(),
+            "NEW",
+        )
+    }
+
+    #[test]
+    fn set_replaces_in_place() {
+        assert_eq!(
+            set(
+                "values:\n  a:\n    fn::secret: {ciphertext: OLD} # c\n  b: 1\n",
+                "a"
+            )
+            .unwrap(),
+            "values:\n  a:\n    fn::secret: {ciphertext: NEW} # c\n  b: 1\n"
+        );
+        assert_eq!(
+            set(
+                "values:\n  a:\n    fn::secret:\n      ciphertext: OLD\n",
+                "a"
+            )
+            .unwrap(),
+            "values:\n  a:\n    fn::secret:\n      ciphertext: NEW\n"
+        );
+        assert_eq!(
+            set("values:\n  a: {fn::secret: plain}\n", "a").unwrap(),
+            "values:\n  a: {fn::secret: {ciphertext: NEW}}\n"
+        );
+        assert_eq!(
+            set("values:\n  a: plain # c\n", "a").unwrap(),
+            "values:\n  a: {fn::secret: {ciphertext: NEW}} # c\n"
+        );
+        assert_eq!(
+            set("values:\n  l: [x, y]\n", "l[1]").unwrap(),
+            "values:\n  l: [x, {fn::secret: {ciphertext: NEW}}]\n"
+        );
+    }
+
+    #[test]
+    fn set_adds_missing_keys() {
+        assert_eq!(
+            set("values:\n    a: 1 # one\n\n# end\n", "b").unwrap(),
+            "values:\n    a: 1 # one\n    b: {fn::secret: {ciphertext: NEW}}\n\n# end\n"
+        );
+        assert_eq!(
+            set("values:\n  a: 1", "db.pw").unwrap(),
+            "values:\n  a: 1\n  db:\n    pw: {fn::secret: {ciphertext: NEW}}\n"
+        );
+        assert_eq!(
+            set("values:\n  db: {host: h}\n", "db.pw").unwrap(),
+            "values:\n  db: {host: h, pw: {fn::secret: {ciphertext: NEW}}}\n"
+        );
+        assert_eq!(
+            set("values: {}\n", r#"["a b"]"#).unwrap_or_else(|e| e.message),
+            "values: {\"a b\": {fn::secret: {ciphertext: NEW}}}\n"
+        );
+        assert_eq!(
+            set("", "pw").unwrap(),
+            "values:\n  pw: {fn::secret: {ciphertext: NEW}}\n"
+        );
+        assert_eq!(
+            set("# c\n", "pw").unwrap(),
+            "# c\nvalues:\n  pw: {fn::secret: {ciphertext: NEW}}\n"
+        );
+        assert_eq!(
+            set("imports: [a]\n", "pw").unwrap(),
+            "imports: [a]\nvalues:\n  pw: {fn::secret: {ciphertext: NEW}}\n"
+        );
+        assert_eq!(
+            set("values:\n  a:\n  b: 1\n", "a.x").unwrap(),
+            "values:\n  a: {x: {fn::secret: {ciphertext: NEW}}}\n  b: 1\n"
+        );
+        assert_eq!(
+            set("values:\n  a: ~\n  b:\n", "b").unwrap(),
+            "values:\n  a: ~\n  b: {fn::secret: {ciphertext: NEW}}\n"
+        );
+    }
+
+    #[test]
+    fn set_refuses_what_it_cannot_do() {
+        let e = |doc: &str, path: &str| set(doc, path).unwrap_err().message;
+        assert_eq!(e("values:\n  a: 1\n", "a.b"), "a is not an object");
+        assert_eq!(
+            e("values:\n  a: {fn::secret: x}\n", "a.b"),
+            "a is a secret, not an object"
+        );
+        assert_eq!(
+            e("values:\n  l: [1]\n", "l[3]"),
+            "l: index 3 is out of range (the list has 1 elements)"
+        );
+        assert_eq!(
+            e("values: [1]\n", "a"),
+            "t has errors; fix them first (values must be an object)"
+        );
+        assert_eq!(e("values:\n  a: 1\n", "a[0]"), "a is not a list");
+    }
+}

@@ -1,0 +1,72 @@
+//! Where escc finds the age identity it decrypts with, in this order (the first that is set
+//! is used, alone):
+//!
+//! 1. `ESCC_AGE_IDENTITY`: the text of an identity file (one or more `AGE-SECRET-KEY-1...`
+//!    lines, or an unencrypted OpenSSH private key), for CI secrets;
+//! 2. `ESCC_AGE_IDENTITY_FILE`: the path of such a file;
+//! 3. the per-user file `$XDG_CONFIG_HOME/escc/identity.txt` (`~/.config/escc/identity.txt`
+//!    when `XDG_CONFIG_HOME` is not set), if it exists.
+//!
+//! None of them: there is no identity, and ciphertexts stay secrets of unknown plaintext.
+
+use std::path::PathBuf;
+
+use crate::secrets::age::Identities;
+
+/// The variable holding identity text.
+pub const IDENTITY_VAR: &str = "ESCC_AGE_IDENTITY";
+/// The variable holding an identity file's path.
+pub const IDENTITY_FILE_VAR: &str = "ESCC_AGE_IDENTITY_FILE";
+/// Identity files larger than this are refused (age's own limit is 16 MiB; a key is 74
+/// bytes, an SSH RSA key a few KiB).
+const MAX_IDENTITY_BYTES: u64 = 1024 * 1024;
+
+/// The per-user identity file, if a home or configuration directory is known.
+#[must_use]
+pub fn default_identity_file() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map(|h| PathBuf::from(h).join(".config"))
+        })?;
+    Some(base.join("escc").join("identity.txt"))
+}
+
+/// The identities configured in the environment (see the module's documentation).
+///
+/// # Errors
+/// A variable is set but its identity cannot be read or does not parse (the message names
+/// the variable or file, never a key).
+pub fn identities_from_env() -> Result<Option<Identities>, String> {
+    if let Some(text) = std::env::var_os(IDENTITY_VAR).filter(|t| !t.is_empty()) {
+        let text = text
+            .into_string()
+            .map_err(|_| format!("{IDENTITY_VAR} is not UTF-8"))?;
+        return Identities::parse(&text, IDENTITY_VAR).map(Some);
+    }
+    if let Some(file) = std::env::var_os(IDENTITY_FILE_VAR).filter(|t| !t.is_empty()) {
+        let file = PathBuf::from(file);
+        let origin = format!("{IDENTITY_FILE_VAR} ({})", file.display());
+        return read(&file, &origin).map(Some);
+    }
+    match default_identity_file() {
+        Some(file) if file.exists() => {
+            let origin = file.display().to_string();
+            read(&file, &origin).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+fn read(file: &std::path::Path, origin: &str) -> Result<Identities, String> {
+    let meta = std::fs::metadata(file).map_err(|e| format!("{origin}: {}", super::io_text(&e)))?;
+    if meta.len() > MAX_IDENTITY_BYTES {
+        return Err(format!("{origin}: too large to be an identity file"));
+    }
+    let text =
+        std::fs::read_to_string(file).map_err(|e| format!("{origin}: {}", super::io_text(&e)))?;
+    Identities::parse(&text, origin)
+}

@@ -1,0 +1,451 @@
+//! Secrets at rest with age, through the real binaries: `escc encrypt` and `escc secret set`
+//! on a project in a temporary git repository, interop with the `age` command both ways
+//! (X25519 and SSH ed25519 keys), a merge of two branches that each changed a different
+//! secret, and what must never show a plaintext. `age`, `age-keygen`, `ssh-keygen` and `git`
+//! are required: outside CI a missing tool fails these tests too (`.ci/run` installs them).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_escc");
+/// A plaintext that differs in each of its forms (quote, backslash, non-ASCII).
+const SECRET: &str = "s3cr\"et\\ü-hunter";
+const OTHER: &str = "second-secret-value";
+
+fn tool(name: &str, args: &[&str], cwd: &Path, stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(name)
+        .args(args)
+        .current_dir(cwd)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("{name} is needed by these tests (apt-get install age openssh-client git): {e}")
+        });
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{name} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A project in a git repository with an age key; `escc.toml` names `recipients`.
+struct Project {
+    dir: tempfile::TempDir,
+    key: PathBuf,
+    public: String,
+}
+
+impl Project {
+    fn new(extra_recipients: &[&str]) -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        tool("age-keygen", &["-o", "key.txt"], root, None);
+        let key = root.join("key.txt");
+        let public = String::from_utf8(tool("age-keygen", &["-y", "key.txt"], root, None).stdout)
+            .unwrap()
+            .trim()
+            .to_owned();
+        let mut recipients = vec![format!("{public:?}")];
+        recipients.extend(extra_recipients.iter().map(|r| format!("{r:?}")));
+        std::fs::write(
+            root.join("escc.toml"),
+            format!("[encryption]\nrecipients = [{}]\n", recipients.join(", ")),
+        )
+        .unwrap();
+        std::fs::write(root.join(".gitignore"), "key.txt\n").unwrap();
+        for args in [
+            &["init", "-q", "-b", "main"][..],
+            &["config", "user.email", "t@example.com"],
+            &["config", "user.name", "t"],
+        ] {
+            tool("git", args, root, None);
+        }
+        Project { dir, key, public }
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn write(&self, file: &str, text: &str) {
+        let path = self.root().join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn read(&self, file: &str) -> String {
+        std::fs::read_to_string(self.root().join(file)).unwrap()
+    }
+
+    /// Runs escc with the project's identity (unless `identity` is false).
+    fn escc(&self, args: &[&str], stdin: Option<&str>, identity: bool) -> Output {
+        let mut c = Command::new(BIN);
+        c.current_dir(self.root())
+            .args(args)
+            .env_remove("ESCC_AGE_IDENTITY")
+            .env("XDG_CONFIG_HOME", self.root().join("no-config"))
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if identity {
+            c.env("ESCC_AGE_IDENTITY_FILE", &self.key);
+        } else {
+            c.env_remove("ESCC_AGE_IDENTITY_FILE");
+        }
+        let mut child = c.spawn().unwrap();
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        child.wait_with_output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let out = self.escc(args, stdin, true);
+        assert!(
+            out.status.success(),
+            "escc {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_no_plaintext(&out);
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        String::from_utf8(tool("git", args, self.root(), None).stdout).unwrap()
+    }
+
+    /// Every file of the project but the key: what a commit could hold.
+    fn files(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.root().to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.file_name().is_some_and(|n| n == ".git") || p == self.key {
+                    continue;
+                }
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let name = p.strip_prefix(self.root()).unwrap().display().to_string();
+                    out.push((
+                        name,
+                        String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned(),
+                    ));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+/// `escc open NAME --show-secrets`: the control that shows the plaintexts.
+fn shown(p: &Project, name: &str) -> String {
+    let out = p.escc(&["open", name, "--show-secrets"], None, true);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn forms(secret: &str) -> Vec<String> {
+    escc::secrets::forms(secret.to_owned())
+}
+
+fn assert_no_plaintext(out: &Output) {
+    for (label, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        let text = String::from_utf8_lossy(bytes);
+        for secret in [SECRET, OTHER] {
+            for f in forms(secret) {
+                assert!(!text.contains(&f), "{label} shows a secret: {text}");
+            }
+        }
+    }
+}
+
+/// The `ciphertext:` text on the line of `key` in `doc`.
+fn ciphertext_of(doc: &str, key: &str) -> String {
+    let line = doc
+        .lines()
+        .find(|l| {
+            l.trim_start().starts_with(&format!("{key}:")) || l.contains(&format!("{key}: {{"))
+        })
+        .unwrap_or_else(|| panic!("no {key} in {doc}"));
+    let start = line.find("ciphertext: ").unwrap() + "ciphertext: ".len();
+    line[start..].split('}').next().unwrap().trim().to_owned()
+}
+
+fn age_decrypt(root: &Path, ciphertext: &str, key: &Path) -> String {
+    let file = tool("base64", &["-d"], root, Some(ciphertext.as_bytes())).stdout;
+    let key = key.to_str().unwrap();
+    String::from_utf8(tool("age", &["-d", "-i", key], root, Some(&file)).stdout).unwrap()
+}
+
+#[test]
+fn age_decrypts_what_escc_encrypts_and_layout_is_kept() {
+    let p = Project::new(&[]);
+    let doc = format!(
+        "# The database.\nvalues:\n    db:\n        # rotated monthly\n        password:\n            fn::secret: {} # old\n\n        user: admin\n",
+        serde_json::to_string(SECRET).unwrap()
+    );
+    p.write("app/dev.yaml", &doc);
+    p.ok(&["encrypt"], None);
+    let written = p.read("app/dev.yaml");
+    // One line changed, everything else as written.
+    let changed: Vec<_> = doc
+        .lines()
+        .zip(written.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(changed.len(), 1, "{written}");
+    assert_eq!(doc.lines().count(), written.lines().count());
+    assert!(written.contains("# old\n\n        user: admin\n"));
+    assert_eq!(
+        age_decrypt(p.root(), &ciphertext_of(&written, "fn::secret"), &p.key),
+        SECRET
+    );
+    // Idempotent.
+    p.ok(&["encrypt"], None);
+    assert_eq!(p.read("app/dev.yaml"), written);
+    // `secret set`, value on stdin (the final line break of a one-line value dropped).
+    p.ok(
+        &["secret", "set", "app/dev", "db.token"],
+        Some(&format!("{OTHER}\n")),
+    );
+    let written = p.read("app/dev.yaml");
+    assert!(
+        written.contains("        user: admin\n        token: {fn::secret: {ciphertext: YWdl"),
+        "{written}"
+    );
+    assert_eq!(
+        age_decrypt(p.root(), &ciphertext_of(&written, "token"), &p.key),
+        OTHER
+    );
+    // open decrypts with the identity.
+    let json: serde_json::Value = serde_json::from_str(&shown(&p, "app/dev")).unwrap();
+    assert_eq!(json["db"]["password"], SECRET);
+    assert_eq!(json["db"]["token"], OTHER);
+    // No plaintext on disk, no temporary file left.
+    for (name, text) in p.files() {
+        assert!(!name.contains(".escc-"), "left behind: {name}");
+        for f in forms(SECRET).into_iter().chain(forms(OTHER)) {
+            assert!(!text.contains(&f), "{name} holds a plaintext");
+        }
+    }
+}
+
+#[test]
+fn escc_decrypts_what_age_encrypted() {
+    let p = Project::new(&[]);
+    let file = tool("age", &["-r", &p.public], p.root(), Some(SECRET.as_bytes())).stdout;
+    let armored = tool("base64", &["-w0"], p.root(), Some(&file)).stdout;
+    let b64 = String::from_utf8(armored).unwrap();
+    p.write(
+        "app/dev.yaml",
+        &format!("values:\n  pw:\n    fn::secret:\n      ciphertext: {b64}\n  env:\n    environmentVariables:\n      PW: ${{pw}}\n"),
+    );
+    let json: serde_json::Value = serde_json::from_str(&shown(&p, "app/dev")).unwrap();
+    assert_eq!(json["pw"], SECRET);
+    // Redacted by default.
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&p.ok(&["open", "app/dev"], None)).unwrap()["pw"],
+        "[secret]"
+    );
+    // check and get need no identity: the ciphertext is a secret of unknown plaintext.
+    for args in [&["check"][..], &["get", "app/dev"]] {
+        let out = p.escc(args, None, false);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // open without an identity fails, saying why, and shows no plaintext.
+    let out = p.escc(&["open", "app/dev", "--show-secrets"], None, false);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no age identity to decrypt with"));
+    assert_no_plaintext(&out);
+}
+
+#[test]
+fn ssh_ed25519_keys_both_ways() {
+    let p = Project::new(&[]);
+    tool(
+        "ssh-keygen",
+        &["-q", "-t", "ed25519", "-N", "", "-C", "ci", "-f", "id"],
+        p.root(),
+        None,
+    );
+    let public = p.read("id.pub").trim().to_owned();
+    p.write(
+        "escc.toml",
+        &format!("[encryption]\nrecipients = [{public:?}]\n"),
+    );
+    p.write(
+        "app/dev.yaml",
+        &format!("values:\n  pw: {{fn::secret: {OTHER}}}\n"),
+    );
+    let mut c = p.escc(&["encrypt", "--force"], None, false);
+    assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
+    let written = p.read("app/dev.yaml");
+    assert_eq!(
+        age_decrypt(
+            p.root(),
+            &ciphertext_of(&written, "pw"),
+            &p.root().join("id")
+        ),
+        OTHER
+    );
+    // escc decrypts with the SSH key, given as text in ESCC_AGE_IDENTITY; age encrypted it.
+    let file = tool("age", &["-R", "id.pub"], p.root(), Some(SECRET.as_bytes())).stdout;
+    let b64 = String::from_utf8(tool("base64", &["-w0"], p.root(), Some(&file)).stdout).unwrap();
+    p.write(
+        "app/dev.yaml",
+        &format!("values:\n  pw: {{fn::secret: {{ciphertext: {b64}}}}}\n"),
+    );
+    c = Command::new(BIN)
+        .current_dir(p.root())
+        .args([
+            "open",
+            "app/dev",
+            "pw",
+            "--format",
+            "string",
+            "--show-secrets",
+        ])
+        .env_remove("ESCC_AGE_IDENTITY_FILE")
+        .env("ESCC_AGE_IDENTITY", p.read("id"))
+        .output()
+        .unwrap();
+    assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
+    assert_eq!(String::from_utf8_lossy(&c.stdout).trim_end(), SECRET);
+}
+
+#[test]
+fn two_branches_that_each_set_a_different_secret_merge_without_conflict() {
+    let p = Project::new(&[]);
+    p.write(
+        "app/prod.yaml",
+        // Git's merge takes changes to adjacent lines for one change: the secrets are apart.
+        "values:\n  a: {fn::secret: one-one-one}\n  plain: x\n  b: {fn::secret: two-two-two}\n",
+    );
+    p.ok(&["encrypt"], None);
+    p.git(&["add", "-A"]);
+    p.git(&["commit", "-qm", "encrypted"]);
+    p.git(&["checkout", "-qb", "left"]);
+    p.ok(&["secret", "set", "app/prod", "a"], Some(SECRET));
+    p.git(&["commit", "-qam", "a"]);
+    // Only a's line changed.
+    let diff = p.git(&["diff", "main", "--numstat"]);
+    assert_eq!(diff.trim(), "1\t1\tapp/prod.yaml");
+    p.git(&["checkout", "-q", "main"]);
+    p.git(&["checkout", "-qb", "right"]);
+    p.ok(&["secret", "set", "app/prod", "b"], Some(OTHER));
+    p.git(&["commit", "-qam", "b"]);
+    p.git(&["checkout", "-q", "left"]);
+    p.git(&["merge", "-q", "--no-edit", "right"]);
+    let json: serde_json::Value = serde_json::from_str(&shown(&p, "app/prod")).unwrap();
+    assert_eq!(json["a"], SECRET);
+    assert_eq!(json["b"], OTHER);
+    assert_eq!(json["plain"], "x");
+}
+
+#[test]
+fn refusals_are_clear_and_change_nothing() {
+    let other = "age1lggyhqrw2nlhcxprm67z43rta597azn8gknawjehu9d9dl0jq3yqqvfafg";
+    let p = Project::new(&[]);
+    let doc = format!("values:\n  pw: {{fn::secret: {OTHER}}}\n");
+    p.write("app/dev.yaml", &doc);
+    let err = |args: &[&str], stdin: Option<&str>, identity: bool| {
+        let out = p.escc(args, stdin, identity);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_no_plaintext(&out);
+        assert_eq!(p.read("app/dev.yaml"), doc);
+        String::from_utf8(out.stderr).unwrap()
+    };
+    // No identity: you could not decrypt what you encrypt.
+    assert!(err(&["encrypt"], None, false).contains("you have no age identity"));
+    // Not a recipient.
+    p.write(
+        "escc.toml",
+        &format!("[encryption]\nrecipients = [{other:?}]\n"),
+    );
+    let e = err(&["encrypt"], None, true);
+    assert!(
+        e.contains(&format!(
+            "none of your identities ({}",
+            "ESCC_AGE_IDENTITY_FILE"
+        )),
+        "{e}"
+    );
+    assert!(e.contains(&p.public), "{e}");
+    // No recipients.
+    p.write("escc.toml", "");
+    assert!(err(&["encrypt"], None, true).contains("no one to encrypt to"));
+    // A recipient that does not parse, located.
+    p.write("escc.toml", "[encryption]\nrecipients = [\"age1nope\"]\n");
+    assert!(
+        err(&["encrypt"], None, true)
+            .contains("encryption.recipients[0]: \"age1nope\" is not an age recipient")
+    );
+    p.write(
+        "escc.toml",
+        &format!("[encryption]\nrecipients = [{:?}]\n", p.public),
+    );
+    // The value is never taken from the command line; an empty one is refused.
+    assert!(
+        err(&["secret", "set", "app/dev", "pw"], Some(""), true).contains("the value is empty")
+    );
+    // A broken identity.
+    let out = Command::new(BIN)
+        .current_dir(p.root())
+        .args(["open", "app/dev"])
+        .env_remove("ESCC_AGE_IDENTITY_FILE")
+        .env("ESCC_AGE_IDENTITY", format!("AGE-SECRET-KEY-1{OTHER}"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("ESCC_AGE_IDENTITY: line 1 is not an age identity")
+    );
+    assert_no_plaintext(&out);
+    // A value encrypted to someone else: the error names the identity's public key.
+    p.write(
+        "escc.toml",
+        &format!("[encryption]\nrecipients = [{other:?}]\n"),
+    );
+    p.ok(&["secret", "set", "app/dev", "pw", "--force"], Some(SECRET));
+    let out = p.escc(&["open", "app/dev"], None, true);
+    assert_eq!(out.status.code(), Some(1));
+    // The human report wraps lines: compare words.
+    let e = String::from_utf8_lossy(&out.stderr).replace('│', " ");
+    let e = e.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(e.contains("it is encrypted to 1 recipient (X25519)"), "{e}");
+    assert!(e.contains(&p.public), "{e}");
+    assert_no_plaintext(&out);
+}
