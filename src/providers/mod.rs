@@ -4,13 +4,16 @@
 //!
 //! A [`Catalog`] finds what `fn::open::NAME` and `fn::rotate::NAME` name, first match wins:
 //! 1. a plugin `escc.toml` configures (`[providers.NAME] command = [...]`);
-//! 2. a built-in provider (each is checked statically; none can be opened yet, and
-//!    opening one says so, naming it);
+//! 2. a built-in provider (each is checked statically; `aws-login`, `aws-secrets` and
+//!    `aws-parameter-store` open, with the `aws` feature; opening another says it is not
+//!    implemented yet, naming it);
 //! 3. a plugin on `PATH`, the executable `escc-provider-NAME`.
 //!
 //! A catalog asks each plugin to describe itself once, so a host made for one evaluation
 //! runs `describe` at most once per plugin.
 
+#[cfg(feature = "aws")]
+mod aws;
 mod lint;
 mod plugin;
 mod schemas;
@@ -51,7 +54,8 @@ pub fn is_plugin_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
-/// A built-in provider: its schemas are ESC's; opening it is not implemented yet.
+/// A built-in provider: its schemas are ESC's; the AWS ones open (with the `aws`
+/// feature), the others are not implemented yet.
 struct Builtin(&'static schemas::Row);
 
 impl Provider for Builtin {
@@ -59,7 +63,13 @@ impl Provider for Builtin {
         ((self.0.inputs)(), (self.0.outputs)())
     }
 
-    fn open(&self, _inputs: &Value, _context: &Value) -> Result<Value, String> {
+    fn open(&self, inputs: &Value, _context: &Value) -> Result<Value, String> {
+        #[cfg(feature = "aws")]
+        if let Some(opened) = aws::open(self.0.name, inputs) {
+            return opened;
+        }
+        #[cfg(not(feature = "aws"))]
+        let _ = inputs;
         Err(format!(
             "provider {:?} is not implemented yet: escc checks its inputs but cannot open it (a plugin can stand in for it: see docs/providers.md)",
             self.0.name

@@ -113,7 +113,7 @@ fn plugins_are_found_on_absolute_path_entries_only() {
 #[test]
 fn a_configured_plugin_wins_over_a_builtin() {
     let configured = BTreeMap::from([(
-        "aws-login".to_owned(),
+        "vault-login".to_owned(),
         PluginConfig {
             command: vec!["/nonexistent/escc-test-plugin".to_owned()],
             timeout: Some(1.0),
@@ -121,7 +121,7 @@ fn a_configured_plugin_wins_over_a_builtin() {
     )]);
     // Not allowed (the default): the built-in stands, the plugin does not run.
     let catalog = Catalog::new(None, &configured).with_search_path(None);
-    let builtin = catalog.provider("aws-login").unwrap().unwrap();
+    let builtin = catalog.provider("vault-login").unwrap().unwrap();
     assert!(
         builtin
             .open(&Value::object([]), &Value::object([]))
@@ -129,10 +129,10 @@ fn a_configured_plugin_wins_over_a_builtin() {
             .contains("not implemented yet")
     );
     let catalog = catalog.allowing_project_plugins(true);
-    let err = catalog.provider("aws-login").unwrap().err().unwrap();
+    let err = catalog.provider("vault-login").unwrap().err().unwrap();
     assert!(
         err.message().starts_with(
-            "plugin \"aws-login\" (escc.toml): describe: cannot run /nonexistent/escc-test-plugin:"
+            "plugin \"vault-login\" (escc.toml): describe: cannot run /nonexistent/escc-test-plugin:"
         ),
         "{err}"
     );
