@@ -20,3 +20,4 @@ mod secrets;
 mod signals;
 mod spans;
 mod tidy;
+mod versions;
