@@ -1,4 +1,5 @@
-//! The AWS built-in providers: `aws-login` (static credentials), `aws-secrets` (Secrets
+//! The AWS built-in providers: `aws-login` (static credentials, or OIDC through STS
+//! `AssumeRoleWithWebIdentity`), `aws-secrets` (Secrets
 //! Manager `GetSecretValue`) and `aws-parameter-store` (SSM `GetParameter`), over HTTPS with
 //! `SigV4` signing (docs/providers.md).
 //!
@@ -126,13 +127,79 @@ fn login(inputs: &Value) -> Result<Value, String> {
         }
         return Ok(Value::object(out));
     }
-    if inputs.get("oidc").is_some() {
-        return Err(
-            "oidc is not implemented yet: escc opens aws-login only with static credentials (a plugin can stand in for it: see docs/providers.md)"
-                .to_owned(),
-        );
+    if let Some(oidc) = inputs.get("oidc") {
+        return login_oidc(oidc);
     }
     Err("expected `static` (or `oidc`) credentials".to_owned())
+}
+
+/// `aws-login` with `oidc`: STS `AssumeRoleWithWebIdentity` with the token in the file
+/// `AWS_WEB_IDENTITY_TOKEN_FILE` names (escc issues no token itself); the temporary
+/// credentials, all secret.
+fn login_oidc(oidc: &Value) -> Result<Value, String> {
+    let role_arn = string_at(oidc, "roleArn", "oidc")?;
+    let session_name = string_at(oidc, "sessionName", "oidc")?;
+    let duration = match oidc.get("duration") {
+        None => 7200,
+        Some(_) => {
+            let d = string_at(oidc, "duration", "oidc")?;
+            parse_duration(&d).ok_or_else(|| {
+                format!("oidc.duration: {d:?} is not a duration (like \"1h\" or \"90m\")")
+            })?
+        }
+    };
+    let Some(file) = std::env::var_os("AWS_WEB_IDENTITY_TOKEN_FILE") else {
+        return Err(
+            "oidc: escc needs a web identity token: set AWS_WEB_IDENTITY_TOKEN_FILE to a file holding one (the variable the AWS SDKs read)"
+                .to_owned(),
+        );
+    };
+    let token = std::fs::read_to_string(&file).map_err(|e| {
+        format!(
+            "oidc: cannot read AWS_WEB_IDENTITY_TOKEN_FILE ({}): {e}",
+            file.display()
+        )
+    })?;
+    let token = token.trim();
+    let mut form = vec![
+        ("Action".to_owned(), "AssumeRoleWithWebIdentity".to_owned()),
+        ("Version".to_owned(), "2011-06-15".to_owned()),
+        ("RoleArn".to_owned(), role_arn.clone()),
+        ("RoleSessionName".to_owned(), session_name),
+        ("WebIdentityToken".to_owned(), token.to_owned()),
+        ("DurationSeconds".to_owned(), duration.to_string()),
+    ];
+    if let Some(ValueKind::Array(arns)) = oidc.get("policyArns").map(|p| &p.kind) {
+        for (i, arn) in arns.iter().enumerate() {
+            let Some(arn) = arn.as_str() else {
+                return Err(format!("oidc.policyArns[{i}]: expected a string"));
+            };
+            form.push((format!("PolicyArns.member.{}.arn", i + 1), arn.to_owned()));
+        }
+    }
+    let region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|r| !r.is_empty()))
+        .unwrap_or_else(|| "us-east-1".to_owned());
+    let endpoint = Endpoint::resolve("sts", "STS", &region)?;
+    let creds = Client::new(timeout()?)
+        .assume_role_with_web_identity(&endpoint, &form)
+        .map_err(|e| {
+            // The token is a credential: never in a message.
+            let e = Masker::new([token.to_owned()]).mask_str(&e);
+            format!("oidc: AssumeRoleWithWebIdentity {role_arn:?}: {e}")
+        })?;
+    Ok(Value::object([
+        ("accessKeyId".to_owned(), secret_string(creds.access_key_id)),
+        (
+            "secretAccessKey".to_owned(),
+            secret_string(creds.secret_access_key),
+        ),
+        (
+            "sessionToken".to_owned(),
+            secret_string(creds.session_token.unwrap_or_default()),
+        ),
+    ]))
 }
 
 /// `aws-secrets`: `GetSecretValue` for each entry of `get`; the output maps each name to
@@ -352,26 +419,8 @@ impl Client {
             },
             creds,
         );
-        let mut request = self.agent.post(format!("{}/", endpoint.base));
-        for (name, value) in &headers {
-            if *name != "host" {
-                request = request.header(*name, value.as_str());
-            }
-        }
-        let mut response = request
-            .header("authorization", authorization.as_str())
-            .send(body.as_bytes())
-            .map_err(|e| describe_transport(&e, endpoint))?;
-        let status = response.status().as_u16();
-        let text = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_RESPONSE_BYTES)
-            .read_to_string()
-            .map_err(|e| match e {
-                ureq::Error::BodyExceedsLimit(_) => "the response is larger than 4 MiB".to_owned(),
-                e => describe_transport(&e, endpoint),
-            })?;
+        headers.push(("authorization", authorization));
+        let (status, text) = self.send(endpoint, &headers, body.as_bytes())?;
         let parsed: Result<Json, _> = serde_json::from_str(&text);
         if !(200..300).contains(&status) {
             return Err(match parsed {
@@ -393,6 +442,105 @@ impl Client {
             )),
         }
     }
+}
+
+impl Client {
+    /// POSTs `body` to the endpoint's `/` with `headers` (lowercase; `host` is ureq's);
+    /// the status and the response text.
+    fn send(
+        &self,
+        endpoint: &Endpoint,
+        headers: &[(&'static str, String)],
+        body: &[u8],
+    ) -> Result<(u16, String), String> {
+        let mut request = self.agent.post(format!("{}/", endpoint.base));
+        for (name, value) in headers {
+            if *name != "host" {
+                request = request.header(*name, value.as_str());
+            }
+        }
+        let mut response = request
+            .send(body)
+            .map_err(|e| describe_transport(&e, endpoint))?;
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES)
+            .read_to_string()
+            .map_err(|e| match e {
+                ureq::Error::BodyExceedsLimit(_) => "the response is larger than 4 MiB".to_owned(),
+                e => describe_transport(&e, endpoint),
+            })?;
+        Ok((status, text))
+    }
+
+    /// STS `AssumeRoleWithWebIdentity` (unsigned, Query protocol, XML answer).
+    fn assume_role_with_web_identity(
+        &self,
+        endpoint: &Endpoint,
+        form: &[(String, String)],
+    ) -> Result<Credentials, String> {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let headers = [(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
+        )];
+        let (status, text) = self.send(endpoint, &headers, body.as_bytes())?;
+        if !(200..300).contains(&status) {
+            return Err(aws_error(status, xml_error(&text).as_ref()));
+        }
+        let field = |tag: &str| {
+            xml_field(&text, tag).ok_or_else(|| {
+                format!(
+                    "the response from {} has no {tag} (not an AssumeRoleWithWebIdentity answer)",
+                    endpoint.base
+                )
+            })
+        };
+        Ok(Credentials {
+            access_key_id: field("AccessKeyId")?,
+            secret_access_key: field("SecretAccessKey")?,
+            session_token: Some(field("SessionToken")?),
+        })
+    }
+}
+
+/// `application/x-www-form-urlencoded` encoding (RFC 3986 unreserved characters kept).
+fn form_encode(s: &str) -> String {
+    s.bytes().fold(String::new(), |mut out, b| {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+        out
+    })
+}
+
+/// A Go-style duration (`2h`, `90m`, `1h30m`, `3600s`) in seconds.
+fn parse_duration(s: &str) -> Option<u64> {
+    let mut total = 0u64;
+    let mut number = String::new();
+    for c in s.trim().chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let n: u64 = number.parse().ok()?;
+        number.clear();
+        total += n * match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return None,
+        };
+    }
+    (number.is_empty() && total > 0).then_some(total)
 }
 
 /// A transport failure, without anything the server sent.
@@ -421,21 +569,24 @@ fn aws_error(status: u16, body: Option<&Json>) -> String {
     }
 }
 
+/// The text of the first `<tag>…</tag>` of an XML document, entities decoded.
+fn xml_field(text: &str, tag: &str) -> Option<String> {
+    let start = text.find(&format!("<{tag}>"))? + tag.len() + 2;
+    let len = text[start..].find(&format!("</{tag}>"))?;
+    let raw = &text[start..start + len];
+    Some(
+        raw.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&"),
+    )
+}
+
 /// AWS's XML error (`<Error><Code>…</Code><Message>…</Message></Error>`) as the JSON
 /// shape [`aws_error`] reads.
 fn xml_error(text: &str) -> Option<Json> {
-    let field = |tag: &str| {
-        let start = text.find(&format!("<{tag}>"))? + tag.len() + 2;
-        let len = text[start..].find(&format!("</{tag}>"))?;
-        let raw = &text[start..start + len];
-        Some(
-            raw.replace("&lt;", "<")
-                .replace("&gt;", ">")
-                .replace("&quot;", "\"")
-                .replace("&apos;", "'")
-                .replace("&amp;", "&"),
-        )
-    };
+    let field = |tag: &str| xml_field(text, tag);
     let code = field("Code")?;
     let mut error = json!({ "__type": code });
     if let Some(m) = field("Message") {
@@ -632,5 +783,19 @@ mod tests {
             "InvalidClientTokenId: The token & so on. (HTTP 403)"
         );
         assert_eq!(xml_error("<html>nope</html>"), None);
+    }
+
+    #[test]
+    fn durations_and_forms() {
+        assert_eq!(parse_duration("2h"), Some(7200));
+        assert_eq!(parse_duration("1h30m"), Some(5400));
+        assert_eq!(parse_duration("900s"), Some(900));
+        assert_eq!(parse_duration("2d"), None);
+        assert_eq!(parse_duration("h"), None);
+        assert_eq!(parse_duration("15"), None);
+        assert_eq!(
+            form_encode("arn:aws:iam::1:role/a b"),
+            "arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fa%20b"
+        );
     }
 }

@@ -29,9 +29,10 @@ struct Moto {
 }
 
 impl Moto {
-    /// Starts moto with signature checking after `seed_actions` unauthenticated calls;
-    /// `None` (skipped, with a message) when moto is not installed outside CI.
-    fn start(seed_actions: u32) -> Option<Moto> {
+    /// Starts moto, with signature checking after `seed_actions` unauthenticated calls
+    /// (none: no checking); `None` (skipped, with a message) when moto is not installed
+    /// outside CI.
+    fn start(seed_actions: Option<u32>) -> Option<Moto> {
         let server = venv().join("bin/moto_server");
         if !server.is_file() {
             let why = format!(
@@ -50,9 +51,12 @@ impl Moto {
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(&server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .env("INITIAL_NO_AUTH_ACTION_COUNT", seed_actions.to_string())
+        let mut command = Command::new(&server);
+        command.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        if let Some(n) = seed_actions {
+            command.env("INITIAL_NO_AUTH_ACTION_COUNT", n.to_string());
+        }
+        let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -181,7 +185,9 @@ fn escc(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
 
 #[test]
 fn aws_secrets_opens_and_runs_against_moto() {
-    let Some(moto) = Moto::start(3) else { return };
+    let Some(moto) = Moto::start(Some(3)) else {
+        return;
+    };
     let (key_id, secret) = seed(&moto);
     let dir = project(&app(&key_id, &secret));
     let env = [("AWS_ENDPOINT_URL", moto.url.as_str())];
@@ -235,7 +241,9 @@ fn aws_secrets_opens_and_runs_against_moto() {
 
 #[test]
 fn aws_parameter_store_opens_against_moto() {
-    let Some(moto) = Moto::start(3) else { return };
+    let Some(moto) = Moto::start(Some(3)) else {
+        return;
+    };
     let (key_id, secret) = seed(&moto);
     let dir = project(&format!(
         "values:
@@ -292,7 +300,9 @@ fn open_fails(dir: &Path, env: &[(&str, &str)]) -> String {
 
 #[test]
 fn aws_errors_name_the_provider_and_input_and_hide_secrets() {
-    let Some(moto) = Moto::start(3) else { return };
+    let Some(moto) = Moto::start(Some(3)) else {
+        return;
+    };
     let (key_id, secret) = seed(&moto);
     let env = [("AWS_ENDPOINT_URL", moto.url.as_str())];
 
@@ -424,4 +434,81 @@ fn aws_login_static_needs_no_network() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout).trim(), "AKIDSTATIC [secret]");
+}
+
+#[test]
+fn aws_login_oidc_assumes_a_role_through_sts() {
+    // STS's AssumeRoleWithWebIdentity is unsigned: moto without signature checking.
+    let Some(moto) = Moto::start(None) else {
+        return;
+    };
+    let dir = project(
+        "values:
+  creds:
+    fn::open::aws-login:
+      oidc:
+        roleArn: arn:aws:iam::123456789012:role/deploy
+        sessionName: escc
+        duration: 1h
+",
+    );
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "eyJ.web-identity-token-77.sig\n").unwrap();
+    let token_file = token_file.to_str().unwrap();
+    let env = [
+        ("AWS_ENDPOINT_URL", moto.url.as_str()),
+        ("AWS_WEB_IDENTITY_TOKEN_FILE", token_file),
+    ];
+    let out = escc(
+        dir.path(),
+        &["open", "app", "--format", "json", "--show-secrets"],
+        &env,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let creds = &v["creds"];
+    assert!(
+        creds["accessKeyId"].as_str().unwrap().starts_with("ASIA"),
+        "{creds}"
+    );
+    assert!(
+        !creds["secretAccessKey"].as_str().unwrap().is_empty(),
+        "{creds}"
+    );
+    assert!(
+        !creds["sessionToken"].as_str().unwrap().is_empty(),
+        "{creds}"
+    );
+    let out = escc(dir.path(), &["open", "app", "--format", "json"], &env);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["creds"],
+        serde_json::json!({"accessKeyId": "[secret]", "secretAccessKey": "[secret]", "sessionToken": "[secret]"})
+    );
+
+    // Without a token file, the variable to set is named.
+    let err = open_fails(dir.path(), &[("AWS_ENDPOINT_URL", &moto.url)]);
+    assert!(
+        err.contains(
+            "aws-login: oidc: escc needs a web identity token: set AWS_WEB_IDENTITY_TOKEN_FILE"
+        ),
+        "{err}"
+    );
+
+    // STS refuses, quoting the token: the message keeps the error, not the token.
+    let url = fake(Some(
+        "HTTP/1.1 400 Bad Request\r\nContent-Length: 131\r\nConnection: close\r\n\r\n<ErrorResponse><Error><Code>InvalidIdentityToken</Code><Message>bad eyJ.web-identity-token-77.sig</Message></Error></ErrorResponse>",
+    ));
+    let err = open_fails(
+        dir.path(),
+        &[
+            ("AWS_ENDPOINT_URL_STS", &url),
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", token_file),
+        ],
+    );
+    assert!(
+        err.contains("InvalidIdentityToken: bad [secret] (HTTP 400)"),
+        "{err}"
+    );
+    assert!(!err.contains("web-identity-token-77"), "{err}");
 }

@@ -24,6 +24,8 @@ fn command(cwd: &Path, tmp: &Path, args: &[&str]) -> Command {
         .args(args)
         .env("TMPDIR", tmp)
         .env_remove("NO_COLOR")
+        // The `aws-login` oidc transcripts fail for want of a token, wherever they run.
+        .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
         .stdin(Stdio::null());
     c
 }
