@@ -23,6 +23,7 @@ mod fs;
 #[cfg(feature = "age")]
 pub mod keys;
 pub(crate) mod names;
+mod plaintext;
 
 use std::path::{Path, PathBuf};
 
@@ -368,7 +369,13 @@ impl Project {
     /// # Errors
     /// The environment itself cannot be read.
     pub fn run(&self, host: &FsHost, name: &str, mode: &Mode) -> Result<Checked, HostError> {
-        check::run(host, &self.context, name, mode)
+        check::run(
+            host,
+            &self.context,
+            name,
+            mode,
+            !self.config.encryption.allow_plaintext,
+        )
     }
 }
 

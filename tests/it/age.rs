@@ -449,3 +449,68 @@ fn refusals_are_clear_and_change_nothing() {
     assert!(e.contains(&p.public), "{e}");
     assert_no_plaintext(&out);
 }
+
+#[test]
+fn a_plaintext_secret_is_a_warning_that_ci_can_deny_and_encrypt_clears() {
+    let p = Project::new(&[]);
+    p.write(
+        "app/dev.yaml",
+        &format!(
+            "values:\n  db:\n    password:\n      fn::secret: {}\n",
+            serde_json::to_string(SECRET).unwrap()
+        ),
+    );
+    // Every format names the code and the fix, and no format shows the plaintext.
+    for format in ["human", "json", "github", "sarif"] {
+        let out = p.escc(&["check", "--format", format], None, false);
+        assert!(out.status.success(), "a warning alone does not fail");
+        let denied = p.escc(
+            &["check", "--deny-warnings", "--format", format],
+            None,
+            false,
+        );
+        assert_eq!(denied.status.code(), Some(1), "{format}");
+        for o in [&out, &denied] {
+            assert_no_plaintext(o);
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+            assert!(all.contains("plaintext-secret"), "{format}: {all}");
+            assert!(all.contains("escc encrypt app/dev"), "{format}: {all}");
+        }
+    }
+    // `get` and `open` report it too, without the plaintext.
+    for args in [&["get", "app/dev"][..], &["open", "app/dev"]] {
+        let out = p.escc(args, None, true);
+        assert!(out.status.success(), "{args:?}");
+        assert_no_plaintext(&out);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("plaintext-secret"));
+    }
+    // Encrypted, the check is clean.
+    p.ok(&["encrypt"], None);
+    p.ok(&["check", "--deny-warnings"], None);
+    // A project that keeps plaintext on purpose turns the warning off.
+    p.write(
+        "app/dev.yaml",
+        &format!(
+            "values:\n  pw: {{fn::secret: {}}}\n",
+            serde_json::to_string(OTHER).unwrap()
+        ),
+    );
+    assert_eq!(
+        p.escc(&["check", "--deny-warnings"], None, false)
+            .status
+            .code(),
+        Some(1)
+    );
+    let toml = p.read("escc.toml");
+    p.write("escc.toml", &format!("{toml}allow-plaintext = true\n"));
+    p.ok(&["check", "--deny-warnings"], None);
+    // Strictly parsed: a misspelt key is an error, not a silent default.
+    p.write("escc.toml", &format!("{toml}allow-plaintxt = true\n"));
+    let out = p.escc(&["check"], None, false);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field `allow-plaintxt`"));
+}
