@@ -42,8 +42,25 @@ pub(crate) fn check(
     deny_warnings: bool,
 ) -> Result<ExitCode, Failure> {
     let mut names = Vec::new();
+    // NAME@REV targets: all at one revision, read from git.
+    let mut revision: Option<String> = None;
+    let versioned = targets
+        .iter()
+        .any(|t| t.contains('@') && std::fs::symlink_metadata(t).is_err());
     if targets.is_empty() {
         names = project.all_environments()?;
+    } else if versioned {
+        for t in targets {
+            let (name, rev) = project.resolve_versioned(t)?;
+            let rev = rev.unwrap_or_else(|| "latest".to_owned());
+            if revision.as_ref().is_some_and(|r| *r != rev) {
+                return Err(Failure::new(format!(
+                    "{t}: check environments at one revision at a time (NAME@REV ... with the same REV)"
+                )));
+            }
+            revision = Some(rev);
+            names.push(name);
+        }
     } else {
         for t in targets {
             names.extend(project.resolve_targets(t)?);
@@ -52,7 +69,10 @@ pub(crate) fn check(
     names.sort();
     names.dedup();
 
-    let host = project.inner.host();
+    let host = match revision.as_deref() {
+        Some(rev) if rev != "latest" => project.pin(project.inner.host(), &names[0], Some(rev))?,
+        _ => project.inner.host(),
+    };
     let outcomes = check_all(project, &host, &names);
 
     let mut diags = Vec::new();

@@ -90,6 +90,18 @@ pub(crate) fn report_diagnostics(project: &Project, host: &FsHost, ev: &Evaluate
     errors > 0
 }
 
+/// The environment named on the command line (`NAME[@REV]`), or the project's default,
+/// with its revision.
+pub(crate) fn versioned_name(
+    project: &Project,
+    name: Option<&str>,
+) -> Result<(String, Option<String>), Failure> {
+    match name {
+        Some(n) => project.resolve_versioned(n),
+        None => environment_name(project, None).map(|n| (n, None)),
+    }
+}
+
 /// The environment named on the command line, or the project's default.
 pub(crate) fn environment_name(project: &Project, name: Option<&str>) -> Result<String, Failure> {
     match name {

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use super::evaluate::{environment_name, evaluate_environment, report_diagnostics};
+use super::evaluate::{evaluate_environment, report_diagnostics, versioned_name};
 use super::format::{
     FileMode, MAX_STRING_FORM, ValueFormat, export_lines, string_form, typed_at, write_detailed,
     write_json, write_yaml_document,
@@ -25,7 +25,7 @@ pub(crate) struct GetArgs {
 
 /// `escc get` and `escc open`.
 pub(crate) fn get(project: &Project, args: &GetArgs) -> Result<ExitCode, Failure> {
-    let name = environment_name(project, args.name.as_deref())?;
+    let (name, rev) = versioned_name(project, args.name.as_deref())?;
     let path = match &args.path {
         Some(p) => Some(
             crate::ast::parse_property_path(p)
@@ -44,6 +44,7 @@ pub(crate) fn get(project: &Project, args: &GetArgs) -> Result<ExitCode, Failure
     } else {
         project.inner.host()
     };
+    let host = project.pin(host, &name, rev.as_deref())?;
     let mode = if args.open {
         Mode::Eval
     } else {

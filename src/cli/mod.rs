@@ -13,6 +13,7 @@ mod project;
 pub(crate) mod render;
 mod run;
 mod secrets;
+mod versions;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -45,6 +46,8 @@ else the current directory.",
     after_help = "Examples:
   escc check                          check every environment of the project
   escc get app/dev                    the environment's values, secrets redacted
+  escc get app/dev@v1.4               the same at git tag v1.4 (see docs/versions.md)
+  escc diff app/dev@HEAD~1            what changed since the last commit
   escc open app/dev --format dotenv   open it (providers run) as KEY=\"value\" lines
   escc run app/dev -- ./deploy.sh     run a command with its environmentVariables and files
   escc graph app/prod | dot -Tsvg     what app/prod depends on
@@ -187,6 +190,45 @@ the whole project.",
         /// Output format.
         #[arg(long, short = 'f', value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
+    },
+    /// List an environment's revisions in git, newest first.
+    #[command(
+        long_about = "List the revisions of an environment: the commits reachable from HEAD that \
+changed its file (NAME.yaml or NAME.yml, by that path), newest first. Each line is ESC's \
+revision number (1 for the oldest; NAME@3 names it), the commit, the author date, the author \
+and the subject. See docs/versions.md.",
+        after_help = "Examples:
+  escc history app/dev
+  escc history app/dev --format json
+  escc get app/dev@3                  the values at revision 3"
+    )]
+    History {
+        /// The environment name (app/dev) or file.
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = versions::HistoryFormat::Human)]
+        format: versions::HistoryFormat,
+    },
+    /// Show what changed in an environment's values between two revisions.
+    #[command(
+        long_about = "Compare the values of an environment at two revisions, statically \
+(providers are not opened): each added (+), removed (-) and changed (~) document path. A \
+secret is never shown: a changed secret is reported as `[secret] changed`. The second side \
+defaults to the working tree (NAME@latest). REV is a git revision (commit, tag, branch, \
+HEAD~2) or ESC's revision number (see escc history). See docs/versions.md.",
+        after_help = "Examples:
+  escc diff app/dev@HEAD~1              the last commit against the working tree
+  escc diff app/dev@v1.4 app/dev@v1.5   two tags
+  escc diff app/dev@2 app/dev@3         two revision numbers"
+    )]
+    Diff {
+        /// The first side, NAME@REV.
+        #[arg(value_name = "NAME@A")]
+        a: String,
+        /// The second side [default: the working tree of the same environment].
+        #[arg(value_name = "NAME@B")]
+        b: Option<String>,
     },
     /// Encrypt plaintext secrets in place, with age.
     #[command(
@@ -378,6 +420,9 @@ pub fn main() -> ExitCode {
             .find(|p| std::fs::symlink_metadata(p).is_ok()),
         Command::Get(a) | Command::Open(a) => a.name.as_deref().map(Path::new),
         Command::Run { name, .. } | Command::Graph { name, .. } => name.as_deref().map(Path::new),
+        Command::History { name, .. } | Command::Diff { a: name, .. } => {
+            Some(Path::new(name.as_str()))
+        }
         Command::Encrypt { targets, .. } | Command::Rekey { targets, .. } => targets
             .iter()
             .map(Path::new)
@@ -440,6 +485,8 @@ pub fn main() -> ExitCode {
             }
             Err(f) => Err(f),
         },
+        Command::History { name, format } => versions::history(&project, &name, format),
+        Command::Diff { a, b } => versions::diff(&project, &a, b.as_deref()),
         Command::Graph { name, format } => graph::graph(&project, name.as_deref(), format),
         Command::Encrypt { targets, force } => secrets::encrypt(&project, &targets, force),
         Command::Rekey { targets, force } => secrets::rekey(&project, &targets, force),

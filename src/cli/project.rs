@@ -169,6 +169,33 @@ impl Project {
         Ok(arg.to_owned())
     }
 
+    /// Resolves the NAME argument of `get`, `open`, `run`, `check`, `history` and `diff`:
+    /// a file, or `NAME[@REV]` (`@latest` is the working tree: no revision).
+    pub(crate) fn resolve_versioned(&self, arg: &str) -> Result<(String, Option<String>), Failure> {
+        let path = Path::new(arg);
+        if is_environment_file(path) && std::fs::symlink_metadata(path).is_ok() {
+            return Ok((self.name_of(path)?, None));
+        }
+        let (name, rev) = project::split_version(arg).map_err(Failure::new)?;
+        if rev.is_none() && !arg.contains('@') {
+            return Ok((self.resolve_name(name)?, None));
+        }
+        Ok((name.to_owned(), rev.map(str::to_owned)))
+    }
+
+    /// `host` reading every environment at revision `rev` of `name` (none: unchanged).
+    pub(crate) fn pin(
+        &self,
+        host: project::FsHost,
+        name: &str,
+        rev: Option<&str>,
+    ) -> Result<project::FsHost, Failure> {
+        match rev {
+            None => Ok(host),
+            Some(rev) => self.inner.host_at(host, name, rev).map_err(Failure::new),
+        }
+    }
+
     fn name_of(&self, path: &Path) -> Result<String, Failure> {
         self.inner.name_of(path).map_err(|e| self.failure(&e))
     }

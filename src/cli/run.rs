@@ -13,7 +13,7 @@ use std::time::Duration;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use super::evaluate::{environment_name, evaluate_environment, report_diagnostics};
+use super::evaluate::{evaluate_environment, report_diagnostics, versioned_name};
 use super::format::{MAX_STRING_FORM, export_text, exported_entries, string_form, warn_skipped};
 use super::lookup::lookup;
 use super::project::Project;
@@ -47,8 +47,8 @@ pub(crate) fn run(project: &Project, args: &RunArgs) -> Result<Finish, Failure> 
             "no command given: escc run NAME -- COMMAND [ARGS...]".to_owned(),
         ));
     }
-    let name = environment_name(project, args.name.as_deref())?;
-    let host = project.decrypting_host()?;
+    let (name, rev) = versioned_name(project, args.name.as_deref())?;
+    let host = project.pin(project.decrypting_host()?, &name, rev.as_deref())?;
     let ev = evaluate_environment(project, &host, &name, &Mode::Eval, false)?;
     if report_diagnostics(project, &host, &ev) {
         super::error("the command was not run");

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde_json::json;
 
+use super::git::{Pinned, Repo};
 use super::names::check_name;
 use crate::eval::{Host, HostError, Provider, Registry, Rotator, Value};
 use crate::providers::Catalog;
@@ -52,6 +53,8 @@ pub struct FsHost {
     #[cfg(feature = "age")]
     identities: Option<Arc<crate::secrets::age::Identities>>,
     catalog: Option<Catalog>,
+    /// The revision every environment is read at (none: the working tree).
+    pinned: Option<(Arc<Repo>, Pinned)>,
 }
 
 impl FsHost {
@@ -68,7 +71,22 @@ impl FsHost {
             #[cfg(feature = "age")]
             identities: None,
             catalog: None,
+            pinned: None,
         }
+    }
+
+    /// Reads every environment at revision `pinned` of `repo` instead of the working tree
+    /// (the overlay is not used): the whole import closure is read at that revision.
+    #[must_use]
+    pub fn at_revision(mut self, repo: Arc<Repo>, pinned: Pinned) -> Self {
+        self.pinned = Some((repo, pinned));
+        self
+    }
+
+    /// The revision environments are read at, if not the working tree.
+    #[must_use]
+    pub fn revision(&self) -> Option<&Pinned> {
+        self.pinned.as_ref().map(|(_, p)| p)
     }
 
     /// Decrypts age ciphertexts with `identities` (see [`super::keys`]). Without, a
@@ -122,6 +140,9 @@ impl FsHost {
             return r.clone();
         }
         let result = check_name(name).map_err(HostError::failed).and_then(|()| {
+            if let Some((repo, pinned)) = &self.pinned {
+                return self.read_pinned(repo, pinned, name);
+            }
             match self.overlay.get(name) {
                 Some(d) => Ok(d.clone()),
                 None => self.read_file(name),
@@ -205,6 +226,25 @@ impl FsHost {
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Result<Document, HostError>>> {
         self.read.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn read_pinned(&self, repo: &Repo, pinned: &Pinned, name: &str) -> Result<Document, HostError> {
+        match repo.read(name, pinned).map_err(HostError::failed)? {
+            Some((text, file)) => Ok(Document {
+                text: Arc::from(text),
+                file: Some(
+                    self.root
+                        .as_deref()
+                        .unwrap_or(Path::new(""))
+                        .join(format!("{file}@{}", pinned.rev)),
+                ),
+            }),
+            None => Err(HostError::not_found(format!(
+                "environment {name:?} not found at revision {}: there is no {name}.yaml or \
+                 {name}.yml in the project root at that commit",
+                pinned.rev
+            ))),
+        }
     }
 
     fn read_file(&self, name: &str) -> Result<Document, HostError> {

@@ -20,6 +20,7 @@
 mod check;
 mod config;
 mod fs;
+pub mod git;
 #[cfg(feature = "age")]
 pub mod keys;
 pub(crate) mod names;
@@ -30,6 +31,7 @@ use std::path::{Path, PathBuf};
 pub use check::Checked;
 pub use config::{CONFIG_FILE, Config, Defaults, Encryption, Folder, set_context};
 pub use fs::{Document, FsHost, MAX_FILE_BYTES};
+pub use git::{Pinned, Repo, Revision, split_version};
 pub use names::check_name;
 
 use crate::eval::{HostError, Mode, Value};
@@ -338,6 +340,30 @@ impl Project {
                 reason,
             },
         })
+    }
+
+    /// The git repository the project is in, for versions (`NAME@REV`).
+    ///
+    /// # Errors
+    /// The project has no root, git cannot run, or the root is not in a git work tree.
+    pub fn repo(&self) -> Result<Repo, String> {
+        match &self.root {
+            Some(root) => Repo::open(root),
+            None => Err(
+                "versions (@REV) are read from git, and this project has no directory".to_owned(),
+            ),
+        }
+    }
+
+    /// A host reading every environment at revision `rev` (ESC's `NAME@REV`; see
+    /// docs/versions.md) of environment `name`'s repository: [`Project::host`] pinned.
+    ///
+    /// # Errors
+    /// There is no git repository, or the revision is invalid or unknown.
+    pub fn host_at(&self, host: FsHost, name: &str, rev: &str) -> Result<FsHost, String> {
+        let repo = self.repo()?;
+        let pinned = repo.resolve(name, rev)?;
+        Ok(host.at_revision(std::sync::Arc::new(repo), pinned))
     }
 
     /// Checks environment `name` statically (providers are not opened, ciphertexts not

@@ -17,7 +17,9 @@ pub fn check_name(name: &str) -> Result<(), String> {
         return bad("it contains a NUL byte");
     }
     if name.contains('@') {
-        return bad("versions (@...) are not supported: escc reads the files as they are on disk");
+        return bad(
+            "@ marks a version (NAME@REV), which the command line accepts but imports do not yet (see docs/versions.md)",
+        );
     }
     if name.contains('\\') {
         return bad("use / to separate directories");

@@ -19,3 +19,4 @@ mod secrets;
 mod signals;
 mod spans;
 mod tidy;
+mod versions;
