@@ -53,6 +53,7 @@ else the current directory.",
   escc graph app/prod | dot -Tsvg     what app/prod depends on
   escc secret set app/prod db.password   set a secret, encrypted with age (value on stdin)
   escc encrypt                        encrypt every plaintext fn::secret in place
+  escc rekey                          re-encrypt to the current recipients (after a change)
 
 Exit status: 0 success; 1 the environment has errors (check: errors, or warnings with \
 --deny-warnings); 2 bad usage or a file that cannot be read. `run` exits with the command's \
@@ -256,6 +257,34 @@ escc.toml:
         #[arg(long)]
         force: bool,
     },
+    /// Re-encrypt secrets to the current recipients (someone joined or left).
+    #[command(
+        long_about = "Re-encrypt the age ciphertexts of the named environments (all of the \
+project's without NAME) to the recipients escc.toml now gives them, after someone joined or \
+left. Only values encrypted to another set of recipients change: escc records each value's \
+recipient set in its age header (a stanza age ignores), so the others keep their bytes and \
+running it again changes nothing. A value without that record (written by `age`, or by an \
+older escc) is re-encrypted once. Decrypting needs your identity (see `escc secret set \
+--help`); re-encrypting to recipients none of your identities is among is refused unless \
+--force. Every file is rewritten atomically, and only after every value of every named \
+environment was re-encrypted: on any failure nothing is written. Plaintexts are left to \
+`escc encrypt`; ESC's own ciphertexts (not age) are left as they are.",
+        after_help = "Examples:
+  escc rekey                    every environment of the project
+  escc rekey app/prod           one environment
+  escc rekey prod/              a folder
+
+After removing someone from [encryption] recipients, rekey and commit; they can still read \
+the values in git's history, so rotate what they could read."
+    )]
+    Rekey {
+        /// Environment names, files or directories [default: the whole project].
+        #[arg(value_name = "NAME|PATH")]
+        targets: Vec<String>,
+        /// Re-encrypt even when none of your identities is a recipient.
+        #[arg(long)]
+        force: bool,
+    },
     /// Set secret values, encrypted with age.
     #[command(subcommand)]
     Secret(SecretCommand),
@@ -394,7 +423,7 @@ pub fn main() -> ExitCode {
         Command::History { name, .. } | Command::Diff { a: name, .. } => {
             Some(Path::new(name.as_str()))
         }
-        Command::Encrypt { targets, .. } => targets
+        Command::Encrypt { targets, .. } | Command::Rekey { targets, .. } => targets
             .iter()
             .map(Path::new)
             .find(|p| std::fs::symlink_metadata(p).is_ok()),
@@ -460,6 +489,7 @@ pub fn main() -> ExitCode {
         Command::Diff { a, b } => versions::diff(&project, &a, b.as_deref()),
         Command::Graph { name, format } => graph::graph(&project, name.as_deref(), format),
         Command::Encrypt { targets, force } => secrets::encrypt(&project, &targets, force),
+        Command::Rekey { targets, force } => secrets::rekey(&project, &targets, force),
         Command::Secret(SecretCommand::Set { name, path, force }) => {
             secrets::set(&project, &name, &path, force)
         }

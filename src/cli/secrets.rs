@@ -1,4 +1,4 @@
-//! Secrets at rest: `escc encrypt` and `escc secret set`. The cipher is age
+//! Secrets at rest: `escc encrypt`, `escc rekey` and `escc secret set`. The cipher is age
 //! (`crate::secrets::age`), the recipients come from `[encryption]` in escc.toml, and the
 //! rewrites are byte-exact (`crate::edit::encrypt_plaintexts`, `crate::edit::set_secret`),
 //! written atomically (a temporary file in the same directory, renamed over the old one).
@@ -87,15 +87,7 @@ pub(crate) fn encrypt(
     targets: &[String],
     force: bool,
 ) -> Result<ExitCode, Failure> {
-    let names = if targets.is_empty() {
-        project.all_environments()?
-    } else {
-        let mut names = Vec::new();
-        for t in targets {
-            names.extend(project.resolve_targets(t)?);
-        }
-        names
-    };
+    let names = environments(project, targets)?;
     let ids = identities(force)?;
     let host = project.inner.host();
     let mut total = 0;
@@ -127,6 +119,99 @@ pub(crate) fn encrypt(
     }
     if total == 0 {
         super::note("nothing to encrypt: every fn::secret is already a ciphertext");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The environments named by `targets` (all of the project's when there are none).
+fn environments(project: &Project, targets: &[String]) -> Result<Vec<String>, Failure> {
+    if targets.is_empty() {
+        return project.all_environments();
+    }
+    let mut names = Vec::new();
+    for t in targets {
+        names.extend(project.resolve_targets(t)?);
+    }
+    Ok(names)
+}
+
+/// `escc rekey [NAME...]`: every rewrite is computed first, then written, so a value that
+/// cannot be decrypted leaves every file as it was.
+pub(crate) fn rekey(
+    project: &Project,
+    targets: &[String],
+    force: bool,
+) -> Result<ExitCode, Failure> {
+    let names = environments(project, targets)?;
+    let host = project.inner.host();
+    let mut ids: Option<Identities> = None;
+    let mut rewrites = Vec::new();
+    for name in &names {
+        let file = existing_file(project, &host, name)?;
+        let text = read(project, &file)?;
+        let source = Source::new(name.as_str(), text.as_str());
+        let sites = edit::secret_sites(&source).map_err(|e| edit_failure(project, &file, &e))?;
+        if !sites
+            .iter()
+            .any(|s| matches!(s.kind, edit::SiteKind::Ciphertext(..)))
+        {
+            continue;
+        }
+        let (recipients, at) = recipients(project, name)?;
+        let target = age::recipient_set(&recipients);
+        // The identity is needed only when something is to be re-encrypted.
+        let needs = sites.iter().any(|s| match &s.kind {
+            edit::SiteKind::Ciphertext(text, _) => envelope::open(text).is_ok_and(|f| {
+                age::is_age_file(&f) && age::recorded_set(&f) != Some(target.clone())
+            }),
+            edit::SiteKind::Plaintext(..) => false,
+        });
+        if !needs {
+            continue;
+        }
+        if ids.is_none() {
+            ids = Some(keys::identities_from_env().map_err(Failure::new)?.ok_or_else(|| {
+                Failure::new(format!(
+                    "{name}: re-encrypting needs your age identity to decrypt the values; set \
+                     ESCC_AGE_IDENTITY_FILE (or ESCC_AGE_IDENTITY, or \
+                     ~/.config/escc/identity.txt); nothing was written"
+                ))
+            })?);
+        }
+        let mine = ids.as_ref().expect("set above");
+        check_can_decrypt(name, &recipients, &at, Some(mine), force)?;
+        let rewrite = edit::recrypt_ciphertexts(&source, &|_| true, &|text| {
+            let Ok(file) = envelope::open(text) else {
+                // Not base64 or not a ciphertext: `check` reports it; it is not rekey's.
+                return Ok(None);
+            };
+            if !age::is_age_file(&file) || age::recorded_set(&file).as_ref() == Some(&target) {
+                return Ok(None);
+            }
+            let plain = age::decrypt(mine, &file)?;
+            seal(&recipients, &plain).map(Some)
+        })
+        .map_err(|e| {
+            Failure::new(format!(
+                "{}: {}; nothing was written",
+                project.show(&file),
+                e.message
+            ))
+        })?;
+        if !rewrite.changed.is_empty() {
+            rewrites.push((file, rewrite));
+        }
+    }
+    for (file, rewrite) in &rewrites {
+        write_atomically(project, file, &rewrite.text)?;
+        super::note(&format!(
+            "{}: re-encrypted {}",
+            project.show(file),
+            rewrite.changed.join(", ")
+        ));
+    }
+    if rewrites.is_empty() {
+        super::note("nothing to re-encrypt: every ciphertext is encrypted to its recipients");
     }
     Ok(ExitCode::SUCCESS)
 }

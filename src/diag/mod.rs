@@ -140,6 +140,10 @@ codes! {
     /// A builtin that fails at run time: bad base64, bad JSON, an invalid schema.
     BuiltinFailed = "builtin-failed",
         "A builtin fails at run time.",
+    /// A `fn::secret` literal kept in plaintext (a warning; escc's own, the reference has
+    /// none): `escc encrypt` turns it into a ciphertext.
+    PlaintextSecret = "plaintext-secret",
+        "A fn::secret literal is stored in plaintext.",
 }
 
 impl fmt::Display for Code {

@@ -78,6 +78,7 @@ pub(super) fn run(
     context: &Value,
     name: &str,
     mode: &Mode,
+    warn_plaintext: bool,
 ) -> Result<Checked, HostError> {
     let document = host.read(name)?;
     let source = Source::new(name, document.text.as_ref());
@@ -101,6 +102,10 @@ pub(super) fn run(
         // What the reference leaves silent about provider inputs and outputs.
         if let Some(decl) = &loaded.decl {
             diags.extend(crate::providers::lint(name, decl, &reached));
+            // escc's own: plaintext secrets committed as written.
+            if warn_plaintext {
+                diags.extend(super::plaintext::lint(name, decl));
+            }
         }
     }
     crate::diag::sort_dedup(&mut diags);

@@ -13,6 +13,8 @@
 //! [encryption]
 //! recipients = ["age1...", "ssh-ed25519 AAAA... alice@laptop"]
 //!
+//! # allow-plaintext = true       # no plaintext-secret warnings (examples, tests)
+//!
 //! # Environments below prod/ are encrypted to these instead.
 //! [encryption.folders.prod]
 //! recipients = ["age1..."]
@@ -72,6 +74,10 @@ pub struct Encryption {
     /// instead of the project's. The longest folder that holds an environment wins.
     #[serde(default)]
     pub folders: BTreeMap<String, Folder>,
+    /// `allow-plaintext = true`: plaintext `fn::secret` literals are kept on purpose
+    /// (examples, tests), so checks do not warn about them (`plaintext-secret`).
+    #[serde(default, rename = "allow-plaintext")]
+    pub allow_plaintext: bool,
 }
 
 /// `[encryption.folders.NAME]`.
@@ -331,6 +337,17 @@ mod tests {
                 .0
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn allow_plaintext_is_off_by_default_and_parsed_strictly() {
+        assert!(!Config::default().encryption.allow_plaintext);
+        let c = Config::parse("[encryption]\nallow-plaintext = true\n").unwrap();
+        assert!(c.encryption.allow_plaintext);
+        let e = Config::parse("[encryption]\nallow-plaintxt = true\n").unwrap_err();
+        assert!(e.contains("unknown field `allow-plaintxt`"), "{e}");
+        let e = Config::parse("[encryption]\nallow-plaintext = \"yes\"\n").unwrap_err();
+        assert!(e.contains("invalid type"), "{e}");
     }
 
     #[test]

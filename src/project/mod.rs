@@ -24,6 +24,7 @@ pub mod git;
 #[cfg(feature = "age")]
 pub mod keys;
 pub(crate) mod names;
+mod plaintext;
 
 use std::path::{Path, PathBuf};
 
@@ -394,7 +395,13 @@ impl Project {
     /// # Errors
     /// The environment itself cannot be read.
     pub fn run(&self, host: &FsHost, name: &str, mode: &Mode) -> Result<Checked, HostError> {
-        check::run(host, &self.context, name, mode)
+        check::run(
+            host,
+            &self.context,
+            name,
+            mode,
+            !self.config.encryption.allow_plaintext,
+        )
     }
 }
 

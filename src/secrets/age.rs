@@ -226,14 +226,85 @@ pub fn encrypt(recipients: &[Recipient], plaintext: &[u8]) -> Result<Vec<u8>, St
     if recipients.is_empty() {
         return Err("no recipients to encrypt to".to_owned());
     }
-    let encryptor = age::Encryptor::with_recipients(recipients.iter().map(Recipient::as_dyn))
-        .map_err(|e| format!("encrypting: {e}"))?;
+    let mark = SetMark(recipient_set(recipients));
+    let encryptor = age::Encryptor::with_recipients(
+        recipients
+            .iter()
+            .map(Recipient::as_dyn)
+            .chain([&mark as &dyn age::Recipient]),
+    )
+    .map_err(|e| format!("encrypting: {e}"))?;
     let mut out = Vec::with_capacity(plaintext.len() + 200 * recipients.len());
     let io = |e: std::io::Error| format!("encrypting: {e}");
     let mut writer = encryptor.wrap_output(&mut out).map_err(io)?;
     writer.write_all(plaintext).map_err(io)?;
     writer.finish().map_err(io)?;
     Ok(out)
+}
+
+/// The type of the stanza in which escc records a file's recipient set.
+const SET_TAG: &str = "escc-recipients";
+
+/// The fingerprint of a set of recipients (order and repetition do not matter): the first
+/// 16 bytes of the SHA-256 of their sorted canonical public keys, one per line, in hex.
+#[must_use]
+pub fn recipient_set(recipients: &[Recipient]) -> String {
+    use sha2::Digest as _;
+    let mut keys: Vec<&str> = recipients.iter().map(Recipient::as_str).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut hash = sha2::Sha256::new();
+    for k in keys {
+        hash.update(k.as_bytes());
+        hash.update(b"\n");
+    }
+    hash.finalize()[..16]
+        .iter()
+        .fold(String::with_capacity(32), |mut out, b| {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
+
+/// The recipient set an age file records (see [`recipient_set`]): escc writes it as one
+/// more stanza, `-> escc-recipients FINGERPRINT` with an empty body, because age's X25519
+/// stanzas do not say whom they are for. Decrypters skip stanzas they do not know, so
+/// `age -d` reads the file as before; the header's MAC covers it. `None` for a file that
+/// records none (written by `age`, or before escc recorded it).
+#[must_use]
+pub fn recorded_set(file: &[u8]) -> Option<String> {
+    header_stanzas(file).into_iter().find_map(|stanza| {
+        let mut fields = stanza.split(' ');
+        (fields.next() == Some(SET_TAG))
+            .then(|| fields.next().map(str::to_owned))
+            .flatten()
+    })
+}
+
+/// A recipient that wraps nothing: it adds the stanza recording the set.
+struct SetMark(String);
+
+impl age::Recipient for SetMark {
+    fn wrap_file_key(
+        &self,
+        _file_key: &age_core::format::FileKey,
+    ) -> Result<
+        (
+            Vec<age_core::format::Stanza>,
+            std::collections::HashSet<String>,
+        ),
+        age::EncryptError,
+    > {
+        Ok((
+            vec![age_core::format::Stanza {
+                tag: SET_TAG.to_owned(),
+                args: vec![self.0.clone()],
+                body: Vec::new(),
+            }],
+            std::collections::HashSet::new(),
+        ))
+    }
 }
 
 /// Decrypts a binary age file with `identities`.
@@ -280,23 +351,12 @@ fn describe(e: &age::DecryptError, identities: &Identities, file: &[u8]) -> Stri
 /// stanza's type.
 #[must_use]
 pub fn stanzas(file: &[u8]) -> Vec<String> {
-    let Some(header) = file.strip_prefix(MAGIC) else {
-        return Vec::new();
-    };
-    let header = String::from_utf8_lossy(
-        header
-            .get(..header.len().min(64 * 1024))
-            .unwrap_or_default(),
-    );
     let mut out = Vec::new();
-    for line in header.lines() {
-        if line.starts_with("---") {
-            break;
-        }
-        if let Some(stanza) = line.strip_prefix("-> ")
-            // age writes a random "grease" stanza into every file, to keep parsers honest.
-            && !stanza.split(' ').next().unwrap_or_default().ends_with("-grease")
-        {
+    for stanza in header_stanzas(file) {
+        let kind = stanza.split(' ').next().unwrap_or_default();
+        // age writes a random "grease" stanza into every file, to keep parsers honest;
+        // escc's record of the recipient set is no recipient either.
+        if !kind.ends_with("-grease") && kind != SET_TAG {
             let mut fields = stanza.split(' ');
             let kind = fields.next().unwrap_or_default();
             out.push(match kind {
@@ -308,6 +368,22 @@ pub fn stanzas(file: &[u8]) -> Vec<String> {
         }
     }
     out
+}
+
+/// The first lines of the header's stanzas (after `-> `).
+fn header_stanzas(file: &[u8]) -> Vec<String> {
+    let header = file.strip_prefix(MAGIC).unwrap_or_default();
+    let header = String::from_utf8_lossy(
+        header
+            .get(..header.len().min(64 * 1024))
+            .unwrap_or_default(),
+    )
+    .into_owned();
+    header
+        .lines()
+        .take_while(|line| !line.starts_with("---"))
+        .filter_map(|line| line.strip_prefix("-> ").map(str::to_owned))
+        .collect()
 }
 
 fn describe_stanzas(stanzas: &[String]) -> String {
@@ -338,6 +414,31 @@ mod tests {
             let ids = Identities::parse(key.to_string().expose_secret(), "test").unwrap();
             assert_eq!(decrypt(&ids, &file).unwrap(), b"hunter2");
         }
+    }
+
+    #[test]
+    fn the_recipient_set_is_recorded_and_order_free() {
+        let keys: Vec<_> = (0..3)
+            .map(|_| {
+                let k = age::x25519::Identity::generate();
+                Recipient::parse(&k.to_public().to_string()).unwrap()
+            })
+            .collect();
+        let ab = [keys[0].clone(), keys[1].clone()];
+        let ba = [keys[1].clone(), keys[0].clone(), keys[1].clone()];
+        let ac = [keys[0].clone(), keys[2].clone()];
+        assert_eq!(recipient_set(&ab), recipient_set(&ba));
+        assert_ne!(recipient_set(&ab), recipient_set(&ac));
+        assert_eq!(recipient_set(&ab).len(), 32);
+        let file = encrypt(&ab, b"hunter2").unwrap();
+        assert_eq!(recorded_set(&file), Some(recipient_set(&ab)));
+        // The mark is no recipient in messages.
+        assert_eq!(stanzas(&file), ["X25519", "X25519"]);
+        assert_eq!(
+            recorded_set(b"age-encryption.org/v1\n-> X25519 abc\nxyz\n--- mac\n"),
+            None
+        );
+        assert_eq!(recorded_set(b"not age"), None);
     }
 
     #[test]

@@ -449,3 +449,246 @@ fn refusals_are_clear_and_change_nothing() {
     assert!(e.contains(&p.public), "{e}");
     assert_no_plaintext(&out);
 }
+
+#[test]
+fn a_plaintext_secret_is_a_warning_that_ci_can_deny_and_encrypt_clears() {
+    let p = Project::new(&[]);
+    p.write(
+        "app/dev.yaml",
+        &format!(
+            "values:\n  db:\n    password:\n      fn::secret: {}\n",
+            serde_json::to_string(SECRET).unwrap()
+        ),
+    );
+    // Every format names the code and the fix, and no format shows the plaintext.
+    for format in ["human", "json", "github", "sarif"] {
+        let out = p.escc(&["check", "--format", format], None, false);
+        assert!(out.status.success(), "a warning alone does not fail");
+        let denied = p.escc(
+            &["check", "--deny-warnings", "--format", format],
+            None,
+            false,
+        );
+        assert_eq!(denied.status.code(), Some(1), "{format}");
+        for o in [&out, &denied] {
+            assert_no_plaintext(o);
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+            assert!(all.contains("plaintext-secret"), "{format}: {all}");
+            assert!(all.contains("escc encrypt app/dev"), "{format}: {all}");
+        }
+    }
+    // `get` and `open` report it too, without the plaintext.
+    for args in [&["get", "app/dev"][..], &["open", "app/dev"]] {
+        let out = p.escc(args, None, true);
+        assert!(out.status.success(), "{args:?}");
+        assert_no_plaintext(&out);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("plaintext-secret"));
+    }
+    // Encrypted, the check is clean.
+    p.ok(&["encrypt"], None);
+    p.ok(&["check", "--deny-warnings"], None);
+    // A project that keeps plaintext on purpose turns the warning off.
+    p.write(
+        "app/dev.yaml",
+        &format!(
+            "values:\n  pw: {{fn::secret: {}}}\n",
+            serde_json::to_string(OTHER).unwrap()
+        ),
+    );
+    assert_eq!(
+        p.escc(&["check", "--deny-warnings"], None, false)
+            .status
+            .code(),
+        Some(1)
+    );
+    let toml = p.read("escc.toml");
+    p.write("escc.toml", &format!("{toml}allow-plaintext = true\n"));
+    p.ok(&["check", "--deny-warnings"], None);
+    // Strictly parsed: a misspelt key is an error, not a silent default.
+    p.write("escc.toml", &format!("{toml}allow-plaintxt = true\n"));
+    let out = p.escc(&["check"], None, false);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field `allow-plaintxt`"));
+}
+
+/// Runs `age -d` without asserting success: whether `key` decrypts `ciphertext`.
+fn age_can_decrypt(root: &Path, ciphertext: &str, key: &Path) -> bool {
+    let file = tool("base64", &["-d"], root, Some(ciphertext.as_bytes())).stdout;
+    let mut child = Command::new("age")
+        .args(["-d", "-i", key.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&file).unwrap();
+    child.wait_with_output().unwrap().status.success()
+}
+
+#[test]
+fn rekey_reencrypts_only_the_values_whose_recipients_changed() {
+    let p = Project::new(&[]);
+    tool("age-keygen", &["-o", "bob.txt"], p.root(), None);
+    let bob_key = p.root().join("bob.txt");
+    let bob = String::from_utf8(tool("age-keygen", &["-y", "bob.txt"], p.root(), None).stdout)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let toml = |top: &[&str]| {
+        let list = |keys: &[&str]| {
+            keys.iter()
+                .map(|k| format!("{k:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!(
+            "[encryption]\nrecipients = [{}]\n[encryption.folders.prod]\nrecipients = [{}]\n",
+            list(top),
+            list(&[&p.public])
+        )
+    };
+    p.write("escc.toml", &toml(&[&p.public]));
+    p.write(
+        "app/dev.yaml",
+        &format!("# dev\nvalues:\n  a: {{fn::secret: {OTHER}}} # a\n  plain: 1\n"),
+    );
+    p.write(
+        "prod/db.yaml",
+        &format!("values:\n  b: {{fn::secret: {OTHER}}}\n"),
+    );
+    p.ok(&["encrypt"], None);
+    p.ok(&["secret", "set", "app/dev", "c"], Some(SECRET));
+    // Everything is encrypted to its recipients: nothing changes.
+    let before = p.files();
+    let out = p.escc(&["rekey"], None, true);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to re-encrypt"));
+    assert_eq!(p.files(), before);
+
+    // Bob joins the project (not prod): app/dev's values change, prod/db's do not.
+    p.write("escc.toml", &toml(&[&p.public, &bob]));
+    let dev = p.read("app/dev.yaml");
+    assert!(!age_can_decrypt(
+        p.root(),
+        &ciphertext_of(&dev, "a"),
+        &bob_key
+    ));
+    let prod = p.read("prod/db.yaml");
+    let out = p.escc(&["rekey"], None, true);
+    assert!(out.status.success());
+    assert_no_plaintext(&out);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("app/dev.yaml: re-encrypted a, c"), "{said}");
+    let rekeyed = p.read("app/dev.yaml");
+    assert_eq!(p.read("prod/db.yaml"), prod);
+    // Only the ciphertexts' bytes changed; comments and layout stay.
+    let changed = dev
+        .lines()
+        .zip(rekeyed.lines())
+        .filter(|(a, b)| a != b)
+        .count();
+    assert_eq!(changed, 2, "{rekeyed}");
+    assert!(rekeyed.starts_with("# dev\nvalues:\n  a: {fn::secret: {ciphertext: "));
+    assert!(rekeyed.contains("}} # a\n  plain: 1\n"));
+    // Both can decrypt, with the real age.
+    for key in [&p.key, &bob_key] {
+        assert_eq!(
+            age_decrypt(p.root(), &ciphertext_of(&rekeyed, "a"), key),
+            OTHER
+        );
+        assert_eq!(
+            age_decrypt(p.root(), &ciphertext_of(&rekeyed, "c"), key),
+            SECRET
+        );
+    }
+    // Idempotent.
+    p.ok(&["rekey"], None);
+    assert_eq!(p.read("app/dev.yaml"), rekeyed);
+
+    // A value the `age` tool wrote records no recipient set: it is re-encrypted once.
+    let file = tool("age", &["-r", &p.public], p.root(), Some(SECRET.as_bytes())).stdout;
+    let b64 = String::from_utf8(tool("base64", &["-w0"], p.root(), Some(&file)).stdout).unwrap();
+    p.write(
+        "prod/db.yaml",
+        &format!("values:\n  b:\n    fn::secret:\n      ciphertext: {b64}\n"),
+    );
+    let out = p.escc(&["rekey", "prod/db"], None, true);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("prod/db.yaml: re-encrypted b"));
+    let once = p.read("prod/db.yaml");
+    p.ok(&["rekey", "prod/db"], None);
+    assert_eq!(p.read("prod/db.yaml"), once);
+    assert_eq!(
+        age_decrypt(p.root(), &ciphertext_of(&once, "ciphertext"), &p.key),
+        SECRET
+    );
+
+    // Alice leaves: re-encrypting to Bob alone is refused (she could not decrypt the
+    // result), and nothing changes; --force does it, and her key no longer decrypts.
+    p.write("escc.toml", &toml(&[&bob]));
+    let before = p.files();
+    let out = p.escc(&["rekey", "app/dev"], None, true);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("none of your identities"));
+    assert_eq!(p.files(), before);
+    // Without an identity: said, nothing written.
+    let out = p.escc(&["rekey", "app/dev"], None, false);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs your age identity"));
+    assert_eq!(p.files(), before);
+    p.ok(&["rekey", "app/dev", "--force"], None);
+    let left = p.read("app/dev.yaml");
+    assert!(!age_can_decrypt(
+        p.root(),
+        &ciphertext_of(&left, "a"),
+        &p.key
+    ));
+    assert_eq!(
+        age_decrypt(p.root(), &ciphertext_of(&left, "a"), &bob_key),
+        OTHER
+    );
+    for (name, text) in p.files() {
+        assert!(!name.contains(".escc-"), "left behind: {name}");
+        for f in forms(SECRET).into_iter().chain(forms(OTHER)) {
+            assert!(!text.contains(&f), "{name} holds a plaintext");
+        }
+    }
+}
+
+#[test]
+fn rekey_writes_nothing_when_one_value_cannot_be_decrypted() {
+    let p = Project::new(&[]);
+    let stranger = "age1lggyhqrw2nlhcxprm67z43rta597azn8gknawjehu9d9dl0jq3yqqvfafg";
+    p.write(
+        "a.yaml",
+        &format!("values:\n  x: {{fn::secret: {OTHER}}}\n"),
+    );
+    p.ok(&["encrypt"], None);
+    // b.yaml holds a value only the stranger can read (no record: written by `age`).
+    let file = tool("age", &["-r", stranger], p.root(), Some(SECRET.as_bytes())).stdout;
+    let b64 = String::from_utf8(tool("base64", &["-w0"], p.root(), Some(&file)).stdout).unwrap();
+    p.write(
+        "b.yaml",
+        &format!("values:\n  y: {{fn::secret: {{ciphertext: {b64}}}}}\n"),
+    );
+    // A new recipient: a.yaml would change, b.yaml cannot be re-encrypted.
+    p.write(
+        "escc.toml",
+        &format!(
+            "[encryption]\nrecipients = [{:?}, {stranger:?}]\n",
+            p.public
+        ),
+    );
+    let before = p.files();
+    let out = p.escc(&["rekey"], None, true);
+    assert_eq!(out.status.code(), Some(2));
+    assert_no_plaintext(&out);
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("b.yaml: y: no identity of"), "{e}");
+    assert!(e.contains("nothing was written"), "{e}");
+    assert_eq!(p.files(), before);
+}

@@ -255,7 +255,11 @@ fn the_python_example_opens_checks_and_runs() {
 /// Opens `fn::open::NAME` in a project whose plugin `NAME` is `script` (configured in
 /// escc.toml with a 2 s timeout); the one diagnostic's message and how long it took.
 fn open_failing(name: &str, script: &str) -> (String, Duration) {
-    let toml = format!("[providers.{name}]\ncommand = [\"./{name}.sh\"]\ntimeout = 2\n");
+    // The plaintext secret is the one a failing plugin must not show: no plaintext-secret
+    // warning beside the one diagnostic.
+    let toml = format!(
+        "[providers.{name}]\ncommand = [\"./{name}.sh\"]\ntimeout = 2\n[encryption]\nallow-plaintext = true\n"
+    );
     let app = format!(
         "values:\n  x:\n    fn::open::{name}:\n      password:\n        fn::secret: hunter2-secret\n"
     );
