@@ -13,26 +13,22 @@
 //! returns or prints in `Debug` holds a credential.
 
 use std::fmt::{self, Write as _};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, Mac};
 use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
+use super::net::{self, Network};
 use crate::eval::{Value, ValueKind};
 use crate::secrets::Masker;
 
-/// The default time a request may take, connection included.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// The largest response read.
-const MAX_RESPONSE_BYTES: u64 = 4 << 20;
-
 /// Opens built-in provider `name` if this module serves it.
-pub(super) fn open(name: &str, inputs: &Value) -> Option<Result<Value, String>> {
+pub(super) fn open(name: &str, inputs: &Value, network: &Network) -> Option<Result<Value, String>> {
     let result = match name {
-        "aws-login" => login(inputs),
-        "aws-secrets" => secrets(inputs),
-        "aws-parameter-store" => parameters(inputs),
+        "aws-login" => login(inputs, network),
+        "aws-secrets" => secrets(inputs, network),
+        "aws-parameter-store" => parameters(inputs, network),
         _ => return None,
     };
     // Whatever an error says, the inputs' secret texts never show in it.
@@ -105,7 +101,7 @@ fn secret_string(s: String) -> Value {
 }
 
 /// `aws-login`: ESC's `static` shape (`oidc` is not implemented yet).
-fn login(inputs: &Value) -> Result<Value, String> {
+fn login(inputs: &Value, network: &Network) -> Result<Value, String> {
     if let Some(s) = inputs.get("static") {
         let creds = Credentials::from_inputs(Some(s), "static")?;
         let key_secret = s.get("accessKeyId").is_some_and(|k| k.secret);
@@ -128,7 +124,7 @@ fn login(inputs: &Value) -> Result<Value, String> {
         return Ok(Value::object(out));
     }
     if let Some(oidc) = inputs.get("oidc") {
-        return login_oidc(oidc);
+        return login_oidc(oidc, network);
     }
     Err("expected `static` (or `oidc`) credentials".to_owned())
 }
@@ -136,7 +132,7 @@ fn login(inputs: &Value) -> Result<Value, String> {
 /// `aws-login` with `oidc`: STS `AssumeRoleWithWebIdentity` with the token in the file
 /// `AWS_WEB_IDENTITY_TOKEN_FILE` names (escc issues no token itself); the temporary
 /// credentials, all secret.
-fn login_oidc(oidc: &Value) -> Result<Value, String> {
+fn login_oidc(oidc: &Value, network: &Network) -> Result<Value, String> {
     let role_arn = string_at(oidc, "roleArn", "oidc")?;
     let session_name = string_at(oidc, "sessionName", "oidc")?;
     let duration = match oidc.get("duration") {
@@ -148,19 +144,13 @@ fn login_oidc(oidc: &Value) -> Result<Value, String> {
             })?
         }
     };
-    let Some(file) = std::env::var_os("AWS_WEB_IDENTITY_TOKEN_FILE") else {
-        return Err(
-            "oidc: escc needs a web identity token: set AWS_WEB_IDENTITY_TOKEN_FILE to a file holding one (the variable the AWS SDKs read)"
-                .to_owned(),
-        );
-    };
-    let token = std::fs::read_to_string(&file).map_err(|e| {
-        format!(
-            "oidc: cannot read AWS_WEB_IDENTITY_TOKEN_FILE ({}): {e}",
-            file.display()
-        )
-    })?;
-    let token = token.trim();
+    let token = super::oidc::identity_token(
+        network,
+        "sts.amazonaws.com",
+        Some("AWS_WEB_IDENTITY_TOKEN_FILE"),
+    )
+    .map_err(|e| format!("oidc: {e}"))?;
+    let token = token.as_str();
     let mut form = vec![
         ("Action".to_owned(), "AssumeRoleWithWebIdentity".to_owned()),
         ("Version".to_owned(), "2011-06-15".to_owned()),
@@ -182,7 +172,7 @@ fn login_oidc(oidc: &Value) -> Result<Value, String> {
         .find_map(|v| std::env::var(v).ok().filter(|r| !r.is_empty()))
         .unwrap_or_else(|| "us-east-1".to_owned());
     let endpoint = Endpoint::resolve("sts", "STS", &region)?;
-    let creds = Client::new(timeout()?)
+    let creds = Client::new(network)?
         .assume_role_with_web_identity(&endpoint, &form)
         .map_err(|e| {
             // The token is a credential: never in a message.
@@ -204,11 +194,11 @@ fn login_oidc(oidc: &Value) -> Result<Value, String> {
 
 /// `aws-secrets`: `GetSecretValue` for each entry of `get`; the output maps each name to
 /// the secret's `SecretString`, secret.
-fn secrets(inputs: &Value) -> Result<Value, String> {
+fn secrets(inputs: &Value, network: &Network) -> Result<Value, String> {
     let region = string_at(inputs, "region", "")?;
     let creds = Credentials::from_inputs(inputs.get("login"), "login")?;
     let endpoint = Endpoint::resolve("secretsmanager", "SECRETS_MANAGER", &region)?;
-    let client = Client::new(timeout()?);
+    let client = Client::new(network)?;
     let mut out = Vec::new();
     for (name, request) in get_entries(inputs)? {
         let path = join("get", name);
@@ -263,11 +253,11 @@ fn get_entries(inputs: &Value) -> Result<&std::collections::BTreeMap<String, Val
 /// `:version` or `:label` selector, which SSM reads itself; `decrypt` defaults to false, as
 /// in AWS's API). The output maps each name to the value, secret; a `StringList` becomes a
 /// list of strings.
-fn parameters(inputs: &Value) -> Result<Value, String> {
+fn parameters(inputs: &Value, network: &Network) -> Result<Value, String> {
     let region = string_at(inputs, "region", "")?;
     let creds = Credentials::from_inputs(inputs.get("login"), "login")?;
     let endpoint = Endpoint::resolve("ssm", "SSM", &region)?;
-    let client = Client::new(timeout()?);
+    let client = Client::new(network)?;
     let mut out = Vec::new();
     for (name, request) in get_entries(inputs)? {
         let path = join("get", name);
@@ -297,19 +287,6 @@ fn parameters(inputs: &Value) -> Result<Value, String> {
         out.push((name.clone(), value));
     }
     Ok(Value::object(out))
-}
-
-/// The request timeout: `ESCC_AWS_TIMEOUT` seconds, or [`DEFAULT_TIMEOUT`].
-fn timeout() -> Result<Duration, String> {
-    match std::env::var("ESCC_AWS_TIMEOUT") {
-        Err(_) => Ok(DEFAULT_TIMEOUT),
-        Ok(s) => match s.trim().parse::<f64>() {
-            Ok(secs) if secs > 0.0 && secs <= 3600.0 => Ok(Duration::from_secs_f64(secs)),
-            _ => Err(format!(
-                "ESCC_AWS_TIMEOUT={s:?}: expected a number of seconds, more than 0 and at most 3600"
-            )),
-        },
-    }
 }
 
 /// Where a service's requests go.
@@ -375,18 +352,15 @@ impl Endpoint {
 
 /// A sync HTTP client for AWS's JSON protocol.
 pub(crate) struct Client {
-    agent: ureq::Agent,
+    http: net::Client,
 }
 
 impl Client {
-    pub(crate) fn new(timeout: Duration) -> Client {
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
-            .http_status_as_error(false)
-            .user_agent(concat!("escc/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
-        Client { agent }
+    /// A client with the network's settings; `ESCC_AWS_TIMEOUT` bounds each request.
+    pub(crate) fn new(network: &Network) -> Result<Client, String> {
+        Ok(Client {
+            http: network.client(Some("ESCC_AWS_TIMEOUT"))?,
+        })
     }
 
     /// Calls `target` (`X-Amz-Target`) with `body`, signed with `creds` for `region`;
@@ -453,26 +427,15 @@ impl Client {
         headers: &[(&'static str, String)],
         body: &[u8],
     ) -> Result<(u16, String), String> {
-        let mut request = self.agent.post(format!("{}/", endpoint.base));
+        let mut request = net::Request::new("POST", format!("{}/", endpoint.base));
         for (name, value) in headers {
             if *name != "host" {
-                request = request.header(*name, value.as_str());
+                request = request.header(name, value.clone());
             }
         }
-        let mut response = request
-            .send(body)
-            .map_err(|e| describe_transport(&e, endpoint))?;
-        let status = response.status().as_u16();
-        let text = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_RESPONSE_BYTES)
-            .read_to_string()
-            .map_err(|e| match e {
-                ureq::Error::BodyExceedsLimit(_) => "the response is larger than 4 MiB".to_owned(),
-                e => describe_transport(&e, endpoint),
-            })?;
-        Ok((status, text))
+        request.body = body.to_vec();
+        let response = self.http.send(&request)?;
+        Ok((response.status, response.text))
     }
 
     /// STS `AssumeRoleWithWebIdentity` (unsigned, Query protocol, XML answer).
@@ -483,7 +446,7 @@ impl Client {
     ) -> Result<Credentials, String> {
         let body = form
             .iter()
-            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+            .map(|(k, v)| format!("{}={}", net::percent_encode(k), net::percent_encode(v)))
             .collect::<Vec<_>>()
             .join("&");
         let headers = [(
@@ -510,18 +473,6 @@ impl Client {
     }
 }
 
-/// `application/x-www-form-urlencoded` encoding (RFC 3986 unreserved characters kept).
-fn form_encode(s: &str) -> String {
-    s.bytes().fold(String::new(), |mut out, b| {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-        out
-    })
-}
-
 /// A Go-style duration (`2h`, `90m`, `1h30m`, `3600s`) in seconds.
 fn parse_duration(s: &str) -> Option<u64> {
     let mut total = 0u64;
@@ -541,15 +492,6 @@ fn parse_duration(s: &str) -> Option<u64> {
         };
     }
     (number.is_empty() && total > 0).then_some(total)
-}
-
-/// A transport failure, without anything the server sent.
-fn describe_transport(e: &ureq::Error, endpoint: &Endpoint) -> String {
-    match e {
-        ureq::Error::Timeout(_) => format!("{} did not answer in time", endpoint.base),
-        ureq::Error::Io(io) => format!("cannot reach {}: {io}", endpoint.base),
-        e => format!("request to {} failed: {e}", endpoint.base),
-    }
 }
 
 /// AWS's JSON error (`__type`, `message`/`Message`), as `Type: message (HTTP status)`.
@@ -696,6 +638,7 @@ fn amz_date(t: SystemTime) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn creds() -> Credentials {
         Credentials {
@@ -794,7 +737,7 @@ mod tests {
         assert_eq!(parse_duration("h"), None);
         assert_eq!(parse_duration("15"), None);
         assert_eq!(
-            form_encode("arn:aws:iam::1:role/a b"),
+            net::percent_encode("arn:aws:iam::1:role/a b"),
             "arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fa%20b"
         );
     }

@@ -5,16 +5,19 @@
 //! A [`Catalog`] finds what `fn::open::NAME` and `fn::rotate::NAME` name, first match wins:
 //! 1. a plugin `escc.toml` configures (`[providers.NAME] command = [...]`);
 //! 2. a built-in provider (each is checked statically; `aws-login`, `aws-secrets` and
-//!    `aws-parameter-store` open, with the `aws` feature; opening another says it is not
+//!    `aws-parameter-store` open, with the `providers` feature; opening another says it is not
 //!    implemented yet, naming it);
 //! 3. a plugin on `PATH`, the executable `escc-provider-NAME`.
 //!
 //! A catalog asks each plugin to describe itself once, so a host made for one evaluation
 //! runs `describe` at most once per plugin.
 
-#[cfg(feature = "aws")]
+#[cfg(feature = "providers")]
 mod aws;
 mod lint;
+mod net;
+#[cfg(feature = "providers")]
+mod oidc;
 mod plugin;
 mod schemas;
 
@@ -24,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 pub use lint::lint;
+pub use net::Network;
 pub use plugin::{DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, PROTOCOL, PluginConfig};
 
 use crate::eval::{HostError, Provider, Rotator, Value};
@@ -54,25 +58,28 @@ pub fn is_plugin_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
-/// A built-in provider: its schemas are ESC's; the AWS ones open (with the `aws`
-/// feature), the others are not implemented yet.
-struct Builtin(&'static schemas::Row);
+/// A built-in provider: its schemas are ESC's; those implemented open with the
+/// `providers` feature, the others say they are not implemented yet.
+struct Builtin {
+    row: &'static schemas::Row,
+    network: Network,
+}
 
 impl Provider for Builtin {
     fn schema(&self) -> (serde_json::Value, serde_json::Value) {
-        ((self.0.inputs)(), (self.0.outputs)())
+        ((self.row.inputs)(), (self.row.outputs)())
     }
 
     fn open(&self, inputs: &Value, _context: &Value) -> Result<Value, String> {
-        #[cfg(feature = "aws")]
-        if let Some(opened) = aws::open(self.0.name, inputs) {
+        #[cfg(feature = "providers")]
+        if let Some(opened) = aws::open(self.row.name, inputs, &self.network) {
             return opened;
         }
-        #[cfg(not(feature = "aws"))]
-        let _ = inputs;
+        #[cfg(not(feature = "providers"))]
+        let _ = (inputs, &self.network);
         Err(format!(
             "provider {:?} is not implemented yet: escc checks its inputs but cannot open it (a plugin can stand in for it: see docs/providers.md)",
-            self.0.name
+            self.row.name
         ))
     }
 }
@@ -81,12 +88,7 @@ impl Provider for Builtin {
 /// `yes`, `on`; anything else does not): the front ends' way to opt in without a flag.
 #[must_use]
 pub fn plugins_allowed_by_env() -> bool {
-    std::env::var("ESCC_ALLOW_PLUGINS").is_ok_and(|v| {
-        matches!(
-            v.trim().to_ascii_lowercase().as_str(),
-            "1" | "true" | "yes" | "on"
-        )
-    })
+    net::env_flag("ESCC_ALLOW_PLUGINS")
 }
 
 /// Where a host finds providers and rotators by name (see the module's documentation).
@@ -96,6 +98,8 @@ pub struct Catalog {
     /// Whether the plugins `escc.toml` configures may run (see [`Catalog::allowing_project_plugins`]).
     project_plugins: bool,
     search_path: Option<OsString>,
+    /// How the built-in providers reach the network.
+    network: Network,
     /// Plugins looked for so far, by name (`None`: there is none).
     plugins: Mutex<BTreeMap<String, Option<Arc<Plugin>>>>,
 }
@@ -110,6 +114,7 @@ impl Catalog {
             configured: configured.clone(),
             project_plugins: false,
             search_path: std::env::var_os("PATH"),
+            network: Network::new(),
             plugins: Mutex::new(BTreeMap::new()),
         }
     }
@@ -122,6 +127,14 @@ impl Catalog {
     #[must_use]
     pub fn allowing_project_plugins(mut self, allow: bool) -> Catalog {
         self.project_plugins = allow;
+        self
+    }
+
+    /// Opens the built-in providers with `network`'s settings instead of the
+    /// environment's alone.
+    #[must_use]
+    pub fn with_network(mut self, network: Network) -> Catalog {
+        self.network = network;
         self
     }
 
@@ -145,7 +158,10 @@ impl Catalog {
         if self.configured(name).is_none()
             && let Some(row) = schemas::row(name)
         {
-            return Some(Ok(Arc::new(Builtin(row))));
+            return Some(Ok(Arc::new(Builtin {
+                row,
+                network: self.network.clone(),
+            })));
         }
         let plugin = self.plugin(name)?;
         Some(plugin.provider().map_err(HostError::failed))

@@ -175,7 +175,7 @@ fn escc(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         .env("NO_COLOR", "1")
         .stdin(Stdio::null());
     for (k, _) in std::env::vars() {
-        if k.starts_with("AWS_") {
+        if k.starts_with("AWS_") || k.starts_with("ESCC_") || k.starts_with("ACTIONS_ID_TOKEN_") {
             c.env_remove(k);
         }
     }
@@ -490,7 +490,7 @@ fn aws_login_oidc_assumes_a_role_through_sts() {
     let err = open_fails(dir.path(), &[("AWS_ENDPOINT_URL", &moto.url)]);
     assert!(
         err.contains(
-            "aws-login: oidc: escc needs a web identity token: set AWS_WEB_IDENTITY_TOKEN_FILE"
+            "aws-login: oidc: no identity token: set AWS_WEB_IDENTITY_TOKEN_FILE, ESCC_OIDC_TOKEN_FILE or ESCC_OIDC_TOKEN_COMMAND"
         ),
         "{err}"
     );

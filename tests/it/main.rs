@@ -6,6 +6,8 @@ mod cli;
 mod edit;
 mod embed;
 mod eval;
+#[allow(dead_code, reason = "a toolkit: each provider test uses part of it")]
+mod fake_http;
 mod fuzz_corpus;
 mod go;
 mod hostile;
