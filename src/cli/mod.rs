@@ -214,13 +214,17 @@ and the subject. See docs/versions.md.",
     #[command(
         long_about = "Compare the values of an environment at two revisions, statically \
 (providers are not opened): each added (+), removed (-) and changed (~) document path. A \
-secret is never shown: a changed secret is reported as `[secret] changed`. The second side \
-defaults to the working tree (NAME@latest). REV is a git revision (commit, tag, branch, \
-HEAD~2) or ESC's revision number (see escc history). See docs/versions.md.",
+secret is never shown: a changed secret is reported as `[secret] changed`. With \
+--definition, a unified diff of the two YAML definitions instead, each fn::secret argument \
+(plaintext or ciphertext) shown as [secret], and as [secret changed] on the second side when \
+it is written differently at the same path. The second side defaults to the working tree \
+(NAME@latest). REV is a git revision (commit, tag, branch, HEAD~2), an environment tag (escc \
+tags) or ESC's revision number (escc history). See docs/versions.md.",
         after_help = "Examples:
   escc diff app/dev@HEAD~1              the last commit against the working tree
   escc diff app/dev@v1.4 app/dev@v1.5   two tags
-  escc diff app/dev@2 app/dev@3         two revision numbers"
+  escc diff app/dev@2 app/dev@3         two revision numbers
+  escc diff app/dev@HEAD --definition   the YAML, secrets hidden"
     )]
     Diff {
         /// The first side, NAME@REV.
@@ -229,6 +233,79 @@ HEAD~2) or ESC's revision number (see escc history). See docs/versions.md.",
         /// The second side [default: the working tree of the same environment].
         #[arg(value_name = "NAME@B")]
         b: Option<String>,
+        /// Compare the definitions (the YAML), as a unified diff, instead of the values.
+        #[arg(long)]
+        definition: bool,
+    },
+    /// Tag a revision of an environment (a git tag escc/NAME@TAG).
+    #[command(
+        long_about = "Set environment tag TAG of NAME to revision REV: the lightweight git tag \
+escc/NAME@TAG, which `git push --tags` shares. NAME@TAG then names that revision wherever a \
+revision is taken (get, open, run, check, diff, rollback, imports: [NAME@TAG]); an environment \
+tag wins over a git branch or tag of the same name. Without @REV (or with @latest), HEAD, if \
+the environment's file has no uncommitted changes. A tag starts with a letter and holds \
+letters, digits, '.', '_' and '-' (not latest, which is the working tree). An existing tag is \
+moved only with --force. See docs/versions.md.",
+        after_help = "Examples:
+  escc tag app/prod@HEAD stable        tag the last commit
+  escc tag app/prod@3 v1.2             tag ESC revision 3
+  escc tag app/prod@HEAD prod --force  move the tag
+  escc tag --delete app/prod prod      delete it
+  escc get app/prod@stable             the values at the tag
+  git push --tags                      share the tags"
+    )]
+    Tag {
+        /// The environment and the revision to tag (NAME@REV); with --delete, NAME.
+        #[arg(value_name = "NAME@REV")]
+        spec: String,
+        /// The tag.
+        #[arg(value_name = "TAG")]
+        tag: String,
+        /// Move the tag if it names another revision.
+        #[arg(long)]
+        force: bool,
+        /// Delete the tag instead.
+        #[arg(long, conflicts_with = "force")]
+        delete: bool,
+    },
+    /// List an environment's tags.
+    #[command(
+        long_about = "List the tags of an environment (git tags escc/NAME@TAG), sorted by name: \
+the tag, ESC's revision number in effect at its commit (- when the commit is not on HEAD's \
+first-parent line), the commit, its author date and subject.",
+        after_help = "Examples:
+  escc tags app/prod
+  escc tags app/prod --format json"
+    )]
+    Tags {
+        /// The environment name (app/dev) or file.
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = versions::HistoryFormat::Human)]
+        format: versions::HistoryFormat,
+    },
+    /// Write an earlier revision's definition to the working tree (not a commit).
+    #[command(
+        long_about = "Write the definition of NAME at revision REV to its file in the working \
+tree, atomically; review it and commit it yourself (ESC's rollback makes a new revision: \
+here the commit is that revision). Refuses when the file has uncommitted changes (changed, \
+staged or untracked), unless --force. When the working tree has the file under the other \
+extension (.yml for .yaml), that file is removed.",
+        after_help = "Examples:
+  escc rollback app/prod@HEAD~1            the previous commit's definition
+  escc rollback app/prod@stable            the tagged one
+  escc rollback app/prod@3 --force         discarding uncommitted changes
+
+Exit status: 0 written (or already there); 2 refused or failed, nothing written."
+    )]
+    Rollback {
+        /// The environment and the revision to write back (NAME@REV).
+        #[arg(value_name = "NAME@REV")]
+        spec: String,
+        /// Overwrite uncommitted changes to the file.
+        #[arg(long)]
+        force: bool,
     },
     /// Encrypt plaintext secrets in place, with age.
     #[command(
@@ -420,9 +497,11 @@ pub fn main() -> ExitCode {
             .find(|p| std::fs::symlink_metadata(p).is_ok()),
         Command::Get(a) | Command::Open(a) => a.name.as_deref().map(Path::new),
         Command::Run { name, .. } | Command::Graph { name, .. } => name.as_deref().map(Path::new),
-        Command::History { name, .. } | Command::Diff { a: name, .. } => {
-            Some(Path::new(name.as_str()))
-        }
+        Command::History { name, .. }
+        | Command::Diff { a: name, .. }
+        | Command::Tag { spec: name, .. }
+        | Command::Tags { name, .. }
+        | Command::Rollback { spec: name, .. } => Some(Path::new(name.as_str())),
         Command::Encrypt { targets, .. } | Command::Rekey { targets, .. } => targets
             .iter()
             .map(Path::new)
@@ -486,7 +565,23 @@ pub fn main() -> ExitCode {
             Err(f) => Err(f),
         },
         Command::History { name, format } => versions::history(&project, &name, format),
-        Command::Diff { a, b } => versions::diff(&project, &a, b.as_deref()),
+        Command::Diff { a, b, definition } => {
+            versions::diff(&project, &a, b.as_deref(), definition)
+        }
+        Command::Tag {
+            spec,
+            tag,
+            force,
+            delete,
+        } => {
+            if delete {
+                versions::untag(&project, &spec, &tag)
+            } else {
+                versions::tag(&project, &spec, &tag, force)
+            }
+        }
+        Command::Tags { name, format } => versions::tags(&project, &name, format),
+        Command::Rollback { spec, force } => versions::rollback(&project, &spec, force),
         Command::Graph { name, format } => graph::graph(&project, name.as_deref(), format),
         Command::Encrypt { targets, force } => secrets::encrypt(&project, &targets, force),
         Command::Rekey { targets, force } => secrets::rekey(&project, &targets, force),

@@ -291,7 +291,7 @@ fn edit_failure(project: &Project, file: &Path, e: &EditError) -> Failure {
 /// Writes `text` to `file` through a temporary file in the same directory, renamed over
 /// it, so an interrupted write leaves the old file or the new one, never half of one. The
 /// old file's permissions are kept.
-fn write_atomically(project: &Project, file: &Path, text: &str) -> Result<(), Failure> {
+pub(super) fn write_atomically(project: &Project, file: &Path, text: &str) -> Result<(), Failure> {
     let shown = project.show(file);
     let fail = |e: &std::io::Error| Failure::new(format!("writing {shown}: {}", io_text(e)));
     let dir = file.parent().unwrap_or(Path::new("."));

@@ -1,8 +1,10 @@
-//! `escc history` and `escc diff`: an environment's revisions in git, and what changed in
-//! its evaluated values between two of them (docs/versions.md).
+//! `escc history`, `diff`, `tag`, `tags` and `rollback`: an environment's revisions in git,
+//! what changed between two of them (evaluated values, or the definition), its tags, and
+//! putting an old definition back (docs/versions.md).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::ValueEnum;
@@ -10,7 +12,11 @@ use clap::ValueEnum;
 use super::evaluate::{evaluate_environment, report_diagnostics};
 use super::project::Project;
 use super::{EXIT_FAILED, Failure};
+use crate::ast::{Call, Expr, ExprKind};
 use crate::eval::{Mode, Value, ValueKind};
+use crate::project::git::{self, Pinned, Repo, TagChange, short_hash};
+use crate::secrets::Masker;
+use crate::{Source, Span};
 
 /// How `history` prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -49,12 +55,24 @@ pub(crate) fn history(
                 ));
             }
             for r in &revisions {
-                let short = r.commit.get(..12).unwrap_or(&r.commit);
                 let _ = writeln!(
                     out,
-                    "{}\t{short}\t{}\t{}\t{}",
-                    r.number, r.date, r.author, r.subject
+                    "{}\t{}\t{}\t{}\t{}",
+                    r.number,
+                    short_hash(&r.commit),
+                    r.date,
+                    r.author,
+                    r.subject
                 );
+            }
+            if let Some(old) = revisions.last().and_then(|r| r.renamed_from.as_deref()) {
+                let before = Path::new(old).with_extension("");
+                super::note(&format!(
+                    "{name}'s revisions begin where {old} was renamed to it; the earlier ones are \
+                     {}'s (escc history {})",
+                    before.display(),
+                    before.display()
+                ));
             }
         }
     }
@@ -70,8 +88,13 @@ struct Leaf {
     secret: Option<Value>,
 }
 
-/// `escc diff NAME@A [NAME@B]`.
-pub(crate) fn diff(project: &Project, a: &str, b: Option<&str>) -> Result<ExitCode, Failure> {
+/// `escc diff NAME@A [NAME@B] [--definition]`.
+pub(crate) fn diff(
+    project: &Project,
+    a: &str,
+    b: Option<&str>,
+    definition: bool,
+) -> Result<ExitCode, Failure> {
     let (name_a, rev_a) = project.resolve_versioned(a)?;
     let (name_b, rev_b) = match b {
         Some(b) => project.resolve_versioned(b)?,
@@ -79,6 +102,21 @@ pub(crate) fn diff(project: &Project, a: &str, b: Option<&str>) -> Result<ExitCo
     };
     let show = |n: &str, r: &Option<String>| format!("{n}@{}", r.as_deref().unwrap_or("latest"));
     let (label_a, label_b) = (show(&name_a, &rev_a), show(&name_b, &rev_b));
+    if definition {
+        let mut texts = Vec::new();
+        for (name, rev, label) in [(&name_a, &rev_a, &label_a), (&name_b, &rev_b, &label_b)] {
+            let host = project.pin(project.inner.host(), name, rev.as_deref())?;
+            let doc = host
+                .read(name)
+                .map_err(|e| Failure::new(format!("{label}: {}", e.message())))?;
+            texts.push((
+                label.as_str(),
+                Source::new(name.as_str(), doc.text.as_ref()),
+            ));
+        }
+        super::print(&definition_diff(&texts[0], &texts[1])?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut sides = Vec::new();
     for (name, rev) in [(&name_a, &rev_a), (&name_b, &rev_b)] {
         let host = project.pin(project.inner.host(), name, rev.as_deref())?;
@@ -165,4 +203,297 @@ fn flatten(path: &str, v: &Value, out: &mut BTreeMap<String, Leaf>) {
             );
         }
     }
+}
+
+/// The placeholder of a secret in a definition diff.
+const SECRET: &str = "[secret]";
+/// The placeholder of a secret whose written value differs from the other side's at the
+/// same document path (on the newer side only, so the two lines differ).
+const SECRET_CHANGED: &str = "[secret changed]";
+
+/// A unified diff (3 lines of context) of two definitions, every `fn::secret` argument
+/// (plaintext or ciphertext, however written) replaced by [`SECRET`] first; a secret whose
+/// argument is written differently at the same document path is [`SECRET_CHANGED`] on the
+/// newer side. The plaintexts are masked in the whole text too.
+fn definition_diff(a: &(&str, Source), b: &(&str, Source)) -> Result<String, Failure> {
+    let secrets_a = secret_args(&a.1, a.0)?;
+    let secrets_b = secret_args(&b.1, b.0)?;
+    let old = redact(&a.1, &secrets_a, |_| SECRET);
+    let new = redact(&b.1, &secrets_b, |(path, written)| {
+        match secrets_a.iter().find(|(p, _, _)| p == path) {
+            Some((_, _, before)) if before != written => SECRET_CHANGED,
+            _ => SECRET,
+        }
+    });
+    let diff = similar::TextDiff::configure()
+        .algorithm(similar::Algorithm::Myers)
+        // A pathological pair (thousands of lines, nothing in common) is shown less
+        // minimal rather than hang.
+        .timeout(std::time::Duration::from_secs(5))
+        .diff_lines(&old, &new);
+    let out = if old == new {
+        format!("--- {}\n+++ {}\nno changes\n", a.0, b.0)
+    } else {
+        diff.unified_diff()
+            .context_radius(3)
+            .header(a.0, b.0)
+            .to_string()
+    };
+    let literals = crate::secrets::literal_texts(&a.1)
+        .into_iter()
+        .chain(crate::secrets::literal_texts(&b.1));
+    Ok(Masker::new(literals).mask_str(&out))
+}
+
+/// Every `fn::secret` argument of a document: its document path, its span, and its text
+/// as written. A document whose YAML does not load has no declaration to find them in, so
+/// it is refused rather than shown.
+fn secret_args(source: &Source, label: &str) -> Result<Vec<(String, Span, String)>, Failure> {
+    let loaded = crate::load(source);
+    let Some(decl) = loaded.decl.as_ref() else {
+        return Err(Failure::new(format!(
+            "{label}: its YAML does not load, so its secrets cannot be told from the rest: \
+             compare it with git (it may show secrets)"
+        )));
+    };
+    let mut out = Vec::new();
+    for entry in decl.values.iter().flatten() {
+        collect_secrets(
+            &crate::path::join_key("", &entry.key.value),
+            &entry.value,
+            source.text(),
+            &mut out,
+        );
+    }
+    Ok(out)
+}
+
+fn collect_secrets(path: &str, e: &Expr, text: &str, out: &mut Vec<(String, Span, String)>) {
+    match &e.kind {
+        ExprKind::Builtin(b) if matches!(b.call, Call::Secret(_)) => {
+            let written = text
+                .get(b.arg.span.start()..b.arg.span.end())
+                .unwrap_or_default();
+            out.push((path.to_owned(), b.arg.span, written.to_owned()));
+        }
+        ExprKind::Builtin(b) => {
+            collect_secrets(&crate::path::join_key(path, &b.name), &b.arg, text, out)
+        }
+        ExprKind::Object(entries) => {
+            for en in entries {
+                let key = en.key.as_deref().unwrap_or("");
+                collect_secrets(&crate::path::join_key(path, key), &en.value, text, out);
+            }
+        }
+        ExprKind::List(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let mut p = path.to_owned();
+                crate::path::push_index(&mut p, i);
+                collect_secrets(&p, item, text, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The text with each secret's span replaced by `placeholder((path, written))`. A span
+/// that ends a line keeps the line break.
+fn redact<'a>(
+    source: &Source,
+    secrets: &'a [(String, Span, String)],
+    placeholder: impl Fn((&'a String, &'a String)) -> &'static str,
+) -> String {
+    let text = source.text();
+    let mut spans: Vec<&(String, Span, String)> = secrets.iter().collect();
+    spans.sort_by_key(|(_, s, _)| s.start());
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (path, span, written) in spans {
+        if span.start() < at {
+            continue;
+        }
+        out.push_str(&text[at..span.start()]);
+        out.push_str(placeholder((path, written)));
+        if written.ends_with('\n') {
+            out.push('\n');
+        }
+        at = span.end();
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// `escc tag NAME@REV TAG [--force]`: sets environment tag TAG (the git tag
+/// `escc/NAME@TAG`) to REV's commit.
+pub(crate) fn tag(
+    project: &Project,
+    spec: &str,
+    tag: &str,
+    force: bool,
+) -> Result<ExitCode, Failure> {
+    git::check_tag(tag).map_err(Failure::new)?;
+    let (name, rev) = project.resolve_versioned(spec)?;
+    let repo = project.inner.repo().map_err(Failure::new)?;
+    let pinned = commit_of(&repo, &name, rev.as_deref())?;
+    let change = repo
+        .set_tag(&name, &pinned, tag, force)
+        .map_err(Failure::new)?;
+    let what = match change {
+        TagChange::Created => "created",
+        TagChange::Moved => "moved",
+        _ => "unchanged",
+    };
+    super::note(&format!(
+        "{name}@{tag} {what}: commit {} (git tag {}{name}@{tag}; share it with `git push --tags`)",
+        short_hash(&pinned.commit),
+        git::TAG_NAMESPACE
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `escc tag --delete NAME TAG`.
+pub(crate) fn untag(project: &Project, name: &str, tag: &str) -> Result<ExitCode, Failure> {
+    let (name, rev) = project.resolve_versioned(name)?;
+    if rev.is_some() {
+        return Err(Failure::new(format!(
+            "tag --delete takes the environment without @ (escc tag --delete {name} {tag})"
+        )));
+    }
+    let repo = project.inner.repo().map_err(Failure::new)?;
+    let old = repo.delete_tag(&name, tag).map_err(Failure::new)?;
+    super::note(&format!(
+        "{name}@{tag} deleted (it named commit {}; a remote keeps it until `git push --delete \
+         origin {}{name}@{tag}`)",
+        short_hash(&old),
+        git::TAG_NAMESPACE
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The commit to tag: REV's, or `HEAD`'s when the environment is named without a revision
+/// (or `@latest`) and its file has no uncommitted changes (the working tree is no commit).
+fn commit_of(repo: &Repo, name: &str, rev: Option<&str>) -> Result<Pinned, Failure> {
+    if let Some(rev) = rev {
+        return repo.resolve(name, rev).map_err(Failure::new);
+    }
+    let dirty = repo.uncommitted(name).map_err(Failure::new)?;
+    if !dirty.is_empty() {
+        return Err(Failure::new(format!(
+            "{name}@latest is the working tree, and {name}'s file has uncommitted changes \
+             ({}): commit them, or name a revision ({name}@HEAD)",
+            dirty.join(", ")
+        )));
+    }
+    repo.resolve(name, "HEAD").map_err(Failure::new)
+}
+
+/// `escc tags NAME`.
+pub(crate) fn tags(
+    project: &Project,
+    name: &str,
+    format: HistoryFormat,
+) -> Result<ExitCode, Failure> {
+    let (name, rev) = project.resolve_versioned(name)?;
+    if rev.is_some() {
+        return Err(Failure::new(format!(
+            "tags lists every tag: name the environment without @ (escc tags {name})"
+        )));
+    }
+    let repo = project.inner.repo().map_err(Failure::new)?;
+    let tags = repo.tags(&name).map_err(Failure::new)?;
+    let mut out = String::new();
+    match format {
+        HistoryFormat::Json => {
+            out = serde_json::to_string_pretty(&tags).map_err(|e| Failure::new(e.to_string()))?;
+            out.push('\n');
+        }
+        HistoryFormat::Human => {
+            if tags.is_empty() {
+                super::note(&format!(
+                    "{name} has no tags (escc tag {name}@REV TAG makes one)"
+                ));
+            }
+            for t in &tags {
+                let revision = t.revision.map_or_else(|| "-".to_owned(), |n| n.to_string());
+                let _ = writeln!(
+                    out,
+                    "{}\t{revision}\t{}\t{}\t{}",
+                    t.tag,
+                    short_hash(&t.commit),
+                    t.date,
+                    t.subject
+                );
+            }
+        }
+    }
+    super::print(&out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `escc rollback NAME@REV [--force]`: writes REV's definition to the environment's file in
+/// the working tree (atomically), refusing to overwrite uncommitted changes without
+/// `--force`. Nothing is committed.
+pub(crate) fn rollback(project: &Project, spec: &str, force: bool) -> Result<ExitCode, Failure> {
+    let (name, rev) = project.resolve_versioned(spec)?;
+    let Some(rev) = rev else {
+        return Err(Failure::new(format!(
+            "rollback writes an earlier revision: name one ({name}@REV, e.g. {name}@HEAD~1 or \
+             {name}@3; see escc history {name})"
+        )));
+    };
+    let repo = project.inner.repo().map_err(Failure::new)?;
+    let pinned = repo.resolve(&name, &rev).map_err(Failure::new)?;
+    let Some((text, file)) = repo.read(&name, &pinned).map_err(Failure::new)? else {
+        return Err(Failure::new(format!(
+            "{name}@{rev}: environment {name:?} does not exist at that revision (no {name}.yaml \
+             or {name}.yml there): there is nothing to roll back to"
+        )));
+    };
+    let target = project.root.join(&file);
+    // The file of the other extension, if the working tree has it: rolled back, the
+    // environment has one file.
+    let other = ["yaml", "yml"]
+        .iter()
+        .map(|ext| project.root.join(format!("{name}.{ext}")))
+        .find(|f| *f != target && std::fs::symlink_metadata(f).is_ok());
+    for f in std::iter::once(&target).chain(other.as_ref()) {
+        if std::fs::symlink_metadata(f).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(Failure::new(format!(
+                "{} is a symbolic link: escc does not replace it (roll back the file it names)",
+                project.show(f)
+            )));
+        }
+    }
+    if std::fs::read(&target).is_ok_and(|now| now == text.as_bytes()) && other.is_none() {
+        super::note(&format!(
+            "{} already holds {name}@{rev}: nothing written",
+            project.show(&target)
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let dirty = repo.uncommitted(&name).map_err(Failure::new)?;
+    if !dirty.is_empty() && !force {
+        return Err(Failure::new(format!(
+            "{name} has uncommitted changes (git status: {}): rollback would overwrite them; \
+             commit or stash them first, or use --force to discard them",
+            dirty.join(", ")
+        )));
+    }
+    super::secrets::write_atomically(project, &target, &text)?;
+    if let Some(other) = &other {
+        std::fs::remove_file(other).map_err(|e| {
+            Failure::new(format!(
+                "wrote {}, but cannot remove {}: {} (remove it: an environment has one file)",
+                project.show(&target),
+                project.show(other),
+                crate::project::io_text(&e)
+            ))
+        })?;
+    }
+    super::note(&format!(
+        "wrote {} from {name}@{rev} (commit {}); review it (git diff), then commit it",
+        project.show(&target),
+        short_hash(&pinned.commit)
+    ));
+    Ok(ExitCode::SUCCESS)
 }

@@ -131,6 +131,17 @@ pub trait Host: Sync {
     /// exist).
     fn load_environment(&self, name: &str) -> Result<String, HostError>;
 
+    /// The name under which environment `importer` importing `name` (as written in its
+    /// `imports` or `${environments...}`) is loaded and evaluated: the same environment
+    /// imported twice under one name is evaluated once, so two names must mean two
+    /// documents. The default is `name` itself; a host that reads versions rewrites an
+    /// unpinned import of a pinned environment (`base@v3` importing `common` reads
+    /// `common` at `base@v3`'s revision, so it names it by that revision).
+    fn import_name(&self, importer: &str, name: &str) -> String {
+        let _ = importer;
+        name.to_owned()
+    }
+
     /// The provider `name`.
     ///
     /// # Errors

@@ -130,14 +130,19 @@ impl Evaluator<'_> {
         value
     }
 
-    /// Loads and evaluates import `name`, blamed on `blame` when it fails.
+    /// Loads and evaluates import `written` (as the importing document writes it), blamed
+    /// on `blame` when it fails. The environment is named as the host says
+    /// ([`crate::eval::Host::import_name`]; `written` itself, unless the host reads versions).
     pub(super) fn import(
         &mut self,
-        name: &str,
+        written: &str,
         blame: ExprId,
         context: &Value,
         root_name: &str,
     ) -> Option<ValueId> {
+        let importer = self.envs[self.expr(blame).env].source.name();
+        let name = self.host.import_name(importer, written);
+        let name = name.as_str();
         match self.table.get(name) {
             Some(Imported::Evaluating) => {
                 self.error_at(blame, Code::ImportCycle, format!("cyclic import of {name}"));

@@ -220,7 +220,7 @@ fn worker(
                             .and_then(Value::as_str)
                             .unwrap_or("");
                         let ctx = env_context(&context, &name, root);
-                        (scan(host, decl, open_providers), ctx)
+                        (scan(host, &name, decl, open_providers), ctx)
                     });
                 let mut state = lock
                     .lock()
@@ -309,7 +309,7 @@ fn discover(
     context: &Value,
     open_providers: bool,
 ) {
-    let found = scan(host, decl, open_providers);
+    let found = scan(host, name, decl, open_providers);
     record(state, name, found, context);
 }
 
@@ -321,16 +321,20 @@ struct Found {
     saw_final: bool,
 }
 
-/// Finds what `decl` imports, references inline and opens (no shared state: workers run it
+/// Finds what `decl` (environment `name`) imports, references inline and opens, each
+/// environment named as the evaluator will name it (no shared state: workers run it
 /// outside the lock).
-fn scan(host: &dyn Host, decl: &EnvironmentDecl, open_providers: bool) -> Found {
+fn scan(host: &dyn Host, name: &str, decl: &EnvironmentDecl, open_providers: bool) -> Found {
     let mut targets: Vec<String> = decl
         .imports
         .iter()
         .flatten()
-        .map(|i| i.environment.value.clone())
+        .map(|i| host.import_name(name, &i.environment.value))
         .collect();
-    targets.extend(decl.environment_refs().map(|(_, r)| r.name));
+    targets.extend(
+        decl.environment_refs()
+            .map(|(_, r)| host.import_name(name, &r.name)),
+    );
     let mut opens = Vec::new();
     let mut saw_final = false;
     for x in decl.exprs() {

@@ -44,6 +44,10 @@ pub(crate) struct Analysis {
     /// Every environment name the check asked for (read or not): a change to one of them
     /// changes this document's diagnostics.
     pub(crate) depends_on: BTreeSet<String>,
+    /// The name each import of this document was read under, when it is not the name as
+    /// written (an unpinned import of a document read at a revision is read at that
+    /// revision: `common` is `common@<commit>`).
+    read_as: BTreeMap<String, String>,
 }
 
 /// What hover, definition and completion read: the check's evaluation.
@@ -153,7 +157,17 @@ fn first_stage(
             (loaded.syntax.root, loaded.decl, loaded.diags, None)
         }
     };
+    let read_as = decl
+        .iter()
+        .flat_map(|d| d.imports.iter().flatten())
+        .map(|i| &i.environment.value)
+        .filter_map(|written| {
+            let read = crate::eval::Host::import_name(host, source.name(), written);
+            (read != *written).then(|| (written.clone(), read))
+        })
+        .collect();
     let analysis = Analysis {
+        read_as,
         lines: LineMap::new(source.text()),
         syntax,
         decl,
@@ -185,6 +199,11 @@ impl Analysis {
         self.others
             .get(name)
             .map(|o| (o.served.text.as_ref(), &o.lines))
+    }
+
+    /// The name import `written` of this document was read under.
+    pub(crate) fn read_as<'a>(&'a self, written: &'a str) -> &'a str {
+        self.read_as.get(written).map_or(written, String::as_str)
     }
 
     /// The names of the environments this one imports, in order.

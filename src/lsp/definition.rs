@@ -36,7 +36,7 @@ pub(crate) fn definition(a: &Analysis, offset: usize) -> Option<(Span, Target)> 
         Found::Import(import) => Some((
             import.environment.span,
             Target::File {
-                name: import.environment.value.clone(),
+                name: a.read_as(&import.environment.value).to_owned(),
             },
         )),
         Found::Key {

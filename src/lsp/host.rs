@@ -3,15 +3,22 @@
 //! directory above a file that holds `escc.toml`, else the innermost workspace folder that
 //! holds it, else its directory. Reading files and `escc.toml`, listing environments and
 //! mapping files to names are the library's ([`crate::project`]); the editor's unsaved
-//! buffers are the host's overlay.
+//! buffers are the host's overlay. A snapshot of a revision (`.escc/revisions/<commit>/`,
+//! written for go to definition into a pinned import) is that environment at that
+//! revision (`app/dev@<commit>`).
 
 use std::path::{Path, PathBuf};
 
-use crate::project::{Project, is_environment_file, name_in};
+use crate::project::{Project, is_environment_file, name_in, snapshot_of};
 
 /// The project root of `file`: the nearest directory above it holding `escc.toml` (as for
 /// `escc check`), else the innermost workspace folder holding it, else its directory.
 pub(crate) fn root_of(file: &Path, folders: &[PathBuf]) -> PathBuf {
+    // A revision's snapshot (go to definition into `base@v3`) belongs to the project that
+    // wrote it.
+    if let Some((root, _)) = snapshot_of(file) {
+        return root;
+    }
     let dir = file.parent().unwrap_or(file);
     let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     if let Some(root) = Project::discover(&dir) {
@@ -31,7 +38,11 @@ pub(crate) fn name_of(root: &Path, file: &Path) -> Option<String> {
     if !is_environment_file(file) {
         return None;
     }
-    name_in(root, file).ok()
+    match snapshot_of(file) {
+        // A revision's snapshot is that environment at that revision.
+        Some((r, versioned)) if r == root => Some(versioned),
+        _ => name_in(root, file).ok(),
+    }
 }
 
 /// Where the file of a document is once its directory is canonical (so that it compares

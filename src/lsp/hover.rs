@@ -48,7 +48,19 @@ pub(crate) fn hover(a: &Analysis, offset: usize, others: OtherEvaluation<'_>) ->
                 let _ = write!(md, " (not merged: read it as `${{{read}}}`)");
             }
             md.push_str("\n\n");
-            match a.others.get(name) {
+            // The name it was read under: a pinned document's unpinned import is read at
+            // the same revision (see `FsHost::import_name`).
+            match a.others.get(a.read_as(name)) {
+                Some(other) if other.served.revision.is_some() => {
+                    let pinned = other.served.revision.as_ref();
+                    let shown = other.served.file.as_ref().map(|f| f.display().to_string());
+                    let _ = writeln!(
+                        md,
+                        "File: `{}`, from git (commit `{}`)",
+                        shown.unwrap_or_default(),
+                        pinned.map_or("", |p| crate::project::git::short_hash(&p.commit))
+                    );
+                }
                 Some(other) => {
                     if let Some(file) = &other.served.file {
                         let _ = writeln!(md, "File: `{}`", file.display());

@@ -249,6 +249,18 @@ fn lsp_diagnostic(a: &Analysis, d: &Diagnostic, enc: Encoding) -> LspDiagnostic 
     }
 }
 
+/// The file to show for environment `env`, which the check of `a` read: its own, or for
+/// one read at a revision (`base@v3`), its snapshot below the project root (written now).
+fn file_to_open(a: &Analysis, root: Option<&Path>, env: &str) -> Option<PathBuf> {
+    let served = &a.others.get(env)?.served;
+    if let Some(root) = root
+        && let Some(snapshot) = served.snapshot(root, env)
+    {
+        return snapshot.ok();
+    }
+    served.file.clone()
+}
+
 /// Where an open document lives: its file, project root and environment name.
 fn place_document(uri: &Uri, folders: &[PathBuf]) -> (Option<PathBuf>, Option<PathBuf>, String) {
     let is_file = uri.scheme().as_str().eq_ignore_ascii_case("file");
@@ -589,20 +601,16 @@ impl LanguageServer for Backend {
                 let target_uri = if env == a.source.name() {
                     Some(uri.clone())
                 } else {
-                    let file = a.others.get(&env).and_then(|o| o.served.file.clone());
+                    let file = file_to_open(&a, snapshot.root.as_deref(), &env);
                     file.and_then(|f| self.lock().uri_of(&f))
                 };
                 target_uri.map(|u| Location::new(u, range))
             }
             Target::File { name } => {
-                let file = a
-                    .others
-                    .get(&name)
-                    .and_then(|o| o.served.file.clone())
-                    .or_else(|| {
-                        let project = snapshot.project();
-                        snapshot.host(&project).file_of(&name)
-                    });
+                let file = file_to_open(&a, snapshot.root.as_deref(), &name).or_else(|| {
+                    let project = snapshot.project();
+                    snapshot.host(&project).file_of(&name)
+                });
                 file.and_then(|f| self.lock().uri_of(&f))
                     .map(|u| Location::new(u, Range::default()))
             }

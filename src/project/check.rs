@@ -155,6 +155,10 @@ impl Host for Reached<'_> {
         self.host.load_environment(name)
     }
 
+    fn import_name(&self, importer: &str, name: &str) -> String {
+        self.host.import_name(importer, name)
+    }
+
     fn provider(&self, name: &str) -> Result<Arc<dyn Provider>, HostError> {
         self.host.provider(name)
     }

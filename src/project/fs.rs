@@ -7,11 +7,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use serde_json::json;
 
-use super::git::{Pinned, Repo};
+use super::git::{Pinned, Repo, short_hash, split_version};
 use super::names::check_name;
 use crate::eval::{Host, HostError, Provider, Registry, Rotator, Value};
 use crate::providers::Catalog;
@@ -26,8 +26,11 @@ pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 pub struct Document {
     /// Its text.
     pub text: Arc<str>,
-    /// The file it was read from (or, for an overlay, would be saved as), when known.
+    /// The file it was read from (or, for an overlay, would be saved as), when known. A
+    /// document read at a revision shows as `FILE@REV` (`base.yaml@v3`), which is no file.
     pub file: Option<PathBuf>,
+    /// The revision it was read at (none: the working tree or an overlay).
+    pub revision: Option<Pinned>,
 }
 
 impl Document {
@@ -37,7 +40,33 @@ impl Document {
         Document {
             text: text.into(),
             file,
+            revision: None,
         }
+    }
+}
+
+impl Document {
+    /// For a document read at a revision (environment `name`, versioned or not), a file an
+    /// editor can open: its text written below `root` by [`super::git::write_snapshot`].
+    /// `None` for a document of the working tree or an overlay.
+    #[must_use]
+    pub fn snapshot(&self, root: &Path, name: &str) -> Option<Result<PathBuf, String>> {
+        let pinned = self.revision.as_ref()?;
+        let name = name.split_once('@').map_or(name, |(n, _)| n);
+        // Shown as `NAME.EXT@REV`.
+        let shown = self.file.as_ref()?.file_name()?.to_str()?;
+        let ext = shown
+            .split_once('@')
+            .map_or(shown, |(f, _)| f)
+            .rsplit('.')
+            .next()?;
+        Some(super::git::write_snapshot(
+            root,
+            name,
+            &pinned.commit,
+            ext,
+            &self.text,
+        ))
     }
 }
 
@@ -53,8 +82,22 @@ pub struct FsHost {
     #[cfg(feature = "age")]
     identities: Option<Arc<crate::secrets::age::Identities>>,
     catalog: Option<Catalog>,
-    /// The revision every environment is read at (none: the working tree).
+    /// The revision every environment named without `@` is read at (none: the working
+    /// tree).
     pinned: Option<(Arc<Repo>, Pinned)>,
+    /// The repository versioned names (`base@v3`) are read from, opened when first needed.
+    repo: OnceLock<Result<Arc<Repo>, String>>,
+    /// Each versioned name's revision, resolved once, with the environment whose revision
+    /// it inherited (see [`Host::import_name`]).
+    pins: Mutex<BTreeMap<String, Result<Inherited, String>>>,
+}
+
+/// A versioned name's revision, and where it came from.
+#[derive(Clone)]
+struct Inherited {
+    pinned: Pinned,
+    /// For an unpinned import of a pinned environment: the importer (`base@v3`).
+    from: Option<String>,
 }
 
 impl FsHost {
@@ -72,13 +115,17 @@ impl FsHost {
             identities: None,
             catalog: None,
             pinned: None,
+            repo: OnceLock::new(),
+            pins: Mutex::new(BTreeMap::new()),
         }
     }
 
-    /// Reads every environment at revision `pinned` of `repo` instead of the working tree
-    /// (the overlay is not used): the whole import closure is read at that revision.
+    /// Reads every environment named without `@` at revision `pinned` of `repo` instead of
+    /// the working tree: the whole import closure is read at that revision (an overlay
+    /// still wins, and a pinned import reads its own revision).
     #[must_use]
     pub fn at_revision(mut self, repo: Arc<Repo>, pinned: Pinned) -> Self {
+        let _ = self.repo.set(Ok(repo.clone()));
         self.pinned = Some((repo, pinned));
         self
     }
@@ -139,15 +186,18 @@ impl FsHost {
         if let Some(r) = self.lock().get(name) {
             return r.clone();
         }
-        let result = check_name(name).map_err(HostError::failed).and_then(|()| {
-            if let Some((repo, pinned)) = &self.pinned {
-                return self.read_pinned(repo, pinned, name);
-            }
-            match self.overlay.get(name) {
-                Some(d) => Ok(d.clone()),
-                None => self.read_file(name),
-            }
-        });
+        let result = if let Some(d) = self.overlay.get(name) {
+            Ok(d.clone())
+        } else if name.contains('@') {
+            self.read_versioned(name)
+        } else {
+            check_name(name)
+                .map_err(HostError::failed)
+                .and_then(|()| match &self.pinned {
+                    Some((repo, pinned)) => self.read_pinned(repo, pinned, name, None),
+                    None => self.read_file(name),
+                })
+        };
         self.lock().insert(name.to_owned(), result.clone());
         result
     }
@@ -171,7 +221,10 @@ impl FsHost {
     /// overlay's file counts even when it was never saved).
     #[must_use]
     pub fn file_of(&self, name: &str) -> Option<PathBuf> {
-        check_name(name).ok()?;
+        let name = match split_version(name).ok()? {
+            (name, None) => name,
+            (_, Some(_)) => return None,
+        };
         if let Some(f) = self.overlay.get(name).and_then(|d| d.file.clone()) {
             return Some(f);
         }
@@ -228,8 +281,68 @@ impl FsHost {
         self.read.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn read_pinned(&self, repo: &Repo, pinned: &Pinned, name: &str) -> Result<Document, HostError> {
-        match repo.read(name, pinned).map_err(HostError::failed)? {
+    /// Reads `NAME@REV`: `@latest` is the working tree; any other revision is read from
+    /// git.
+    fn read_versioned(&self, versioned: &str) -> Result<Document, HostError> {
+        let (name, rev) = split_version(versioned).map_err(HostError::failed)?;
+        if rev.is_none() {
+            return self.read_file(name);
+        }
+        let Inherited { pinned, from } = self.pin_of(versioned).map_err(HostError::failed)?;
+        let repo = self.repo().map_err(HostError::failed)?;
+        self.read_pinned(&repo, &pinned, name, from.as_deref())
+    }
+
+    /// The repository of the root, opened once.
+    fn repo(&self) -> Result<Arc<Repo>, String> {
+        self.repo
+            .get_or_init(|| match &self.root {
+                Some(root) => Repo::open(root).map(Arc::new),
+                None => Err(
+                    "versions (@REV) are read from git, and this document has no directory"
+                        .to_owned(),
+                ),
+            })
+            .clone()
+    }
+
+    /// The revision of `NAME@REV` (not `@latest`), resolved once.
+    fn pin_of(&self, versioned: &str) -> Result<Inherited, String> {
+        if let Some(known) = self.pins().get(versioned) {
+            return known.clone();
+        }
+        let resolved = split_version(versioned).and_then(|(name, rev)| {
+            let rev = rev.ok_or_else(|| format!("{versioned}: not a revision"))?;
+            let pinned = self.repo()?.resolve(name, rev)?;
+            Ok(Inherited { pinned, from: None })
+        });
+        self.pins()
+            .entry(versioned.to_owned())
+            .or_insert(resolved)
+            .clone()
+    }
+
+    fn pins(&self) -> MutexGuard<'_, BTreeMap<String, Result<Inherited, String>>> {
+        self.pins.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn read_pinned(
+        &self,
+        repo: &Repo,
+        pinned: &Pinned,
+        name: &str,
+        from: Option<&str>,
+    ) -> Result<Document, HostError> {
+        let rule = from.map_or_else(String::new, |from| {
+            format!(
+                " (the revision of {from}: an unpinned import of a pinned environment is read \
+                 at the same revision; pin it to read another, e.g. {name}@latest)"
+            )
+        });
+        let read = repo
+            .read(name, pinned)
+            .map_err(|e| HostError::failed(format!("{e}{rule}")))?;
+        match read {
             Some((text, file)) => Ok(Document {
                 text: Arc::from(text),
                 file: Some(
@@ -238,10 +351,11 @@ impl FsHost {
                         .unwrap_or(Path::new(""))
                         .join(format!("{file}@{}", pinned.rev)),
                 ),
+                revision: Some(pinned.clone()),
             }),
             None => Err(HostError::not_found(format!(
-                "environment {name:?} not found at revision {}: there is no {name}.yaml or \
-                 {name}.yml in the project root at that commit",
+                "environment {name:?} not found at revision {}{rule}: there is no {name}.yaml \
+                 or {name}.yml in the project root at that commit",
                 pinned.rev
             ))),
         }
@@ -331,6 +445,7 @@ impl FsHost {
         Ok(Some(Document {
             text: Arc::from(text),
             file: Some(file),
+            revision: None,
         }))
     }
 }
@@ -338,6 +453,40 @@ impl FsHost {
 impl Host for FsHost {
     fn load_environment(&self, name: &str) -> Result<String, HostError> {
         self.read(name).map(|d| d.text.to_string())
+    }
+
+    /// An unpinned import of a pinned environment is read at the importer's revision: the
+    /// whole import closure of `base@v3` is read at `base@v3`'s commit, and named by it
+    /// (`common@<commit>`: a revision number or an environment tag of `base` would mean
+    /// something else for `common`). Under a pinned `@latest` (the working tree) in a host
+    /// pinned by the command line, an unpinned import is `@latest` too.
+    fn import_name(&self, importer: &str, name: &str) -> String {
+        if name.contains('@') {
+            return name.to_owned();
+        }
+        let Some((_, rev)) = importer.split_once('@') else {
+            return name.to_owned();
+        };
+        if rev == "latest" {
+            return if self.pinned.is_some() {
+                format!("{name}@latest")
+            } else {
+                name.to_owned()
+            };
+        }
+        // An importer whose revision cannot be resolved was not read, so nothing it
+        // imports is asked for; its name is kept if it ever is.
+        let Ok(Inherited { pinned, .. }) = self.pin_of(importer) else {
+            return name.to_owned();
+        };
+        let key = format!("{name}@{}", pinned.commit);
+        self.pins().entry(key.clone()).or_insert_with(|| {
+            Ok(Inherited {
+                pinned: Pinned::new(short_hash(&pinned.commit), &pinned.commit),
+                from: Some(importer.to_owned()),
+            })
+        });
+        key
     }
 
     fn provider(&self, name: &str) -> Result<Arc<dyn Provider>, HostError> {

@@ -37,6 +37,58 @@ pub fn check_revision(rev: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Environment tags are the git tags `escc/NAME@TAG` (refs `refs/tags/escc/NAME@TAG`), so
+/// they travel with `git push --tags`. `@` cannot be in a name or a tag, so the ref names
+/// both; `/` separating them instead would let `app`'s tag `prod` and environment
+/// `app/prod`'s tags collide (git cannot hold both `a/b` and `a/b/c`).
+pub const TAG_NAMESPACE: &str = "escc/";
+
+/// The longest environment tag accepted.
+const MAX_TAG_BYTES: usize = 100;
+
+/// Checks an environment tag name (`escc tag NAME@REV TAG`): ESC's rules (not `latest`,
+/// not starting with a digit, which would read as a revision number) and a character set
+/// every git accepts in a ref: a letter, then letters, digits, `.`, `_` and `-`, at most
+/// 100 bytes, no `..`, not ending in `.` or `.lock`.
+///
+/// # Errors
+/// Why the tag is refused, as the message to show.
+pub fn check_tag(tag: &str) -> Result<(), String> {
+    let bad = |why: &str| Err(format!("invalid tag name {tag:?}: {why}"));
+    let Some(first) = tag.chars().next() else {
+        return bad("it is empty");
+    };
+    if tag == "latest" {
+        return bad(
+            "latest is ESC's built-in tag for the newest revision (here: the working tree)",
+        );
+    }
+    if !first.is_ascii_alphabetic() {
+        return bad("a tag starts with a letter (a number is a revision number)");
+    }
+    if tag.len() > MAX_TAG_BYTES {
+        return bad("it is longer than 100 bytes");
+    }
+    if let Some(c) = tag
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
+        return bad(&format!(
+            "{c:?} is not allowed (letters, digits, '.', '_' and '-' are)"
+        ));
+    }
+    if tag.contains("..") || tag.ends_with('.') || tag.ends_with(".lock") {
+        return bad("git refuses `..`, and a final `.` or `.lock`");
+    }
+    Ok(())
+}
+
+/// The git ref of environment `name`'s tag `tag`.
+#[must_use]
+pub fn tag_ref(name: &str, tag: &str) -> String {
+    format!("refs/tags/{TAG_NAMESPACE}{name}@{tag}")
+}
+
 /// Splits `NAME@REV` into the name and the revision (`None` without `@`, and for ESC's
 /// `@latest`, the working tree). Both are checked.
 ///
@@ -55,6 +107,88 @@ pub fn split_version(arg: &str) -> Result<(&str, Option<&str>), String> {
             Ok((name, Some(rev)))
         }
     }
+}
+
+/// Where, below a project root, the language server writes an environment's definition at
+/// a revision for an editor to open (go to definition into `base@v3`):
+/// `.escc/revisions/<commit>/<name>.<ext>`. The directory ignores itself in git (its
+/// `.gitignore` is `*`), and project listings skip it (it is hidden).
+pub const SNAPSHOT_DIR: &str = ".escc/revisions";
+
+/// Writes `text`, environment `name`'s definition (file extension `ext`) at commit
+/// `commit`, below `root`'s [`SNAPSHOT_DIR`], read-only for its owner (it holds what git
+/// holds, no more), and returns its path. An existing snapshot with that text is kept.
+///
+/// # Errors
+/// The name or commit is invalid, or the file cannot be written.
+pub fn write_snapshot(
+    root: &Path,
+    name: &str,
+    commit: &str,
+    ext: &str,
+    text: &str,
+) -> Result<PathBuf, String> {
+    check_name(name)?;
+    if commit.len() != 40 || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("{commit:?} is not a full commit hash"));
+    }
+    if ext != "yaml" && ext != "yml" {
+        return Err(format!("{ext:?} is not an environment file extension"));
+    }
+    let io = |what: &Path, e: &std::io::Error| format!("{}: {}", what.display(), super::io_text(e));
+    let top = root.join(".escc");
+    let file = root
+        .join(SNAPSHOT_DIR)
+        .join(commit)
+        .join(format!("{name}.{ext}"));
+    if std::fs::read(&file).is_ok_and(|t| t == text.as_bytes()) {
+        return Ok(file);
+    }
+    let dir = file.parent().unwrap_or(root);
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, &e))?;
+    let ignore = top.join(".gitignore");
+    if !ignore.exists() {
+        std::fs::write(
+            &ignore,
+            "# escc's snapshots of revisions (the language server's)\n*\n",
+        )
+        .map_err(|e| io(&ignore, &e))?;
+    }
+    // Written aside and renamed, so a reader never sees half of it.
+    let leaf = file
+        .file_name()
+        .and_then(|f| f.to_str())
+        .unwrap_or("snapshot");
+    let tmp = dir.join(format!(".{leaf}.{}.tmp", std::process::id()));
+    let written = std::fs::write(&tmp, text).and_then(|()| {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o400))?;
+        std::fs::rename(&tmp, &file)
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(&file, &e));
+    }
+    Ok(file)
+}
+
+/// The project root and versioned environment name (`app/dev@<commit>`) of a file that
+/// [`write_snapshot`] wrote, if `file` (absolute) is one.
+#[must_use]
+pub fn snapshot_of(file: &Path) -> Option<(PathBuf, String)> {
+    let commit_dir = file.ancestors().skip(1).find(|a| {
+        a.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.len() == 40 && n.bytes().all(|b| b.is_ascii_hexdigit()))
+            && a.parent().is_some_and(|p| p.ends_with(SNAPSHOT_DIR))
+    })?;
+    let commit = commit_dir.file_name()?.to_str()?;
+    let root = commit_dir.parent()?.parent()?.parent()?;
+    if !super::is_environment_file(file) {
+        return None;
+    }
+    let name = super::name_in(commit_dir, file).ok()?;
+    Some((root.to_path_buf(), format!("{name}@{commit}")))
 }
 
 /// The git repository a project root is in.
@@ -76,6 +210,17 @@ pub struct Pinned {
     pub commit: String,
 }
 
+impl Pinned {
+    /// Revision `rev` (as written), resolved to `commit`.
+    #[must_use]
+    pub fn new(rev: &str, commit: &str) -> Self {
+        Pinned {
+            rev: rev.to_owned(),
+            commit: commit.to_owned(),
+        }
+    }
+}
+
 /// One revision of an environment: a commit that changed its file.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
@@ -90,6 +235,45 @@ pub struct Revision {
     pub author: String,
     /// The first line of the message.
     pub subject: String,
+    /// For the oldest revision of a file that was renamed: its path (below the project
+    /// root) before the rename.
+    #[serde(rename = "renamedFrom", skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
+}
+
+/// An environment tag (`escc tags NAME`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Tag {
+    /// The tag, as written after `@`.
+    pub tag: String,
+    /// ESC's revision number in effect at the commit (the environment's last change at or
+    /// before it), when the commit is on `HEAD`'s first-parent line.
+    pub revision: Option<usize>,
+    /// The commit's full hash.
+    pub commit: String,
+    /// The commit's author date, strict ISO 8601.
+    pub date: String,
+    /// The first line of the commit's message.
+    pub subject: String,
+}
+
+/// What [`Repo::set_tag`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TagChange {
+    /// The tag is new.
+    Created,
+    /// The tag named another commit.
+    Moved,
+    /// The tag already named that commit.
+    Unchanged,
+}
+
+/// The first 12 hex digits of a commit hash, as escc shows commits.
+#[must_use]
+pub fn short_hash(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
 }
 
 impl Repo {
@@ -118,8 +302,11 @@ impl Repo {
         })
     }
 
-    /// Resolves a revision (checked with [`check_revision`]) to its commit. A revision of
-    /// digits only is ESC's revision number of environment `name` (see [`Repo::history`]).
+    /// Resolves a revision (checked with [`check_revision`]) to its commit, for environment
+    /// `name`. In this order: digits only are ESC's revision number of `name` (see
+    /// [`Repo::history`]); then `name`'s environment tag (`escc tag`); then any git
+    /// revision (commit, tag, branch, `HEAD~2`). A git branch or tag with the name of an
+    /// environment tag is written in full (`refs/heads/prod`, `heads/prod`).
     ///
     /// # Errors
     /// The revision is invalid, unknown (in a shallow clone, the message suggests
@@ -141,18 +328,18 @@ impl Repo {
                 )),
             };
         }
-        let spec = format!("{rev}^{{commit}}");
-        let out = self.git(&[
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            "--end-of-options",
-            &spec,
-        ])?;
-        if out.ok {
+        if !rev.contains('/')
+            && let Some(commit) = self.commit_of(&format!("{}^{{commit}}", tag_ref(name, rev)))?
+        {
             return Ok(Pinned {
                 rev: rev.to_owned(),
-                commit: out.stdout.trim().to_owned(),
+                commit,
+            });
+        }
+        if let Some(commit) = self.commit_of(&format!("{rev}^{{commit}}"))? {
+            return Ok(Pinned {
+                rev: rev.to_owned(),
+                commit,
             });
         }
         let any = self.git(&["rev-parse", "--verify", "--quiet", "--end-of-options", rev])?;
@@ -172,8 +359,29 @@ impl Repo {
             ));
         }
         Err(format!(
-            "{name}@{rev}: unknown revision {rev:?} in the git repository"
+            "{name}@{rev}: unknown revision {rev:?}: {name} has no tag {rev} (see `escc tags \
+             {name}`) and the git repository has no revision of that name"
         ))
+    }
+
+    /// The commit `spec` names, if it names one.
+    fn commit_of(&self, spec: &str) -> Result<Option<String>, String> {
+        let out = self.git(&["rev-parse", "--verify", "--quiet", "--end-of-options", spec])?;
+        Ok(out.ok.then(|| out.stdout.trim().to_owned()))
+    }
+
+    /// The paths (below the repository's top) of environment `name`'s two possible files.
+    fn paths(&self, name: &str) -> [String; 2] {
+        [
+            format!("{}{name}.yaml", self.prefix),
+            format!("{}{name}.yml", self.prefix),
+        ]
+    }
+
+    /// [`Repo::paths`] as pathspecs: from the top (git runs in the project root, which may
+    /// be below it), literal (a name may hold `*` or `?`).
+    fn pathspecs(&self, name: &str) -> [String; 2] {
+        self.paths(name).map(|p| format!(":(top,literal){p}"))
     }
 
     /// The text of environment `name` at a commit: `Ok(None)` when neither `NAME.yaml` nor
@@ -185,11 +393,16 @@ impl Repo {
     pub fn read(&self, name: &str, pinned: &Pinned) -> Result<Option<(String, String)>, String> {
         check_name(name)?;
         let shown = |ext: &str| format!("{name}.{ext}@{}", pinned.rev);
-        let paths: Vec<String> = ["yaml", "yml"]
-            .iter()
-            .map(|ext| format!("{}{name}.{ext}", self.prefix))
-            .collect();
-        let out = self.git(&["ls-tree", "-z", &pinned.commit, "--", &paths[0], &paths[1]])?;
+        let paths = self.paths(name);
+        let out = self.git(&[
+            "ls-tree",
+            "-z",
+            "--full-tree",
+            &pinned.commit,
+            "--",
+            &paths[0],
+            &paths[1],
+        ])?;
         if !out.ok {
             return Err(format!("{}: {}", shown("yaml"), out.stderr.trim()));
         }
@@ -235,19 +448,22 @@ impl Repo {
         Ok(Some((text, format!("{name}.{ext}"))))
     }
 
-    /// The revisions of environment `name`: the commits reachable from `HEAD` that changed
-    /// `NAME.yaml` or `NAME.yml` (by that path: a renamed file's revisions begin with its
-    /// rename), newest first, numbered from 1 for the oldest.
+    /// The revisions of environment `name`: the commits of `HEAD`'s first-parent history
+    /// (the branch's own line) whose `NAME.yaml` or `NAME.yml` differs from their first
+    /// parent's, newest first, numbered from 1 for the oldest. A merge that changed the
+    /// file is one revision; the commits of a merged branch are not numbered (their hashes
+    /// still name them), so merging never renumbers earlier revisions. Renames are not
+    /// followed: the revisions of a renamed file begin with its rename, and the oldest
+    /// says which file it was renamed from ([`Revision::renamed_from`]).
     ///
     /// # Errors
     /// The name is invalid or git fails.
     pub fn history(&self, name: &str) -> Result<Vec<Revision>, String> {
         check_name(name)?;
-        let long = format!("{}{name}.yaml", self.prefix);
-        let short = format!("{}{name}.yml", self.prefix);
+        let [long, short] = self.pathspecs(name);
         let out = self.git(&[
             "log",
-            "--no-merges",
+            "--first-parent",
             "--format=%H%x1f%aI%x1f%an <%ae>%x1f%s%x1e",
             "HEAD",
             "--",
@@ -272,6 +488,7 @@ impl Repo {
                     date: f.next()?.to_owned(),
                     author: f.next()?.to_owned(),
                     subject: f.next()?.to_owned(),
+                    renamed_from: None,
                 })
             })
             .collect();
@@ -279,7 +496,205 @@ impl Repo {
         for (i, r) in revisions.iter_mut().enumerate() {
             r.number = count - i;
         }
+        if let Some(oldest) = revisions.last_mut() {
+            let [long, short] = self.paths(name);
+            oldest.renamed_from = self.renamed_from(&oldest.commit, [&long, &short])?;
+        }
         Ok(revisions)
+    }
+
+    /// The path (below the project root) that commit `commit` renamed to one of `paths`,
+    /// compared with its first parent with git's rename detection.
+    fn renamed_from(&self, commit: &str, paths: [&str; 2]) -> Result<Option<String>, String> {
+        let parent = format!("{commit}^1");
+        if self.commit_of(&parent)?.is_none() {
+            return Ok(None);
+        }
+        let out = self.git(&[
+            "diff-tree",
+            "-r",
+            "-z",
+            "-M",
+            "--name-status",
+            "--diff-filter=R",
+            &parent,
+            commit,
+        ])?;
+        // Records: "R<score>\0OLD\0NEW\0".
+        let fields: Vec<&str> = out.stdout.split('\0').collect();
+        Ok(fields
+            .chunks(3)
+            .find(|c| c.len() == 3 && c[0].starts_with('R') && paths.contains(&c[2]))
+            .map(|c| c[1].strip_prefix(&self.prefix).unwrap_or(c[1]).to_owned()))
+    }
+
+    /// Environment `name`'s tags (`escc/NAME@TAG`), sorted by tag: the commit each names,
+    /// and the revision number in effect there (none when that commit is not on `HEAD`'s
+    /// first-parent line).
+    ///
+    /// # Errors
+    /// The name is invalid or git fails.
+    pub fn tags(&self, name: &str) -> Result<Vec<Tag>, String> {
+        check_name(name)?;
+        let prefix = tag_ref(name, "");
+        let out = self.git(&[
+            "for-each-ref",
+            "--format=%(refname)%1f%(objectname)%1f%(*objectname)",
+            &format!("refs/tags/{TAG_NAMESPACE}"),
+        ])?;
+        if !out.ok {
+            return Err(format!("git for-each-ref failed: {}", out.stderr.trim()));
+        }
+        let history = self.history(name)?;
+        let [long, short] = self.pathspecs(name);
+        let mut tags = Vec::new();
+        for line in out.stdout.lines() {
+            let mut f = line.split('\x1f');
+            let (Some(refname), Some(object), peeled) = (f.next(), f.next(), f.next()) else {
+                continue;
+            };
+            let Some(tag) = refname.strip_prefix(&prefix).filter(|t| !t.contains('/')) else {
+                continue;
+            };
+            // An annotated tag (made by hand) names its commit through the tag object.
+            let object = peeled.filter(|p| !p.is_empty()).unwrap_or(object);
+            let Some(commit) = self.commit_of(&format!("{object}^{{commit}}"))? else {
+                continue;
+            };
+            let details = self.git(&["log", "-1", "--format=%aI%x1f%s", &commit])?;
+            let mut d = details.stdout.trim_end_matches('\n').splitn(2, '\x1f');
+            let (date, subject) = (
+                d.next().unwrap_or("").to_owned(),
+                d.next().unwrap_or("").to_owned(),
+            );
+            let changed = self.git(&[
+                "log",
+                "--first-parent",
+                "-1",
+                "--format=%H",
+                &commit,
+                "--",
+                &long,
+                &short,
+            ])?;
+            let revision = history
+                .iter()
+                .find(|r| r.commit == changed.stdout.trim())
+                .map(|r| r.number);
+            tags.push(Tag {
+                tag: tag.to_owned(),
+                revision,
+                commit,
+                date,
+                subject,
+            });
+        }
+        tags.sort_by(|a, b| a.tag.cmp(&b.tag));
+        Ok(tags)
+    }
+
+    /// Sets environment `name`'s tag `tag` (checked with [`check_tag`]) to `pinned`. An
+    /// existing tag naming another commit is moved only with `force`.
+    ///
+    /// # Errors
+    /// The tag is invalid, exists elsewhere without `force`, the environment does not exist
+    /// at that commit, or git fails.
+    pub fn set_tag(
+        &self,
+        name: &str,
+        pinned: &Pinned,
+        tag: &str,
+        force: bool,
+    ) -> Result<TagChange, String> {
+        check_name(name)?;
+        check_tag(tag)?;
+        if self.read(name, pinned)?.is_none() {
+            return Err(format!(
+                "{name}@{}: environment {name:?} does not exist at that revision (no {name}.yaml \
+                 or {name}.yml there), so it cannot be tagged",
+                pinned.rev
+            ));
+        }
+        let refname = tag_ref(name, tag);
+        let existing = self.commit_of(&format!("{refname}^{{commit}}"))?;
+        let old = self.commit_of(&refname)?;
+        match existing {
+            Some(c) if c == pinned.commit => return Ok(TagChange::Unchanged),
+            Some(c) if !force => {
+                return Err(format!(
+                    "{name}@{tag} already names commit {}: use --force to move it (a remote \
+                     that has the tag keeps it until `git push --force origin {}`)",
+                    short_hash(&c),
+                    refname
+                ));
+            }
+            _ => {}
+        }
+        // The old value makes the update fail if another process changed the ref meanwhile.
+        let zero = "0".repeat(40);
+        let out = self.git(&[
+            "update-ref",
+            "--no-deref",
+            &refname,
+            &pinned.commit,
+            old.as_deref().unwrap_or(&zero),
+        ])?;
+        if !out.ok {
+            return Err(format!("cannot set {name}@{tag}: {}", out.stderr.trim()));
+        }
+        Ok(if existing.is_some() {
+            TagChange::Moved
+        } else {
+            TagChange::Created
+        })
+    }
+
+    /// Deletes environment `name`'s tag `tag`.
+    ///
+    /// # Errors
+    /// There is no such tag, or git fails.
+    pub fn delete_tag(&self, name: &str, tag: &str) -> Result<String, String> {
+        check_name(name)?;
+        let refname = tag_ref(name, tag);
+        let Some(old) = self.commit_of(&refname)? else {
+            return Err(format!(
+                "{name} has no tag {tag:?} (see `escc tags {name}`)"
+            ));
+        };
+        let out = self.git(&["update-ref", "--no-deref", "-d", &refname, &old])?;
+        if !out.ok {
+            return Err(format!("cannot delete {name}@{tag}: {}", out.stderr.trim()));
+        }
+        Ok(old)
+    }
+
+    /// Whether environment `name`'s file in the working tree differs from `HEAD`: changed,
+    /// staged, untracked or ignored (git's own status of `NAME.yaml` and `NAME.yml`).
+    ///
+    /// # Errors
+    /// Git fails.
+    pub fn uncommitted(&self, name: &str) -> Result<Vec<String>, String> {
+        check_name(name)?;
+        let [long, short] = self.pathspecs(name);
+        let out = self.git(&[
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "--untracked-files=all",
+            "--ignored=matching",
+            "--",
+            &long,
+            &short,
+        ])?;
+        if !out.ok {
+            return Err(format!("git status failed: {}", out.stderr.trim()));
+        }
+        Ok(out
+            .stdout
+            .split('\0')
+            .filter(|e| e.len() > 3)
+            .map(|e| e.to_owned())
+            .collect())
     }
 
     fn git(&self, args: &[&str]) -> Result<GitOutput, String> {

@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 pub use check::Checked;
 pub use config::{CONFIG_FILE, Config, Defaults, Encryption, Folder, set_context};
 pub use fs::{Document, FsHost, MAX_FILE_BYTES};
-pub use git::{Pinned, Repo, Revision, split_version};
+pub use git::{Pinned, Repo, Revision, Tag, TagChange, snapshot_of, split_version};
 pub use names::check_name;
 
 use crate::eval::{HostError, Mode, Value};

@@ -18,7 +18,7 @@ pub fn check_name(name: &str) -> Result<(), String> {
     }
     if name.contains('@') {
         return bad(
-            "@ marks a version (NAME@REV), which the command line accepts but imports do not yet (see docs/versions.md)",
+            "@ marks a version (NAME@REV: see docs/versions.md), so it cannot be part of a name",
         );
     }
     if name.contains('\\') {
