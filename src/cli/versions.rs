@@ -12,7 +12,7 @@ use clap::ValueEnum;
 use super::evaluate::{evaluate_environment, report_diagnostics};
 use super::project::Project;
 use super::{EXIT_FAILED, Failure};
-use crate::ast::{Call, Expr, ExprKind};
+use crate::ast::{Call, Expr, ExprKind, SecretArg};
 use crate::eval::{Mode, Value, ValueKind};
 use crate::project::git::{self, Pinned, Repo, TagChange, short_hash};
 use crate::secrets::Masker;
@@ -271,10 +271,14 @@ fn secret_args(source: &Source, label: &str) -> Result<Vec<(String, Span, String
 fn collect_secrets(path: &str, e: &Expr, text: &str, out: &mut Vec<(String, Span, String)>) {
     match &e.kind {
         ExprKind::Builtin(b) if matches!(b.call, Call::Secret(_)) => {
-            let written = text
-                .get(b.arg.span.start()..b.arg.span.end())
-                .unwrap_or_default();
-            out.push((path.to_owned(), b.arg.span, written.to_owned()));
+            // A ciphertext's literal (so `ciphertext:` stays); else the whole argument,
+            // whatever it is.
+            let span = match &b.call {
+                Call::Secret(SecretArg::Ciphertext(lit)) => lit.span,
+                _ => b.arg.span,
+            };
+            let written = text.get(span.start()..span.end()).unwrap_or_default();
+            out.push((path.to_owned(), span, written.to_owned()));
         }
         ExprKind::Builtin(b) => {
             collect_secrets(&crate::path::join_key(path, &b.name), &b.arg, text, out)
@@ -296,8 +300,9 @@ fn collect_secrets(path: &str, e: &Expr, text: &str, out: &mut Vec<(String, Span
     }
 }
 
-/// The text with each secret's span replaced by `placeholder((path, written))`. A span
-/// that ends a line keeps the line break.
+/// The text with each secret's span replaced by `placeholder((path, written))`, line by
+/// line: each line of a span that holds several (a block scalar) keeps its indentation and
+/// becomes the placeholder, so the diff's line numbers are the file's.
 fn redact<'a>(
     source: &Source,
     secrets: &'a [(String, Span, String)],
@@ -313,9 +318,16 @@ fn redact<'a>(
             continue;
         }
         out.push_str(&text[at..span.start()]);
-        out.push_str(placeholder((path, written)));
-        if written.ends_with('\n') {
-            out.push('\n');
+        let shown = placeholder((path, written));
+        for (i, line) in written.split('\n').enumerate() {
+            if i > 0 {
+                out.push('\n');
+                if line.trim().is_empty() {
+                    continue;
+                }
+                out.push_str(&line[..line.len() - line.trim_start().len()]);
+            }
+            out.push_str(shown);
         }
         at = span.end();
     }

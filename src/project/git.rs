@@ -616,6 +616,13 @@ impl Repo {
             ));
         }
         let refname = tag_ref(name, tag);
+        if !self.git(&["check-ref-format", &refname])?.ok {
+            return Err(format!(
+                "cannot tag {name}: git does not accept {refname} as a ref name (an environment \
+                 with tags needs a name git takes in a ref: no space, *, ?, [, ~, ^ or .. and \
+                 no segment that starts with . or ends with .lock)"
+            ));
+        }
         let existing = self.commit_of(&format!("{refname}^{{commit}}"))?;
         let old = self.commit_of(&refname)?;
         match existing {
@@ -668,8 +675,9 @@ impl Repo {
         Ok(old)
     }
 
-    /// Whether environment `name`'s file in the working tree differs from `HEAD`: changed,
-    /// staged, untracked or ignored (git's own status of `NAME.yaml` and `NAME.yml`).
+    /// How environment `name`'s file in the working tree differs from `HEAD`, as git's
+    /// status of `NAME.yaml` and `NAME.yml` (`M app/dev.yaml`: changed, staged, untracked
+    /// `??` or ignored `!!`); empty when it does not.
     ///
     /// # Errors
     /// Git fails.
@@ -689,12 +697,17 @@ impl Repo {
         if !out.ok {
             return Err(format!("git status failed: {}", out.stderr.trim()));
         }
-        Ok(out
-            .stdout
-            .split('\0')
-            .filter(|e| e.len() > 3)
-            .map(|e| e.to_owned())
-            .collect())
+        // Entries: "XY PATH", XY git's two status letters (` M`, `??`, `!!`); a rename or
+        // copy (`R`, `C`) is followed by the old path.
+        let mut entries = out.stdout.split('\0').filter(|e| !e.is_empty());
+        let mut found = Vec::new();
+        while let Some((code, path)) = entries.next().and_then(|e| e.split_at_checked(3)) {
+            if code.starts_with(['R', 'C']) {
+                entries.next();
+            }
+            found.push(format!("{} {path}", code.trim()));
+        }
+        Ok(found)
     }
 
     fn git(&self, args: &[&str]) -> Result<GitOutput, String> {
