@@ -6,7 +6,8 @@
 //! its own stack, so a deeply nested document cannot overflow the thread's stack.
 
 use super::template::AccessorKind;
-use super::{Accessor, EnvironmentDecl, Expr, ExprKind, PropertyAccess};
+use super::{Accessor, Builtin, Call, EnvironmentDecl, Expr, ExprKind, PropertyAccess};
+use crate::path::{join_index, join_key};
 use crate::source::Span;
 
 /// Every expression inside an expression, itself first, in document order (pre-order:
@@ -67,6 +68,42 @@ impl EnvironmentDecl {
             .iter()
             .flatten()
             .flat_map(|entry| entry.value.walk())
+    }
+
+    /// Every `fn::secret` call of `values` with its document path (`values.db.password`,
+    /// the builtins on the way named as keys: `values.c["fn::toJSON"].k`), in document order.
+    /// What is inside a secret's argument is not looked into.
+    #[must_use]
+    pub fn secret_calls(&self) -> Vec<(String, &Builtin)> {
+        let mut out = Vec::new();
+        let mut stack: Vec<(&Expr, String)> = self
+            .values
+            .iter()
+            .flatten()
+            .rev()
+            .map(|e| (&e.value, join_key("values", &e.key.value)))
+            .collect();
+        while let Some((x, path)) = stack.pop() {
+            match &x.kind {
+                ExprKind::List(items) => stack.extend(
+                    items
+                        .iter()
+                        .enumerate()
+                        .rev()
+                        .map(|(i, item)| (item, join_index(&path, i))),
+                ),
+                ExprKind::Object(entries) => stack.extend(
+                    entries
+                        .iter()
+                        .rev()
+                        .filter_map(|e| e.key.as_ref().map(|k| (&e.value, join_key(&path, k)))),
+                ),
+                ExprKind::Builtin(b) if matches!(b.call, Call::Secret(_)) => out.push((path, &**b)),
+                ExprKind::Builtin(b) => stack.push((&b.arg, join_key(&path, &b.name))),
+                _ => {}
+            }
+        }
+        out
     }
 
     /// Every property access written in `values`, in document order.

@@ -12,7 +12,7 @@ use clap::ValueEnum;
 use super::evaluate::{evaluate_environment, report_diagnostics};
 use super::project::Project;
 use super::{EXIT_FAILED, Failure};
-use crate::ast::{Call, Expr, ExprKind, SecretArg};
+use crate::ast::{Call, SecretArg};
 use crate::eval::{Mode, Value, ValueKind};
 use crate::project::git::{self, Pinned, Repo, TagChange, short_hash};
 use crate::secrets::Masker;
@@ -256,21 +256,11 @@ fn secret_args(source: &Source, label: &str) -> Result<Vec<(String, Span, String
              compare it with git (it may show secrets)"
         )));
     };
-    let mut out = Vec::new();
-    for entry in decl.values.iter().flatten() {
-        collect_secrets(
-            &crate::path::join_key("", &entry.key.value),
-            &entry.value,
-            source.text(),
-            &mut out,
-        );
-    }
-    Ok(out)
-}
-
-fn collect_secrets(path: &str, e: &Expr, text: &str, out: &mut Vec<(String, Span, String)>) {
-    match &e.kind {
-        ExprKind::Builtin(b) if matches!(b.call, Call::Secret(_)) => {
+    let text = source.text();
+    Ok(decl
+        .secret_calls()
+        .into_iter()
+        .map(|(path, b)| {
             // A ciphertext's literal (so `ciphertext:` stays); else the whole argument,
             // whatever it is.
             let span = match &b.call {
@@ -278,26 +268,9 @@ fn collect_secrets(path: &str, e: &Expr, text: &str, out: &mut Vec<(String, Span
                 _ => b.arg.span,
             };
             let written = text.get(span.start()..span.end()).unwrap_or_default();
-            out.push((path.to_owned(), span, written.to_owned()));
-        }
-        ExprKind::Builtin(b) => {
-            collect_secrets(&crate::path::join_key(path, &b.name), &b.arg, text, out)
-        }
-        ExprKind::Object(entries) => {
-            for en in entries {
-                let key = en.key.as_deref().unwrap_or("");
-                collect_secrets(&crate::path::join_key(path, key), &en.value, text, out);
-            }
-        }
-        ExprKind::List(items) => {
-            for (i, item) in items.iter().enumerate() {
-                let mut p = path.to_owned();
-                crate::path::push_index(&mut p, i);
-                collect_secrets(&p, item, text, out);
-            }
-        }
-        _ => {}
-    }
+            (path, span, written.to_owned())
+        })
+        .collect())
 }
 
 /// The text with each secret's span replaced by `placeholder((path, written))`, line by

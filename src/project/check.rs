@@ -104,7 +104,11 @@ pub(super) fn run(
             diags.extend(crate::providers::lint(name, decl, &reached));
             // escc's own: plaintext secrets committed as written.
             if warn_plaintext {
-                diags.extend(super::plaintext::lint(name, decl));
+                diags.extend(super::plaintext::lint(
+                    name,
+                    decl,
+                    host.revision().is_some(),
+                ));
             }
         }
     }

@@ -5,60 +5,45 @@
 //! it. `allow-plaintext = true` under `[encryption]` in escc.toml turns it off for projects
 //! that keep plaintext on purpose (examples, tests).
 
-use crate::ast::{Call, EnvironmentDecl, Expr, ExprKind, SecretArg};
+use crate::ast::{Call, EnvironmentDecl, SecretArg};
 use crate::diag::{Code, Diagnostic};
-use crate::path::{join_index, join_key};
+use crate::path::join_key;
 
 /// A warning for each plaintext `fn::secret` literal of environment `name`'s `values`
 /// (also inside other builtins' arguments), in document order. The message names no
-/// value: it says where the secret is and how to encrypt it.
+/// value: it says where the secret is and how to encrypt it, or, for a document read at
+/// a revision (`at_revision`, or a versioned name), that git keeps it as it is.
 #[must_use]
-pub(crate) fn lint(name: &str, decl: &EnvironmentDecl) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    let mut stack: Vec<(&Expr, String)> = decl
-        .values
-        .iter()
-        .flatten()
-        .rev()
-        .map(|e| (&e.value, join_key("values", &e.key.value)))
-        .collect();
-    while let Some((x, path)) = stack.pop() {
-        match &x.kind {
-            ExprKind::List(items) => stack.extend(
-                items
-                    .iter()
-                    .enumerate()
-                    .rev()
-                    .map(|(i, item)| (item, join_index(&path, i))),
+pub(crate) fn lint(name: &str, decl: &EnvironmentDecl, at_revision: bool) -> Vec<Diagnostic> {
+    decl.secret_calls()
+        .into_iter()
+        .filter_map(|(path, b)| match &b.call {
+            Call::Secret(SecretArg::Plaintext(lit)) => Some(
+                Diagnostic::warning(Code::PlaintextSecret, message(name, at_revision)).at(
+                    name,
+                    lit.span,
+                    &join_key(&path, &b.name),
+                ),
             ),
-            ExprKind::Object(entries) => stack.extend(
-                entries
-                    .iter()
-                    .rev()
-                    .filter_map(|e| e.key.as_ref().map(|k| (&e.value, join_key(&path, k)))),
-            ),
-            ExprKind::Builtin(b) => {
-                let arg_path = join_key(&path, &b.name);
-                if let Call::Secret(SecretArg::Plaintext(lit)) = &b.call {
-                    out.push(
-                        Diagnostic::warning(Code::PlaintextSecret, message(name))
-                            .at(name, lit.span, &arg_path),
-                    );
-                } else {
-                    stack.push((&b.arg, arg_path));
-                }
-            }
-            _ => {}
-        }
-    }
-    out
+            _ => None,
+        })
+        .collect()
 }
 
-fn message(name: &str) -> String {
-    format!(
-        "this fn::secret is stored in plaintext; run `escc encrypt {name}` to encrypt it \
-         (allow-plaintext = true under [encryption] in escc.toml keeps plaintext on purpose)"
-    )
+fn message(name: &str, at_revision: bool) -> String {
+    let unversioned = name.split_once('@').map(|(n, _)| n);
+    match unversioned.or(at_revision.then_some(name)) {
+        // A revision cannot be changed: git keeps what was committed.
+        Some(name) => format!(
+            "this fn::secret is stored in plaintext in this revision, which git keeps as it \
+             is; `escc encrypt {name}` encrypts the working tree's, and a secret that was \
+             committed in plaintext should be rotated"
+        ),
+        None => format!(
+            "this fn::secret is stored in plaintext; run `escc encrypt {name}` to encrypt it \
+             (allow-plaintext = true under [encryption] in escc.toml keeps plaintext on purpose)"
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -69,7 +54,7 @@ mod tests {
     fn warnings(doc: &str) -> Vec<Diagnostic> {
         let source = Source::new("app/dev", doc);
         let loaded = crate::load(&source);
-        lint("app/dev", loaded.decl.as_ref().unwrap())
+        lint("app/dev", loaded.decl.as_ref().unwrap(), false)
     }
 
     #[test]
