@@ -48,6 +48,8 @@ else the current directory.",
   escc get app/dev                    the environment's values, secrets redacted
   escc get app/dev@v1.4               the same at git tag v1.4 (see docs/versions.md)
   escc diff app/dev@HEAD~1            what changed since the last commit
+  escc tag app/dev@HEAD stable        an environment tag (git tag escc/app/dev@stable)
+  escc rollback app/dev@stable        write that revision back to app/dev.yaml
   escc open app/dev --format dotenv   open it (providers run) as KEY=\"value\" lines
   escc run app/dev -- ./deploy.sh     run a command with its environmentVariables and files
   escc graph app/prod | dot -Tsvg     what app/prod depends on

@@ -608,3 +608,75 @@ fn run_output_keeps_variable_names_and_masks_their_values() {
     assert_clean("env run by escc", &stdout);
     assert_clean("stderr of escc run", &text(&out.stderr));
 }
+
+// -------------------------------------------------------------------------------------
+// Versions (docs/versions.md)
+
+fn git(root: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .current_dir(root)
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "A")
+        .env("GIT_AUTHOR_EMAIL", "a@example.com")
+        .env("GIT_COMMITTER_NAME", "A")
+        .env("GIT_COMMITTER_EMAIL", "a@example.com")
+        .output()
+        .expect("git is needed by these tests");
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+}
+
+#[test]
+fn version_commands_and_pinned_imports() {
+    let p = Project::new();
+    let root = p.root();
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "secrets"]);
+    // The working tree changes a secret to another one, which must not show either.
+    let other = "0ther-secret-Qz7w";
+    let base = std::fs::read_to_string(root.join("base.yaml")).unwrap();
+    let changed = base.replace(r#""s3cr\"t\\p\u00e4ss\x01<w&rd>~??""#, other);
+    assert_ne!(changed, base);
+    std::fs::write(root.join("base.yaml"), &changed).unwrap();
+    std::fs::write(
+        root.join("pin.yaml"),
+        "imports:\n  - base@HEAD\nvalues:\n  r: ${pw}\n  i: ${environments.x.y@HEAD.z}\n  \
+         k: ${imports[\"base@HEAD\"].parsed.nope}\n",
+    )
+    .unwrap();
+    let runs: &[&[&str]] = &[
+        &["diff", "base@HEAD", "--definition"],
+        &["diff", "base@HEAD"],
+        &["diff", "app@HEAD"],
+        &["diff", "app@HEAD", "--definition"],
+        &["diff", "bad@HEAD", "--definition"],
+        &["history", "base"],
+        &["history", "base", "-f", "json"],
+        &["get", "app@HEAD"],
+        &["get", "bad@HEAD"],
+        &["check", "bad@HEAD", "--format", "json"],
+        &["get", "pin"],
+        &["check", "pin", "--format", "json"],
+        &["check", "pin"],
+        &["tag", "base@HEAD", "t1"],
+        &["tags", "base"],
+        &["tags", "base", "-f", "json"],
+        &["rollback", "base@HEAD"],
+        &["rollback", "base@HEAD", "--force"],
+    ];
+    let mut saw_change = false;
+    for args in runs {
+        let (out, tmp) = p.escc(args);
+        let shown = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert_clean(&format!("escc {args:?}"), &shown);
+        assert!(
+            !shown.contains(other),
+            "escc {args:?} shows {other}:\n{shown}"
+        );
+        saw_change |= shown.contains("[secret changed]");
+        assert!(files_in(tmp.path()).is_empty(), "escc {args:?} left files");
+    }
+    assert!(saw_change, "the definition diff reported no changed secret");
+}
