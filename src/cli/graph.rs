@@ -20,6 +20,7 @@ use super::Failure;
 use super::evaluate::environment_name;
 use super::project::Project;
 use crate::ast::{AccessorKind, EnvironmentDecl, ExprKind, environment_ref};
+use crate::eval::Host as _;
 use crate::project::FsHost;
 use crate::{Source, load};
 
@@ -129,8 +130,9 @@ impl Decls<'_> {
             return Some(name.to_owned());
         }
         for import in decl.imports.iter().flatten().rev() {
+            let read_as = self.host.import_name(name, &import.environment.value);
             if import.merges()
-                && let Some(d) = self.definer(&import.environment.value, path, seen)
+                && let Some(d) = self.definer(&read_as, path, seen)
             {
                 return Some(d);
             }
@@ -241,7 +243,9 @@ pub(crate) fn graph(
         let Ok(decl) = decl else { continue };
         let mut targets = Vec::new();
         for import in decl.imports.iter().flatten() {
-            let to = import.environment.value.clone();
+            // Named as the evaluation reads it (a pinned environment's imports are read at
+            // its revision).
+            let to = host.import_name(&env, &import.environment.value);
             let labels = edges
                 .entry((env.clone(), to.clone(), Kind::Imports))
                 .or_default();
@@ -256,9 +260,12 @@ pub(crate) fn graph(
             let target = match path.first().and_then(key_of) {
                 Some("context") | None => None,
                 Some("environments") if let Some(read) = environment_ref(&path) => {
-                    read.ok().map(|r| r.name)
+                    read.ok().map(|r| host.import_name(&env, &r.name))
                 }
-                Some("imports") => path.get(1).and_then(key_of).map(str::to_owned),
+                Some("imports") => path
+                    .get(1)
+                    .and_then(key_of)
+                    .map(|written| host.import_name(&env, written)),
                 Some(_) => decls
                     .definer(&env, &path, &mut BTreeSet::new())
                     .filter(|d| *d != env),

@@ -43,9 +43,7 @@ impl Document {
             revision: None,
         }
     }
-}
 
-impl Document {
     /// For a document read at a revision (environment `name`, versioned or not), a file an
     /// editor can open: its text written below `root` by [`super::git::write_snapshot`].
     /// `None` for a document of the working tree or an overlay.
@@ -221,9 +219,8 @@ impl FsHost {
     /// overlay's file counts even when it was never saved).
     #[must_use]
     pub fn file_of(&self, name: &str) -> Option<PathBuf> {
-        let name = match split_version(name).ok()? {
-            (name, None) => name,
-            (_, Some(_)) => return None,
+        let (name, None) = split_version(name).ok()? else {
+            return None;
         };
         if let Some(f) = self.overlay.get(name).and_then(|d| d.file.clone()) {
             return Some(f);
@@ -286,7 +283,11 @@ impl FsHost {
     fn read_versioned(&self, versioned: &str) -> Result<Document, HostError> {
         let (name, rev) = split_version(versioned).map_err(HostError::failed)?;
         if rev.is_none() {
-            return self.read_file(name);
+            // The working tree, as an editor holds it.
+            return match self.overlay.get(name) {
+                Some(d) => Ok(d.clone()),
+                None => self.read_file(name),
+            };
         }
         let Inherited { pinned, from } = self.pin_of(versioned).map_err(HostError::failed)?;
         let repo = self.repo().map_err(HostError::failed)?;

@@ -77,7 +77,8 @@ pub fn check_tag(tag: &str) -> Result<(), String> {
             "{c:?} is not allowed (letters, digits, '.', '_' and '-' are)"
         ));
     }
-    if tag.contains("..") || tag.ends_with('.') || tag.ends_with(".lock") {
+    // `.LOCK` too: on a case-insensitive file system it is git's lock file.
+    if tag.contains("..") || tag.ends_with('.') || tag.to_ascii_lowercase().ends_with(".lock") {
         return bad("git refuses `..`, and a final `.` or `.lock`");
     }
     Ok(())

@@ -303,6 +303,13 @@ fn pinned_imports_read_their_closure_at_their_revision() {
         detailed.contains("\"environment\": \"lib/base@v1\""),
         "{detailed}"
     );
+    // The graph names what the evaluation reads: base@v1's import of lib/common is
+    // lib/common at v1's commit.
+    let dot = ok(root, &["graph", "app"]);
+    let v1 = rev_parse(root, "v1");
+    assert!(dot.contains("\"lib/base@v1\""), "{dot}");
+    assert!(dot.contains(&format!("\"lib/common@{v1}\"")), "{dot}");
+    assert!(dot.contains("\"lib/common\""), "{dot}");
 }
 
 #[test]
