@@ -38,6 +38,45 @@ impl<'a> Iterator for Walk<'a> {
     }
 }
 
+/// Every expression of a declaration's `values` with its document path: see
+/// [`EnvironmentDecl::paths`].
+#[derive(Clone, Debug)]
+pub struct PathWalk<'a> {
+    stack: Vec<(&'a Expr, String)>,
+}
+
+impl<'a> Iterator for PathWalk<'a> {
+    type Item = (&'a Expr, String);
+
+    fn next(&mut self) -> Option<(&'a Expr, String)> {
+        let (x, path) = self.stack.pop()?;
+        // Pushed in reverse so that the first child is popped first.
+        match &x.kind {
+            ExprKind::List(items) => self.stack.extend(
+                items
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .map(|(i, item)| (item, join_index(&path, i))),
+            ),
+            ExprKind::Object(entries) => self.stack.extend(
+                entries
+                    .iter()
+                    .rev()
+                    .filter_map(|e| e.key.as_ref().map(|k| (&e.value, join_key(&path, k)))),
+            ),
+            ExprKind::Builtin(b) => self.stack.push((&b.arg, join_key(&path, &b.name))),
+            ExprKind::Null
+            | ExprKind::Bool(_)
+            | ExprKind::Number(_)
+            | ExprKind::String(_)
+            | ExprKind::Interpolate(_)
+            | ExprKind::Symbol(_) => {}
+        }
+        Some((x, path))
+    }
+}
+
 impl Expr {
     /// This expression and every expression inside it (list items, object entry values, a
     /// builtin's argument), in document order.
@@ -70,37 +109,35 @@ impl EnvironmentDecl {
             .flat_map(|entry| entry.value.walk())
     }
 
-    /// Every `fn::secret` call of `values` with its document path (`values.db.password`,
-    /// the builtins on the way named as keys: `values.c["fn::toJSON"].k`), in document order.
-    /// What is inside a secret's argument is not looked into.
+    /// Every expression of `values` with its document path (`values.db.port`, a builtin's
+    /// argument named by the builtin as a key: `values.c["fn::toJSON"]`), in document order
+    /// (pre-order, as [`Expr::walk`]).
+    #[must_use]
+    pub fn paths(&self) -> PathWalk<'_> {
+        PathWalk {
+            stack: self
+                .values
+                .iter()
+                .flatten()
+                .rev()
+                .map(|e| (&e.value, join_key("values", &e.key.value)))
+                .collect(),
+        }
+    }
+
+    /// Every `fn::secret` call of `values` with its document path, in document order; a
+    /// call inside another's argument (an error) is part of that one.
     #[must_use]
     pub fn secret_calls(&self) -> Vec<(String, &Builtin)> {
-        let mut out = Vec::new();
-        let mut stack: Vec<(&Expr, String)> = self
-            .values
-            .iter()
-            .flatten()
-            .rev()
-            .map(|e| (&e.value, join_key("values", &e.key.value)))
-            .collect();
-        while let Some((x, path)) = stack.pop() {
-            match &x.kind {
-                ExprKind::List(items) => stack.extend(
-                    items
-                        .iter()
-                        .enumerate()
-                        .rev()
-                        .map(|(i, item)| (item, join_index(&path, i))),
-                ),
-                ExprKind::Object(entries) => stack.extend(
-                    entries
-                        .iter()
-                        .rev()
-                        .filter_map(|e| e.key.as_ref().map(|k| (&e.value, join_key(&path, k)))),
-                ),
-                ExprKind::Builtin(b) if matches!(b.call, Call::Secret(_)) => out.push((path, &**b)),
-                ExprKind::Builtin(b) => stack.push((&b.arg, join_key(&path, &b.name))),
-                _ => {}
+        let mut out: Vec<(String, &Builtin)> = Vec::new();
+        for (x, path) in self.paths() {
+            if let ExprKind::Builtin(b) = &x.kind
+                && matches!(b.call, Call::Secret(_))
+                && !out.last().is_some_and(|(_, o)| {
+                    o.arg.span.start() <= x.span.start() && x.span.end() <= o.arg.span.end()
+                })
+            {
+                out.push((path, b));
             }
         }
         out

@@ -12,7 +12,7 @@ use clap::ValueEnum;
 use super::evaluate::{evaluate_environment, report_diagnostics};
 use super::project::Project;
 use super::{EXIT_FAILED, Failure};
-use crate::ast::{Call, SecretArg};
+use crate::ast::{Call, ExprKind, SecretArg};
 use crate::eval::{Mode, Value, ValueKind};
 use crate::project::git::{self, Pinned, Repo, TagChange, short_hash};
 use crate::secrets::Masker;
@@ -220,7 +220,10 @@ fn definition_diff(a: &(&str, Source), b: &(&str, Source)) -> Result<String, Fai
     let secrets_b = secret_args(&b.1, b.0)?;
     let old = redact(&a.1, &secrets_a, |_| SECRET);
     let new = redact(&b.1, &secrets_b, |(path, written)| {
-        match secrets_a.iter().find(|(p, _, _)| p == path) {
+        match secrets_a
+            .iter()
+            .find(|(p, _, _)| !path.is_empty() && p == path)
+        {
             Some((_, _, before)) if before != written => SECRET_CHANGED,
             _ => SECRET,
         }
@@ -257,10 +260,21 @@ fn secret_args(source: &Source, label: &str) -> Result<Vec<(String, Span, String
         )));
     };
     let text = source.text();
-    Ok(decl
+    // Paths tell a changed secret; every call is hidden, also one the paths leave out (in
+    // an entry whose key is not a string, which the evaluator drops: no path, so never
+    // "changed").
+    let paths: BTreeMap<usize, String> = decl
         .secret_calls()
         .into_iter()
-        .map(|(path, b)| {
+        .map(|(path, b)| (b.arg.span.start(), path))
+        .collect();
+    Ok(decl
+        .exprs()
+        .filter_map(|x| match &x.kind {
+            ExprKind::Builtin(b) if matches!(b.call, Call::Secret(_)) => Some(b),
+            _ => None,
+        })
+        .map(|b| {
             // A ciphertext's literal (so `ciphertext:` stays); else the whole argument,
             // whatever it is.
             let span = match &b.call {
@@ -268,6 +282,7 @@ fn secret_args(source: &Source, label: &str) -> Result<Vec<(String, Span, String
                 _ => b.arg.span,
             };
             let written = text.get(span.start()..span.end()).unwrap_or_default();
+            let path = paths.get(&b.arg.span.start()).cloned().unwrap_or_default();
             (path, span, written.to_owned())
         })
         .collect())

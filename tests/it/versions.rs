@@ -674,6 +674,30 @@ fn diff_definition_hides_every_secret() {
         ok(root, &["diff", "e@HEAD", "e@1", "--definition"]),
         "--- e@HEAD\n+++ e@1\nno changes\n"
     );
+    // A secret under a key that is not a string (an error the evaluator drops) is hidden
+    // too.
+    write(
+        root,
+        "k.yaml",
+        "values:\n  x: 1\n  o:\n    \"${x}\": {fn::secret: keyless-pw-5}\n",
+    );
+    commit(root, "k", "2026-02-03T00:00:00Z");
+    write(
+        root,
+        "k.yaml",
+        "values:\n  x: 2\n  o:\n    \"${x}\": {fn::secret: keyless-pw-6}\n",
+    );
+    let out = escc(root, &["diff", "k@HEAD", "--definition"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("-  x: 1"), "{text}");
+    assert!(!text.contains("keyless"), "{text}");
+    // Hidden before the diff (not only masked after): the line is the same on both sides.
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.starts_with(['-', '+']) && l.contains("fn::secret")),
+        "{text}"
+    );
     // A side whose YAML does not load is refused, not shown.
     write(
         root,
