@@ -33,21 +33,11 @@ pub(crate) fn history(
     name: &str,
     format: HistoryFormat,
 ) -> Result<ExitCode, Failure> {
-    let (name, rev) = project.resolve_versioned(name)?;
-    if rev.is_some() {
-        return Err(Failure::new(format!(
-            "history lists every revision: name the environment without @ (escc history {name})"
-        )));
-    }
-    let repo = project.inner.repo().map_err(Failure::new)?;
+    let (name, repo) = unversioned(project, name, "history lists every revision", "history")?;
     let revisions = repo.history(&name).map_err(Failure::new)?;
     let mut out = String::new();
     match format {
-        HistoryFormat::Json => {
-            out = serde_json::to_string_pretty(&revisions)
-                .map_err(|e| Failure::new(e.to_string()))?;
-            out.push('\n');
-        }
+        HistoryFormat::Json => out = json_lines(&revisions)?,
         HistoryFormat::Human => {
             if revisions.is_empty() {
                 super::note(&format!(
@@ -78,6 +68,31 @@ pub(crate) fn history(
     }
     super::print(&out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The environment `arg` names, which must have no `@REV` (`what` says why, for `escc
+/// COMMAND NAME`), and its repository.
+fn unversioned(
+    project: &Project,
+    arg: &str,
+    what: &str,
+    command: &str,
+) -> Result<(String, Repo), Failure> {
+    let (name, rev) = project.resolve_versioned(arg)?;
+    if rev.is_some() {
+        return Err(Failure::new(format!(
+            "{what}: name the environment without @ (escc {command} {name})"
+        )));
+    }
+    let repo = project.inner.repo().map_err(Failure::new)?;
+    Ok((name, repo))
+}
+
+/// `items` as a pretty JSON array and a line break.
+fn json_lines<T: serde::Serialize>(items: &[T]) -> Result<String, Failure> {
+    let mut out = serde_json::to_string_pretty(items).map_err(|e| Failure::new(e.to_string()))?;
+    out.push('\n');
+    Ok(out)
 }
 
 /// One leaf of an evaluated environment: its JSON text (redacted), and, for a secret, the
@@ -353,13 +368,15 @@ pub(crate) fn tag(
 
 /// `escc tag --delete NAME TAG`.
 pub(crate) fn untag(project: &Project, name: &str, tag: &str) -> Result<ExitCode, Failure> {
-    let (name, rev) = project.resolve_versioned(name)?;
-    if rev.is_some() {
-        return Err(Failure::new(format!(
-            "tag --delete takes the environment without @ (escc tag --delete {name} {tag})"
-        )));
-    }
-    let repo = project.inner.repo().map_err(Failure::new)?;
+    let (name, repo) = unversioned(
+        project,
+        name,
+        "tag --delete takes the tag's name apart",
+        &format!(
+            "tag --delete {} {tag}",
+            name.split('@').next().unwrap_or(name)
+        ),
+    )?;
     let old = repo.delete_tag(&name, tag).map_err(Failure::new)?;
     super::note(&format!(
         "{name}@{tag} deleted (it named commit {}; a remote keeps it until `git push --delete \
@@ -393,20 +410,11 @@ pub(crate) fn tags(
     name: &str,
     format: HistoryFormat,
 ) -> Result<ExitCode, Failure> {
-    let (name, rev) = project.resolve_versioned(name)?;
-    if rev.is_some() {
-        return Err(Failure::new(format!(
-            "tags lists every tag: name the environment without @ (escc tags {name})"
-        )));
-    }
-    let repo = project.inner.repo().map_err(Failure::new)?;
+    let (name, repo) = unversioned(project, name, "tags lists every tag", "tags")?;
     let tags = repo.tags(&name).map_err(Failure::new)?;
     let mut out = String::new();
     match format {
-        HistoryFormat::Json => {
-            out = serde_json::to_string_pretty(&tags).map_err(|e| Failure::new(e.to_string()))?;
-            out.push('\n');
-        }
+        HistoryFormat::Json => out = json_lines(&tags)?,
         HistoryFormat::Human => {
             if tags.is_empty() {
                 super::note(&format!(
