@@ -128,7 +128,8 @@ impl Snapshot {
 
     pub(super) fn environments(&self) -> Vec<String> {
         let mut names = self.project().environments().names;
-        names.extend(self.buffers.keys().cloned());
+        // An open snapshot of a revision (`base@<commit>`) is no name to import.
+        names.extend(self.buffers.keys().filter(|n| !n.contains('@')).cloned());
         names.sort();
         names.dedup();
         names

@@ -53,7 +53,12 @@ mod backend {
         }
 
         pub fn history(&self, name: &str) -> Result<Vec<String>, String> {
-            Ok(self.0.history(name)?.into_iter().map(|r| r.commit).collect())
+            Ok(self
+                .0
+                .history(name)?
+                .into_iter()
+                .map(|r| r.commit)
+                .collect())
         }
 
         pub fn read(&self, name: &str, commit: &str) -> Result<String, String> {
@@ -81,23 +86,53 @@ mod backend {
     impl Reader {
         pub fn open(dir: &str) -> Result<Self, String> {
             let repo = gix::discover(dir).map_err(e)?;
-            let top = repo.workdir().ok_or("a bare repository")?.canonicalize().map_err(e)?;
+            let top = repo
+                .workdir()
+                .ok_or("a bare repository")?
+                .canonicalize()
+                .map_err(e)?;
             let here = std::path::Path::new(dir).canonicalize().map_err(e)?;
-            let prefix = here.strip_prefix(&top).map_err(e)?.to_string_lossy().into_owned();
-            let prefix = if prefix.is_empty() { prefix } else { format!("{prefix}/") };
+            let prefix = here
+                .strip_prefix(&top)
+                .map_err(e)?
+                .to_string_lossy()
+                .into_owned();
+            let prefix = if prefix.is_empty() {
+                prefix
+            } else {
+                format!("{prefix}/")
+            };
             Ok(Reader { repo, prefix })
         }
 
-        fn blob_id(&self, commit: gix::ObjectId, name: &str) -> Result<Option<gix::ObjectId>, String> {
-            let tree = self.repo.find_commit(commit).map_err(e)?.tree().map_err(e)?;
+        fn blob_id(
+            &self,
+            commit: gix::ObjectId,
+            name: &str,
+        ) -> Result<Option<gix::ObjectId>, String> {
+            let tree = self
+                .repo
+                .find_commit(commit)
+                .map_err(e)?
+                .tree()
+                .map_err(e)?;
             let path = format!("{}{name}.yaml", self.prefix);
-            Ok(tree.lookup_entry_by_path(path).map_err(e)?.map(|entry| entry.object_id()))
+            Ok(tree
+                .lookup_entry_by_path(path)
+                .map_err(e)?
+                .map(|entry| entry.object_id()))
         }
 
         pub fn history(&self, name: &str) -> Result<Vec<String>, String> {
             let head = self.repo.head_id().map_err(e)?.detach();
             let mut out = Vec::new();
-            for info in self.repo.rev_walk([head]).first_parent_only().all().map_err(e)? {
+            for info in self
+                .repo
+                .rev_walk([head])
+                .first_parent_only()
+                .all()
+                .map_err(e)?
+            {
                 let info = info.map_err(e)?;
                 let now = self.blob_id(info.id, name)?;
                 // A shallow clone's last commit has a parent that is not there: as for git,
@@ -137,16 +172,32 @@ mod backend {
     impl Reader {
         pub fn open(dir: &str) -> Result<Self, String> {
             let repo = git2::Repository::discover(dir).map_err(e)?;
-            let top = repo.workdir().ok_or("a bare repository")?.canonicalize().map_err(e)?;
+            let top = repo
+                .workdir()
+                .ok_or("a bare repository")?
+                .canonicalize()
+                .map_err(e)?;
             let here = std::path::Path::new(dir).canonicalize().map_err(e)?;
-            let prefix = here.strip_prefix(&top).map_err(e)?.to_string_lossy().into_owned();
-            let prefix = if prefix.is_empty() { prefix } else { format!("{prefix}/") };
+            let prefix = here
+                .strip_prefix(&top)
+                .map_err(e)?
+                .to_string_lossy()
+                .into_owned();
+            let prefix = if prefix.is_empty() {
+                prefix
+            } else {
+                format!("{prefix}/")
+            };
             Ok(Reader { repo, prefix })
         }
 
         fn blob_id(&self, commit: &git2::Commit, name: &str) -> Result<Option<git2::Oid>, String> {
             let path = format!("{}{name}.yaml", self.prefix);
-            match commit.tree().map_err(e)?.get_path(std::path::Path::new(&path)) {
+            match commit
+                .tree()
+                .map_err(e)?
+                .get_path(std::path::Path::new(&path))
+            {
                 Ok(entry) => Ok(Some(entry.id())),
                 Err(err) if err.code() == git2::ErrorCode::NotFound => Ok(None),
                 Err(err) => Err(e(err)),
@@ -173,7 +224,10 @@ mod backend {
         }
 
         pub fn read(&self, name: &str, commit: &str) -> Result<String, String> {
-            let commit = self.repo.find_commit(git2::Oid::from_str(commit).map_err(e)?).map_err(e)?;
+            let commit = self
+                .repo
+                .find_commit(git2::Oid::from_str(commit).map_err(e)?)
+                .map_err(e)?;
             let id = self.blob_id(&commit, name)?.ok_or("absent")?;
             let blob = self.repo.find_blob(id).map_err(e)?;
             String::from_utf8(blob.content().to_vec()).map_err(e)
