@@ -145,15 +145,39 @@ pub fn write_snapshot(
     if std::fs::read(&file).is_ok_and(|t| t == text.as_bytes()) {
         return Ok(file);
     }
+    // A repository could hold `.escc` (or a directory below it) as a symbolic link: create
+    // and write nothing through one.
+    if std::fs::symlink_metadata(&top).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(format!(
+            "{}: refusing to write a snapshot through a symbolic link",
+            top.display()
+        ));
+    }
     let dir = file.parent().unwrap_or(root);
     std::fs::create_dir_all(dir).map_err(|e| io(dir, &e))?;
+    let expected = std::fs::canonicalize(root)
+        .map_err(|e| io(root, &e))?
+        .join(dir.strip_prefix(root).unwrap_or(dir));
+    if std::fs::canonicalize(dir).map_err(|e| io(dir, &e))? != expected {
+        return Err(format!(
+            "{}: refusing to write a snapshot through a symbolic link",
+            dir.display()
+        ));
+    }
     let ignore = top.join(".gitignore");
-    if !ignore.exists() {
-        std::fs::write(
-            &ignore,
-            "# escc's snapshots of revisions (the language server's)\n*\n",
-        )
-        .map_err(|e| io(&ignore, &e))?;
+    if std::fs::symlink_metadata(&ignore).is_err() {
+        // `create_new` fails on an existing path, a dangling link included.
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&ignore)
+            .and_then(|mut f| {
+                std::io::Write::write_all(
+                    &mut f,
+                    b"# escc's snapshots of revisions (the language server's)\n*\n",
+                )
+            });
+        created.map_err(|e| io(&ignore, &e))?;
     }
     // Written aside and renamed, so a reader never sees half of it.
     let leaf = file
@@ -779,6 +803,52 @@ struct GitOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshots_are_written_once_read_only_and_never_through_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let commit = "0123456789abcdef0123456789abcdef01234567";
+        let file = write_snapshot(&root, "app/dev", commit, "yaml", "values: {}\n").unwrap();
+        assert_eq!(
+            file,
+            root.join(format!(".escc/revisions/{commit}/app/dev.yaml"))
+        );
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "values: {}\n");
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o400
+        );
+        assert_eq!(
+            std::fs::read_to_string(root.join(".escc/.gitignore")).unwrap(),
+            "# escc's snapshots of revisions (the language server's)\n*\n"
+        );
+        assert_eq!(
+            snapshot_of(&file),
+            Some((root.clone(), format!("app/dev@{commit}")))
+        );
+        assert_eq!(snapshot_of(&root.join("app/dev.yaml")), None);
+        // Again: the same file, kept.
+        assert_eq!(
+            write_snapshot(&root, "app/dev", commit, "yaml", "values: {}\n").unwrap(),
+            file
+        );
+        // Bad inputs.
+        assert!(write_snapshot(&root, "../x", commit, "yaml", "").is_err());
+        assert!(write_snapshot(&root, "x", "HEAD", "yaml", "").is_err());
+        assert!(write_snapshot(&root, "x", commit, "txt", "").is_err());
+        // A `.escc` that is a link (a repository can commit one) is not written through.
+        let other = tempfile::tempdir().unwrap();
+        let root2 = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(other.path(), root2.path().join(".escc")).unwrap();
+        let err = write_snapshot(root2.path(), "x", commit, "yaml", "v").unwrap_err();
+        assert!(
+            err.contains("refusing to write a snapshot through a symbolic link"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_dir(other.path()).unwrap().count(), 0);
+    }
 
     #[test]
     fn revisions_are_checked_before_git_sees_them() {
