@@ -487,6 +487,23 @@ pub(crate) fn rollback(project: &Project, spec: &str, force: bool) -> Result<Exi
             dirty.join(", ")
         )));
     }
+    // The directory may be gone from the working tree; it must stay below the root (a
+    // directory that is a link out of it is refused, as the file host refuses reading
+    // through one).
+    let dir = target.parent().unwrap_or(&project.root);
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Failure::new(format!(
+            "{}: {}",
+            project.show(dir),
+            crate::project::io_text(&e)
+        ))
+    })?;
+    if !std::fs::canonicalize(dir).is_ok_and(|d| d.starts_with(&project.root)) {
+        return Err(Failure::new(format!(
+            "{} leads out of the project root through a symbolic link: escc does not write there",
+            project.show(dir)
+        )));
+    }
     super::secrets::write_atomically(project, &target, &text)?;
     if let Some(other) = &other {
         std::fs::remove_file(other).map_err(|e| {

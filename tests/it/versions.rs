@@ -617,6 +617,21 @@ fn rollback_writes_the_revision_and_keeps_uncommitted_work() {
         err.contains("cannot read link.yaml@HEAD: it is not a regular file"),
         "{err}"
     );
+    // A directory gone from the working tree is made again; one that is a link out of the
+    // root is refused.
+    std::fs::remove_dir_all(root.join("lib")).unwrap();
+    ok(root, &["rollback", "lib/common@v2", "--force"]);
+    assert_eq!(
+        std::fs::read_to_string(&common).unwrap(),
+        "values:\n  c: two\n"
+    );
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::remove_dir_all(root.join("lib")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), root.join("lib")).unwrap();
+    let (code, err) = fails(root, &["rollback", "lib/common@v2", "--force"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("leads out of the project root"), "{err}");
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
     // Bad inputs.
     let (code, err) = fails(root, &["rollback", "lib/base"]);
     assert_eq!(code, 2);
