@@ -806,6 +806,7 @@ mod tests {
 
     #[test]
     fn snapshots_are_written_once_read_only_and_never_through_a_link() {
+        use std::os::unix::fs::PermissionsExt as _;
         let dir = tempfile::tempdir().unwrap();
         let root = std::fs::canonicalize(dir.path()).unwrap();
         let commit = "0123456789abcdef0123456789abcdef01234567";
@@ -815,7 +816,6 @@ mod tests {
             root.join(format!(".escc/revisions/{commit}/app/dev.yaml"))
         );
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "values: {}\n");
-        use std::os::unix::fs::PermissionsExt as _;
         assert_eq!(
             std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
             0o400
