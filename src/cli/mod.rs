@@ -195,10 +195,12 @@ the whole project.",
     },
     /// List an environment's revisions in git, newest first.
     #[command(
-        long_about = "List the revisions of an environment: the commits reachable from HEAD that \
-changed its file (NAME.yaml or NAME.yml, by that path), newest first. Each line is ESC's \
-revision number (1 for the oldest; NAME@3 names it), the commit, the author date, the author \
-and the subject. See docs/versions.md.",
+        long_about = "List the revisions of an environment: the commits of HEAD's first-parent \
+line that changed its file (NAME.yaml or NAME.yml), newest first, so a merge that changed it \
+is one revision and merging never renumbers. Each line is ESC's revision number (1 for the \
+oldest; NAME@3 names it), the commit, the author date, the author and the subject. Renames \
+are not followed: when the oldest revision renamed the file, a note names the old one. See \
+docs/versions.md.",
         after_help = "Examples:
   escc history app/dev
   escc history app/dev --format json
