@@ -190,7 +190,7 @@ fn secrets(inputs: &Value, network: &Network, hidden: &mut Vec<String>) -> Resul
             }
         };
         let mut value = super::plugin::from_json(value);
-        value.secret = true;
+        value.make_secret();
         out.push((name.clone(), value));
     }
     Ok(Value::object(out))
