@@ -118,6 +118,7 @@ impl Bao {
             if TcpStream::connect(&self.addr).is_ok()
                 && self.api("GET", "sys/health", None, None, None).0 == 200
             {
+                self.wait_kv2("secret", None);
                 return true;
             }
             assert!(
@@ -125,6 +126,21 @@ impl Bao {
                 "bao server -dev was not ready within 60 s"
             );
             std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits until the KV v2 engine at `mount` (in `namespace`) serves: a new one first
+    /// upgrades its storage, refusing writes meanwhile ("Upgrading from non-versioned to
+    /// versioned data").
+    fn wait_kv2(&self, mount: &str, namespace: Option<&str>) {
+        let start = Instant::now();
+        let config = format!("{mount}/config");
+        while self.api("GET", &config, Some(ROOT), namespace, None).0 != 200 {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "the KV v2 engine at {mount} did not come up within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 
@@ -308,6 +324,7 @@ fn vault_token_login_reads_kv_v1_and_v2_in_namespaces_through_open_and_run() {
         ns,
         Some(json!({"type": "kv", "options": {"version": "2"}})),
     );
+    bao.wait_kv2("secret", ns);
     bao.root(
         "POST",
         "secret/data/test1",
@@ -1038,4 +1055,21 @@ fn vault_masks_a_token_quoted_by_the_server() {
         server.received()[0].header("x-vault-token"),
         Some("fake-token-2e9d")
     );
+}
+
+#[test]
+fn vault_sends_nothing_offline() {
+    let server = fake_vault(|_| kv2_answer());
+    let dir = fake_app(&server.url);
+    let out = escc(dir.path(), &["open", "app"], &[("ESCC_OFFLINE", "1")]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr).replace("\n  │ ", " ");
+    assert!(
+        err.contains(&format!(
+            "vault-secrets: read.db: reading \"secret/data/app\": escc is offline (--offline or ESCC_OFFLINE): it would call {}",
+            server.url
+        )),
+        "{err}"
+    );
+    assert!(server.received().is_empty());
 }
