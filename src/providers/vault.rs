@@ -1,4 +1,4 @@
-//! The Vault built-in providers (HashiCorp Vault and OpenBao speak the same API):
+//! The Vault built-in providers (the API of Vault and of its fork `OpenBao`):
 //! `vault-login` (an ephemeral child of a given token, or a JWT login with an identity
 //! token from the environment) and `vault-secrets` (raw reads, KV v1 and v2), over the
 //! shared network layer (docs/providers.md, "Vault").

