@@ -202,6 +202,12 @@ impl Bao {
         answer
     }
 
+    /// Writes `data` to `app` in the KV v2 engine at `secret/` (in `namespace`).
+    fn put_kv2(&self, app: &str, namespace: Option<&str>, data: &Json) {
+        let path = format!("secret/data/{app}");
+        self.root("POST", &path, namespace, Some(json!({ "data": data })));
+    }
+
     /// A read-only policy `name` on `paths` (in `namespace`).
     fn policy(&self, name: &str, namespace: Option<&str>, paths: &[&str]) {
         let policy = paths.iter().fold(String::new(), |mut out, p| {
@@ -330,25 +336,14 @@ fn vault_token_login_reads_kv_v1_and_v2_in_namespaces_through_open_and_run() {
         Some(json!({"type": "kv", "options": {"version": "2"}})),
     );
     bao.wait_kv2("secret", ns);
-    bao.root(
-        "POST",
-        "secret/data/test1",
-        ns,
-        Some(json!({"data": {"keyA": "valA", "keyB": "valB"}})),
-    );
+    bao.put_kv2("test1", ns, &json!({"keyA": "valA", "keyB": "valB"}));
     bao.policy("kv-read", ns, &["secret/data/*"]);
     // The root namespace: the same path holds something else, and a KV v1 engine.
-    bao.root(
-        "POST",
-        "secret/data/test1",
+    bao.put_kv2("test1", None, &json!({"keyA": "root-namespace"}));
+    bao.put_kv2(
+        "app",
         None,
-        Some(json!({"data": {"keyA": "root-namespace"}})),
-    );
-    bao.root(
-        "POST",
-        "secret/data/app",
-        None,
-        Some(json!({"data": {"user": "app-user", "password": "kv2-pass-51d0"}})),
+        &json!({"user": "app-user", "password": "kv2-pass-51d0"}),
     );
     bao.root("POST", "sys/mounts/kv1", None, Some(json!({"type": "kv"})));
     bao.root(
@@ -572,12 +567,7 @@ fn vault_jwt_login_with_a_signed_token() {
     assert!(public.status.success());
     let public = text(&public.stdout);
 
-    bao.root(
-        "POST",
-        "secret/data/app",
-        None,
-        Some(json!({"data": {"password": "jwt-read-pass-0c4e"}})),
-    );
+    bao.put_kv2("app", None, &json!({"password": "jwt-read-pass-0c4e"}));
     bao.policy("reader", None, &["secret/data/*"]);
     for mount in ["jwt", "ci-jwt"] {
         bao.root(
@@ -736,12 +726,7 @@ fn vault_errors_name_the_provider_and_input_and_hide_tokens() {
     let Some(bao) = Bao::start() else {
         return;
     };
-    bao.root(
-        "POST",
-        "secret/data/app",
-        None,
-        Some(json!({"data": {"password": "kv2-pass-51d0"}})),
-    );
+    bao.put_kv2("app", None, &json!({"password": "kv2-pass-51d0"}));
     let url = &bao.url;
     let check = |err: &str| {
         assert!(!messages(err).contains(ROOT), "{err}");
@@ -855,11 +840,10 @@ fn vault_outputs_never_show_tokens_or_values() {
     let Some(bao) = Bao::start() else {
         return;
     };
-    bao.root(
-        "POST",
-        "secret/data/app",
+    bao.put_kv2(
+        "app",
         None,
-        Some(json!({"data": {"password": "kv2-pass-51d0", "user": "leak-user-77aa"}})),
+        &json!({"password": "kv2-pass-51d0", "user": "leak-user-77aa"}),
     );
     let dir = project(&format!(
         "values:
