@@ -22,4 +22,5 @@ mod secrets;
 mod signals;
 mod spans;
 mod tidy;
+mod vault;
 mod versions;
