@@ -9,6 +9,7 @@ mod eval;
 #[allow(dead_code, reason = "a toolkit: each provider test uses part of it")]
 mod fake_http;
 mod fuzz_corpus;
+mod gcp;
 mod go;
 mod hostile;
 mod invariants;
