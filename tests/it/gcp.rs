@@ -11,17 +11,17 @@
 //! `CI=true`, where that is a failure.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use crate::backends::{self, LocalServer, escc, project};
 use crate::fake_http::{FakeServer, Received, Reply};
 use crate::invariants::base64;
-
-const BIN: &str = env!("CARGO_BIN_EXE_escc");
+use crate::leaks::files_in;
 
 /// The project of ESC's examples.
 const PROJECT: &str = "123456789";
@@ -42,64 +42,25 @@ const API_KEY_V1: &str = "api-key-v1-Rm2";
 const API_KEY_V2: &str = "api-key-v2-Tc6";
 const APP_SECRET: &str = "app-secret-Jd4";
 
-fn venv() -> PathBuf {
-    std::env::var_os("ESCC_DRONGO_VENV").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/drongo-venv"),
-        PathBuf::from,
-    )
-}
-
 /// A drongo server on a free loopback port, killed on drop.
 struct Drongo {
-    child: Child,
+    /// Held for its drop, which stops the server.
+    _server: LocalServer,
     url: String,
 }
 
 impl Drongo {
     /// Starts drongo; `None` (skipped, with a message) when it is not installed outside CI.
     fn start() -> Option<Drongo> {
-        let server = venv().join("bin/drongo");
-        if !server.is_file() {
-            let why = format!(
-                "drongo is not installed at {} (.ci/run installs it; or set ESCC_DRONGO_VENV)",
-                server.display()
-            );
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "{why}: under CI=true this is a failure"
-            );
-            eprintln!("skipping: {why}");
-            return None;
-        }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(&server)
-            .args(["server", "--host", "127.0.0.1", "--port", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut drongo = Drongo {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                drongo.child.try_wait().unwrap().is_none(),
-                "drongo exited at start"
-            );
-            assert!(
-                start.elapsed() < Duration::from_mins(1),
-                "drongo did not listen within 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(drongo)
+        let program = backends::program("ESCC_DRONGO_VENV", "drongo-venv", "drongo")?;
+        let port = backends::free_port();
+        let mut command = Command::new(program);
+        command.args(["server", "--host", "127.0.0.1", "--port", &port.to_string()]);
+        let server = LocalServer::spawn(command, port);
+        Some(Drongo {
+            url: server.url.clone(),
+            _server: server,
+        })
     }
 
     /// One request to drongo's REST API: the status and the body.
@@ -146,39 +107,8 @@ impl Drongo {
     }
 }
 
-impl Drop for Drongo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-fn project(app: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("escc.toml"), "").unwrap();
-    std::fs::write(dir.path().join("app.yaml"), app).unwrap();
-    dir
-}
-
-/// Runs escc in `dir` with `env` (and none of the caller's Google, escc or OIDC variables).
-fn escc(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(BIN);
-    c.current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("GOOGLE_") || k.starts_with("ESCC_") || k.starts_with("ACTIONS_ID_TOKEN_")
-        {
-            c.env_remove(k);
-        }
-    }
-    c.envs(env.iter().copied());
-    c.output().unwrap()
 }
 
 /// Every token and secret value of these tests.
@@ -193,6 +123,26 @@ fn assert_clean(what: &str, s: &str) {
     }
 }
 
+/// `escc run app -- sh -c SCRIPT`, expecting success; its standard output, trimmed.
+#[track_caller]
+fn run_sh(dir: &Path, script: &str, env: &[(&str, &str)]) -> String {
+    let out = escc(dir, &["run", "app", "--", "sh", "-c", script], env);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout).trim().to_owned()
+}
+
+/// Opens `app` with secrets shown, expecting success; its JSON.
+#[track_caller]
+fn open_shown(dir: &Path, env: &[(&str, &str)]) -> serde_json::Value {
+    let out = escc(
+        dir,
+        &["open", "app", "--format", "json", "--show-secrets"],
+        env,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Opens `app` expecting failure; its standard error, which shows no token or secret.
 fn open_fails(dir: &Path, env: &[(&str, &str)]) -> String {
     let out = escc(dir, &["open", "app"], env);
@@ -202,16 +152,20 @@ fn open_fails(dir: &Path, env: &[(&str, &str)]) -> String {
     stderr
 }
 
-/// Whether the rendered diagnostics `err` say `expected`. The renderer wraps long
+/// Asserts that the rendered diagnostics `err` say `expected`. The renderer wraps long
 /// messages (at spaces, and after `/` or `-` too), so both are compared without
 /// whitespace or the renderer's margin.
-fn says(err: &str, expected: &str) -> bool {
+#[track_caller]
+fn assert_says(err: &str, expected: &str) {
     let squash = |s: &str| -> String {
         s.chars()
             .filter(|c| !c.is_whitespace() && *c != '│')
             .collect()
     };
-    squash(err).contains(&squash(expected))
+    assert!(
+        squash(err).contains(&squash(expected)),
+        "expected {expected:?} in:\n{err}"
+    );
 }
 
 /// Google's error body (`google.rpc.Status` in the JSON API's envelope).
@@ -318,9 +272,8 @@ fn sts() -> FakeServer {
     })
 }
 
-/// ESC's `gcp-secrets` example, word for word, with a version by number added and the
-/// values exported for `escc run`.
-const DOCS_EXAMPLE: &str = "values:
+/// ESC's `gcp-login` example (OIDC).
+const LOGIN_EXAMPLE: &str = "values:
   gcp:
     login:
       fn::open::gcp-login:
@@ -329,9 +282,15 @@ const DOCS_EXAMPLE: &str = "values:
           workloadPoolId: pulumi-esc
           providerId: pulumi-esc
           serviceAccount: pulumi-esc@foo-bar-123456.iam.gserviceaccount.com
-    secrets:
+";
+
+/// ESC's `gcp-secrets` example, word for word (its login is [`LOGIN_EXAMPLE`]), with a
+/// version by number added and the values exported for `escc run`.
+fn docs_example() -> String {
+    format!(
+        "{LOGIN_EXAMPLE}    secrets:
       fn::open::gcp-secrets:
-        login: ${gcp.login}
+        login: ${{gcp.login}}
         access:
           api-key:
             name: api-key
@@ -341,9 +300,11 @@ const DOCS_EXAMPLE: &str = "values:
             name: api-key
             version: \"1\"
   environmentVariables:
-    API_KEY: ${gcp.secrets.api-key}
-    CLOUDSDK_AUTH_ACCESS_TOKEN: ${gcp.login.accessToken}
-";
+    API_KEY: ${{gcp.secrets.api-key}}
+    CLOUDSDK_AUTH_ACCESS_TOKEN: ${{gcp.login.accessToken}}
+"
+    )
+}
 
 #[test]
 fn the_documented_example_logs_in_with_oidc_and_reads_from_drongo() {
@@ -352,7 +313,7 @@ fn the_documented_example_logs_in_with_oidc_and_reads_from_drongo() {
     };
     drongo.seed();
     let (sts, iam) = (sts(), iamcredentials(FEDERATED, ACCOUNT, "3600s"));
-    let dir = project(DOCS_EXAMPLE);
+    let dir = project(&docs_example());
     let token_file = dir.path().join("id-token");
     std::fs::write(&token_file, format!("{ID_TOKEN}\n")).unwrap();
     let env = [
@@ -362,13 +323,7 @@ fn the_documented_example_logs_in_with_oidc_and_reads_from_drongo() {
         ("ESCC_ENDPOINT_GCP_SECRETMANAGER", drongo.url.as_str()),
     ];
 
-    let out = escc(
-        dir.path(),
-        &["open", "app", "--format", "json", "--show-secrets"],
-        &env,
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = open_shown(dir.path(), &env);
     // ESC's documented output shape: the project as the number given, a bearer token and
     // its expiry.
     assert_eq!(
@@ -401,22 +356,16 @@ fn the_documented_example_logs_in_with_oidc_and_reads_from_drongo() {
     assert_clean("escc open", &text(&out.stdout));
     assert_clean("escc open's stderr", &text(&out.stderr));
 
-    let out = escc(
-        dir.path(),
-        &[
-            "run",
-            "app",
-            "--",
-            "sh",
-            "-c",
+    assert_eq!(
+        run_sh(
+            dir.path(),
             &format!(
                 "test \"$API_KEY\" = {API_KEY_V2} && test \"$CLOUDSDK_AUTH_ACCESS_TOKEN\" = {SA_TOKEN} && echo \"$API_KEY $CLOUDSDK_AUTH_ACCESS_TOKEN\""
             ),
-        ],
-        &env,
+            &env
+        ),
+        "[secret] [secret]"
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout).trim(), "[secret] [secret]");
 }
 
 /// `gcp-login` with a user's token, given as is, feeding `gcp-secrets`.
@@ -447,27 +396,21 @@ fn gcp_secrets_reports_what_drongo_does_not_have() {
 
     let dir = project(&given_token_app("          db:\n            name: nope\n"));
     let err = open_fails(dir.path(), &env);
-    assert!(
-        says(
-            &err,
-            "gcp-secrets: access.db: access \"nope\" version latest: NOT_FOUND: Secret [projects/123456789/secrets/nope] not found. (HTTP 404)"
-        ),
-        "{err}"
+    assert_says(
+        &err,
+        "gcp-secrets: access.db: access \"nope\" version latest: NOT_FOUND: Secret [projects/123456789/secrets/nope] not found. (HTTP 404)",
     );
     // At the call, with its document path.
-    assert!(says(&err, "[app.yaml:9:7]"), "{err}");
-    assert!(says(&err, "values.gcp.secrets"), "{err}");
+    assert_says(&err, "[app.yaml:9:7]");
+    assert_says(&err, "values.gcp.secrets");
 
     let dir = project(&given_token_app(
         "          db:\n            name: api-key\n            version: \"9\"\n",
     ));
     let err = open_fails(dir.path(), &env);
-    assert!(
-        says(
-            &err,
-            "access \"api-key\" version 9: NOT_FOUND: Secret Version [projects/123456789/secrets/api-key/versions/9] not found. (HTTP 404)"
-        ),
-        "{err}"
+    assert_says(
+        &err,
+        "access \"api-key\" version 9: NOT_FOUND: Secret Version [projects/123456789/secrets/api-key/versions/9] not found. (HTTP 404)",
     );
 
     // A name that would leave its path segment never reaches the server.
@@ -475,12 +418,9 @@ fn gcp_secrets_reports_what_drongo_does_not_have() {
         "          db:\n            name: ../../other\n",
     ));
     let err = open_fails(dir.path(), &env);
-    assert!(
-        says(
-            &err,
-            "gcp-secrets: access.db.name: \"../../other\" is not a secret's id"
-        ),
-        "{err}"
+    assert_says(
+        &err,
+        "gcp-secrets: access.db.name: \"../../other\" is not a secret's id",
     );
 }
 
@@ -506,13 +446,7 @@ fn gcp_secrets_sends_the_bearer_token_that_google_checks() {
     let env = [("ESCC_ENDPOINT_GCP_SECRETMANAGER", sm.url.as_str())];
     let access = "          key:\n            name: api-key\n";
     let dir = project(&given_token_app(access));
-    let out = escc(
-        dir.path(),
-        &["open", "app", "--format", "json", "--show-secrets"],
-        &env,
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = open_shown(dir.path(), &env);
     assert_eq!(v["gcp"]["secrets"]["key"], API_KEY_V2);
     // The pass-through login needs no network and gives no expiry.
     assert_eq!(
@@ -526,32 +460,18 @@ fn gcp_secrets_sends_the_bearer_token_that_google_checks() {
     // A wrong token: Google's refusal, at the call, without the token.
     let dir = project(&given_token_app(access).replace(USER_TOKEN, "ya29.revoked-Lk0"));
     let err = open_fails(dir.path(), &env);
-    assert!(
-        says(
-            &err,
-            "gcp-secrets: access.key: access \"api-key\" version latest: UNAUTHENTICATED: Request had invalid authentication credentials."
-        ),
-        "{err}"
+    assert_says(
+        &err,
+        "gcp-secrets: access.key: access \"api-key\" version latest: UNAUTHENTICATED: Request had invalid authentication credentials.",
     );
-    assert!(says(&err, "(HTTP 401)"), "{err}");
+    assert_says(&err, "(HTTP 401)");
     // Written without fn::secret, a token is still never shown.
-    assert!(!says(&err, "ya29.revoked-Lk0"), "{err}");
+    assert!(!err.contains("ya29.revoked-Lk0"), "{err}");
 }
 
-/// CRC-32C, bit by bit (independent of escc's table-driven one).
+/// CRC-32C, as Secret Manager computes `dataCrc32c`.
 fn crc32c(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0x82F6_3B78
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
+    crate::invariants::crc_reflected(0x82F6_3B78, bytes)
 }
 
 #[test]
@@ -579,13 +499,10 @@ fn gcp_secrets_retries_throttling_and_reports_bad_answers() {
             Reply::json(200, &secret_body(good))
         }
     });
-    let out = escc(
+    let v = open_shown(
         dir.path(),
-        &["open", "app", "--format", "json", "--show-secrets"],
         &[("ESCC_ENDPOINT_GCP_SECRETMANAGER", sm.url.as_str())],
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["gcp"]["secrets"]["key"], API_KEY_V2);
     assert_eq!(sm.received().len(), 3);
 
@@ -598,14 +515,11 @@ fn gcp_secrets_retries_throttling_and_reports_bad_answers() {
             ("ESCC_PROVIDER_RETRIES", "1"),
         ],
     );
-    assert!(
-        says(
-            &err,
-            "access.key: access \"api-key\" version latest: RESOURCE_EXHAUSTED: Quota exceeded"
-        ),
-        "{err}"
+    assert_says(
+        &err,
+        "access.key: access \"api-key\" version latest: RESOURCE_EXHAUSTED: Quota exceeded",
     );
-    assert!(says(&err, "(HTTP 429)"), "{err}");
+    assert_says(&err, "(HTTP 429)");
     assert_eq!(sm.received().len(), 2);
 
     // Malformed answers: not JSON (the text is not quoted), no payload, a payload that
@@ -634,8 +548,8 @@ fn gcp_secrets_retries_throttling_and_reports_bad_answers() {
             dir.path(),
             &[("ESCC_ENDPOINT_GCP_SECRETMANAGER", sm.url.as_str())],
         );
-        assert!(says(&err, "gcp-secrets: access.key:"), "{err}");
-        assert!(says(&err, expected), "{expected}: {err}");
+        assert_says(&err, "gcp-secrets: access.key:");
+        assert_says(&err, expected);
     }
 }
 
@@ -658,15 +572,12 @@ fn a_secret_manager_that_hangs_is_given_up_on() {
         "{:?}",
         start.elapsed()
     );
-    assert!(
-        says(
-            &err,
-            &format!(
-                "access.key: access \"api-key\" version latest: {} did not answer in time",
-                sm.url
-            )
+    assert_says(
+        &err,
+        &format!(
+            "access.key: access \"api-key\" version latest: {} did not answer in time",
+            sm.url
         ),
-        "{err}"
     );
 }
 
@@ -692,13 +603,7 @@ fn gcp_login_impersonates_a_service_account() {
     let iam = iamcredentials(USER_TOKEN, ACCOUNT, "1800s");
     let dir = project(&impersonation_app("        tokenLifetime: 30m\n"));
     let env = [("ESCC_ENDPOINT_GCP_IAMCREDENTIALS", iam.url.as_str())];
-    let out = escc(
-        dir.path(),
-        &["open", "app", "--format", "json", "--show-secrets"],
-        &env,
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = open_shown(dir.path(), &env);
     assert_eq!(
         v["creds"],
         json!({
@@ -708,36 +613,27 @@ fn gcp_login_impersonates_a_service_account() {
             "tokenType": "Bearer",
         })
     );
-    let out = escc(
-        dir.path(),
-        &[
-            "run",
-            "app",
-            "--",
-            "sh",
-            "-c",
+    assert_eq!(
+        run_sh(
+            dir.path(),
             &format!(
                 "test \"$GOOGLE_OAUTH_ACCESS_TOKEN\" = {SA_TOKEN} && echo \"$GOOGLE_OAUTH_ACCESS_TOKEN\""
             ),
-        ],
-        &env,
+            &env
+        ),
+        "[secret]"
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout).trim(), "[secret]");
 
     // Without tokenLifetime, Google's default hour is asked for; the fake expects 30m.
     let dir = project(&impersonation_app(""));
     let err = open_fails(dir.path(), &env);
-    assert!(
-        says(
-            &err,
-            &format!(
-                "gcp-login: accessToken.serviceAccount: generateAccessToken \"{ACCOUNT}\": INVALID_ARGUMENT: unexpected request"
-            )
+    assert_says(
+        &err,
+        &format!(
+            "gcp-login: accessToken.serviceAccount: generateAccessToken \"{ACCOUNT}\": INVALID_ARGUMENT: unexpected request"
         ),
-        "{err}"
     );
-    assert!(says(&err, "\"lifetime\":\"3600s\""), "{err}");
+    assert_says(&err, "\"lifetime\":\"3600s\"");
 
     // A token IAM Credentials refuses.
     let iam = iamcredentials("ya29.someone-else", ACCOUNT, "1800s");
@@ -746,38 +642,20 @@ fn gcp_login_impersonates_a_service_account() {
         dir.path(),
         &[("ESCC_ENDPOINT_GCP_IAMCREDENTIALS", iam.url.as_str())],
     );
-    assert!(
-        says(
-            &err,
-            "generateAccessToken \"pulumi-esc@foo-bar-123456.iam.gserviceaccount.com\": UNAUTHENTICATED: Request had invalid authentication credentials."
-        ),
-        "{err}"
+    assert_says(
+        &err,
+        "generateAccessToken \"pulumi-esc@foo-bar-123456.iam.gserviceaccount.com\": UNAUTHENTICATED: Request had invalid authentication credentials.",
     );
-    assert!(says(&err, "[app.yaml:3:5]"), "{err}");
+    assert_says(&err, "[app.yaml:3:5]");
 
     // A lifetime that is not a duration is located.
     let dir = project(&impersonation_app("        tokenLifetime: forever\n"));
     let err = open_fails(dir.path(), &env);
-    assert!(
-        says(
-            &err,
-            "gcp-login: accessToken.tokenLifetime: \"forever\" is not a duration"
-        ),
-        "{err}"
+    assert_says(
+        &err,
+        "gcp-login: accessToken.tokenLifetime: \"forever\" is not a duration",
     );
 }
-
-/// ESC's `gcp-login` example (OIDC).
-const LOGIN_EXAMPLE: &str = "values:
-  gcp:
-    login:
-      fn::open::gcp-login:
-        project: 123456789
-        oidc:
-          workloadPoolId: pulumi-esc
-          providerId: pulumi-esc
-          serviceAccount: pulumi-esc@foo-bar-123456.iam.gserviceaccount.com
-";
 
 #[test]
 fn gcp_login_oidc_exchanges_a_github_actions_token_at_sts() {
@@ -801,13 +679,7 @@ fn gcp_login_oidc_exchanges_a_github_actions_token_at_sts() {
         ("ESCC_ENDPOINT_GCP_STS", sts.url.as_str()),
         ("ESCC_ENDPOINT_GCP_IAMCREDENTIALS", iam.url.as_str()),
     ];
-    let out = escc(
-        dir.path(),
-        &["open", "app", "--format", "json", "--show-secrets"],
-        &env,
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = open_shown(dir.path(), &env);
     assert_eq!(v["gcp"]["login"]["accessToken"], SA_TOKEN);
     assert_eq!(v["gcp"]["login"]["expiry"], "2026-12-05T08:00:00Z");
     assert_eq!(github.received().len(), 1);
@@ -829,12 +701,9 @@ fn gcp_login_oidc_errors_name_the_step_and_hide_the_tokens() {
 
     // No identity token anywhere: the sources to set are named.
     let err = open_fails(dir.path(), &[]);
-    assert!(
-        says(
-            &err,
-            "gcp-login: oidc: no identity token: set ESCC_OIDC_TOKEN_FILE or ESCC_OIDC_TOKEN_COMMAND"
-        ),
-        "{err}"
+    assert_says(
+        &err,
+        "gcp-login: oidc: no identity token: set ESCC_OIDC_TOKEN_FILE or ESCC_OIDC_TOKEN_COMMAND",
     );
 
     // Another pool: STS refuses the audience.
@@ -847,12 +716,9 @@ fn gcp_login_oidc_errors_name_the_step_and_hide_the_tokens() {
         ("ESCC_ENDPOINT_GCP_IAMCREDENTIALS", iam.url.as_str()),
     ];
     let err = open_fails(other.path(), &env);
-    assert!(
-        says(
-            &err,
-            "gcp-login: oidc: STS token: invalid_target: The target service indicated by the \"audience\" parameters is invalid. (HTTP 400)"
-        ),
-        "{err}"
+    assert_says(
+        &err,
+        "gcp-login: oidc: STS token: invalid_target: The target service indicated by the \"audience\" parameters is invalid. (HTTP 400)",
     );
     assert_eq!(iam.received().len(), 0);
 
@@ -876,10 +742,7 @@ fn gcp_login_oidc_errors_name_the_step_and_hide_the_tokens() {
             ("ESCC_ENDPOINT_GCP_STS", quoting.url.as_str()),
         ],
     );
-    assert!(
-        says(&err, "invalid_grant: bad token [secret] (HTTP 400)"),
-        "{err}"
-    );
+    assert_says(&err, "invalid_grant: bad token [secret] (HTTP 400)");
 
     // IAM Credentials refuses the federated token (no roles/iam.workloadIdentityUser).
     let denied = FakeServer::start(|r: &Received| {
@@ -900,16 +763,13 @@ fn gcp_login_oidc_errors_name_the_step_and_hide_the_tokens() {
             ("ESCC_ENDPOINT_GCP_IAMCREDENTIALS", denied.url.as_str()),
         ],
     );
-    assert!(
-        says(
-            &err,
-            &format!(
-                "gcp-login: oidc.serviceAccount: generateAccessToken \"{ACCOUNT}\": PERMISSION_DENIED: Permission 'iam.serviceAccounts.getAccessToken' denied"
-            )
+    assert_says(
+        &err,
+        &format!(
+            "gcp-login: oidc.serviceAccount: generateAccessToken \"{ACCOUNT}\": PERMISSION_DENIED: Permission 'iam.serviceAccounts.getAccessToken' denied"
         ),
-        "{err}"
     );
-    assert!(says(&err, "Bearer [secret]"), "{err}");
+    assert_says(&err, "Bearer [secret]");
 
     // STS answers garbage.
     let garbage = FakeServer::start(|_: &Received| Reply::json(200, &json!({"token": "x"})));
@@ -920,15 +780,12 @@ fn gcp_login_oidc_errors_name_the_step_and_hide_the_tokens() {
             ("ESCC_ENDPOINT_GCP_STS", garbage.url.as_str()),
         ],
     );
-    assert!(
-        says(
-            &err,
-            &format!(
-                "gcp-login: oidc: STS token: the response from {} has no access_token",
-                garbage.url
-            )
+    assert_says(
+        &err,
+        &format!(
+            "gcp-login: oidc: STS token: the response from {} has no access_token",
+            garbage.url
         ),
-        "{err}"
     );
 
     // Offline: nothing leaves the process.
@@ -940,10 +797,7 @@ fn gcp_login_oidc_errors_name_the_step_and_hide_the_tokens() {
             ("ESCC_OFFLINE", "1"),
         ],
     );
-    assert!(
-        says(&err, "gcp-login: oidc: STS token: escc is offline"),
-        "{err}"
-    );
+    assert_says(&err, "gcp-login: oidc: STS token: escc is offline");
     // The two exchanges above (another pool, IAM's refusal); none offline.
     assert_eq!(sts_fake.received().len(), 2);
 }
@@ -972,7 +826,7 @@ fn gcp_login_inputs_are_checked_at_open() {
             "values:\n  creds:\n    fn::open::gcp-login:\n      {inputs}\n"
         ));
         let err = open_fails(dir.path(), &[]);
-        assert!(says(&err, expected), "{expected}: {err}");
+        assert_says(&err, expected);
     }
 }
 
@@ -983,7 +837,7 @@ fn gcp_tokens_and_secrets_never_leak() {
     };
     drongo.seed();
     let (sts, iam) = (sts(), iamcredentials(FEDERATED, ACCOUNT, "3600s"));
-    let dir = project(DOCS_EXAMPLE);
+    let dir = project(&docs_example());
     let token_file = dir.path().join("id-token");
     std::fs::write(&token_file, ID_TOKEN).unwrap();
     let tmp = tempfile::tempdir().unwrap();
@@ -1022,32 +876,16 @@ fn gcp_tokens_and_secrets_never_leak() {
     assert_clean("run's stdout", &text(&out.stdout));
     assert_clean("run's stderr", &text(&out.stderr));
     // Nothing was written to the temporary directory that holds a token or value.
-    for entry in walk(tmp.path()) {
-        assert_clean(
-            &entry.display().to_string(),
-            &text(&std::fs::read(&entry).unwrap()),
-        );
+    for (path, content) in files_in(tmp.path()) {
+        assert_clean(&path.display().to_string(), &content);
     }
     // An error after the login (a missing secret) shows none of the tokens either.
-    let missing = DOCS_EXAMPLE.replace("name: app-secret", "name: gone");
+    let missing = docs_example().replace("name: app-secret", "name: gone");
     let dir = project(&missing);
     let token_file = dir.path().join("id-token");
     std::fs::write(&token_file, ID_TOKEN).unwrap();
     let mut env = env.to_vec();
     env[0].1 = token_file.to_str().unwrap();
     let err = open_fails(dir.path(), &env);
-    assert!(says(&err, "NOT_FOUND"), "{err}");
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
+    assert_says(&err, "NOT_FOUND");
 }

@@ -2,6 +2,7 @@
 
 mod age;
 mod aws;
+mod backends;
 mod cli;
 mod edit;
 mod embed;
