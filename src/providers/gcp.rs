@@ -45,7 +45,7 @@ pub(super) fn open(name: &str, inputs: &Value, network: &Network) -> Option<Resu
 /// The output is ESC's `{project, accessToken (secret), tokenType, expiry?}`.
 fn login(inputs: &Value, network: &Network, obtained: &mut Vec<String>) -> Result<Value, String> {
     let project = inputs.get("project").ok_or("project: missing")?;
-    let number = project_number(project)?;
+    let number = project_number(project, "project")?;
     let (token, expiry) = match (inputs.get("accessToken"), inputs.get("oidc")) {
         (Some(_), Some(_)) => {
             return Err("expected one of `accessToken` or `oidc`, not both".to_owned());
@@ -176,16 +176,8 @@ fn impersonate(
 fn secrets(inputs: &Value, network: &Network, tokens: &mut Vec<String>) -> Result<Value, String> {
     let login = inputs.get("login").ok_or("login: missing")?;
     let project = match login.get("project") {
-        Some(
-            p @ Value {
-                kind: ValueKind::Number(_),
-                ..
-            },
-        ) => project_number(p)?,
-        Some(p) => project_id(
-            p.as_str()
-                .ok_or("login.project: expected a number or a string")?,
-        )?,
+        Some(p) if p.as_str().is_none() => project_number(p, "login.project")?,
+        Some(p) => project_id(p.as_str().unwrap_or_default())?,
         None => return Err("login.project: missing".to_owned()),
     };
     let token = string_at(login, "accessToken", "login")?;
@@ -285,16 +277,16 @@ fn google_error(status: u16, text: &str) -> String {
     }
 }
 
-/// `gcp-login`'s `project`: a whole number (the project number), as its text.
-fn project_number(v: &Value) -> Result<String, String> {
+/// A project number (at input path `path`): a whole number, as its text.
+fn project_number(v: &Value, path: &str) -> Result<String, String> {
     match &v.kind {
         ValueKind::Number(n) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
             Ok(n.clone())
         }
         ValueKind::Number(n) => Err(format!(
-            "project: {n} is not a project number (a whole number)"
+            "{path}: {n} is not a project number (a whole number)"
         )),
-        _ => Err("project: expected the project number".to_owned()),
+        _ => Err(format!("{path}: expected the project number")),
     }
 }
 
@@ -425,7 +417,7 @@ mod tests {
         for bad in ["..", "a/b", "-x", ""] {
             assert!(project_id(bad).is_err(), "{bad}");
         }
-        let n = |s: &str| project_number(&Value::new(ValueKind::Number(s.to_owned())));
+        let n = |s: &str| project_number(&Value::new(ValueKind::Number(s.to_owned())), "project");
         assert_eq!(n("111111111111").unwrap(), "111111111111");
         assert!(n("1e+06").is_err() && n("-3").is_err() && n("1.5").is_err());
     }
