@@ -80,7 +80,7 @@ impl Credentials {
 }
 
 /// The string property `key` of object `v` (at input path `path`).
-fn string_at(v: &Value, key: &str, path: &str) -> Result<String, String> {
+pub(super) fn string_at(v: &Value, key: &str, path: &str) -> Result<String, String> {
     match v.get(key).map(|x| &x.kind) {
         Some(ValueKind::String(s)) => Ok(s.clone()),
         Some(_) => Err(format!("{}: expected a string", join(path, key))),
@@ -88,12 +88,12 @@ fn string_at(v: &Value, key: &str, path: &str) -> Result<String, String> {
     }
 }
 
-fn join(path: &str, key: &str) -> String {
+pub(super) fn join(path: &str, key: &str) -> String {
     crate::path::join_key(path, key)
 }
 
 /// A secret string value.
-fn secret_string(s: String) -> Value {
+pub(super) fn secret_string(s: String) -> Value {
     Value {
         secret: true,
         ..Value::string(s)
@@ -474,7 +474,7 @@ impl Client {
 }
 
 /// A Go-style duration (`2h`, `90m`, `1h30m`, `3600s`) in seconds.
-fn parse_duration(s: &str) -> Option<u64> {
+pub(super) fn parse_duration(s: &str) -> Option<u64> {
     let mut total = 0u64;
     let mut number = String::new();
     for c in s.trim().chars() {

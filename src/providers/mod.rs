@@ -5,8 +5,8 @@
 //! A [`Catalog`] finds what `fn::open::NAME` and `fn::rotate::NAME` name, first match wins:
 //! 1. a plugin `escc.toml` configures (`[providers.NAME] command = [...]`);
 //! 2. a built-in provider (each is checked statically; `aws-login`, `aws-secrets`,
-//!    `aws-parameter-store`, `vault-login` and `vault-secrets` open, with the `providers`
-//!    feature; opening another says it is not implemented yet, naming it);
+//!    `aws-parameter-store`, `vault-*` and `gcp-*` open, with the `providers` feature;
+//!    opening another says it is not implemented yet, naming it);
 //! 3. a plugin on `PATH`, the executable `escc-provider-NAME`.
 //!
 //! A catalog asks each plugin to describe itself once, so a host made for one evaluation
@@ -14,6 +14,8 @@
 
 #[cfg(feature = "providers")]
 mod aws;
+#[cfg(feature = "providers")]
+mod gcp;
 mod lint;
 mod net;
 #[cfg(feature = "providers")]
@@ -79,6 +81,10 @@ impl Provider for Builtin {
         }
         #[cfg(feature = "providers")]
         if let Some(opened) = vault::open(self.row.name, inputs, &self.network) {
+            return opened;
+        }
+        #[cfg(feature = "providers")]
+        if let Some(opened) = gcp::open(self.row.name, inputs, &self.network) {
             return opened;
         }
         #[cfg(not(feature = "providers"))]

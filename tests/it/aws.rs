@@ -8,23 +8,21 @@
 //! where that is a failure.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_escc");
+use crate::backends::{self, LocalServer, escc, project};
 
 fn venv() -> PathBuf {
-    std::env::var_os("ESCC_MOTO_VENV").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/moto-venv"),
-        PathBuf::from,
-    )
+    backends::venv("ESCC_MOTO_VENV", "moto-venv")
 }
 
 /// A moto server on a free loopback port, killed on drop.
 struct Moto {
-    child: Child,
+    /// Held for its drop, which stops the server.
+    _server: LocalServer,
     url: String,
 }
 
@@ -33,59 +31,18 @@ impl Moto {
     /// (none: no checking); `None` (skipped, with a message) when moto is not installed
     /// outside CI.
     fn start(seed_actions: Option<u32>) -> Option<Moto> {
-        let server = venv().join("bin/moto_server");
-        if !server.is_file() {
-            let why = format!(
-                "moto is not installed at {} (.ci/run installs it; or set ESCC_MOTO_VENV)",
-                server.display()
-            );
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "{why}: under CI=true this is a failure"
-            );
-            eprintln!("skipping: {why}");
-            return None;
-        }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut command = Command::new(&server);
+        let program = backends::program("ESCC_MOTO_VENV", "moto-venv", "moto_server")?;
+        let port = backends::free_port();
+        let mut command = Command::new(program);
         command.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
         if let Some(n) = seed_actions {
             command.env("INITIAL_NO_AUTH_ACTION_COUNT", n.to_string());
         }
-        let child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut moto = Moto {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                moto.child.try_wait().unwrap().is_none(),
-                "moto_server exited at start"
-            );
-            assert!(
-                start.elapsed() < Duration::from_mins(1),
-                "moto_server did not listen within 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(moto)
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let server = LocalServer::spawn(command, port);
+        Some(Moto {
+            url: server.url.clone(),
+            _server: server,
+        })
     }
 }
 
@@ -158,29 +115,6 @@ fn app(key_id: &str, secret: &str) -> String {
     DB_PASSWORD: ${{aws.secrets.db}}
 "
     )
-}
-
-fn project(app: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("escc.toml"), "").unwrap();
-    std::fs::write(dir.path().join("app.yaml"), app).unwrap();
-    dir
-}
-
-/// Runs escc in `dir` with `env` (and no AWS variables of the caller's).
-fn escc(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(BIN);
-    c.current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("AWS_") || k.starts_with("ESCC_") || k.starts_with("ACTIONS_ID_TOKEN_") {
-            c.env_remove(k);
-        }
-    }
-    c.envs(env.iter().copied());
-    c.output().unwrap()
 }
 
 #[test]

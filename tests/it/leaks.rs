@@ -234,7 +234,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 /// Every file below `dir`, with its content.
-fn files_in(dir: &Path) -> Vec<(PathBuf, String)> {
+pub(crate) fn files_in(dir: &Path) -> Vec<(PathBuf, String)> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();

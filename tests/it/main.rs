@@ -2,6 +2,7 @@
 
 mod age;
 mod aws;
+mod backends;
 mod cli;
 mod edit;
 mod embed;
@@ -9,6 +10,7 @@ mod eval;
 #[allow(dead_code, reason = "a toolkit: each provider test uses part of it")]
 mod fake_http;
 mod fuzz_corpus;
+mod gcp;
 mod go;
 mod hostile;
 mod invariants;
