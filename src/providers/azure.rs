@@ -9,7 +9,7 @@
 //! exchanges it again for a Key Vault token.
 //!
 //! Endpoints: the authority is `AZURE_AUTHORITY_HOST` (the Azure SDKs' variable), then
-//! the `azure-login` endpoint (`ESCC_ENDPOINT_AZURE_LOGIN`, `[endpoints]`), then
+//! the `azure-login` endpoint (`ESCC_ENDPOINT_AZURE_LOGIN`), then
 //! `https://login.microsoftonline.com`. A vault's URL is the `azure-keyvault` endpoint,
 //! `https://{vault}.vault.azure.net` by default, where `{vault}` stands for the vault's
 //! name (an override without it is used for every vault).

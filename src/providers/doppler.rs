@@ -3,7 +3,7 @@
 //! config's secrets by name), over Doppler's v3 REST API (docs/providers.md, "Doppler").
 //!
 //! The API's base URL is `DOPPLER_API_HOST` (the Doppler CLI's variable), then the
-//! `doppler` endpoint (`ESCC_ENDPOINT_DOPPLER`, `[endpoints]`), then
+//! `doppler` endpoint (`ESCC_ENDPOINT_DOPPLER`), then
 //! `https://api.doppler.com`.
 
 use serde_json::{Value as Json, json};

@@ -4,7 +4,7 @@
 //! "Infisical").
 //!
 //! The instance is the `siteUrl` the inputs give, else the `infisical` endpoint
-//! (`ESCC_ENDPOINT_INFISICAL`, `[endpoints]`), else `https://app.infisical.com`.
+//! (`ESCC_ENDPOINT_INFISICAL`), else `https://app.infisical.com`.
 //!
 //! Secrets are read with `GET /api/v4/secrets/{key}`: Infisical documents the v3
 //! `/api/v3/secrets/raw/{key}` as deprecated, and its own CLI moved to v4.
