@@ -128,6 +128,17 @@ impl Value {
         }
     }
 
+    /// Marks the value and everything inside it secret: a part taken out of it later
+    /// (`${x.data.password}`) stays secret, as the evaluator copies each part's own flag.
+    pub fn make_secret(&mut self) {
+        self.secret = true;
+        match &mut self.kind {
+            ValueKind::Array(items) => items.iter_mut().for_each(Value::make_secret),
+            ValueKind::Object(m) => m.values_mut().for_each(Value::make_secret),
+            _ => {}
+        }
+    }
+
     /// Whether this value or anything inside it is secret.
     #[must_use]
     pub fn contains_secret(&self) -> bool {

@@ -5,8 +5,8 @@
 //! A [`Catalog`] finds what `fn::open::NAME` and `fn::rotate::NAME` name, first match wins:
 //! 1. a plugin `escc.toml` configures (`[providers.NAME] command = [...]`);
 //! 2. a built-in provider (each is checked statically; with the `providers` feature the
-//!    AWS, Azure, Doppler, Infisical and 1Password ones open; opening another says it is
-//!    not implemented yet, naming it);
+//!    AWS, Vault, Azure, Doppler, Infisical and 1Password ones open; opening another says
+//!    it is not implemented yet, naming it);
 //! 3. a plugin on `PATH`, the executable `escc-provider-NAME`.
 //!
 //! A catalog asks each plugin to describe itself once, so a host made for one evaluation
@@ -30,6 +30,8 @@ mod plugin;
 mod schemas;
 #[cfg(feature = "providers")]
 mod shared;
+#[cfg(feature = "providers")]
+mod vault;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -88,7 +90,8 @@ impl Provider for Builtin {
                 .or_else(|| azure::open(name, inputs, network))
                 .or_else(|| doppler::open(name, inputs, network))
                 .or_else(|| infisical::open(name, inputs, network))
-                .or_else(|| onepassword::open(name, inputs, network));
+                .or_else(|| onepassword::open(name, inputs, network))
+                .or_else(|| vault::open(name, inputs, network));
             if let Some(opened) = opened {
                 return opened;
             }

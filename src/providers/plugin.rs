@@ -550,7 +550,7 @@ pub(super) fn collect(
 }
 
 /// A JSON value as a value (numbers keep their text).
-fn from_json(j: &Json) -> Value {
+pub(super) fn from_json(j: &Json) -> Value {
     Value::new(match j {
         Json::Null => ValueKind::Null,
         Json::Bool(b) => ValueKind::Bool(*b),

@@ -23,4 +23,5 @@ mod secrets;
 mod signals;
 mod spans;
 mod tidy;
+mod vault;
 mod versions;

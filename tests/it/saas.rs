@@ -1192,13 +1192,14 @@ fn onepassword_docs_example_opens_and_runs_through_op() {
 
 /// A document reading `refs` with `token`.
 fn op_app(token: &str, refs: &[(&str, &str)]) -> String {
-    let mut app = format!(
-        "values:\n  s:\n    fn::open::1password-secrets:\n      login:\n        serviceAccountToken:\n          fn::secret: {token}\n      get:\n"
-    );
-    for (name, r) in refs {
-        app.push_str(&format!("        {name}: {{ref: \"{r}\"}}\n"));
-    }
-    app
+    let get: String = refs
+        .iter()
+        .map(|(name, r)| format!("        {name}: {{ref: \"{r}\"}}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    format!(
+        "values:\n  s:\n    fn::open::1password-secrets:\n      login:\n        serviceAccountToken:\n          fn::secret: {token}\n      get:\n{get}\n"
+    )
 }
 
 #[test]
