@@ -237,27 +237,15 @@ fn access_token(
         .ok_or_else(|| format!("{what}: the response has no `access_token` string"))
 }
 
-/// Entra ID's OAuth error: `error: error_description` (its first line is the `AADSTS…`
-/// code and message; trace ids follow).
+/// Entra ID's OAuth error: `error: error_description` (quoted by its first line, the
+/// `AADSTS…` code and message; trace ids and a timestamp follow).
 fn entra_error(body: &Json) -> Option<String> {
-    let error = json_string(body, "/error");
-    let description = json_string(body, "/error_description")
-        .map(|d| d.lines().next().unwrap_or(d).trim().to_owned());
-    match (error, description) {
-        (Some(e), Some(d)) => Some(format!("{e}: {d}")),
-        (Some(e), None) => Some(e.to_owned()),
-        (None, d) => d,
-    }
+    shared::kind_and_message(body, "/error", "/error_description")
 }
 
 /// Key Vault's error: `{"error": {"code", "message"}}` as `code: message`.
 fn keyvault_error(body: &Json) -> Option<String> {
-    let code = json_string(body, "/error/code");
-    let message = json_string(body, "/error/message");
-    match (code, message) {
-        (Some(c), Some(m)) => Some(format!("{c}: {m}")),
-        (c, m) => c.or(m).map(str::to_owned),
-    }
+    shared::kind_and_message(body, "/error/code", "/error/message")
 }
 
 #[cfg(test)]
@@ -269,7 +257,7 @@ mod tests {
     fn errors_are_read_from_both_services() {
         let aad = json!({"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 1\r\nTimestamp: 2"});
         assert_eq!(
-            entra_error(&aad).unwrap(),
+            shared::backend_message(&entra_error(&aad).unwrap()),
             "invalid_client: AADSTS7000215: Invalid client secret provided."
         );
         let kv = json!({"error": {"code": "SecretNotFound", "message": "A secret with (name/id) x was not found in this key vault."}});

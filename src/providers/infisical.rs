@@ -150,12 +150,7 @@ fn secrets(inputs: &Value, network: &Network) -> Result<Value, String> {
 
 /// Infisical's error: `{"statusCode", "message", "error"}` as `error: message`.
 fn infisical_error(body: &Json) -> Option<String> {
-    let error = json_string(body, "/error");
-    let message = json_string(body, "/message");
-    match (error, message) {
-        (Some(e), Some(m)) => Some(format!("{e}: {m}")),
-        (e, m) => m.or(e).map(str::to_owned),
-    }
+    shared::kind_and_message(body, "/error", "/message")
 }
 
 #[cfg(test)]

@@ -171,6 +171,15 @@ pub(super) fn json_string<'a>(answer: &'a Json, pointer: &str) -> Option<&'a str
         .filter(|s| !s.is_empty())
 }
 
+/// A backend error made of a kind and a message at two JSON pointers (`SecretNotFound`,
+/// `A secret with…`): `kind: message`, or whichever of them the answer has.
+pub(super) fn kind_and_message(body: &Json, kind: &str, message: &str) -> Option<String> {
+    match (json_string(body, kind), json_string(body, message)) {
+        (Some(k), Some(m)) => Some(format!("{k}: {m}")),
+        (k, m) => m.or(k).map(str::to_owned),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
