@@ -129,7 +129,8 @@ An environment with errors prints its diagnostics on stderr and exits with statu
         long_about = "Open an environment: evaluate it with its providers opened, and show its \
 values. Secrets print as [secret] unless --show-secrets. Providers come from plugins \
 (escc-provider-NAME on PATH, or [providers.NAME] in escc.toml; see docs/providers.md); \
-ESC's built-in providers for AWS and Vault open; the other built-in ones are checked but \
+ESC's built-in providers for AWS, Vault, Azure, Doppler, Infisical and 1Password (through op) \
+open; the other built-in ones are checked but \
 cannot be opened yet, and fail naming themselves.",
         after_help = "Examples:
   escc open app/dev

@@ -20,8 +20,8 @@ use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
 use super::net::{self, Network};
+use super::shared::{self, entries, join, secret_string, string_at};
 use crate::eval::{Value, ValueKind};
-use crate::secrets::Masker;
 
 /// Opens built-in provider `name` if this module serves it.
 pub(super) fn open(name: &str, inputs: &Value, network: &Network) -> Option<Result<Value, String>> {
@@ -32,10 +32,7 @@ pub(super) fn open(name: &str, inputs: &Value, network: &Network) -> Option<Resu
         _ => return None,
     };
     // Whatever an error says, the inputs' secret texts never show in it.
-    Some(result.map_err(|e| {
-        let message = Masker::new(inputs.secret_texts()).mask_str(&e);
-        format!("{name}: {message}")
-    }))
+    Some(shared::finish(name, inputs, result))
 }
 
 /// AWS credentials. `Debug` shows only the access key id.
@@ -76,27 +73,6 @@ impl Credentials {
             secret_access_key,
             session_token,
         })
-    }
-}
-
-/// The string property `key` of object `v` (at input path `path`).
-pub(super) fn string_at(v: &Value, key: &str, path: &str) -> Result<String, String> {
-    match v.get(key).map(|x| &x.kind) {
-        Some(ValueKind::String(s)) => Ok(s.clone()),
-        Some(_) => Err(format!("{}: expected a string", join(path, key))),
-        None => Err(format!("{}: missing", join(path, key))),
-    }
-}
-
-pub(super) fn join(path: &str, key: &str) -> String {
-    crate::path::join_key(path, key)
-}
-
-/// A secret string value.
-pub(super) fn secret_string(s: String) -> Value {
-    Value {
-        secret: true,
-        ..Value::string(s)
     }
 }
 
@@ -176,7 +152,7 @@ fn login_oidc(oidc: &Value, network: &Network) -> Result<Value, String> {
         .assume_role_with_web_identity(&endpoint, &form)
         .map_err(|e| {
             // The token is a credential: never in a message.
-            let e = Masker::new([token.to_owned()]).mask_str(&e);
+            let e = shared::hide(&e, &[token]);
             format!("oidc: AssumeRoleWithWebIdentity {role_arn:?}: {e}")
         })?;
     Ok(Value::object([
@@ -200,7 +176,7 @@ fn secrets(inputs: &Value, network: &Network) -> Result<Value, String> {
     let endpoint = Endpoint::resolve("secretsmanager", "SECRETS_MANAGER", &region)?;
     let client = Client::new(network)?;
     let mut out = Vec::new();
-    for (name, request) in get_entries(inputs)? {
+    for (name, request) in entries(inputs, "get")? {
         let path = join("get", name);
         let secret_id = string_at(request, "secretId", &path)?;
         let mut body = json!({ "SecretId": secret_id });
@@ -241,14 +217,6 @@ fn secrets(inputs: &Value, network: &Network) -> Result<Value, String> {
     Ok(Value::object(out))
 }
 
-/// The `get` object of the inputs.
-fn get_entries(inputs: &Value) -> Result<&std::collections::BTreeMap<String, Value>, String> {
-    match inputs.get("get").map(|g| &g.kind) {
-        Some(ValueKind::Object(get)) => Ok(get),
-        _ => Err("get: expected an object".to_owned()),
-    }
-}
-
 /// `aws-parameter-store`: SSM `GetParameter` for each entry of `get` (`name` may carry a
 /// `:version` or `:label` selector, which SSM reads itself; `decrypt` defaults to false, as
 /// in AWS's API). The output maps each name to the value, secret; a `StringList` becomes a
@@ -259,7 +227,7 @@ fn parameters(inputs: &Value, network: &Network) -> Result<Value, String> {
     let endpoint = Endpoint::resolve("ssm", "SSM", &region)?;
     let client = Client::new(network)?;
     let mut out = Vec::new();
-    for (name, request) in get_entries(inputs)? {
+    for (name, request) in entries(inputs, "get")? {
         let path = join("get", name);
         let parameter = string_at(request, "name", &path)?;
         let decrypt = match request.get("decrypt").map(|d| &d.kind) {

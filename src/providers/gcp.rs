@@ -13,8 +13,9 @@
 
 use serde_json::{Value as Json, json};
 
-use super::aws::{join, parse_duration, secret_string, string_at};
+use super::aws::parse_duration;
 use super::net::{self, Network};
+use super::shared::{join, secret_string, string_at};
 use crate::eval::{Value, ValueKind};
 use crate::secrets::Masker;
 

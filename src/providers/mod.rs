@@ -4,9 +4,9 @@
 //!
 //! A [`Catalog`] finds what `fn::open::NAME` and `fn::rotate::NAME` name, first match wins:
 //! 1. a plugin `escc.toml` configures (`[providers.NAME] command = [...]`);
-//! 2. a built-in provider (each is checked statically; `aws-login`, `aws-secrets`,
-//!    `aws-parameter-store`, `vault-*` and `gcp-*` open, with the `providers` feature;
-//!    opening another says it is not implemented yet, naming it);
+//! 2. a built-in provider (each is checked statically; with the `providers` feature the
+//!    AWS, Vault, GCP, Azure, Doppler, Infisical and 1Password ones open; opening another says
+//!    it is not implemented yet, naming it);
 //! 3. a plugin on `PATH`, the executable `escc-provider-NAME`.
 //!
 //! A catalog asks each plugin to describe itself once, so a host made for one evaluation
@@ -15,13 +15,23 @@
 #[cfg(feature = "providers")]
 mod aws;
 #[cfg(feature = "providers")]
+mod azure;
+#[cfg(feature = "providers")]
+mod doppler;
+#[cfg(feature = "providers")]
 mod gcp;
+#[cfg(feature = "providers")]
+mod infisical;
 mod lint;
 mod net;
 #[cfg(feature = "providers")]
 mod oidc;
+#[cfg(feature = "providers")]
+mod onepassword;
 mod plugin;
 mod schemas;
+#[cfg(feature = "providers")]
+mod shared;
 #[cfg(feature = "providers")]
 mod vault;
 
@@ -76,16 +86,18 @@ impl Provider for Builtin {
 
     fn open(&self, inputs: &Value, _context: &Value) -> Result<Value, String> {
         #[cfg(feature = "providers")]
-        if let Some(opened) = aws::open(self.row.name, inputs, &self.network) {
-            return opened;
-        }
-        #[cfg(feature = "providers")]
-        if let Some(opened) = vault::open(self.row.name, inputs, &self.network) {
-            return opened;
-        }
-        #[cfg(feature = "providers")]
-        if let Some(opened) = gcp::open(self.row.name, inputs, &self.network) {
-            return opened;
+        {
+            let (name, network) = (self.row.name, &self.network);
+            let opened = aws::open(name, inputs, network)
+                .or_else(|| azure::open(name, inputs, network))
+                .or_else(|| doppler::open(name, inputs, network))
+                .or_else(|| gcp::open(name, inputs, network))
+                .or_else(|| infisical::open(name, inputs, network))
+                .or_else(|| onepassword::open(name, inputs, network))
+                .or_else(|| vault::open(name, inputs, network));
+            if let Some(opened) = opened {
+                return opened;
+            }
         }
         #[cfg(not(feature = "providers"))]
         let _ = (inputs, &self.network);

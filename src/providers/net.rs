@@ -210,7 +210,7 @@ pub(crate) fn env_flag(name: &str) -> bool {
 
 /// `url`: `http://` or `https://`, a host, an optional port and path, no query, fragment
 /// or user.
-fn check_base_url(url: &str) -> Result<(), String> {
+pub(crate) fn check_base_url(url: &str) -> Result<(), String> {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
@@ -283,7 +283,7 @@ impl<'a> Request<'a> {
 
     /// The scheme and authority of the URL, the only part of it errors show (a path or
     /// query may name a secret).
-    fn origin(&self) -> &str {
+    pub(crate) fn origin(&self) -> &str {
         let after_scheme = self.url.find("://").map_or(0, |i| i + 3);
         let end = self.url[after_scheme..]
             .find(['/', '?'])

@@ -13,6 +13,7 @@
 use serde_json::{Value as Json, json};
 
 use super::net::{self, Network};
+use super::shared::{join, string_at};
 use crate::eval::{Value, ValueKind};
 use crate::secrets::Masker;
 
@@ -332,15 +333,6 @@ fn api_path(path: &str) -> Result<String, String> {
     Ok(segments.join("/"))
 }
 
-/// The string property `key` of object `v` (at input path `path`).
-fn string_at(v: &Value, key: &str, path: &str) -> Result<String, String> {
-    match v.get(key).map(|x| &x.kind) {
-        Some(ValueKind::String(s)) => Ok(s.clone()),
-        Some(_) => Err(format!("{}: expected a string", join(path, key))),
-        None => Err(format!("{}: missing", join(path, key))),
-    }
-}
-
 /// The list of strings `key` of object `v` (at input path `path`).
 fn strings_at(v: &Value, key: &str, path: &str) -> Result<Vec<String>, String> {
     let at = join(path, key);
@@ -356,10 +348,6 @@ fn strings_at(v: &Value, key: &str, path: &str) -> Result<Vec<String>, String> {
                 .ok_or_else(|| format!("{at}[{i}]: expected a string"))
         })
         .collect()
-}
-
-fn join(path: &str, key: &str) -> String {
-    crate::path::join_key(path, key)
 }
 
 #[cfg(test)]
