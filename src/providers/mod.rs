@@ -70,6 +70,12 @@ impl Provider for Builtin {
         ((self.row.inputs)(), (self.row.outputs)())
     }
 
+    /// ESC's providers read their inputs and the process's environment, never the
+    /// execution context: identical opens in two environments are one.
+    fn reads_context(&self) -> bool {
+        false
+    }
+
     fn open(&self, inputs: &Value, _context: &Value) -> Result<Value, String> {
         #[cfg(feature = "providers")]
         if let Some(opened) = aws::open(self.row.name, inputs, &self.network) {

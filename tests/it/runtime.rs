@@ -1,0 +1,159 @@
+//! What every provider gets from escc's runtime, whichever provider it is: identical opens
+//! made once per evaluation, `--offline`, the progress line on a terminal, unknown
+//! providers named by a check. (Timeouts, retries and endpoint overrides are tested with
+//! each provider: `aws.rs`.)
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use escc::eval::{Mode, Options, evaluate_with};
+use escc::project::Project;
+
+use crate::fake_http::{FakeServer, Reply};
+
+const BIN: &str = env!("CARGO_BIN_EXE_escc");
+
+/// A project in a temporary directory with the given files (`*.sh` executable).
+fn project_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        if name.ends_with(".sh") || name.contains("escc-provider-") {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+    }
+    dir
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Runs escc in `dir` with `env`, none of the caller's provider variables, and `PATH` =
+/// `bin` (if any) then the system's.
+fn escc(dir: &Path, args: &[&str], env: &[(&str, &str)], bin: Option<&Path>) -> Output {
+    let mut c = Command::new(BIN);
+    c.current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") || k.starts_with("ESCC_") || k.starts_with("ACTIONS_ID_TOKEN_") {
+            c.env_remove(k);
+        }
+    }
+    let mut path: Vec<PathBuf> = bin.into_iter().map(Path::to_path_buf).collect();
+    path.extend(["/usr/local/bin", "/usr/bin", "/bin"].map(PathBuf::from));
+    c.env("PATH", std::env::join_paths(path).unwrap());
+    c.envs(env.iter().copied());
+    c.output().unwrap()
+}
+
+/// A plugin that logs the inputs of each open to `opens.log` (in the project root, where
+/// plugins run), takes 300 ms, and returns `{ok: true}`.
+const COUNTING: &str = r#"#!/bin/sh
+req=$(cat)
+case "$req" in
+  *'"method":"describe"'*)
+    echo '{"protocol":1,"provider":{"inputs":true,"outputs":true}}' ;;
+  *)
+    echo "$req" | grep -o '"inputs":{[^}]*}' >> opens.log
+    sleep 0.3
+    echo '{"protocol":1,"outputs":{"ok":true},"secrets":[]}' ;;
+esac
+"#;
+
+/// Two identical literal opens (the prefetcher makes them concurrently), two identical
+/// opens whose inputs are references (the evaluator makes them in turn) with the same
+/// inputs as the literals, one other open, and the same inputs made secret.
+const OPENS: &str = "values:
+  same: s
+  a:
+    fn::open::counted: {k: s}
+  b:
+    fn::open::counted: {k: s}
+  c:
+    fn::open::counted: {k: \"${same}\"}
+  d:
+    fn::open::counted: {k: \"${same}\"}
+  other:
+    fn::open::counted: {k: o}
+  hidden:
+    fn::open::counted:
+      k:
+        fn::secret: s
+";
+
+/// The lines of `opens.log`, sorted, and removes it.
+fn opens(dir: &Path) -> Vec<String> {
+    let log = dir.join("opens.log");
+    let mut lines: Vec<String> = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    let _ = std::fs::remove_file(log);
+    lines
+}
+
+#[test]
+fn identical_opens_run_once_concurrently_and_in_turn() {
+    let dir = project_with(&[
+        (
+            "escc.toml",
+            "[providers.counted]\ncommand = [\"./counted.sh\"]\n[encryption]\nallow-plaintext = true\n",
+        ),
+        ("counted.sh", COUNTING),
+        ("app.yaml", OPENS),
+    ]);
+    let mut project = Project::open(dir.path()).unwrap();
+    project.allow_plugins(true);
+    let app = std::fs::read_to_string(dir.path().join("app.yaml")).unwrap();
+    let source = escc::Source::new("app", app.as_str());
+    let loaded = escc::load(&source);
+    let decl = loaded.decl.unwrap();
+    // In turn (nothing ahead of time), then with the prefetcher's threads.
+    for max_in_flight in [1, 32] {
+        let options = Options {
+            max_in_flight,
+            ..Options::default()
+        };
+        let host = project.host();
+        let ev = evaluate_with(
+            &source,
+            &decl,
+            &host,
+            project.context(),
+            &Mode::Eval,
+            &options,
+        );
+        assert!(ev.diags.is_empty(), "{:#?}", ev.diags);
+        let properties = ev.properties.unwrap();
+        for k in ["a", "b", "c", "d", "other", "hidden"] {
+            assert_eq!(
+                properties[k].to_json(false),
+                serde_json::json!({"ok": true}),
+                "{k}"
+            );
+        }
+        // `s` once, `o` once, and the secret `s` once: a secret input is another open.
+        assert_eq!(
+            opens(dir.path()),
+            [r#""inputs":{"k":"o"}"#, r#""inputs":{"k":"s"}"#, r#""inputs":{"k":"s"}"#],
+            "max_in_flight {max_in_flight}"
+        );
+    }
+    // The command line: the same.
+    let out = escc(
+        dir.path(),
+        &["open", "app", "--allow-plugins", "--format", "json"],
+        &[],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(opens(dir.path()).len(), 3);
+}
