@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 pub use lint::lint;
-pub use net::Network;
+pub use net::{Network, check_endpoint};
 pub use plugin::{DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, PROTOCOL, PluginConfig};
 
 use crate::eval::{HostError, Provider, Rotator, Value};
@@ -205,11 +205,13 @@ impl Catalog {
             .entry(name.to_owned())
             .or_insert_with(|| {
                 let root = self.root.as_ref();
+                let offline = self.network.is_offline();
                 if let Some(config) = self.configured(name) {
-                    return Some(Arc::new(Plugin::configured(name, config, root)));
+                    let plugin = Plugin::configured(name, config, root).offline(offline);
+                    return Some(Arc::new(plugin));
                 }
                 let program = self.find_on_path(name)?;
-                Some(Arc::new(Plugin::on_path(name, program, root)))
+                Some(Arc::new(Plugin::on_path(name, program, root).offline(offline)))
             })
             .clone()
     }

@@ -208,6 +208,25 @@ pub(crate) fn env_flag(name: &str) -> bool {
     })
 }
 
+/// An `[endpoints]` entry of `escc.toml`: a service name (lower-case ASCII letters,
+/// digits, `-` and `.`, as the providers name their services) and a base URL.
+///
+/// # Errors
+/// What is wrong with either.
+pub fn check_endpoint(service: &str, url: &str) -> Result<(), String> {
+    if service.is_empty()
+        || !service
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.'))
+    {
+        return Err(
+            "a service name is lower-case ASCII letters, digits, '-' and '.' (docs/providers.md lists them)"
+                .to_owned(),
+        );
+    }
+    check_base_url(url.trim())
+}
+
 /// `url`: `http://` or `https://`, a host, an optional port and path, no query, fragment
 /// or user.
 fn check_base_url(url: &str) -> Result<(), String> {

@@ -157,3 +157,92 @@ fn identical_opens_run_once_concurrently_and_in_turn() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(opens(dir.path()).len(), 3);
 }
+
+/// Static credentials (no network) feeding Secrets Manager (network).
+const AWS_APP: &str = "values:
+  login:
+    fn::open::aws-login:
+      static:
+        accessKeyId: AKIDOFFLINE
+        secretAccessKey: offline-secret-key
+  db:
+    fn::open::aws-secrets:
+      region: us-east-1
+      login: ${login}
+      get:
+        password: {secretId: prod/db}
+";
+
+#[test]
+fn offline_refuses_the_network_before_any_request() {
+    let server = FakeServer::start(|_| Reply::json(200, &serde_json::json!({"SecretString": "x"})));
+    let dir = project_with(&[("escc.toml", ""), ("app.yaml", AWS_APP)]);
+    let endpoint = [("AWS_ENDPOINT_URL", server.url.as_str())];
+    for (args, env) in [
+        (vec!["open", "app", "--offline"], endpoint.to_vec()),
+        (
+            vec!["open", "app"],
+            vec![endpoint[0], ("ESCC_OFFLINE", "1")],
+        ),
+        (
+            vec!["run", "app", "--offline", "--", "true"],
+            endpoint.to_vec(),
+        ),
+    ] {
+        let out = escc(dir.path(), &args, &env, None);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = text(&out.stderr).replace("\n  │ ", " ");
+        assert!(
+            err.contains(&format!(
+                "aws-secrets: get.password: GetSecretValue \"prod/db\": escc is offline (--offline or ESCC_OFFLINE): it would call {}",
+                server.url
+            )),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("offline-secret-key"), "{err}");
+    }
+    assert!(server.received().is_empty(), "{:?}", server.received());
+    // Credentials given as inputs need no network: they open offline.
+    let static_only = AWS_APP.split("  db:").next().unwrap();
+    std::fs::write(dir.path().join("login.yaml"), static_only).unwrap();
+    let out = escc(
+        dir.path(),
+        &["open", "login", "--offline", "--format", "json"],
+        &endpoint,
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["login"]["accessKeyId"], "AKIDOFFLINE");
+    // Without --offline, the request is made.
+    let out = escc(dir.path(), &["open", "app"], &endpoint, None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(server.received().len(), 1);
+}
+
+#[test]
+fn offline_does_not_run_plugins_to_open() {
+    let dir = project_with(&[
+        ("escc.toml", ""),
+        ("bin/escc-provider-counted", COUNTING),
+        ("app.yaml", "values:\n  x:\n    fn::open::counted: {k: v}\n"),
+    ]);
+    let bin = dir.path().join("bin");
+    let out = escc(dir.path(), &["open", "app", "--offline"], &[], Some(&bin));
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr).replace("\n  │ ", " ");
+    assert!(
+        err.contains(
+            "plugin escc-provider-counted: open: escc is offline (--offline or ESCC_OFFLINE): a plugin may reach the network, so it is not run"
+        ),
+        "{err}"
+    );
+    assert!(opens(dir.path()).is_empty());
+    // A check still asks it to describe itself: its schemas are needed, and describing
+    // opens nothing.
+    let out = escc(dir.path(), &["check", "app", "--offline"], &[], Some(&bin));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = escc(dir.path(), &["open", "app"], &[], Some(&bin));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(opens(dir.path()).len(), 1);
+}
