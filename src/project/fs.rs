@@ -55,6 +55,8 @@ pub struct FsHost {
     catalog: Option<Catalog>,
     /// The revision every environment is read at (none: the working tree).
     pinned: Option<(Arc<Repo>, Pinned)>,
+    /// Where the providers being opened are listed, for a progress line.
+    opening: Option<Arc<super::Opening>>,
 }
 
 impl FsHost {
@@ -72,6 +74,7 @@ impl FsHost {
             identities: None,
             catalog: None,
             pinned: None,
+            opening: None,
         }
     }
 
@@ -114,6 +117,20 @@ impl FsHost {
     pub fn with_catalog(mut self, catalog: Catalog) -> Self {
         self.catalog = Some(catalog);
         self
+    }
+
+    /// Lists the providers being opened in `opening` while they run (their names only),
+    /// for a front end's progress line.
+    #[must_use]
+    pub fn with_progress(mut self, opening: Arc<super::Opening>) -> Self {
+        self.opening = Some(opening);
+        self
+    }
+
+    /// Where the providers being opened are listed, if anywhere.
+    #[must_use]
+    pub fn progress(&self) -> Option<&Arc<super::Opening>> {
+        self.opening.as_ref()
     }
 
     /// Serves `document` as environment `name` instead of its file.
@@ -341,13 +358,21 @@ impl Host for FsHost {
     }
 
     fn provider(&self, name: &str) -> Result<Arc<dyn Provider>, HostError> {
-        if let Some(p) = self.registry.provider(name) {
-            return Ok(p);
-        }
-        if let Some(found) = self.catalog.as_ref().and_then(|c| c.provider(name)) {
-            return found;
-        }
-        Ok(Arc::new(self.missing("provider", name)))
+        let provider = if let Some(p) = self.registry.provider(name) {
+            p
+        } else if let Some(found) = self.catalog.as_ref().and_then(|c| c.provider(name)) {
+            found?
+        } else {
+            Arc::new(self.missing("provider", name))
+        };
+        Ok(match &self.opening {
+            Some(opening) => Arc::new(super::progress::Tracked {
+                name: name.to_owned(),
+                provider,
+                opening: opening.clone(),
+            }),
+            None => provider,
+        })
     }
 
     fn rotator(&self, name: &str) -> Result<Arc<dyn Rotator>, HostError> {

@@ -25,6 +25,7 @@ pub mod git;
 pub mod keys;
 pub(crate) mod names;
 mod plaintext;
+mod progress;
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +34,7 @@ pub use config::{CONFIG_FILE, Config, Defaults, Encryption, Folder, set_context}
 pub use fs::{Document, FsHost, MAX_FILE_BYTES};
 pub use git::{Pinned, Repo, Revision, split_version};
 pub use names::check_name;
+pub use progress::Opening;
 
 use crate::eval::{HostError, Mode, Value};
 use crate::providers::{Catalog, Network};

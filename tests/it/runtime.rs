@@ -246,3 +246,76 @@ fn offline_does_not_run_plugins_to_open() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(opens(dir.path()).len(), 1);
 }
+
+/// Runs the program and arguments after it on a pseudo-terminal (stdout and stderr both)
+/// and writes everything it printed to standard output.
+const ON_A_TERMINAL: &str = r#"
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b""
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+os.waitpid(pid, 0)
+sys.stdout.buffer.write(out)
+"#;
+
+/// A plugin that takes 1.8 s to open.
+const SLOW: &str = r#"#!/bin/sh
+req=$(cat)
+case "$req" in
+  *'"method":"describe"'*)
+    echo '{"protocol":1,"provider":{"inputs":true,"outputs":true}}' ;;
+  *)
+    sleep 1.8
+    echo '{"protocol":1,"outputs":{"token":"tok-progress-77"},"secrets":["/token"]}' ;;
+esac
+"#;
+
+#[test]
+fn a_slow_open_shows_a_progress_line_on_a_terminal_only() {
+    let dir = project_with(&[
+        ("escc.toml", "[encryption]\nallow-plaintext = true\n"),
+        ("bin/escc-provider-slowpoke", SLOW),
+        (
+            "app.yaml",
+            "values:\n  a:\n    fn::open::slowpoke: {password: {fn::secret: hunter2-progress}}\n",
+        ),
+    ]);
+    let bin = dir.path().join("bin");
+    let path = format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display());
+    let out = Command::new("python3")
+        .args(["-c", ON_A_TERMINAL, BIN, "open", "app", "--format", "json"])
+        .current_dir(dir.path())
+        .env("PATH", &path)
+        .env("TERM", "xterm")
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let shown = text(&out.stdout);
+    // The line names the provider, and is cleared before the output.
+    let line = "opening 1 provider: slowpoke";
+    let last = shown.rfind(line).unwrap_or_else(|| panic!("{shown:?}"));
+    let cleared = shown[last..].find("\r\x1b[2K").expect("the line is cleared") + last;
+    let json = shown.find('{').unwrap();
+    assert!(cleared < json, "{shown:?}");
+    assert!(shown[json..].contains("\"token\": \"[secret]\""), "{shown:?}");
+    // No secret, not even the inputs'.
+    for secret in ["hunter2-progress", "tok-progress-77"] {
+        assert!(!shown.contains(secret), "{shown:?}");
+    }
+
+    // Not on a terminal: nothing on stderr.
+    let out = escc(dir.path(), &["open", "app"], &[], Some(&bin));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+}
