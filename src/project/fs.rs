@@ -229,6 +229,15 @@ impl FsHost {
         texts
     }
 
+    /// Fails for a name the catalog knows nothing of (see [`Catalog::unknown`]); a host
+    /// without a catalog offers stand-ins only.
+    fn unknown(&self, kind: &str, name: &str) -> Result<(), HostError> {
+        match self.catalog.as_ref().and_then(|c| c.unknown(kind, name)) {
+            Some(message) => Err(HostError::not_found(message)),
+            None => Ok(()),
+        }
+    }
+
     fn missing(&self, kind: &'static str, name: &str) -> Missing {
         let reason = match &self.catalog {
             Some(c) => c.missing_reason(kind, name),
@@ -363,6 +372,7 @@ impl Host for FsHost {
         } else if let Some(found) = self.catalog.as_ref().and_then(|c| c.provider(name)) {
             found?
         } else {
+            self.unknown("provider", name)?;
             Arc::new(self.missing("provider", name))
         };
         Ok(match &self.opening {
@@ -382,6 +392,7 @@ impl Host for FsHost {
         if let Some(found) = self.catalog.as_ref().and_then(|c| c.rotator(name)) {
             return found;
         }
+        self.unknown("rotator", name)?;
         Ok(Arc::new(self.missing("rotator", name)))
     }
 

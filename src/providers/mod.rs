@@ -189,13 +189,29 @@ impl Catalog {
             format!(
                 "escc.toml configures a plugin for it ([providers.{name}]), and escc runs the plugins a project configures only when you allow them: pass --allow-plugins or set ESCC_ALLOW_PLUGINS=1 (see SECURITY.md)"
             )
-        } else if is_plugin_name(name) {
-            format!(
-                "escc has no built-in {kind} of that name, no {PLUGIN_PREFIX}{name} is on PATH, and escc.toml configures no [providers.{name}] (see docs/providers.md)"
-            )
         } else {
-            format!("escc has no built-in {kind} of that name, and the name cannot name a plugin")
+            nowhere(kind, name)
         }
+    }
+
+    /// The error for `fn::open::NAME` or `fn::rotate::NAME` (`kind` is `provider` or
+    /// `rotator`) when the catalog has nothing of that name and `escc.toml` configures
+    /// nothing for it either: `None` when it does (a plugin the project configures but
+    /// that may not run is a stand-in, reported when it is opened). A check reports this
+    /// at the call, as ESC reports a provider it cannot load, with the fix.
+    #[must_use]
+    pub fn unknown(&self, kind: &str, name: &str) -> Option<String> {
+        if self.configured.contains_key(name) {
+            return None;
+        }
+        let mut message = format!("unknown {kind} {name:?}: ");
+        if kind == "provider"
+            && let Some(near) = crate::suggest::nearest(name, builtin_names())
+        {
+            message.push_str(&format!("did you mean {near:?}? "));
+        }
+        message.push_str(&nowhere(kind, name));
+        Some(message)
     }
 
     /// The plugin for `name`, made once.
@@ -228,6 +244,19 @@ impl Catalog {
             .filter(|dir| dir.is_absolute())
             .map(|dir| dir.join(&file))
             .find(|p| is_executable(p))
+    }
+}
+
+/// Where a catalog looked for `name` and found nothing, and the fix.
+fn nowhere(kind: &str, name: &str) -> String {
+    if is_plugin_name(name) {
+        format!(
+            "escc has no built-in {kind} of that name, no {PLUGIN_PREFIX}{name} is on PATH, and escc.toml configures no [providers.{name}]; a plugin can serve it (see docs/providers.md, \"Plugins\")"
+        )
+    } else {
+        format!(
+            "escc has no built-in {kind} of that name, and the name cannot name a plugin (ASCII letters, digits, '-', '_' and '.')"
+        )
     }
 }
 

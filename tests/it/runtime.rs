@@ -319,3 +319,67 @@ fn a_slow_open_shows_a_progress_line_on_a_terminal_only() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stderr), "");
 }
+
+#[test]
+fn check_names_an_unknown_provider_at_its_call() {
+    let dir = project_with(&[
+        ("escc.toml", "[providers.mine]\ncommand = [\"./mine.sh\"]\n"),
+        (
+            "app.yaml",
+            "values:\n  a:\n    fn::open::nope: {x: 1}\n  b:\n    fn::open::aws-logn: {}\n  c:\n    fn::rotate::gone:\n      inputs: {}\n  mine:\n    fn::open::mine: {}\n",
+        ),
+    ]);
+    let out = escc(dir.path(), &["check", "app", "--format", "json"], &[], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let diags: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<(String, String, String, String, String)> = diags
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["severity"].as_str().unwrap().to_owned(),
+                d["code"].as_str().unwrap().to_owned(),
+                format!("{}:{}", d["start"]["line"], d["start"]["column"]),
+                d["path"].as_str().unwrap().to_owned(),
+                d["summary"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let fix = |kind: &str, name: &str| {
+        format!(
+            "escc has no built-in {kind} of that name, no escc-provider-{name} is on PATH, and escc.toml configures no [providers.{name}]; a plugin can serve it (see docs/providers.md, \"Plugins\")"
+        )
+    };
+    // `mine` is configured (not allowed to run here): not unknown; its open is not made
+    // in a check.
+    assert_eq!(
+        got,
+        [
+            (
+                "error".to_owned(),
+                "provider-failed".to_owned(),
+                "3:5".to_owned(),
+                "values.a".to_owned(),
+                format!("unknown provider \"nope\": {}", fix("provider", "nope")),
+            ),
+            (
+                "error".to_owned(),
+                "provider-failed".to_owned(),
+                "5:5".to_owned(),
+                "values.b".to_owned(),
+                format!(
+                    "unknown provider \"aws-logn\": did you mean \"aws-login\"? {}",
+                    fix("provider", "aws-logn")
+                ),
+            ),
+            (
+                "error".to_owned(),
+                "provider-failed".to_owned(),
+                "7:5".to_owned(),
+                "values.c".to_owned(),
+                format!("unknown rotator \"gone\": {}", fix("rotator", "gone")),
+            ),
+        ]
+    );
+}
