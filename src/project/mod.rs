@@ -255,11 +255,17 @@ impl Project {
     /// per evaluation: it asks each plugin to describe itself once.
     #[must_use]
     pub fn host(&self) -> FsHost {
-        FsHost::new(self.root()).with_catalog(
-            Catalog::new(self.root(), &self.config.providers)
-                .allowing_project_plugins(self.allow_plugins)
-                .with_network(self.network()),
-        )
+        FsHost::new(self.root()).with_catalog(self.catalog())
+    }
+
+    /// Where this project's hosts find providers and rotators: the built-in providers
+    /// (reaching the network as [`Project::network`] says), the plugins on `PATH`, and
+    /// those of `escc.toml` when allowed.
+    #[must_use]
+    pub fn catalog(&self) -> Catalog {
+        Catalog::new(self.root(), &self.config.providers)
+            .allowing_project_plugins(self.allow_plugins)
+            .with_network(self.network())
     }
 
     /// Every environment of the project.

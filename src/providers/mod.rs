@@ -14,6 +14,7 @@
 
 #[cfg(feature = "providers")]
 mod aws;
+mod descriptions;
 mod lint;
 mod net;
 #[cfg(feature = "providers")]
@@ -36,6 +37,16 @@ use plugin::Plugin;
 /// The prefix of a plugin program's name on `PATH`.
 pub const PLUGIN_PREFIX: &str = "escc-provider-";
 
+/// Where [`Catalog::names`] found a name: a built-in provider.
+pub const BUILTIN: &str = "built-in provider";
+/// Where [`Catalog::names`] found a name: `[providers.NAME]` in `escc.toml`.
+pub const CONFIGURED: &str = "plugin (escc.toml)";
+/// Where [`Catalog::names`] found a name: `escc-provider-NAME` on `PATH`.
+pub const ON_PATH: &str = "plugin on PATH";
+
+/// At most this many directory entries are looked at when listing the plugins on `PATH`.
+const MAX_PATH_ENTRIES: usize = 100_000;
+
 /// The names of the built-in providers, sorted.
 pub fn builtin_names() -> impl Iterator<Item = &'static str> {
     schemas::TABLE.iter().map(|r| r.name)
@@ -44,7 +55,7 @@ pub fn builtin_names() -> impl Iterator<Item = &'static str> {
 /// The input and output JSON Schemas of built-in provider `name`.
 #[must_use]
 pub fn builtin_schema(name: &str) -> Option<(serde_json::Value, serde_json::Value)> {
-    schemas::row(name).map(|r| ((r.inputs)(), (r.outputs)()))
+    schemas::row(name).map(|r| (descriptions::describe(r.name, (r.inputs)()), (r.outputs)()))
 }
 
 /// Whether `name` can name a plugin: ASCII letters, digits, `-`, `_` and `.`, not starting
@@ -67,7 +78,8 @@ struct Builtin {
 
 impl Provider for Builtin {
     fn schema(&self) -> (serde_json::Value, serde_json::Value) {
-        ((self.row.inputs)(), (self.row.outputs)())
+        let inputs = descriptions::describe(self.row.name, (self.row.inputs)());
+        (inputs, (self.row.outputs)())
     }
 
     /// ESC's providers read their inputs and the process's environment, never the
@@ -212,6 +224,42 @@ impl Catalog {
         }
         message.push_str(&nowhere(kind, name));
         Some(message)
+    }
+
+    /// Every name `fn::open::NAME` can take here, sorted, with where it comes from
+    /// ([`CONFIGURED`], [`BUILTIN`] or [`ON_PATH`], the first that has it, as
+    /// [`Catalog::provider`] looks). Plugins are not run: a name on `PATH` may serve a
+    /// rotator only.
+    #[must_use]
+    pub fn names(&self) -> Vec<(String, &'static str)> {
+        let mut names: BTreeMap<String, &'static str> = BTreeMap::new();
+        let mut budget = MAX_PATH_ENTRIES;
+        let dirs = self.search_path.iter().flat_map(std::env::split_paths);
+        for dir in dirs.filter(|d| d.is_absolute()) {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                if budget == 0 {
+                    break;
+                }
+                budget -= 1;
+                let file = entry.file_name();
+                let Some(name) = file.to_str().and_then(|f| f.strip_prefix(PLUGIN_PREFIX)) else {
+                    continue;
+                };
+                if is_plugin_name(name) && is_executable(&entry.path()) {
+                    names.entry(name.to_owned()).or_insert(ON_PATH);
+                }
+            }
+        }
+        for name in builtin_names() {
+            names.insert(name.to_owned(), BUILTIN);
+        }
+        for name in self.configured.keys() {
+            names.insert(name.clone(), CONFIGURED);
+        }
+        names.into_iter().collect()
     }
 
     /// The plugin for `name`, made once.
