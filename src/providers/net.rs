@@ -254,6 +254,9 @@ pub struct Request<'a> {
     pub headers: Vec<(&'static str, String)>,
     /// The body (empty for none).
     pub body: Vec<u8>,
+    /// A provider's own sign of throttling, besides 429 and 5xx: an answer it returns
+    /// true for is retried too (AWS answers `400 ThrottlingException`).
+    pub retry_when: Option<fn(&Response) -> bool>,
 }
 
 #[cfg(feature = "providers")]
@@ -266,7 +269,15 @@ impl<'a> Request<'a> {
             url: url.into(),
             headers: Vec::new(),
             body: Vec::new(),
+            retry_when: None,
         }
+    }
+
+    /// Retries an answer `throttled` says is a throttling one, as 429 and 5xx are.
+    #[must_use]
+    pub fn retry_when(mut self, throttled: fn(&Response) -> bool) -> Request<'a> {
+        self.retry_when = Some(throttled);
+        self
     }
 
     /// Adds header `name`.
@@ -319,6 +330,9 @@ pub struct Response {
     pub status: u16,
     /// The body, as text (lossy UTF-8).
     pub text: String,
+    /// How many times the request was sent: more than 1 when it was throttled or failed
+    /// and retried (see [`Response::after_attempts`]).
+    pub attempts: u32,
 }
 
 #[cfg(feature = "providers")]
@@ -327,6 +341,18 @@ impl Response {
     #[must_use]
     pub fn ok(&self) -> bool {
         (200..300).contains(&self.status)
+    }
+
+    /// `, after N attempts` when the request was retried, for a provider to append to the
+    /// error of a response that failed all the same (the service kept throttling or
+    /// failing); empty otherwise.
+    #[must_use]
+    pub fn after_attempts(&self) -> String {
+        if self.attempts > 1 {
+            format!(", after {} attempts", self.attempts)
+        } else {
+            String::new()
+        }
     }
 
     /// The body as a JSON object; the error says only where the parser broke, never what
@@ -363,8 +389,9 @@ impl fmt::Debug for Client {
 
 #[cfg(feature = "providers")]
 impl Client {
-    /// Sends `request`, retrying a throttled (429), unavailable (500, 502, 503, 504) or
-    /// unreachable one with backoff; the last response, whatever its status. A timeout is
+    /// Sends `request`, retrying a throttled (429, or what [`Request::retry_when`] says),
+    /// unavailable (500, 502, 503, 504) or unreachable one with backoff; the last
+    /// response, whatever its status. A timeout is
     /// not retried: a server that hangs once is likely to hang again, and the user waits
     /// for each attempt.
     ///
@@ -382,7 +409,10 @@ impl Client {
         loop {
             let outcome = self.send_once(request, origin);
             let retry_after = match &outcome {
-                Ok((response, retry_after)) if matches!(response.status, 429 | 500 | 502..=504) => {
+                Ok((response, retry_after))
+                    if matches!(response.status, 429 | 500 | 502..=504)
+                        || request.retry_when.is_some_and(|throttled| throttled(response)) =>
+                {
                     Some(*retry_after)
                 }
                 Err(Failure::Unreachable(_)) => Some(None),
@@ -395,7 +425,10 @@ impl Client {
                     attempt += 1;
                 }
                 _ => {
-                    return outcome.map(|(response, _)| response).map_err(|failure| {
+                    let attempts = attempt + 1;
+                    return outcome
+                        .map(|(response, _)| Response { attempts, ..response })
+                        .map_err(|failure| {
                         if attempt > 0 {
                             format!("{failure} (after {} attempts)", attempt + 1)
                         } else {
@@ -448,6 +481,7 @@ impl Client {
             Response {
                 status,
                 text: String::from_utf8_lossy(&bytes).into_owned(),
+                attempts: 1,
             },
             retry_after,
         ))
