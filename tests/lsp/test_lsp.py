@@ -288,6 +288,11 @@ values:
   str:
     fn::toString: ${{parsed}}
   list: ["${{pw}}", visible]
+  creds:
+    fn::open::aws-login:
+      static:
+        accessKeyId: ${{pw}}
+        secretAccessKey: ${{own}}
 """
 
 # Errors whose subject is a secret.
