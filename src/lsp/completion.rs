@@ -417,7 +417,10 @@ fn provider_inputs(
     let place = super::inputs::place(text, prefix, line_start)?;
     let schema = super::inputs::input_schema(data.analysis, &place.provider)?;
     let at = super::inputs::schema_at(&schema, &place.path)?;
-    let partial = prefix.len() - prefix.trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-').len();
+    let partial = prefix.len()
+        - prefix
+            .trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            .len();
     let replace = Span::new(offset - partial, offset);
     Some(
         super::inputs::keys(at, &place.present)
@@ -800,7 +803,9 @@ mod tests {
         );
         assert_eq!(items[0].replace.end() - items[0].replace.start(), 1);
         assert_eq!(
-            labels(items_at("values:\n  c:\n    fn::open::aws-login:\n      |\n")),
+            labels(items_at(
+                "values:\n  c:\n    fn::open::aws-login:\n      |\n"
+            )),
             ["oidc", "static"]
         );
         // Below a name the user chooses, the entry's keys.

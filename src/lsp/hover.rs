@@ -326,7 +326,10 @@ mod tests {
             "`oidc.roleArn`: `string`, required input of provider `aws-login`\n\nThe ARN of the IAM role to assume."
         );
         let h = hover(&a, text.find("rolArn").unwrap(), &none).unwrap();
-        assert_eq!(h.markdown, "`oidc.rolArn`: not an input of provider `aws-login`");
+        assert_eq!(
+            h.markdown,
+            "`oidc.rolArn`: not an input of provider `aws-login`"
+        );
         let h = hover(&a, text.find("secretId").unwrap(), &none).unwrap();
         assert!(
             h.markdown

@@ -200,7 +200,9 @@ pub(crate) fn place(text: &str, prefix: &str, line_start: usize) -> Option<Place
         want = ind;
     }
     // The keys after the cursor's line, in the same mapping.
-    let after = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i + 1);
+    let after = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i + 1);
     for line in text[after..].lines() {
         let Some((ind, trimmed)) = indentation(line) else {
             break;
@@ -240,7 +242,9 @@ fn key_of(line: &str) -> Option<(String, &str)> {
         let end = q.find('\'')?;
         (&q[..end], q[end + 1..].strip_prefix(':')?)
     } else {
-        let colon = line.find(": ").or_else(|| line.strip_suffix(':').map(str::len))?;
+        let colon = line
+            .find(": ")
+            .or_else(|| line.strip_suffix(':').map(str::len))?;
         (&line[..colon], &line[colon + 1..])
     };
     Some((key.to_owned(), rest))

@@ -424,7 +424,10 @@ mod tests {
             "endpoints.vault: \"ftp://h\" is not an http:// or https:// URL"
         );
         let e = Config::parse("[endpoints]\n\"Vault Server\" = \"http://h\"\n").unwrap_err();
-        assert!(e.starts_with("endpoints.Vault Server: a service name is"), "{e}");
+        assert!(
+            e.starts_with("endpoints.Vault Server: a service name is"),
+            "{e}"
+        );
         let e = Config::parse("[endpoints]\nvault = 1\n").unwrap_err();
         assert!(e.contains("invalid type"), "{e}");
         let e = Config::parse("[endpoint]\nvault = \"http://h\"\n").unwrap_err();

@@ -514,7 +514,9 @@ mod tests {
             "http://127.0.0.1:8200"
         );
         assert_eq!(
-            network.endpoint("other", "https://public.example/").unwrap(),
+            network
+                .endpoint("other", "https://public.example/")
+                .unwrap(),
             "https://public.example"
         );
         assert!(!network.is_offline() || std::env::var_os("ESCC_OFFLINE").is_some());

@@ -31,7 +31,11 @@ impl Opening {
         }
         let mut distinct = names.clone();
         distinct.dedup();
-        let more = if distinct.len() > max_names { "…" } else { "" };
+        let more = if distinct.len() > max_names {
+            "…"
+        } else {
+            ""
+        };
         distinct.truncate(max_names);
         let plural = if names.len() == 1 { "" } else { "s" };
         Some(format!(
@@ -98,7 +102,8 @@ mod tests {
             o.summary(3).unwrap(),
             "opening 3 providers: aws-login, vault-secrets"
         );
-        o.lock().extend(["gcp-login", "x"].iter().map(|s| (*s).to_owned()));
+        o.lock()
+            .extend(["gcp-login", "x"].iter().map(|s| (*s).to_owned()));
         assert_eq!(
             o.summary(3).unwrap(),
             "opening 5 providers: aws-login, gcp-login, vault-secrets…"

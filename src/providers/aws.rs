@@ -789,7 +789,10 @@ mod tests {
             400,
             r#"{"__type":"ResourceNotFoundException"}"#
         )));
-        assert!(!throttled(&answer(403, r#"{"__type":"ThrottlingException"}"#)));
+        assert!(!throttled(&answer(
+            403,
+            r#"{"__type":"ThrottlingException"}"#
+        )));
         assert!(!throttled(&answer(400, "not json")));
     }
 

@@ -275,7 +275,9 @@ impl Catalog {
                     return Some(Arc::new(plugin));
                 }
                 let program = self.find_on_path(name)?;
-                Some(Arc::new(Plugin::on_path(name, program, root).offline(offline)))
+                Some(Arc::new(
+                    Plugin::on_path(name, program, root).offline(offline),
+                ))
             })
             .clone()
     }

@@ -411,7 +411,9 @@ impl Client {
             let retry_after = match &outcome {
                 Ok((response, retry_after))
                     if matches!(response.status, 429 | 500 | 502..=504)
-                        || request.retry_when.is_some_and(|throttled| throttled(response)) =>
+                        || request
+                            .retry_when
+                            .is_some_and(|throttled| throttled(response)) =>
                 {
                     Some(*retry_after)
                 }
@@ -427,14 +429,17 @@ impl Client {
                 _ => {
                     let attempts = attempt + 1;
                     return outcome
-                        .map(|(response, _)| Response { attempts, ..response })
+                        .map(|(response, _)| Response {
+                            attempts,
+                            ..response
+                        })
                         .map_err(|failure| {
-                        if attempt > 0 {
-                            format!("{failure} (after {} attempts)", attempt + 1)
-                        } else {
-                            failure.to_string()
-                        }
-                    });
+                            if attempt > 0 {
+                                format!("{failure} (after {} attempts)", attempt + 1)
+                            } else {
+                                failure.to_string()
+                            }
+                        });
                 }
             }
         }
@@ -503,7 +508,10 @@ impl Failure {
     fn describe(e: &ureq::Error, origin: &str) -> Failure {
         match e {
             ureq::Error::Timeout(_) => Failure::Other(format!("{origin} did not answer in time")),
-            ureq::Error::Io(io) => Failure::Unreachable(format!("cannot reach {origin}: {io}")),
+            ureq::Error::Io(io) => Failure::Unreachable(format!(
+                "cannot reach {origin}: {}",
+                crate::project::io_text(io)
+            )),
             ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => {
                 Failure::Unreachable(format!("cannot reach {origin}: {e}"))
             }

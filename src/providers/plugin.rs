@@ -20,6 +20,7 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
 use crate::eval::{Provider, Rotator, Value, ValueKind};
+use crate::project::io_text;
 use crate::schema::{self, Place, Problem, Schema, Subject, View};
 use crate::secrets::Masker;
 
@@ -521,15 +522,6 @@ fn seconds_text(d: Duration) -> String {
         format!("{s:.0}s")
     } else {
         format!("{s}s")
-    }
-}
-
-/// An I/O error's text without Rust's `(os error N)` suffix.
-fn io_text(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_lowercase(),
-        None => s,
     }
 }
 

@@ -88,10 +88,9 @@ fn builtins_fail_to_open_naming_themselves() {
             .starts_with("unknown provider \"aws-logn\": did you mean \"aws-login\"? escc has no")
     );
     assert!(
-        catalog
-            .unknown("rotator", "a/b")
-            .unwrap()
-            .ends_with("and the name cannot name a plugin (ASCII letters, digits, '-', '_' and '.')")
+        catalog.unknown("rotator", "a/b").unwrap().ends_with(
+            "and the name cannot name a plugin (ASCII letters, digits, '-', '_' and '.')"
+        )
     );
     // A plugin escc.toml configures is not unknown, even where it may not run.
     let configured = BTreeMap::from([(
@@ -103,7 +102,11 @@ fn builtins_fail_to_open_naming_themselves() {
     )]);
     let catalog = Catalog::new(None, &configured).with_search_path(None);
     assert_eq!(catalog.unknown("provider", "mine"), None);
-    assert!(catalog.missing_reason("provider", "mine").contains("--allow-plugins"));
+    assert!(
+        catalog
+            .missing_reason("provider", "mine")
+            .contains("--allow-plugins")
+    );
 }
 
 #[cfg(unix)]

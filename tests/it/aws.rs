@@ -613,7 +613,11 @@ fn a_service_that_keeps_throttling_is_given_up_on_with_the_attempt_count() {
     assert!(!err.contains("test-secret-key"), "{err}");
     assert_eq!(server.received().len(), 3);
     // Backoff: 250 ms, then 500 ms.
-    assert!(start.elapsed() >= Duration::from_millis(750), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() >= Duration::from_millis(750),
+        "{:?}",
+        start.elapsed()
+    );
 
     // A missing secret is not throttling: one attempt.
     let server = FakeServer::start(|_| {
@@ -707,7 +711,10 @@ fn sts(tokens: std::sync::Arc<Mutex<Vec<String>>>) -> FakeServer {
         if get("Action").as_deref() != Some("AssumeRoleWithWebIdentity")
             || get("RoleArn").as_deref() != Some("arn:aws:iam::123456789012:role/deploy")
         {
-            return Reply::text(400, "<ErrorResponse><Error><Code>InvalidAction</Code></Error></ErrorResponse>");
+            return Reply::text(
+                400,
+                "<ErrorResponse><Error><Code>InvalidAction</Code></Error></ErrorResponse>",
+            );
         }
         tokens.lock().unwrap().extend(get("WebIdentityToken"));
         Reply::text(
@@ -719,7 +726,11 @@ fn sts(tokens: std::sync::Arc<Mutex<Vec<String>>>) -> FakeServer {
 
 /// Opens `OIDC_APP` with `env`; the credentials shown.
 fn oidc_creds(dir: &Path, env: &[(&str, &str)]) -> serde_json::Value {
-    let out = escc(dir, &["open", "app", "--format", "json", "--show-secrets"], env);
+    let out = escc(
+        dir,
+        &["open", "app", "--format", "json", "--show-secrets"],
+        env,
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     v["creds"].clone()
@@ -741,7 +752,10 @@ fn aws_login_oidc_with_a_github_actions_token() {
     let mut env = actions.to_vec();
     env.push(("AWS_ENDPOINT_URL", &moto.url));
     let creds = oidc_creds(dir.path(), &env);
-    assert!(creds["accessKeyId"].as_str().unwrap().starts_with("ASIA"), "{creds}");
+    assert!(
+        creds["accessKeyId"].as_str().unwrap().starts_with("ASIA"),
+        "{creds}"
+    );
     let asked = github.received();
     assert_eq!(asked.len(), 1);
     assert_eq!(asked[0].param("audience"), Some("sts.amazonaws.com"));
@@ -760,7 +774,10 @@ fn aws_login_oidc_with_a_github_actions_token() {
     let creds = oidc_creds(dir.path(), &env);
     assert_eq!(creds["accessKeyId"], "ASIASTANDIN");
     assert_eq!(*tokens.lock().unwrap(), [GITHUB_TOKEN]);
-    assert!(!marker.exists(), "the command ran though GitHub Actions came first");
+    assert!(
+        !marker.exists(),
+        "the command ran though GitHub Actions came first"
+    );
 
     // A refused token request: named, without the bearer.
     let mut env = vec![
@@ -790,8 +807,14 @@ fn aws_login_oidc_with_a_token_command() {
             ("ESCC_OIDC_TOKEN_COMMAND", command),
         ],
     );
-    assert!(creds["accessKeyId"].as_str().unwrap().starts_with("ASIA"), "{creds}");
-    assert!(!creds["sessionToken"].as_str().unwrap().is_empty(), "{creds}");
+    assert!(
+        creds["accessKeyId"].as_str().unwrap().starts_with("ASIA"),
+        "{creds}"
+    );
+    assert!(
+        !creds["sessionToken"].as_str().unwrap().is_empty(),
+        "{creds}"
+    );
 
     // The command's output, trimmed, is the token STS gets.
     let tokens = std::sync::Arc::new(Mutex::new(Vec::new()));
@@ -808,7 +831,10 @@ fn aws_login_oidc_with_a_token_command() {
     // A command that fails, or prints nothing, is named.
     let err = open_fails(
         dir.path(),
-        &[("AWS_ENDPOINT_URL", &moto.url), ("ESCC_OIDC_TOKEN_COMMAND", "exit 3")],
+        &[
+            ("AWS_ENDPOINT_URL", &moto.url),
+            ("ESCC_OIDC_TOKEN_COMMAND", "exit 3"),
+        ],
     );
     assert!(
         err.contains("aws-login: oidc: ESCC_OIDC_TOKEN_COMMAND failed (exit status: 3)"),
@@ -816,7 +842,10 @@ fn aws_login_oidc_with_a_token_command() {
     );
     let err = open_fails(
         dir.path(),
-        &[("AWS_ENDPOINT_URL", &moto.url), ("ESCC_OIDC_TOKEN_COMMAND", "true")],
+        &[
+            ("AWS_ENDPOINT_URL", &moto.url),
+            ("ESCC_OIDC_TOKEN_COMMAND", "true"),
+        ],
     );
     assert!(
         err.contains("aws-login: oidc: ESCC_OIDC_TOKEN_COMMAND gave an empty identity token"),

@@ -143,7 +143,11 @@ fn identical_opens_run_once_concurrently_and_in_turn() {
         // `s` once, `o` once, and the secret `s` once: a secret input is another open.
         assert_eq!(
             opens(dir.path()),
-            [r#""inputs":{"k":"o"}"#, r#""inputs":{"k":"s"}"#, r#""inputs":{"k":"s"}"#],
+            [
+                r#""inputs":{"k":"o"}"#,
+                r#""inputs":{"k":"s"}"#,
+                r#""inputs":{"k":"s"}"#
+            ],
             "max_in_flight {max_in_flight}"
         );
     }
@@ -305,10 +309,16 @@ fn a_slow_open_shows_a_progress_line_on_a_terminal_only() {
     // The line names the provider, and is cleared before the output.
     let line = "opening 1 provider: slowpoke";
     let last = shown.rfind(line).unwrap_or_else(|| panic!("{shown:?}"));
-    let cleared = shown[last..].find("\r\x1b[2K").expect("the line is cleared") + last;
+    let cleared = shown[last..]
+        .find("\r\x1b[2K")
+        .expect("the line is cleared")
+        + last;
     let json = shown.find('{').unwrap();
     assert!(cleared < json, "{shown:?}");
-    assert!(shown[json..].contains("\"token\": \"[secret]\""), "{shown:?}");
+    assert!(
+        shown[json..].contains("\"token\": \"[secret]\""),
+        "{shown:?}"
+    );
     // No secret, not even the inputs'.
     for secret in ["hunter2-progress", "tok-progress-77"] {
         assert!(!shown.contains(secret), "{shown:?}");
