@@ -216,14 +216,14 @@ impl Catalog {
         if self.configured.contains_key(name) {
             return None;
         }
-        let mut message = format!("unknown {kind} {name:?}: ");
-        if kind == "provider"
-            && let Some(near) = crate::suggest::nearest(name, builtin_names())
-        {
-            message.push_str(&format!("did you mean {near:?}? "));
-        }
-        message.push_str(&nowhere(kind, name));
-        Some(message)
+        let near = match crate::suggest::nearest(name, builtin_names()) {
+            Some(near) if kind == "provider" => format!("did you mean {near:?}? "),
+            _ => String::new(),
+        };
+        Some(format!(
+            "unknown {kind} {name:?}: {near}{}",
+            nowhere(kind, name)
+        ))
     }
 
     /// Every name `fn::open::NAME` can take here, sorted, with where it comes from

@@ -510,7 +510,7 @@ impl Failure {
             ureq::Error::Timeout(_) => Failure::Other(format!("{origin} did not answer in time")),
             ureq::Error::Io(io) => Failure::Unreachable(format!(
                 "cannot reach {origin}: {}",
-                crate::project::io_text(io)
+                super::plugin::io_text(io)
             )),
             ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => {
                 Failure::Unreachable(format!("cannot reach {origin}: {e}"))

@@ -20,7 +20,6 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
 use crate::eval::{Provider, Rotator, Value, ValueKind};
-use crate::project::io_text;
 use crate::schema::{self, Place, Problem, Schema, Subject, View};
 use crate::secrets::Masker;
 
@@ -522,6 +521,16 @@ fn seconds_text(d: Duration) -> String {
         format!("{s:.0}s")
     } else {
         format!("{s}s")
+    }
+}
+
+/// An I/O error's text without Rust's `(os error N)` suffix (the project's has the same
+/// rule; providers sit below projects, so they keep their own).
+pub(super) fn io_text(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_lowercase(),
+        None => s,
     }
 }
 

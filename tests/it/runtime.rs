@@ -20,7 +20,7 @@ fn project_with(files: &[(&str, &str)]) -> tempfile::TempDir {
         let path = dir.path().join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, text).unwrap();
-        if name.ends_with(".sh") || name.contains("escc-provider-") {
+        if name.contains(".sh") || name.contains("escc-provider-") {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         }
