@@ -77,6 +77,15 @@ without it they do not run, so checking a repository never runs a command it con
 Also ESCC_ALLOW_PLUGINS=1. Plugins on PATH always run"
     )]
     allow_plugins: bool,
+    /// Whether providers may reach the network.
+    #[arg(
+        long,
+        global = true,
+        help = "Refuses the network to providers: one that would call a server fails naming \
+it, and plugins are not run to open (they may reach the network). Credentials given as \
+inputs (aws-login static) still open. Also ESCC_OFFLINE=1"
+    )]
+    offline: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -127,15 +136,17 @@ An environment with errors prints its diagnostics on stderr and exits with statu
     /// Open an environment (providers run) and show its values.
     #[command(
         long_about = "Open an environment: evaluate it with its providers opened, and show its \
-values. Secrets print as [secret] unless --show-secrets. Providers come from plugins \
-(escc-provider-NAME on PATH, or [providers.NAME] in escc.toml; see docs/providers.md); \
-ESC's built-in providers for AWS, Vault, Azure, Doppler, Infisical and 1Password (through op) \
-open; the other built-in ones are checked but \
-cannot be opened yet, and fail naming themselves.",
+values. Secrets print as [secret] unless --show-secrets. Providers are ESC's built-in ones \
+(AWS, Vault, GCP, Azure, Doppler, Infisical and 1Password through op open; the others fail \
+naming themselves) and plugins (escc-provider-NAME on PATH, or [providers.NAME] in \
+escc.toml); see docs/providers.md. Identical opens are made once; on a terminal, a line on \
+stderr names the providers still opening after a second.",
         after_help = "Examples:
   escc open app/dev
   escc open app/dev --format shell --show-secrets > .env.sh
   escc open app/dev environmentVariables --format json
+  escc open app/dev --offline           no network: fails at the first provider that needs it
+  AWS_ENDPOINT_URL=http://127.0.0.1:5000 escc open app/dev    AWS at a local server
 
 An environment with errors prints its diagnostics on stderr and exits with status 1. With \
 --format dotenv or shell, `files` are written to 0600 temporary files that are kept (their \
@@ -157,6 +168,7 @@ are replaced by values of the environment ($$ is a literal $). There is no shell
   escc run app/dev -- psql '${database.host}'
   escc run app/dev -- sh -c 'echo $STAGE'
   escc run app/dev -i -- bash
+  escc run app/dev --offline -- ./test.sh   no provider reaches the network
 
 Exit status: the command's (a command killed by a signal makes escc die of the same signal); \
 127 when the command is not found; 1 when the environment has errors (its diagnostics are \
@@ -437,6 +449,7 @@ pub fn main() -> ExitCode {
         Ok(mut p) => {
             p.inner
                 .allow_plugins(cli.allow_plugins || crate::providers::plugins_allowed_by_env());
+            p.inner.set_offline(cli.offline);
             p
         }
         Err(f) => {

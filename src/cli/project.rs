@@ -55,10 +55,12 @@ impl Project {
 
     /// A host that decrypts age ciphertexts with the identity of the environment
     /// (`ESCC_AGE_IDENTITY`, `ESCC_AGE_IDENTITY_FILE`, the per-user file), when there is
-    /// one: for `open` and `run`, which show or pass on plaintexts. `check` and `get` use
+    /// one, and lists the providers it opens: for `open` and `run`, which open providers
+    /// and show or pass on plaintexts. `check` and `get` use
     /// [`project::Project::host`] and never read a key.
     pub(crate) fn decrypting_host(&self) -> Result<project::FsHost, Failure> {
-        let host = self.inner.host();
+        // Listing the providers being opened, for the progress line.
+        let host = self.inner.host().with_progress(std::sync::Arc::default());
         match project::keys::identities_from_env() {
             Ok(Some(ids)) => Ok(host.with_identities(std::sync::Arc::new(ids))),
             Ok(None) => Ok(host),

@@ -35,8 +35,17 @@ impl PartialEq for Value {
 
 impl Eq for Value {}
 
+/// Hashes what equality compares: the data and the flags.
+impl std::hash::Hash for Value {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.kind.hash(state);
+        self.secret.hash(state);
+        self.unknown.hash(state);
+    }
+}
+
 /// The data of a [`Value`].
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub enum ValueKind {
     /// `null` (also the representation of an unknown value).
     Null,

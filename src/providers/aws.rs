@@ -362,14 +362,15 @@ impl Client {
             creds,
         );
         headers.push(("authorization", authorization));
-        let (status, text) = self.send(endpoint, &headers, body.as_bytes())?;
+        let (status, text, retried) = self.send(endpoint, &headers, body.as_bytes())?;
         let parsed: Result<Json, _> = serde_json::from_str(&text);
         if !(200..300).contains(&status) {
-            return Err(match parsed {
+            let error = match parsed {
                 Ok(json) => aws_error(status, Some(&json)),
                 // Some errors (a refused signature) come in AWS's XML shape.
                 Err(_) => aws_error(status, xml_error(&text).as_ref()),
-            });
+            };
+            return Err(format!("{error}{retried}"));
         }
         match parsed {
             Ok(v @ Json::Object(_)) => Ok(v),
@@ -388,14 +389,15 @@ impl Client {
 
 impl Client {
     /// POSTs `body` to the endpoint's `/` with `headers` (lowercase; `host` is ureq's);
-    /// the status and the response text.
+    /// the status, the response text, and `, after N attempts` if it was retried.
     fn send(
         &self,
         endpoint: &Endpoint,
         headers: &[(&'static str, String)],
         body: &[u8],
-    ) -> Result<(u16, String), String> {
-        let mut request = net::Request::new("POST", format!("{}/", endpoint.base));
+    ) -> Result<(u16, String, String), String> {
+        let mut request =
+            net::Request::new("POST", format!("{}/", endpoint.base)).retry_when(throttled);
         for (name, value) in headers {
             if *name != "host" {
                 request = request.header(name, value.clone());
@@ -403,7 +405,8 @@ impl Client {
         }
         request.body = body.to_vec();
         let response = self.http.send(&request)?;
-        Ok((response.status, response.text))
+        let retried = response.after_attempts();
+        Ok((response.status, response.text, retried))
     }
 
     /// STS `AssumeRoleWithWebIdentity` (unsigned, Query protocol, XML answer).
@@ -421,9 +424,12 @@ impl Client {
             "content-type",
             "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
         )];
-        let (status, text) = self.send(endpoint, &headers, body.as_bytes())?;
+        let (status, text, retried) = self.send(endpoint, &headers, body.as_bytes())?;
         if !(200..300).contains(&status) {
-            return Err(aws_error(status, xml_error(&text).as_ref()));
+            return Err(format!(
+                "{}{retried}",
+                aws_error(status, xml_error(&text).as_ref())
+            ));
         }
         let field = |tag: &str| {
             xml_field(&text, tag).ok_or_else(|| {
@@ -477,6 +483,42 @@ fn aws_error(status: u16, body: Option<&Json>) -> String {
         (None, Some(m)) => format!("{} (HTTP {status})", clip(m)),
         (None, None) => format!("the service answered HTTP {status}"),
     }
+}
+
+/// The error codes with which AWS services throttle (HTTP 400, most of them), as the AWS
+/// SDKs' standard retry mode lists them.
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+];
+
+/// Whether `response` is AWS throttling the caller (retried, see [`net::Request::retry_when`]):
+/// a 400 whose error code (JSON `__type` or XML `Code`) is a throttling one.
+fn throttled(response: &net::Response) -> bool {
+    if response.status != 400 {
+        return false;
+    }
+    let json = serde_json::from_str::<Json>(&response.text)
+        .ok()
+        .or_else(|| xml_error(&response.text));
+    let code = json
+        .as_ref()
+        .and_then(|j| j.get("__type"))
+        .and_then(Json::as_str)
+        .map(|t| t.rsplit('#').next().unwrap_or(t));
+    code.is_some_and(|c| THROTTLING_CODES.contains(&c))
 }
 
 /// The text of the first `<tag>…</tag>` of an XML document, entities decoded.
@@ -694,6 +736,32 @@ mod tests {
             "InvalidClientTokenId: The token & so on. (HTTP 403)"
         );
         assert_eq!(xml_error("<html>nope</html>"), None);
+    }
+
+    #[test]
+    fn throttling_answers_are_recognised() {
+        let answer = |status, text: &str| net::Response {
+            status,
+            text: text.to_owned(),
+            attempts: 1,
+        };
+        assert!(throttled(&answer(
+            400,
+            r#"{"__type":"com.amazonaws#ThrottlingException","message":"Rate exceeded"}"#
+        )));
+        assert!(throttled(&answer(
+            400,
+            "<ErrorResponse><Error><Code>Throttling</Code></Error></ErrorResponse>"
+        )));
+        assert!(!throttled(&answer(
+            400,
+            r#"{"__type":"ResourceNotFoundException"}"#
+        )));
+        assert!(!throttled(&answer(
+            403,
+            r#"{"__type":"ThrottlingException"}"#
+        )));
+        assert!(!throttled(&answer(400, "not json")));
     }
 
     #[test]

@@ -16,6 +16,7 @@
 mod aws;
 #[cfg(feature = "providers")]
 mod azure;
+mod descriptions;
 #[cfg(feature = "providers")]
 mod doppler;
 #[cfg(feature = "providers")]
@@ -41,7 +42,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 pub use lint::lint;
-pub use net::Network;
+pub use net::{Network, check_endpoint};
 pub use plugin::{DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, PROTOCOL, PluginConfig};
 
 use crate::eval::{HostError, Provider, Rotator, Value};
@@ -49,6 +50,16 @@ use plugin::Plugin;
 
 /// The prefix of a plugin program's name on `PATH`.
 pub const PLUGIN_PREFIX: &str = "escc-provider-";
+
+/// Where [`Catalog::names`] found a name: a built-in provider.
+pub const BUILTIN: &str = "built-in provider";
+/// Where [`Catalog::names`] found a name: `[providers.NAME]` in `escc.toml`.
+pub const CONFIGURED: &str = "plugin (escc.toml)";
+/// Where [`Catalog::names`] found a name: `escc-provider-NAME` on `PATH`.
+pub const ON_PATH: &str = "plugin on PATH";
+
+/// At most this many directory entries are looked at when listing the plugins on `PATH`.
+const MAX_PATH_ENTRIES: usize = 100_000;
 
 /// The names of the built-in providers, sorted.
 pub fn builtin_names() -> impl Iterator<Item = &'static str> {
@@ -58,7 +69,7 @@ pub fn builtin_names() -> impl Iterator<Item = &'static str> {
 /// The input and output JSON Schemas of built-in provider `name`.
 #[must_use]
 pub fn builtin_schema(name: &str) -> Option<(serde_json::Value, serde_json::Value)> {
-    schemas::row(name).map(|r| ((r.inputs)(), (r.outputs)()))
+    schemas::row(name).map(|r| (descriptions::describe(r.name, (r.inputs)()), (r.outputs)()))
 }
 
 /// Whether `name` can name a plugin: ASCII letters, digits, `-`, `_` and `.`, not starting
@@ -81,7 +92,14 @@ struct Builtin {
 
 impl Provider for Builtin {
     fn schema(&self) -> (serde_json::Value, serde_json::Value) {
-        ((self.row.inputs)(), (self.row.outputs)())
+        let inputs = descriptions::describe(self.row.name, (self.row.inputs)());
+        (inputs, (self.row.outputs)())
+    }
+
+    /// ESC's providers read their inputs and the process's environment, never the
+    /// execution context: identical opens in two environments are one.
+    fn reads_context(&self) -> bool {
+        false
     }
 
     fn open(&self, inputs: &Value, _context: &Value) -> Result<Value, String> {
@@ -207,13 +225,65 @@ impl Catalog {
             format!(
                 "escc.toml configures a plugin for it ([providers.{name}]), and escc runs the plugins a project configures only when you allow them: pass --allow-plugins or set ESCC_ALLOW_PLUGINS=1 (see SECURITY.md)"
             )
-        } else if is_plugin_name(name) {
-            format!(
-                "escc has no built-in {kind} of that name, no {PLUGIN_PREFIX}{name} is on PATH, and escc.toml configures no [providers.{name}] (see docs/providers.md)"
-            )
         } else {
-            format!("escc has no built-in {kind} of that name, and the name cannot name a plugin")
+            nowhere(kind, name)
         }
+    }
+
+    /// The error for `fn::open::NAME` or `fn::rotate::NAME` (`kind` is `provider` or
+    /// `rotator`) when the catalog has nothing of that name and `escc.toml` configures
+    /// nothing for it either: `None` when it does (a plugin the project configures but
+    /// that may not run is a stand-in, reported when it is opened). A check reports this
+    /// at the call, as ESC reports a provider it cannot load, with the fix.
+    #[must_use]
+    pub fn unknown(&self, kind: &str, name: &str) -> Option<String> {
+        if self.configured.contains_key(name) {
+            return None;
+        }
+        let near = match crate::suggest::nearest(name, builtin_names()) {
+            Some(near) if kind == "provider" => format!("did you mean {near:?}? "),
+            _ => String::new(),
+        };
+        Some(format!(
+            "unknown {kind} {name:?}: {near}{}",
+            nowhere(kind, name)
+        ))
+    }
+
+    /// Every name `fn::open::NAME` can take here, sorted, with where it comes from
+    /// ([`CONFIGURED`], [`BUILTIN`] or [`ON_PATH`], the first that has it, as
+    /// [`Catalog::provider`] looks). Plugins are not run: a name on `PATH` may serve a
+    /// rotator only.
+    #[must_use]
+    pub fn names(&self) -> Vec<(String, &'static str)> {
+        let mut names: BTreeMap<String, &'static str> = BTreeMap::new();
+        let mut budget = MAX_PATH_ENTRIES;
+        let dirs = self.search_path.iter().flat_map(std::env::split_paths);
+        for dir in dirs.filter(|d| d.is_absolute()) {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                if budget == 0 {
+                    break;
+                }
+                budget -= 1;
+                let file = entry.file_name();
+                let Some(name) = file.to_str().and_then(|f| f.strip_prefix(PLUGIN_PREFIX)) else {
+                    continue;
+                };
+                if is_plugin_name(name) && is_executable(&entry.path()) {
+                    names.entry(name.to_owned()).or_insert(ON_PATH);
+                }
+            }
+        }
+        for name in builtin_names() {
+            names.insert(name.to_owned(), BUILTIN);
+        }
+        for name in self.configured.keys() {
+            names.insert(name.clone(), CONFIGURED);
+        }
+        names.into_iter().collect()
     }
 
     /// The plugin for `name`, made once.
@@ -223,11 +293,15 @@ impl Catalog {
             .entry(name.to_owned())
             .or_insert_with(|| {
                 let root = self.root.as_ref();
+                let offline = self.network.is_offline();
                 if let Some(config) = self.configured(name) {
-                    return Some(Arc::new(Plugin::configured(name, config, root)));
+                    let plugin = Plugin::configured(name, config, root).offline(offline);
+                    return Some(Arc::new(plugin));
                 }
                 let program = self.find_on_path(name)?;
-                Some(Arc::new(Plugin::on_path(name, program, root)))
+                Some(Arc::new(
+                    Plugin::on_path(name, program, root).offline(offline),
+                ))
             })
             .clone()
     }
@@ -244,6 +318,19 @@ impl Catalog {
             .filter(|dir| dir.is_absolute())
             .map(|dir| dir.join(&file))
             .find(|p| is_executable(p))
+    }
+}
+
+/// Where a catalog looked for `name` and found nothing, and the fix.
+fn nowhere(kind: &str, name: &str) -> String {
+    if is_plugin_name(name) {
+        format!(
+            "escc has no built-in {kind} of that name, no {PLUGIN_PREFIX}{name} is on PATH, and escc.toml configures no [providers.{name}]; a plugin can serve it (see docs/providers.md, \"Plugins\")"
+        )
+    } else {
+        format!(
+            "escc has no built-in {kind} of that name, and the name cannot name a plugin (ASCII letters, digits, '-', '_' and '.')"
+        )
     }
 }
 

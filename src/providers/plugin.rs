@@ -83,6 +83,8 @@ pub(crate) struct Plugin {
     args: Vec<OsString>,
     dir: Option<PathBuf>,
     timeout: Duration,
+    /// `--offline`: the plugin is not run to open or rotate (it may reach the network).
+    offline: bool,
     described: OnceLock<Result<Described, String>>,
 }
 
@@ -113,6 +115,7 @@ impl Plugin {
             args: command.collect(),
             dir: root.cloned(),
             timeout: config.timeout(),
+            offline: false,
             described: OnceLock::new(),
         }
     }
@@ -129,8 +132,18 @@ impl Plugin {
             args: Vec::new(),
             dir: root.cloned(),
             timeout: DEFAULT_TIMEOUT,
+            offline: false,
             described: OnceLock::new(),
         }
+    }
+
+    /// Refuses to run the plugin to open or rotate when `offline`: escc cannot know what
+    /// a program reaches, so `--offline` keeps every plugin from opening. It still runs
+    /// to describe itself (a check needs its schemas), with `ESCC_OFFLINE=1` set.
+    #[must_use]
+    pub(crate) fn offline(mut self, offline: bool) -> Plugin {
+        self.offline = offline;
+        self
     }
 
     /// The provider it offers.
@@ -219,6 +232,12 @@ impl Plugin {
     fn call(&self, request: &Json, secrets: &[String]) -> Result<Json, String> {
         let method = request["method"].as_str().unwrap_or("call");
         let fail = |why: String| format!("{}: {method}: {why}", self.shown);
+        if self.offline && method != "describe" {
+            return Err(fail(
+                "escc is offline (--offline or ESCC_OFFLINE): a plugin may reach the network, so it is not run"
+                    .to_owned(),
+            ));
+        }
         let (status, out) = self.run(request).map_err(fail)?;
         // A response that parses is used even when the exit status says failure: its
         // `error` is the better message.
@@ -259,6 +278,9 @@ impl Plugin {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
+        if self.offline {
+            command.env("ESCC_OFFLINE", "1");
+        }
         if let Some(dir) = &self.dir {
             command.current_dir(dir);
         }
@@ -456,7 +478,8 @@ fn seconds_text(d: Duration) -> String {
     }
 }
 
-/// An I/O error's text without Rust's `(os error N)` suffix.
+/// An I/O error's text without Rust's `(os error N)` suffix (the project's has the same
+/// rule; providers sit below projects, so they keep their own).
 pub(super) fn io_text(e: &std::io::Error) -> String {
     let s = e.to_string();
     match s.find(" (os error") {

@@ -81,8 +81,34 @@ fn builtins_fail_to_open_naming_themselves() {
     assert!(catalog.provider("nope").is_none());
     assert!(catalog.rotator("aws-login").is_none());
     assert_eq!(
-        catalog.missing_reason("provider", "nope"),
-        "escc has no built-in provider of that name, no escc-provider-nope is on PATH, and escc.toml configures no [providers.nope] (see docs/providers.md)"
+        catalog.unknown("provider", "nope").unwrap(),
+        "unknown provider \"nope\": escc has no built-in provider of that name, no escc-provider-nope is on PATH, and escc.toml configures no [providers.nope]; a plugin can serve it (see docs/providers.md, \"Plugins\")"
+    );
+    assert!(
+        catalog
+            .unknown("provider", "aws-logn")
+            .unwrap()
+            .starts_with("unknown provider \"aws-logn\": did you mean \"aws-login\"? escc has no")
+    );
+    assert!(
+        catalog.unknown("rotator", "a/b").unwrap().ends_with(
+            "and the name cannot name a plugin (ASCII letters, digits, '-', '_' and '.')"
+        )
+    );
+    // A plugin escc.toml configures is not unknown, even where it may not run.
+    let configured = BTreeMap::from([(
+        "mine".to_owned(),
+        PluginConfig {
+            command: vec!["./mine.sh".to_owned()],
+            timeout: None,
+        },
+    )]);
+    let catalog = Catalog::new(None, &configured).with_search_path(None);
+    assert_eq!(catalog.unknown("provider", "mine"), None);
+    assert!(
+        catalog
+            .missing_reason("provider", "mine")
+            .contains("--allow-plugins")
     );
 }
 

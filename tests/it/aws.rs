@@ -11,9 +11,11 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::backends::{self, LocalServer, escc, project};
+use crate::fake_http::{FakeServer, Received, Reply};
 
 fn venv() -> PathBuf {
     backends::venv("ESCC_MOTO_VENV", "moto-venv")
@@ -445,4 +447,341 @@ fn aws_login_oidc_assumes_a_role_through_sts() {
         "{err}"
     );
     assert!(!err.contains("web-identity-token-77"), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Throttling: moto cannot throttle, so an in-process server stands in for Secrets Manager,
+// checking what the service checks (the target, a SigV4 authorization for the region and
+// service, the body), and answering as AWS throttles: HTTP 400 `ThrottlingException`.
+
+/// Whether `r` is a `GetSecretValue` of `prod/db` signed for us-east-1 by `AKIDTEST`.
+fn is_get_secret_value(r: &Received) -> bool {
+    r.method == "POST"
+        && r.path == "/"
+        && r.header("x-amz-target") == Some("secretsmanager.GetSecretValue")
+        && r.header("authorization").is_some_and(|a| {
+            a.starts_with("AWS4-HMAC-SHA256 Credential=AKIDTEST/")
+                && a.contains("/us-east-1/secretsmanager/aws4_request")
+        })
+        && r.json()["SecretId"] == "prod/db"
+}
+
+fn aws_throttling() -> Reply {
+    Reply::json(
+        400,
+        &serde_json::json!({"__type": "ThrottlingException", "message": "Rate exceeded"}),
+    )
+}
+
+/// A Secrets Manager stand-in that answers `answers` in turn, then the secret.
+fn secrets_manager(answers: Vec<Reply>) -> FakeServer {
+    let answers = Mutex::new(answers.into_iter());
+    FakeServer::start(move |r| {
+        if !is_get_secret_value(r) {
+            return Reply::json(
+                400,
+                &serde_json::json!({"__type": "InvalidRequestException", "message": "not a signed GetSecretValue of prod/db"}),
+            );
+        }
+        answers.lock().unwrap().next().unwrap_or_else(|| {
+            Reply::json(
+                200,
+                &serde_json::json!({"ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db", "Name": "prod/db", "SecretString": "db-pass-throttled", "VersionId": "v1"}),
+            )
+        })
+    })
+}
+
+const ONE_SECRET: &str = "values:
+  db:
+    fn::open::aws-secrets:
+      region: us-east-1
+      login:
+        accessKeyId: AKIDTEST
+        secretAccessKey:
+          fn::secret: test-secret-key
+      get:
+        password: {secretId: prod/db}
+";
+
+#[test]
+fn a_throttled_request_is_retried_and_succeeds() {
+    // Throttled as AWS does, then as a proxy would (429 asking to wait 0 s), then
+    // unavailable: three retries, the fourth attempt succeeds.
+    let mut proxy = Reply::throttled(0);
+    proxy.body = "{}".to_owned();
+    let server = secrets_manager(vec![aws_throttling(), proxy, Reply::text(503, "")]);
+    let dir = project(ONE_SECRET);
+    let out = escc(
+        dir.path(),
+        &["open", "app", "--format", "json", "--show-secrets"],
+        &[("AWS_ENDPOINT_URL", &server.url)],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["db"]["password"], "db-pass-throttled");
+    let received = server.received();
+    assert_eq!(received.len(), 4);
+    assert!(received.iter().all(is_get_secret_value), "{received:?}");
+}
+
+#[test]
+fn a_service_that_keeps_throttling_is_given_up_on_with_the_attempt_count() {
+    let server = secrets_manager((0..10).map(|_| aws_throttling()).collect());
+    let dir = project(ONE_SECRET);
+    let start = Instant::now();
+    let err = open_fails(
+        dir.path(),
+        &[
+            ("AWS_ENDPOINT_URL", &server.url),
+            ("ESCC_PROVIDER_RETRIES", "2"),
+        ],
+    );
+    assert!(
+        err.contains(
+            "aws-secrets: get.password: GetSecretValue \"prod/db\": ThrottlingException: Rate exceeded (HTTP 400), after 3 attempts"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("test-secret-key"), "{err}");
+    assert_eq!(server.received().len(), 3);
+    // Backoff: 250 ms, then 500 ms.
+    assert!(
+        start.elapsed() >= Duration::from_millis(750),
+        "{:?}",
+        start.elapsed()
+    );
+
+    // A missing secret is not throttling: one attempt.
+    let server = FakeServer::start(|_| {
+        Reply::json(
+            400,
+            &serde_json::json!({"__type": "ResourceNotFoundException", "message": "Secrets Manager can't find the specified secret."}),
+        )
+    });
+    let err = open_fails(dir.path(), &[("AWS_ENDPOINT_URL", &server.url)]);
+    assert!(err.contains("ResourceNotFoundException"), "{err}");
+    assert!(!err.contains("attempts"), "{err}");
+    assert_eq!(server.received().len(), 1);
+}
+
+#[test]
+fn aws_parameter_store_errors_against_moto() {
+    let Some(moto) = Moto::start(Some(3)) else {
+        return;
+    };
+    let (key_id, secret) = seed(&moto);
+    let params = |key: &str, name: &str| {
+        format!(
+            "values:
+  params:
+    fn::open::aws-parameter-store:
+      region: us-east-1
+      login:
+        accessKeyId: {key_id}
+        secretAccessKey:
+          fn::secret: {key}
+      get:
+        url: {{name: {name}}}
+"
+        )
+    };
+    let env = [("AWS_ENDPOINT_URL_SSM", moto.url.as_str())];
+    // A missing parameter.
+    let dir = project(&params(&secret, "/app/nope"));
+    let err = open_fails(dir.path(), &env);
+    assert!(
+        err.contains("aws-parameter-store: get.url: GetParameter \"/app/nope\": ParameterNotFound"),
+        "{err}"
+    );
+    assert!(!err.contains(&secret), "{err}");
+    // A wrong secret key: moto refuses the signature.
+    let wrong = "wrong-ssm-key-0123456789";
+    let dir = project(&params(wrong, "/app/url"));
+    let err = open_fails(dir.path(), &env);
+    assert!(err.contains("aws-parameter-store: get.url:"), "{err}");
+    assert!(err.contains("SignatureDoesNotMatch"), "{err}");
+    assert!(err.contains("(HTTP 403)"), "{err}");
+    assert!(!err.contains(wrong), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------
+// OIDC token sources for aws-login (docs/providers.md, "OIDC"): GitHub Actions' token
+// endpoint (an in-process stand-in that checks the request bearer and the audience) and
+// ESCC_OIDC_TOKEN_COMMAND, each exchanged with moto's STS, then with a stand-in STS that
+// records the token it was given.
+
+const OIDC_APP: &str = "values:
+  creds:
+    fn::open::aws-login:
+      oidc:
+        roleArn: arn:aws:iam::123456789012:role/deploy
+        sessionName: escc
+";
+
+const GITHUB_TOKEN: &str = "eyJ.github-id-token-31.sig";
+const REQUEST_BEARER: &str = "actions-request-bearer-58";
+
+/// GitHub Actions' token endpoint: `GET /token?audience=...` with the request bearer.
+fn github_actions() -> FakeServer {
+    FakeServer::start(|r| {
+        if r.method != "GET" || r.path != "/token" {
+            return Reply::json(404, &serde_json::json!({"message": "Not Found"}));
+        }
+        if r.header("authorization") != Some(&format!("Bearer {REQUEST_BEARER}")) {
+            return Reply::json(401, &serde_json::json!({"message": "Bad credentials"}));
+        }
+        Reply::json(200, &serde_json::json!({"count": 1, "value": GITHUB_TOKEN}))
+    })
+}
+
+/// An STS stand-in that records the web identity tokens it is given and answers with
+/// temporary credentials.
+fn sts(tokens: std::sync::Arc<Mutex<Vec<String>>>) -> FakeServer {
+    FakeServer::start(move |r| {
+        let form = r.form();
+        let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        if get("Action").as_deref() != Some("AssumeRoleWithWebIdentity")
+            || get("RoleArn").as_deref() != Some("arn:aws:iam::123456789012:role/deploy")
+        {
+            return Reply::text(
+                400,
+                "<ErrorResponse><Error><Code>InvalidAction</Code></Error></ErrorResponse>",
+            );
+        }
+        tokens.lock().unwrap().extend(get("WebIdentityToken"));
+        Reply::text(
+            200,
+            "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>ASIASTANDIN</AccessKeyId><SecretAccessKey>standin-secret</SecretAccessKey><SessionToken>standin-session</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>",
+        )
+    })
+}
+
+/// Opens `OIDC_APP` with `env`; the credentials shown.
+fn oidc_creds(dir: &Path, env: &[(&str, &str)]) -> serde_json::Value {
+    let out = escc(
+        dir,
+        &["open", "app", "--format", "json", "--show-secrets"],
+        env,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["creds"].clone()
+}
+
+#[test]
+fn aws_login_oidc_with_a_github_actions_token() {
+    let Some(moto) = Moto::start(None) else {
+        return;
+    };
+    let github = github_actions();
+    let dir = project(OIDC_APP);
+    // The URL GitHub gives already has a query: escc adds the audience to it.
+    let request_url = format!("{}/token?api-version=2.0", github.url);
+    let actions = [
+        ("ACTIONS_ID_TOKEN_REQUEST_URL", request_url.as_str()),
+        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_BEARER),
+    ];
+    let mut env = actions.to_vec();
+    env.push(("AWS_ENDPOINT_URL", &moto.url));
+    let creds = oidc_creds(dir.path(), &env);
+    assert!(
+        creds["accessKeyId"].as_str().unwrap().starts_with("ASIA"),
+        "{creds}"
+    );
+    let asked = github.received();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].param("audience"), Some("sts.amazonaws.com"));
+    assert_eq!(asked[0].param("api-version"), Some("2.0"));
+
+    // The token STS gets is GitHub's; a command also set is not run (GitHub comes first).
+    let tokens = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let sts = sts(tokens.clone());
+    let marker = dir.path().join("command-ran");
+    let command = format!("touch {}; echo other-token", marker.display());
+    let mut env = actions.to_vec();
+    env.extend([
+        ("AWS_ENDPOINT_URL_STS", sts.url.as_str()),
+        ("ESCC_OIDC_TOKEN_COMMAND", command.as_str()),
+    ]);
+    let creds = oidc_creds(dir.path(), &env);
+    assert_eq!(creds["accessKeyId"], "ASIASTANDIN");
+    assert_eq!(*tokens.lock().unwrap(), [GITHUB_TOKEN]);
+    assert!(
+        !marker.exists(),
+        "the command ran though GitHub Actions came first"
+    );
+
+    // A refused token request: named, without the bearer.
+    let mut env = vec![
+        ("ACTIONS_ID_TOKEN_REQUEST_URL", request_url.as_str()),
+        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "wrong-bearer-77"),
+    ];
+    env.push(("AWS_ENDPOINT_URL", &moto.url));
+    let err = open_fails(dir.path(), &env);
+    assert!(
+        err.contains("aws-login: oidc: GitHub Actions (ACTIONS_ID_TOKEN_REQUEST_URL): the token request was answered HTTP 401"),
+        "{err}"
+    );
+    assert!(!err.contains("wrong-bearer-77"), "{err}");
+}
+
+#[test]
+fn aws_login_oidc_with_a_token_command() {
+    let Some(moto) = Moto::start(None) else {
+        return;
+    };
+    let dir = project(OIDC_APP);
+    let command = "printf '%s\\n' eyJ.command-token-64.sig";
+    let creds = oidc_creds(
+        dir.path(),
+        &[
+            ("AWS_ENDPOINT_URL", &moto.url),
+            ("ESCC_OIDC_TOKEN_COMMAND", command),
+        ],
+    );
+    assert!(
+        creds["accessKeyId"].as_str().unwrap().starts_with("ASIA"),
+        "{creds}"
+    );
+    assert!(
+        !creds["sessionToken"].as_str().unwrap().is_empty(),
+        "{creds}"
+    );
+
+    // The command's output, trimmed, is the token STS gets.
+    let tokens = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let sts = sts(tokens.clone());
+    oidc_creds(
+        dir.path(),
+        &[
+            ("AWS_ENDPOINT_URL_STS", &sts.url),
+            ("ESCC_OIDC_TOKEN_COMMAND", command),
+        ],
+    );
+    assert_eq!(*tokens.lock().unwrap(), ["eyJ.command-token-64.sig"]);
+
+    // A command that fails, or prints nothing, is named.
+    let err = open_fails(
+        dir.path(),
+        &[
+            ("AWS_ENDPOINT_URL", &moto.url),
+            ("ESCC_OIDC_TOKEN_COMMAND", "exit 3"),
+        ],
+    );
+    assert!(
+        err.contains("aws-login: oidc: ESCC_OIDC_TOKEN_COMMAND failed (exit status: 3)"),
+        "{err}"
+    );
+    let err = open_fails(
+        dir.path(),
+        &[
+            ("AWS_ENDPOINT_URL", &moto.url),
+            ("ESCC_OIDC_TOKEN_COMMAND", "true"),
+        ],
+    );
+    assert!(
+        err.contains("aws-login: oidc: ESCC_OIDC_TOKEN_COMMAND gave an empty identity token"),
+        "{err}"
+    );
 }

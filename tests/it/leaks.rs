@@ -14,6 +14,8 @@
 //! - `tests/lsp/test_lsp.py` (`test_leak_*`): hovers, completion, symbols, diagnostics and
 //!   the logs of the language server.
 //! - `signals.rs`: temporary files removed whatever ends `escc run`.
+//! - `runtime.rs`: the progress line `open` shows on a terminal (provider names only);
+//!   `aws.rs`: provider errors, retries and OIDC token sources (no credential, no token).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

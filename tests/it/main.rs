@@ -20,6 +20,7 @@ mod lsp;
 mod no_panic;
 mod providers;
 mod rotate;
+mod runtime;
 mod saas;
 mod secrets;
 mod signals;
