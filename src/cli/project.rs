@@ -59,7 +59,7 @@ impl Project {
     /// [`project::Project::host`] and never read a key.
     pub(crate) fn decrypting_host(&self) -> Result<project::FsHost, Failure> {
         let host = self.inner.host();
-        match project::keys::identities_from_env() {
+        match user_identities() {
             Ok(Some(ids)) => Ok(host.with_identities(std::sync::Arc::new(ids))),
             Ok(None) => Ok(host),
             Err(e) => Err(Failure::new(e)),
@@ -199,6 +199,16 @@ impl Project {
     fn name_of(&self, path: &Path) -> Result<String, Failure> {
         self.inner.name_of(path).map_err(|e| self.failure(&e))
     }
+}
+
+/// The user's age identities ([`project::keys`]), with a warning for an identity file that
+/// other users can read.
+pub(crate) fn user_identities() -> Result<Option<crate::secrets::age::Identities>, String> {
+    let (ids, warnings) = project::keys::identities_from_env()?;
+    for w in &warnings {
+        super::warn(w);
+    }
+    Ok(ids)
 }
 
 fn show(cwd: &Path, path: &Path) -> String {

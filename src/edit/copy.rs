@@ -69,6 +69,16 @@ impl Shown {
     }
 }
 
+impl DecryptedCopy {
+    /// The plaintexts the copy shows (decrypted or as written), to mask in messages.
+    pub fn plaintexts(&self) -> impl Iterator<Item = String> + '_ {
+        self.shown
+            .values()
+            .map(|s| s.plaintext.clone())
+            .chain(self.plain.values().cloned())
+    }
+}
+
 impl fmt::Debug for DecryptedCopy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DecryptedCopy")
