@@ -4,6 +4,7 @@
 //! `evaluate.rs` how it runs the pipeline.
 
 mod check;
+mod diff_driver;
 mod edit;
 mod evaluate;
 mod format;
@@ -324,6 +325,30 @@ emacs's auto-save): see docs/secrets.md."
         #[arg(long)]
         force: bool,
     },
+    /// git's diff driver for environment files: which secrets changed, never their values.
+    #[command(
+        long_about = "Run by git as an external diff driver (diff.escc.command), with the \
+arguments git gives one: PATH OLD-FILE OLD-HEX OLD-MODE NEW-FILE NEW-HEX NEW-MODE. It prints \
+one line per secret that was added, removed or changed (by path), then the line diff of the \
+file with every secret's value (plaintext or ciphertext) replaced by [secret] ([secret, \
+changed] on the new side of a changed one). A side that does not load as an environment is \
+not shown when it mentions fn::secret. It needs no identity and decrypts nothing. See \
+docs/secrets.md.",
+        after_help = "Set up (once per clone; the .gitattributes line is committed):
+  echo '*.yaml diff=escc' >> .gitattributes
+  git config diff.escc.command 'escc diff-driver'
+
+Then git diff uses it; git log -p and git show need --ext-diff."
+    )]
+    DiffDriver {
+        /// The arguments git passes.
+        #[arg(
+            value_name = "GIT-ARGS",
+            trailing_var_arg = true,
+            allow_hyphen_values = true
+        )]
+        args: Vec<String>,
+    },
     /// Serve the Language Server Protocol on stdin/stdout, for editors (see docs/lsp.md).
     #[cfg(feature = "lsp")]
     Lsp {
@@ -492,6 +517,13 @@ pub fn main() -> ExitCode {
         Command::Secret(SecretCommand::Set { name, .. }) | Command::Edit { name, .. } => {
             Some(Path::new(name.as_str()))
         }
+        // Run by git, anywhere in a repository: no project is needed.
+        Command::DiffDriver { args } => {
+            return diff_driver::diff_driver(args).unwrap_or_else(|f| {
+                error(&f.message);
+                ExitCode::from(EXIT_USAGE)
+            });
+        }
         #[cfg(feature = "lsp")]
         Command::Lsp { .. } => return crate::lsp::run(),
     };
@@ -541,6 +573,7 @@ pub fn main() -> ExitCode {
             secrets::set(&project, &name, &path, force)
         }
         Command::Edit { name, force } => edit::edit(&project, &name, force).map(Finish::exit),
+        Command::DiffDriver { .. } => Ok(ExitCode::SUCCESS),
         #[cfg(feature = "lsp")]
         Command::Lsp { .. } => Ok(ExitCode::SUCCESS),
     };
