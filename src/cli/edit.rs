@@ -201,11 +201,12 @@ impl Session<'_> {
     /// Runs the editor on `path`; `Some(signal)` when a signal asked escc to stop.
     fn run_editor(&self, path: &Path) -> Result<Option<i32>, Failure> {
         // The editor gets the path as its last argument; EDITOR may hold arguments
-        // (`code --wait`), so a shell reads it, as git does.
+        // (`code --wait`), so a shell reads it, as git does, and execs it: a signal passed
+        // on reaches the editor, not a shell waiting for it.
         let mut command = Command::new("sh");
         command
             .arg("-c")
-            .arg(format!("{} \"$@\"", self.editor))
+            .arg(format!("exec {} \"$@\"", self.editor))
             .arg(self.editor)
             .arg(path);
         let mut shared = lock(self.shared);
@@ -398,7 +399,8 @@ fn located(edited: &Source, e: &EditError, copy: &DecryptedCopy) -> String {
         .and_then(|(_, rest)| rest.strip_suffix(')'))
         .unwrap_or(&e.message);
     masker.mask_str(&format!(
-        "the edited copy cannot be saved{at}: {why}"
+        "{}: the edited copy cannot be saved{at}: {why}",
+        edited.name()
     ))
 }
 

@@ -8,12 +8,12 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_escc");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_escc");
 /// A plaintext that differs in each of its forms (quote, backslash, non-ASCII).
-const SECRET: &str = "s3cr\"et\\ü-hunter";
-const OTHER: &str = "second-secret-value";
+pub(crate) const SECRET: &str = "s3cr\"et\\ü-hunter";
+pub(crate) const OTHER: &str = "second-secret-value";
 
-fn tool(name: &str, args: &[&str], cwd: &Path, stdin: Option<&[u8]>) -> Output {
+pub(crate) fn tool(name: &str, args: &[&str], cwd: &Path, stdin: Option<&[u8]>) -> Output {
     let mut child = Command::new(name)
         .args(args)
         .current_dir(cwd)
@@ -41,14 +41,14 @@ fn tool(name: &str, args: &[&str], cwd: &Path, stdin: Option<&[u8]>) -> Output {
 }
 
 /// A project in a git repository with an age key; `escc.toml` names `recipients`.
-struct Project {
-    dir: tempfile::TempDir,
-    key: PathBuf,
-    public: String,
+pub(crate) struct Project {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) key: PathBuf,
+    pub(crate) public: String,
 }
 
 impl Project {
-    fn new(extra_recipients: &[&str]) -> Project {
+    pub(crate) fn new(extra_recipients: &[&str]) -> Project {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         tool("age-keygen", &["-o", "key.txt"], root, None);
@@ -75,32 +75,30 @@ impl Project {
         Project { dir, key, public }
     }
 
-    fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         self.dir.path()
     }
 
-    fn write(&self, file: &str, text: &str) {
+    pub(crate) fn write(&self, file: &str, text: &str) {
         let path = self.root().join(file);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
     }
 
-    fn read(&self, file: &str) -> String {
+    pub(crate) fn read(&self, file: &str) -> String {
         std::fs::read_to_string(self.root().join(file)).unwrap()
     }
 
-    /// Runs escc with the project's identity (unless `identity` is false).
-    fn escc(&self, args: &[&str], stdin: Option<&str>, identity: bool) -> Output {
+    /// The escc command in the project, with its identity (unless `identity` is false)
+    /// and no other: no per-user identity file, no editor but what a test sets.
+    pub(crate) fn command(&self, args: &[&str], identity: bool) -> Command {
         let mut c = Command::new(BIN);
         c.current_dir(self.root())
             .args(args)
             .env_remove("ESCC_AGE_IDENTITY")
+            .env_remove("VISUAL")
+            .env_remove("EDITOR")
             .env("XDG_CONFIG_HOME", self.root().join("no-config"))
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         if identity {
@@ -108,6 +106,17 @@ impl Project {
         } else {
             c.env_remove("ESCC_AGE_IDENTITY_FILE");
         }
+        c
+    }
+
+    /// Runs escc with the project's identity (unless `identity` is false).
+    pub(crate) fn escc(&self, args: &[&str], stdin: Option<&str>, identity: bool) -> Output {
+        let mut c = self.command(args, identity);
+        c.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         let mut child = c.spawn().unwrap();
         if let Some(input) = stdin {
             child
@@ -120,7 +129,7 @@ impl Project {
         child.wait_with_output().unwrap()
     }
 
-    fn ok(&self, args: &[&str], stdin: Option<&str>) -> String {
+    pub(crate) fn ok(&self, args: &[&str], stdin: Option<&str>) -> String {
         let out = self.escc(args, stdin, true);
         assert!(
             out.status.success(),
@@ -131,12 +140,12 @@ impl Project {
         String::from_utf8(out.stdout).unwrap()
     }
 
-    fn git(&self, args: &[&str]) -> String {
+    pub(crate) fn git(&self, args: &[&str]) -> String {
         String::from_utf8(tool("git", args, self.root(), None).stdout).unwrap()
     }
 
     /// Every file of the project but the key: what a commit could hold.
-    fn files(&self) -> Vec<(String, String)> {
+    pub(crate) fn files(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         let mut stack = vec![self.root().to_path_buf()];
         while let Some(dir) = stack.pop() {
@@ -162,7 +171,7 @@ impl Project {
 }
 
 /// `escc open NAME --show-secrets`: the control that shows the plaintexts.
-fn shown(p: &Project, name: &str) -> String {
+pub(crate) fn shown(p: &Project, name: &str) -> String {
     let out = p.escc(&["open", name, "--show-secrets"], None, true);
     assert!(
         out.status.success(),
@@ -172,11 +181,11 @@ fn shown(p: &Project, name: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn forms(secret: &str) -> Vec<String> {
+pub(crate) fn forms(secret: &str) -> Vec<String> {
     escc::secrets::forms(secret.to_owned())
 }
 
-fn assert_no_plaintext(out: &Output) {
+pub(crate) fn assert_no_plaintext(out: &Output) {
     for (label, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
         let text = String::from_utf8_lossy(bytes);
         for secret in [SECRET, OTHER] {
@@ -188,7 +197,7 @@ fn assert_no_plaintext(out: &Output) {
 }
 
 /// The `ciphertext:` text on the line of `key` in `doc`.
-fn ciphertext_of(doc: &str, key: &str) -> String {
+pub(crate) fn ciphertext_of(doc: &str, key: &str) -> String {
     let line = doc
         .lines()
         .find(|l| {
@@ -199,7 +208,7 @@ fn ciphertext_of(doc: &str, key: &str) -> String {
     line[start..].split('}').next().unwrap().trim().to_owned()
 }
 
-fn age_decrypt(root: &Path, ciphertext: &str, key: &Path) -> String {
+pub(crate) fn age_decrypt(root: &Path, ciphertext: &str, key: &Path) -> String {
     let file = tool("base64", &["-d"], root, Some(ciphertext.as_bytes())).stdout;
     let key = key.to_str().unwrap();
     String::from_utf8(tool("age", &["-d", "-i", key], root, Some(&file)).stdout).unwrap()
@@ -516,7 +525,7 @@ fn a_plaintext_secret_is_a_warning_that_ci_can_deny_and_encrypt_clears() {
 }
 
 /// Runs `age -d` without asserting success: whether `key` decrypts `ciphertext`.
-fn age_can_decrypt(root: &Path, ciphertext: &str, key: &Path) -> bool {
+pub(crate) fn age_can_decrypt(root: &Path, ciphertext: &str, key: &Path) -> bool {
     let file = tool("base64", &["-d"], root, Some(ciphertext.as_bytes())).stdout;
     let mut child = Command::new("age")
         .args(["-d", "-i", key.to_str().unwrap()])
