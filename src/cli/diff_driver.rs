@@ -198,7 +198,11 @@ fn render(path: &str, new_path: &str, old: &Side, new: &Side) -> String {
     let diff = similar::TextDiff::configure()
         .timeout(Duration::from_secs(5))
         .diff_lines(&old_text, &new_text);
-    let _ = write!(out, "{}", diff.unified_diff().context_radius(3).header(&a, &b));
+    let _ = write!(
+        out,
+        "{}",
+        diff.unified_diff().context_radius(3).header(&a, &b)
+    );
     out
 }
 
@@ -230,7 +234,12 @@ mod tests {
     #[test]
     fn sides_that_cannot_be_read_are_not_shown() {
         let old = "values:\n  a: {fn::secret: hunter2}\n";
-        let out = render("e.yaml", "e.yaml", &text(old), &text("values: [\n  {fn::secret: hunter2\n"));
+        let out = render(
+            "e.yaml",
+            "e.yaml",
+            &text(old),
+            &text("values: [\n  {fn::secret: hunter2\n"),
+        );
         assert_eq!(
             out,
             "the new side does not load as an environment (line 3, column 1); it is not shown, as \
@@ -241,7 +250,12 @@ mod tests {
             "Binary files a/e.yaml and b/e.yaml differ\n"
         );
         // No fn::secret at all: shown as it is, even when it is no environment.
-        let out = render("ci.yaml", "ci.yaml", &text("on: [push]\n"), &text("on: [pull_request]\n"));
+        let out = render(
+            "ci.yaml",
+            "ci.yaml",
+            &text("on: [push]\n"),
+            &text("on: [pull_request]\n"),
+        );
         assert!(out.contains("-on: [push]\n+on: [pull_request]\n"), "{out}");
     }
 
@@ -249,10 +263,16 @@ mod tests {
     fn added_and_deleted_files() {
         let doc = "values:\n  a: {fn::secret: hunter2}\n";
         let out = render("e.yaml", "e.yaml", &Side::Absent, &text(doc));
-        assert!(out.starts_with("+ a: [secret] added\n--- /dev/null\n+++ b/e.yaml\n"), "{out}");
+        assert!(
+            out.starts_with("+ a: [secret] added\n--- /dev/null\n+++ b/e.yaml\n"),
+            "{out}"
+        );
         assert!(!out.contains("hunter2"));
         let out = render("e.yaml", "e.yaml", &text(doc), &Side::Absent);
-        assert!(out.starts_with("- a: [secret] removed\n--- a/e.yaml\n+++ /dev/null\n"), "{out}");
+        assert!(
+            out.starts_with("- a: [secret] removed\n--- a/e.yaml\n+++ /dev/null\n"),
+            "{out}"
+        );
         assert!(!out.contains("hunter2"));
     }
 }

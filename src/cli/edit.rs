@@ -323,11 +323,7 @@ fn watch(mut signals: Signals, shared: &Mutex<Shared>) {
 /// The editor, in git's order: `VISUAL` (unless the terminal is dumb), `EDITOR`, `vi`
 /// (unless the terminal is dumb).
 fn editor() -> Result<String, Failure> {
-    let var = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-    };
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let dumb = var("TERM").is_none_or(|t| t == "dumb");
     if !dumb && let Some(v) = var("VISUAL") {
         return Ok(v);
@@ -384,10 +380,16 @@ fn read_copy(path: &Path) -> Result<String, Failure> {
 }
 
 /// Why the edited copy cannot be saved, located (line and column in the copy) and never
-/// quoting it: the copy holds plaintexts. The message is masked with every secret of the
-/// copy, as a second line of defence.
+/// quoting it: the copy holds plaintexts. Load errors quote the document's text only
+/// between backquotes (`` cannot decode !!str `TEXT` as a !!int ``, `` unexpected
+/// character: `C' ``), which is cut out; then the message is masked with every secret of
+/// the copy, as a second line of defence (a copy with syntax errors may hide its new
+/// secrets from the masker).
 fn located(edited: &Source, e: &EditError, copy: &DecryptedCopy) -> String {
-    let masker = Masker::new(copy.plaintexts().chain(crate::secrets::literal_texts(edited)));
+    let masker = Masker::new(
+        copy.plaintexts()
+            .chain(crate::secrets::literal_texts(edited)),
+    );
     let at = e.span.map_or_else(String::new, |span| {
         let lc = edited.line_col(span.start());
         format!(" at line {}, column {}", lc.line, lc.column)
@@ -399,9 +401,35 @@ fn located(edited: &Source, e: &EditError, copy: &DecryptedCopy) -> String {
         .and_then(|(_, rest)| rest.strip_suffix(')'))
         .unwrap_or(&e.message);
     masker.mask_str(&format!(
-        "{}: the edited copy cannot be saved{at}: {why}",
-        edited.name()
+        "{}: the edited copy cannot be saved{at}: {}",
+        edited.name(),
+        unquote(why)
     ))
+}
+
+/// `text` with what is between backquotes (up to the next backquote or quote) replaced by
+/// `...`.
+fn unquote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('`') {
+        out.push_str(&rest[..=open]);
+        let after = &rest[open + 1..];
+        match after.find(['`', '\'']) {
+            Some(close) => {
+                out.push_str("...");
+                rest = &after[close..];
+                out.push_str(&rest[..1]);
+                rest = &rest[1..];
+            }
+            None => {
+                out.push_str("...");
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// What was written, by secret path.
@@ -420,5 +448,37 @@ fn summary(w: &WrittenBack) -> String {
         "saved (no secret changed)".to_owned()
     } else {
         format!("saved; {}", parts.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_located_error_never_shows_a_secret_of_the_copy() {
+        let doc = "values:\n  a: {fn::secret: {ciphertext: X}}\n  b: {fn::secret: swordfish}\n";
+        let copy =
+            edit::decrypted_copy(&Source::new("t", doc), &|_| Some(Ok(b"hunter22".to_vec())))
+                .unwrap();
+        // A syntax error: the new secret (marlin99) is no literal escc can find.
+        let edited = Source::new(
+            "app/dev.yaml",
+            "values:\n  a: {fn::secret: \"hunter22\"\n  c: {fn::secret: !!int marlin99}\n",
+        );
+        let e = EditError {
+            message: "app/dev has errors; fix them first (yaml: cannot decode !!str `marlin99` \
+                      as a !!int near hunter22 and swordfish; unexpected character: `@')"
+                .to_owned(),
+            span: Some(crate::Span::new(10, 12)),
+        };
+        assert_eq!(
+            located(&edited, &e, &copy),
+            "app/dev.yaml: the edited copy cannot be saved at line 2, column 3: yaml: cannot \
+             decode !!str `...` as a !!int near [secret] and [secret]; unexpected character: \
+             `...'"
+        );
+        assert_eq!(unquote("a `b"), "a `...");
+        assert_eq!(unquote("no quotes"), "no quotes");
     }
 }

@@ -15,7 +15,10 @@ use crate::secrets::age::{self, Identities, Recipient};
 use crate::secrets::envelope;
 
 /// The recipients of environment `name`, parsed, and where they are configured.
-pub(super) fn recipients(project: &Project, name: &str) -> Result<(Vec<Recipient>, String), Failure> {
+pub(super) fn recipients(
+    project: &Project,
+    name: &str,
+) -> Result<(Vec<Recipient>, String), Failure> {
     let (list, at) = project.inner.config().encryption.recipients_for(name);
     if list.is_empty() {
         return Err(Failure::new(format!(

@@ -96,8 +96,10 @@ fn quote(s: &str) -> String {
     let json = serde_json::Value::String(s.to_owned()).to_string();
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
-        if matches!(c, '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}')
-        {
+        if matches!(
+            c,
+            '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+        ) {
             let _ = write!(out, "\\u{:04x}", u32::from(c));
         } else {
             out.push(c);
@@ -330,21 +332,43 @@ mod tests {
         assert_eq!(w.changed, ["b"]);
         assert_eq!(w.added, ["f"]);
         // A changed plaintext secret is encrypted; a removed one is reported.
-        let w = back(&copy, &copy.text.replace("swordfish}", "swordfisher}").replace("  a: {fn::secret: \"one\"} # one\n", ""));
+        let w = back(
+            &copy,
+            &copy
+                .text
+                .replace("swordfish}", "swordfisher}")
+                .replace("  a: {fn::secret: \"one\"} # one\n", ""),
+        );
         assert_eq!(w.changed, ["c"]);
         assert_eq!(w.removed, ["a"]);
-        assert!(w.text.contains("c: {fn::secret: {ciphertext: C:rehsifdrows}}"));
+        assert!(
+            w.text
+                .contains("c: {fn::secret: {ciphertext: C:rehsifdrows}}")
+        );
     }
 
     #[test]
     fn a_block_mapping_moved_onto_its_key_line_becomes_a_flow_mapping() {
         let copy = copy_of(DOC);
-        let edited = copy.text.replace("fn::secret:\n      \"two\"", "fn::secret: \"two\"");
+        let edited = copy
+            .text
+            .replace("fn::secret:\n      \"two\"", "fn::secret: \"two\"");
         let w = back(&copy, &edited);
-        assert!(w.text.contains("  b:\n    fn::secret: {ciphertext: \"C:owt\"}\n"), "{}", w.text);
+        assert!(
+            w.text
+                .contains("  b:\n    fn::secret: {ciphertext: \"C:owt\"}\n"),
+            "{}",
+            w.text
+        );
         assert!(w.changed.is_empty());
-        let edited = copy.text.replace("fn::secret:\n      \"two\"", "fn::secret: \"2\"");
-        assert!(back(&copy, &edited).text.contains("fn::secret: {ciphertext: C:2}\n"));
+        let edited = copy
+            .text
+            .replace("fn::secret:\n      \"two\"", "fn::secret: \"2\"");
+        assert!(
+            back(&copy, &edited)
+                .text
+                .contains("fn::secret: {ciphertext: C:2}\n")
+        );
     }
 
     #[test]
@@ -364,8 +388,20 @@ mod tests {
 
     #[test]
     fn awkward_plaintexts_are_quoted_and_read_back() {
-        for p in ["a\"b\\c", "line\nnext\n", "tab\there", "\u{85}nel\u{2028}", "  spaces  ", "#no", "ü€😀", ""] {
-            let doc = format!("values:\n  a: {{fn::secret: {{ciphertext: {}}}}}\n", quote(&enc(p).unwrap()));
+        for p in [
+            "a\"b\\c",
+            "line\nnext\n",
+            "tab\there",
+            "\u{85}nel\u{2028}",
+            "  spaces  ",
+            "#no",
+            "ü€😀",
+            "",
+        ] {
+            let doc = format!(
+                "values:\n  a: {{fn::secret: {{ciphertext: {}}}}}\n",
+                quote(&enc(p).unwrap())
+            );
             let copy = copy_of(&doc);
             let w = back(&copy, &copy.text);
             assert_eq!(w.text, doc, "{p:?}");

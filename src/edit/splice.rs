@@ -181,7 +181,11 @@ fn closing(bytes: &[u8], start: usize) -> Option<usize> {
                     }
                 }
             }
-            b'#' if matches!(bytes.get(i.wrapping_sub(1)), Some(b' ' | b'\t' | b'\n' | b'\r')) => {
+            b'#' if matches!(
+                bytes.get(i.wrapping_sub(1)),
+                Some(b' ' | b'\t' | b'\n' | b'\r')
+            ) =>
+            {
                 while !matches!(bytes.get(i), Some(b'\n') | None) {
                     i += 1;
                 }
@@ -679,7 +683,11 @@ mod tests {
             .collect();
         assert_eq!(
             args,
-            ["{ciphertext: \"x}\"}", "ciphertext: y", "{ciphertext: it's}"]
+            [
+                "{ciphertext: \"x}\"}",
+                "ciphertext: y",
+                "{ciphertext: it's}"
+            ]
         );
         assert_eq!(
             exact(doc, Span::new(doc.find("[1").unwrap(), doc.len())),

@@ -98,7 +98,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("key.txt");
         std::fs::write(&file, "x").unwrap();
-        for (mode, warned) in [(0o600, false), (0o400, false), (0o640, true), (0o604, true), (0o620, true)] {
+        for (mode, warned) in [
+            (0o600, false),
+            (0o400, false),
+            (0o640, true),
+            (0o604, true),
+            (0o620, true),
+        ] {
             std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
             let meta = std::fs::metadata(&file).unwrap();
             let w = open_to_others(&file, &meta);

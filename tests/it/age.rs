@@ -356,7 +356,14 @@ fn ssh_keys_both_ways(keygen: &[&str]) {
         "app/dev.yaml",
         &format!("values:\n  pw: {{fn::secret: {{ciphertext: {b64}}}}}\n"),
     );
-    let open = ["open", "app/dev", "pw", "--format", "string", "--show-secrets"];
+    let open = [
+        "open",
+        "app/dev",
+        "pw",
+        "--format",
+        "string",
+        "--show-secrets",
+    ];
     for (var, value) in [
         ("ESCC_AGE_IDENTITY", p.read("id")),
         ("ESCC_AGE_IDENTITY_FILE", id.display().to_string()),

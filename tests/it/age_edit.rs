@@ -92,7 +92,11 @@ impl Edit {
         assert!(left.is_empty(), "left in TMPDIR: {left:?}");
         for (name, text) in self.p.files() {
             assert!(!name.contains(".escc-"), "left behind: {name}");
-            for f in forms(SECRET).into_iter().chain(forms(OTHER)).chain(forms(NEW)) {
+            for f in forms(SECRET)
+                .into_iter()
+                .chain(forms(OTHER))
+                .chain(forms(NEW))
+            {
                 assert!(!text.contains(&f), "{name} holds a plaintext");
             }
         }
@@ -170,7 +174,9 @@ fn new_secrets_are_encrypted_and_other_edits_kept() {
     let e = Edit::new();
     let editor = e.script(
         "ed.sh",
-        &format!("sed -i 's/^  plain: 1$/  plain: 2 # two\\n  added: {{fn::secret: {NEW}}}/' \"$1\""),
+        &format!(
+            "sed -i 's/^  plain: 1$/  plain: 2 # two\\n  added: {{fn::secret: {NEW}}}/' \"$1\""
+        ),
     );
     let out = e.edit(&editor, &["app/prod.yaml"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -313,7 +319,11 @@ fn a_signal_removes_the_copy_and_writes_nothing() {
         assert_eq!(out.status.signal(), Some(number), "{signal}: {out:?}");
         assert!(!out.status.core_dumped());
         assert_no_leak(&out);
-        assert!(stderr(&out).contains("interrupted; nothing was written"), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("interrupted; nothing was written"),
+            "{}",
+            stderr(&out)
+        );
         assert!(!copy.exists(), "{signal}: {copy:?} left behind");
         assert_eq!(e.p.files(), before, "{signal}");
         e.assert_clean();
@@ -335,7 +345,10 @@ while b"[Y/n] " not in out:
     chunk = os.read(fd, 1024)
     assert chunk, out
     out += chunk
-os.write(fd, answer + b"\n")
+if answer == b"TERM":
+    os.kill(pid, 15)
+else:
+    os.write(fd, answer + b"\n")
 while True:
     try:
         chunk = os.read(fd, 1024)
@@ -352,14 +365,14 @@ print(os.waitstatus_to_exitcode(status))
 
 #[test]
 fn on_a_terminal_a_copy_that_does_not_load_can_be_edited_again() {
-    for (answer, code) in [("y", "0"), ("n", "2")] {
+    for (answer, code) in [("y", "0"), ("n", "2"), ("TERM", "-15")] {
         let e = Edit::new();
         let before = e.p.read("app/prod.yaml");
         // The first run breaks the document; the second mends it.
         let editor = e.script(
             "ed.sh",
             &format!(
-                "if [ -e \"$AUX/once\" ]; then\n  sed -i 's/\"{NEW}$/\"{NEW}\"/' \"$1\"\nelse\n  touch \"$AUX/once\"\n  sed -i 's/\"second-secret-value\"/\"{NEW}/' \"$1\"\nfi"
+                "echo \"$1\" > \"$AUX/path\"\nif [ -e \"$AUX/once\" ]; then\n  sed -i 's/\"{NEW}$/\"{NEW}\"/' \"$1\"\nelse\n  touch \"$AUX/once\"\n  sed -i 's/\"second-secret-value\"/\"{NEW}/' \"$1\"\nfi"
             ),
         );
         let c = e.command(&editor, &["app/prod"], true);
@@ -380,18 +393,22 @@ fn on_a_terminal_a_copy_that_does_not_load_can_be_edited_again() {
         assert!(out.status.success(), "{out:?}");
         assert_no_leak(&out);
         let said = String::from_utf8_lossy(&out.stdout);
-        assert!(said.contains("the edited copy cannot be saved at line 10"), "{said}");
+        assert!(
+            said.contains("the edited copy cannot be saved at line 10"),
+            "{said}"
+        );
         assert_eq!(said.lines().last(), Some(code), "{said}");
         if code == "0" {
             assert!(said.contains("re-encrypted api.token (changed)"), "{said}");
-            let json: serde_json::Value =
-                serde_json::from_str(&shown(&e.p, "app/prod")).unwrap();
+            let json: serde_json::Value = serde_json::from_str(&shown(&e.p, "app/prod")).unwrap();
             assert_eq!(json["api"]["token"], NEW);
         } else {
             assert!(said.contains("nothing was written"), "{said}");
             assert_eq!(e.p.read("app/prod.yaml"), before);
         }
         e.assert_clean();
+        let copy = PathBuf::from(e.note("path"));
+        assert!(copy.starts_with(e.tmp()) && !copy.exists(), "{copy:?}");
     }
 }
 
@@ -407,7 +424,11 @@ fn editing_what_you_could_not_decrypt_is_refused_unless_forced() {
     let out = e.command(&editor, &["app/prod"], false).output().unwrap();
     assert_no_leak(&out);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("you have no age identity"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("you have no age identity"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(e.p.files(), before);
     // Recipients you are not among.
     e.p.write(
@@ -417,7 +438,11 @@ fn editing_what_you_could_not_decrypt_is_refused_unless_forced() {
     let before = e.p.files();
     let out = e.edit(&editor, &["app/prod"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("none of your identities"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("none of your identities"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(e.p.files(), before);
     e.assert_clean();
     // Forced, without an identity: the ciphertexts stay encrypted in the copy (said), the
@@ -539,7 +564,10 @@ fn the_diff_driver_names_changed_secrets_and_shows_no_value() {
     assert!(raw.contains("YWdl") && raw.contains(OTHER), "{raw}");
     // git log -p and git show use it with --ext-diff.
     p.git(&["commit", "-qam", "changes"]);
-    for args in [&["log", "-p", "--ext-diff", "-1"][..], &["show", "--ext-diff"]] {
+    for args in [
+        &["log", "-p", "--ext-diff", "-1"][..],
+        &["show", "--ext-diff"],
+    ] {
         let out = p.git(args);
         assert_masked(&out);
         assert!(out.contains("~ db.password: [secret] changed"), "{out}");
@@ -570,7 +598,9 @@ fn the_diff_driver_names_changed_secrets_and_shows_no_value() {
     let out = p.git(&["diff"]);
     assert_masked(&out);
     assert!(
-        out.contains("the new side does not load as an environment (line 3, column 1); it is not shown"),
+        out.contains(
+            "the new side does not load as an environment (line 3, column 1); it is not shown"
+        ),
         "{out}"
     );
 }
@@ -592,5 +622,34 @@ fn the_diff_driver_without_git_arguments_says_how_to_use_it() {
         .unwrap();
     child.stdin.take().unwrap().write_all(b"").unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "* Unmerged path app/x.yaml\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "* Unmerged path app/x.yaml\n"
+    );
+}
+
+#[test]
+fn a_file_changed_during_the_edit_is_not_overwritten() {
+    let e = Edit::new();
+    let file = e.p.root().join("app/prod.yaml");
+    let editor = e.script(
+        "ed.sh",
+        &format!(
+            "sed -i 's/\"second-secret-value\"/\"{NEW}\"/' \"$1\"\necho '# theirs' >> '{}'",
+            file.display()
+        ),
+    );
+    let out = e.edit(&editor, &["app/prod"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(
+            "app/prod.yaml changed on disk while you were editing it; nothing was written"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(e.p.read("app/prod.yaml").ends_with("# theirs\n"));
+    let json: serde_json::Value = serde_json::from_str(&shown(&e.p, "app/prod")).unwrap();
+    assert_eq!(json["api"]["token"], OTHER);
+    e.assert_clean();
 }
