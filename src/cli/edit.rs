@@ -13,6 +13,7 @@
 
 use std::io::{BufRead as _, IsTerminal as _, Read as _, Write as _};
 use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+use std::os::unix::process::ExitStatusExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -190,7 +191,7 @@ impl Session<'_> {
                 Ok(w) => return self.save(w),
                 Err(e) => {
                     let why = located(&edited, &e, self.copy);
-                    if !self.ask_again(&why)? {
+                    if !self.ask_again(&why) {
                         return Err(Failure::new(why));
                     }
                 }
@@ -234,7 +235,6 @@ impl Session<'_> {
         if status.success() {
             return Ok(None);
         }
-        use std::os::unix::process::ExitStatusExt as _;
         Err(Failure::new(match (status.code(), status.signal()) {
             (Some(code), _) => format!("the editor ({}) exited with status {code}", self.editor),
             (None, Some(sig)) => format!("the editor ({}) was ended by signal {sig}", self.editor),
@@ -267,10 +267,10 @@ impl Session<'_> {
 
     /// Says why the edited copy cannot be saved and, on a terminal, asks whether to edit
     /// it again. Elsewhere (a script, CI), the answer is no.
-    fn ask_again(&self, why: &str) -> Result<bool, Failure> {
+    fn ask_again(&self, why: &str) -> bool {
         let stdin = std::io::stdin();
         if !stdin.is_terminal() || !std::io::stderr().is_terminal() {
-            return Ok(false);
+            return false;
         }
         super::error(why);
         let mut err = std::io::stderr();
@@ -281,11 +281,11 @@ impl Session<'_> {
         let read = stdin.lock().take(1024).read_line(&mut answer);
         lock(self.shared).phase = Phase::Working;
         match read {
-            Ok(0) | Err(_) => Ok(false),
-            Ok(_) => Ok(matches!(
+            Ok(0) | Err(_) => false,
+            Ok(_) => matches!(
                 answer.trim().to_ascii_lowercase().as_str(),
                 "" | "y" | "yes"
-            )),
+            ),
         }
     }
 }

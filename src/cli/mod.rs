@@ -56,6 +56,7 @@ else the current directory.",
   escc secret set app/prod db.password   set a secret, encrypted with age (value on stdin)
   escc encrypt                        encrypt every plaintext fn::secret in place
   escc rekey                          re-encrypt to the current recipients (after a change)
+  escc edit app/prod                  edit with the secrets decrypted, in $EDITOR
 
 Exit status: 0 success; 1 the environment has errors (check: errors, or warnings with \
 --deny-warnings); 2 bad usage or a file that cannot be read. `run` exits with the command's \

@@ -108,6 +108,10 @@ fn quote(s: &str) -> String {
     out
 }
 
+/// How [`decrypted_copy`] decrypts: a ciphertext's text in; its plaintext, an error, or
+/// `None` (not one to decrypt) out.
+pub type Decrypt<'a> = dyn Fn(&str) -> Option<Result<Vec<u8>, String>> + 'a;
+
 /// The copy of `source` to edit. `decrypt` gets each ciphertext's text and returns its
 /// plaintext, `None` to leave it encrypted without a word (not one of ours: ESC's
 /// envelope, a malformed one that `check` reports), or an error to leave it encrypted and
@@ -115,10 +119,7 @@ fn quote(s: &str) -> String {
 ///
 /// # Errors
 /// The document has load errors.
-pub fn decrypted_copy(
-    source: &Source,
-    decrypt: &dyn Fn(&str) -> Option<Result<Vec<u8>, String>>,
-) -> Result<DecryptedCopy, EditError> {
+pub fn decrypted_copy(source: &Source, decrypt: &Decrypt<'_>) -> Result<DecryptedCopy, EditError> {
     let text = source.text();
     let mut replacements = Vec::new();
     let mut shown = BTreeMap::new();

@@ -58,7 +58,7 @@ mod read;
 mod scalar;
 mod splice;
 
-pub use copy::{DecryptedCopy, WrittenBack, decrypted_copy, write_back};
+pub use copy::{Decrypt, DecryptedCopy, WrittenBack, decrypted_copy, write_back};
 pub use splice::{
     Rewrite, SecretSite, SiteKind, encrypt_plaintexts, mask_secrets, recrypt_ciphertexts,
     secret_sites, set_secret,
