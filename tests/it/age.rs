@@ -170,6 +170,27 @@ impl Project {
     }
 }
 
+/// `c` run through `program ARGS...` (a shell setting limits, a pseudo-terminal): the
+/// command line `program ARGS... C-PROGRAM C-ARGS...`, with `c`'s directory and
+/// environment (variables it removes too), output piped, no input.
+pub(crate) fn wrapped(c: &Command, program: &str, args: &[&str]) -> Command {
+    let mut w = Command::new(program);
+    w.args(args).arg(c.get_program()).args(c.get_args());
+    if let Some(dir) = c.get_current_dir() {
+        w.current_dir(dir);
+    }
+    for (k, v) in c.get_envs() {
+        match v {
+            Some(v) => w.env(k, v),
+            None => w.env_remove(k),
+        };
+    }
+    w.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    w
+}
+
 /// `escc open NAME --show-secrets`: the control that shows the plaintexts.
 pub(crate) fn shown(p: &Project, name: &str) -> String {
     let out = p.escc(&["open", name, "--show-secrets"], None, true);
@@ -883,17 +904,13 @@ fn an_interrupted_write_leaves_the_file_whole() {
     p.write("app/dev.yaml", &doc);
     // escc may write 1 KiB to a file: writing the new document (10 age files, ~4 KiB)
     // ends it with SIGXFSZ mid-write.
-    let c = p.command(&["encrypt"], true);
-    let out = Command::new("sh")
-        .args(["-c", "ulimit -c 0; ulimit -f 2; exec \"$@\"", "sh"])
-        .arg(c.get_program())
-        .args(c.get_args())
-        .current_dir(p.root())
-        .envs(c.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
-        .env_remove("ESCC_AGE_IDENTITY")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = wrapped(
+        &p.command(&["encrypt"], true),
+        "sh",
+        &["-c", "ulimit -c 0; ulimit -f 2; exec \"$@\"", "sh"],
+    )
+    .output()
+    .unwrap();
     assert_eq!(out.status.signal(), Some(25), "{out:?}");
     // The file is as it was; what the write left is a partial temporary file, which holds
     // ciphertexts only.

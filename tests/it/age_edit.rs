@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::age::{
     OTHER, Project, SECRET, age_can_decrypt, age_decrypt, assert_no_plaintext, ciphertext_of,
-    forms, shown, tool,
+    forms, shown, tool, wrapped,
 };
 
 /// The value the scripted editors write (sed-friendly).
@@ -282,22 +282,12 @@ fn a_signal_removes_the_copy_and_writes_nothing() {
         );
         // In its own process group, as `kill` or a CI runner would reach it, without
         // core dumps (SIGQUIT dumps core by default).
-        let c = e.command(&editor, &["app/prod"], true);
-        let inner = c.get_program().to_owned();
-        let args: Vec<_> = c.get_args().map(ToOwned::to_owned).collect();
-        let mut sh = Command::new("sh");
-        sh.args(["-c", "ulimit -c 0; exec \"$@\"", "sh"])
-            .arg(inner)
-            .args(args)
-            .current_dir(e.p.root())
-            .envs(c.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
-            .env_remove("ESCC_AGE_IDENTITY")
-            .env_remove("VISUAL")
-            .env_remove("TERM")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
+        let mut sh = wrapped(
+            &e.command(&editor, &["app/prod"], true),
+            "sh",
+            &["-c", "ulimit -c 0; exec \"$@\"", "sh"],
+        );
+        sh.process_group(0);
         let child = sh.spawn().unwrap();
         let started = Instant::now();
         let copy = loop {
@@ -375,21 +365,13 @@ fn on_a_terminal_a_copy_that_does_not_load_can_be_edited_again() {
                 "echo \"$1\" > \"$AUX/path\"\nif [ -e \"$AUX/once\" ]; then\n  sed -i 's/\"{NEW}$/\"{NEW}\"/' \"$1\"\nelse\n  touch \"$AUX/once\"\n  sed -i 's/\"second-secret-value\"/\"{NEW}/' \"$1\"\nfi"
             ),
         );
-        let c = e.command(&editor, &["app/prod"], true);
-        let out = Command::new("python3")
-            .args(["-c", TERMINAL, answer])
-            .arg(c.get_program())
-            .args(c.get_args())
-            .current_dir(e.p.root())
-            .envs(c.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
-            .env_remove("ESCC_AGE_IDENTITY")
-            .env_remove("VISUAL")
-            .env_remove("TERM")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .output()
-            .unwrap();
+        let out = wrapped(
+            &e.command(&editor, &["app/prod"], true),
+            "python3",
+            &["-c", TERMINAL, answer],
+        )
+        .output()
+        .unwrap();
         assert!(out.status.success(), "{out:?}");
         assert_no_leak(&out);
         let said = String::from_utf8_lossy(&out.stdout);
