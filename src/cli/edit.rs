@@ -83,7 +83,7 @@ pub(crate) fn edit(project: &Project, name: &str, force: bool) -> Result<Finish,
     let original = read(project, &file)?;
     let source = Source::new(name.as_str(), original.as_str());
     let (recipients, at) = recipients(project, &name)?;
-    let ids = identities(force)?;
+    let ids = identities(project, force)?;
     check_can_decrypt(&name, &recipients, &at, ids.as_ref(), force)?;
     let editor = editor()?;
     let copy = edit::decrypted_copy(&source, &|text| decrypt(ids.as_ref(), text))

@@ -59,11 +59,22 @@ impl Project {
     /// [`project::Project::host`] and never read a key.
     pub(crate) fn decrypting_host(&self) -> Result<project::FsHost, Failure> {
         let host = self.inner.host();
-        match user_identities() {
+        match self.identities() {
             Ok(Some(ids)) => Ok(host.with_identities(std::sync::Arc::new(ids))),
             Ok(None) => Ok(host),
             Err(e) => Err(Failure::new(e)),
         }
+    }
+
+    /// The user's age identities ([`project::keys`]), with a warning for an identity file
+    /// that other users can read; their messages name the recipient sets of `escc.toml`.
+    pub(crate) fn identities(&self) -> Result<Option<crate::secrets::age::Identities>, String> {
+        let (ids, warnings) = project::keys::identities_from_env()?;
+        for w in &warnings {
+            super::warn(w);
+        }
+        let sets = project::keys::recipient_sets(&self.inner.config().encryption);
+        Ok(ids.map(|ids| ids.knowing(sets)))
     }
 
     /// `[defaults]` of `escc.toml`.
@@ -199,16 +210,6 @@ impl Project {
     fn name_of(&self, path: &Path) -> Result<String, Failure> {
         self.inner.name_of(path).map_err(|e| self.failure(&e))
     }
-}
-
-/// The user's age identities ([`project::keys`]), with a warning for an identity file that
-/// other users can read.
-pub(crate) fn user_identities() -> Result<Option<crate::secrets::age::Identities>, String> {
-    let (ids, warnings) = project::keys::identities_from_env()?;
-    for w in &warnings {
-        super::warn(w);
-    }
-    Ok(ids)
 }
 
 fn show(cwd: &Path, path: &Path) -> String {

@@ -21,6 +21,25 @@ pub const IDENTITY_FILE_VAR: &str = "ESCC_AGE_IDENTITY_FILE";
 /// bytes, an SSH RSA key a few KiB).
 const MAX_IDENTITY_BYTES: u64 = 1024 * 1024;
 
+/// The recipient sets `[encryption]` configures, for messages about values a user cannot
+/// decrypt (a list that does not parse is left out: `escc.toml` reports it).
+#[must_use]
+pub fn recipient_sets(encryption: &super::Encryption) -> crate::secrets::age::RecipientSets {
+    let mut sets = crate::secrets::age::RecipientSets::default();
+    for (at, list) in encryption.lists() {
+        let parsed: Result<Vec<_>, _> = list
+            .iter()
+            .map(|r| crate::secrets::age::Recipient::parse(r))
+            .collect();
+        if let Ok(parsed) = parsed
+            && !parsed.is_empty()
+        {
+            sets.add(&parsed, &at);
+        }
+    }
+    sets
+}
+
 /// The per-user identity file, if a home or configuration directory is known.
 #[must_use]
 pub fn default_identity_file() -> Option<PathBuf> {

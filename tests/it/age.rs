@@ -528,8 +528,14 @@ fn refusals_are_clear_and_change_nothing() {
     // The human report wraps lines: compare words.
     let e = String::from_utf8_lossy(&out.stderr).replace('│', " ");
     let e = e.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(e.contains("it is encrypted to 1 recipient (X25519)"), "{e}");
-    assert!(e.contains(&p.public), "{e}");
+    // By public key: escc recorded the set, which escc.toml names.
+    assert!(
+        e.contains(&format!(
+            "it is encrypted to 1 recipient (X25519), the recipients {other} (encryption.recipients), and the identities' public keys are {}",
+            p.public
+        )),
+        "{e}"
+    );
     assert_no_plaintext(&out);
 }
 
