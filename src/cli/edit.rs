@@ -127,10 +127,10 @@ pub(crate) fn edit(project: &Project, name: &str, force: bool) -> Result<Finish,
         shared: &shared,
     }
     .run(dir.path());
+    // The copy is removed first, while signals are still caught, then the watcher ends.
+    drop(dir);
     handle.close();
     let _ = watcher.join();
-    // The copy is removed before anything else is said or done.
-    drop(dir);
     let signal = lock(&shared).signal;
     let unchanged = format!("nothing was written ({shown} is unchanged)");
     match (result, signal) {
@@ -272,11 +272,17 @@ impl Session<'_> {
         if !stdin.is_terminal() || !std::io::stderr().is_terminal() {
             return false;
         }
+        let mut shared = lock(self.shared);
+        if shared.signal.is_some() {
+            // Asked to stop already: the caller dies of it.
+            return false;
+        }
         super::error(why);
         let mut err = std::io::stderr();
         let _ = write!(err, "Edit the copy again? [Y/n] ");
         let _ = err.flush();
-        lock(self.shared).phase = Phase::Asking;
+        shared.phase = Phase::Asking;
+        drop(shared);
         let mut answer = String::new();
         let read = stdin.lock().take(1024).read_line(&mut answer);
         lock(self.shared).phase = Phase::Working;

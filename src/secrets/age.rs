@@ -519,7 +519,6 @@ mod tests {
         let a = age::x25519::Identity::generate();
         let b = age::x25519::Identity::generate();
         let ra = Recipient::parse(&a.to_public().to_string()).unwrap();
-        let rb = Recipient::parse(&b.to_public().to_string()).unwrap();
         let mut sets = RecipientSets::default();
         sets.add(
             std::slice::from_ref(&ra),

@@ -1,6 +1,6 @@
 //! Secrets at rest with age, through the real binaries: `escc encrypt` and `escc secret set`
 //! on a project in a temporary git repository, interop with the `age` command both ways
-//! (X25519 and SSH ed25519 keys), a merge of two branches that each changed a different
+//! (X25519, SSH ed25519 and RSA keys), a merge of two branches that each changed a different
 //! secret, and what must never show a plaintext. `age`, `age-keygen`, `ssh-keygen` and `git`
 //! are required: outside CI a missing tool fails these tests too (`.ci/run` installs them).
 

@@ -268,6 +268,21 @@ fn an_editor_that_fails_writes_nothing() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(e.p.files(), before);
     e.assert_clean();
+    // A document that does not load is refused before any editor runs: escc could not
+    // tell where its secrets are.
+    let broken = format!("{}  bad: [\n", e.p.read("app/prod.yaml"));
+    e.p.write("app/prod.yaml", &broken);
+    let editor = e.script("ed.sh", "touch \"$AUX/ran\"");
+    let out = e.edit(&editor, &["app/prod"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("app/prod.yaml: app/prod has errors; fix them first"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!e.aux.path().join("ran").exists());
+    assert_eq!(e.p.read("app/prod.yaml"), broken);
+    e.assert_clean();
 }
 
 #[test]
