@@ -4,6 +4,8 @@
 //! `evaluate.rs` how it runs the pipeline.
 
 mod check;
+mod diff_driver;
+mod edit;
 mod evaluate;
 mod format;
 mod get;
@@ -54,6 +56,7 @@ else the current directory.",
   escc secret set app/prod db.password   set a secret, encrypted with age (value on stdin)
   escc encrypt                        encrypt every plaintext fn::secret in place
   escc rekey                          re-encrypt to the current recipients (after a change)
+  escc edit app/prod                  edit with the secrets decrypted, in $EDITOR
 
 Exit status: 0 success; 1 the environment has errors (check: errors, or warnings with \
 --deny-warnings); 2 bad usage or a file that cannot be read. `run` exits with the command's \
@@ -302,6 +305,65 @@ the values in git's history, so rotate what they could read."
     /// Set secret values, encrypted with age.
     #[command(subcommand)]
     Secret(SecretCommand),
+    /// Edit an environment with its secrets decrypted, in your editor.
+    #[command(
+        long_about = "Open environment NAME in your editor with its age ciphertexts decrypted: \
+each `fn::secret: {ciphertext: ...}` shows as `fn::secret: \"plaintext\"`. When the editor \
+exits, the file is written back: a secret whose value did not change keeps its ciphertext \
+byte for byte, a changed or new `fn::secret` is encrypted to the recipients in escc.toml, and \
+everything else is as you left it. So changing one secret changes one line of the diff. A \
+plaintext fn::secret that was already in the file and that you did not change stays as it is \
+(`escc encrypt` encrypts those).\n\n\
+The editor is $VISUAL, else $EDITOR, else vi (as git chooses; VISUAL and vi are not used when \
+TERM is dumb or not set). The copy is a 0600 file in a private directory of $TMPDIR, removed \
+when escc ends, also when escc is interrupted (SIGINT, SIGTERM, SIGHUP, SIGQUIT: passed on to \
+the editor, then escc removes the copy and dies of the signal). The file is not written when \
+the editor fails (exits with a non-zero status), when the copy no longer loads as an \
+environment (said with its line and column; at a terminal you are asked whether to edit it \
+again), or when the file changed on disk meanwhile. It is written atomically.\n\n\
+Decrypting needs your identity (see `escc secret set --help`); encrypting to recipients none \
+of your identities is among is refused unless --force. A ciphertext you cannot decrypt stays \
+encrypted in the copy (a warning names it).",
+        after_help = "Examples:
+  escc edit app/prod
+  EDITOR='code --wait' escc edit app/prod
+  EDITOR=nano escc edit environments/app/prod.yaml
+
+Your editor may keep copies of what it edits elsewhere (vim's undofile and backupdir, \
+emacs's auto-save): see docs/secrets.md."
+    )]
+    Edit {
+        /// The environment name (app/prod) or file.
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// Encrypt even when none of your identities is a recipient.
+        #[arg(long)]
+        force: bool,
+    },
+    /// git's diff driver for environment files: which secrets changed, never their values.
+    #[command(
+        long_about = "Run by git as an external diff driver (diff.escc.command), with the \
+arguments git gives one: PATH OLD-FILE OLD-HEX OLD-MODE NEW-FILE NEW-HEX NEW-MODE. It prints \
+one line per secret that was added, removed or changed (by path), then the line diff of the \
+file with every secret's value (plaintext or ciphertext) replaced by [secret] ([secret, \
+changed] on the new side of a changed one). A side that does not load as an environment is \
+not shown when it mentions fn::secret. It needs no identity and decrypts nothing. See \
+docs/secrets.md.",
+        after_help = "Set up (once per clone; the .gitattributes line is committed):
+  echo '*.yaml diff=escc' >> .gitattributes
+  git config diff.escc.command 'escc diff-driver'
+
+Then git diff uses it; git log -p and git show need --ext-diff."
+    )]
+    DiffDriver {
+        /// The arguments git passes.
+        #[arg(
+            value_name = "GIT-ARGS",
+            trailing_var_arg = true,
+            allow_hyphen_values = true
+        )]
+        args: Vec<String>,
+    },
     /// Serve the Language Server Protocol on stdin/stdout, for editors (see docs/lsp.md).
     #[cfg(feature = "lsp")]
     Lsp {
@@ -377,6 +439,32 @@ impl Failure {
     }
 }
 
+impl Finish {
+    /// Exits as this says: with the status, or by dying of the signal.
+    fn exit(self) -> ExitCode {
+        match self {
+            Finish::Code(c) => ExitCode::from(c),
+            Finish::Signal(sig) => die_of(sig),
+        }
+    }
+}
+
+/// Dies of signal `sig` (the command's, or one escc got); if that is not possible, returns
+/// the status a shell reports for it. Without a core dump: escc's memory holds secrets.
+pub(crate) fn die_of(sig: i32) -> ExitCode {
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    let _ = rustix::process::setrlimit(
+        rustix::process::Resource::Core,
+        rustix::process::Rlimit {
+            current: Some(0),
+            maximum: Some(0),
+        },
+    );
+    let _ = signal_hook::low_level::emulate_default_handler(sig);
+    ExitCode::from(u8::try_from(128 + sig).unwrap_or(EXIT_FAILED))
+}
+
 /// Prints `escc: error: ...` on stderr.
 pub(crate) fn error(message: &str) {
     let _ = writeln!(std::io::stderr(), "escc: error: {message}");
@@ -441,7 +529,16 @@ pub fn main() -> ExitCode {
             .iter()
             .map(Path::new)
             .find(|p| std::fs::symlink_metadata(p).is_ok()),
-        Command::Secret(SecretCommand::Set { name, .. }) => Some(Path::new(name.as_str())),
+        Command::Secret(SecretCommand::Set { name, .. }) | Command::Edit { name, .. } => {
+            Some(Path::new(name.as_str()))
+        }
+        // Run by git, anywhere in a repository: no project is needed.
+        Command::DiffDriver { args } => {
+            return diff_driver::diff_driver(args).unwrap_or_else(|f| {
+                error(&f.message);
+                ExitCode::from(EXIT_USAGE)
+            });
+        }
         #[cfg(feature = "lsp")]
         Command::Lsp { .. } => return crate::lsp::run(),
     };
@@ -480,24 +577,7 @@ pub fn main() -> ExitCode {
                 command,
             },
         ) {
-            Ok(Finish::Code(c)) => Ok(ExitCode::from(c)),
-            Ok(Finish::Signal(sig)) => {
-                let _ = std::io::stdout().flush();
-                let _ = std::io::stderr().flush();
-                // Die of the command's signal; if that is not possible, exit as a shell
-                // reports it. Without a core dump: escc's memory holds the secrets.
-                let _ = rustix::process::setrlimit(
-                    rustix::process::Resource::Core,
-                    rustix::process::Rlimit {
-                        current: Some(0),
-                        maximum: Some(0),
-                    },
-                );
-                let _ = signal_hook::low_level::emulate_default_handler(sig);
-                Ok(ExitCode::from(
-                    u8::try_from(128 + sig).unwrap_or(EXIT_FAILED),
-                ))
-            }
+            Ok(finish) => Ok(finish.exit()),
             Err(f) => Err(f),
         },
         Command::History { name, format } => versions::history(&project, &name, format),
@@ -508,6 +588,8 @@ pub fn main() -> ExitCode {
         Command::Secret(SecretCommand::Set { name, path, force }) => {
             secrets::set(&project, &name, &path, force)
         }
+        Command::Edit { name, force } => edit::edit(&project, &name, force).map(Finish::exit),
+        Command::DiffDriver { .. } => Ok(ExitCode::SUCCESS),
         #[cfg(feature = "lsp")]
         Command::Lsp { .. } => Ok(ExitCode::SUCCESS),
     };

@@ -61,11 +61,22 @@ impl Project {
     pub(crate) fn decrypting_host(&self) -> Result<project::FsHost, Failure> {
         // Listing the providers being opened, for the progress line.
         let host = self.inner.host().with_progress(std::sync::Arc::default());
-        match project::keys::identities_from_env() {
+        match self.identities() {
             Ok(Some(ids)) => Ok(host.with_identities(std::sync::Arc::new(ids))),
             Ok(None) => Ok(host),
             Err(e) => Err(Failure::new(e)),
         }
+    }
+
+    /// The user's age identities ([`project::keys`]), with a warning for an identity file
+    /// that other users can read; their messages name the recipient sets of `escc.toml`.
+    pub(crate) fn identities(&self) -> Result<Option<crate::secrets::age::Identities>, String> {
+        let (ids, warnings) = project::keys::identities_from_env()?;
+        for w in &warnings {
+            super::warn(w);
+        }
+        let sets = project::keys::recipient_sets(&self.inner.config().encryption);
+        Ok(ids.map(|ids| ids.knowing(sets)))
     }
 
     /// `[defaults]` of `escc.toml`.

@@ -51,15 +51,17 @@
 //! );
 //! ```
 
+mod copy;
 mod emit;
 mod ops;
 mod read;
 mod scalar;
 mod splice;
 
+pub use copy::{Decrypt, DecryptedCopy, WrittenBack, decrypted_copy, write_back};
 pub use splice::{
-    Rewrite, SecretSite, SiteKind, encrypt_plaintexts, recrypt_ciphertexts, secret_sites,
-    set_secret,
+    Rewrite, SecretSite, SiteKind, encrypt_plaintexts, mask_secrets, recrypt_ciphertexts,
+    secret_sites, set_secret,
 };
 
 use std::fmt;

@@ -26,6 +26,9 @@ pub struct SecretSite {
     pub path: String,
     /// What it holds.
     pub kind: SiteKind,
+    /// The span of its argument as written: the plaintext scalar, or the whole
+    /// `{ciphertext: ...}` mapping (flow or block).
+    pub arg: Span,
 }
 
 /// What a `fn::secret` holds.
@@ -120,10 +123,12 @@ pub fn secret_sites(source: &Source) -> Result<Vec<SecretSite>, EditError> {
                 Call::Secret(SecretArg::Plaintext(lit)) => out.push(SecretSite {
                     path,
                     kind: SiteKind::Plaintext(lit.value.clone(), exact(source.text(), lit.span)),
+                    arg: exact(source.text(), b.arg.span),
                 }),
                 Call::Secret(SecretArg::Ciphertext(lit)) => out.push(SecretSite {
                     path,
                     kind: SiteKind::Ciphertext(lit.value.clone(), exact(source.text(), lit.span)),
+                    arg: exact(source.text(), b.arg.span),
                 }),
                 Call::Secret(_) => {}
                 _ => {
@@ -138,34 +143,14 @@ pub fn secret_sites(source: &Source) -> Result<Vec<SecretSite>, EditError> {
     Ok(out)
 }
 
-/// The span of a scalar without what the parser's span may take after a quoted one (a
-/// line comment): a quoted scalar ends at its closing quote.
-fn exact(text: &str, span: Span) -> Span {
+/// The span of a node without what the parser's span may take after a quoted scalar or a
+/// flow collection (a line comment): a quoted scalar ends at its closing quote, a flow
+/// collection at its closing bracket.
+pub(super) fn exact(text: &str, span: Span) -> Span {
     let bytes = text.as_bytes();
     let start = span.start();
     let end = match bytes.get(start) {
-        Some(b'"') => {
-            let mut i = start + 1;
-            loop {
-                match bytes.get(i) {
-                    Some(b'\\') => i += 2,
-                    Some(b'"') => break Some(i + 1),
-                    Some(_) => i += 1,
-                    None => break None,
-                }
-            }
-        }
-        Some(b'\'') => {
-            let mut i = start + 1;
-            loop {
-                match (bytes.get(i), bytes.get(i + 1)) {
-                    (Some(b'\''), Some(b'\'')) => i += 2,
-                    (Some(b'\''), _) => break Some(i + 1),
-                    (Some(_), _) => i += 1,
-                    (None, _) => break None,
-                }
-            }
-        }
+        Some(b'"' | b'\'' | b'{' | b'[') => closing(bytes, start),
         _ => None,
     };
     match end {
@@ -174,8 +159,53 @@ fn exact(text: &str, span: Span) -> Span {
     }
 }
 
+/// The end of the quoted scalar or flow collection that starts at `start` (just past its
+/// closing quote or bracket). Inside a collection, quoted scalars and comments are
+/// skipped; a quote inside a plain scalar (`it's`) starts nothing.
+fn closing(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = start;
+    // The last byte that was not a space: a quote opens a scalar only after an indicator.
+    let mut prev = b'{';
+    loop {
+        let b = *bytes.get(i)?;
+        match b {
+            b'"' | b'\'' if matches!(prev, b'{' | b'[' | b',' | b':' | b'?' | b'-') => {
+                i += 1;
+                loop {
+                    match (*bytes.get(i)?, bytes.get(i + 1)) {
+                        (b'\\', _) if b == b'"' => i += 2,
+                        (b'\'', Some(b'\'')) if b == b'\'' => i += 2,
+                        (q, _) if q == b => break,
+                        _ => i += 1,
+                    }
+                }
+            }
+            b'#' if matches!(
+                bytes.get(i.wrapping_sub(1)),
+                Some(b' ' | b'\t' | b'\n' | b'\r')
+            ) =>
+            {
+                while !matches!(bytes.get(i), Some(b'\n') | None) {
+                    i += 1;
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if !b.is_ascii_whitespace() {
+            prev = b;
+        }
+        i += 1;
+        if depth == 0 {
+            return Some(i);
+        }
+    }
+}
+
 /// Replaces each span of `text` by its new text (spans must not overlap).
-fn splice(text: &str, mut replacements: Vec<(Span, String)>) -> String {
+pub(super) fn splice(text: &str, mut replacements: Vec<(Span, String)>) -> String {
     replacements.sort_by_key(|(s, _)| s.start());
     let mut out =
         String::with_capacity(text.len() + replacements.iter().map(|r| r.1.len()).sum::<usize>());
@@ -195,7 +225,7 @@ fn splice(text: &str, mut replacements: Vec<(Span, String)>) -> String {
 }
 
 /// The flow text of a ciphertext secret's argument.
-fn ciphertext_arg(ciphertext: &str) -> String {
+pub(super) fn ciphertext_arg(ciphertext: &str) -> String {
     format!("{{ciphertext: {ciphertext}}}")
 }
 
@@ -278,7 +308,7 @@ fn finish(
     Ok(Rewrite { text, changed })
 }
 
-fn read_back(source: &Source, why: &str) -> EditError {
+pub(super) fn read_back(source: &Source, why: &str) -> EditError {
     EditError::new(
         format!(
             "{}: the rewritten document does not read back ({why}); nothing was written. This \
@@ -287,6 +317,22 @@ fn read_back(source: &Source, why: &str) -> EditError {
         ),
         None,
     )
+}
+
+/// The document with each secret's argument (see [`SecretSite::arg`]) replaced by what
+/// `marker` returns for it: how a diff shows a document without its secrets.
+///
+/// # Errors
+/// The document has load errors.
+pub fn mask_secrets(
+    source: &Source,
+    marker: &dyn Fn(&SecretSite) -> String,
+) -> Result<String, EditError> {
+    let sites = secret_sites(source)?;
+    Ok(splice(
+        source.text(),
+        sites.iter().map(|s| (s.arg, marker(s))).collect(),
+    ))
 }
 
 /// Sets the secret at `path` (below `values`) to `{ciphertext: CIPHERTEXT}`, in place:
@@ -623,6 +669,29 @@ mod tests {
             )
             .unwrap(),
             "values:\n  a:\n    fn::secret: {ciphertext: \"OLD\"} # c\n  b: {fn::secret: {ciphertext: NEW}} # d\n"
+        );
+    }
+
+    #[test]
+    fn arguments_are_found_without_their_line_comments() {
+        let doc = "values:\n  a: {fn::secret: {ciphertext: \"x}\"}} # c}\n  b:\n    fn::secret:\n      ciphertext: y # d\n  c: {fn::secret: {ciphertext: it's}} # '}\n  d: [1, {k: '}'}] # e\n";
+        let source = Source::new("t", doc);
+        let args: Vec<&str> = secret_sites(&source)
+            .unwrap()
+            .iter()
+            .map(|s| &doc[s.arg.start()..s.arg.end()])
+            .collect();
+        assert_eq!(
+            args,
+            [
+                "{ciphertext: \"x}\"}",
+                "ciphertext: y",
+                "{ciphertext: it's}"
+            ]
+        );
+        assert_eq!(
+            exact(doc, Span::new(doc.find("[1").unwrap(), doc.len())),
+            Span::new(doc.find("[1").unwrap(), doc.find("] # e").unwrap() + 1)
         );
     }
 

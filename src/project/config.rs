@@ -120,15 +120,23 @@ impl Encryption {
         }
     }
 
+    /// Every list of recipients, with where it is configured: the project's, then each
+    /// folder's.
+    pub fn lists(&self) -> impl Iterator<Item = (String, &[String])> {
+        std::iter::once((
+            "encryption.recipients".to_owned(),
+            self.recipients.as_slice(),
+        ))
+        .chain(self.folders.iter().map(|(dir, f)| {
+            (
+                format!("encryption.folders.{dir:?}.recipients"),
+                f.recipients.as_slice(),
+            )
+        }))
+    }
+
     fn check(&self) -> Result<(), String> {
-        let lists = std::iter::once(("encryption.recipients".to_owned(), &self.recipients)).chain(
-            self.folders.iter().map(|(dir, f)| {
-                (
-                    format!("encryption.folders.{dir:?}.recipients"),
-                    &f.recipients,
-                )
-            }),
-        );
+        let lists = self.lists();
         for dir in self.folders.keys() {
             check_name(dir).map_err(|e| format!("encryption.folders.{dir:?}: {e}"))?;
         }

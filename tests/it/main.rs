@@ -1,6 +1,7 @@
 //! The integration tests (one binary): spans, properties, limits, the command line.
 
 mod age;
+mod age_edit;
 mod aws;
 mod backends;
 mod cli;
