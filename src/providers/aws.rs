@@ -251,7 +251,8 @@ fn parameters(inputs: &Value, network: &Network) -> Result<Value, String> {
         } else {
             Value::string(text)
         };
-        value.secret = true;
+        // A list's items are secret too: `${params.hosts[0]}` must not print in plain.
+        value.make_secret();
         out.push((name.clone(), value));
     }
     Ok(Value::object(out))

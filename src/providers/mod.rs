@@ -114,7 +114,10 @@ impl Provider for Builtin {
                 .or_else(|| onepassword::open(name, inputs, network))
                 .or_else(|| vault::open(name, inputs, network));
             if let Some(opened) = opened {
-                return opened;
+                return opened.map(|mut value| {
+                    seal(&mut value);
+                    value
+                });
             }
         }
         #[cfg(not(feature = "providers"))]
@@ -123,6 +126,22 @@ impl Provider for Builtin {
             "provider {:?} is not implemented yet: escc checks its inputs but cannot open it (a plugin can stand in for it: see docs/providers.md)",
             self.row.name
         ))
+    }
+}
+
+/// Makes everything inside a secret part of a provider's output secret, so a value taken
+/// out of a secret list or object (`${params.hosts[0]}`) is still secret, whichever
+/// provider forgot to mark its items.
+#[cfg_attr(not(feature = "providers"), allow(dead_code))]
+fn seal(value: &mut Value) {
+    if value.secret {
+        value.make_secret();
+        return;
+    }
+    match &mut value.kind {
+        crate::eval::ValueKind::Array(items) => items.iter_mut().for_each(seal),
+        crate::eval::ValueKind::Object(m) => m.values_mut().for_each(seal),
+        _ => {}
     }
 }
 
@@ -356,3 +375,25 @@ fn is_executable(p: &Path) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod seal_tests {
+    use super::*;
+
+    #[test]
+    fn secret_parts_are_secret_all_the_way_down() {
+        let mut list = Value::new(crate::eval::ValueKind::Array(vec![Value::string("a")]));
+        list.secret = true;
+        let mut out = Value::object([
+            ("list".to_owned(), list),
+            ("plain".to_owned(), Value::string("p")),
+        ]);
+        seal(&mut out);
+        let crate::eval::ValueKind::Array(items) = &out.get("list").unwrap().kind else {
+            panic!("not a list")
+        };
+        assert!(items[0].secret);
+        assert!(!out.get("plain").unwrap().secret);
+        assert!(!out.secret);
+    }
+}

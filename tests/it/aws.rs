@@ -197,6 +197,7 @@ fn aws_parameter_store_opens_against_moto() {
         first: {{name: \"/app/url:1\"}}
         hosts: {{name: /app/hosts}}
         key: {{name: /app/key, decrypt: true}}
+  firstHost: ${{params.hosts[0]}}
 "
     ));
     let out = escc(
@@ -215,6 +216,7 @@ fn aws_parameter_store_opens_against_moto() {
             "url": "https://v2",
         })
     );
+    assert_eq!(v["firstHost"], "a");
     let out = escc(
         dir.path(),
         &["open", "app", "--format", "json"],
@@ -222,6 +224,9 @@ fn aws_parameter_store_opens_against_moto() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["params"]["key"], "[secret]");
+    // Every item of a StringList is secret, also taken out of the list.
+    assert_eq!(v["params"]["hosts"], "[secret]");
+    assert_eq!(v["firstHost"], "[secret]");
 }
 
 /// Opens `app` expecting failure; its standard error.
