@@ -7,15 +7,16 @@
 //! `$ESCC_MOTO_VENV`). Without it a test is skipped with a message, except under `CI=true`,
 //! where that is a failure.
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::backends::{self, LocalServer, escc, project};
+use crate::backends::{self, LocalServer, escc, open_fails, open_shown, project, text};
 use crate::fake_http::{FakeServer, Received, Reply};
+
+/// What no error may show: the values of moto's secrets (`db-pass-v1`, ...).
+const NEVER: &[&str] = &["db-pass"];
 
 fn venv() -> PathBuf {
     backends::venv("ESCC_MOTO_VENV", "moto-venv")
@@ -82,10 +83,6 @@ print(json.dumps([key["AccessKeyId"], key["SecretAccessKey"]]))
     assert!(out.status.success(), "{}", text(&out.stderr));
     let [id, secret]: [String; 2] = serde_json::from_slice(&out.stdout).unwrap();
     (id, secret)
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 /// The environment `app`: static credentials, three secrets, one of them JSON.
@@ -229,16 +226,6 @@ fn aws_parameter_store_opens_against_moto() {
     assert_eq!(v["firstHost"], "[secret]");
 }
 
-/// Opens `app` expecting failure; its standard error.
-fn open_fails(dir: &Path, env: &[(&str, &str)]) -> String {
-    let out = escc(dir, &["open", "app"], env);
-    assert!(!out.status.success(), "{}", text(&out.stdout));
-    // The renderer wraps long messages: join the lines back.
-    let stderr = text(&out.stderr).replace("\n  │ ", " ");
-    assert!(!stderr.contains("db-pass"), "{stderr}");
-    stderr
-}
-
 #[test]
 fn aws_errors_name_the_provider_and_input_and_hide_secrets() {
     let Some(moto) = Moto::start(Some(3)) else {
@@ -250,7 +237,7 @@ fn aws_errors_name_the_provider_and_input_and_hide_secrets() {
     // A wrong secret key: moto refuses the signature.
     let wrong = "wrong-secret-key-0123456789";
     let dir = project(&app(&key_id, wrong));
-    let err = open_fails(dir.path(), &env);
+    let err = open_fails(dir.path(), &env, NEVER);
     assert!(
         err.contains("aws-secrets: get.api: GetSecretValue \"prod/api\""),
         "{err}"
@@ -265,7 +252,7 @@ fn aws_errors_name_the_provider_and_input_and_hide_secrets() {
     // A secret that does not exist.
     let missing = app(&key_id, &secret).replace("secretId: prod/api", "secretId: prod/nope");
     let dir = project(&missing);
-    let err = open_fails(dir.path(), &env);
+    let err = open_fails(dir.path(), &env, NEVER);
     assert!(
         err.contains(
             "aws-secrets: get.api: GetSecretValue \"prod/nope\": ResourceNotFoundException"
@@ -275,44 +262,18 @@ fn aws_errors_name_the_provider_and_input_and_hide_secrets() {
     assert!(!err.contains(&secret), "{err}");
 
     // A bad endpoint override is named.
-    let err = open_fails(dir.path(), &[("AWS_ENDPOINT_URL", "ftp://x")]);
+    let err = open_fails(dir.path(), &[("AWS_ENDPOINT_URL", "ftp://x")], NEVER);
     assert!(
         err.contains("AWS_ENDPOINT_URL: \"ftp://x\" is not"),
         "{err}"
     );
 }
 
-/// A loopback server that answers each connection with `response` after reading the
-/// request (or, with `None`, never answers); its URL.
-fn fake(response: Option<&'static str>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for conn in listener.incoming().take(4) {
-            let Ok(mut conn) = conn else { return };
-            std::thread::spawn(move || {
-                let mut buf = [0; 4096];
-                let _ = conn.set_read_timeout(Some(Duration::from_millis(500)));
-                let _ = conn.read(&mut buf);
-                match response {
-                    Some(r) => {
-                        let _ = conn.write_all(r.as_bytes());
-                    }
-                    None => std::thread::sleep(Duration::from_secs(20)),
-                }
-            });
-        }
-    });
-    url
-}
-
 #[test]
 fn a_malformed_response_is_reported_without_its_text() {
-    let url = fake(Some(
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 26\r\nConnection: close\r\n\r\n{\"SecretString\": db-pass-x",
-    ));
+    let server = FakeServer::start(|_| Reply::text(200, "{\"SecretString\": db-pass-x"));
     let dir = project(&app("AKIDTEST", "test-secret-key"));
-    let err = open_fails(dir.path(), &[("AWS_ENDPOINT_URL", &url)]);
+    let err = open_fails(dir.path(), &[("AWS_ENDPOINT_URL", &server.url)], NEVER);
     assert!(err.contains("aws-secrets: get.api:"), "{err}");
     assert!(
         err.contains("is not valid JSON (expected value at line 1 column 18)"),
@@ -323,12 +284,13 @@ fn a_malformed_response_is_reported_without_its_text() {
 
 #[test]
 fn a_server_that_hangs_is_given_up_on() {
-    let url = fake(None);
+    let server = FakeServer::start(|_| Reply::hang());
     let dir = project(&app("AKIDTEST", "test-secret-key"));
     let start = Instant::now();
     let err = open_fails(
         dir.path(),
-        &[("AWS_ENDPOINT_URL", &url), ("ESCC_AWS_TIMEOUT", "1")],
+        &[("AWS_ENDPOINT_URL", &server.url), ("ESCC_AWS_TIMEOUT", "1")],
+        NEVER,
     );
     assert!(
         start.elapsed() < Duration::from_secs(10),
@@ -428,7 +390,7 @@ fn aws_login_oidc_assumes_a_role_through_sts() {
     );
 
     // Without a token file, the variable to set is named.
-    let err = open_fails(dir.path(), &[("AWS_ENDPOINT_URL", &moto.url)]);
+    let err = open_fails(dir.path(), &[("AWS_ENDPOINT_URL", &moto.url)], NEVER);
     assert!(
         err.contains(
             "aws-login: oidc: no identity token: set AWS_WEB_IDENTITY_TOKEN_FILE, ESCC_OIDC_TOKEN_FILE or ESCC_OIDC_TOKEN_COMMAND"
@@ -437,15 +399,19 @@ fn aws_login_oidc_assumes_a_role_through_sts() {
     );
 
     // STS refuses, quoting the token: the message keeps the error, not the token.
-    let url = fake(Some(
-        "HTTP/1.1 400 Bad Request\r\nContent-Length: 131\r\nConnection: close\r\n\r\n<ErrorResponse><Error><Code>InvalidIdentityToken</Code><Message>bad eyJ.web-identity-token-77.sig</Message></Error></ErrorResponse>",
-    ));
+    let sts = FakeServer::start(|_| {
+        Reply::text(
+            400,
+            "<ErrorResponse><Error><Code>InvalidIdentityToken</Code><Message>bad eyJ.web-identity-token-77.sig</Message></Error></ErrorResponse>",
+        )
+    });
     let err = open_fails(
         dir.path(),
         &[
-            ("AWS_ENDPOINT_URL_STS", &url),
+            ("AWS_ENDPOINT_URL_STS", &sts.url),
             ("AWS_WEB_IDENTITY_TOKEN_FILE", token_file),
         ],
+NEVER,
     );
     assert!(
         err.contains("InvalidIdentityToken: bad [secret] (HTTP 400)"),
@@ -541,6 +507,7 @@ fn a_service_that_keeps_throttling_is_given_up_on_with_the_attempt_count() {
             ("AWS_ENDPOINT_URL", &server.url),
             ("ESCC_PROVIDER_RETRIES", "2"),
         ],
+NEVER,
     );
     assert!(
         err.contains(
@@ -564,7 +531,7 @@ fn a_service_that_keeps_throttling_is_given_up_on_with_the_attempt_count() {
             &serde_json::json!({"__type": "ResourceNotFoundException", "message": "Secrets Manager can't find the specified secret."}),
         )
     });
-    let err = open_fails(dir.path(), &[("AWS_ENDPOINT_URL", &server.url)]);
+    let err = open_fails(dir.path(), &[("AWS_ENDPOINT_URL", &server.url)], NEVER);
     assert!(err.contains("ResourceNotFoundException"), "{err}");
     assert!(!err.contains("attempts"), "{err}");
     assert_eq!(server.received().len(), 1);
@@ -594,7 +561,7 @@ fn aws_parameter_store_errors_against_moto() {
     let env = [("AWS_ENDPOINT_URL_SSM", moto.url.as_str())];
     // A missing parameter.
     let dir = project(&params(&secret, "/app/nope"));
-    let err = open_fails(dir.path(), &env);
+    let err = open_fails(dir.path(), &env, NEVER);
     assert!(
         err.contains("aws-parameter-store: get.url: GetParameter \"/app/nope\": ParameterNotFound"),
         "{err}"
@@ -603,7 +570,7 @@ fn aws_parameter_store_errors_against_moto() {
     // A wrong secret key: moto refuses the signature.
     let wrong = "wrong-ssm-key-0123456789";
     let dir = project(&params(wrong, "/app/url"));
-    let err = open_fails(dir.path(), &env);
+    let err = open_fails(dir.path(), &env, NEVER);
     assert!(err.contains("aws-parameter-store: get.url:"), "{err}");
     assert!(err.contains("SignatureDoesNotMatch"), "{err}");
     assert!(err.contains("(HTTP 403)"), "{err}");
@@ -664,14 +631,7 @@ fn sts(tokens: std::sync::Arc<Mutex<Vec<String>>>) -> FakeServer {
 
 /// Opens `OIDC_APP` with `env`; the credentials shown.
 fn oidc_creds(dir: &Path, env: &[(&str, &str)]) -> serde_json::Value {
-    let out = escc(
-        dir,
-        &["open", "app", "--format", "json", "--show-secrets"],
-        env,
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["creds"].clone()
+    open_shown(dir, env, &[])["creds"].clone()
 }
 
 #[test]
@@ -723,7 +683,7 @@ fn aws_login_oidc_with_a_github_actions_token() {
         ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "wrong-bearer-77"),
     ];
     env.push(("AWS_ENDPOINT_URL", &moto.url));
-    let err = open_fails(dir.path(), &env);
+    let err = open_fails(dir.path(), &env, NEVER);
     assert!(
         err.contains("aws-login: oidc: GitHub Actions (ACTIONS_ID_TOKEN_REQUEST_URL): the token request was answered HTTP 401"),
         "{err}"
@@ -773,6 +733,7 @@ fn aws_login_oidc_with_a_token_command() {
             ("AWS_ENDPOINT_URL", &moto.url),
             ("ESCC_OIDC_TOKEN_COMMAND", "exit 3"),
         ],
+NEVER,
     );
     assert!(
         err.contains("aws-login: oidc: ESCC_OIDC_TOKEN_COMMAND failed (exit status: 3)"),
@@ -784,6 +745,7 @@ fn aws_login_oidc_with_a_token_command() {
             ("AWS_ENDPOINT_URL", &moto.url),
             ("ESCC_OIDC_TOKEN_COMMAND", "true"),
         ],
+NEVER,
     );
     assert!(
         err.contains("aws-login: oidc: ESCC_OIDC_TOKEN_COMMAND gave an empty identity token"),

@@ -10,46 +10,31 @@
 //! that is a failure. The JWT test signs its token with the `openssl` command.
 
 use std::fmt::Write as _;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::io::Write as _;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value as Json, json};
 
+use crate::backends::{
+    self, LocalServer, escc, open_fails, open_shown, project_with, text, unwrapped,
+};
 use crate::fake_http::{FakeServer, Reply};
-
-const BIN: &str = env!("CARGO_BIN_EXE_escc");
+use crate::invariants::base64;
 
 /// The dev server's root token: distinctive, so a leak is found by searching for it.
 const ROOT: &str = "escc-root-7f3a9c";
 
-fn venv() -> PathBuf {
-    std::env::var_os("ESCC_OPENBAO_VENV").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/openbao-venv"),
-        PathBuf::from,
-    )
-}
-
-/// Outside CI, skips (with `why`); under `CI=true`, fails.
-fn missing(why: &str) {
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{why}: under CI=true this is a failure"
-    );
-    eprintln!("skipping: {why}");
-}
-
 /// An `OpenBao` dev server on free loopback ports, killed on drop.
 struct Bao {
-    child: Child,
+    /// Held for its drop, which stops the server.
+    _server: LocalServer,
     /// `http://127.0.0.1:PORT`.
     url: String,
-    /// `127.0.0.1:PORT`.
-    addr: String,
     /// Its home directory (the dev server writes a token helper file there).
     _home: tempfile::TempDir,
 }
@@ -57,31 +42,48 @@ struct Bao {
 /// A free loopback port `p` whose `p + 1` is free too (the dev server's cluster listener).
 fn free_port_pair() -> u16 {
     loop {
-        let a = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = a.local_addr().unwrap().port();
+        let port = backends::free_port();
         if port < u16::MAX && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
             return port;
         }
     }
 }
 
+/// `method /v1/{path}` at `url` with `token`, `namespace` and a JSON `body`: the status
+/// and the answer (`Null` when empty; `(0, Null)` when there is no answer).
+fn api(
+    url: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    namespace: Option<&str>,
+    body: Option<&Json>,
+) -> (u16, Json) {
+    let mut headers = Vec::new();
+    if let Some(t) = token {
+        headers.push(("X-Vault-Token", t));
+    }
+    if let Some(ns) = namespace {
+        headers.push(("X-Vault-Namespace", ns));
+    }
+    let body = body.map(Json::to_string).unwrap_or_default();
+    match backends::http(url, method, &format!("/v1/{path}"), &headers, &body) {
+        Some((status, answer)) => (status, serde_json::from_str(&answer).unwrap_or(Json::Null)),
+        None => (0, Json::Null),
+    }
+}
+
 impl Bao {
-    /// Starts `bao server -dev`; `None` (skipped, with a message) when `OpenBao` is not
-    /// installed outside CI.
+    /// Starts `bao server -dev` and waits until it reports itself unsealed and active;
+    /// `None` (skipped, with a message) when `OpenBao` is not installed outside CI.
     fn start() -> Option<Bao> {
-        let bao = venv().join("bin/bao");
-        if !bao.is_file() {
-            missing(&format!(
-                "OpenBao is not installed at {} (.ci/run installs it; or set ESCC_OPENBAO_VENV)",
-                bao.display()
-            ));
-            return None;
-        }
+        let bao = backends::program("ESCC_OPENBAO_VENV", "openbao-venv", "bao")?;
         // Another process may take a port between the check and the start: try again.
         for _ in 0..3 {
             let port = free_port_pair();
             let home = tempfile::tempdir().unwrap();
-            let child = Command::new(&bao)
+            let mut command = Command::new(&bao);
+            command
                 .args([
                     "server",
                     "-dev",
@@ -90,44 +92,19 @@ impl Bao {
                 ])
                 .env("HOME", home.path())
                 .env_remove("BAO_ADDR")
-                .env_remove("VAULT_ADDR")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            let mut server = Bao {
-                child,
-                url: format!("http://127.0.0.1:{port}"),
-                addr: format!("127.0.0.1:{port}"),
-                _home: home,
-            };
-            if server.wait_ready() {
-                return Some(server);
+                .env_remove("VAULT_ADDR");
+            let healthy = |url: &str| api(url, "GET", "sys/health", None, None, None).0 == 200;
+            if let Some(server) = LocalServer::try_spawn(command, port, healthy) {
+                let bao = Bao {
+                    url: server.url.clone(),
+                    _server: server,
+                    _home: home,
+                };
+                bao.wait_kv2("secret", None);
+                return Some(bao);
             }
         }
         panic!("bao server -dev did not start in 3 attempts");
-    }
-
-    /// Waits until the server reports itself unsealed and active; false if it exited.
-    fn wait_ready(&mut self) -> bool {
-        let start = Instant::now();
-        loop {
-            if self.child.try_wait().unwrap().is_some() {
-                return false;
-            }
-            if TcpStream::connect(&self.addr).is_ok()
-                && self.api("GET", "sys/health", None, None, None).0 == 200
-            {
-                self.wait_kv2("secret", None);
-                return true;
-            }
-            assert!(
-                start.elapsed() < Duration::from_mins(1),
-                "bao server -dev was not ready within 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
     }
 
     /// Waits until the KV v2 engine at `mount` (in `namespace`) serves: a new one first
@@ -145,8 +122,7 @@ impl Bao {
         }
     }
 
-    /// `method /v1/{path}` with `token`, `namespace` and a JSON `body`: the status and
-    /// the answer (`Null` when empty). HTTP/1.0, so the answer ends with the connection.
+    /// [`api`] of this server.
     fn api(
         &self,
         method: &str,
@@ -155,37 +131,7 @@ impl Bao {
         namespace: Option<&str>,
         body: Option<&Json>,
     ) -> (u16, Json) {
-        let body = body.map(Json::to_string).unwrap_or_default();
-        let mut request = format!(
-            "{method} /v1/{path} HTTP/1.0\r\nHost: {}\r\nContent-Length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        if let Some(t) = token {
-            let _ = write!(request, "X-Vault-Token: {t}\r\n");
-        }
-        if let Some(ns) = namespace {
-            let _ = write!(request, "X-Vault-Namespace: {ns}\r\n");
-        }
-        request.push_str("\r\n");
-        request.push_str(&body);
-        let Ok(mut conn) = TcpStream::connect(&self.addr) else {
-            return (0, Json::Null);
-        };
-        conn.set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        conn.write_all(request.as_bytes()).unwrap();
-        let mut answer = String::new();
-        if conn.read_to_string(&mut answer).is_err() {
-            return (0, Json::Null);
-        }
-        let status = answer
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-        (status, serde_json::from_str(body).unwrap_or(Json::Null))
+        api(&self.url, method, path, token, namespace, body)
     }
 
     /// `api` as root (in `namespace`), which must succeed.
@@ -223,64 +169,13 @@ impl Bao {
     }
 }
 
-impl Drop for Bao {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// A project holding environment `app`.
+/// A project holding environment `app`, whose plaintext `fn::secret`s (the dev server's
+/// root token) draw no warning: a warning would quote them.
 fn project(app: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("escc.toml"),
-        "[encryption]\nallow-plaintext = true\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("app.yaml"), app).unwrap();
-    dir
-}
-
-/// Runs escc in `dir` with `env` (and none of the caller's escc, Vault or OIDC variables).
-fn escc(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(BIN);
-    c.current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
-    for (k, _) in std::env::vars() {
-        if ["ESCC_", "VAULT_", "BAO_", "ACTIONS_ID_TOKEN_"]
-            .iter()
-            .any(|p| k.starts_with(p))
-        {
-            c.env_remove(k);
-        }
-    }
-    c.envs(env.iter().copied());
-    c.output().unwrap()
-}
-
-/// `escc open app --show-secrets` as JSON, which must succeed.
-fn open_shown(dir: &Path, env: &[(&str, &str)]) -> Json {
-    let out = escc(
-        dir,
-        &["open", "app", "--format", "json", "--show-secrets"],
-        env,
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// Opens `app` expecting failure; its standard error, wrapped lines joined back.
-fn open_fails(dir: &Path, env: &[(&str, &str)]) -> String {
-    let out = escc(dir, &["open", "app"], env);
-    assert!(!out.status.success(), "{}", text(&out.stdout));
-    text(&out.stderr).replace("\n  │ ", " ")
+    project_with(&[
+        ("escc.toml", "[encryption]\nallow-plaintext = true\n"),
+        ("app.yaml", app),
+    ])
 }
 
 /// The messages of a rendered error (its `×` lines), without the document excerpts, which
@@ -400,7 +295,7 @@ fn vault_token_login_reads_kv_v1_and_v2_in_namespaces_through_open_and_run() {
         url = bao.url
     ));
 
-    let v = open_shown(dir.path(), &[]);
+    let v = open_shown(dir.path(), &[], &[]);
     // The docs' output shape: the raw `data` of a KV v2 read.
     let test1 = &v["vault"]["secrets"]["test1"];
     assert_eq!(test1["data"], json!({"keyA": "valA", "keyB": "valB"}));
@@ -495,18 +390,10 @@ fn vault_token_login_reads_kv_v1_and_v2_in_namespaces_through_open_and_run() {
 
 /// Base64url without padding (JWT's encoding).
 fn base64url(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..=chunk.len() {
-            out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-        }
-    }
-    out
+    base64(bytes)
+        .trim_end_matches('=')
+        .replace('+', "-")
+        .replace('/', "_")
 }
 
 /// An RS256 JWT of `claims`, signed with the PEM key `key` by the `openssl` command.
@@ -537,7 +424,7 @@ fn sign_jwt(key: &Path, claims: &Json) -> String {
 #[test]
 fn vault_jwt_login_with_a_signed_token() {
     if Command::new("openssl").arg("version").output().is_err() {
-        missing("the openssl command is not on PATH");
+        backends::missing("the openssl command is not on PATH");
         return;
     }
     let Some(bao) = Bao::start() else {
@@ -632,7 +519,7 @@ fn vault_jwt_login_with_a_signed_token() {
     };
     std::fs::write(dir.path().join("app.yaml"), app("")).unwrap();
     let env = [("ESCC_OIDC_TOKEN_FILE", token_file)];
-    let v = open_shown(dir.path(), &env);
+    let v = open_shown(dir.path(), &env, &[]);
     assert_eq!(v["vault"]["secrets"]["password"], "jwt-read-pass-0c4e");
     let token = v["vault"]["login"]["token"].as_str().unwrap();
     let (status, info) = lookup(&bao, token, None);
@@ -663,7 +550,7 @@ fn vault_jwt_login_with_a_signed_token() {
 
     // Another mount.
     std::fs::write(dir.path().join("app.yaml"), app("          mount: ci-jwt")).unwrap();
-    let v = open_shown(dir.path(), &env);
+    let v = open_shown(dir.path(), &env, &[]);
     let token = v["vault"]["login"]["token"].as_str().unwrap();
     let (_, info) = lookup(&bao, token, None);
     assert!(
@@ -677,7 +564,7 @@ fn vault_jwt_login_with_a_signed_token() {
     // A token for another audience is refused by `OpenBao`, and not shown.
     let other = sign_jwt(&key, &claims("https://other.example"));
     std::fs::write(token_file, &other).unwrap();
-    let err = open_fails(dir.path(), &env);
+    let err = open_fails(dir.path(), &env, &[]);
     assert!(
         err.contains("vault-login: jwt: logging in with role \"deploy\": "),
         "{err}"
@@ -696,7 +583,7 @@ fn vault_jwt_login_with_a_signed_token() {
     );
 
     // Without a token source, the variables to set are named.
-    let err = open_fails(dir.path(), &[]);
+    let err = open_fails(dir.path(), &[], &[]);
     assert!(
         err.contains("vault-login: jwt: no identity token: set ESCC_OIDC_TOKEN_FILE or ESCC_OIDC_TOKEN_COMMAND"),
         "{err}"
@@ -740,7 +627,7 @@ fn vault_errors_name_the_provider_and_input_and_hide_tokens() {
         "wrong-token-4b1e",
         "          db: {path: secret/data/app}",
     ));
-    let err = open_fails(dir.path(), &[]);
+    let err = open_fails(dir.path(), &[], &[]);
     assert!(
         err.contains(
             "vault-secrets: read.db: reading \"secret/data/app\": permission denied (HTTP 403)"
@@ -762,7 +649,7 @@ fn vault_errors_name_the_provider_and_input_and_hide_tokens() {
         token: wrong-parent-8d2c
 "
     ));
-    let err = open_fails(dir.path(), &[]);
+    let err = open_fails(dir.path(), &[], &[]);
     assert!(
         err.contains("vault-login: token: creating a child token: permission denied (HTTP 403)"),
         "{err}"
@@ -793,7 +680,7 @@ fn vault_errors_name_the_provider_and_input_and_hide_tokens() {
         ),
     ] {
         let dir = project(&reader_app(url, ROOT, read));
-        let err = open_fails(dir.path(), &[]);
+        let err = open_fails(dir.path(), &[], &[]);
         assert!(err.contains(expected), "{expected}\n{err}");
         check(&err);
     }
@@ -820,7 +707,7 @@ fn vault_errors_name_the_provider_and_input_and_hide_tokens() {
       token: {{token: {ROOT}, maxTtl: banana}}
 "
     ));
-    let err = open_fails(dir.path(), &[]);
+    let err = open_fails(dir.path(), &[], &[]);
     for expected in [
         "vault-secrets: read.db: reading \"secret/data/app\": namespace not found (HTTP 404)",
         "vault-login: address: \"",
@@ -900,7 +787,7 @@ fn vault_outputs_never_show_tokens_or_values() {
         }
     }
     // The control: the values are there to be found.
-    let v = open_shown(dir.path(), &[]);
+    let v = open_shown(dir.path(), &[], &[]);
     assert_eq!(v["secrets"]["password"], "kv2-pass-51d0");
     assert!(holds_a_token(v["login"]["token"].as_str().unwrap()));
 }
@@ -948,7 +835,7 @@ fn vault_retries_a_throttled_read() {
         }
     });
     let dir = fake_app(&server.url);
-    let v = open_shown(dir.path(), &[]);
+    let v = open_shown(dir.path(), &[], &[]);
     assert_eq!(v["vault"]["secrets"]["db"], "fake-pass-61b3");
     assert_eq!(server.received().len(), 2);
 
@@ -962,7 +849,7 @@ fn vault_retries_a_throttled_read() {
         r
     });
     let dir = fake_app(&server.url);
-    let err = open_fails(dir.path(), &[("ESCC_PROVIDER_RETRIES", "1")]);
+    let err = open_fails(dir.path(), &[("ESCC_PROVIDER_RETRIES", "1")], &[]);
     assert!(
         err.contains("vault-secrets: read.db: reading \"secret/data/app\": request path \"secret/data/app\": rate limit quota exceeded (HTTP 429)"),
         "{err}"
@@ -981,6 +868,7 @@ fn vault_gives_up_on_a_server_that_hangs() {
             ("ESCC_PROVIDER_TIMEOUT", "1"),
             ("ESCC_PROVIDER_RETRIES", "0"),
         ],
+&[],
     );
     assert!(
         start.elapsed() < Duration::from_secs(10),
@@ -1005,7 +893,7 @@ fn vault_reports_a_malformed_response_without_its_text() {
         )
     });
     let dir = fake_app(&server.url);
-    let err = open_fails(dir.path(), &[]);
+    let err = open_fails(dir.path(), &[], &[]);
     assert!(
         err.contains(&format!(
             "vault-secrets: read.db: reading \"secret/data/app\": the response from {} is not valid JSON (EOF while parsing",
@@ -1018,7 +906,7 @@ fn vault_reports_a_malformed_response_without_its_text() {
     // A JSON answer with no `data`.
     let server = fake_vault(|_| Reply::json(200, &json!({"warnings": null})));
     let dir = fake_app(&server.url);
-    let err = open_fails(dir.path(), &[]);
+    let err = open_fails(dir.path(), &[], &[]);
     assert!(err.contains("has no data"), "{err}");
 }
 
@@ -1034,7 +922,7 @@ fn vault_masks_a_token_quoted_by_the_server() {
         )
     });
     let dir = fake_app(&server.url);
-    let err = open_fails(dir.path(), &[]);
+    let err = open_fails(dir.path(), &[], &[]);
     assert!(
         err.contains("token [secret] is not valid for this path (HTTP 403)"),
         "{err}"
@@ -1052,7 +940,7 @@ fn vault_sends_nothing_offline() {
     let dir = fake_app(&server.url);
     let out = escc(dir.path(), &["open", "app"], &[("ESCC_OFFLINE", "1")]);
     assert!(!out.status.success());
-    let err = text(&out.stderr).replace("\n  │ ", " ");
+    let err = unwrapped(&out.stderr);
     assert!(
         err.contains(&format!(
             "vault-secrets: read.db: reading \"secret/data/app\": escc is offline (--offline or ESCC_OFFLINE): it would call {}",
