@@ -109,11 +109,18 @@ pub fn says(shown: &str, needle: &str) -> bool {
     squeeze(shown).contains(&squeeze(needle))
 }
 
-/// Panics if `output` shows any of `never`, even wrapped across lines.
+/// Asserts that the rendered output `shown` says `expected`, however it was wrapped.
 #[track_caller]
-pub fn assert_clean(output: &str, never: &[&str]) {
+pub fn assert_says(shown: &str, expected: &str) {
+    assert!(says(shown, expected), "expected {expected:?} in:\n{shown}");
+}
+
+/// Panics if `output` (`what`: a stream, a file) shows any of `never`, even wrapped
+/// across lines.
+#[track_caller]
+pub fn assert_clean(what: &str, output: &str, never: &[&str]) {
     for s in never {
-        assert!(!says(output, s), "{s:?} leaked into: {output}");
+        assert!(!says(output, s), "{what} shows {s:?}:\n{output}");
     }
 }
 
@@ -127,7 +134,7 @@ pub fn open_shown(dir: &Path, env: &[(&str, &str)], never: &[&str]) -> serde_jso
         env,
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_clean(&text(&out.stderr), never);
+    assert_clean("standard error", &text(&out.stderr), never);
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -138,9 +145,9 @@ pub fn open_shown(dir: &Path, env: &[(&str, &str)], never: &[&str]) -> serde_jso
 pub fn open_fails(dir: &Path, env: &[(&str, &str)], never: &[&str]) -> String {
     let out = escc(dir, &["open", "app"], env);
     assert!(!out.status.success(), "{}", text(&out.stdout));
-    assert_clean(&text(&out.stdout), never);
+    assert_clean("standard output", &text(&out.stdout), never);
     let stderr = unwrapped(&out.stderr);
-    assert_clean(&stderr, never);
+    assert_clean("standard error", &stderr, never);
     stderr
 }
 
@@ -150,7 +157,7 @@ pub fn open_fails(dir: &Path, env: &[(&str, &str)], never: &[&str]) -> String {
 pub fn run_sh(dir: &Path, env: &[(&str, &str)], script: &str, never: &[&str]) -> String {
     let out = escc(dir, &["run", "app", "--", "sh", "-c", script], env);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_clean(&text(&out.stderr), never);
+    assert_clean("standard error", &text(&out.stderr), never);
     text(&out.stdout)
 }
 

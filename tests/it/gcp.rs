@@ -10,15 +10,14 @@
 //! or `$ESCC_DRONGO_VENV`). Without it a test is skipped with a message, except under
 //! `CI=true`, where that is a failure.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::backends::{self, LocalServer, escc, project};
+use crate::backends::{
+    self, LocalServer, assert_clean, assert_says, escc, open_fails, open_shown, project, run_sh, text,
+};
 use crate::fake_http::{FakeServer, Received, Reply};
 use crate::invariants::base64;
 use crate::leaks::files_in;
@@ -65,23 +64,9 @@ impl Drongo {
 
     /// One request to drongo's REST API: the status and the body.
     fn call(&self, method: &str, path: &str, body: &serde_json::Value) -> (u16, String) {
-        let mut conn = TcpStream::connect(self.url.trim_start_matches("http://")).unwrap();
-        let body = body.to_string();
-        write!(
-            conn,
-            "{method} {path} HTTP/1.1\r\nHost: drongo\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut answer = String::new();
-        conn.read_to_string(&mut answer).unwrap();
-        let status = answer
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap();
-        let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_owned());
-        (status, body.unwrap_or_default())
+        let json = [("Content-Type", "application/json")];
+        backends::http(&self.url, method, path, &json, &body.to_string())
+            .unwrap_or_else(|| panic!("drongo did not answer {method} {path}"))
     }
 
     /// Creates secret `name` in ESC's example project with `versions`, in order.
@@ -107,66 +92,10 @@ impl Drongo {
     }
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 /// Every token and secret value of these tests.
-const NEEDLES: [&str; 7] = [
+const NEEDLES: &[&str] = &[
     ID_TOKEN, FEDERATED, SA_TOKEN, USER_TOKEN, API_KEY_V1, API_KEY_V2, APP_SECRET,
 ];
-
-#[track_caller]
-fn assert_clean(what: &str, s: &str) {
-    for n in NEEDLES {
-        assert!(!s.contains(n), "{what} shows {n:?}:\n{s}");
-    }
-}
-
-/// `escc run app -- sh -c SCRIPT`, expecting success; its standard output, trimmed.
-#[track_caller]
-fn run_sh(dir: &Path, script: &str, env: &[(&str, &str)]) -> String {
-    let out = escc(dir, &["run", "app", "--", "sh", "-c", script], env);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    text(&out.stdout).trim().to_owned()
-}
-
-/// Opens `app` with secrets shown, expecting success; its JSON.
-#[track_caller]
-fn open_shown(dir: &Path, env: &[(&str, &str)]) -> serde_json::Value {
-    let out = escc(
-        dir,
-        &["open", "app", "--format", "json", "--show-secrets"],
-        env,
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// Opens `app` expecting failure; its standard error, which shows no token or secret.
-fn open_fails(dir: &Path, env: &[(&str, &str)]) -> String {
-    let out = escc(dir, &["open", "app"], env);
-    assert!(!out.status.success(), "{}", text(&out.stdout));
-    let stderr = text(&out.stderr);
-    assert_clean("the error", &stderr);
-    stderr
-}
-
-/// Asserts that the rendered diagnostics `err` say `expected`. The renderer wraps long
-/// messages (at spaces, and after `/` or `-` too), so both are compared without
-/// whitespace or the renderer's margin.
-#[track_caller]
-fn assert_says(err: &str, expected: &str) {
-    let squash = |s: &str| -> String {
-        s.chars()
-            .filter(|c| !c.is_whitespace() && *c != '│')
-            .collect()
-    };
-    assert!(
-        squash(err).contains(&squash(expected)),
-        "expected {expected:?} in:\n{err}"
-    );
-}
 
 /// Google's error body (`google.rpc.Status` in the JSON API's envelope).
 fn google_error(code: u16, status: &str, message: &str) -> Reply {
@@ -323,7 +252,7 @@ fn the_documented_example_logs_in_with_oidc_and_reads_from_drongo() {
         ("ESCC_ENDPOINT_GCP_SECRETMANAGER", drongo.url.as_str()),
     ];
 
-    let v = open_shown(dir.path(), &env);
+    let v = open_shown(dir.path(), &env, &[]);
     // ESC's documented output shape: the project as the number given, a bearer token and
     // its expiry.
     assert_eq!(
@@ -353,17 +282,19 @@ fn the_documented_example_logs_in_with_oidc_and_reads_from_drongo() {
         v["gcp"]["secrets"],
         json!({"api-key": "[secret]", "api-key-first": "[secret]", "app-secret": "[secret]"})
     );
-    assert_clean("escc open", &text(&out.stdout));
-    assert_clean("escc open's stderr", &text(&out.stderr));
+    assert_clean("escc open", &text(&out.stdout), NEEDLES);
+    assert_clean("escc open's stderr", &text(&out.stderr), NEEDLES);
 
     assert_eq!(
         run_sh(
             dir.path(),
+            &env,
             &format!(
                 "test \"$API_KEY\" = {API_KEY_V2} && test \"$CLOUDSDK_AUTH_ACCESS_TOKEN\" = {SA_TOKEN} && echo \"$API_KEY $CLOUDSDK_AUTH_ACCESS_TOKEN\""
             ),
-            &env
-        ),
+            NEEDLES,
+        )
+        .trim(),
         "[secret] [secret]"
     );
 }
@@ -395,7 +326,7 @@ fn gcp_secrets_reports_what_drongo_does_not_have() {
     let env = [("ESCC_ENDPOINT_GCP_SECRETMANAGER", drongo.url.as_str())];
 
     let dir = project(&given_token_app("          db:\n            name: nope\n"));
-    let err = open_fails(dir.path(), &env);
+    let err = open_fails(dir.path(), &env, NEEDLES);
     assert_says(
         &err,
         "gcp-secrets: access.db: access \"nope\" version latest: NOT_FOUND: Secret [projects/123456789/secrets/nope] not found. (HTTP 404)",
@@ -407,7 +338,7 @@ fn gcp_secrets_reports_what_drongo_does_not_have() {
     let dir = project(&given_token_app(
         "          db:\n            name: api-key\n            version: \"9\"\n",
     ));
-    let err = open_fails(dir.path(), &env);
+    let err = open_fails(dir.path(), &env, NEEDLES);
     assert_says(
         &err,
         "access \"api-key\" version 9: NOT_FOUND: Secret Version [projects/123456789/secrets/api-key/versions/9] not found. (HTTP 404)",
@@ -417,7 +348,7 @@ fn gcp_secrets_reports_what_drongo_does_not_have() {
     let dir = project(&given_token_app(
         "          db:\n            name: ../../other\n",
     ));
-    let err = open_fails(dir.path(), &env);
+    let err = open_fails(dir.path(), &env, NEEDLES);
     assert_says(
         &err,
         "gcp-secrets: access.db.name: \"../../other\" is not a secret's id",
@@ -446,7 +377,7 @@ fn gcp_secrets_sends_the_bearer_token_that_google_checks() {
     let env = [("ESCC_ENDPOINT_GCP_SECRETMANAGER", sm.url.as_str())];
     let access = "          key:\n            name: api-key\n";
     let dir = project(&given_token_app(access));
-    let v = open_shown(dir.path(), &env);
+    let v = open_shown(dir.path(), &env, &[]);
     assert_eq!(v["gcp"]["secrets"]["key"], API_KEY_V2);
     // The pass-through login needs no network and gives no expiry.
     assert_eq!(
@@ -459,7 +390,7 @@ fn gcp_secrets_sends_the_bearer_token_that_google_checks() {
 
     // A wrong token: Google's refusal, at the call, without the token.
     let dir = project(&given_token_app(access).replace(USER_TOKEN, "ya29.revoked-Lk0"));
-    let err = open_fails(dir.path(), &env);
+    let err = open_fails(dir.path(), &env, NEEDLES);
     assert_says(
         &err,
         "gcp-secrets: access.key: access \"api-key\" version latest: UNAUTHENTICATED: Request had invalid authentication credentials.",
@@ -502,6 +433,7 @@ fn gcp_secrets_retries_throttling_and_reports_bad_answers() {
     let v = open_shown(
         dir.path(),
         &[("ESCC_ENDPOINT_GCP_SECRETMANAGER", sm.url.as_str())],
+&[],
     );
     assert_eq!(v["gcp"]["secrets"]["key"], API_KEY_V2);
     assert_eq!(sm.received().len(), 3);
@@ -514,6 +446,7 @@ fn gcp_secrets_retries_throttling_and_reports_bad_answers() {
             ("ESCC_ENDPOINT_GCP_SECRETMANAGER", sm.url.as_str()),
             ("ESCC_PROVIDER_RETRIES", "1"),
         ],
+NEEDLES,
     );
     assert_says(
         &err,
@@ -547,6 +480,7 @@ fn gcp_secrets_retries_throttling_and_reports_bad_answers() {
         let err = open_fails(
             dir.path(),
             &[("ESCC_ENDPOINT_GCP_SECRETMANAGER", sm.url.as_str())],
+NEEDLES,
         );
         assert_says(&err, "gcp-secrets: access.key:");
         assert_says(&err, expected);
@@ -566,6 +500,7 @@ fn a_secret_manager_that_hangs_is_given_up_on() {
             ("ESCC_ENDPOINT_GCP_SECRETMANAGER", sm.url.as_str()),
             ("ESCC_PROVIDER_TIMEOUT", "1"),
         ],
+NEEDLES,
     );
     assert!(
         start.elapsed() < Duration::from_secs(10),
@@ -603,7 +538,7 @@ fn gcp_login_impersonates_a_service_account() {
     let iam = iamcredentials(USER_TOKEN, ACCOUNT, "1800s");
     let dir = project(&impersonation_app("        tokenLifetime: 30m\n"));
     let env = [("ESCC_ENDPOINT_GCP_IAMCREDENTIALS", iam.url.as_str())];
-    let v = open_shown(dir.path(), &env);
+    let v = open_shown(dir.path(), &env, &[]);
     assert_eq!(
         v["creds"],
         json!({
@@ -616,17 +551,19 @@ fn gcp_login_impersonates_a_service_account() {
     assert_eq!(
         run_sh(
             dir.path(),
+            &env,
             &format!(
                 "test \"$GOOGLE_OAUTH_ACCESS_TOKEN\" = {SA_TOKEN} && echo \"$GOOGLE_OAUTH_ACCESS_TOKEN\""
             ),
-            &env
-        ),
+            NEEDLES,
+        )
+        .trim(),
         "[secret]"
     );
 
     // Without tokenLifetime, Google's default hour is asked for; the fake expects 30m.
     let dir = project(&impersonation_app(""));
-    let err = open_fails(dir.path(), &env);
+    let err = open_fails(dir.path(), &env, NEEDLES);
     assert_says(
         &err,
         &format!(
@@ -641,6 +578,7 @@ fn gcp_login_impersonates_a_service_account() {
     let err = open_fails(
         dir.path(),
         &[("ESCC_ENDPOINT_GCP_IAMCREDENTIALS", iam.url.as_str())],
+NEEDLES,
     );
     assert_says(
         &err,
@@ -650,7 +588,7 @@ fn gcp_login_impersonates_a_service_account() {
 
     // A lifetime that is not a duration is located.
     let dir = project(&impersonation_app("        tokenLifetime: forever\n"));
-    let err = open_fails(dir.path(), &env);
+    let err = open_fails(dir.path(), &env, NEEDLES);
     assert_says(
         &err,
         "gcp-login: accessToken.tokenLifetime: \"forever\" is not a duration",
@@ -679,7 +617,7 @@ fn gcp_login_oidc_exchanges_a_github_actions_token_at_sts() {
         ("ESCC_ENDPOINT_GCP_STS", sts.url.as_str()),
         ("ESCC_ENDPOINT_GCP_IAMCREDENTIALS", iam.url.as_str()),
     ];
-    let v = open_shown(dir.path(), &env);
+    let v = open_shown(dir.path(), &env, &[]);
     assert_eq!(v["gcp"]["login"]["accessToken"], SA_TOKEN);
     assert_eq!(v["gcp"]["login"]["expiry"], "2026-12-05T08:00:00Z");
     assert_eq!(github.received().len(), 1);
@@ -700,7 +638,7 @@ fn gcp_login_oidc_errors_name_the_step_and_hide_the_tokens() {
     let iam = iamcredentials(FEDERATED, ACCOUNT, "3600s");
 
     // No identity token anywhere: the sources to set are named.
-    let err = open_fails(dir.path(), &[]);
+    let err = open_fails(dir.path(), &[], NEEDLES);
     assert_says(
         &err,
         "gcp-login: oidc: no identity token: set ESCC_OIDC_TOKEN_FILE or ESCC_OIDC_TOKEN_COMMAND",
@@ -715,7 +653,7 @@ fn gcp_login_oidc_errors_name_the_step_and_hide_the_tokens() {
         ("ESCC_ENDPOINT_GCP_STS", sts_fake.url.as_str()),
         ("ESCC_ENDPOINT_GCP_IAMCREDENTIALS", iam.url.as_str()),
     ];
-    let err = open_fails(other.path(), &env);
+    let err = open_fails(other.path(), &env, NEEDLES);
     assert_says(
         &err,
         "gcp-login: oidc: STS token: invalid_target: The target service indicated by the \"audience\" parameters is invalid. (HTTP 400)",
@@ -741,6 +679,7 @@ fn gcp_login_oidc_errors_name_the_step_and_hide_the_tokens() {
             ("ESCC_OIDC_TOKEN_FILE", token_file),
             ("ESCC_ENDPOINT_GCP_STS", quoting.url.as_str()),
         ],
+NEEDLES,
     );
     assert_says(&err, "invalid_grant: bad token [secret] (HTTP 400)");
 
@@ -762,6 +701,7 @@ fn gcp_login_oidc_errors_name_the_step_and_hide_the_tokens() {
             ("ESCC_ENDPOINT_GCP_STS", sts_fake.url.as_str()),
             ("ESCC_ENDPOINT_GCP_IAMCREDENTIALS", denied.url.as_str()),
         ],
+NEEDLES,
     );
     assert_says(
         &err,
@@ -779,6 +719,7 @@ fn gcp_login_oidc_errors_name_the_step_and_hide_the_tokens() {
             ("ESCC_OIDC_TOKEN_FILE", token_file),
             ("ESCC_ENDPOINT_GCP_STS", garbage.url.as_str()),
         ],
+NEEDLES,
     );
     assert_says(
         &err,
@@ -796,6 +737,7 @@ fn gcp_login_oidc_errors_name_the_step_and_hide_the_tokens() {
             ("ESCC_ENDPOINT_GCP_STS", sts_fake.url.as_str()),
             ("ESCC_OFFLINE", "1"),
         ],
+NEEDLES,
     );
     assert_says(&err, "gcp-login: oidc: STS token: escc is offline");
     // The two exchanges above (another pool, IAM's refusal); none offline.
@@ -825,7 +767,7 @@ fn gcp_login_inputs_are_checked_at_open() {
         let dir = project(&format!(
             "values:\n  creds:\n    fn::open::gcp-login:\n      {inputs}\n"
         ));
-        let err = open_fails(dir.path(), &[]);
+        let err = open_fails(dir.path(), &[], NEEDLES);
         assert_says(&err, expected);
     }
 }
@@ -853,10 +795,11 @@ fn gcp_tokens_and_secrets_never_leak() {
     for format in ["json", "yaml", "string", "dotenv", "shell", "detailed"] {
         let out = escc(dir.path(), &["open", "app", "--format", format], &env);
         assert!(out.status.success(), "{format}: {}", text(&out.stderr));
-        assert_clean(&format!("open --format {format}"), &text(&out.stdout));
+        assert_clean(&format!("open --format {format}"), &text(&out.stdout), NEEDLES);
         assert_clean(
             &format!("open --format {format} (stderr)"),
             &text(&out.stderr),
+NEEDLES,
         );
     }
     // A command that prints every value, also as JSON and base64: escc run masks them.
@@ -873,11 +816,11 @@ fn gcp_tokens_and_secrets_never_leak() {
         &env,
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_clean("run's stdout", &text(&out.stdout));
-    assert_clean("run's stderr", &text(&out.stderr));
+    assert_clean("run's stdout", &text(&out.stdout), NEEDLES);
+    assert_clean("run's stderr", &text(&out.stderr), NEEDLES);
     // Nothing was written to the temporary directory that holds a token or value.
     for (path, content) in files_in(tmp.path()) {
-        assert_clean(&path.display().to_string(), &content);
+        assert_clean(&path.display().to_string(), &content, NEEDLES);
     }
     // An error after the login (a missing secret) shows none of the tokens either.
     let missing = docs_example().replace("name: app-secret", "name: gone");
@@ -886,6 +829,6 @@ fn gcp_tokens_and_secrets_never_leak() {
     std::fs::write(&token_file, ID_TOKEN).unwrap();
     let mut env = env.to_vec();
     env[0].1 = token_file.to_str().unwrap();
-    let err = open_fails(dir.path(), &env);
+    let err = open_fails(dir.path(), &env, NEEDLES);
     assert_says(&err, "NOT_FOUND");
 }
