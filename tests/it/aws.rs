@@ -411,7 +411,7 @@ fn aws_login_oidc_assumes_a_role_through_sts() {
             ("AWS_ENDPOINT_URL_STS", &sts.url),
             ("AWS_WEB_IDENTITY_TOKEN_FILE", token_file),
         ],
-NEVER,
+        NEVER,
     );
     assert!(
         err.contains("InvalidIdentityToken: bad [secret] (HTTP 400)"),
@@ -507,7 +507,7 @@ fn a_service_that_keeps_throttling_is_given_up_on_with_the_attempt_count() {
             ("AWS_ENDPOINT_URL", &server.url),
             ("ESCC_PROVIDER_RETRIES", "2"),
         ],
-NEVER,
+        NEVER,
     );
     assert!(
         err.contains(
@@ -733,7 +733,7 @@ fn aws_login_oidc_with_a_token_command() {
             ("AWS_ENDPOINT_URL", &moto.url),
             ("ESCC_OIDC_TOKEN_COMMAND", "exit 3"),
         ],
-NEVER,
+        NEVER,
     );
     assert!(
         err.contains("aws-login: oidc: ESCC_OIDC_TOKEN_COMMAND failed (exit status: 3)"),
@@ -745,7 +745,7 @@ NEVER,
             ("AWS_ENDPOINT_URL", &moto.url),
             ("ESCC_OIDC_TOKEN_COMMAND", "true"),
         ],
-NEVER,
+        NEVER,
     );
     assert!(
         err.contains("aws-login: oidc: ESCC_OIDC_TOKEN_COMMAND gave an empty identity token"),

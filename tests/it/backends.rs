@@ -79,10 +79,7 @@ pub fn escc(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
 pub fn path_with(dirs: &[&Path]) -> String {
     let system = ["/usr/local/bin", "/usr/bin", "/bin"].map(Path::new);
     let all: Vec<&Path> = dirs.iter().copied().chain(system).collect();
-    std::env::join_paths(all)
-        .unwrap()
-        .into_string()
-        .unwrap()
+    std::env::join_paths(all).unwrap().into_string().unwrap()
 }
 
 /// `env` built of owned strings, as [`escc`] takes it.

@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::backends::{
-    self, LocalServer, assert_clean, assert_says, escc, open_fails, open_shown, project, run_sh, text,
+    self, LocalServer, assert_clean, assert_says, escc, open_fails, open_shown, project, run_sh,
+    text,
 };
 use crate::fake_http::{FakeServer, Received, Reply};
 use crate::invariants::base64;
@@ -433,7 +434,7 @@ fn gcp_secrets_retries_throttling_and_reports_bad_answers() {
     let v = open_shown(
         dir.path(),
         &[("ESCC_ENDPOINT_GCP_SECRETMANAGER", sm.url.as_str())],
-&[],
+        &[],
     );
     assert_eq!(v["gcp"]["secrets"]["key"], API_KEY_V2);
     assert_eq!(sm.received().len(), 3);
@@ -446,7 +447,7 @@ fn gcp_secrets_retries_throttling_and_reports_bad_answers() {
             ("ESCC_ENDPOINT_GCP_SECRETMANAGER", sm.url.as_str()),
             ("ESCC_PROVIDER_RETRIES", "1"),
         ],
-NEEDLES,
+        NEEDLES,
     );
     assert_says(
         &err,
@@ -480,7 +481,7 @@ NEEDLES,
         let err = open_fails(
             dir.path(),
             &[("ESCC_ENDPOINT_GCP_SECRETMANAGER", sm.url.as_str())],
-NEEDLES,
+            NEEDLES,
         );
         assert_says(&err, "gcp-secrets: access.key:");
         assert_says(&err, expected);
@@ -500,7 +501,7 @@ fn a_secret_manager_that_hangs_is_given_up_on() {
             ("ESCC_ENDPOINT_GCP_SECRETMANAGER", sm.url.as_str()),
             ("ESCC_PROVIDER_TIMEOUT", "1"),
         ],
-NEEDLES,
+        NEEDLES,
     );
     assert!(
         start.elapsed() < Duration::from_secs(10),
@@ -578,7 +579,7 @@ fn gcp_login_impersonates_a_service_account() {
     let err = open_fails(
         dir.path(),
         &[("ESCC_ENDPOINT_GCP_IAMCREDENTIALS", iam.url.as_str())],
-NEEDLES,
+        NEEDLES,
     );
     assert_says(
         &err,
@@ -679,7 +680,7 @@ fn gcp_login_oidc_errors_name_the_step_and_hide_the_tokens() {
             ("ESCC_OIDC_TOKEN_FILE", token_file),
             ("ESCC_ENDPOINT_GCP_STS", quoting.url.as_str()),
         ],
-NEEDLES,
+        NEEDLES,
     );
     assert_says(&err, "invalid_grant: bad token [secret] (HTTP 400)");
 
@@ -701,7 +702,7 @@ NEEDLES,
             ("ESCC_ENDPOINT_GCP_STS", sts_fake.url.as_str()),
             ("ESCC_ENDPOINT_GCP_IAMCREDENTIALS", denied.url.as_str()),
         ],
-NEEDLES,
+        NEEDLES,
     );
     assert_says(
         &err,
@@ -719,7 +720,7 @@ NEEDLES,
             ("ESCC_OIDC_TOKEN_FILE", token_file),
             ("ESCC_ENDPOINT_GCP_STS", garbage.url.as_str()),
         ],
-NEEDLES,
+        NEEDLES,
     );
     assert_says(
         &err,
@@ -737,7 +738,7 @@ NEEDLES,
             ("ESCC_ENDPOINT_GCP_STS", sts_fake.url.as_str()),
             ("ESCC_OFFLINE", "1"),
         ],
-NEEDLES,
+        NEEDLES,
     );
     assert_says(&err, "gcp-login: oidc: STS token: escc is offline");
     // The two exchanges above (another pool, IAM's refusal); none offline.
@@ -795,11 +796,15 @@ fn gcp_tokens_and_secrets_never_leak() {
     for format in ["json", "yaml", "string", "dotenv", "shell", "detailed"] {
         let out = escc(dir.path(), &["open", "app", "--format", format], &env);
         assert!(out.status.success(), "{format}: {}", text(&out.stderr));
-        assert_clean(&format!("open --format {format}"), &text(&out.stdout), NEEDLES);
+        assert_clean(
+            &format!("open --format {format}"),
+            &text(&out.stdout),
+            NEEDLES,
+        );
         assert_clean(
             &format!("open --format {format} (stderr)"),
             &text(&out.stderr),
-NEEDLES,
+            NEEDLES,
         );
     }
     // A command that prints every value, also as JSON and base64: escc run masks them.

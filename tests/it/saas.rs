@@ -13,29 +13,18 @@
 //! service that hangs, a malformed answer, and no credential or value in any output.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value as Json, json};
 
-use super::fake_http::{FakeServer, Received, Reply};
+use crate::backends::{
+    assert_clean, escc, open_fails, open_shown, path_with, project, run_sh, says, text, vars,
+};
+use crate::fake_http::{FakeServer, Received, Reply};
 
-const BIN: &str = env!("CARGO_BIN_EXE_escc");
 const DOCS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/providers/docs");
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// A project holding `app.yaml`.
-fn project(app: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("escc.toml"), "").unwrap();
-    std::fs::write(dir.path().join("app.yaml"), app).unwrap();
-    dir
-}
 
 /// ESC's documentation example for `provider`, with `extra` appended.
 fn docs_example(provider: &str, extra: &str) -> String {
@@ -43,92 +32,17 @@ fn docs_example(provider: &str, extra: &str) -> String {
     format!("{doc}{extra}")
 }
 
-/// Runs escc in `dir` with `env`, and none of the caller's variables these providers or
-/// escc read.
-fn escc(dir: &Path, args: &[&str], env: &[(String, String)]) -> Output {
-    let mut c = Command::new(BIN);
-    c.current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
-    for (k, _) in std::env::vars() {
-        let ours = [
-            "AZURE_",
-            "DOPPLER_",
-            "INFISICAL_",
-            "OP_",
-            "ESCC_",
-            "ACTIONS_ID_TOKEN_",
-        ];
-        if ours.iter().any(|p| k.starts_with(p)) {
-            c.env_remove(k);
-        }
-    }
-    c.envs(env.iter().map(|(k, v)| (k, v)));
-    c.output().unwrap()
-}
-
-/// `text` without whitespace and the renderer's margin: a message wrapped at width 100
-/// (inside a word, at a `-`) still reads as one.
-fn squeeze(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_whitespace() && *c != '│')
-        .collect()
-}
-
-/// Whether the rendered error `err` holds `needle`, however it was wrapped.
-fn has(err: &str, needle: &str) -> bool {
-    squeeze(err).contains(&squeeze(needle))
-}
-
-/// Panics if `output` shows any of `never`, even wrapped across lines.
-fn assert_clean(output: &str, never: &[&str]) {
-    for s in never {
-        assert!(!has(output, s), "{s:?} leaked into: {output}");
-    }
-}
-
-/// `escc open app` as JSON, secrets shown, asserting success and a clean standard error.
-fn opened(dir: &Path, env: &[(String, String)], never: &[&str]) -> Json {
-    let out = escc(
-        dir,
-        &["open", "app", "--format", "json", "--show-secrets"],
-        env,
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_clean(&text(&out.stderr), never);
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 /// `escc open app` as JSON, secrets redacted: no secret in any output.
-fn redacted(dir: &Path, env: &[(String, String)], never: &[&str]) -> Json {
+#[track_caller]
+fn redacted(dir: &Path, env: &[(&str, &str)], never: &[&str]) -> Json {
     let out = escc(dir, &["open", "app", "--format", "json"], env);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_clean(&text(&out.stdout), never);
-    assert_clean(&text(&out.stderr), never);
+    assert_clean("standard output", &text(&out.stdout), never);
+    assert_clean("standard error", &text(&out.stderr), never);
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// `escc open app` expecting failure; its standard error (read it with [`has`]), with
-/// none of `never` in either output.
-fn open_fails(dir: &Path, env: &[(String, String)], never: &[&str]) -> String {
-    let out = escc(dir, &["open", "app"], env);
-    assert!(!out.status.success(), "{}", text(&out.stdout));
-    assert_clean(&text(&out.stdout), never);
-    let stderr = text(&out.stderr);
-    assert_clean(&stderr, never);
-    stderr
-}
-
-/// `escc run app -- sh -c SCRIPT`: its standard output, asserting success; no secret in
-/// standard error.
-fn run(dir: &Path, env: &[(String, String)], script: &str, never: &[&str]) -> String {
-    let out = escc(dir, &["run", "app", "--", "sh", "-c", script], env);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_clean(&text(&out.stderr), never);
-    text(&out.stdout)
-}
-
+/// `list` as owned pairs, to extend an environment made of owned strings.
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -197,7 +111,7 @@ impl Case {
         });
         let dir = project(&(self.app)());
         let env = (self.env)(&server.url, dir.path());
-        let v = opened(dir.path(), &env, self.secrets);
+        let v = open_shown(dir.path(), &vars(&env), self.secrets);
         assert_eq!(v.pointer(self.value.0), Some(&json!(self.value.1)), "{v}");
         let reads = self.reads(&server);
         assert!(count.load(Ordering::SeqCst) >= 2 && reads >= 2, "{reads}");
@@ -210,9 +124,9 @@ impl Case {
         let dir = project(&(self.app)());
         let mut env = (self.env)(&server.url, dir.path());
         env.extend(pairs(&[("ESCC_PROVIDER_RETRIES", "2")]));
-        let err = open_fails(dir.path(), &env, self.secrets);
-        assert!(has(&err, self.at), "{err}");
-        assert!(has(&err, "HTTP 429"), "{err}");
+        let err = open_fails(dir.path(), &vars(&env), self.secrets);
+        assert!(says(&err, self.at), "{err}");
+        assert!(says(&err, "HTTP 429"), "{err}");
         // The first read fails the open: three attempts at it.
         assert_eq!(self.reads(&server), 3);
     }
@@ -224,14 +138,14 @@ impl Case {
         let mut env = (self.env)(&server.url, dir.path());
         env.extend(pairs(&[("ESCC_PROVIDER_TIMEOUT", "1")]));
         let start = Instant::now();
-        let err = open_fails(dir.path(), &env, self.secrets);
+        let err = open_fails(dir.path(), &vars(&env), self.secrets);
         assert!(
             start.elapsed() < Duration::from_secs(15),
             "{:?}",
             start.elapsed()
         );
-        assert!(has(&err, self.at), "{err}");
-        assert!(has(&err, "did not answer in time"), "{err}");
+        assert!(says(&err, self.at), "{err}");
+        assert!(says(&err, "did not answer in time"), "{err}");
     }
 
     /// A 200 answer that is not JSON is reported by where it broke, without its text.
@@ -240,10 +154,10 @@ impl Case {
         let server = self.start(move |_| Some(Reply::text(200, &format!("{{\"value\": {value}"))));
         let dir = project(&(self.app)());
         let env = (self.env)(&server.url, dir.path());
-        let err = open_fails(dir.path(), &env, self.secrets);
-        assert!(has(&err, self.at), "{err}");
+        let err = open_fails(dir.path(), &vars(&env), self.secrets);
+        assert!(says(&err, self.at), "{err}");
         assert!(
-            has(
+            says(
                 &err,
                 "is not valid JSON (expected value at line 1 column 11)"
             ),
@@ -442,7 +356,7 @@ fn azure_docs_example_opens_and_runs_with_oidc() {
     let dir = project(&app);
     let env = azure_env(&server.url, dir.path());
 
-    let v = opened(dir.path(), &env, AZ_SECRETS);
+    let v = open_shown(dir.path(), &vars(&env), AZ_SECRETS);
     // ESC's shapes: the login repeats the ids and carries the federated token.
     assert_eq!(
         v["azure"],
@@ -456,14 +370,14 @@ fn azure_docs_example_opens_and_runs_with_oidc() {
             "secrets": {"api-key": "my-api-key", "app-secret": "my-app-secret"},
         })
     );
-    let v = redacted(dir.path(), &env, AZ_SECRETS);
+    let v = redacted(dir.path(), &vars(&env), AZ_SECRETS);
     assert_eq!(v["azure"]["login"]["oidc"]["token"], "[secret]");
     assert_eq!(v["azure"]["login"]["clientId"], AZ_CLIENT);
     assert_eq!(v["azure"]["secrets"]["app-secret"], "[secret]");
 
-    let out = run(
+    let out = run_sh(
         dir.path(),
-        &env,
+        &vars(&env),
         "test \"$API_KEY\" = my-api-key && test \"$ARM_OIDC_TOKEN\" = \"$(cat azure-token)\" && echo \"$API_KEY $ARM_OIDC_TOKEN $ARM_CLIENT_ID\"",
         AZ_SECRETS,
     );
@@ -517,21 +431,25 @@ fn azure_client_secret_versions_and_errors() {
             &format!("{}/{{vault}}", server.url),
         ),
     ]);
-    let v = opened(dir.path(), &env, AZ_SECRETS);
+    let v = open_shown(dir.path(), &vars(&env), AZ_SECRETS);
     assert_eq!(
         v["secrets"],
         json!({"new": "my-app-secret", "old": "my-old-app-secret"})
     );
     assert_eq!(v["login"]["clientSecret"], AZ_SECRET);
-    let v = redacted(dir.path(), &env, AZ_SECRETS);
+    let v = redacted(dir.path(), &vars(&env), AZ_SECRETS);
     assert_eq!(v["login"]["clientSecret"], "[secret]");
 
     // A wrong client secret fails at the login, with Entra ID's message (first line).
     let wrong = "wrong-client-secret-000";
     let dir = project(&app(wrong, get));
-    let err = open_fails(dir.path(), &env, &[wrong, AZ_SECRET, AZ_ACCESS, "Trace ID"]);
+    let err = open_fails(
+        dir.path(),
+        &vars(&env),
+        &[wrong, AZ_SECRET, AZ_ACCESS, "Trace ID"],
+    );
     assert!(
-        has(
+        says(
             &err,
             &format!(
                 "azure-login: token request for client \"{AZ_CLIENT}\" in tenant \"{AZ_TENANT}\": invalid_client: AADSTS7000215: Invalid client secret provided. (HTTP 401)"
@@ -539,13 +457,13 @@ fn azure_client_secret_versions_and_errors() {
         ),
         "{err}"
     );
-    assert!(has(&err, "[app.yaml:3:5]"), "{err}");
+    assert!(says(&err, "[app.yaml:3:5]"), "{err}");
 
     // A secret the vault does not hold.
     let dir = project(&app(AZ_SECRET, "        gone: {name: nope}\n"));
-    let err = open_fails(dir.path(), &env, AZ_SECRETS);
+    let err = open_fails(dir.path(), &vars(&env), AZ_SECRETS);
     assert!(
-        has(
+        says(
             &err,
             "azure-secrets: get.gone: secret \"nope\" of vault \"example-vault-name\": SecretNotFound: A secret with (name/id) nope was not found in this key vault. (HTTP 404)"
         ),
@@ -556,17 +474,17 @@ fn azure_client_secret_versions_and_errors() {
     let dir = project(&format!(
         "values:\n  login:\n    fn::open::azure-login: {{clientId: {AZ_CLIENT}, tenantId: {AZ_TENANT}, subscriptionId: s}}\n"
     ));
-    let err = open_fails(dir.path(), &env, AZ_SECRETS);
+    let err = open_fails(dir.path(), &vars(&env), AZ_SECRETS);
     assert!(
-        has(&err, "azure-login: expected clientSecret, or oidc: true"),
+        says(&err, "azure-login: expected clientSecret, or oidc: true"),
         "{err}"
     );
 
     // OIDC without a token source names the variables to set.
     let dir = project(&docs_example("azure-login", ""));
-    let err = open_fails(dir.path(), &env, AZ_SECRETS);
+    let err = open_fails(dir.path(), &vars(&env), AZ_SECRETS);
     assert!(
-        has(
+        says(
             &err,
             "azure-login: oidc: no identity token: set AZURE_FEDERATED_TOKEN_FILE, ESCC_OIDC_TOKEN_FILE or ESCC_OIDC_TOKEN_COMMAND"
         ),
@@ -588,9 +506,13 @@ fn azure_a_refused_federated_token_is_not_shown() {
         )
     });
     let dir = project(&docs_example("azure-login", ""));
-    let err = open_fails(dir.path(), &azure_env(&server.url, dir.path()), AZ_SECRETS);
+    let err = open_fails(
+        dir.path(),
+        &vars(&azure_env(&server.url, dir.path())),
+        AZ_SECRETS,
+    );
     assert!(
-        has(
+        says(
             &err,
             "invalid_client: AADSTS700024: Client assertion [secret] is not within"
         ),
@@ -702,7 +624,7 @@ fn doppler_docs_example_opens_and_runs() {
     );
     let dir = project(&app);
     let env = doppler_env(&server.url, dir.path());
-    let v = opened(dir.path(), &env, &[DP_JWT]);
+    let v = open_shown(dir.path(), &vars(&env), &[DP_JWT]);
     assert_eq!(
         v["doppler"],
         json!({
@@ -710,11 +632,11 @@ fn doppler_docs_example_opens_and_runs() {
             "secrets": {"api-key": "my-api-key", "app-secret": "my-app-secret"},
         })
     );
-    let v = redacted(dir.path(), &env, DP_SECRETS);
+    let v = redacted(dir.path(), &vars(&env), DP_SECRETS);
     assert_eq!(v["doppler"]["login"]["accessToken"], "[secret]");
-    let out = run(
+    let out = run_sh(
         dir.path(),
-        &env,
+        &vars(&env),
         &format!(
             "test \"$APP_SECRET\" = my-app-secret && test \"$DOPPLER_TOKEN\" = {DP_ACCESS} && echo \"$APP_SECRET\""
         ),
@@ -752,7 +674,7 @@ fn doppler_takes_its_token_from_github_actions_for_its_api() {
         ),
         ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "gha-request-token"),
     ]);
-    let v = opened(dir.path(), &env, &[DP_JWT, "gha-request-token"]);
+    let v = open_shown(dir.path(), &vars(&env), &[DP_JWT, "gha-request-token"]);
     assert_eq!(v["doppler"]["login"]["accessToken"], DP_ACCESS);
 }
 
@@ -777,18 +699,18 @@ fn doppler_wrong_token_and_missing_secret() {
     let env = pairs(&[("DOPPLER_API_HOST", &server.url)]);
     let wrong = "dp.st.wrong-token-999";
     let dir = project(&app(wrong, "API_KEY"));
-    let err = open_fails(dir.path(), &env, &[wrong, "my-api-key"]);
+    let err = open_fails(dir.path(), &vars(&env), &[wrong, "my-api-key"]);
     assert!(
-        has(
+        says(
             &err,
             "doppler-secrets: get.key: secret \"API_KEY\" of config example-project/dev: Invalid Auth token (HTTP 401)"
         ),
         "{err}"
     );
     let dir = project(&app(DP_ACCESS, "NOPE"));
-    let err = open_fails(dir.path(), &env, DP_SECRETS);
+    let err = open_fails(dir.path(), &vars(&env), DP_SECRETS);
     assert!(
-        has(
+        says(
             &err,
             "secret \"NOPE\" of config example-project/dev: Could not find requested secret (HTTP 404)"
         ),
@@ -803,9 +725,9 @@ fn doppler_wrong_token_and_missing_secret() {
         ("DOPPLER_API_HOST", &server.url),
         ("ESCC_OIDC_TOKEN_FILE", token.to_str().unwrap()),
     ]);
-    let err = open_fails(dir.path(), &env, &["someone-elses-token", DP_ACCESS]);
+    let err = open_fails(dir.path(), &vars(&env), &["someone-elses-token", DP_ACCESS]);
     assert!(
-        has(
+        says(
             &err,
             &format!(
                 "doppler-login: oidc: login as identity \"{DP_IDENTITY}\": Unable to authenticate with the provided OIDC token (HTTP 401)"
@@ -815,13 +737,9 @@ fn doppler_wrong_token_and_missing_secret() {
     );
 
     // A bad base URL override is named.
-    let err = open_fails(
-        dir.path(),
-        &pairs(&[("DOPPLER_API_HOST", "api.doppler.com")]),
-        &[],
-    );
+    let err = open_fails(dir.path(), &[("DOPPLER_API_HOST", "api.doppler.com")], &[]);
     assert!(
-        has(
+        says(
             &err,
             "DOPPLER_API_HOST: \"api.doppler.com\" is not an http:// or https:// URL"
         ),
@@ -960,7 +878,7 @@ fn infisical_docs_example_opens_and_runs_with_oidc() {
     );
     let dir = project(&app);
     let env = infisical_env(&server.url, dir.path());
-    let v = opened(dir.path(), &env, &[IN_JWT]);
+    let v = open_shown(dir.path(), &vars(&env), &[IN_JWT]);
     assert_eq!(
         v["infisical"],
         json!({
@@ -968,11 +886,11 @@ fn infisical_docs_example_opens_and_runs_with_oidc() {
             "secrets": {"api-key": "my-api-key", "app-secret": "my-app-secret"},
         })
     );
-    let v = redacted(dir.path(), &env, IN_SECRETS);
+    let v = redacted(dir.path(), &vars(&env), IN_SECRETS);
     assert_eq!(v["infisical"]["secrets"]["api-key"], "[secret]");
-    let out = run(
+    let out = run_sh(
         dir.path(),
-        &env,
+        &vars(&env),
         &format!(
             "test \"$INFISICAL_TOKEN\" = {IN_ACCESS} && test \"$API_KEY\" = my-api-key && echo \"$API_KEY\""
         ),
@@ -1021,7 +939,7 @@ fn infisical_universal_auth_with_a_site_url_and_errors() {
     );
     // No endpoint override: the siteUrl input alone points at the fake.
     let dir = project(&app(IN_CLIENT_SECRET, &get));
-    let v = opened(dir.path(), &[], &[IN_CLIENT_SECRET]);
+    let v = open_shown(dir.path(), &[], &[IN_CLIENT_SECRET]);
     assert_eq!(
         v["login"],
         json!({"siteUrl": format!("{}/", server.url), "accessToken": IN_ACCESS})
@@ -1033,7 +951,7 @@ fn infisical_universal_auth_with_a_site_url_and_errors() {
     let dir = project(&app(wrong, &get));
     let err = open_fails(dir.path(), &[], &[wrong, IN_CLIENT_SECRET, IN_ACCESS]);
     assert!(
-        has(
+        says(
             &err,
             &format!(
                 "infisical-login: static: Universal Auth login of client \"{IN_CLIENT}\": UnauthorizedError: Invalid credentials (HTTP 401)"
@@ -1047,7 +965,7 @@ fn infisical_universal_auth_with_a_site_url_and_errors() {
     let dir = project(&app(IN_CLIENT_SECRET, &missing));
     let err = open_fails(dir.path(), &[], IN_SECRETS);
     assert!(
-        has(
+        says(
             &err,
             "infisical-secrets: get.gone: secret \"nope\" of project \"xxxxxxx-bbbb-cccc-dddd-eeeeeeeeeeee\", environment \"dev\", path \"/\": NotFound: Secret with name 'nope' not found (HTTP 404)"
         ),
@@ -1060,7 +978,7 @@ fn infisical_universal_auth_with_a_site_url_and_errors() {
     let dir = project(&app(IN_CLIENT_SECRET, &hidden));
     let err = open_fails(dir.path(), &[], IN_SECRETS);
     assert!(
-        has(
+        says(
             &err,
             "Infisical hides this secret's value from the identity (secretValueHidden)"
         ),
@@ -1073,7 +991,7 @@ fn infisical_universal_auth_with_a_site_url_and_errors() {
     ));
     let err = open_fails(dir.path(), &[], &[]);
     assert!(
-        has(
+        says(
             &err,
             "infisical-login: give either static or oidc, not both"
         ),
@@ -1141,7 +1059,7 @@ fn fake_op() -> tempfile::TempDir {
 
 /// `PATH` with the stand-in first, and what `sh` needs after it.
 fn op_path(bin: &Path) -> Vec<(String, String)> {
-    pairs(&[("PATH", &format!("{}:/usr/bin:/bin", bin.display()))])
+    pairs(&[("PATH", &path_with(&[bin]))])
 }
 
 const OP_VALUES: &[&str] = &[
@@ -1167,7 +1085,7 @@ fn onepassword_docs_example_opens_and_runs_through_op() {
         ("OP_CONNECT_HOST", "http://connect.invalid"),
         ("OP_CONNECT_TOKEN", "connect-tok"),
     ]));
-    let v = opened(dir.path(), &env, &[OP_TOKEN]);
+    let v = open_shown(dir.path(), &vars(&env), &[OP_TOKEN]);
     assert_eq!(
         v["1password"]["secrets"],
         json!({
@@ -1179,11 +1097,11 @@ fn onepassword_docs_example_opens_and_runs_through_op() {
             "sven_ssh_example": SSH_KEY,
         })
     );
-    let v = redacted(dir.path(), &env, OP_VALUES);
+    let v = redacted(dir.path(), &vars(&env), OP_VALUES);
     assert_eq!(v["1password"]["secrets"]["sven_ssh_example"], "[secret]");
-    let out = run(
+    let out = run_sh(
         dir.path(),
-        &env,
+        &vars(&env),
         "test \"$AWS_ACCESS_KEY_ID\" = AKIAOPEXAMPLE && echo \"$AWS_ACCESS_KEY_ID\"",
         OP_VALUES,
     );
@@ -1213,11 +1131,11 @@ fn onepassword_errors_name_the_reference_and_hide_the_token() {
     let dir = project(&op_app(wrong, &[email]));
     let err = open_fails(
         dir.path(),
-        &env,
+        &vars(&env),
         &[wrong, OP_TOKEN, "admin@example.com", "2026/01/02"],
     );
     assert!(
-        has(
+        says(
             &err,
             "1password-secrets: get.email: op read \"op://Management/PagerDuty/Admin/email\": op failed: failed to authenticate with service account token [secret]: (401) Unauthorized"
         ),
@@ -1226,9 +1144,9 @@ fn onepassword_errors_name_the_reference_and_hide_the_token() {
 
     // An item that does not exist.
     let dir = project(&op_app(OP_TOKEN, &[("x", "op://dev/nope/password")]));
-    let err = open_fails(dir.path(), &env, &[OP_TOKEN]);
+    let err = open_fails(dir.path(), &vars(&env), &[OP_TOKEN]);
     assert!(
-        has(
+        says(
             &err,
             "get.x: op read \"op://dev/nope/password\": op failed: could not read secret 'op://dev/nope/password': \"nope\" isn't an item in the vault"
         ),
@@ -1237,9 +1155,9 @@ fn onepassword_errors_name_the_reference_and_hide_the_token() {
 
     // Not a reference: said before op runs.
     let dir = project(&op_app(OP_TOKEN, &[("x", "Management/PagerDuty")]));
-    let err = open_fails(dir.path(), &env, &[OP_TOKEN]);
+    let err = open_fails(dir.path(), &vars(&env), &[OP_TOKEN]);
     assert!(
-        has(
+        says(
             &err,
             "get.x.ref: expected a secret reference op://vault/item/[section/]field"
         ),
@@ -1248,22 +1166,22 @@ fn onepassword_errors_name_the_reference_and_hide_the_token() {
 
     // A value that is not text.
     let dir = project(&op_app(OP_TOKEN, &[("x", "op://binary/item/field")]));
-    let err = open_fails(dir.path(), &env, &[OP_TOKEN]);
-    assert!(has(&err, "op printed a value that is not UTF-8"), "{err}");
+    let err = open_fails(dir.path(), &vars(&env), &[OP_TOKEN]);
+    assert!(says(&err, "op printed a value that is not UTF-8"), "{err}");
 
     // An op that hangs is stopped at the provider timeout.
     let dir = project(&op_app(OP_TOKEN, &[email, ("x", "op://hang/item/field")]));
     let mut slow = env.clone();
     slow.extend(pairs(&[("ESCC_PROVIDER_TIMEOUT", "1")]));
     let start = Instant::now();
-    let err = open_fails(dir.path(), &slow, &[OP_TOKEN]);
+    let err = open_fails(dir.path(), &vars(&slow), &[OP_TOKEN]);
     assert!(
         start.elapsed() < Duration::from_secs(15),
         "{:?}",
         start.elapsed()
     );
     assert!(
-        has(
+        says(
             &err,
             "get.x: op read \"op://hang/item/field\": op did not finish within 1 s"
         ),
@@ -1274,8 +1192,8 @@ fn onepassword_errors_name_the_reference_and_hide_the_token() {
     let dir = project(&op_app(OP_TOKEN, &[email]));
     let mut offline = env.clone();
     offline.extend(pairs(&[("ESCC_OFFLINE", "1")]));
-    let err = open_fails(dir.path(), &offline, &[OP_TOKEN]);
-    assert!(has(&err, "1password-secrets: escc is offline"), "{err}");
+    let err = open_fails(dir.path(), &vars(&offline), &[OP_TOKEN]);
+    assert!(says(&err, "1password-secrets: escc is offline"), "{err}");
 }
 
 #[test]
@@ -1283,9 +1201,9 @@ fn onepassword_without_op_is_not_available() {
     let empty = tempfile::tempdir().unwrap();
     let dir = project(&docs_example("1password-secrets", ""));
     let env = pairs(&[("PATH", empty.path().to_str().unwrap())]);
-    let err = open_fails(dir.path(), &env, &[OP_TOKEN]);
+    let err = open_fails(dir.path(), &vars(&env), &[OP_TOKEN]);
     assert!(
-        has(
+        says(
             &err,
             "1password-secrets: not available: install the 1Password CLI (op) and put it on PATH"
         ),

@@ -868,7 +868,7 @@ fn vault_gives_up_on_a_server_that_hangs() {
             ("ESCC_PROVIDER_TIMEOUT", "1"),
             ("ESCC_PROVIDER_RETRIES", "0"),
         ],
-&[],
+        &[],
     );
     assert!(
         start.elapsed() < Duration::from_secs(10),
