@@ -3,54 +3,14 @@
 //! providers named by a check. (Timeouts, retries and endpoint overrides are tested with
 //! each provider: `aws.rs`.)
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 use escc::eval::{Mode, Options, evaluate_with};
 use escc::project::Project;
 
+use crate::backends::{BIN, escc, path_with, project_with, text, unwrapped};
 use crate::fake_http::{FakeServer, Reply};
-
-const BIN: &str = env!("CARGO_BIN_EXE_escc");
-
-/// A project in a temporary directory with the given files (`*.sh` executable).
-fn project_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        if name.contains(".sh") || name.contains("escc-provider-") {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        }
-    }
-    dir
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// Runs escc in `dir` with `env`, none of the caller's provider variables, and `PATH` =
-/// `bin` (if any) then the system's.
-fn escc(dir: &Path, args: &[&str], env: &[(&str, &str)], bin: Option<&Path>) -> Output {
-    let mut c = Command::new(BIN);
-    c.current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("AWS_") || k.starts_with("ESCC_") || k.starts_with("ACTIONS_ID_TOKEN_") {
-            c.env_remove(k);
-        }
-    }
-    let mut path: Vec<PathBuf> = bin.into_iter().map(Path::to_path_buf).collect();
-    path.extend(["/usr/local/bin", "/usr/bin", "/bin"].map(PathBuf::from));
-    c.env("PATH", std::env::join_paths(path).unwrap());
-    c.envs(env.iter().copied());
-    c.output().unwrap()
-}
 
 /// A plugin that logs the inputs of each open to `opens.log` (in the project root, where
 /// plugins run), takes 300 ms, and returns `{ok: true}`.
@@ -156,7 +116,6 @@ fn identical_opens_run_once_concurrently_and_in_turn() {
         dir.path(),
         &["open", "app", "--allow-plugins", "--format", "json"],
         &[],
-        None,
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(opens(dir.path()).len(), 3);
@@ -193,9 +152,9 @@ fn offline_refuses_the_network_before_any_request() {
             endpoint.to_vec(),
         ),
     ] {
-        let out = escc(dir.path(), &args, &env, None);
+        let out = escc(dir.path(), &args, &env);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
-        let err = text(&out.stderr).replace("\n  │ ", " ");
+        let err = unwrapped(&out.stderr);
         assert!(
             err.contains(&format!(
                 "aws-secrets: get.password: GetSecretValue \"prod/db\": escc is offline (--offline or ESCC_OFFLINE): it would call {}",
@@ -213,13 +172,12 @@ fn offline_refuses_the_network_before_any_request() {
         dir.path(),
         &["open", "login", "--offline", "--format", "json"],
         &endpoint,
-        None,
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["login"]["accessKeyId"], "AKIDOFFLINE");
     // Without --offline, the request is made.
-    let out = escc(dir.path(), &["open", "app"], &endpoint, None);
+    let out = escc(dir.path(), &["open", "app"], &endpoint);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(server.received().len(), 1);
 }
@@ -232,9 +190,14 @@ fn offline_does_not_run_plugins_to_open() {
         ("app.yaml", "values:\n  x:\n    fn::open::counted: {k: v}\n"),
     ]);
     let bin = dir.path().join("bin");
-    let out = escc(dir.path(), &["open", "app", "--offline"], &[], Some(&bin));
+    let path = path_with(&[&bin]);
+    let out = escc(
+        dir.path(),
+        &["open", "app", "--offline"],
+        &[("PATH", &path)],
+    );
     assert_eq!(out.status.code(), Some(1));
-    let err = text(&out.stderr).replace("\n  │ ", " ");
+    let err = unwrapped(&out.stderr);
     assert!(
         err.contains(
             "plugin escc-provider-counted: open: escc is offline (--offline or ESCC_OFFLINE): a plugin may reach the network, so it is not run"
@@ -244,9 +207,13 @@ fn offline_does_not_run_plugins_to_open() {
     assert!(opens(dir.path()).is_empty());
     // A check still asks it to describe itself: its schemas are needed, and describing
     // opens nothing.
-    let out = escc(dir.path(), &["check", "app", "--offline"], &[], Some(&bin));
+    let out = escc(
+        dir.path(),
+        &["check", "app", "--offline"],
+        &[("PATH", &path)],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let out = escc(dir.path(), &["open", "app"], &[], Some(&bin));
+    let out = escc(dir.path(), &["open", "app"], &[("PATH", &path)]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(opens(dir.path()).len(), 1);
 }
@@ -294,7 +261,7 @@ fn a_slow_open_shows_a_progress_line_on_a_terminal_only() {
         ),
     ]);
     let bin = dir.path().join("bin");
-    let path = format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display());
+    let path = path_with(&[&bin]);
     let out = Command::new("python3")
         .args(["-c", ON_A_TERMINAL, BIN, "open", "app", "--format", "json"])
         .current_dir(dir.path())
@@ -325,7 +292,7 @@ fn a_slow_open_shows_a_progress_line_on_a_terminal_only() {
     }
 
     // Not on a terminal: nothing on stderr.
-    let out = escc(dir.path(), &["open", "app"], &[], Some(&bin));
+    let out = escc(dir.path(), &["open", "app"], &[("PATH", &path)]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stderr), "");
 }
@@ -339,7 +306,7 @@ fn check_names_an_unknown_provider_at_its_call() {
             "values:\n  a:\n    fn::open::nope: {x: 1}\n  b:\n    fn::open::aws-logn: {}\n  c:\n    fn::rotate::gone:\n      inputs: {}\n  mine:\n    fn::open::mine: {}\n",
         ),
     ]);
-    let out = escc(dir.path(), &["check", "app", "--format", "json"], &[], None);
+    let out = escc(dir.path(), &["check", "app", "--format", "json"], &[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let diags: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let got: Vec<(String, String, String, String, String)> = diags
