@@ -10,16 +10,16 @@
 //! that is a failure. The JWT test signs its token with the `openssl` command.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value as Json, json};
 
+use crate::age::tool;
 use crate::backends::{
     self, LocalServer, escc, open_fails, open_shown, project_with, text, unwrapped,
 };
@@ -400,21 +400,13 @@ fn base64url(bytes: &[u8]) -> String {
 fn sign_jwt(key: &Path, claims: &Json) -> String {
     let header = base64url(br#"{"alg":"RS256","typ":"JWT"}"#);
     let input = format!("{header}.{}", base64url(claims.to_string().as_bytes()));
-    let mut child = Command::new("openssl")
-        .args(["dgst", "-sha256", "-sign"])
-        .arg(key)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
+    let key = key.to_str().unwrap();
+    let out = tool(
+        "openssl",
+        &["dgst", "-sha256", "-sign", key],
+        Path::new("/"),
+        Some(input.as_bytes()),
+    );
     format!("{input}.{}", base64url(&out.stdout))
 }
 
@@ -432,26 +424,23 @@ fn vault_jwt_login_with_a_signed_token() {
     };
     let dir = project("");
     let key = dir.path().join("key.pem");
-    let status = Command::new("openssl")
-        .args([
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-out",
-        ])
-        .arg(&key)
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let public = Command::new("openssl")
-        .args(["pkey", "-pubout", "-in"])
-        .arg(&key)
-        .output()
-        .unwrap();
-    assert!(public.status.success());
+    let key_path = key.to_str().unwrap();
+    let genpkey = [
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        key_path,
+    ];
+    tool("openssl", &genpkey, dir.path(), None);
+    let public = tool(
+        "openssl",
+        &["pkey", "-pubout", "-in", key_path],
+        dir.path(),
+        None,
+    );
     let public = text(&public.stdout);
 
     bao.put_kv2("app", None, &json!({"password": "jwt-read-pass-0c4e"}));
