@@ -20,8 +20,13 @@ use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
 use super::net::{self, Network};
-use super::shared::{self, entries, join, secret_string, string_at};
+use super::shared::{
+    self, bool_at, entries, join, optional_string, optional_strings, secret_string, string_at,
+};
 use crate::eval::{Value, ValueKind};
+
+/// How long `aws-login`'s OIDC credentials last when `duration` is not given (ESC's 2h).
+const DEFAULT_SESSION_SECONDS: u64 = 7200;
 
 /// Opens built-in provider `name` if this module serves it.
 pub(super) fn open(name: &str, inputs: &Value, network: &Network) -> Option<Result<Value, String>> {
@@ -63,11 +68,7 @@ impl Credentials {
         let v = v.ok_or_else(|| format!("{path}: missing"))?;
         let access_key_id = string_at(v, "accessKeyId", path)?;
         let secret_access_key = string_at(v, "secretAccessKey", path)?;
-        let session_token = match v.get("sessionToken") {
-            None => None,
-            Some(t) if matches!(t.kind, ValueKind::Null) => None,
-            Some(_) => Some(string_at(v, "sessionToken", path)?),
-        };
+        let session_token = optional_string(v, "sessionToken", path)?;
         Ok(Credentials {
             access_key_id,
             secret_access_key,
@@ -111,15 +112,7 @@ fn login(inputs: &Value, network: &Network) -> Result<Value, String> {
 fn login_oidc(oidc: &Value, network: &Network) -> Result<Value, String> {
     let role_arn = string_at(oidc, "roleArn", "oidc")?;
     let session_name = string_at(oidc, "sessionName", "oidc")?;
-    let duration = match oidc.get("duration") {
-        None => 7200,
-        Some(_) => {
-            let d = string_at(oidc, "duration", "oidc")?;
-            parse_duration(&d).ok_or_else(|| {
-                format!("oidc.duration: {d:?} is not a duration (like \"1h\" or \"90m\")")
-            })?
-        }
-    };
+    let duration = shared::duration_at(oidc, "duration", "oidc", DEFAULT_SESSION_SECONDS)?;
     let token = super::oidc::identity_token(
         network,
         "sts.amazonaws.com",
@@ -135,13 +128,9 @@ fn login_oidc(oidc: &Value, network: &Network) -> Result<Value, String> {
         ("WebIdentityToken".to_owned(), token.to_owned()),
         ("DurationSeconds".to_owned(), duration.to_string()),
     ];
-    if let Some(ValueKind::Array(arns)) = oidc.get("policyArns").map(|p| &p.kind) {
-        for (i, arn) in arns.iter().enumerate() {
-            let Some(arn) = arn.as_str() else {
-                return Err(format!("oidc.policyArns[{i}]: expected a string"));
-            };
-            form.push((format!("PolicyArns.member.{}.arn", i + 1), arn.to_owned()));
-        }
+    let arns = optional_strings(oidc, "policyArns", "oidc")?.unwrap_or_default();
+    for (i, arn) in arns.into_iter().enumerate() {
+        form.push((format!("PolicyArns.member.{}.arn", i + 1), arn));
     }
     let region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
         .iter()
@@ -230,11 +219,7 @@ fn parameters(inputs: &Value, network: &Network) -> Result<Value, String> {
     for (name, request) in entries(inputs, "get")? {
         let path = join("get", name);
         let parameter = string_at(request, "name", &path)?;
-        let decrypt = match request.get("decrypt").map(|d| &d.kind) {
-            None | Some(ValueKind::Null) => false,
-            Some(ValueKind::Bool(b)) => *b,
-            Some(_) => return Err(format!("{}: expected a boolean", join(&path, "decrypt"))),
-        };
+        let decrypt = bool_at(request, "decrypt", &path, false)?;
         let body = json!({ "Name": parameter, "WithDecryption": decrypt });
         let fail = |e: &str| format!("{path}: GetParameter {parameter:?}: {e}");
         let response = client
@@ -448,42 +433,12 @@ impl Client {
     }
 }
 
-/// A Go-style duration (`2h`, `90m`, `1h30m`, `3600s`) in seconds.
-pub(super) fn parse_duration(s: &str) -> Option<u64> {
-    let mut total = 0u64;
-    let mut number = String::new();
-    for c in s.trim().chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let n: u64 = number.parse().ok()?;
-        number.clear();
-        total += n * match c {
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            _ => return None,
-        };
-    }
-    (number.is_empty() && total > 0).then_some(total)
-}
-
 /// AWS's JSON error (`__type`, `message`/`Message`), as `Type: message (HTTP status)`.
 fn aws_error(status: u16, body: Option<&Json>) -> String {
     let field = |k: &str| body.and_then(|b| b.get(k)).and_then(Json::as_str);
     let kind = field("__type").map(|t| t.rsplit('#').next().unwrap_or(t));
     let message = field("message").or_else(|| field("Message"));
-    let clip = |s: &str| {
-        let s: String = s.chars().filter(|c| !c.is_control()).take(300).collect();
-        s
-    };
-    match (kind, message) {
-        (Some(k), Some(m)) => format!("{}: {} (HTTP {status})", clip(k), clip(m)),
-        (Some(k), None) => format!("{} (HTTP {status})", clip(k)),
-        (None, Some(m)) => format!("{} (HTTP {status})", clip(m)),
-        (None, None) => format!("the service answered HTTP {status}"),
-    }
+    shared::status_error(status, kind, message)
 }
 
 /// The error codes with which AWS services throttle (HTTP 400, most of them), as the AWS
@@ -766,13 +721,7 @@ mod tests {
     }
 
     #[test]
-    fn durations_and_forms() {
-        assert_eq!(parse_duration("2h"), Some(7200));
-        assert_eq!(parse_duration("1h30m"), Some(5400));
-        assert_eq!(parse_duration("900s"), Some(900));
-        assert_eq!(parse_duration("2d"), None);
-        assert_eq!(parse_duration("h"), None);
-        assert_eq!(parse_duration("15"), None);
+    fn forms_are_percent_encoded() {
         assert_eq!(
             net::percent_encode("arn:aws:iam::1:role/a b"),
             "arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fa%20b"

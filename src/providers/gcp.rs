@@ -13,11 +13,9 @@
 
 use serde_json::{Value as Json, json};
 
-use super::aws::parse_duration;
 use super::net::{self, Network};
-use super::shared::{join, secret_string, string_at};
+use super::shared::{self, join, optional_string, secret_string, string_at};
 use crate::eval::{Value, ValueKind};
-use crate::secrets::Masker;
 
 /// The OAuth scope of the tokens escc asks for: all of Google Cloud, as ESC's are.
 const CLOUD_PLATFORM: &str = "https://www.googleapis.com/auth/cloud-platform";
@@ -35,11 +33,7 @@ pub(super) fn open(name: &str, inputs: &Value, network: &Network) -> Option<Resu
         "gcp-secrets" => secrets(inputs, network, &mut obtained),
         _ => return None,
     };
-    Some(result.map_err(|e| {
-        let mut texts = inputs.secret_texts();
-        texts.extend(obtained);
-        format!("{name}: {}", Masker::new(texts).mask_str(&e))
-    }))
+    Some(shared::finish_hiding(name, inputs, obtained, result))
 }
 
 /// `gcp-login`: `accessToken` (as given, or exchanged for a service account's) or `oidc`.
@@ -269,13 +263,7 @@ fn google_error(status: u16, text: &str) -> String {
         Json::String(code) => (Some(code.as_str()), body["error_description"].as_str()),
         _ => (None, None),
     };
-    let clip = |s: &str| -> String { s.chars().filter(|c| !c.is_control()).take(300).collect() };
-    match (kind, message) {
-        (Some(k), Some(m)) => format!("{}: {} (HTTP {status})", clip(k), clip(m)),
-        (Some(k), None) => format!("{} (HTTP {status})", clip(k)),
-        (None, Some(m)) => format!("{} (HTTP {status})", clip(m)),
-        (None, None) => format!("the service answered HTTP {status}"),
-    }
+    shared::status_error(status, kind, message)
 }
 
 /// A project number (at input path `path`): a whole number, as its text.
@@ -336,26 +324,10 @@ fn token_type(t: &str) -> Result<String, String> {
     })
 }
 
-/// The optional string property `key` of `v` (at input path `path`); `null` is absent.
-fn optional_string(v: &Value, key: &str, path: &str) -> Result<Option<String>, String> {
-    match v.get(key).map(|x| &x.kind) {
-        None | Some(ValueKind::Null) => Ok(None),
-        Some(_) => string_at(v, key, path).map(Some),
-    }
-}
-
 /// `tokenLifetime` of `v` (at `path`) in seconds: a Go-style duration (`1h`, `30m`,
 /// `3600s`), one hour when absent.
 fn lifetime(v: &Value, path: &str) -> Result<u64, String> {
-    match optional_string(v, "tokenLifetime", path)? {
-        None => Ok(DEFAULT_LIFETIME_SECONDS),
-        Some(d) => parse_duration(&d).ok_or_else(|| {
-            format!(
-                "{}: {d:?} is not a duration (like \"1h\" or \"30m\")",
-                join(path, "tokenLifetime")
-            )
-        }),
-    }
+    shared::duration_at(v, "tokenLifetime", path, DEFAULT_LIFETIME_SECONDS)
 }
 
 #[cfg(test)]
@@ -376,7 +348,10 @@ mod tests {
         );
         assert_eq!(google_error(502, "<html>"), "the service answered HTTP 502");
         let long = format!(r#"{{"error": {{"message": "{}"}}}}"#, "x".repeat(1000));
-        assert_eq!(google_error(500, &long).len(), 300 + " (HTTP 500)".len());
+        assert_eq!(
+            google_error(500, &long).chars().count(),
+            shared::MAX_MESSAGE_CHARS + "… (HTTP 500)".chars().count()
+        );
     }
 
     #[test]

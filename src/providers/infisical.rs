@@ -13,8 +13,8 @@ use serde_json::{Value as Json, json};
 
 use super::net::{self, Network};
 use super::shared::{
-    self, base_url, echoed, entries, join, json_call, json_string, object_at, optional_string,
-    secret_string, string_at,
+    self, echoed, entries, join, json_call, json_string, object_at, optional_string, secret_string,
+    string_at,
 };
 use crate::eval::Value;
 
@@ -34,7 +34,7 @@ pub(super) fn open(name: &str, inputs: &Value, network: &Network) -> Option<Resu
 /// The instance's base URL: `site` (the input at `path`), else the endpoint.
 fn base(network: &Network, site: Option<&str>, path: &str) -> Result<String, String> {
     match site {
-        Some(site) => base_url(site, &join(path, "siteUrl")),
+        Some(site) => net::base_url(site, &join(path, "siteUrl")),
         None => network.endpoint("infisical", DEFAULT_SITE),
     }
 }

@@ -130,8 +130,7 @@ impl Network {
                 None => return Ok(default.trim_end_matches('/').to_owned()),
             },
         };
-        check_base_url(url.trim()).map_err(|e| format!("{from}: {e}"))?;
-        Ok(url.trim().trim_end_matches('/').to_owned())
+        base_url(&url, &from)
     }
 
     /// The time each request may take: the setting, then `env` (a provider's own variable,
@@ -225,6 +224,14 @@ pub fn check_endpoint(service: &str, url: &str) -> Result<(), String> {
         );
     }
     check_base_url(url.trim())
+}
+
+/// `url` as a base URL (`scheme://host[:port][/path]`, no trailing `/`); `from` names
+/// where it came from for the error.
+pub(crate) fn base_url(url: &str, from: &str) -> Result<String, String> {
+    let url = url.trim();
+    check_base_url(url).map_err(|e| format!("{from}: {e}"))?;
+    Ok(url.trim_end_matches('/').to_owned())
 }
 
 /// `url`: `http://` or `https://`, a host, an optional port and path, no query, fragment

@@ -13,27 +13,24 @@
 use serde_json::{Value as Json, json};
 
 use super::net::{self, Network};
-use super::shared::{join, string_at};
+use super::shared::{self, join, optional_string, optional_strings, string_at};
 use crate::eval::{Value, ValueKind};
-use crate::secrets::Masker;
 
 /// The `display_name` of a child token when `displayName` is not given (ESC's default).
 const DEFAULT_DISPLAY_NAME: &str = "pulumi";
 /// The JWT auth mount when `jwt.mount` is not given (ESC's and Vault's default).
 const DEFAULT_JWT_MOUNT: &str = "jwt";
-/// The longest text quoted from a Vault error, in characters.
-const MAX_QUOTED: usize = 300;
 
 /// Opens built-in provider `name` if this module serves it.
 pub(super) fn open(name: &str, inputs: &Value, network: &Network) -> Option<Result<Value, String>> {
     // Tokens are credentials whether or not the document marks them secret.
-    let mut hidden = inputs.secret_texts();
+    let mut hidden = Vec::new();
     let result = match name {
         "vault-login" => login(inputs, network, &mut hidden),
         "vault-secrets" => secrets(inputs, network, &mut hidden),
         _ => return None,
     };
-    Some(result.map_err(|e| format!("{name}: {}", Masker::new(hidden).mask_str(&e))))
+    Some(shared::finish_hiding(name, inputs, hidden, result))
 }
 
 /// `vault-login`: `token` makes an ephemeral child of the given token
@@ -76,14 +73,12 @@ fn login(inputs: &Value, network: &Network, hidden: &mut Vec<String>) -> Result<
 fn child_token(server: &Server, t: &Value, hidden: &mut Vec<String>) -> Result<String, String> {
     let parent = string_at(t, "token", "token")?;
     hidden.push(parent.clone());
-    let display_name = match t.get("displayName") {
-        None => DEFAULT_DISPLAY_NAME.to_owned(),
-        Some(_) => string_at(t, "displayName", "token")?,
-    };
+    let display_name = optional_string(t, "displayName", "token")?
+        .unwrap_or_else(|| DEFAULT_DISPLAY_NAME.to_owned());
     let mut body = json!({ "display_name": display_name });
-    if t.get("maxTtl").is_some() {
+    if let Some(ttl) = optional_string(t, "maxTtl", "token")? {
         // Vault parses the duration ("1h", "90m", "3600") and says what is wrong with it.
-        body["explicit_max_ttl"] = Json::String(string_at(t, "maxTtl", "token")?);
+        body["explicit_max_ttl"] = Json::String(ttl);
     }
     if let Some(m) = t.get("metadata") {
         let ValueKind::Object(m) = &m.kind else {
@@ -100,8 +95,8 @@ fn child_token(server: &Server, t: &Value, hidden: &mut Vec<String>) -> Result<S
         }
         body["meta"] = Json::Object(meta);
     }
-    if t.get("policies").is_some() {
-        body["policies"] = strings_at(t, "policies", "token")?.into();
+    if let Some(policies) = optional_strings(t, "policies", "token")? {
+        body["policies"] = policies.into();
     }
     let answer = server
         .call("POST", "auth/token/create", Some(&parent), Some(&body))
@@ -225,10 +220,7 @@ impl Server {
         let address = super::aws::Endpoint::parse("vault", address.trim())
             .map_err(|e| format!("{}: {e}", join(path, "address")))?
             .base;
-        let namespace = match v.get("namespace").map(|n| &n.kind) {
-            None | Some(ValueKind::Null) => None,
-            Some(_) => Some(string_at(v, "namespace", path)?).filter(|n| !n.is_empty()),
-        };
+        let namespace = optional_string(v, "namespace", path)?.filter(|n| !n.is_empty());
         Ok(Server {
             address,
             namespace,
@@ -300,19 +292,9 @@ fn vault_error(status: u16, text: &str) -> String {
     format!("{} (HTTP {status})", clip(&messages.join("; ")))
 }
 
-/// `s` on one line (Vault's multi-error texts hold newlines and tabs), at most
-/// [`MAX_QUOTED`] characters.
+/// `s` on one line (Vault's multi-error texts hold newlines and tabs), [`shared::clip`]ped.
 fn clip(s: &str) -> String {
-    let one_line = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut out: String = one_line
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_QUOTED)
-        .collect();
-    if one_line.chars().count() > MAX_QUOTED {
-        out.push('…');
-    }
-    out
+    shared::clip(&s.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// A Vault API path (`secret/data/app`, a mount) as it goes into a URL: each segment
@@ -331,23 +313,6 @@ fn api_path(path: &str) -> Result<String, String> {
         segments.push(net::percent_encode(segment));
     }
     Ok(segments.join("/"))
-}
-
-/// The list of strings `key` of object `v` (at input path `path`).
-fn strings_at(v: &Value, key: &str, path: &str) -> Result<Vec<String>, String> {
-    let at = join(path, key);
-    let Some(ValueKind::Array(items)) = v.get(key).map(|x| &x.kind) else {
-        return Err(format!("{at}: expected a list of strings"));
-    };
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            s.as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| format!("{at}[{i}]: expected a string"))
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -382,7 +347,7 @@ mod tests {
         let long = format!(r#"{{"errors":["{}"]}}"#, "x".repeat(1000));
         assert_eq!(
             vault_error(400, &long).chars().count(),
-            MAX_QUOTED + 1 + " (HTTP 400)".len()
+            shared::MAX_MESSAGE_CHARS + 1 + " (HTTP 400)".len()
         );
     }
 
