@@ -20,7 +20,7 @@ use crate::syntax::{Entry, Node, NodeKind, Style};
 
 pub use load::{Loaded, load, load_with};
 pub use template::AccessorKind;
-pub use visit::{EnvironmentRef, NotAnEnvironment, Walk, environment_ref};
+pub use visit::{EnvironmentRef, NotAnEnvironment, PathWalk, Walk, environment_ref};
 
 /// A parsed environment definition.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -7,6 +7,7 @@
 
 use super::template::AccessorKind;
 use super::{Accessor, EnvironmentDecl, Expr, ExprKind, PropertyAccess};
+use crate::path::{join_index, join_key};
 use crate::source::Span;
 
 /// Every expression inside an expression, itself first, in document order (pre-order:
@@ -34,6 +35,46 @@ impl<'a> Iterator for Walk<'a> {
             | ExprKind::Symbol(_) => {}
         }
         Some(x)
+    }
+}
+
+/// Every expression of an environment's `values` with its document path (`values.a[0]`,
+/// a builtin's argument at `values.b["fn::secret"]`), in document order, as [`Walk`]
+/// goes; object entries without a key (kept for error recovery) are left out.
+#[derive(Clone, Debug)]
+pub struct PathWalk<'a> {
+    stack: Vec<(&'a Expr, String)>,
+}
+
+impl<'a> Iterator for PathWalk<'a> {
+    type Item = (&'a Expr, String);
+
+    fn next(&mut self) -> Option<(&'a Expr, String)> {
+        let (x, path) = self.stack.pop()?;
+        // Pushed in reverse so that the first child is popped first.
+        match &x.kind {
+            ExprKind::List(items) => self.stack.extend(
+                items
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .map(|(i, item)| (item, join_index(&path, i))),
+            ),
+            ExprKind::Object(entries) => self.stack.extend(
+                entries
+                    .iter()
+                    .rev()
+                    .filter_map(|e| e.key.as_ref().map(|k| (&e.value, join_key(&path, k)))),
+            ),
+            ExprKind::Builtin(b) => self.stack.push((&b.arg, join_key(&path, &b.name))),
+            ExprKind::Null
+            | ExprKind::Bool(_)
+            | ExprKind::Number(_)
+            | ExprKind::String(_)
+            | ExprKind::Interpolate(_)
+            | ExprKind::Symbol(_) => {}
+        }
+        Some((x, path))
     }
 }
 
@@ -67,6 +108,19 @@ impl EnvironmentDecl {
             .iter()
             .flatten()
             .flat_map(|entry| entry.value.walk())
+    }
+
+    /// Every expression of `values` with its document path, in document order.
+    #[must_use]
+    pub fn exprs_with_paths(&self) -> PathWalk<'_> {
+        let stack = self
+            .values
+            .iter()
+            .flatten()
+            .rev()
+            .map(|e| (&e.value, join_key("values", &e.key.value)))
+            .collect();
+        PathWalk { stack }
     }
 
     /// Every property access written in `values`, in document order.
@@ -186,6 +240,37 @@ mod tests {
         // The list, the object, the inner list; the builtin, its argument list, the inner
         // list; and the scalars.
         assert_eq!(decl.exprs().count(), 6 + 7);
+    }
+
+    #[test]
+    fn walk_with_paths_names_each_expression_as_a_document_path() {
+        let (source, decl) =
+            decl("values:\n  a: [x, {k: y, \"a b\": [z]}]\n  b:\n    fn::join: [',', [p]]\n");
+        let all: Vec<(&str, String)> = decl
+            .exprs_with_paths()
+            .map(|(x, path)| (source.slice(x.span), path))
+            .collect();
+        let paths: Vec<&str> = all.iter().map(|(_, p)| p.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "values.a",
+                "values.a[0]",
+                "values.a[1]",
+                "values.a[1].k",
+                "values.a[1][\"a b\"]",
+                "values.a[1][\"a b\"][0]",
+                "values.b",
+                "values.b[\"fn::join\"]",
+                "values.b[\"fn::join\"][0]",
+                "values.b[\"fn::join\"][1]",
+                "values.b[\"fn::join\"][1][0]",
+            ]
+        );
+        assert_eq!(all[1].0, "x");
+        assert_eq!(all[10].0, "p");
+        // The same expressions as the walk without paths.
+        assert_eq!(decl.exprs_with_paths().count(), decl.exprs().count());
     }
 
     #[test]

@@ -5,9 +5,9 @@
 //! it. `allow-plaintext = true` under `[encryption]` in escc.toml turns it off for projects
 //! that keep plaintext on purpose (examples, tests).
 
-use crate::ast::{Call, EnvironmentDecl, Expr, ExprKind, SecretArg};
+use crate::ast::{Call, EnvironmentDecl, ExprKind, SecretArg};
 use crate::diag::{Code, Diagnostic};
-use crate::path::{join_index, join_key};
+use crate::path::join_key;
 
 /// A warning for each plaintext `fn::secret` literal of environment `name`'s `values`
 /// (also inside other builtins' arguments), in document order. The message names no
@@ -15,40 +15,17 @@ use crate::path::{join_index, join_key};
 #[must_use]
 pub(crate) fn lint(name: &str, decl: &EnvironmentDecl) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let mut stack: Vec<(&Expr, String)> = decl
-        .values
-        .iter()
-        .flatten()
-        .rev()
-        .map(|e| (&e.value, join_key("values", &e.key.value)))
-        .collect();
-    while let Some((x, path)) = stack.pop() {
-        match &x.kind {
-            ExprKind::List(items) => stack.extend(
-                items
-                    .iter()
-                    .enumerate()
-                    .rev()
-                    .map(|(i, item)| (item, join_index(&path, i))),
-            ),
-            ExprKind::Object(entries) => stack.extend(
-                entries
-                    .iter()
-                    .rev()
-                    .filter_map(|e| e.key.as_ref().map(|k| (&e.value, join_key(&path, k)))),
-            ),
-            ExprKind::Builtin(b) => {
-                let arg_path = join_key(&path, &b.name);
-                if let Call::Secret(SecretArg::Plaintext(lit)) = &b.call {
-                    out.push(
-                        Diagnostic::warning(Code::PlaintextSecret, message(name))
-                            .at(name, lit.span, &arg_path),
-                    );
-                } else {
-                    stack.push((&b.arg, arg_path));
-                }
-            }
-            _ => {}
+    for (x, path) in decl.exprs_with_paths() {
+        if let ExprKind::Builtin(b) = &x.kind
+            && let Call::Secret(SecretArg::Plaintext(lit)) = &b.call
+        {
+            out.push(
+                Diagnostic::warning(Code::PlaintextSecret, message(name)).at(
+                    name,
+                    lit.span,
+                    &join_key(&path, &b.name),
+                ),
+            );
         }
     }
     out

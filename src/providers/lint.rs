@@ -24,7 +24,7 @@ use crate::ast::{AccessorKind, Builtin, Call, EnvironmentDecl, Expr, ExprKind, P
 use crate::diag::{Code, Diagnostic};
 use crate::eval::Host;
 use crate::go::strconv::quote;
-use crate::path::{join_index, join_key};
+use crate::path::join_key;
 use crate::source::Span;
 
 /// How many `${...}` aliases an access is followed through (they could loop).
@@ -42,39 +42,12 @@ pub fn lint(name: &str, decl: &EnvironmentDecl, host: &dyn Host) -> Vec<Diagnost
     };
     let mut accesses = Vec::new();
     // Pass 1: every expression with its document path; inputs are checked at each open.
-    let mut stack: Vec<(&Expr, String)> = decl
-        .values
-        .iter()
-        .flatten()
-        .rev()
-        .map(|e| (&e.value, join_key("values", &e.key.value)))
-        .collect();
-    while let Some((x, path)) = stack.pop() {
+    for (x, path) in decl.exprs_with_paths() {
         for a in x.own_accesses() {
             accesses.push((a, path.clone()));
         }
-        match &x.kind {
-            ExprKind::List(items) => {
-                stack.extend(
-                    items
-                        .iter()
-                        .enumerate()
-                        .rev()
-                        .map(|(i, item)| (item, join_index(&path, i))),
-                );
-            }
-            ExprKind::Object(entries) => stack.extend(
-                entries
-                    .iter()
-                    .rev()
-                    .filter_map(|e| e.key.as_ref().map(|k| (&e.value, join_key(&path, k)))),
-            ),
-            ExprKind::Builtin(b) => {
-                let arg_path = join_key(&path, &b.name);
-                lint.open(b, &arg_path);
-                stack.push((&b.arg, arg_path));
-            }
-            _ => {}
+        if let ExprKind::Builtin(b) = &x.kind {
+            lint.open(b, &join_key(&path, &b.name));
         }
     }
     // Pass 2: accesses into what the opens return.
