@@ -752,3 +752,44 @@ fn aws_login_oidc_with_a_token_command() {
         "{err}"
     );
 }
+
+/// Every token source is bounded: a command that hangs is stopped at the provider
+/// timeout, and a command or a file that gives more than a token may be is refused
+/// without being read to its end.
+#[test]
+fn oidc_token_sources_are_bounded() {
+    let dir = project(OIDC_APP);
+    let start = Instant::now();
+    let err = open_fails(
+        dir.path(),
+        &[
+            // `exec`: the command itself hangs (a child it left would keep the test's
+            // standard error open).
+            ("ESCC_OIDC_TOKEN_COMMAND", "exec sleep 30"),
+            ("ESCC_PROVIDER_TIMEOUT", "1"),
+        ],
+        NEVER,
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(
+        err.contains("aws-login: oidc: ESCC_OIDC_TOKEN_COMMAND did not finish within 1 s"),
+        "{err}"
+    );
+    for env in [
+        ("ESCC_OIDC_TOKEN_COMMAND", "yes"),
+        ("ESCC_OIDC_TOKEN_FILE", "/dev/zero"),
+    ] {
+        let err = open_fails(dir.path(), &[env], NEVER);
+        assert!(
+            err.contains(&format!(
+                "aws-login: oidc: {} gave an identity token larger than 64 KiB",
+                env.0
+            )),
+            "{err}"
+        );
+    }
+}
