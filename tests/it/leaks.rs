@@ -486,8 +486,11 @@ fn debug_of_provider_outputs_and_rotations() {
 // Panics
 
 /// Set by `panics_show_no_message` for the copy of itself it runs.
+#[cfg(feature = "cli")]
 const PANIC_CHILD: &str = "ESCC_LEAKS_PANIC_CHILD";
 
+// The hook is the command line's (`escc::cli`).
+#[cfg(feature = "cli")]
 #[test]
 fn panics_show_no_message() {
     if std::env::var_os(PANIC_CHILD).is_some() {
