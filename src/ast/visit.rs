@@ -10,47 +10,43 @@ use super::{Accessor, EnvironmentDecl, Expr, ExprKind, PropertyAccess};
 use crate::path::{join_index, join_key};
 use crate::source::Span;
 
-/// Every expression inside an expression, itself first, in document order (pre-order:
-/// an expression comes before what it contains, and siblings keep their order).
-#[derive(Clone, Debug)]
-pub struct Walk<'a> {
-    stack: Vec<&'a Expr>,
+/// What a walk knows of where an expression is: nothing (`()`), or its document path
+/// (`String`).
+trait Place: Sized {
+    /// The place of item `i` of a list here.
+    fn index(&self, i: usize) -> Self;
+    /// The place of the entry `key` of an object here (or of a builtin's argument, by the
+    /// builtin's name); `None` to leave out an entry without a key.
+    fn key(&self, key: Option<&str>) -> Option<Self>;
 }
 
-impl<'a> Iterator for Walk<'a> {
-    type Item = &'a Expr;
+impl Place for () {
+    fn index(&self, _: usize) {}
 
-    fn next(&mut self) -> Option<&'a Expr> {
-        let x = self.stack.pop()?;
-        // Pushed in reverse so that the first child is popped first.
-        match &x.kind {
-            ExprKind::List(items) => self.stack.extend(items.iter().rev()),
-            ExprKind::Object(entries) => self.stack.extend(entries.iter().rev().map(|e| &e.value)),
-            ExprKind::Builtin(b) => self.stack.push(&b.arg),
-            ExprKind::Null
-            | ExprKind::Bool(_)
-            | ExprKind::Number(_)
-            | ExprKind::String(_)
-            | ExprKind::Interpolate(_)
-            | ExprKind::Symbol(_) => {}
-        }
-        Some(x)
+    fn key(&self, _: Option<&str>) -> Option<()> {
+        Some(())
     }
 }
 
-/// Every expression of an environment's `values` with its document path (`values.a[0]`,
-/// a builtin's argument at `values.b["fn::secret"]`), in document order, as [`Walk`]
-/// goes; object entries without a key (kept for error recovery) are left out.
-#[derive(Clone, Debug)]
-pub struct PathWalk<'a> {
-    stack: Vec<(&'a Expr, String)>,
+impl Place for String {
+    fn index(&self, i: usize) -> String {
+        join_index(self, i)
+    }
+
+    fn key(&self, key: Option<&str>) -> Option<String> {
+        key.map(|k| join_key(self, k))
+    }
 }
 
-impl<'a> Iterator for PathWalk<'a> {
-    type Item = (&'a Expr, String);
+/// The one traversal behind [`Walk`] and [`PathWalk`]: pre-order, with its own stack.
+#[derive(Clone, Debug)]
+struct Walker<'a, P> {
+    stack: Vec<(&'a Expr, P)>,
+}
 
-    fn next(&mut self) -> Option<(&'a Expr, String)> {
-        let (x, path) = self.stack.pop()?;
+impl<'a, P: Place> Walker<'a, P> {
+    fn step(&mut self) -> Option<(&'a Expr, P)> {
+        let (x, place) = self.stack.pop()?;
         // Pushed in reverse so that the first child is popped first.
         match &x.kind {
             ExprKind::List(items) => self.stack.extend(
@@ -58,15 +54,19 @@ impl<'a> Iterator for PathWalk<'a> {
                     .iter()
                     .enumerate()
                     .rev()
-                    .map(|(i, item)| (item, join_index(&path, i))),
+                    .map(|(i, item)| (item, place.index(i))),
             ),
             ExprKind::Object(entries) => self.stack.extend(
                 entries
                     .iter()
                     .rev()
-                    .filter_map(|e| e.key.as_ref().map(|k| (&e.value, join_key(&path, k)))),
+                    .filter_map(|e| Some((&e.value, place.key(e.key.as_deref())?))),
             ),
-            ExprKind::Builtin(b) => self.stack.push((&b.arg, join_key(&path, &b.name))),
+            ExprKind::Builtin(b) => self.stack.extend(
+                place
+                    .key(Some(&b.name))
+                    .map(|arg_place| (&b.arg, arg_place)),
+            ),
             ExprKind::Null
             | ExprKind::Bool(_)
             | ExprKind::Number(_)
@@ -74,7 +74,34 @@ impl<'a> Iterator for PathWalk<'a> {
             | ExprKind::Interpolate(_)
             | ExprKind::Symbol(_) => {}
         }
-        Some((x, path))
+        Some((x, place))
+    }
+}
+
+/// Every expression inside an expression, itself first, in document order (pre-order:
+/// an expression comes before what it contains, and siblings keep their order).
+#[derive(Clone, Debug)]
+pub struct Walk<'a>(Walker<'a, ()>);
+
+impl<'a> Iterator for Walk<'a> {
+    type Item = &'a Expr;
+
+    fn next(&mut self) -> Option<&'a Expr> {
+        self.0.step().map(|(x, ())| x)
+    }
+}
+
+/// Every expression of an environment's `values` with its document path (`values.a[0]`,
+/// a builtin's argument at `values.b["fn::secret"]`), in document order, as [`Walk`]
+/// goes; object entries without a key (kept for error recovery) are left out.
+#[derive(Clone, Debug)]
+pub struct PathWalk<'a>(Walker<'a, String>);
+
+impl<'a> Iterator for PathWalk<'a> {
+    type Item = (&'a Expr, String);
+
+    fn next(&mut self) -> Option<(&'a Expr, String)> {
+        self.0.step()
     }
 }
 
@@ -83,7 +110,9 @@ impl Expr {
     /// builtin's argument), in document order.
     #[must_use]
     pub fn walk(&self) -> Walk<'_> {
-        Walk { stack: vec![self] }
+        Walk(Walker {
+            stack: vec![(self, ())],
+        })
     }
 
     /// The property accesses written in this expression itself (the one of a `${...}`
@@ -120,7 +149,7 @@ impl EnvironmentDecl {
             .rev()
             .map(|e| (&e.value, join_key("values", &e.key.value)))
             .collect();
-        PathWalk { stack }
+        PathWalk(Walker { stack })
     }
 
     /// Every property access written in `values`, in document order.

@@ -49,30 +49,6 @@ fn free_port_pair() -> u16 {
     }
 }
 
-/// `method /v1/{path}` at `url` with `token`, `namespace` and a JSON `body`: the status
-/// and the answer (`Null` when empty; `(0, Null)` when there is no answer).
-fn api(
-    url: &str,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    namespace: Option<&str>,
-    body: Option<&Json>,
-) -> (u16, Json) {
-    let mut headers = Vec::new();
-    if let Some(t) = token {
-        headers.push(("X-Vault-Token", t));
-    }
-    if let Some(ns) = namespace {
-        headers.push(("X-Vault-Namespace", ns));
-    }
-    let body = body.map(Json::to_string).unwrap_or_default();
-    match backends::http(url, method, &format!("/v1/{path}"), &headers, &body) {
-        Some((status, answer)) => (status, serde_json::from_str(&answer).unwrap_or(Json::Null)),
-        None => (0, Json::Null),
-    }
-}
-
 impl Bao {
     /// Starts `bao server -dev` and waits until it reports itself unsealed and active;
     /// `None` (skipped, with a message) when `OpenBao` is not installed outside CI.
@@ -93,7 +69,9 @@ impl Bao {
                 .env("HOME", home.path())
                 .env_remove("BAO_ADDR")
                 .env_remove("VAULT_ADDR");
-            let healthy = |url: &str| api(url, "GET", "sys/health", None, None, None).0 == 200;
+            let healthy = |url: &str| {
+                backends::http(url, "GET", "/v1/sys/health", &[], "").is_some_and(|(s, _)| s == 200)
+            };
             if let Some(server) = LocalServer::try_spawn(command, port, healthy) {
                 let bao = Bao {
                     url: server.url.clone(),
@@ -122,7 +100,8 @@ impl Bao {
         }
     }
 
-    /// [`api`] of this server.
+    /// `method /v1/{path}` with `token`, `namespace` and a JSON `body`: the status and
+    /// the answer (`Null` when empty; `(0, Null)` when there is no answer).
     fn api(
         &self,
         method: &str,
@@ -131,7 +110,18 @@ impl Bao {
         namespace: Option<&str>,
         body: Option<&Json>,
     ) -> (u16, Json) {
-        api(&self.url, method, path, token, namespace, body)
+        let mut headers = Vec::new();
+        if let Some(t) = token {
+            headers.push(("X-Vault-Token", t));
+        }
+        if let Some(ns) = namespace {
+            headers.push(("X-Vault-Namespace", ns));
+        }
+        let body = body.map(Json::to_string).unwrap_or_default();
+        match backends::http(&self.url, method, &format!("/v1/{path}"), &headers, &body) {
+            Some((status, answer)) => (status, serde_json::from_str(&answer).unwrap_or(Json::Null)),
+            None => (0, Json::Null),
+        }
     }
 
     /// `api` as root (in `namespace`), which must succeed.
