@@ -8,7 +8,7 @@ use std::io::{IsTerminal, Write as _};
 use super::Failure;
 use super::project::Project;
 use super::render::{self, Spinner};
-use crate::eval::{Evaluation, Mode, Value};
+use crate::eval::{Evaluation, Mode, Rotation, Value};
 use crate::project::FsHost;
 use crate::secrets::Masker;
 use crate::{Diagnostic, diag};
@@ -25,6 +25,8 @@ pub(crate) struct Evaluated {
     pub(crate) secrets: Vec<String>,
     /// The typed environment (values with their traces), when asked for.
     pub(crate) typed: Option<serde_json::Value>,
+    /// What rotation did (rotate mode only).
+    pub(crate) rotations: Vec<Rotation>,
 }
 
 /// Checks or evaluates environment `name` through the project's pipeline, with a spinner
@@ -36,7 +38,11 @@ pub(crate) fn evaluate_environment(
     mode: &Mode,
     want_typed: bool,
 ) -> Result<Evaluated, Failure> {
-    let spinner = (*mode == Mode::Eval).then(|| Spinner::start(format!("opening {name}")));
+    let spinner = match mode {
+        Mode::Check { .. } => None,
+        Mode::Eval => Some(Spinner::start(format!("opening {name}"))),
+        Mode::Rotate { .. } => Some(Spinner::start(format!("rotating {name}"))),
+    };
     let checked = project
         .inner
         .run(host, name, mode)
@@ -53,8 +59,14 @@ pub(crate) fn evaluate_environment(
         .as_mut()
         .and_then(|e| e.properties.take())
         .unwrap_or_default();
+    let rotations = checked
+        .evaluation
+        .as_mut()
+        .map(|e| std::mem::take(&mut e.rotations))
+        .unwrap_or_default();
     Ok(Evaluated {
         name: name.to_owned(),
+        rotations,
         properties,
         secrets: checked.secrets().to_vec(),
         diags: std::mem::take(&mut checked.diags),

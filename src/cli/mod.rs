@@ -1,5 +1,5 @@
-//! The `escc` command line: `check`, `get`, `open`, `run`, `graph`, `encrypt` and
-//! `secret set` over a directory of environments. Projects, files and the check/evaluate pipeline are the library's
+//! The `escc` command line: `check`, `get`, `open`, `run`, `graph`, `encrypt`, `rekey`,
+//! `rotate` and `secret set` over a directory of environments. Projects, files and the check/evaluate pipeline are the library's
 //! (`crate::project`); `project.rs` is how the command line finds and names them, and
 //! `evaluate.rs` how it runs the pipeline.
 
@@ -11,6 +11,7 @@ mod graph;
 mod lookup;
 mod project;
 pub(crate) mod render;
+mod rotate;
 mod run;
 mod secrets;
 mod versions;
@@ -54,6 +55,7 @@ else the current directory.",
   escc secret set app/prod db.password   set a secret, encrypted with age (value on stdin)
   escc encrypt                        encrypt every plaintext fn::secret in place
   escc rekey                          re-encrypt to the current recipients (after a change)
+  escc rotate app/prod                rotate its credentials, writing the new states encrypted
 
 Exit status: 0 success; 1 the environment has errors (check: errors, or warnings with \
 --deny-warnings); 2 bad usage or a file that cannot be read. `run` exits with the command's \
@@ -285,6 +287,43 @@ the values in git's history, so rotate what they could read."
         #[arg(long)]
         force: bool,
     },
+    /// Rotate an environment's credentials (fn::rotate) and write the new states back.
+    #[command(
+        long_about = "Rotate the credentials of environment NAME: run each of its fn::rotate \
+calls (or those at the given PATHs, below `values`), then write each new state into the \
+file, at the call's `state`, its secrets encrypted with age to the environment's recipients \
+([encryption] in escc.toml), everything else as written. The file is written once, \
+atomically, and only when every selected rotation succeeded; when one fails nothing is \
+written, and escc says which credentials did change on their servers and what that leaves \
+behind (the database rotators' current credentials keep working; an aws-iam key created for \
+nothing must be deleted). Built-in rotators: aws-iam, postgres, mysql; plugins serve others \
+(see docs/providers.md). Imported environments are evaluated but never rotated. Needs your \
+age identity, as `escc secret set` does (see its --help). See docs/rotation.md for the \
+state machine and for scheduling (cron, a systemd timer, a GitHub Actions schedule).",
+        after_help = "Examples:
+  escc rotate app/prod                       every fn::rotate of app/prod
+  escc rotate app/prod db                    only the one at values.db
+  escc rotate app/prod --dry-run             what would rotate (nothing is opened or changed)
+  escc rotate app/prod && git commit -am 'Rotate app/prod credentials'
+
+Exit status: 0 every rotation succeeded and was written; 1 a rotation failed (nothing was \
+written) or the environment has errors; 2 bad usage, or what rotating needs is missing \
+(recipients, an identity)."
+    )]
+    Rotate {
+        /// The environment name (app/prod) or file.
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// Only the fn::rotate calls at these paths, below `values` (db, creds.iam).
+        #[arg(value_name = "PATH")]
+        paths: Vec<String>,
+        /// Show what would rotate, after a static check; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Encrypt even when none of your identities is a recipient.
+        #[arg(long)]
+        force: bool,
+    },
     /// Set secret values, encrypted with age.
     #[command(subcommand)]
     Secret(SecretCommand),
@@ -427,7 +466,9 @@ pub fn main() -> ExitCode {
             .iter()
             .map(Path::new)
             .find(|p| std::fs::symlink_metadata(p).is_ok()),
-        Command::Secret(SecretCommand::Set { name, .. }) => Some(Path::new(name.as_str())),
+        Command::Secret(SecretCommand::Set { name, .. }) | Command::Rotate { name, .. } => {
+            Some(Path::new(name.as_str()))
+        }
         #[cfg(feature = "lsp")]
         Command::Lsp { .. } => return crate::lsp::run(),
     };
@@ -493,6 +534,20 @@ pub fn main() -> ExitCode {
         Command::Secret(SecretCommand::Set { name, path, force }) => {
             secrets::set(&project, &name, &path, force)
         }
+        Command::Rotate {
+            name,
+            paths,
+            dry_run,
+            force,
+        } => rotate::rotate(
+            &project,
+            &rotate::RotateArgs {
+                name,
+                paths,
+                dry_run,
+                force,
+            },
+        ),
         #[cfg(feature = "lsp")]
         Command::Lsp { .. } => Ok(ExitCode::SUCCESS),
     };

@@ -16,7 +16,10 @@ use crate::secrets::age::{self, Identities, Recipient};
 use crate::secrets::envelope;
 
 /// The recipients of environment `name`, parsed, and where they are configured.
-fn recipients(project: &Project, name: &str) -> Result<(Vec<Recipient>, String), Failure> {
+pub(super) fn recipients(
+    project: &Project,
+    name: &str,
+) -> Result<(Vec<Recipient>, String), Failure> {
     let (list, at) = project.inner.config().encryption.recipients_for(name);
     if list.is_empty() {
         return Err(Failure::new(format!(
@@ -35,7 +38,7 @@ fn recipients(project: &Project, name: &str) -> Result<(Vec<Recipient>, String),
 /// Refuses to encrypt what none of the user's identities could decrypt (unless `force`):
 /// a secret encrypted only to others is lost to its author, and a typo in a recipient
 /// would be found only when nobody can read the value.
-fn check_can_decrypt(
+pub(super) fn check_can_decrypt(
     name: &str,
     recipients: &[Recipient],
     at: &str,
@@ -67,7 +70,7 @@ fn check_can_decrypt(
     )))
 }
 
-fn identities(force: bool) -> Result<Option<Identities>, Failure> {
+pub(super) fn identities(force: bool) -> Result<Option<Identities>, Failure> {
     match keys::identities_from_env() {
         Ok(ids) => Ok(ids),
         // A broken identity does not matter when it would not be used.
@@ -77,7 +80,7 @@ fn identities(force: bool) -> Result<Option<Identities>, Failure> {
 }
 
 /// Encrypts `plaintext` to `recipients`: the text of `ciphertext:`.
-fn seal(recipients: &[Recipient], plaintext: &[u8]) -> Result<String, String> {
+pub(super) fn seal(recipients: &[Recipient], plaintext: &[u8]) -> Result<String, String> {
     age::encrypt(recipients, plaintext).map(|file| envelope::seal_age(&file))
 }
 
@@ -254,7 +257,7 @@ pub(crate) fn set(
     Ok(ExitCode::SUCCESS)
 }
 
-fn existing_file(
+pub(super) fn existing_file(
     project: &Project,
     host: &crate::project::FsHost,
     name: &str,
@@ -279,19 +282,19 @@ fn refuse_links(project: &Project, file: &Path) -> Result<(), Failure> {
     }
 }
 
-fn read(project: &Project, file: &Path) -> Result<String, Failure> {
+pub(super) fn read(project: &Project, file: &Path) -> Result<String, Failure> {
     std::fs::read_to_string(file)
         .map_err(|e| Failure::new(format!("{}: {}", project.show(file), io_text(&e))))
 }
 
-fn edit_failure(project: &Project, file: &Path, e: &EditError) -> Failure {
+pub(super) fn edit_failure(project: &Project, file: &Path, e: &EditError) -> Failure {
     Failure::new(format!("{}: {}", project.show(file), e.message))
 }
 
 /// Writes `text` to `file` through a temporary file in the same directory, renamed over
 /// it, so an interrupted write leaves the old file or the new one, never half of one. The
 /// old file's permissions are kept.
-fn write_atomically(project: &Project, file: &Path, text: &str) -> Result<(), Failure> {
+pub(super) fn write_atomically(project: &Project, file: &Path, text: &str) -> Result<(), Failure> {
     let shown = project.show(file);
     let fail = |e: &std::io::Error| Failure::new(format!("writing {shown}: {}", io_text(e)));
     let dir = file.parent().unwrap_or(Path::new("."));

@@ -58,8 +58,8 @@ mod scalar;
 mod splice;
 
 pub use splice::{
-    Rewrite, SecretSite, SiteKind, encrypt_plaintexts, recrypt_ciphertexts, secret_sites,
-    set_secret,
+    Rewrite, RotateSite, SecretSite, SiteKind, encrypt_plaintexts, recrypt_ciphertexts,
+    rotate_sites, secret_sites, set_secret, set_value,
 };
 
 use std::fmt;

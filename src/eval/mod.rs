@@ -48,6 +48,7 @@ use crate::schema::Schema;
 use arena::{ExprId, Repr, Val, ValueId, Values};
 pub use host::{Host, HostError, HostErrorKind, Provider, Registry, Rotator};
 use merge::ChainIndex;
+pub use providers::canonical_rotate_path;
 pub use query::{Place, Trace};
 pub use value::{Value, ValueKind};
 

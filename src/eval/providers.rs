@@ -246,8 +246,10 @@ fn mark_secret(v: &mut Value) {
 }
 
 /// `values.` plus the document-path rendering of a property path, or `None` if the path
-/// does not parse.
-fn canonical_rotate_path(p: &str) -> Option<String> {
+/// does not parse: how a path of [`super::Mode::Rotate`] names the rotation at
+/// [`super::Rotation::path`].
+#[must_use]
+pub fn canonical_rotate_path(p: &str) -> Option<String> {
     let accessors = crate::ast::parse_property_path(p).ok()?;
     let mut out = String::from("values");
     for a in accessors {

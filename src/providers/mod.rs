@@ -6,7 +6,8 @@
 //! 1. a plugin `escc.toml` configures (`[providers.NAME] command = [...]`);
 //! 2. a built-in provider (each is checked statically; `aws-login`, `aws-secrets` and
 //!    `aws-parameter-store` open, with the `providers` feature; opening another says it is not
-//!    implemented yet, naming it);
+//!    implemented yet, naming it), or a built-in rotator (`aws-iam` with the `providers`
+//!    feature, `postgres` and `mysql` with `rotators`; see `rotators.rs`);
 //! 3. a plugin on `PATH`, the executable `escc-provider-NAME`.
 //!
 //! A catalog asks each plugin to describe itself once, so a host made for one evaluation
@@ -14,11 +15,18 @@
 
 #[cfg(feature = "providers")]
 mod aws;
+#[cfg(feature = "providers")]
+mod iam;
 mod lint;
+#[cfg(feature = "rotators")]
+mod mysql;
 mod net;
 #[cfg(feature = "providers")]
 mod oidc;
 mod plugin;
+#[cfg(feature = "rotators")]
+mod postgres;
+mod rotators;
 mod schemas;
 
 use std::collections::BTreeMap;
@@ -29,6 +37,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 pub use lint::lint;
 pub use net::Network;
 pub use plugin::{DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, PROTOCOL, PluginConfig};
+pub use rotators::unwritten as unwritten_rotation;
 
 use crate::eval::{HostError, Provider, Rotator, Value};
 use plugin::Plugin;
@@ -45,6 +54,19 @@ pub fn builtin_names() -> impl Iterator<Item = &'static str> {
 #[must_use]
 pub fn builtin_schema(name: &str) -> Option<(serde_json::Value, serde_json::Value)> {
     schemas::row(name).map(|r| ((r.inputs)(), (r.outputs)()))
+}
+
+/// The names of the built-in rotators, sorted.
+pub fn builtin_rotator_names() -> impl Iterator<Item = &'static str> {
+    schemas::ROTATORS.iter().map(|r| r.name)
+}
+
+/// The input, state and output JSON Schemas of built-in rotator `name`.
+#[must_use]
+pub fn builtin_rotator_schema(
+    name: &str,
+) -> Option<(serde_json::Value, serde_json::Value, serde_json::Value)> {
+    schemas::rotator_row(name).map(|r| ((r.inputs)(), (r.state)(), (r.outputs)()))
 }
 
 /// Whether `name` can name a plugin: ASCII letters, digits, `-`, `_` and `.`, not starting
@@ -172,6 +194,14 @@ impl Catalog {
     /// # Errors
     /// A plugin for `name` exists but cannot describe itself, or serves no rotator.
     pub fn rotator(&self, name: &str) -> Option<Result<Arc<dyn Rotator>, HostError>> {
+        if self.configured(name).is_none()
+            && let Some(row) = schemas::rotator_row(name)
+        {
+            return Some(Ok(Arc::new(rotators::Builtin {
+                row,
+                network: self.network.clone(),
+            })));
+        }
         let plugin = self.plugin(name)?;
         Some(plugin.rotator().map_err(HostError::failed))
     }
