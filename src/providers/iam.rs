@@ -74,10 +74,19 @@ pub(super) fn rotate(
                 .filter(|k| Some(**k) != current.as_ref())
                 .map(|k| k.as_str())
                 .collect();
+            let delete = match unknown.as_slice() {
+                [one] => format!(
+                    "delete the key it does not know, {one} (aws iam delete-access-key \
+                     --user-name {user} --access-key-id {one})"
+                ),
+                _ => format!(
+                    "delete the one that is not used (aws iam delete-access-key --user-name \
+                     {user} --access-key-id KEY)"
+                ),
+            };
             return Err(format!(
                 "user {user:?} already has two access keys ({}), and the state knows {}: IAM \
-                 allows two per user; delete {} (aws iam delete-access-key --user-name {user} \
-                 --access-key-id KEY) and rotate again",
+                 allows two per user; {delete} and rotate again",
                 kept.iter()
                     .map(|k| k.as_str())
                     .collect::<Vec<_>>()
@@ -85,11 +94,6 @@ pub(super) fn rotate(
                 current
                     .as_deref()
                     .map_or_else(|| "neither".to_owned(), |c| format!("only {c} (current)")),
-                if unknown.len() == 1 {
-                    format!("the key it does not know, {}", unknown[0])
-                } else {
-                    "the one that is not used".to_owned()
-                },
             ));
         }
     }

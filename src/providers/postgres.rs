@@ -29,17 +29,44 @@ pub(super) fn set_password(change: &PasswordChange<'_>) -> Result<(), String> {
         ));
     let mut client = config.connect(postgres::NoTls).map_err(|e| {
         format!(
-            "connecting to {}:{} (database {:?}) as {:?}: {e}",
-            change.host, change.port, change.database, change.managing_user
+            "connecting to {}:{} (database {:?}) as {:?}: {}",
+            change.host,
+            change.port,
+            change.database,
+            change.managing_user,
+            describe(&e)
         )
     })?;
     let verifier = postgres_protocol::password::scram_sha_256(change.password.as_bytes());
     client
         .batch_execute(&alter_role(change.target, &verifier))
-        .map_err(|e| format!("changing the password of {:?}: {e}", change.target))?;
+        .map_err(|e| {
+            format!(
+                "changing the password of {:?}: {}",
+                change.target,
+                describe(&e)
+            )
+        })?;
     // The password is changed; a failure to say goodbye does not undo it.
     let _ = client.close();
     Ok(())
+}
+
+/// What went wrong: the server's message (`FATAL: password authentication failed for user
+/// "x"`), else the client's with its causes (`error connecting to server: Connection
+/// refused`).
+fn describe(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!("{}: {}", db.severity(), db.message());
+    }
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 /// `ALTER ROLE <role> WITH PASSWORD <verifier>`, both quoted.

@@ -72,7 +72,11 @@ fn the_rotator_table_has_every_named_rotator_sorted_and_compiling() {
     assert_eq!(builtin_rotator_names().collect::<Vec<_>>(), ROTATORS);
     for name in ROTATORS {
         let (inputs, state, outputs) = builtin_rotator_schema(name).unwrap();
-        for (what, s) in [("inputs", &inputs), ("state", &state), ("outputs", &outputs)] {
+        for (what, s) in [
+            ("inputs", &inputs),
+            ("state", &state),
+            ("outputs", &outputs),
+        ] {
             Schema::from_json(s)
                 .and_then(|s| s.compile())
                 .unwrap_or_else(|e| panic!("{name} {what}: {e}"));

@@ -40,15 +40,16 @@ fn tool(name: &str, args: &[&str], cwd: &Path, stdin: Option<&[u8]>) -> Output {
     out
 }
 
-/// A project in a git repository with an age key; `escc.toml` names `recipients`.
-struct Project {
+/// A project in a git repository with an age key; `escc.toml` names `recipients`. The
+/// rotation tests (`rotators.rs`) use it too.
+pub(crate) struct Project {
     dir: tempfile::TempDir,
     key: PathBuf,
     public: String,
 }
 
 impl Project {
-    fn new(extra_recipients: &[&str]) -> Project {
+    pub(crate) fn new(extra_recipients: &[&str]) -> Project {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         tool("age-keygen", &["-o", "key.txt"], root, None);
@@ -75,38 +76,47 @@ impl Project {
         Project { dir, key, public }
     }
 
-    fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         self.dir.path()
     }
 
-    fn write(&self, file: &str, text: &str) {
+    pub(crate) fn write(&self, file: &str, text: &str) {
         let path = self.root().join(file);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
     }
 
-    fn read(&self, file: &str) -> String {
+    pub(crate) fn read(&self, file: &str) -> String {
         std::fs::read_to_string(self.root().join(file)).unwrap()
+    }
+
+    /// escc in the project, with the project's identity (unless `identity` is false), and
+    /// none of the caller's `ESCC_` or `AWS_` settings.
+    pub(crate) fn command(&self, args: &[&str], identity: bool) -> Command {
+        let mut c = Command::new(BIN);
+        c.current_dir(self.root())
+            .args(args)
+            .env("XDG_CONFIG_HOME", self.root().join("no-config"))
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, _) in std::env::vars() {
+            if k.starts_with("ESCC_") || k.starts_with("AWS_") {
+                c.env_remove(k);
+            }
+        }
+        if identity {
+            c.env("ESCC_AGE_IDENTITY_FILE", &self.key);
+        }
+        c
     }
 
     /// Runs escc with the project's identity (unless `identity` is false).
     fn escc(&self, args: &[&str], stdin: Option<&str>, identity: bool) -> Output {
-        let mut c = Command::new(BIN);
-        c.current_dir(self.root())
-            .args(args)
-            .env_remove("ESCC_AGE_IDENTITY")
-            .env("XDG_CONFIG_HOME", self.root().join("no-config"))
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if identity {
-            c.env("ESCC_AGE_IDENTITY_FILE", &self.key);
-        } else {
-            c.env_remove("ESCC_AGE_IDENTITY_FILE");
+        let mut c = self.command(args, identity);
+        if stdin.is_some() {
+            c.stdin(Stdio::piped());
         }
         let mut child = c.spawn().unwrap();
         if let Some(input) = stdin {

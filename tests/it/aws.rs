@@ -15,24 +15,24 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_escc");
 
-fn venv() -> PathBuf {
+pub(crate) fn venv() -> PathBuf {
     std::env::var_os("ESCC_MOTO_VENV").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/moto-venv"),
         PathBuf::from,
     )
 }
 
-/// A moto server on a free loopback port, killed on drop.
-struct Moto {
+/// A moto server on a free loopback port, killed on drop (the rotation tests use it too).
+pub(crate) struct Moto {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Moto {
     /// Starts moto, with signature checking after `seed_actions` unauthenticated calls
     /// (none: no checking); `None` (skipped, with a message) when moto is not installed
     /// outside CI.
-    fn start(seed_actions: Option<u32>) -> Option<Moto> {
+    pub(crate) fn start(seed_actions: Option<u32>) -> Option<Moto> {
         let server = venv().join("bin/moto_server");
         if !server.is_file() {
             let why = format!(

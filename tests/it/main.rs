@@ -18,6 +18,7 @@ mod lsp;
 mod no_panic;
 mod providers;
 mod rotate;
+mod rotators;
 mod secrets;
 mod signals;
 mod spans;
