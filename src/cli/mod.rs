@@ -287,7 +287,7 @@ the values in git's history, so rotate what they could read."
         #[arg(long)]
         force: bool,
     },
-    /// Rotate an environment's credentials (fn::rotate) and write the new states back.
+    /// Rotate an environment's credentials (`fn::rotate`) and write the new states back.
     #[command(
         long_about = "Rotate the credentials of environment NAME: run each of its fn::rotate \
 calls (or those at the given PATHs, below `values`), then write each new state into the \
@@ -314,7 +314,7 @@ written) or the environment has errors; 2 bad usage, or what rotating needs is m
         /// The environment name (app/prod) or file.
         #[arg(value_name = "NAME")]
         name: String,
-        /// Only the fn::rotate calls at these paths, below `values` (db, creds.iam).
+        /// Only the `fn::rotate` calls at these paths, below `values` (db, creds.iam).
         #[arg(value_name = "PATH")]
         paths: Vec<String>,
         /// Show what would rotate, after a static check; change nothing.

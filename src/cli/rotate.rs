@@ -12,6 +12,7 @@
 //!
 //! Scheduling is the user's (cron, a systemd timer, a CI schedule): see docs/rotation.md.
 
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use serde_json::Value as Json;
@@ -225,12 +226,13 @@ fn dry_run(project: &Project, name: &str, selected: &[&RotateSite]) -> Result<Ex
     }
     let mut out = String::new();
     for site in selected {
-        out.push_str(&format!(
-            "would rotate {} ({}), writing {}\n",
+        let _ = writeln!(
+            out,
+            "would rotate {} ({}), writing {}",
             site.path,
             rotator(site),
             site.state_path()
-        ));
+        );
     }
     super::print(&out)?;
     Ok(if failed {

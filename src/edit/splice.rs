@@ -195,12 +195,10 @@ fn walk_builtins(
                     stack.push((format!("{path}[{i}]"), item));
                 }
             }
-            ExprKind::Builtin(b) => {
-                if visit(&path, b) {
-                    let mut p = path.clone();
-                    crate::path::push_key(&mut p, &b.name);
-                    stack.push((p, &b.arg));
-                }
+            ExprKind::Builtin(b) if visit(&path, b) => {
+                let mut p = path.clone();
+                crate::path::push_key(&mut p, &b.name);
+                stack.push((p, &b.arg));
             }
             _ => {}
         }
@@ -277,7 +275,7 @@ fn flow_end(bytes: &[u8], start: usize) -> Option<usize> {
                     i += 1;
                     match (bytes.get(i), bytes.get(i + 1)) {
                         (Some(b'\''), Some(b'\'')) => i += 1,
-                        (Some(b'\''), _) | (None, _) => break,
+                        (Some(b'\'') | None, _) => break,
                         _ => {}
                     }
                 }

@@ -463,8 +463,8 @@ impl Client {
     }
 
     /// Calls an action of a Query-protocol service (IAM): `form` (`Action`, `Version` and
-    /// the parameters) POSTed to `/`, signed with `creds` for `region`; the XML answer, or
-    /// AWS's error with its code.
+    /// the parameters) sent by POST to `/`, signed with `creds` for `region`; the XML
+    /// answer, or AWS's error with its code.
     pub(crate) fn query(
         &self,
         endpoint: &Endpoint,

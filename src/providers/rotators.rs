@@ -384,6 +384,103 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "rotators")]
+    fn inputs(database: Vec<(&str, Value)>) -> Value {
+        let pair = |k: &str, v: &str| (k.to_owned(), Value::string(v));
+        let mut db: Vec<(String, Value)> = vec![
+            pair("database", "appdb"),
+            pair("host", "127.0.0.1"),
+            (
+                "port".to_owned(),
+                Value::new(ValueKind::Number("9".to_owned())),
+            ),
+            (
+                "managingUser".to_owned(),
+                Value::object([
+                    pair("username", "m"),
+                    (
+                        "password".to_owned(),
+                        Value {
+                            secret: true,
+                            ..Value::string("manager-secret")
+                        },
+                    ),
+                ]),
+            ),
+        ];
+        db.extend(database.into_iter().map(|(k, v)| (k.to_owned(), v)));
+        Value::object([
+            ("database".to_owned(), Value::object(db)),
+            (
+                "rotateUsers".to_owned(),
+                Value::object([pair("username1", "u1"), pair("username2", "u2")]),
+            ),
+        ])
+    }
+
+    #[cfg(feature = "rotators")]
+    #[test]
+    fn what_cannot_rotate_is_refused_before_connecting() {
+        let never = |_: &PasswordChange<'_>| -> Result<(), String> {
+            panic!("it connected");
+        };
+        let network = Network::new();
+        let connector = inputs(vec![(
+            "connector",
+            Value::object([("awsLambda".to_owned(), Value::object([]))]),
+        )]);
+        let e = database(&connector, None, &network, never).unwrap_err();
+        assert!(
+            e.starts_with("database.connector: escc connects to the database itself"),
+            "{e}"
+        );
+        let mut same = inputs(vec![]);
+        if let ValueKind::Object(m) = &mut same.kind {
+            m.insert(
+                "rotateUsers".to_owned(),
+                Value::object([
+                    ("username1".to_owned(), Value::string("u")),
+                    ("username2".to_owned(), Value::string("u")),
+                ]),
+            );
+        }
+        let e = database(&same, None, &network, never).unwrap_err();
+        assert!(e.contains("username1 and username2 are both \"u\""), "{e}");
+        let e = database(&inputs(vec![]), None, &network.clone().offline(true), never).unwrap_err();
+        assert_eq!(
+            e,
+            "escc is offline (--offline or ESCC_OFFLINE): it would connect to 127.0.0.1:9"
+        );
+    }
+
+    #[cfg(feature = "rotators")]
+    #[test]
+    fn a_failed_change_names_no_password() {
+        let fail = |c: &PasswordChange<'_>| -> Result<(), String> {
+            Err(format!(
+                "syntax error near '{}' for {}",
+                c.password, c.managing_password
+            ))
+        };
+        let e = database(&inputs(vec![]), None, &Network::new(), fail).unwrap_err();
+        assert_eq!(e, "syntax error near '[secret]' for [secret]");
+        // And the rotator masks the inputs' secrets in whatever it reports.
+        let debug = format!(
+            "{:?}",
+            PasswordChange {
+                host: "h",
+                port: 1,
+                database: "d",
+                managing_user: "m",
+                managing_password: "manager-secret",
+                target: "u",
+                password: "new-secret",
+                timeout: std::time::Duration::from_secs(1),
+            }
+        );
+        assert!(!debug.contains("secret"), "{debug}");
+    }
+
     #[test]
     fn unwritten_rotations_name_what_changed_and_no_secret() {
         let state = Value::object([(

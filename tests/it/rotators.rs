@@ -771,6 +771,16 @@ print(json.dumps({"keys": keys, "accepted": ok}))
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Deletes `app`'s key `old` and creates another: a key the state does not know.
+const SWAP: &str = r#"
+import boto3, sys
+ep, admin_id, admin_secret, old = sys.argv[1:5]
+iam = boto3.client("iam", endpoint_url=ep, region_name="us-east-1",
+               aws_access_key_id=admin_id, aws_secret_access_key=admin_secret)
+iam.delete_access_key(UserName="app", AccessKeyId=old)
+print(iam.create_access_key(UserName="app")["AccessKey"]["AccessKeyId"])
+"#;
+
 #[test]
 fn aws_iam_rotations_keep_two_keys_that_both_log_in() {
     let Some(moto) = Moto::start(Some(6)) else {
@@ -845,14 +855,6 @@ fn aws_iam_rotations_keep_two_keys_that_both_log_in() {
     // A key the state does not know (an unwritten rotation's), with the state's previous
     // key gone, blocks the next rotation before anything is deleted, and the message says
     // which key to delete.
-    const SWAP: &str = r#"
-import boto3, sys
-ep, admin_id, admin_secret, old = sys.argv[1:5]
-iam = boto3.client("iam", endpoint_url=ep, region_name="us-east-1",
-                   aws_access_key_id=admin_id, aws_secret_access_key=admin_secret)
-iam.delete_access_key(UserName="app", AccessKeyId=old)
-print(iam.create_access_key(UserName="app")["AccessKey"]["AccessKeyId"])
-"#;
     let previous = &keys[keys.len() - 2].0;
     let out = Command::new(venv().join("bin/python"))
         .args(["-c", SWAP, &moto.url, &admin.0, &admin.1, previous])
