@@ -639,6 +639,75 @@ fn database_rotations_alternate(db: &dyn Database) {
     let out = escc(&p, &["open", "app", "user", "--format", "string"], &[]);
     assert_eq!(text(&out.stdout).trim(), "user1");
     assert_hidden(&out, &secrets);
+
+    documented_state_example_rotates(db, &pw3);
+}
+
+fn docs_fixture(file: &str) -> String {
+    let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/providers/docs");
+    std::fs::read_to_string(docs.join(file)).unwrap()
+}
+
+/// ESC's documented example with an initial state (`fixtures/providers/docs/`), pointed at
+/// this server: `current` is user1 (its password as the server has it, `user1_password`),
+/// so the rotation changes user2's, and user1 moves to `previous`. The credentials
+/// environment is the documentation's for direct connection (without `awsLogin`), with its
+/// ESC ciphertext (which only ESC can decrypt) replaced by the managing user's password,
+/// encrypted by escc.
+fn documented_state_example_rotates(db: &dyn Database, user1_password: &str) {
+    let p = Project::new(&[]);
+    let credentials = docs_fixture("rotatorExample/managingCredentials.yaml");
+    let ciphertext = "\n      fn::secret:\n        ciphertext: ZXNjeAAAAAEAAAEAFatkojHgMRjHuWIwKbPqplpSUoKCrtLUCwtU0rhJuhtOa6eUBM/kxRgB/rp9\n";
+    assert!(credentials.contains(ciphertext));
+    let plain = format!(
+        "\n      fn::secret: {}\n",
+        Json::String(MANAGER_PW.to_owned())
+    );
+    // "Omit `awsLogin` ... if using Direct Connect rotation", the documentation says.
+    let direct = &credentials[..credentials.find("  awsLogin:").unwrap()];
+    p.write(
+        "rotatorExample/managingCredentials.yaml",
+        &direct.replace(ciphertext, &plain),
+    );
+    let example = docs_fixture(&format!("{}-state.yaml", db.rotator()));
+    let example = example
+        .replace(
+            "rotator-example-mysql.cluster-xxxxxxxxxxxx.aws-region.rds.amazonaws.com",
+            "127.0.0.1",
+        )
+        .replace("port: 5432", &format!("port: {}", db.port()))
+        .replace("port: 3306", &format!("port: {}", db.port()))
+        .replace("rotator_example_db", "appdb")
+        .replace(
+            "username2: user2",
+            &format!("username2: {}", Json::String(USER2.to_owned())),
+        )
+        .replace(
+            "fn::secret: <password>\n          username: user1",
+            &format!(
+                "fn::secret: {}\n          username: user1",
+                Json::String(user1_password.to_owned())
+            ),
+        )
+        .replace(
+            "username: user2",
+            &format!("username: {}", Json::String(USER2.to_owned())),
+        );
+    p.write("app.yaml", &example);
+    let out = escc(&p, &["encrypt"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = escc(&p, &["rotate", "app"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (current, previous) = state(&p, &[], "dbRotator");
+    assert_eq!(current["username"], USER2);
+    assert_eq!(
+        previous,
+        serde_json::json!({"username": "user1", "password": user1_password})
+    );
+    let new = current["password"].as_str().unwrap();
+    assert!(db.logs_in(USER2, new));
+    assert!(db.logs_in("user1", user1_password));
+    assert_hidden(&out, &[MANAGER_PW.to_owned(), new.to_owned()]);
 }
 
 #[test]
@@ -769,6 +838,61 @@ print(json.dumps({"keys": keys, "accepted": ok}))
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_documented_aws_iam_example_rotates_with_oidc_credentials() {
+    // The example logs in with aws-login's oidc (STS's call is unsigned): moto without
+    // signature checking.
+    let Some(moto) = Moto::start(None) else {
+        return;
+    };
+    let out = Command::new(venv().join("bin/python"))
+        .args([
+            "-c",
+            "import boto3,sys; boto3.client('iam', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='a', aws_secret_access_key='b').create_user(UserName='deployer')",
+            &moto.url,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let p = Project::new(&[]);
+    p.write(
+        "app.yaml",
+        // moto keeps users per account: the role's account is the user's.
+        &docs_fixture("aws-iam.yaml")
+            .replace(
+                "arn:aws:iam::123456789:role",
+                "arn:aws:iam::123456789012:role",
+            )
+            .replace("<account id>", "123456789012")
+            .replace("<username>", "deployer"),
+    );
+    p.write("token", "eyJ.web-identity-token.sig\n");
+    let token = p.root().join("token");
+    let env = [
+        ("AWS_ENDPOINT_URL", moto.url.as_str()),
+        ("AWS_WEB_IDENTITY_TOKEN_FILE", token.to_str().unwrap()),
+    ];
+    for _ in 0..2 {
+        rotate_ok(&p, &env, &[]);
+    }
+    let (current, previous) = state(&p, &env, "aws.iam");
+    let out = Command::new(venv().join("bin/python"))
+        .args([
+            "-c",
+            "import boto3,sys,json; print(json.dumps(sorted(k['AccessKeyId'] for k in boto3.client('iam', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='a', aws_secret_access_key='b').list_access_keys(UserName='deployer')['AccessKeyMetadata'])))",
+            &moto.url,
+        ])
+        .output()
+        .unwrap();
+    let keys: Json = serde_json::from_slice(&out.stdout).unwrap();
+    let mut expected = vec![
+        current["accessKeyId"].as_str().unwrap(),
+        previous["accessKeyId"].as_str().unwrap(),
+    ];
+    expected.sort_unstable();
+    assert_eq!(keys, serde_json::json!(expected));
 }
 
 /// Deletes `app`'s key `old` and creates another: a key the state does not know.
