@@ -72,10 +72,10 @@ pub(crate) fn rotate(project: &Project, args: &RotateArgs) -> Result<ExitCode, F
     };
     let ev = evaluate_environment(project, &host, &name, &mode, false)?;
     let has_errors = report_diagnostics(project, &host, &ev);
-    let (sources, literals) = super::render::sources(project, &host);
-    drop(sources);
     let mut secret_texts = ev.secrets.clone();
-    secret_texts.extend(literals);
+    for read in host.documents().keys() {
+        secret_texts.extend(host.literal_texts(read).iter().cloned());
+    }
     let masker = Masker::new(secret_texts);
     let say = |text: &str| super::note(&masker.mask_str(text));
 

@@ -132,8 +132,8 @@ pub fn unwritten(name: &str, new_state: &Value) -> String {
         },
         "aws-iam" => match current("accessKeyId") {
             Some(key) => format!(
-                "access key {key} was created (and the state's previous key deleted); its \
-                 secret is not recorded, and IAM allows two keys per user: delete it (aws iam \
+                "access key {key} was created (and the state's previous key, if any, \
+                 deleted); its secret is not recorded, and IAM allows two keys per user: delete it (aws iam \
                  delete-access-key --user-name USER --access-key-id {key}) before the next \
                  rotation"
             ),
