@@ -398,27 +398,11 @@ impl Client {
         body: &Json,
     ) -> Result<Json, String> {
         let body = body.to_string();
-        let content_type = "application/x-amz-json-1.1";
-        let mut headers = vec![
-            ("content-type", content_type.to_owned()),
-            ("host", endpoint.host.clone()),
+        let headers = vec![
+            ("content-type", "application/x-amz-json-1.1".to_owned()),
             ("x-amz-target", target.to_owned()),
         ];
-        let authorization = sign(
-            &mut headers,
-            &Signing {
-                method: "POST",
-                path: "/",
-                query: "",
-                body: body.as_bytes(),
-                region,
-                service: endpoint.service,
-                time: SystemTime::now(),
-            },
-            creds,
-        );
-        headers.push(("authorization", authorization));
-        let (status, text) = self.send(endpoint, &headers, body.as_bytes())?;
+        let (status, text) = self.signed_post(endpoint, region, creds, headers, body.as_bytes())?;
         let parsed: Result<Json, _> = serde_json::from_str(&text);
         if !(200..300).contains(&status) {
             return Err(match parsed {
@@ -443,6 +427,34 @@ impl Client {
 }
 
 impl Client {
+    /// POSTs `body` to the endpoint's `/` with `headers` (lowercase, without `host`),
+    /// signed with `SigV4` for `region`; the status and the response text.
+    fn signed_post(
+        &self,
+        endpoint: &Endpoint,
+        region: &str,
+        creds: &Credentials,
+        mut headers: Vec<(&'static str, String)>,
+        body: &[u8],
+    ) -> Result<(u16, String), String> {
+        headers.push(("host", endpoint.host.clone()));
+        let authorization = sign(
+            &mut headers,
+            &Signing {
+                method: "POST",
+                path: "/",
+                query: "",
+                body,
+                region,
+                service: endpoint.service,
+                time: SystemTime::now(),
+            },
+            creds,
+        );
+        headers.push(("authorization", authorization));
+        self.send(endpoint, &headers, body)
+    }
+
     /// POSTs `body` to the endpoint's `/` with `headers` (lowercase; `host` is ureq's);
     /// the status and the response text.
     fn send(
@@ -472,34 +484,9 @@ impl Client {
         creds: &Credentials,
         form: &[(&str, &str)],
     ) -> Result<String, QueryError> {
-        let body = form
-            .iter()
-            .map(|(k, v)| format!("{}={}", net::percent_encode(k), net::percent_encode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let mut headers = vec![
-            (
-                "content-type",
-                "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
-            ),
-            ("host", endpoint.host.clone()),
-        ];
-        let authorization = sign(
-            &mut headers,
-            &Signing {
-                method: "POST",
-                path: "/",
-                query: "",
-                body: body.as_bytes(),
-                region,
-                service: endpoint.service,
-                time: SystemTime::now(),
-            },
-            creds,
-        );
-        headers.push(("authorization", authorization));
+        let body = net::Request::new("POST", "").form(form);
         let (status, text) = self
-            .send(endpoint, &headers, body.as_bytes())
+            .signed_post(endpoint, region, creds, body.headers, &body.body)
             .map_err(|message| QueryError {
                 code: None,
                 message,
