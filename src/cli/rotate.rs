@@ -118,7 +118,11 @@ pub(crate) fn rotate(project: &Project, args: &RotateArgs) -> Result<ExitCode, F
 
     // Every rotation succeeded: the new states, their secrets encrypted, into the file.
     let seal = |plain: &str| secrets::seal(&recipients, plain.as_bytes());
-    let written = with_states(&name, &text, &succeeded, &seal, &|w| say(w))
+    // Rotating takes a while: the states go into the file as it is now, so that an edit
+    // saved meanwhile is kept (the writer changes only the states' bytes).
+    let written = secrets::read(project, &file)
+        .map_err(|f| f.message)
+        .and_then(|now| with_states(&name, &now, &succeeded, &seal, &|w| say(w)))
         .and_then(|new| secrets::write_atomically(project, &file, &new).map_err(|f| f.message));
     if let Err(why) = written {
         say(&format!(

@@ -1005,7 +1005,8 @@ fn aws_iam_rotations_keep_two_keys_that_both_log_in() {
 // --- Plugins ----------------------------------------------------------------------------
 
 /// A rotator plugin in Python: its state is a counter and a secret token; `rotate` counts
-/// up (and fails when the inputs say so), and appends to `calls.log` in the project.
+/// up (fails when the inputs say `fail`, edits `app.yaml` first when they say `edit`), and
+/// every call but `describe` appends to `calls.log` in the project.
 const COUNTER: &str = r#"#!/usr/bin/env python3
 import json, sys
 req = json.loads(sys.stdin.readline())
@@ -1016,8 +1017,9 @@ m = req["method"]
 if m == "describe":
     state = {"type": "object", "properties": {"n": {"type": "number"}, "token": {"type": "string"}},
              "additionalProperties": False}
-    reply({"rotator": {"inputs": {"type": "object", "properties": {"fail": {"type": "boolean"}},
-                                  "additionalProperties": False},
+    reply({"rotator": {"inputs": {"type": "object", "additionalProperties": False,
+                                  "properties": {"fail": {"type": "boolean"},
+                                                 "edit": {"type": "boolean"}}},
                        "state": state, "outputs": state}})
     sys.exit()
 with open("calls.log", "a") as log:
@@ -1028,6 +1030,10 @@ if m == "open":
 elif req["inputs"].get("fail"):
     reply({"error": "the counter service is down"})
 else:
+    if req["inputs"].get("edit"):
+        # Someone saves the file while the rotation runs.
+        with open("app.yaml", "a") as f:
+            f.write("  saved: meanwhile\n")
     n = state["n"] + 1
     reply({"state": {"n": n, "token": "counter-token-%d" % n}, "secrets": ["/token"]})
 "#;
@@ -1110,6 +1116,22 @@ fn plugin_rotators_rotate_through_escc_rotate() {
     let out = escc(&p, &["open", "app", "--format", "json"], &env);
     assert!(!text(&out.stdout).contains("counter-token"));
     assert_hidden(&out, &["counter-token-1".to_owned()]);
+}
+
+#[test]
+fn an_edit_saved_while_rotating_is_kept() {
+    let p = plugin_project("values:\n  c:\n    fn::rotate::counter:\n      inputs: {edit: true}\n");
+    let path = with_plugins(&p);
+    let out = escc(&p, &["rotate", "app"], &[("PATH", path.as_str())]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let file = p.read("app.yaml");
+    assert!(
+        file.starts_with(
+            "values:\n  c:\n    fn::rotate::counter:\n      inputs: {edit: true}\n      state:\n        \"n\": 1\n"
+        ),
+        "{file}"
+    );
+    assert!(file.ends_with("  saved: meanwhile\n"), "{file}");
 }
 
 #[test]
