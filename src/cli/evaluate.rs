@@ -30,7 +30,8 @@ pub(crate) struct Evaluated {
 }
 
 /// Checks or evaluates environment `name` through the project's pipeline, with a spinner
-/// while providers are opened. `Err` only when the environment itself cannot be read.
+/// naming the providers being opened (when `host` lists them: [`FsHost::with_progress`])
+/// if they take more than a second. `Err` only when the environment itself cannot be read.
 pub(crate) fn evaluate_environment(
     project: &Project,
     host: &FsHost,
@@ -38,11 +39,21 @@ pub(crate) fn evaluate_environment(
     mode: &Mode,
     want_typed: bool,
 ) -> Result<Evaluated, Failure> {
-    let spinner = match mode {
+    let evaluating = match mode {
         Mode::Check { .. } => None,
-        Mode::Eval => Some(Spinner::start(format!("opening {name}"))),
-        Mode::Rotate { .. } => Some(Spinner::start(format!("rotating {name}"))),
+        Mode::Eval => Some(format!("opening {name}")),
+        Mode::Rotate { .. } => Some(format!("rotating {name}")),
     };
+    let spinner = evaluating.map(|evaluating| {
+        let opening = host.progress().cloned();
+        // The providers still opening, by name (never their inputs), else the environment.
+        Spinner::start(move || {
+            opening
+                .as_ref()
+                .and_then(|o| o.summary(3))
+                .unwrap_or_else(|| evaluating.clone())
+        })
+    });
     let checked = project
         .inner
         .run(host, name, mode)

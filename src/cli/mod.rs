@@ -4,6 +4,8 @@
 //! `evaluate.rs` how it runs the pipeline.
 
 mod check;
+mod diff_driver;
+mod edit;
 mod evaluate;
 mod format;
 mod get;
@@ -55,6 +57,7 @@ else the current directory.",
   escc secret set app/prod db.password   set a secret, encrypted with age (value on stdin)
   escc encrypt                        encrypt every plaintext fn::secret in place
   escc rekey                          re-encrypt to the current recipients (after a change)
+  escc edit app/prod                  edit with the secrets decrypted, in $EDITOR
   escc rotate app/prod                rotate its credentials, writing the new states encrypted
 
 Exit status: 0 success; 1 the environment has errors (check: errors, or warnings with \
@@ -79,6 +82,15 @@ without it they do not run, so checking a repository never runs a command it con
 Also ESCC_ALLOW_PLUGINS=1. Plugins on PATH always run"
     )]
     allow_plugins: bool,
+    /// Whether providers may reach the network.
+    #[arg(
+        long,
+        global = true,
+        help = "Refuses the network to providers: one that would call a server fails naming \
+it, and plugins are not run to open (they may reach the network). Credentials given as \
+inputs (aws-login static) still open. Also ESCC_OFFLINE=1"
+    )]
+    offline: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -129,13 +141,17 @@ An environment with errors prints its diagnostics on stderr and exits with statu
     /// Open an environment (providers run) and show its values.
     #[command(
         long_about = "Open an environment: evaluate it with its providers opened, and show its \
-values. Secrets print as [secret] unless --show-secrets. Providers come from plugins \
-(escc-provider-NAME on PATH, or [providers.NAME] in escc.toml; see docs/providers.md); \
-ESC's built-in providers are checked but cannot be opened yet, and fail naming themselves.",
+values. Secrets print as [secret] unless --show-secrets. Providers are ESC's built-in ones \
+(AWS, Vault, GCP, Azure, Doppler, Infisical and 1Password through op open; the others fail \
+naming themselves) and plugins (escc-provider-NAME on PATH, or [providers.NAME] in \
+escc.toml); see docs/providers.md. Identical opens are made once; on a terminal, a line on \
+stderr names the providers still opening after a second.",
         after_help = "Examples:
   escc open app/dev
   escc open app/dev --format shell --show-secrets > .env.sh
   escc open app/dev environmentVariables --format json
+  escc open app/dev --offline           no network: fails at the first provider that needs it
+  AWS_ENDPOINT_URL=http://127.0.0.1:5000 escc open app/dev    AWS at a local server
 
 An environment with errors prints its diagnostics on stderr and exits with status 1. With \
 --format dotenv or shell, `files` are written to 0600 temporary files that are kept (their \
@@ -157,6 +173,7 @@ are replaced by values of the environment ($$ is a literal $). There is no shell
   escc run app/dev -- psql '${database.host}'
   escc run app/dev -- sh -c 'echo $STAGE'
   escc run app/dev -i -- bash
+  escc run app/dev --offline -- ./test.sh   no provider reaches the network
 
 Exit status: the command's (a command killed by a signal makes escc die of the same signal); \
 127 when the command is not found; 1 when the environment has errors (its diagnostics are \
@@ -327,6 +344,65 @@ written) or the environment has errors; 2 bad usage, or what rotating needs is m
     /// Set secret values, encrypted with age.
     #[command(subcommand)]
     Secret(SecretCommand),
+    /// Edit an environment with its secrets decrypted, in your editor.
+    #[command(
+        long_about = "Open environment NAME in your editor with its age ciphertexts decrypted: \
+each `fn::secret: {ciphertext: ...}` shows as `fn::secret: \"plaintext\"`. When the editor \
+exits, the file is written back: a secret whose value did not change keeps its ciphertext \
+byte for byte, a changed or new `fn::secret` is encrypted to the recipients in escc.toml, and \
+everything else is as you left it. So changing one secret changes one line of the diff. A \
+plaintext fn::secret that was already in the file and that you did not change stays as it is \
+(`escc encrypt` encrypts those).\n\n\
+The editor is $VISUAL, else $EDITOR, else vi (as git chooses; VISUAL and vi are not used when \
+TERM is dumb or not set). The copy is a 0600 file in a private directory of $TMPDIR, removed \
+when escc ends, also when escc is interrupted (SIGINT, SIGTERM, SIGHUP, SIGQUIT: passed on to \
+the editor, then escc removes the copy and dies of the signal). The file is not written when \
+the editor fails (exits with a non-zero status), when the copy no longer loads as an \
+environment (said with its line and column; at a terminal you are asked whether to edit it \
+again), or when the file changed on disk meanwhile. It is written atomically.\n\n\
+Decrypting needs your identity (see `escc secret set --help`); encrypting to recipients none \
+of your identities is among is refused unless --force. A ciphertext you cannot decrypt stays \
+encrypted in the copy (a warning names it).",
+        after_help = "Examples:
+  escc edit app/prod
+  EDITOR='code --wait' escc edit app/prod
+  EDITOR=nano escc edit environments/app/prod.yaml
+
+Your editor may keep copies of what it edits elsewhere (vim's undofile and backupdir, \
+emacs's auto-save): see docs/secrets.md."
+    )]
+    Edit {
+        /// The environment name (app/prod) or file.
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// Encrypt even when none of your identities is a recipient.
+        #[arg(long)]
+        force: bool,
+    },
+    /// git's diff driver for environment files: which secrets changed, never their values.
+    #[command(
+        long_about = "Run by git as an external diff driver (diff.escc.command), with the \
+arguments git gives one: PATH OLD-FILE OLD-HEX OLD-MODE NEW-FILE NEW-HEX NEW-MODE. It prints \
+one line per secret that was added, removed or changed (by path), then the line diff of the \
+file with every secret's value (plaintext or ciphertext) replaced by [secret] ([secret, \
+changed] on the new side of a changed one). A side that does not load as an environment is \
+not shown when it mentions fn::secret. It needs no identity and decrypts nothing. See \
+docs/secrets.md.",
+        after_help = "Set up (once per clone; the .gitattributes line is committed):
+  echo '*.yaml diff=escc' >> .gitattributes
+  git config diff.escc.command 'escc diff-driver'
+
+Then git diff uses it; git log -p and git show need --ext-diff."
+    )]
+    DiffDriver {
+        /// The arguments git passes.
+        #[arg(
+            value_name = "GIT-ARGS",
+            trailing_var_arg = true,
+            allow_hyphen_values = true
+        )]
+        args: Vec<String>,
+    },
     /// Serve the Language Server Protocol on stdin/stdout, for editors (see docs/lsp.md).
     #[cfg(feature = "lsp")]
     Lsp {
@@ -402,6 +478,32 @@ impl Failure {
     }
 }
 
+impl Finish {
+    /// Exits as this says: with the status, or by dying of the signal.
+    fn exit(self) -> ExitCode {
+        match self {
+            Finish::Code(c) => ExitCode::from(c),
+            Finish::Signal(sig) => die_of(sig),
+        }
+    }
+}
+
+/// Dies of signal `sig` (the command's, or one escc got); if that is not possible, returns
+/// the status a shell reports for it. Without a core dump: escc's memory holds secrets.
+pub(crate) fn die_of(sig: i32) -> ExitCode {
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    let _ = rustix::process::setrlimit(
+        rustix::process::Resource::Core,
+        rustix::process::Rlimit {
+            current: Some(0),
+            maximum: Some(0),
+        },
+    );
+    let _ = signal_hook::low_level::emulate_default_handler(sig);
+    ExitCode::from(u8::try_from(128 + sig).unwrap_or(EXIT_FAILED))
+}
+
 /// Prints `escc: error: ...` on stderr.
 pub(crate) fn error(message: &str) {
     let _ = writeln!(std::io::stderr(), "escc: error: {message}");
@@ -466,8 +568,15 @@ pub fn main() -> ExitCode {
             .iter()
             .map(Path::new)
             .find(|p| std::fs::symlink_metadata(p).is_ok()),
-        Command::Secret(SecretCommand::Set { name, .. }) | Command::Rotate { name, .. } => {
-            Some(Path::new(name.as_str()))
+        Command::Secret(SecretCommand::Set { name, .. })
+        | Command::Edit { name, .. }
+        | Command::Rotate { name, .. } => Some(Path::new(name.as_str())),
+        // Run by git, anywhere in a repository: no project is needed.
+        Command::DiffDriver { args } => {
+            return diff_driver::diff_driver(args).unwrap_or_else(|f| {
+                error(&f.message);
+                ExitCode::from(EXIT_USAGE)
+            });
         }
         #[cfg(feature = "lsp")]
         Command::Lsp { .. } => return crate::lsp::run(),
@@ -476,6 +585,7 @@ pub fn main() -> ExitCode {
         Ok(mut p) => {
             p.inner
                 .allow_plugins(cli.allow_plugins || crate::providers::plugins_allowed_by_env());
+            p.inner.set_offline(cli.offline);
             p
         }
         Err(f) => {
@@ -506,24 +616,7 @@ pub fn main() -> ExitCode {
                 command,
             },
         ) {
-            Ok(Finish::Code(c)) => Ok(ExitCode::from(c)),
-            Ok(Finish::Signal(sig)) => {
-                let _ = std::io::stdout().flush();
-                let _ = std::io::stderr().flush();
-                // Die of the command's signal; if that is not possible, exit as a shell
-                // reports it. Without a core dump: escc's memory holds the secrets.
-                let _ = rustix::process::setrlimit(
-                    rustix::process::Resource::Core,
-                    rustix::process::Rlimit {
-                        current: Some(0),
-                        maximum: Some(0),
-                    },
-                );
-                let _ = signal_hook::low_level::emulate_default_handler(sig);
-                Ok(ExitCode::from(
-                    u8::try_from(128 + sig).unwrap_or(EXIT_FAILED),
-                ))
-            }
+            Ok(finish) => Ok(finish.exit()),
             Err(f) => Err(f),
         },
         Command::History { name, format } => versions::history(&project, &name, format),
@@ -534,6 +627,8 @@ pub fn main() -> ExitCode {
         Command::Secret(SecretCommand::Set { name, path, force }) => {
             secrets::set(&project, &name, &path, force)
         }
+        Command::Edit { name, force } => edit::edit(&project, &name, force).map(Finish::exit),
+        Command::DiffDriver { .. } => Ok(ExitCode::SUCCESS),
         Command::Rotate {
             name,
             paths,

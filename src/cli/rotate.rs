@@ -58,7 +58,7 @@ pub(crate) fn rotate(project: &Project, args: &RotateArgs) -> Result<ExitCode, F
     // Before any credential changes: who to encrypt to, and that the states can be put
     // where they go.
     let (recipients, at) = secrets::recipients(project, &name)?;
-    let ids = secrets::identities(args.force)?;
+    let ids = secrets::identities(project, args.force)?;
     secrets::check_can_decrypt(&name, &recipients, &at, ids.as_ref(), args.force)?;
     for site in &selected {
         let path = state_accessors(site)?;

@@ -11,7 +11,6 @@ use super::Failure;
 use super::project::{Project, io_text};
 use crate::Source;
 use crate::edit::{self, EditError};
-use crate::project::keys;
 use crate::secrets::age::{self, Identities, Recipient};
 use crate::secrets::envelope;
 
@@ -70,8 +69,8 @@ pub(super) fn check_can_decrypt(
     )))
 }
 
-pub(super) fn identities(force: bool) -> Result<Option<Identities>, Failure> {
-    match keys::identities_from_env() {
+pub(super) fn identities(project: &Project, force: bool) -> Result<Option<Identities>, Failure> {
+    match project.identities() {
         Ok(ids) => Ok(ids),
         // A broken identity does not matter when it would not be used.
         Err(_) if force => Ok(None),
@@ -91,7 +90,7 @@ pub(crate) fn encrypt(
     force: bool,
 ) -> Result<ExitCode, Failure> {
     let names = environments(project, targets)?;
-    let ids = identities(force)?;
+    let ids = identities(project, force)?;
     let host = project.inner.host();
     let mut total = 0;
     for name in &names {
@@ -173,7 +172,7 @@ pub(crate) fn rekey(
             continue;
         }
         if ids.is_none() {
-            ids = Some(keys::identities_from_env().map_err(Failure::new)?.ok_or_else(|| {
+            ids = Some(project.identities().map_err(Failure::new)?.ok_or_else(|| {
                 Failure::new(format!(
                     "{name}: re-encrypting needs your age identity to decrypt the values; set \
                      ESCC_AGE_IDENTITY_FILE (or ESCC_AGE_IDENTITY, or \
@@ -230,7 +229,7 @@ pub(crate) fn set(
     let accessors = crate::ast::parse_property_path(path)
         .map_err(|e| Failure::new(format!("invalid property path {path:?}: {e}")))?;
     let (recipients, at) = recipients(project, &name)?;
-    let ids = identities(force)?;
+    let ids = identities(project, force)?;
     check_can_decrypt(&name, &recipients, &at, ids.as_ref(), force)?;
     let host = project.inner.host();
     let (file, text) = match host.file_of(&name) {
@@ -272,7 +271,7 @@ pub(super) fn existing_file(
 }
 
 /// A symbolic link would be replaced by a file: refuse it.
-fn refuse_links(project: &Project, file: &Path) -> Result<(), Failure> {
+pub(super) fn refuse_links(project: &Project, file: &Path) -> Result<(), Failure> {
     match std::fs::symlink_metadata(file) {
         Ok(m) if m.file_type().is_symlink() => Err(Failure::new(format!(
             "refusing to rewrite {}: it is a symbolic link",

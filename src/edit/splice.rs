@@ -26,6 +26,9 @@ pub struct SecretSite {
     pub path: String,
     /// What it holds.
     pub kind: SiteKind,
+    /// The span of its argument as written: the plaintext scalar, or the whole
+    /// `{ciphertext: ...}` mapping (flow or block).
+    pub arg: Span,
 }
 
 /// What a `fn::secret` holds.
@@ -93,6 +96,7 @@ pub fn secret_sites(source: &Source) -> Result<Vec<SecretSite>, EditError> {
             out.push(SecretSite {
                 path: path.to_owned(),
                 kind: SiteKind::Plaintext(lit.value.clone(), exact(source.text(), lit.span)),
+                arg: exact(source.text(), b.arg.span),
             });
             false
         }
@@ -100,6 +104,7 @@ pub fn secret_sites(source: &Source) -> Result<Vec<SecretSite>, EditError> {
             out.push(SecretSite {
                 path: path.to_owned(),
                 kind: SiteKind::Ciphertext(lit.value.clone(), exact(source.text(), lit.span)),
+                arg: exact(source.text(), b.arg.span),
             });
             false
         }
@@ -205,35 +210,14 @@ fn walk_builtins(
     }
 }
 
-/// The span of a scalar without what the parser's span may take after a quoted one (a
-/// line comment): a quoted scalar ends at its closing quote.
-fn exact(text: &str, span: Span) -> Span {
+/// The span of a node without what the parser's span may take after a quoted scalar or a
+/// flow collection (a line comment): a quoted scalar ends at its closing quote, a flow
+/// collection at its closing bracket.
+pub(super) fn exact(text: &str, span: Span) -> Span {
     let bytes = text.as_bytes();
     let start = span.start();
     let end = match bytes.get(start) {
-        Some(b'"') => {
-            let mut i = start + 1;
-            loop {
-                match bytes.get(i) {
-                    Some(b'\\') => i += 2,
-                    Some(b'"') => break Some(i + 1),
-                    Some(_) => i += 1,
-                    None => break None,
-                }
-            }
-        }
-        Some(b'\'') => {
-            let mut i = start + 1;
-            loop {
-                match (bytes.get(i), bytes.get(i + 1)) {
-                    (Some(b'\''), Some(b'\'')) => i += 2,
-                    (Some(b'\''), _) => break Some(i + 1),
-                    (Some(_), _) => i += 1,
-                    (None, _) => break None,
-                }
-            }
-        }
-        Some(b'{' | b'[') => flow_end(bytes, start),
+        Some(b'"' | b'\'' | b'{' | b'[') => closing(bytes, start),
         _ => None,
     };
     match end {
@@ -242,53 +226,53 @@ fn exact(text: &str, span: Span) -> Span {
     }
 }
 
-/// The end of the flow collection that opens at `start`: after its matching bracket
-/// (quoted scalars inside are skipped).
-fn flow_end(bytes: &[u8], start: usize) -> Option<usize> {
+/// The end of the quoted scalar or flow collection that starts at `start` (just past its
+/// closing quote or bracket). Inside a collection, quoted scalars and comments are
+/// skipped; a quote inside a plain scalar (`it's`) starts nothing.
+fn closing(bytes: &[u8], start: usize) -> Option<usize> {
     let mut depth = 0usize;
     let mut i = start;
-    while let Some(&b) = bytes.get(i) {
+    // The last byte that was not a space: a quote opens a scalar only after an indicator.
+    let mut prev = b'{';
+    loop {
+        let b = *bytes.get(i)?;
         match b {
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i + 1);
-                }
-            }
-            b'"' => loop {
+            b'"' | b'\'' if matches!(prev, b'{' | b'[' | b',' | b':' | b'?' | b'-') => {
                 i += 1;
-                match bytes.get(i) {
-                    Some(b'\\') => i += 1,
-                    Some(b'"') | None => break,
-                    Some(_) => {}
-                }
-            },
-            // A quote inside a plain scalar (`it's`) does not open a quoted one.
-            b'\''
-                if matches!(
-                    bytes.get(i.wrapping_sub(1)),
-                    Some(b' ' | b'{' | b'[' | b',' | b':')
-                ) =>
-            {
                 loop {
-                    i += 1;
-                    match (bytes.get(i), bytes.get(i + 1)) {
-                        (Some(b'\''), Some(b'\'')) => i += 1,
-                        (Some(b'\'') | None, _) => break,
-                        _ => {}
+                    match (*bytes.get(i)?, bytes.get(i + 1)) {
+                        (b'\\', _) if b == b'"' => i += 2,
+                        (b'\'', Some(b'\'')) if b == b'\'' => i += 2,
+                        (q, _) if q == b => break,
+                        _ => i += 1,
                     }
                 }
             }
+            b'#' if matches!(
+                bytes.get(i.wrapping_sub(1)),
+                Some(b' ' | b'\t' | b'\n' | b'\r')
+            ) =>
+            {
+                while !matches!(bytes.get(i), Some(b'\n') | None) {
+                    i += 1;
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        if !b.is_ascii_whitespace() {
+            prev = b;
+        }
         i += 1;
+        if depth == 0 {
+            return Some(i);
+        }
     }
-    None
 }
 
 /// Replaces each span of `text` by its new text (spans must not overlap).
-fn splice(text: &str, mut replacements: Vec<(Span, String)>) -> String {
+pub(super) fn splice(text: &str, mut replacements: Vec<(Span, String)>) -> String {
     replacements.sort_by_key(|(s, _)| s.start());
     let mut out =
         String::with_capacity(text.len() + replacements.iter().map(|r| r.1.len()).sum::<usize>());
@@ -308,7 +292,7 @@ fn splice(text: &str, mut replacements: Vec<(Span, String)>) -> String {
 }
 
 /// The flow text of a ciphertext secret's argument.
-fn ciphertext_arg(ciphertext: &str) -> String {
+pub(super) fn ciphertext_arg(ciphertext: &str) -> String {
     format!("{{ciphertext: {ciphertext}}}")
 }
 
@@ -391,7 +375,7 @@ fn finish(
     Ok(Rewrite { text, changed })
 }
 
-fn read_back(source: &Source, why: &str) -> EditError {
+pub(super) fn read_back(source: &Source, why: &str) -> EditError {
     EditError::new(
         format!(
             "{}: the rewritten document does not read back ({why}); nothing was written. This \
@@ -400,6 +384,22 @@ fn read_back(source: &Source, why: &str) -> EditError {
         ),
         None,
     )
+}
+
+/// The document with each secret's argument (see [`SecretSite::arg`]) replaced by what
+/// `marker` returns for it: how a diff shows a document without its secrets.
+///
+/// # Errors
+/// The document has load errors.
+pub fn mask_secrets(
+    source: &Source,
+    marker: &dyn Fn(&SecretSite) -> String,
+) -> Result<String, EditError> {
+    let sites = secret_sites(source)?;
+    Ok(splice(
+        source.text(),
+        sites.iter().map(|s| (s.arg, marker(s))).collect(),
+    ))
 }
 
 /// Sets the secret at `path` (below `values`) to `{ciphertext: CIPHERTEXT}`, in place:
@@ -1083,6 +1083,29 @@ mod tests {
             )
             .unwrap(),
             "values:\n  a:\n    fn::secret: {ciphertext: \"OLD\"} # c\n  b: {fn::secret: {ciphertext: NEW}} # d\n"
+        );
+    }
+
+    #[test]
+    fn arguments_are_found_without_their_line_comments() {
+        let doc = "values:\n  a: {fn::secret: {ciphertext: \"x}\"}} # c}\n  b:\n    fn::secret:\n      ciphertext: y # d\n  c: {fn::secret: {ciphertext: it's}} # '}\n  d: [1, {k: '}'}] # e\n";
+        let source = Source::new("t", doc);
+        let args: Vec<&str> = secret_sites(&source)
+            .unwrap()
+            .iter()
+            .map(|s| &doc[s.arg.start()..s.arg.end()])
+            .collect();
+        assert_eq!(
+            args,
+            [
+                "{ciphertext: \"x}\"}",
+                "ciphertext: y",
+                "{ciphertext: it's}"
+            ]
+        );
+        assert_eq!(
+            exact(doc, Span::new(doc.find("[1").unwrap(), doc.len())),
+            Span::new(doc.find("[1").unwrap(), doc.find("] # e").unwrap() + 1)
         );
     }
 

@@ -15,8 +15,9 @@
 //! imports, `memo.rs` forces exprs, `access.rs` resolves references, `interpolate.rs`
 //! builds strings, `builtins.rs` and `providers.rs` run the `fn::` calls, `validate.rs`
 //! checks values against schemas, `merge.rs` merges and looks up values, `arena.rs` holds
-//! them, `value.rs` is the public [`Value`], `export.rs` the typed output and
-//! `prefetch.rs` the host calls made ahead of time.
+//! them, `value.rs` is the public [`Value`], `export.rs` the typed output,
+//! `prefetch.rs` the host calls made ahead of time and `once.rs` makes identical opens
+//! once.
 
 mod access;
 mod arena;
@@ -28,6 +29,7 @@ mod interpolate;
 mod lower;
 mod memo;
 mod merge;
+mod once;
 mod prefetch;
 mod providers;
 mod query;
@@ -215,6 +217,9 @@ pub fn evaluate_with(
     if !has_content {
         return Evaluation::default();
     }
+    // Identical opens, by the prefetcher or the evaluator, are made once (see `once.rs`).
+    let once = once::OpenOnce::new(host);
+    let host: &dyn Host = &once;
     let mut ev = Evaluator::new(host, mode, options);
     if options.max_in_flight > 1 {
         ev.prefetched = prefetch::prefetch(

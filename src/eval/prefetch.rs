@@ -12,8 +12,8 @@
 //!   `fn::final` appears anywhere in the graph.
 //!
 //! The evaluator still asks for everything in its own order; a result is used once per
-//! call (two identical opens are opened twice, as in the reference), and anything not
-//! prefetched is fetched directly. With a deterministic host, values, diagnostics and
+//! call (two identical opens share one call to the provider: the host they go through
+//! makes it once, see `once.rs`), and anything not prefetched is fetched directly. With a deterministic host, values, diagnostics and
 //! their order are the same as without prefetching (a test compares them on the whole
 //! conformance corpus).
 

@@ -1,12 +1,14 @@
 //! Hover: on a key or a `${...}` reference, its static value (secrets shown as
 //! `[secret]`), its type, and where it was defined (through imports); on an import, the
-//! file it reads; on a builtin, what it does.
+//! file it reads; on a builtin, what it does (a provider: its description); on a
+//! provider's input, its type and description.
 
 use std::fmt::Write as _;
 
 use super::analysis::{
     Analysis, Found, Seg, locate, path_text, properties_value, redacted, value_type,
 };
+use super::inputs;
 use crate::Span;
 use crate::ast::{AccessorKind, Expr, environment_ref};
 use crate::eval::{Evaluation, Value};
@@ -63,9 +65,29 @@ pub(crate) fn hover(a: &Analysis, offset: usize, others: OtherEvaluation<'_>) ->
                 markdown: md,
             })
         }
-        Found::Builtin { name, span } => Some(HoverText {
-            span,
-            markdown: format!("**{name}**\n\n{}", builtin_doc(name)),
+        Found::Builtin { name, span } => {
+            let mut markdown = format!("**{name}**\n\n{}", builtin_doc(name));
+            // The provider's own description, from its input schema.
+            let described = name
+                .strip_prefix("fn::open::")
+                .and_then(|p| inputs::input_schema(Some(a), p))
+                .and_then(|s| inputs::description(&s));
+            if let Some(d) = described {
+                let _ = write!(markdown, "\n\n{d}");
+            }
+            Some(HoverText { span, markdown })
+        }
+        Found::Input {
+            provider,
+            path,
+            key,
+        } => Some(HoverText {
+            span: key,
+            markdown: inputs::hover_text(
+                inputs::input_schema(Some(a), provider).as_ref(),
+                provider,
+                &path,
+            ),
         }),
     }
 }
@@ -291,6 +313,40 @@ mod tests {
         assert!(!h.markdown.contains("hunter2"));
         let h = hover(&a, text.find("login").unwrap(), &none).unwrap();
         assert!(h.markdown.contains("\"alice\""), "{}", h.markdown);
+    }
+
+    #[test]
+    fn hover_on_provider_inputs_and_names() {
+        let text = "values:\n  c:\n    fn::open::aws-login:\n      oidc:\n        roleArn: x\n        rolArn: y\n  s:\n    fn::open::aws-secrets:\n      region: r\n      login: ${c}\n      get: {db: {secretId: x}}\n";
+        let a = analyze_text("app", text, &[]);
+        let h = hover(&a, text.find("roleArn").unwrap() + 2, &none).unwrap();
+        assert_eq!(a.source.slice(h.span), "roleArn");
+        assert_eq!(
+            h.markdown,
+            "`oidc.roleArn`: `string`, required input of provider `aws-login`\n\nThe ARN of the IAM role to assume."
+        );
+        let h = hover(&a, text.find("rolArn").unwrap(), &none).unwrap();
+        assert_eq!(
+            h.markdown,
+            "`oidc.rolArn`: not an input of provider `aws-login`"
+        );
+        let h = hover(&a, text.find("secretId").unwrap(), &none).unwrap();
+        assert!(
+            h.markdown
+                .starts_with("`get.db.secretId`: `string`, required input of provider `aws-secrets`\n\nThe secret's name or ARN."),
+            "{}",
+            h.markdown
+        );
+        // A reference in the inputs is still a reference.
+        let h = hover(&a, text.find("${c}").unwrap() + 2, &none).unwrap();
+        assert!(h.markdown.starts_with("`c`: "), "{}", h.markdown);
+        let h = hover(&a, text.find("fn::open::aws-login").unwrap(), &none).unwrap();
+        assert!(
+            h.markdown
+                .ends_with("\n\nLogs in to AWS with static credentials or through OIDC (STS AssumeRoleWithWebIdentity); returns credentials for the other AWS providers."),
+            "{}",
+            h.markdown
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod convert;
 mod definition;
 mod host;
 mod hover;
+mod inputs;
 mod scheduler;
 mod server;
 mod symbols;
@@ -65,6 +66,7 @@ mod tests {
             "imports: [base, \"é\", {x: {merge: false}}]\nvalues:\n  f: {fn::join: [\",\", [\"${a}\"]]}\n  g: fn::",
             "",
             "\u{feff}values: {a: 1}",
+            "values:\n  c:\n    fn::open::aws-login:\n      oidc:\n        ro\n      static: {accessKeyId: ${x}}\n  d:\n    fn::open::\n  e: {fn::open::aws-secrets: {get: {\"é\": {}}}}\n",
         ];
         let base = [("base", "values:\n  x: {y: 1}\n")];
         for text in docs {
@@ -72,11 +74,13 @@ mod tests {
             let lines = LineMap::new(text);
             let envs = || vec!["base".to_owned(), "p/e".to_owned()];
             let others = |_: &str| None;
+            let providers = || vec![("aws-login".to_owned(), "built-in provider".to_owned())];
             let data = completion::Data {
                 name: "app",
                 analysis: Some(&a),
                 environments: &envs,
                 others: &others,
+                providers: &providers,
             };
             for offset in 0..=text.len() {
                 let _ = completion::complete(text, offset, &data);

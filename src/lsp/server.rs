@@ -19,7 +19,7 @@ use tower_lsp_server::ls_types::{
     DidChangeTextDocumentParams, DidChangeWatchedFilesParams,
     DidChangeWatchedFilesRegistrationOptions, DidChangeWorkspaceFoldersParams,
     DidCloseTextDocumentParams, DidOpenTextDocumentParams, DidSaveTextDocumentParams,
-    DocumentSymbolParams, DocumentSymbolResponse, FileSystemWatcher, GlobPattern,
+    DocumentSymbolParams, DocumentSymbolResponse, Documentation, FileSystemWatcher, GlobPattern,
     GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents, HoverParams,
     HoverProviderCapability, InitializeParams, InitializeResult, InitializedParams, Location,
     MarkupContent, MarkupKind, NumberOrString, OneOf, Range, Registration, SaveOptions,
@@ -640,11 +640,13 @@ impl LanguageServer for Backend {
             let offset = lines.offset(&text, pos, enc);
             let environments = || snapshot.environments();
             let others = |n: &str| snapshot.evaluation_of(n);
+            let providers = || snapshot.providers();
             let data = completion::Data {
                 name: &name,
                 analysis: good.as_deref(),
                 environments: &environments,
                 others: &others,
+                providers: &providers,
             };
             completion::complete(&text, offset, &data)
                 .into_iter()
@@ -701,6 +703,8 @@ fn completion_item(
         kind: Some(kind),
         detail: (!item.detail.is_empty()).then_some(item.detail),
         filter_text: item.filter,
+        // Plain text, which every client shows (descriptions are a sentence or two).
+        documentation: item.documentation.map(Documentation::String),
         // Keep the server's order (properties in key order, then the roots).
         sort_text: Some(format!("{index:05}")),
         text_edit: Some(CompletionTextEdit::Edit(TextEdit::new(range, item.insert))),

@@ -20,8 +20,8 @@ use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
 use super::net::{self, Network};
+use super::shared::{self, entries, join, secret_string, string_at};
 use crate::eval::{Value, ValueKind};
-use crate::secrets::Masker;
 
 /// Opens built-in provider `name` if this module serves it.
 pub(super) fn open(name: &str, inputs: &Value, network: &Network) -> Option<Result<Value, String>> {
@@ -32,10 +32,7 @@ pub(super) fn open(name: &str, inputs: &Value, network: &Network) -> Option<Resu
         _ => return None,
     };
     // Whatever an error says, the inputs' secret texts never show in it.
-    Some(result.map_err(|e| {
-        let message = Masker::new(inputs.secret_texts()).mask_str(&e);
-        format!("{name}: {message}")
-    }))
+    Some(shared::finish(name, inputs, result))
 }
 
 /// AWS credentials. `Debug` shows only the access key id.
@@ -76,27 +73,6 @@ impl Credentials {
             secret_access_key,
             session_token,
         })
-    }
-}
-
-/// The string property `key` of object `v` (at input path `path`).
-pub(crate) fn string_at(v: &Value, key: &str, path: &str) -> Result<String, String> {
-    match v.get(key).map(|x| &x.kind) {
-        Some(ValueKind::String(s)) => Ok(s.clone()),
-        Some(_) => Err(format!("{}: expected a string", join(path, key))),
-        None => Err(format!("{}: missing", join(path, key))),
-    }
-}
-
-fn join(path: &str, key: &str) -> String {
-    crate::path::join_key(path, key)
-}
-
-/// A secret string value.
-pub(crate) fn secret_string(s: String) -> Value {
-    Value {
-        secret: true,
-        ..Value::string(s)
     }
 }
 
@@ -176,7 +152,7 @@ fn login_oidc(oidc: &Value, network: &Network) -> Result<Value, String> {
         .assume_role_with_web_identity(&endpoint, &form)
         .map_err(|e| {
             // The token is a credential: never in a message.
-            let e = Masker::new([token.to_owned()]).mask_str(&e);
+            let e = shared::hide(&e, &[token]);
             format!("oidc: AssumeRoleWithWebIdentity {role_arn:?}: {e}")
         })?;
     Ok(Value::object([
@@ -200,7 +176,7 @@ fn secrets(inputs: &Value, network: &Network) -> Result<Value, String> {
     let endpoint = Endpoint::resolve("secretsmanager", "SECRETS_MANAGER", &region)?;
     let client = Client::new(network)?;
     let mut out = Vec::new();
-    for (name, request) in get_entries(inputs)? {
+    for (name, request) in entries(inputs, "get")? {
         let path = join("get", name);
         let secret_id = string_at(request, "secretId", &path)?;
         let mut body = json!({ "SecretId": secret_id });
@@ -241,14 +217,6 @@ fn secrets(inputs: &Value, network: &Network) -> Result<Value, String> {
     Ok(Value::object(out))
 }
 
-/// The `get` object of the inputs.
-fn get_entries(inputs: &Value) -> Result<&std::collections::BTreeMap<String, Value>, String> {
-    match inputs.get("get").map(|g| &g.kind) {
-        Some(ValueKind::Object(get)) => Ok(get),
-        _ => Err("get: expected an object".to_owned()),
-    }
-}
-
 /// `aws-parameter-store`: SSM `GetParameter` for each entry of `get` (`name` may carry a
 /// `:version` or `:label` selector, which SSM reads itself; `decrypt` defaults to false, as
 /// in AWS's API). The output maps each name to the value, secret; a `StringList` becomes a
@@ -259,7 +227,7 @@ fn parameters(inputs: &Value, network: &Network) -> Result<Value, String> {
     let endpoint = Endpoint::resolve("ssm", "SSM", &region)?;
     let client = Client::new(network)?;
     let mut out = Vec::new();
-    for (name, request) in get_entries(inputs)? {
+    for (name, request) in entries(inputs, "get")? {
         let path = join("get", name);
         let parameter = string_at(request, "name", &path)?;
         let decrypt = match request.get("decrypt").map(|d| &d.kind) {
@@ -283,7 +251,8 @@ fn parameters(inputs: &Value, network: &Network) -> Result<Value, String> {
         } else {
             Value::string(text)
         };
-        value.secret = true;
+        // A list's items are secret too: `${params.hosts[0]}` must not print in plain.
+        value.make_secret();
         out.push((name.clone(), value));
     }
     Ok(Value::object(out))
@@ -402,14 +371,16 @@ impl Client {
             ("content-type", "application/x-amz-json-1.1".to_owned()),
             ("x-amz-target", target.to_owned()),
         ];
-        let (status, text) = self.signed_post(endpoint, region, creds, headers, body.as_bytes())?;
+        let (status, text, retried) =
+            self.signed_post(endpoint, region, creds, headers, body.as_bytes())?;
         let parsed: Result<Json, _> = serde_json::from_str(&text);
         if !(200..300).contains(&status) {
-            return Err(match parsed {
+            let error = match parsed {
                 Ok(json) => aws_error(status, Some(&json)),
                 // Some errors (a refused signature) come in AWS's XML shape.
                 Err(_) => aws_error(status, xml_error(&text).as_ref()),
-            });
+            };
+            return Err(format!("{error}{retried}"));
         }
         match parsed {
             Ok(v @ Json::Object(_)) => Ok(v),
@@ -428,7 +399,7 @@ impl Client {
 
 impl Client {
     /// POSTs `body` to the endpoint's `/` with `headers` (lowercase, without `host`),
-    /// signed with `SigV4` for `region`; the status and the response text.
+    /// signed with `SigV4` for `region`; what [`Client::send`] returns.
     fn signed_post(
         &self,
         endpoint: &Endpoint,
@@ -436,7 +407,7 @@ impl Client {
         creds: &Credentials,
         mut headers: Vec<(&'static str, String)>,
         body: &[u8],
-    ) -> Result<(u16, String), String> {
+    ) -> Result<(u16, String, String), String> {
         headers.push(("host", endpoint.host.clone()));
         let authorization = sign(
             &mut headers,
@@ -456,14 +427,15 @@ impl Client {
     }
 
     /// POSTs `body` to the endpoint's `/` with `headers` (lowercase; `host` is ureq's);
-    /// the status and the response text.
+    /// the status, the response text, and `, after N attempts` if it was retried.
     fn send(
         &self,
         endpoint: &Endpoint,
         headers: &[(&'static str, String)],
         body: &[u8],
-    ) -> Result<(u16, String), String> {
-        let mut request = net::Request::new("POST", format!("{}/", endpoint.base));
+    ) -> Result<(u16, String, String), String> {
+        let mut request =
+            net::Request::new("POST", format!("{}/", endpoint.base)).retry_when(throttled);
         for (name, value) in headers {
             if *name != "host" {
                 request = request.header(name, value.clone());
@@ -471,7 +443,8 @@ impl Client {
         }
         request.body = body.to_vec();
         let response = self.http.send(&request)?;
-        Ok((response.status, response.text))
+        let retried = response.after_attempts();
+        Ok((response.status, response.text, retried))
     }
 
     /// Calls an action of a Query-protocol service (IAM): `form` (`Action`, `Version` and
@@ -485,7 +458,7 @@ impl Client {
         form: &[(&str, &str)],
     ) -> Result<String, QueryError> {
         let body = net::Request::new("POST", "").form(form);
-        let (status, text) = self
+        let (status, text, retried) = self
             .signed_post(endpoint, region, creds, body.headers, &body.body)
             .map_err(|message| QueryError {
                 code: None,
@@ -498,7 +471,7 @@ impl Client {
                     .as_ref()
                     .and_then(|e| e["__type"].as_str())
                     .map(str::to_owned),
-                message: aws_error(status, error.as_ref()),
+                message: format!("{}{retried}", aws_error(status, error.as_ref())),
             });
         }
         Ok(text)
@@ -519,9 +492,12 @@ impl Client {
             "content-type",
             "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
         )];
-        let (status, text) = self.send(endpoint, &headers, body.as_bytes())?;
+        let (status, text, retried) = self.send(endpoint, &headers, body.as_bytes())?;
         if !(200..300).contains(&status) {
-            return Err(aws_error(status, xml_error(&text).as_ref()));
+            return Err(format!(
+                "{}{retried}",
+                aws_error(status, xml_error(&text).as_ref())
+            ));
         }
         let field = |tag: &str| {
             xml_field(&text, tag).ok_or_else(|| {
@@ -548,7 +524,7 @@ pub(crate) struct QueryError {
 }
 
 /// A Go-style duration (`2h`, `90m`, `1h30m`, `3600s`) in seconds.
-fn parse_duration(s: &str) -> Option<u64> {
+pub(super) fn parse_duration(s: &str) -> Option<u64> {
     let mut total = 0u64;
     let mut number = String::new();
     for c in s.trim().chars() {
@@ -583,6 +559,42 @@ fn aws_error(status: u16, body: Option<&Json>) -> String {
         (None, Some(m)) => format!("{} (HTTP {status})", clip(m)),
         (None, None) => format!("the service answered HTTP {status}"),
     }
+}
+
+/// The error codes with which AWS services throttle (HTTP 400, most of them), as the AWS
+/// SDKs' standard retry mode lists them.
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+];
+
+/// Whether `response` is AWS throttling the caller (retried, see [`net::Request::retry_when`]):
+/// a 400 whose error code (JSON `__type` or XML `Code`) is a throttling one.
+fn throttled(response: &net::Response) -> bool {
+    if response.status != 400 {
+        return false;
+    }
+    let json = serde_json::from_str::<Json>(&response.text)
+        .ok()
+        .or_else(|| xml_error(&response.text));
+    let code = json
+        .as_ref()
+        .and_then(|j| j.get("__type"))
+        .and_then(Json::as_str)
+        .map(|t| t.rsplit('#').next().unwrap_or(t));
+    code.is_some_and(|c| THROTTLING_CODES.contains(&c))
 }
 
 /// The text of the first `<tag>…</tag>` of an XML document, entities decoded.
@@ -815,6 +827,32 @@ mod tests {
             "InvalidClientTokenId: The token & so on. (HTTP 403)"
         );
         assert_eq!(xml_error("<html>nope</html>"), None);
+    }
+
+    #[test]
+    fn throttling_answers_are_recognised() {
+        let answer = |status, text: &str| net::Response {
+            status,
+            text: text.to_owned(),
+            attempts: 1,
+        };
+        assert!(throttled(&answer(
+            400,
+            r#"{"__type":"com.amazonaws#ThrottlingException","message":"Rate exceeded"}"#
+        )));
+        assert!(throttled(&answer(
+            400,
+            "<ErrorResponse><Error><Code>Throttling</Code></Error></ErrorResponse>"
+        )));
+        assert!(!throttled(&answer(
+            400,
+            r#"{"__type":"ResourceNotFoundException"}"#
+        )));
+        assert!(!throttled(&answer(
+            403,
+            r#"{"__type":"ThrottlingException"}"#
+        )));
+        assert!(!throttled(&answer(400, "not json")));
     }
 
     #[test]

@@ -13,8 +13,9 @@
 //! China and GovCloud partitions, chosen by `region`, have their own), unless
 //! `AWS_ENDPOINT_URL_IAM` or `AWS_ENDPOINT_URL` says otherwise.
 
-use super::aws::{Client, Credentials, Endpoint, QueryError, secret_string, string_at, xml_field};
+use super::aws::{Client, Credentials, Endpoint, QueryError, xml_field};
 use super::net::Network;
+use super::shared::{secret_string, string_at};
 use crate::eval::{Value, ValueKind};
 
 /// IAM's API version.

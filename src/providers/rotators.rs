@@ -100,12 +100,14 @@ fn outputs(state: Option<&Value>) -> Value {
             {
                 for f in SECRET_FIELDS {
                     if let Some(v) = fields.get_mut(f) {
-                        v.secret = true;
+                        v.make_secret();
                     }
                 }
             }
         }
     }
+    // As for a built-in provider's output: what a secret part holds is secret too.
+    super::seal(&mut out);
     out
 }
 
@@ -196,7 +198,7 @@ fn database(
     network: &Network,
     set_password: fn(&PasswordChange<'_>) -> Result<(), String>,
 ) -> Result<Value, String> {
-    use super::aws::{secret_string, string_at};
+    use super::shared::{secret_string, string_at};
     let db = inputs
         .get("database")
         .ok_or_else(|| "database: missing".to_owned())?;
@@ -365,6 +367,18 @@ mod tests {
         let current = out.get("current").unwrap();
         assert!(current.get("password").unwrap().secret);
         assert!(!current.get("username").unwrap().secret);
+        // What a secret part of the state holds is secret too (`${db.previous.username}`
+        // taken out of a secret `previous` must not print in plain).
+        let mut previous = Value::object([("username".to_owned(), Value::string("u2"))]);
+        previous.secret = true;
+        let state = Value::object([("previous".to_owned(), previous)]);
+        let out = outputs(Some(&state));
+        assert!(
+            out.get("previous")
+                .and_then(|p| p.get("username"))
+                .unwrap()
+                .secret
+        );
     }
 
     #[cfg(feature = "rotators")]

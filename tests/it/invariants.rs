@@ -214,12 +214,18 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
 }
 
 fn crc32(bytes: &[u8]) -> u32 {
+    crc_reflected(0xEDB8_8320, bytes)
+}
+
+/// A reflected CRC-32 with polynomial `poly`, bit by bit (independent of escc's
+/// table-driven one): `0xEDB88320` is CRC-32/IEEE, `0x82F63B78` CRC-32C.
+pub(crate) fn crc_reflected(poly: u32, bytes: &[u8]) -> u32 {
     let mut crc = !0u32;
     for &b in bytes {
         crc ^= u32::from(b);
         for _ in 0..8 {
             crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
+                (crc >> 1) ^ poly
             } else {
                 crc >> 1
             };

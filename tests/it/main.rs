@@ -1,7 +1,9 @@
 //! The integration tests (one binary): spans, properties, limits, the command line.
 
 mod age;
+mod age_edit;
 mod aws;
+mod backends;
 mod cli;
 mod edit;
 mod embed;
@@ -9,6 +11,7 @@ mod eval;
 #[allow(dead_code, reason = "a toolkit: each provider test uses part of it")]
 mod fake_http;
 mod fuzz_corpus;
+mod gcp;
 mod go;
 mod hostile;
 mod invariants;
@@ -19,8 +22,11 @@ mod no_panic;
 mod providers;
 mod rotate;
 mod rotators;
+mod runtime;
+mod saas;
 mod secrets;
 mod signals;
 mod spans;
 mod tidy;
+mod vault;
 mod versions;

@@ -398,7 +398,7 @@ fn a_missing_plugin_is_named() {
     let checked = project.evaluate(&project.host(), "a").unwrap();
     assert_eq!(
         checked.diags[0].summary,
-        "provider \"nothere\" is not available: escc has no built-in provider of that name, no escc-provider-nothere is on PATH, and escc.toml configures no [providers.nothere] (see docs/providers.md)"
+        "unknown provider \"nothere\": escc has no built-in provider of that name, no escc-provider-nothere is on PATH, and escc.toml configures no [providers.nothere]; a plugin can serve it (see docs/providers.md, \"Plugins\")"
     );
     // A configured plugin that cannot run fails already in a check (its schemas are needed).
     let out = escc(

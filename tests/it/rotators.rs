@@ -16,7 +16,6 @@
 //! Without them a test is skipped with a message, except under `CI=true`, where that is a
 //! failure.
 
-use std::net::TcpListener;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -25,7 +24,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value as Json;
 
 use crate::age::Project;
-use crate::aws::{Moto, venv};
+use crate::aws::{Moto, boto3};
+use crate::backends::{free_port, skip};
 
 /// Appended to every generated password by test builds of escc.
 const SUFFIX: &str = "'\"\\$x";
@@ -40,29 +40,12 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// Skips (outside CI) or fails (under `CI=true`) for a missing server.
-fn missing(why: &str) {
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{why}: under CI=true this is a failure"
-    );
-    eprintln!("skipping: {why}");
-}
-
 /// `text` with the renderer's line wrapping undone: words joined by single spaces.
 fn words(text: &str) -> String {
     text.split_whitespace()
         .filter(|w| *w != "│")
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The uid and gid of system user `name`, when these tests run as root (the servers then
@@ -179,14 +162,14 @@ fn pg_bin() -> Option<PathBuf> {
 impl Postgres {
     fn start() -> Option<Postgres> {
         let Some(bin) = pg_bin().filter(|b| b.join("postgres").is_file()) else {
-            missing(
+            skip(
                 "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin; .ci/run installs \
                  it; or set ESCC_PG_BIN)",
             );
             return None;
         };
         if which("psql").is_none() {
-            missing("psql is not installed (.ci/run installs postgresql)");
+            skip("psql is not installed (.ci/run installs postgresql)");
             return None;
         }
         let user = service_user("postgres");
@@ -343,7 +326,7 @@ impl Mariadb {
             which("mariadbd"),
             which("mariadb"),
         ) else {
-            missing("MariaDB is not installed (.ci/run installs mariadb-server)");
+            skip("MariaDB is not installed (.ci/run installs mariadb-server)");
             return None;
         };
         let user = service_user("mysql");
@@ -803,12 +786,7 @@ iam.create_user(UserName="app")
 iam.put_user_policy(UserName="app", PolicyName="self", PolicyDocument=allow("iam:GetUser"))
 print(json.dumps([key["AccessKeyId"], key["SecretAccessKey"]]))
 "#;
-    let out = Command::new(venv().join("bin/python"))
-        .args(["-c", SCRIPT, &moto.url])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let [id, secret]: [String; 2] = serde_json::from_slice(&out.stdout).unwrap();
+    let [id, secret]: [String; 2] = serde_json::from_slice(&boto3(SCRIPT, &[&moto.url])).unwrap();
     (id, secret)
 }
 
@@ -832,12 +810,7 @@ if key_id:
 print(json.dumps({"keys": keys, "accepted": ok}))
 "#;
     let (id, secret) = key.unwrap_or(("", ""));
-    let out = Command::new(venv().join("bin/python"))
-        .args(["-c", SCRIPT, &moto.url, &admin.0, &admin.1, id, secret])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_slice(&boto3(SCRIPT, &[&moto.url, &admin.0, &admin.1, id, secret])).unwrap()
 }
 
 #[test]
@@ -847,15 +820,10 @@ fn the_documented_aws_iam_example_rotates_with_oidc_credentials() {
     let Some(moto) = Moto::start(None) else {
         return;
     };
-    let out = Command::new(venv().join("bin/python"))
-        .args([
-            "-c",
-            "import boto3,sys; boto3.client('iam', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='a', aws_secret_access_key='b').create_user(UserName='deployer')",
-            &moto.url,
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    boto3(
+        "import boto3,sys; boto3.client('iam', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='a', aws_secret_access_key='b').create_user(UserName='deployer')",
+        &[&moto.url],
+    );
     let p = Project::new(&[]);
     p.write(
         "app.yaml",
@@ -878,15 +846,11 @@ fn the_documented_aws_iam_example_rotates_with_oidc_credentials() {
         rotate_ok(&p, &env, &[]);
     }
     let (current, previous) = state(&p, &env, "aws.iam");
-    let out = Command::new(venv().join("bin/python"))
-        .args([
-            "-c",
-            "import boto3,sys,json; print(json.dumps(sorted(k['AccessKeyId'] for k in boto3.client('iam', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='a', aws_secret_access_key='b').list_access_keys(UserName='deployer')['AccessKeyMetadata'])))",
-            &moto.url,
-        ])
-        .output()
-        .unwrap();
-    let keys: Json = serde_json::from_slice(&out.stdout).unwrap();
+    let keys: Json = serde_json::from_slice(&boto3(
+        "import boto3,sys,json; print(json.dumps(sorted(k['AccessKeyId'] for k in boto3.client('iam', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='a', aws_secret_access_key='b').list_access_keys(UserName='deployer')['AccessKeyMetadata'])))",
+        &[&moto.url],
+    ))
+    .unwrap();
     let mut expected = vec![
         current["accessKeyId"].as_str().unwrap(),
         previous["accessKeyId"].as_str().unwrap(),
@@ -980,12 +944,9 @@ fn aws_iam_rotations_keep_two_keys_that_both_log_in() {
     // key gone, blocks the next rotation before anything is deleted, and the message says
     // which key to delete.
     let previous = &keys[keys.len() - 2].0;
-    let out = Command::new(venv().join("bin/python"))
-        .args(["-c", SWAP, &moto.url, &admin.0, &admin.1, previous])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let unknown = text(&out.stdout).trim().to_owned();
+    let unknown = text(&boto3(SWAP, &[&moto.url, &admin.0, &admin.1, previous]))
+        .trim()
+        .to_owned();
     let on_server = iam_probe(&moto, &admin, None)["keys"].clone();
     let out = escc(&p, &["rotate", "app"], &env);
     let err = words(&text(&out.stderr));

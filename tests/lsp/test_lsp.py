@@ -288,6 +288,11 @@ values:
   str:
     fn::toString: ${{parsed}}
   list: ["${{pw}}", visible]
+  creds:
+    fn::open::aws-login:
+      static:
+        accessKeyId: ${{pw}}
+        secretAccessKey: ${{own}}
 """
 
 # Errors whose subject is a secret.
@@ -547,3 +552,66 @@ async def test_leak_logs_at_the_most_verbose_trace(
         assert_clean("$/logTrace", f"{t.message} {t.verbose}")
     captured = capfd.readouterr()
     assert_clean("the server's standard error", captured.err)
+
+
+# ---------------------------------------------------------------------------------------
+# Provider inputs: completed and hovered from the provider's schema.
+
+PROVIDER = """\
+values:
+  aws:
+    fn::open::aws-login:
+      oidc:
+        roleArn: arn:aws:iam::123456789012:role/deploy
+        se
+"""
+
+
+async def test_provider_inputs_are_completed_and_hovered(
+    client: LanguageClient, workspace: pathlib.Path
+):
+    uri = open_doc(client, workspace / "app.yaml", PROVIDER)
+    await diagnostics(client, uri, 1)
+
+    result = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=position_of(PROVIDER, "        se", 10),
+        )
+    )
+    items = result.items if isinstance(result, types.CompletionList) else result
+    labels = [i.label for i in items]
+    assert labels == ["sessionName", "duration", "policyArns", "subjectAttributes"], labels
+    assert items[0].detail == "string (required)"
+    assert "role session" in items[0].documentation
+    assert items[0].text_edit.new_text == "sessionName"
+
+    # Hover reads the syntax tree: on a document that parses.
+    valid = PROVIDER.replace("        se\n", "        sessionName: deploy\n")
+    uri_valid = open_doc(client, workspace / "valid.yaml", valid)
+    await diagnostics(client, uri_valid, 1)
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri_valid),
+            position=position_of(valid, "roleArn", 2),
+        )
+    )
+    assert hover.contents.value == (
+        "`oidc.roleArn`: `string`, required input of provider `aws-login`\n\n"
+        "The ARN of the IAM role to assume."
+    )
+
+    # After `fn::open::`, the provider names.
+    text = "values:\n  x:\n    fn::open::\n"
+    uri2 = open_doc(client, workspace / "names.yaml", text)
+    await diagnostics(client, uri2, 1)
+    result = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri2),
+            position=position_of(text, "fn::open::", 10),
+        )
+    )
+    items = result.items if isinstance(result, types.CompletionList) else result
+    labels = [i.label for i in items]
+    assert "fn::open::aws-login" in labels and "fn::open::vault-secrets" in labels, labels
+    assert all(label.startswith("fn::open::") for label in labels), labels
