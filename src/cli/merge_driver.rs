@@ -254,10 +254,14 @@ fn decide(at: &[Option<(&str, Held)>]) -> Plan {
 /// occurrence in the merge is a token. The first such of `@escc-secret-N-`, N = 0, 1, ...:
 /// the same versions give the same tokens.
 fn token_prefix(versions: &[Version]) -> String {
-    (0u64..)
-        .map(|n| format!("@escc-secret-{n}-"))
-        .find(|p| versions.iter().all(|v| !v.text.contains(p.as_str())))
-        .unwrap_or_else(|| unreachable!("finitely many texts"))
+    let mut n = 0u64;
+    loop {
+        let prefix = format!("@escc-secret-{n}-");
+        if versions.iter().all(|v| !v.text.contains(&prefix)) {
+            return prefix;
+        }
+        n += 1;
+    }
 }
 
 /// The masked versions merged by `git merge-file` and their tokens replaced, or `None`
@@ -448,6 +452,7 @@ fn merge_file(args: &MergeArgs, files: [&PathBuf; 3]) -> Result<(Vec<u8>, bool),
 mod tests {
     use super::*;
 
+    #[expect(clippy::unnecessary_wraps, reason = "a version that has the path")]
     fn held(t: &'static str) -> Option<(&'static str, Held)> {
         Some((t, Held::Ciphertext(t.trim_matches(['{', '}']).to_owned())))
     }

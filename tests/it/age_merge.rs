@@ -279,9 +279,8 @@ fn removed_on_one_side_or_added_on_both_is_a_conflict() {
     m.branch("left", |p| {
         let doc: String = p
             .read(FILE)
-            .lines()
+            .split_inclusive('\n')
             .filter(|l| !l.starts_with("  b: "))
-            .map(|l| format!("{l}\n"))
             .collect();
         p.write(FILE, &doc);
         set(p, "new", SECRET);
@@ -309,14 +308,14 @@ fn removed_on_one_side_or_added_on_both_is_a_conflict() {
             p,
             "  plain: x\n",
             "  plain: x\n  k: {fn::secret: {ciphertext: SAME}}\n",
-        )
+        );
     });
     m.branch("same2", |p| {
         edit(
             p,
             "  plain: x\n",
             "  plain: x\n  k: {fn::secret: {ciphertext: SAME}}\n",
-        )
+        );
     });
     let out = m.merge("same1", "same2", Some(&driver()));
     assert!(out.status.success(), "{}", stderr(&out));
