@@ -470,10 +470,16 @@ fn the_masked_files_git_merges_hold_no_secret() {
     // them aside.
     let m = Merge::new("values:\n  a: {fn::secret: one-one-one}\n  b: {fn::secret: two-two-two}\n");
     // Encrypted on main by `Merge::new`; back to plaintext, to be kept as such.
-    m.p.write(FILE, "values:\n  a: {fn::secret: one-one-one}\n  b: {fn::secret: two-two-two}\n  c: {fn::secret: {ciphertext: YWdlCCC}}\n");
+    m.p.write(FILE, "values:\n  a: {fn::secret: one-one-one}\n  b: {fn::secret: two-two-two}\n  c: {fn::secret: {ciphertext: YWdlCCC}}\n  d:\n    fn::secret: |\n      one-line\n      two-line\n  e: 1\n");
     m.p.git(&["commit", "-qam", "plaintext"]);
-    m.branch("left", |p| edit(p, "one-one-one", "one-changed"));
-    m.branch("right", |p| edit(p, "two-two-two", "two-changed"));
+    m.branch("left", |p| {
+        edit(p, "one-one-one", "one-changed");
+        edit(p, "two-line\n", "two-changed\n");
+    });
+    m.branch("right", |p| {
+        edit(p, "two-two-two", "two-changed");
+        edit(p, "e: 1", "e: 2");
+    });
     let spy = tempfile::tempdir().unwrap();
     let seen = spy.path().join("seen");
     std::fs::create_dir(&seen).unwrap();
@@ -493,7 +499,7 @@ fn the_masked_files_git_merges_hold_no_secret() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         m.p.read(FILE),
-        "values:\n  a: {fn::secret: one-changed}\n  b: {fn::secret: two-changed}\n  c: {fn::secret: {ciphertext: YWdlCCC}}\n"
+        "values:\n  a: {fn::secret: one-changed}\n  b: {fn::secret: two-changed}\n  c: {fn::secret: {ciphertext: YWdlCCC}}\n  d:\n    fn::secret: |\n      one-line\n      two-changed\n  e: 2\n"
     );
     let copies: Vec<String> = std::fs::read_dir(&seen)
         .unwrap()
