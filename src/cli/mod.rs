@@ -11,6 +11,7 @@ mod format;
 mod get;
 mod graph;
 mod lookup;
+mod merge_driver;
 mod project;
 pub(crate) mod render;
 mod rotate;
@@ -403,6 +404,51 @@ Then git diff uses it; git log -p and git show need --ext-diff."
         )]
         args: Vec<String>,
     },
+    /// git's merge driver for environment files: secrets merge by path, never decrypted.
+    #[command(
+        long_about = "Run by git as a merge driver (merge.escc.driver) for files marked \
+`merge=escc` in .gitattributes, with the common ancestor's version BASE, the current one \
+CURRENT (where the result is written) and the other branch's OTHER. Each secret is merged by \
+its path below `values`: changed on one side, that side's value is taken; changed on both \
+sides alike, taken once; changed differently on both sides, added on both with different \
+values, or removed on one side and changed on the other, a conflict. The rest of the file is \
+merged line by line by `git merge-file`, with the secrets' values masked, so two branches \
+that change secrets on neighbouring lines merge cleanly. A conflict is written with git's \
+markers around the secret's line, each side showing its own ciphertext (a plaintext \
+fn::secret literal shows as the file has it): escc decrypts nothing and needs no identity. \
+When a version does not load as an environment, or the result would not read back, the \
+file is merged as git does without the driver; so it is whenever git's own merge is clean \
+and escc's is not. Exit status: 0 merged cleanly, 1 conflicts, 2 a file could not be read \
+or written (CURRENT is then left as it was). See docs/secrets.md.",
+        after_help = "Set up (once per clone; the .gitattributes line is committed):
+  echo '*.yaml merge=escc' >> .gitattributes
+  git config merge.escc.name 'escc: secrets merged by path'
+  git config merge.escc.driver 'escc merge-driver --marker-size %L %O %A %B %P'
+
+With git 2.44 or later, add the conflict labels: ... -L %X -L %S -L %Y %O %A %B %P"
+    )]
+    MergeDriver {
+        /// The common ancestor's version (git's %O).
+        #[arg(value_name = "BASE")]
+        base: PathBuf,
+        /// The current branch's version (%A); the result replaces it.
+        #[arg(value_name = "CURRENT")]
+        current: PathBuf,
+        /// The other branch's version (%B).
+        #[arg(value_name = "OTHER")]
+        other: PathBuf,
+        /// The file's path in the repository (%P), to name it in messages.
+        #[arg(value_name = "PATH")]
+        path: Option<String>,
+        /// The length of conflict markers (%L).
+        #[arg(long, value_name = "N", default_value_t = 7,
+              value_parser = clap::value_parser!(u16).range(1..))]
+        marker_size: u16,
+        /// A conflict label, as git merge-file's -L: the current, the base, then the other
+        /// (%X, %S, %Y) [default: ours, base, theirs].
+        #[arg(short = 'L', long = "label", value_name = "LABEL", action = clap::ArgAction::Append)]
+        labels: Vec<String>,
+    },
     /// Serve the Language Server Protocol on stdin/stdout, for editors (see docs/lsp.md).
     #[cfg(feature = "lsp")]
     Lsp {
@@ -578,6 +624,25 @@ pub fn main() -> ExitCode {
                 ExitCode::from(EXIT_USAGE)
             });
         }
+        Command::MergeDriver {
+            base,
+            current,
+            other,
+            path,
+            marker_size,
+            labels,
+        } => {
+            let args = merge_driver::MergeArgs {
+                files: [base.clone(), current.clone(), other.clone()],
+                path: path.clone(),
+                marker_size: *marker_size,
+                labels: labels.clone(),
+            };
+            return merge_driver::merge_driver(&args).unwrap_or_else(|f| {
+                error(&f.message);
+                ExitCode::from(EXIT_USAGE)
+            });
+        }
         #[cfg(feature = "lsp")]
         Command::Lsp { .. } => return crate::lsp::run(),
     };
@@ -628,7 +693,7 @@ pub fn main() -> ExitCode {
             secrets::set(&project, &name, &path, force)
         }
         Command::Edit { name, force } => edit::edit(&project, &name, force).map(Finish::exit),
-        Command::DiffDriver { .. } => Ok(ExitCode::SUCCESS),
+        Command::DiffDriver { .. } | Command::MergeDriver { .. } => Ok(ExitCode::SUCCESS),
         Command::Rotate {
             name,
             paths,

@@ -2,6 +2,7 @@
 
 mod age;
 mod age_edit;
+mod age_merge;
 mod aws;
 mod backends;
 mod cli;
