@@ -36,8 +36,10 @@ pub(crate) struct Item {
     pub(crate) filter: Option<String>,
     /// What it is.
     pub(crate) kind: ItemKind,
-    /// A short description (a type; never a value).
+    /// A short description (a type, or a builtin's signature; never a value).
     pub(crate) detail: String,
+    /// Markdown documentation, for builtins: what it does.
+    pub(crate) documentation: Option<String>,
 }
 
 /// What completion reads besides the text.
@@ -392,6 +394,7 @@ fn item(
         filter,
         kind,
         detail,
+        documentation: None,
     }
 }
 
@@ -495,19 +498,20 @@ fn builtins(prefix: &str, offset: usize) -> Option<Vec<Item>> {
         names
             .into_iter()
             .map(|n| {
-                let detail = if n.ends_with("::") {
-                    format!("{n}NAME: short form")
-                } else {
-                    "builtin".to_owned()
-                };
-                item(
-                    n.to_owned(),
-                    n.to_owned(),
-                    replace,
-                    None,
-                    ItemKind::Builtin,
-                    detail,
-                )
+                let detail = crate::ast::builtin_signature(n)
+                    .unwrap_or("builtin")
+                    .to_owned();
+                Item {
+                    documentation: Some(super::hover::builtin_doc(n)),
+                    ..item(
+                        n.to_owned(),
+                        n.to_owned(),
+                        replace,
+                        None,
+                        ItemKind::Builtin,
+                        detail,
+                    )
+                }
             })
             .collect(),
     )

@@ -19,7 +19,7 @@ use tower_lsp_server::ls_types::{
     DidChangeTextDocumentParams, DidChangeWatchedFilesParams,
     DidChangeWatchedFilesRegistrationOptions, DidChangeWorkspaceFoldersParams,
     DidCloseTextDocumentParams, DidOpenTextDocumentParams, DidSaveTextDocumentParams,
-    DocumentSymbolParams, DocumentSymbolResponse, FileSystemWatcher, GlobPattern,
+    DocumentSymbolParams, DocumentSymbolResponse, Documentation, FileSystemWatcher, GlobPattern,
     GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents, HoverParams,
     HoverProviderCapability, InitializeParams, InitializeResult, InitializedParams, Location,
     MarkupContent, MarkupKind, NumberOrString, OneOf, Range, Registration, SaveOptions,
@@ -700,6 +700,12 @@ fn completion_item(
         label: item.label,
         kind: Some(kind),
         detail: (!item.detail.is_empty()).then_some(item.detail),
+        documentation: item.documentation.map(|value| {
+            Documentation::MarkupContent(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value,
+            })
+        }),
         filter_text: item.filter,
         // Keep the server's order (properties in key order, then the roots).
         sort_text: Some(format!("{index:05}")),

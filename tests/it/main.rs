@@ -12,6 +12,7 @@ mod fuzz_corpus;
 mod go;
 mod hostile;
 mod invariants;
+mod language;
 mod leaks;
 mod limits;
 mod lsp;
