@@ -693,4 +693,52 @@ mod tests {
         assert_eq!(labels, ["description", "imports"]);
         assert_eq!(applied, "values: {}\ndescription");
     }
+
+    #[test]
+    fn builtins_come_with_their_signature_and_documentation() {
+        let text = "values:\n  a:\n    fn::te|";
+        let offset = text.find('|').unwrap();
+        let text = text.replacen('|', "", 1);
+        let data = Data {
+            name: "app",
+            analysis: None,
+            environments: &envs,
+            others: &others,
+        };
+        let items = complete(&text, offset, &data);
+        for (name, signature, doc) in [
+            ("fn::template", "fn::template: EXPRESSION", "A template:"),
+            ("fn::eval", "fn::eval: ${TEMPLATE}", "Evaluates a template"),
+            (
+                "fn::conform",
+                "fn::conform: {schema: SCHEMA, value: VALUE}",
+                "fn::validate",
+            ),
+            (
+                "fn::open::",
+                "fn::open::PROVIDER: INPUTS",
+                "Opens the named provider",
+            ),
+        ] {
+            let item = items.iter().find(|i| i.label == name).expect(name);
+            assert_eq!(item.detail, signature);
+            assert!(
+                item.documentation
+                    .as_deref()
+                    .is_some_and(|d| d.contains(doc)),
+                "{name}: {:?}",
+                item.documentation
+            );
+        }
+    }
+
+    #[test]
+    fn documented_context_properties_complete_before_they_are_set() {
+        let doc = "values:\n  a: 1\n";
+        let a = analyze_text("app", doc, &[]);
+        let (labels, _) = at("values:\n  x: ${context.pulumi.|", Some(&*a));
+        assert_eq!(labels, ["organization", "user"]);
+        let (labels, _) = at("values:\n  x: ${context.pulumi.organization.|", Some(&*a));
+        assert_eq!(labels, ["login"]);
+    }
 }

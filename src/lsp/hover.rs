@@ -382,4 +382,71 @@ mod tests {
         assert!(h.markdown.contains("JSON string"), "{}", h.markdown);
         assert!(hover(&a, 0, &none).is_none());
     }
+
+    #[test]
+    fn hover_on_the_new_builtins_shows_their_signature() {
+        let text = "values:\n  name: foo\n  t:\n    fn::template: \"Hello ${name}!\"\n  e:\n    fn::eval: ${t}\n  c:\n    fn::conform: {schema: {type: string}, value: x}\n";
+        let a = analyze_text("app", text, &[]);
+        assert!(a.diags.is_empty(), "{:?}", a.diags);
+        for (name, signature) in [
+            ("fn::template", "fn::template: EXPRESSION"),
+            ("fn::eval", "fn::eval: ${TEMPLATE}"),
+            ("fn::conform", "fn::conform: {schema: SCHEMA, value: VALUE}"),
+        ] {
+            let h = hover(&a, text.find(name).unwrap() + 1, &none).unwrap();
+            assert_eq!(a.source.slice(h.span), name);
+            assert!(
+                h.markdown
+                    .starts_with(&format!("**{name}**\n\n```yaml\n{signature}\n```\n\n")),
+                "{}",
+                h.markdown
+            );
+        }
+        // A template's key: its type, and that it is not evaluated there.
+        let h = hover(&a, text.find("  t:").unwrap() + 2, &none).unwrap();
+        assert!(
+            h.markdown.starts_with("`values.t`: `template`"),
+            "{}",
+            h.markdown
+        );
+        assert!(h.markdown.contains("Not evaluated here"), "{}", h.markdown);
+        // What `fn::eval` made of it.
+        let h = hover(&a, text.find("  e:").unwrap() + 2, &none).unwrap();
+        assert!(
+            h.markdown.starts_with("`values.e`: `string`"),
+            "{}",
+            h.markdown
+        );
+        assert!(h.markdown.contains("\"Hello foo!\""), "{}", h.markdown);
+    }
+
+    #[test]
+    fn hover_documents_context_properties_and_reserved_properties() {
+        let text = "values:\n  who: ${context.pulumi.user.login}\n  org: ${context.pulumi.organization.login}\n  policyConfig:\n    my-pack:cost:\n      max: 5\n";
+        let a = analyze_text("app", text, &[]);
+        assert!(a.diags.is_empty(), "{:?}", a.diags);
+        let h = hover(&a, text.find("login}").unwrap(), &none).unwrap();
+        assert!(
+            h.markdown.contains("The name of the user."),
+            "{}",
+            h.markdown
+        );
+        assert!(h.markdown.contains("\"alice\""), "{}", h.markdown);
+        // Not set by the project: unknown until someone evaluates, and said so.
+        let h = hover(&a, text.rfind("login}").unwrap(), &none).unwrap();
+        assert!(
+            h.markdown
+                .contains("The name of the organization. Set in `escc.toml`"),
+            "{}",
+            h.markdown
+        );
+        assert!(h.markdown.contains("[unknown]"), "{}", h.markdown);
+        let h = hover(&a, text.find("policyConfig").unwrap(), &none).unwrap();
+        assert!(
+            h.markdown
+                .contains("Reserved property: configuration for Pulumi policy packs"),
+            "{}",
+            h.markdown
+        );
+    }
 }

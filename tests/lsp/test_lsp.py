@@ -198,6 +198,86 @@ async def test_completion_after_dollar_brace(client: LanguageClient, workspace: 
     assert all("correct-horse" not in (i.detail or "") for i in items)
 
 
+async def test_templates_hover_completion_and_diagnostics_at_the_eval(
+    client: LanguageClient, workspace: pathlib.Path
+):
+    (workspace / "lib").mkdir()
+    (workspace / "lib" / "defn.yaml").write_text(
+        "values:\n  hello:\n    fn::template: Hello ${name}!\n"
+    )
+    text = "values:\n  nom: foo\n  example:\n    fn::eval: ${environments.lib.defn.hello}\n"
+    uri = open_doc(client, workspace / "app.yaml", text)
+    # The template reads `name`, which this environment lacks: reported here, at the
+    # `fn::eval`, with where in the template.
+    diags = await diagnostics(client, uri, 1)
+    assert summary(diags) == summary([
+        types.Diagnostic(
+            range=types.Range(
+                start=position_of(text, "fn::eval"),
+                end=types.Position(line=3, character=len(text.splitlines()[3])),
+            ),
+            message='unknown property "name"\nin the template values.hello of lib/defn, '
+            "evaluated here (at lib/defn:3:27)",
+            severity=types.DiagnosticSeverity.Error,
+            code="unknown-property",
+        ),
+    ])
+
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=position_of(text, "fn::eval", 3),
+        )
+    )
+    assert hover.contents.value.startswith(
+        "**fn::eval**\n\n```yaml\nfn::eval: ${TEMPLATE}\n```"
+    ), hover.contents.value
+
+    # Fix it: the result is known statically.
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=rng(position_of(text, "nom"), 3), text="name"
+                )
+            ],
+        )
+    )
+    text2 = text.replace("nom", "name")
+    assert await diagnostics(client, uri, 2) == []
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=position_of(text2, "example"),
+        )
+    )
+    assert hover.contents.value.startswith("`values.example`: `string`"), hover.contents.value
+    assert '"Hello foo!"' in hover.contents.value
+
+    # Completion of builtin names: each with its signature and what it does.
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=3),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(
+                text=text2 + "  t:\n    fn::te\n"
+            )],
+        )
+    )
+    text3 = text2 + "  t:\n    fn::te\n"
+    result = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=position_of(text3, "fn::te", 6),
+        )
+    )
+    items = result.items if isinstance(result, types.CompletionList) else result
+    template = next(i for i in items if i.label == "fn::template")
+    assert template.detail == "fn::template: EXPRESSION"
+    assert template.documentation.value.startswith("A template:"), template.documentation
+    assert {"fn::eval", "fn::conform"} <= {i.label for i in items}
+
+
 # ---------------------------------------------------------------------------------------
 # Beyond the list above: UTF-8 positions, importers refreshed, the outline.
 
