@@ -278,6 +278,33 @@ async def test_templates_hover_completion_and_diagnostics_at_the_eval(
     assert {"fn::eval", "fn::conform"} <= {i.label for i in items}
 
 
+async def test_signature_help_inside_a_builtin_argument(
+    client: LanguageClient, workspace: pathlib.Path
+):
+    text = "values:\n  a:\n    fn::conform:\n      schema: {type: string}\n      value: \n  b: x\n"
+    uri = open_doc(client, workspace / "app.yaml", text)
+    await diagnostics(client, uri, 1)
+    help = await client.text_document_signature_help_async(
+        types.SignatureHelpParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=position_of(text, "value: ", 7),
+        )
+    )
+    assert help is not None
+    assert [s.label for s in help.signatures] == [
+        "fn::conform: {schema: SCHEMA, value: VALUE}"
+    ]
+    assert "fn::validate" in help.signatures[0].documentation.value
+    # Outside any builtin: nothing.
+    help = await client.text_document_signature_help_async(
+        types.SignatureHelpParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=position_of(text, "b: x", 3),
+        )
+    )
+    assert help is None
+
+
 # ---------------------------------------------------------------------------------------
 # Beyond the list above: UTF-8 positions, importers refreshed, the outline.
 
@@ -584,6 +611,27 @@ async def test_leak_document_symbols(client: LanguageClient, workspace: pathlib.
             stack.extend(s.children or [])
 
 
+async def test_leak_signature_help(client: LanguageClient, workspace: pathlib.Path):
+    # Signature help at every line end and builtin argument of the leaky documents: only
+    # the builtins' own texts, never a value.
+    text = LEAKY + LEAKY_BAD.split("values:\n", 1)[1]
+    uri, _ = await open_leaky(client, workspace, text)
+    shown = 0
+    for line_no, line in enumerate(text.split("\n")):
+        for character in {len(line), line.find(":") + 2}:
+            help = await client.text_document_signature_help_async(
+                types.SignatureHelpParams(
+                    text_document=types.TextDocumentIdentifier(uri=uri),
+                    position=types.Position(line=line_no, character=max(0, character)),
+                )
+            )
+            for sig in (help.signatures if help else []):
+                shown += 1
+                assert_clean("a signature", sig.label)
+                assert_clean("a signature's documentation", sig.documentation.value)
+    assert shown >= 5, shown
+
+
 async def test_leak_diagnostics(client: LanguageClient, workspace: pathlib.Path):
     uri, diags = await open_leaky(client, workspace, LEAKY_BAD)
     codes = {d.code for d in diags}
@@ -606,7 +654,7 @@ async def test_leak_logs_at_the_most_verbose_trace(
     caps = client.init_result.capabilities
     # Features that could show values and have no leak test: none is offered.
     for feature in ["inlay_hint_provider", "semantic_tokens_provider", "code_lens_provider",
-                    "signature_help_provider", "document_highlight_provider",
+                    "document_highlight_provider",
                     "code_action_provider", "diagnostic_provider"]:
         assert getattr(caps, feature) is None, feature
     uri, _ = await open_leaky(client, workspace, LEAKY + LEAKY_BAD.split("values:\n", 1)[1])
