@@ -4,6 +4,7 @@
 //! diagnostics; cycles, depth and fan-out are bounded; secrets stay secret.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use escc::eval::{Evaluation, Mode, Options, Value, ValueKind, evaluate_with};
@@ -425,12 +426,13 @@ fn deep_template_chains_are_bounded_and_do_not_overflow() {
     let n = 3_000;
     let mut doc = String::from("values:\n  t0:\n    fn::template: \"${leaf}\"\n  leaf: deep\n");
     for i in 1..=n {
-        doc.push_str(&format!(
+        let _ = write!(
+            doc,
             "  t{i}:\n    fn::template:\n      fn::eval: ${{t{}}}\n",
             i - 1
-        ));
+        );
     }
-    doc.push_str(&format!("  out:\n    fn::eval: ${{t{n}}}\n"));
+    let _ = write!(doc, "  out:\n    fn::eval: ${{t{n}}}\n");
     let run = eval(&[("app", doc.as_str())], "app");
     assert_eq!(run.diags, []);
     assert_eq!(run.revealed["out"], "deep");
@@ -442,9 +444,7 @@ fn templates_that_fan_out_exponentially_hit_a_limit_quickly() {
     let mut doc = String::from("values:\n  l0:\n    fn::template: x\n");
     for i in 1..=40 {
         let e = format!("{{fn::eval: \"${{l{}}}\"}}", i - 1);
-        doc.push_str(&format!(
-            "  l{i}:\n    fn::template: [{e}, {e}, {e}, {e}]\n"
-        ));
+        let _ = write!(doc, "  l{i}:\n    fn::template: [{e}, {e}, {e}, {e}]\n");
     }
     doc.push_str("  out:\n    fn::eval: ${l40}\n");
     let source = Source::new("app", doc.as_str());
@@ -503,7 +503,7 @@ fn an_open_inside_a_template_opens_where_it_is_evaluated() {
 // -----------------------------------------------------------------------------------------
 // fn::conform (and fn::validate): the documentation's examples, both names
 
-/// The examples of the fn::conform page (the fn::validate page is the same with the other
+/// The examples of the `fn::conform` page (the `fn::validate` page is the same with the other
 /// name), as (document, documented result).
 fn conform_examples(name: &str) -> Vec<(String, Json)> {
     let examples = [
