@@ -87,7 +87,11 @@ impl Evaluator<'_> {
         let (env, path) = (t.env, t.path.clone());
         let doc_path = path::join_key(&t.doc_path, "fn::template");
         let outer = self.declaring.replace(id);
+        // What declaring reports (duplicate keys) is about the template's text, reported
+        // once where it is written: not again for each evaluation.
+        let reported = self.diags.len();
         let body = self.declare(env, &ast, path, doc_path, None);
+        self.diags.truncate(reported);
         self.declaring = outer;
         self.instantiating.push((template, scope));
         let result = self.eval(body, &Schema::Always);

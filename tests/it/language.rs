@@ -384,6 +384,32 @@ fn a_problem_inside_a_template_is_reported_at_the_eval_that_evaluates_it() {
 }
 
 #[test]
+fn an_error_in_a_template_text_is_reported_once_where_it_is_written() {
+    let docs = [
+        (
+            "lib/defn",
+            "values:\n  t:\n    fn::template: {a: 1, a: 2}\n",
+        ),
+        (
+            "app",
+            "values:\n  x:\n    fn::eval: ${environments.lib.defn.t}\n  y:\n    fn::eval: ${environments.lib.defn.t}\n",
+        ),
+    ];
+    let run = eval(&docs, "app");
+    assert_eq!(
+        run.diags,
+        [error(
+            "duplicate-key",
+            "duplicate key \"a\"",
+            "lib/defn",
+            "values.t[\"fn::template\"].a",
+            "3:26 a"
+        )]
+    );
+    assert_eq!(run.revealed["x"], json!({"a": 1}));
+}
+
+#[test]
 fn templates_that_evaluate_themselves_are_cycles_not_overflows() {
     let doc = "values:\n  self:\n    fn::template:\n      fn::eval: ${self}\n  loop:\n    fn::eval: ${self}\n  ping:\n    fn::template: {fn::eval: \"${pong}\"}\n  pong:\n    fn::template: {fn::eval: \"${ping}\"}\n  game:\n    fn::eval: ${ping}\n  back:\n    fn::eval: ${here}\n  here:\n    fn::template: \"${back}\"\n";
     let run = eval(&[("app", doc)], "app");
