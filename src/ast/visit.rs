@@ -14,6 +14,8 @@ use crate::source::Span;
 #[derive(Clone, Debug)]
 pub struct Walk<'a> {
     stack: Vec<&'a Expr>,
+    /// Whether to leave out what is inside `fn::template` (evaluated elsewhere, later).
+    eager: bool,
 }
 
 impl<'a> Iterator for Walk<'a> {
@@ -25,6 +27,7 @@ impl<'a> Iterator for Walk<'a> {
         match &x.kind {
             ExprKind::List(items) => self.stack.extend(items.iter().rev()),
             ExprKind::Object(entries) => self.stack.extend(entries.iter().rev().map(|e| &e.value)),
+            ExprKind::Builtin(b) if self.eager && matches!(b.call, super::Call::Template) => {}
             ExprKind::Builtin(b) => self.stack.push(&b.arg),
             ExprKind::Null
             | ExprKind::Bool(_)
@@ -42,7 +45,20 @@ impl Expr {
     /// builtin's argument), in document order.
     #[must_use]
     pub fn walk(&self) -> Walk<'_> {
-        Walk { stack: vec![self] }
+        Walk {
+            stack: vec![self],
+            eager: false,
+        }
+    }
+
+    /// [`Expr::walk`] without what is inside a `fn::template`'s argument: the expressions
+    /// evaluated where they are written.
+    #[must_use]
+    pub fn walk_eager(&self) -> Walk<'_> {
+        Walk {
+            stack: vec![self],
+            eager: true,
+        }
     }
 
     /// The property accesses written in this expression itself (the one of a `${...}`
@@ -67,6 +83,16 @@ impl EnvironmentDecl {
             .iter()
             .flatten()
             .flat_map(|entry| entry.value.walk())
+    }
+
+    /// Every expression of `values` evaluated where it is written: [`EnvironmentDecl::exprs`]
+    /// less what is inside `fn::template` arguments (each `fn::eval` of a template
+    /// evaluates those in its own environment).
+    pub fn eager_exprs(&self) -> impl Iterator<Item = &Expr> {
+        self.values
+            .iter()
+            .flatten()
+            .flat_map(|entry| entry.value.walk_eager())
     }
 
     /// Every property access written in `values`, in document order.

@@ -426,9 +426,18 @@ impl Project {
     /// # Errors
     /// The environment itself cannot be read.
     pub fn run(&self, host: &FsHost, name: &str, mode: &Mode) -> Result<Checked, HostError> {
+        // A static check does not know who will evaluate: what ESC documents of the caller
+        // and the project does not set is unknown, not missing.
+        let checking;
+        let context = if matches!(mode, Mode::Check { .. }) {
+            checking = crate::eval::with_unknown_callers(&self.context);
+            &checking
+        } else {
+            &self.context
+        };
         check::run(
             host,
-            &self.context,
+            context,
             name,
             mode,
             !self.config.encryption.allow_plaintext,

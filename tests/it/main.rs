@@ -16,6 +16,7 @@ mod gcp;
 mod go;
 mod hostile;
 mod invariants;
+mod language;
 mod leaks;
 mod limits;
 mod lsp;
