@@ -24,6 +24,7 @@ mod rotate;
 mod runtime;
 mod saas;
 mod secrets;
+mod serve;
 mod signals;
 mod spans;
 mod tidy;
