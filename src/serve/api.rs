@@ -710,7 +710,10 @@ impl Server {
             revision,
             expires,
         };
-        if lock(&self.store).add_session(&id, &row).is_err() {
+        if lock(&self.store)
+            .add_session(&auth::hash(&id), &row)
+            .is_err()
+        {
             return Reply::error(503, "the database cannot be written");
         }
         self.remember(&id, typed, expires);
@@ -764,7 +767,7 @@ impl Server {
 
     fn read(&self, req: &Request, path: &EnvPath, id: &str) -> Reply {
         let t = now();
-        let session = match lock(&self.store).session(id, t) {
+        let session = match lock(&self.store).session(&auth::hash(id), t) {
             Ok(s) => s,
             Err(_) => return Reply::error(503, "the database cannot be read"),
         };

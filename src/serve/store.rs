@@ -1,7 +1,7 @@
 //! The server's storage: one SQLite file (`escc.sqlite3` under `--data DIR`) holding every
 //! revision of each environment's definition, the project's `escc.toml`, open sessions
-//! (their environment, revision and expiry: never their values), tokens (only the SHA-256
-//! of each) and the audit log.
+//! (the SHA-256 of their id, their environment, revision and expiry: never their values),
+//! tokens (only the SHA-256 of each) and the audit log.
 
 use std::path::{Path, PathBuf};
 

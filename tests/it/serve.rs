@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use crate::backends::{self, LocalServer};
+use crate::backends;
 
 const BIN: &str = env!("CARGO_BIN_EXE_escc");
 
@@ -29,8 +29,17 @@ values:
 /// port (killed on drop).
 struct Served {
     dir: tempfile::TempDir,
-    _server: LocalServer,
+    server: std::process::Child,
     port: u16,
+    /// What `escc serve import` said.
+    imported: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
 }
 
 fn escc(args: &[&str]) -> Output {
@@ -52,6 +61,21 @@ impl Served {
         std::fs::write(project.join("app/base.yaml"), BASE).unwrap();
         std::fs::write(project.join("app/dev.yaml"), DEV).unwrap();
         std::fs::write(project.join("top.yaml"), "values: {}\n").unwrap();
+        let served = Served::start_in(dir, &project, extra, None);
+        let said = &served.imported;
+        assert!(said.contains("skipped top: not served"), "{said}");
+        assert!(said.contains("2 environment(s) changed"), "{said}");
+        served
+    }
+
+    /// Imports `project` and serves it, with `identity` (an age key file) to decrypt.
+    /// The server's stdout and stderr go to `out.log` and `err.log` in `dir`.
+    fn start_in(
+        dir: tempfile::TempDir,
+        project: &Path,
+        extra: &[&str],
+        identity: Option<&Path>,
+    ) -> Served {
         let data = dir.path().join("data");
         let out = escc(&[
             "serve",
@@ -61,22 +85,45 @@ impl Served {
             data.to_str().unwrap(),
         ]);
         assert!(out.status.success(), "{out:?}");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("skipped top"), "{err}");
-        assert!(err.contains("2 environment(s) changed"), "{err}");
+        let imported = String::from_utf8_lossy(&out.stderr).into_owned();
         let port = backends::free_port();
         let mut command = Command::new(BIN);
         command
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
             .arg(&data)
             .args(["--org", "acme"])
-            .args(extra);
-        let server = LocalServer::spawn(command, port);
+            .args(extra)
+            .env_remove("ESCC_AGE_IDENTITY")
+            .env_remove("ESCC_AGE_IDENTITY_FILE")
+            .env("XDG_CONFIG_HOME", dir.path().join("no-config"))
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(dir.path().join("out.log")).unwrap())
+            .stderr(std::fs::File::create(dir.path().join("err.log")).unwrap());
+        if let Some(key) = identity {
+            command.env("ESCC_AGE_IDENTITY_FILE", key);
+        }
+        let mut server = command.spawn().unwrap();
+        let start = std::time::Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                server.try_wait().unwrap().is_none(),
+                "escc serve exited at start"
+            );
+            assert!(start.elapsed().as_secs() < 60, "escc serve did not listen");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
         Served {
             dir,
-            _server: server,
+            server,
             port,
+            imported,
         }
+    }
+
+    /// What the server printed: stdout (audit records) and stderr (request logs).
+    fn logs(&self) -> String {
+        let read = |f: &str| std::fs::read_to_string(self.dir.path().join(f)).unwrap();
+        format!("{}{}", read("out.log"), read("err.log"))
     }
 
     fn data(&self) -> PathBuf {
@@ -454,4 +501,75 @@ fn rustix_kill(pid: u32) {
         .status()
         .unwrap();
     assert!(status.success());
+}
+
+/// Age ciphertexts are decrypted with the server's identity for open and `decrypt`; the
+/// plain definition, the logs and the audit log never show the plaintext.
+#[test]
+fn age_secrets_open_with_the_servers_identity_and_never_leak() {
+    let project = crate::age::Project::new(&[]);
+    project.write(
+        "app/prod.yaml",
+        "values:\n  db:\n    password:\n      fn::secret: s3cr3t-value\n",
+    );
+    let out = project.escc(&["encrypt"], None, true);
+    assert!(out.status.success(), "{out:?}");
+    assert!(!project.read("app/prod.yaml").contains("s3cr3t-value"));
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start_in(dir, project.root(), &[], Some(&project.key));
+    let opener = served.token("opener", "opener", &[]);
+    let reader = served.token("reader", "reader", &[]);
+    let prod = "/api/esc/environments/acme/app/prod";
+
+    let (s, b) = served.request("POST", &format!("{prod}/open"), Some(&opener), b"");
+    assert_eq!(s, 200, "{b}");
+    let id = serde_json::from_str::<serde_json::Value>(&b).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, b) = served.request(
+        "GET",
+        &format!("{prod}/open//{id}?property=db.password"),
+        Some(&opener),
+        b"",
+    );
+    assert_eq!(s, 200, "{b}");
+    let v: serde_json::Value = serde_json::from_str(&b).unwrap();
+    assert_eq!(
+        (v["value"].as_str(), v["secret"].as_bool()),
+        (Some("s3cr3t-value"), Some(true))
+    );
+    // The definition keeps its ciphertext; `decrypt` shows the plaintext, to openers only.
+    let (s, b) = served.request("GET", prod, Some(&reader), b"");
+    assert_eq!(s, 200);
+    assert!(
+        b.contains("ciphertext") && !b.contains("s3cr3t-value"),
+        "{b}"
+    );
+    assert_eq!(
+        served
+            .request("GET", &format!("{prod}/decrypt"), Some(&reader), b"")
+            .0,
+        403
+    );
+    let (s, b) = served.request("GET", &format!("{prod}/decrypt"), Some(&opener), b"");
+    assert_eq!(s, 200, "{b}");
+    assert!(b.contains("s3cr3t-value"), "{b}");
+
+    let logs = served.logs();
+    assert!(logs.contains("\"action\":\"read\""), "{logs}");
+    assert!(
+        !logs.contains("s3cr3t-value") && !logs.contains(&id),
+        "{logs}"
+    );
+    let audit = serde_json::to_string(&served.audit()).unwrap();
+    assert!(
+        !audit.contains("s3cr3t-value") && !audit.contains(&id),
+        "{audit}"
+    );
+    let db = std::fs::read(served.data().join("escc.sqlite3")).unwrap();
+    assert!(!String::from_utf8_lossy(&db).contains("s3cr3t-value"));
+    for token in [&opener, &reader, &id] {
+        assert!(!String::from_utf8_lossy(&db).contains(token.as_str()));
+    }
 }
