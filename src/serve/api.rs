@@ -274,7 +274,7 @@ impl Server {
 
     /// Refuses what the caller's role or scope does not allow, before anything is looked
     /// up: the answer never depends on whether the environment exists.
-    fn authorize(&self, caller: &Caller, need: Role, target: &str) -> Result<(), Reply> {
+    fn authorize(caller: &Caller, need: Role, target: &str) -> Result<(), Reply> {
         if caller.role < need {
             return Err(Reply::error(
                 403,
@@ -341,9 +341,8 @@ impl Server {
         if org.is_some_and(|o| o != self.settings.org) {
             return Reply::json(200, &json!({"environments": []}));
         }
-        let rows = match lock(&self.store).list() {
-            Ok(r) => r,
-            Err(_) => return Reply::error(503, "the database cannot be read"),
+        let Ok(rows) = lock(&self.store).list() else {
+            return Reply::error(503, "the database cannot be read");
         };
         let envs: Vec<Json> = rows
             .iter()
@@ -382,7 +381,7 @@ impl Server {
     }
 
     fn create_inner(&self, caller: &Caller, path: &EnvPath) -> Reply {
-        if let Err(r) = self.authorize(caller, Role::Editor, &path.full()) {
+        if let Err(r) = Self::authorize(caller, Role::Editor, &path.full()) {
             return r;
         }
         if path.org != self.settings.org {
@@ -415,7 +414,7 @@ impl Server {
         };
         let full = path.full();
         let audited = matches!(action, "decrypt" | "update" | "delete" | "open" | "read");
-        let reply = match self.authorize(caller, need, &full) {
+        let reply = match Self::authorize(caller, need, &full) {
             Err(r) => r,
             Ok(()) if path.org != self.settings.org => {
                 Reply::error(404, &format!("environment {full} not found"))
@@ -496,12 +495,12 @@ impl Server {
                 "the server has no age identity to decrypt with (see docs/serve.md)",
             );
         };
-        use crate::secrets::{age, envelope};
         let source = Source::new(path.name(), text.as_str());
         // As `escc edit` shows it: each age ciphertext in place as its plaintext.
         let copy = crate::edit::decrypted_copy(&source, &|c| {
-            let file = envelope::open(c).ok()?;
-            age::is_age_file(&file).then(|| age::decrypt(ids, &file))
+            let file = crate::secrets::envelope::open(c).ok()?;
+            crate::secrets::age::is_age_file(&file)
+                .then(|| crate::secrets::age::decrypt(ids, &file))
         });
         match copy {
             Ok(copy) if copy.kept.is_empty() => Reply::yaml(copy.text, rev),
@@ -575,13 +574,13 @@ impl Server {
             Err(r) => return r,
         };
         if checked.0.has_errors() {
-            return self.diagnostics_reply(&checked, "the definition has errors");
+            return Self::diagnostics_reply(&checked, "the definition has errors");
         }
         let written =
             lock(&self.store).write(&path.name(), text, &caller.token.name, expected, now());
         match written {
             Ok(rev) => {
-                let mut reply = Reply::json(200, &self.diagnostics_body(&checked));
+                let mut reply = Reply::json(200, &Self::diagnostics_body(&checked));
                 reply.headers.push(("pulumi-esc-revision", rev.to_string()));
                 reply.headers.push(("etag", etag(rev)));
                 reply
@@ -626,31 +625,27 @@ impl Server {
         Ok((checked, texts))
     }
 
-    fn diagnostics_body(
-        &self,
-        checked: &(crate::project::Checked, HashMap<String, String>),
-    ) -> Json {
+    fn diagnostics_body(checked: &(crate::project::Checked, HashMap<String, String>)) -> Json {
         let (checked, texts) = checked;
         if checked.diags.is_empty() {
             return json!({});
         }
-        json!({"diagnostics": checked.diags.iter().map(|d| self.diagnostic(d, texts)).collect::<Vec<_>>()})
+        json!({"diagnostics": checked.diags.iter().map(|d| Self::diagnostic(d, texts)).collect::<Vec<_>>()})
     }
 
     fn diagnostics_reply(
-        &self,
         checked: &(crate::project::Checked, HashMap<String, String>),
         message: &str,
     ) -> Reply {
-        let mut body = self.diagnostics_body(checked);
+        let mut body = Self::diagnostics_body(checked);
         body["code"] = json!(400);
         body["message"] = json!(message);
         Reply::json(400, &body)
     }
 
     /// A diagnostic in ESC's form: `{"range"?, "summary", "detail"?, "severity"?}`, the
-    /// range in the environment's `org/project/env` name.
-    fn diagnostic(&self, d: &Diagnostic, texts: &HashMap<String, String>) -> Json {
+    /// range in the environment's escc name (`project/env`).
+    fn diagnostic(d: &Diagnostic, texts: &HashMap<String, String>) -> Json {
         let mut out = serde_json::Map::new();
         if let (Some(span), Some(text)) = (d.span, texts.get(&d.environment)) {
             let source = Source::new(d.environment.as_str(), text.as_str());
@@ -700,9 +695,8 @@ impl Server {
             Ok(t) => t,
             Err(r) => return r,
         };
-        let id = match auth::random_hex(16) {
-            Ok(id) => id,
-            Err(_) => return Reply::error(500, "no random source"),
+        let Ok(id) = auth::random_hex(16) else {
+            return Reply::error(500, "no random source");
         };
         let expires = now() + lifetime;
         let row = SessionRow {
@@ -738,7 +732,10 @@ impl Server {
         }
         let checked = self.run(path, Some(&text), &Mode::Eval)?;
         if checked.0.has_errors() {
-            return Err(self.diagnostics_reply(&checked, "the environment has errors"));
+            return Err(Self::diagnostics_reply(
+                &checked,
+                "the environment has errors",
+            ));
         }
         let mut typed = checked
             .0
@@ -767,9 +764,8 @@ impl Server {
 
     fn read(&self, req: &Request, path: &EnvPath, id: &str) -> Reply {
         let t = now();
-        let session = match lock(&self.store).session(&auth::hash(id), t) {
-            Ok(s) => s,
-            Err(_) => return Reply::error(503, "the database cannot be read"),
+        let Ok(session) = lock(&self.store).session(&auth::hash(id), t) else {
+            return Reply::error(503, "the database cannot be read");
         };
         // A session of another environment is as unknown as one that never was.
         let Some(session) = session.filter(|s| s.name == path.name()) else {

@@ -85,9 +85,9 @@ fn hex(bytes: &[u8]) -> String {
 /// characters within one `/`-separated part; `**` as a whole part matches the rest.
 #[must_use]
 pub fn scope_covers(pattern: &str, target: &str) -> bool {
-    let pats: Vec<&str> = pattern.split('/').collect();
+    let wanted: Vec<&str> = pattern.split('/').collect();
     let parts: Vec<&str> = target.split('/').collect();
-    for (i, p) in pats.iter().enumerate() {
+    for (i, p) in wanted.iter().enumerate() {
         if *p == "**" {
             return true;
         }
@@ -97,7 +97,7 @@ pub fn scope_covers(pattern: &str, target: &str) -> bool {
         }
     }
     // A pattern of fewer parts (`acme/*`) covers what is below it.
-    pats.len() <= parts.len()
+    wanted.len() <= parts.len()
 }
 
 /// `*` matches any run of characters.

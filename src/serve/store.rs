@@ -1,4 +1,4 @@
-//! The server's storage: one SQLite file (`escc.sqlite3` under `--data DIR`) holding every
+//! The server's storage: one `SQLite` file (`escc.sqlite3` under `--data DIR`) holding every
 //! revision of each environment's definition, the project's `escc.toml`, open sessions
 //! (the SHA-256 of their id, their environment, revision and expiry: never their values),
 //! tokens (only the SHA-256 of each) and the audit log.
@@ -287,7 +287,7 @@ impl Store {
 
     /// Writes a new revision of `name` (creating the environment), unless `expected` is
     /// given and is not its latest revision. Returns the new revision, or `Err(Ok(latest))`
-    /// on a conflict. One transaction: concurrent writers are serialized by SQLite.
+    /// on a conflict. One transaction: concurrent writers are serialized by `SQLite`.
     ///
     /// # Errors
     /// The database fails (`Err(Err(_))`), or the revision is stale (`Err(Ok(latest))`).
