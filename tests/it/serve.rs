@@ -458,6 +458,25 @@ fn bad_input_wrong_tokens_scopes_and_sizes_get_clear_errors() {
         200
     );
 
+    // A session ends after its lifetime.
+    let (s, b) = served.request(
+        "POST",
+        &format!("{dev}/open?duration=1s"),
+        Some(&admin),
+        b"",
+    );
+    assert_eq!(s, 200, "{b}");
+    let short = serde_json::from_str::<serde_json::Value>(&b).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let read = format!("{dev}/open/{short}");
+    assert_eq!(served.request("GET", &read, Some(&admin), b"").0, 200);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let (s, b) = served.request("GET", &read, Some(&admin), b"");
+    assert_eq!(s, 404, "{b}");
+    assert!(b.contains("unknown or has expired"), "{b}");
+
     // The audit log has the refusals too, and no secret.
     let audit = served.audit();
     assert!(audit.iter().any(|r| r["who"] == "reader"
