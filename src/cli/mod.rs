@@ -17,6 +17,7 @@ pub(crate) mod render;
 mod rotate;
 mod run;
 mod secrets;
+mod serve;
 mod versions;
 
 use std::io::Write as _;
@@ -449,6 +450,22 @@ With git 2.44 or later, add the conflict labels: ... -L %X -L %S -L %Y %O %A %B 
         #[arg(short = 'L', long = "label", value_name = "LABEL", action = clap::ArgAction::Append)]
         labels: Vec<String>,
     },
+    /// Serve the ESC HTTP API (the esc CLI, the SDKs, the External Secrets Operator).
+    #[command(
+        long_about = "Serve the Pulumi ESC HTTP API over environments kept in a SQLite database \
+under --data DIR, for the esc CLI, the Python, TypeScript and Go SDKs and the External \
+Secrets Operator. Environments are evaluated as escc open does (providers run, age \
+ciphertexts decrypted with the server's identity: ESCC_AGE_IDENTITY or \
+ESCC_AGE_IDENTITY_FILE). Every request needs a token (escc serve token create). SIGINT and \
+SIGTERM stop it after the requests in flight. Audit records are printed on stdout as JSON \
+lines, request logs on stderr. See docs/serve.md.",
+        after_help = "Examples:
+  escc serve import ./environments --data /var/lib/escc
+  escc serve token create ci --role opener --data /var/lib/escc
+  escc serve --listen 127.0.0.1:8080 --data /var/lib/escc
+  PULUMI_BACKEND_URL=http://127.0.0.1:8080 PULUMI_ACCESS_TOKEN=escc_... python app.py"
+    )]
+    Serve(serve::ServeArgs),
     /// Serve the Language Server Protocol on stdin/stdout, for editors (see docs/lsp.md).
     #[cfg(feature = "lsp")]
     Lsp {
@@ -645,6 +662,13 @@ pub fn main() -> ExitCode {
         }
         #[cfg(feature = "lsp")]
         Command::Lsp { .. } => return crate::lsp::run(),
+        // The server keeps its environments in a database, not in a project directory.
+        Command::Serve(args) => {
+            return serve::serve(args).unwrap_or_else(|f| {
+                error(&f.message);
+                ExitCode::from(EXIT_USAGE)
+            });
+        }
     };
     let project = match Project::open(cli.root.as_deref(), start, &cli.context) {
         Ok(mut p) => {
@@ -693,7 +717,9 @@ pub fn main() -> ExitCode {
             secrets::set(&project, &name, &path, force)
         }
         Command::Edit { name, force } => edit::edit(&project, &name, force).map(Finish::exit),
-        Command::DiffDriver { .. } | Command::MergeDriver { .. } => Ok(ExitCode::SUCCESS),
+        Command::DiffDriver { .. } | Command::MergeDriver { .. } | Command::Serve(_) => {
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Rotate {
             name,
             paths,

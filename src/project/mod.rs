@@ -186,6 +186,20 @@ impl Project {
         }
     }
 
+    /// A project with no directory configured by `config` (the text of an `escc.toml`,
+    /// already parsed): `escc serve` keeps its environments in a database and serves them
+    /// through the host's overlay.
+    #[must_use]
+    pub fn detached_with(config: Config) -> Project {
+        Project {
+            root: None,
+            allow_plugins: false,
+            offline: false,
+            context: config.context(),
+            config,
+        }
+    }
+
     /// The project at `root` without reading its `escc.toml` (the defaults), for a front
     /// end that must go on when the file is invalid and reports that itself.
     #[must_use]

@@ -27,6 +27,7 @@ mod rotators;
 mod runtime;
 mod saas;
 mod secrets;
+mod serve;
 mod signals;
 mod spans;
 mod tidy;
