@@ -42,6 +42,8 @@ impl Place for String {
 #[derive(Clone, Debug)]
 struct Walker<'a, P> {
     stack: Vec<(&'a Expr, P)>,
+    /// Whether to leave out what is inside `fn::template` (evaluated elsewhere, later).
+    eager: bool,
 }
 
 impl<'a, P: Place> Walker<'a, P> {
@@ -62,6 +64,7 @@ impl<'a, P: Place> Walker<'a, P> {
                     .rev()
                     .filter_map(|e| Some((&e.value, place.key(e.key.as_deref())?))),
             ),
+            ExprKind::Builtin(b) if self.eager && matches!(b.call, super::Call::Template) => {}
             ExprKind::Builtin(b) => self.stack.extend(
                 place
                     .key(Some(&b.name))
@@ -112,6 +115,17 @@ impl Expr {
     pub fn walk(&self) -> Walk<'_> {
         Walk(Walker {
             stack: vec![(self, ())],
+            eager: false,
+        })
+    }
+
+    /// [`Expr::walk`] without what is inside a `fn::template`'s argument: the expressions
+    /// evaluated where they are written.
+    #[must_use]
+    pub fn walk_eager(&self) -> Walk<'_> {
+        Walk(Walker {
+            stack: vec![(self, ())],
+            eager: true,
         })
     }
 
@@ -139,6 +153,16 @@ impl EnvironmentDecl {
             .flat_map(|entry| entry.value.walk())
     }
 
+    /// Every expression of `values` evaluated where it is written: [`EnvironmentDecl::exprs`]
+    /// less what is inside `fn::template` arguments (each `fn::eval` of a template
+    /// evaluates those in its own environment).
+    pub fn eager_exprs(&self) -> impl Iterator<Item = &Expr> {
+        self.values
+            .iter()
+            .flatten()
+            .flat_map(|entry| entry.value.walk_eager())
+    }
+
     /// Every expression of `values` with its document path, in document order.
     #[must_use]
     pub fn exprs_with_paths(&self) -> PathWalk<'_> {
@@ -149,7 +173,10 @@ impl EnvironmentDecl {
             .rev()
             .map(|e| (&e.value, join_key("values", &e.key.value)))
             .collect();
-        PathWalk(Walker { stack })
+        PathWalk(Walker {
+            stack,
+            eager: false,
+        })
     }
 
     /// Every property access written in `values`, in document order.

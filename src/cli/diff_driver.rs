@@ -33,11 +33,20 @@ enum Side {
     Text(String),
 }
 
-/// What a secret holds, to compare two sides.
+/// What a secret holds, to compare two versions.
 #[derive(PartialEq, Eq)]
-enum Held {
+pub(super) enum Held {
     Plaintext(String),
     Ciphertext(String),
+}
+
+impl Held {
+    pub(super) fn of(kind: &SiteKind) -> Held {
+        match kind {
+            SiteKind::Plaintext(v, _) => Held::Plaintext(v.clone()),
+            SiteKind::Ciphertext(c, _) => Held::Ciphertext(c.clone()),
+        }
+    }
 }
 
 /// `escc diff-driver ARGS...`.
@@ -90,14 +99,14 @@ fn side(file: &str) -> Result<Side, Failure> {
     Ok(String::from_utf8(bytes).map_or(Side::Binary, Side::Text))
 }
 
-/// The secrets of a text by path, or why they cannot be found (`Err`: where it does not
+/// The secret sites of a text, or why they cannot be found (`Err`: where it does not
 /// load). A text that never mentions `fn::secret` has none.
-fn secrets_of(text: &str) -> Result<BTreeMap<String, Held>, String> {
+pub(super) fn sites_of(text: &str) -> Result<Vec<SecretSite>, String> {
     if !text.contains("fn::secret") {
-        return Ok(BTreeMap::new());
+        return Ok(Vec::new());
     }
     let source = Source::new("", text);
-    let sites = edit::secret_sites(&source).map_err(|e| {
+    edit::secret_sites(&source).map_err(|e| {
         e.span.map_or_else(
             || "does not load as an environment".to_owned(),
             |span| {
@@ -108,14 +117,15 @@ fn secrets_of(text: &str) -> Result<BTreeMap<String, Held>, String> {
                 )
             },
         )
-    })?;
-    Ok(sites
+    })
+}
+
+/// The secrets of a text by path, or why they cannot be found.
+fn secrets_of(text: &str) -> Result<BTreeMap<String, Held>, String> {
+    Ok(sites_of(text)?
         .into_iter()
         .map(|s| {
-            let held = match s.kind {
-                SiteKind::Plaintext(v, _) => Held::Plaintext(v),
-                SiteKind::Ciphertext(c, _) => Held::Ciphertext(c),
-            };
+            let held = Held::of(&s.kind);
             (s.path, held)
         })
         .collect())
@@ -129,11 +139,11 @@ fn masked(text: &str, other: &BTreeMap<String, Held>, new: bool) -> String {
     }
     let source = Source::new("", text);
     let marker = |site: &SecretSite| {
-        let (plain, held) = match &site.kind {
-            SiteKind::Plaintext(v, _) => (true, Held::Plaintext(v.clone())),
-            SiteKind::Ciphertext(c, _) => (false, Held::Ciphertext(c.clone())),
+        let held = Held::of(&site.kind);
+        let kind = match held {
+            Held::Plaintext(_) => "plaintext secret",
+            Held::Ciphertext(_) => "secret",
         };
-        let kind = if plain { "plaintext secret" } else { "secret" };
         match other.get(&site.path) {
             Some(o) if new && *o != held => format!("[{kind}, changed]"),
             _ => format!("[{kind}]"),

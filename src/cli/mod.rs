@@ -1,5 +1,5 @@
-//! The `escc` command line: `check`, `get`, `open`, `run`, `graph`, `encrypt` and
-//! `secret set` over a directory of environments. Projects, files and the check/evaluate pipeline are the library's
+//! The `escc` command line: `check`, `get`, `open`, `run`, `graph`, `encrypt`, `rekey`,
+//! `rotate` and `secret set` over a directory of environments. Projects, files and the check/evaluate pipeline are the library's
 //! (`crate::project`); `project.rs` is how the command line finds and names them, and
 //! `evaluate.rs` how it runs the pipeline.
 
@@ -11,10 +11,13 @@ mod format;
 mod get;
 mod graph;
 mod lookup;
+mod merge_driver;
 mod project;
 pub(crate) mod render;
+mod rotate;
 mod run;
 mod secrets;
+mod serve;
 mod versions;
 
 use std::io::Write as _;
@@ -57,6 +60,7 @@ else the current directory.",
   escc encrypt                        encrypt every plaintext fn::secret in place
   escc rekey                          re-encrypt to the current recipients (after a change)
   escc edit app/prod                  edit with the secrets decrypted, in $EDITOR
+  escc rotate app/prod                rotate its credentials, writing the new states encrypted
 
 Exit status: 0 success; 1 the environment has errors (check: errors, or warnings with \
 --deny-warnings); 2 bad usage or a file that cannot be read. `run` exits with the command's \
@@ -302,6 +306,43 @@ the values in git's history, so rotate what they could read."
         #[arg(long)]
         force: bool,
     },
+    /// Rotate an environment's credentials (`fn::rotate`) and write the new states back.
+    #[command(
+        long_about = "Rotate the credentials of environment NAME: run each of its fn::rotate \
+calls (or those at the given PATHs, below `values`), then write each new state into the \
+file, at the call's `state`, its secrets encrypted with age to the environment's recipients \
+([encryption] in escc.toml), everything else as written. The file is written once, \
+atomically, and only when every selected rotation succeeded; when one fails nothing is \
+written, and escc says which credentials did change on their servers and what that leaves \
+behind (the database rotators' current credentials keep working; an aws-iam key created for \
+nothing must be deleted). Built-in rotators: aws-iam, postgres, mysql; plugins serve others \
+(see docs/providers.md). Imported environments are evaluated but never rotated. Needs your \
+age identity, as `escc secret set` does (see its --help). See docs/rotation.md for the \
+state machine and for scheduling (cron, a systemd timer, a GitHub Actions schedule).",
+        after_help = "Examples:
+  escc rotate app/prod                       every fn::rotate of app/prod
+  escc rotate app/prod db                    only the one at values.db
+  escc rotate app/prod --dry-run             what would rotate (nothing is opened or changed)
+  escc rotate app/prod && git commit -am 'Rotate app/prod credentials'
+
+Exit status: 0 every rotation succeeded and was written; 1 a rotation failed (nothing was \
+written) or the environment has errors; 2 bad usage, or what rotating needs is missing \
+(recipients, an identity)."
+    )]
+    Rotate {
+        /// The environment name (app/prod) or file.
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// Only the `fn::rotate` calls at these paths, below `values` (db, creds.iam).
+        #[arg(value_name = "PATH")]
+        paths: Vec<String>,
+        /// Show what would rotate, after a static check; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Encrypt even when none of your identities is a recipient.
+        #[arg(long)]
+        force: bool,
+    },
     /// Set secret values, encrypted with age.
     #[command(subcommand)]
     Secret(SecretCommand),
@@ -364,6 +405,67 @@ Then git diff uses it; git log -p and git show need --ext-diff."
         )]
         args: Vec<String>,
     },
+    /// git's merge driver for environment files: secrets merge by path, never decrypted.
+    #[command(
+        long_about = "Run by git as a merge driver (merge.escc.driver) for files marked \
+`merge=escc` in .gitattributes, with the common ancestor's version BASE, the current one \
+CURRENT (where the result is written) and the other branch's OTHER. Each secret is merged by \
+its path below `values`: changed on one side, that side's value is taken; changed on both \
+sides alike, taken once; changed differently on both sides, added on both with different \
+values, or removed on one side and changed on the other, a conflict. The rest of the file is \
+merged line by line by `git merge-file`, with the secrets' values masked, so two branches \
+that change secrets on neighbouring lines merge cleanly. A conflict is written with git's \
+markers around the secret's line, each side showing its own ciphertext (a plaintext \
+fn::secret literal shows as the file has it): escc decrypts nothing and needs no identity. \
+When a version does not load as an environment, or the result would not read back, the \
+file is merged as git does without the driver; so it is whenever git's own merge is clean \
+and escc's is not. Exit status: 0 merged cleanly, 1 conflicts, 2 a file could not be read \
+or written (CURRENT is then left as it was). See docs/secrets.md.",
+        after_help = "Set up (once per clone; the .gitattributes line is committed):
+  echo '*.yaml merge=escc' >> .gitattributes
+  git config merge.escc.name 'escc: secrets merged by path'
+  git config merge.escc.driver 'escc merge-driver --marker-size %L %O %A %B %P'
+
+With git 2.44 or later, add the conflict labels: ... -L %X -L %S -L %Y %O %A %B %P"
+    )]
+    MergeDriver {
+        /// The common ancestor's version (git's %O).
+        #[arg(value_name = "BASE")]
+        base: PathBuf,
+        /// The current branch's version (%A); the result replaces it.
+        #[arg(value_name = "CURRENT")]
+        current: PathBuf,
+        /// The other branch's version (%B).
+        #[arg(value_name = "OTHER")]
+        other: PathBuf,
+        /// The file's path in the repository (%P), to name it in messages.
+        #[arg(value_name = "PATH")]
+        path: Option<String>,
+        /// The length of conflict markers (%L).
+        #[arg(long, value_name = "N", default_value_t = 7,
+              value_parser = clap::value_parser!(u16).range(1..))]
+        marker_size: u16,
+        /// A conflict label, as git merge-file's -L: the current, the base, then the other
+        /// (%X, %S, %Y) [default: ours, base, theirs].
+        #[arg(short = 'L', long = "label", value_name = "LABEL", action = clap::ArgAction::Append)]
+        labels: Vec<String>,
+    },
+    /// Serve the ESC HTTP API (the esc CLI, the SDKs, the External Secrets Operator).
+    #[command(
+        long_about = "Serve the Pulumi ESC HTTP API over environments kept in a SQLite database \
+under --data DIR, for the esc CLI, the Python, TypeScript and Go SDKs and the External \
+Secrets Operator. Environments are evaluated as escc open does (providers run, age \
+ciphertexts decrypted with the server's identity: ESCC_AGE_IDENTITY or \
+ESCC_AGE_IDENTITY_FILE). Every request needs a token (escc serve token create). SIGINT and \
+SIGTERM stop it after the requests in flight. Audit records are printed on stdout as JSON \
+lines, request logs on stderr. See docs/serve.md.",
+        after_help = "Examples:
+  escc serve import ./environments --data /var/lib/escc
+  escc serve token create ci --role opener --data /var/lib/escc
+  escc serve --listen 127.0.0.1:8080 --data /var/lib/escc
+  PULUMI_BACKEND_URL=http://127.0.0.1:8080 PULUMI_ACCESS_TOKEN=escc_... python app.py"
+    )]
+    Serve(serve::ServeArgs),
     /// Serve the Language Server Protocol on stdin/stdout, for editors (see docs/lsp.md).
     #[cfg(feature = "lsp")]
     Lsp {
@@ -529,9 +631,9 @@ pub fn main() -> ExitCode {
             .iter()
             .map(Path::new)
             .find(|p| std::fs::symlink_metadata(p).is_ok()),
-        Command::Secret(SecretCommand::Set { name, .. }) | Command::Edit { name, .. } => {
-            Some(Path::new(name.as_str()))
-        }
+        Command::Secret(SecretCommand::Set { name, .. })
+        | Command::Edit { name, .. }
+        | Command::Rotate { name, .. } => Some(Path::new(name.as_str())),
         // Run by git, anywhere in a repository: no project is needed.
         Command::DiffDriver { args } => {
             return diff_driver::diff_driver(args).unwrap_or_else(|f| {
@@ -539,8 +641,34 @@ pub fn main() -> ExitCode {
                 ExitCode::from(EXIT_USAGE)
             });
         }
+        Command::MergeDriver {
+            base,
+            current,
+            other,
+            path,
+            marker_size,
+            labels,
+        } => {
+            let args = merge_driver::MergeArgs {
+                files: [base.clone(), current.clone(), other.clone()],
+                path: path.clone(),
+                marker_size: *marker_size,
+                labels: labels.clone(),
+            };
+            return merge_driver::merge_driver(&args).unwrap_or_else(|f| {
+                error(&f.message);
+                ExitCode::from(EXIT_USAGE)
+            });
+        }
         #[cfg(feature = "lsp")]
         Command::Lsp { .. } => return crate::lsp::run(),
+        // The server keeps its environments in a database, not in a project directory.
+        Command::Serve(args) => {
+            return serve::serve(args).unwrap_or_else(|f| {
+                error(&f.message);
+                ExitCode::from(EXIT_USAGE)
+            });
+        }
     };
     let project = match Project::open(cli.root.as_deref(), start, &cli.context) {
         Ok(mut p) => {
@@ -589,7 +717,23 @@ pub fn main() -> ExitCode {
             secrets::set(&project, &name, &path, force)
         }
         Command::Edit { name, force } => edit::edit(&project, &name, force).map(Finish::exit),
-        Command::DiffDriver { .. } => Ok(ExitCode::SUCCESS),
+        Command::DiffDriver { .. } | Command::MergeDriver { .. } | Command::Serve(_) => {
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rotate {
+            name,
+            paths,
+            dry_run,
+            force,
+        } => rotate::rotate(
+            &project,
+            &rotate::RotateArgs {
+                name,
+                paths,
+                dry_run,
+                force,
+            },
+        ),
         #[cfg(feature = "lsp")]
         Command::Lsp { .. } => Ok(ExitCode::SUCCESS),
     };

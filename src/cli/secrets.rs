@@ -294,7 +294,11 @@ pub(super) fn edit_failure(project: &Project, file: &Path, e: &EditError) -> Fai
 /// it, so an interrupted write leaves the old file or the new one, never half of one. The
 /// old file's permissions are kept.
 pub(super) fn write_atomically(project: &Project, file: &Path, text: &str) -> Result<(), Failure> {
-    let shown = project.show(file);
+    replace_file(file, &project.show(file), text.as_bytes())
+}
+
+/// [`write_atomically`] without a project: `shown` is how errors name the file.
+pub(super) fn replace_file(file: &Path, shown: &str, bytes: &[u8]) -> Result<(), Failure> {
     let fail = |e: &std::io::Error| Failure::new(format!("writing {shown}: {}", io_text(e)));
     let dir = file.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
@@ -310,7 +314,7 @@ pub(super) fn write_atomically(project: &Project, file: &Path, text: &str) -> Re
         }
     };
     tmp.as_file_mut()
-        .write_all(text.as_bytes())
+        .write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .and_then(|()| tmp.as_file().set_permissions(permissions))
         .map_err(|e| fail(&e))?;

@@ -333,11 +333,15 @@ fn scan(host: &dyn Host, decl: &EnvironmentDecl, open_providers: bool) -> Found 
     targets.extend(decl.environment_refs().map(|(_, r)| r.name));
     let mut opens = Vec::new();
     let mut saw_final = false;
-    for x in decl.exprs() {
+    // A `fn::final` anywhere may skip a call; an open inside a template is made by each
+    // `fn::eval` of it, with that environment's context, not where it is written.
+    saw_final |= decl
+        .exprs()
+        .any(|x| matches!(&x.kind, ExprKind::Builtin(b) if matches!(b.call, Call::Final)));
+    for x in decl.eager_exprs() {
         let ExprKind::Builtin(b) = &x.kind else {
             continue;
         };
-        saw_final |= matches!(b.call, Call::Final);
         if open_providers
             && let Call::Open {
                 provider: Some(p),

@@ -37,9 +37,10 @@ pub(crate) struct Item {
     pub(crate) filter: Option<String>,
     /// What it is.
     pub(crate) kind: ItemKind,
-    /// A short description (a type; never a value).
+    /// A short description (a type, or a builtin's signature; never a value).
     pub(crate) detail: String,
-    /// Text shown beside the item (a provider's or an input's description).
+    /// Documentation (Markdown): what a builtin does, or a provider's or an input's
+    /// description.
     pub(crate) documentation: Option<String>,
 }
 
@@ -570,19 +571,20 @@ fn builtins(prefix: &str, offset: usize, data: &Data<'_>) -> Option<Vec<Item>> {
         names
             .into_iter()
             .map(|n| {
-                let detail = if n.ends_with("::") {
-                    format!("{n}NAME: short form")
-                } else {
-                    "builtin".to_owned()
-                };
-                item(
-                    n.to_owned(),
-                    n.to_owned(),
-                    replace,
-                    None,
-                    ItemKind::Builtin,
-                    detail,
-                )
+                let detail = crate::ast::builtin_signature(n)
+                    .unwrap_or("builtin")
+                    .to_owned();
+                Item {
+                    documentation: Some(super::hover::builtin_doc(n)),
+                    ..item(
+                        n.to_owned(),
+                        n.to_owned(),
+                        replace,
+                        None,
+                        ItemKind::Builtin,
+                        detail,
+                    )
+                }
             })
             .collect(),
     )
@@ -839,5 +841,55 @@ mod tests {
         let (labels, applied) = at("values: {}\nim|", None);
         assert_eq!(labels, ["description", "imports"]);
         assert_eq!(applied, "values: {}\ndescription");
+    }
+
+    #[test]
+    fn builtins_come_with_their_signature_and_documentation() {
+        let text = "values:\n  a:\n    fn::te|";
+        let offset = text.find('|').unwrap();
+        let text = text.replacen('|', "", 1);
+        let providers = Vec::new;
+        let data = Data {
+            name: "app",
+            analysis: None,
+            environments: &envs,
+            others: &others,
+            providers: &providers,
+        };
+        let items = complete(&text, offset, &data);
+        for (name, signature, doc) in [
+            ("fn::template", "fn::template: EXPRESSION", "A template:"),
+            ("fn::eval", "fn::eval: ${TEMPLATE}", "Evaluates a template"),
+            (
+                "fn::conform",
+                "fn::conform: {schema: SCHEMA, value: VALUE}",
+                "fn::validate",
+            ),
+            (
+                "fn::open::",
+                "fn::open::PROVIDER: INPUTS",
+                "Opens the named provider",
+            ),
+        ] {
+            let item = items.iter().find(|i| i.label == name).expect(name);
+            assert_eq!(item.detail, signature);
+            assert!(
+                item.documentation
+                    .as_deref()
+                    .is_some_and(|d| d.contains(doc)),
+                "{name}: {:?}",
+                item.documentation
+            );
+        }
+    }
+
+    #[test]
+    fn documented_context_properties_complete_before_they_are_set() {
+        let doc = "values:\n  a: 1\n";
+        let a = analyze_text("app", doc, &[]);
+        let (labels, _) = at("values:\n  x: ${context.pulumi.|", Some(&*a));
+        assert_eq!(labels, ["organization", "user"]);
+        let (labels, _) = at("values:\n  x: ${context.pulumi.organization.|", Some(&*a));
+        assert_eq!(labels, ["login"]);
     }
 }

@@ -444,7 +444,9 @@ impl Provider for Missing {
 
 impl Rotator for Missing {
     fn schema(&self) -> (serde_json::Value, serde_json::Value, serde_json::Value) {
-        (json!(true), json!(true), json!(true))
+        // The state is an object: the evaluator checks it against this schema or null,
+        // exactly one of them, so "anything" would refuse a call without a state.
+        (json!(true), json!({"type": "object"}), json!(true))
     }
 
     fn open(&self, _: &Value, _: Option<&Value>, _: &Value) -> Result<Value, String> {

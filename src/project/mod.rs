@@ -186,6 +186,20 @@ impl Project {
         }
     }
 
+    /// A project with no directory configured by `config` (the text of an `escc.toml`,
+    /// already parsed): `escc serve` keeps its environments in a database and serves them
+    /// through the host's overlay.
+    #[must_use]
+    pub fn detached_with(config: Config) -> Project {
+        Project {
+            root: None,
+            allow_plugins: false,
+            offline: false,
+            context: config.context(),
+            config,
+        }
+    }
+
     /// The project at `root` without reading its `escc.toml` (the defaults), for a front
     /// end that must go on when the file is invalid and reports that itself.
     #[must_use]
@@ -426,9 +440,18 @@ impl Project {
     /// # Errors
     /// The environment itself cannot be read.
     pub fn run(&self, host: &FsHost, name: &str, mode: &Mode) -> Result<Checked, HostError> {
+        // A static check does not know who will evaluate: what ESC documents of the caller
+        // and the project does not set is unknown, not missing.
+        let checking;
+        let context = if matches!(mode, Mode::Check { .. }) {
+            checking = crate::eval::with_unknown_callers(&self.context);
+            &checking
+        } else {
+            &self.context
+        };
         check::run(
             host,
-            &self.context,
+            context,
             name,
             mode,
             !self.config.encryption.allow_plaintext,

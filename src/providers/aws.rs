@@ -64,7 +64,7 @@ impl fmt::Debug for Credentials {
 impl Credentials {
     /// The credentials at `path` of the inputs (`login`, `static`): an object with
     /// `accessKeyId`, `secretAccessKey` and an optional `sessionToken`.
-    fn from_inputs(v: Option<&Value>, path: &str) -> Result<Credentials, String> {
+    pub(crate) fn from_inputs(v: Option<&Value>, path: &str) -> Result<Credentials, String> {
         let v = v.ok_or_else(|| format!("{path}: missing"))?;
         let access_key_id = string_at(v, "accessKeyId", path)?;
         let secret_access_key = string_at(v, "secretAccessKey", path)?;
@@ -262,14 +262,8 @@ impl Endpoint {
         env: &str,
         region: &str,
     ) -> Result<Endpoint, String> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let specific = format!("AWS_ENDPOINT_URL_{env}");
-        if let Some(url) = var(&specific) {
-            return Endpoint::parse(service, url.trim()).map_err(|e| format!("{specific}: {e}"));
-        }
-        if let Some(url) = var("AWS_ENDPOINT_URL") {
-            return Endpoint::parse(service, url.trim())
-                .map_err(|e| format!("AWS_ENDPOINT_URL: {e}"));
+        if let Some(e) = Endpoint::overridden(service, env)? {
+            return Ok(e);
         }
         if region.is_empty()
             || !region
@@ -282,6 +276,36 @@ impl Endpoint {
             service,
             &format!("https://{service}.{region}.amazonaws.com"),
         )
+    }
+
+    /// The endpoint of a global `service` (IAM): the overrides as for [`Endpoint::resolve`],
+    /// else `default`.
+    pub(crate) fn resolve_with_default(
+        service: &'static str,
+        env: &str,
+        default: &str,
+    ) -> Result<Endpoint, String> {
+        match Endpoint::overridden(service, env)? {
+            Some(e) => Ok(e),
+            None => Endpoint::parse(service, default),
+        }
+    }
+
+    /// `AWS_ENDPOINT_URL_<env>`, then `AWS_ENDPOINT_URL`, when set.
+    fn overridden(service: &'static str, env: &str) -> Result<Option<Endpoint>, String> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let specific = format!("AWS_ENDPOINT_URL_{env}");
+        if let Some(url) = var(&specific) {
+            return Endpoint::parse(service, url.trim())
+                .map(Some)
+                .map_err(|e| format!("{specific}: {e}"));
+        }
+        if let Some(url) = var("AWS_ENDPOINT_URL") {
+            return Endpoint::parse(service, url.trim())
+                .map(Some)
+                .map_err(|e| format!("AWS_ENDPOINT_URL: {e}"));
+        }
+        Ok(None)
     }
 
     /// `url`: `http://` or `https://`, a host, an optional port, no path but `/`.
@@ -328,27 +352,12 @@ impl Client {
         body: &Json,
     ) -> Result<Json, String> {
         let body = body.to_string();
-        let content_type = "application/x-amz-json-1.1";
-        let mut headers = vec![
-            ("content-type", content_type.to_owned()),
-            ("host", endpoint.host.clone()),
+        let headers = vec![
+            ("content-type", "application/x-amz-json-1.1".to_owned()),
             ("x-amz-target", target.to_owned()),
         ];
-        let authorization = sign(
-            &mut headers,
-            &Signing {
-                method: "POST",
-                path: "/",
-                query: "",
-                body: body.as_bytes(),
-                region,
-                service: endpoint.service,
-                time: SystemTime::now(),
-            },
-            creds,
-        );
-        headers.push(("authorization", authorization));
-        let (status, text, retried) = self.send(endpoint, &headers, body.as_bytes())?;
+        let (status, text, retried) =
+            self.signed_post(endpoint, region, creds, headers, body.as_bytes())?;
         let parsed: Result<Json, _> = serde_json::from_str(&text);
         if !(200..300).contains(&status) {
             let error = match parsed {
@@ -374,6 +383,34 @@ impl Client {
 }
 
 impl Client {
+    /// POSTs `body` to the endpoint's `/` with `headers` (lowercase, without `host`),
+    /// signed with `SigV4` for `region`; what [`Client::send`] returns.
+    fn signed_post(
+        &self,
+        endpoint: &Endpoint,
+        region: &str,
+        creds: &Credentials,
+        mut headers: Vec<(&'static str, String)>,
+        body: &[u8],
+    ) -> Result<(u16, String, String), String> {
+        headers.push(("host", endpoint.host.clone()));
+        let authorization = sign(
+            &mut headers,
+            &Signing {
+                method: "POST",
+                path: "/",
+                query: "",
+                body,
+                region,
+                service: endpoint.service,
+                time: SystemTime::now(),
+            },
+            creds,
+        );
+        headers.push(("authorization", authorization));
+        self.send(endpoint, &headers, body)
+    }
+
     /// POSTs `body` to the endpoint's `/` with `headers` (lowercase; `host` is ureq's);
     /// the status, the response text, and `, after N attempts` if it was retried.
     fn send(
@@ -393,6 +430,36 @@ impl Client {
         let response = self.http.send(&request)?;
         let retried = response.after_attempts();
         Ok((response.status, response.text, retried))
+    }
+
+    /// Calls an action of a Query-protocol service (IAM): `form` (`Action`, `Version` and
+    /// the parameters) sent by POST to `/`, signed with `creds` for `region`; the XML
+    /// answer, or AWS's error with its code.
+    pub(crate) fn query(
+        &self,
+        endpoint: &Endpoint,
+        region: &str,
+        creds: &Credentials,
+        form: &[(&str, &str)],
+    ) -> Result<String, QueryError> {
+        let body = net::Request::new("POST", "").form(form);
+        let (status, text, retried) = self
+            .signed_post(endpoint, region, creds, body.headers, &body.body)
+            .map_err(|message| QueryError {
+                code: None,
+                message,
+            })?;
+        if !(200..300).contains(&status) {
+            let error = xml_error(&text);
+            return Err(QueryError {
+                code: error
+                    .as_ref()
+                    .and_then(|e| e["__type"].as_str())
+                    .map(str::to_owned),
+                message: format!("{}{retried}", aws_error(status, error.as_ref())),
+            });
+        }
+        Ok(text)
     }
 
     /// STS `AssumeRoleWithWebIdentity` (unsigned, Query protocol, XML answer).
@@ -431,6 +498,14 @@ impl Client {
             session_token: Some(field("SessionToken")?),
         })
     }
+}
+
+/// A failed Query-protocol call: AWS's error code, when the answer had one, and the
+/// message to show (`Code: message (HTTP status)`, or why there was no answer).
+#[derive(Debug)]
+pub(crate) struct QueryError {
+    pub(crate) code: Option<String>,
+    pub(crate) message: String,
 }
 
 /// AWS's JSON error (`__type`, `message`/`Message`), as `Type: message (HTTP status)`.
@@ -478,17 +553,32 @@ fn throttled(response: &net::Response) -> bool {
 }
 
 /// The text of the first `<tag>…</tag>` of an XML document, entities decoded.
-fn xml_field(text: &str, tag: &str) -> Option<String> {
-    let start = text.find(&format!("<{tag}>"))? + tag.len() + 2;
-    let len = text[start..].find(&format!("</{tag}>"))?;
-    let raw = &text[start..start + len];
-    Some(
-        raw.replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&quot;", "\"")
-            .replace("&apos;", "'")
-            .replace("&amp;", "&"),
-    )
+pub(crate) fn xml_field(text: &str, tag: &str) -> Option<String> {
+    xml_fields(text, tag).into_iter().next()
+}
+
+/// The texts of every `<tag>…</tag>` of an XML document, in order, entities decoded. AWS's
+/// answers have no attributes on these elements and no nesting of a tag in itself.
+pub(crate) fn xml_fields(text: &str, tag: &str) -> Vec<String> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(&open) {
+        let after = &rest[i + open.len()..];
+        let Some(len) = after.find(&close) else {
+            break;
+        };
+        out.push(
+            after[..len]
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&"),
+        );
+        rest = &after[len + close.len()..];
+    }
+    out
 }
 
 /// AWS's XML error (`<Error><Code>…</Code><Message>…</Message></Error>`) as the JSON

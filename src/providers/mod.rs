@@ -6,7 +6,8 @@
 //! 1. a plugin `escc.toml` configures (`[providers.NAME] command = [...]`);
 //! 2. a built-in provider (each is checked statically; with the `providers` feature the
 //!    AWS, Vault, GCP, Azure, Doppler, Infisical and 1Password ones open; opening another says
-//!    it is not implemented yet, naming it);
+//!    it is not implemented yet, naming it), or a built-in rotator (`aws-iam` with the
+//!    `providers` feature, `postgres` and `mysql` with `rotators`; see `rotators.rs`);
 //! 3. a plugin on `PATH`, the executable `escc-provider-NAME`.
 //!
 //! A catalog asks each plugin to describe itself once, so a host made for one evaluation
@@ -22,14 +23,21 @@ mod doppler;
 #[cfg(feature = "providers")]
 mod gcp;
 #[cfg(feature = "providers")]
+mod iam;
+#[cfg(feature = "providers")]
 mod infisical;
 mod lint;
+#[cfg(feature = "rotators")]
+mod mysql;
 mod net;
 #[cfg(feature = "providers")]
 mod oidc;
 #[cfg(feature = "providers")]
 mod onepassword;
 mod plugin;
+#[cfg(feature = "rotators")]
+mod postgres;
+mod rotators;
 mod schemas;
 #[cfg(feature = "providers")]
 mod shared;
@@ -44,6 +52,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 pub use lint::lint;
 pub use net::{Network, check_endpoint};
 pub use plugin::{DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, PROTOCOL, PluginConfig};
+pub use rotators::unwritten as unwritten_rotation;
 
 use crate::eval::{HostError, Provider, Rotator, Value};
 use plugin::Plugin;
@@ -70,6 +79,19 @@ pub fn builtin_names() -> impl Iterator<Item = &'static str> {
 #[must_use]
 pub fn builtin_schema(name: &str) -> Option<(serde_json::Value, serde_json::Value)> {
     schemas::row(name).map(|r| (descriptions::describe(r.name, (r.inputs)()), (r.outputs)()))
+}
+
+/// The names of the built-in rotators, sorted.
+pub fn builtin_rotator_names() -> impl Iterator<Item = &'static str> {
+    schemas::ROTATORS.iter().map(|r| r.name)
+}
+
+/// The input, state and output JSON Schemas of built-in rotator `name`.
+#[must_use]
+pub fn builtin_rotator_schema(
+    name: &str,
+) -> Option<(serde_json::Value, serde_json::Value, serde_json::Value)> {
+    schemas::rotator_row(name).map(|r| ((r.inputs)(), (r.state)(), (r.outputs)()))
 }
 
 /// Whether `name` can name a plugin: ASCII letters, digits, `-`, `_` and `.`, not starting
@@ -131,8 +153,7 @@ impl Provider for Builtin {
 
 /// Makes everything inside a secret part of a provider's output secret, so a value taken
 /// out of a secret list or object (`${params.hosts[0]}`) is still secret, whichever
-/// provider forgot to mark its items.
-#[cfg_attr(not(feature = "providers"), allow(dead_code))]
+/// provider forgot to mark its items. A built-in rotator's outputs are sealed the same way.
 fn seal(value: &mut Value) {
     if value.secret {
         value.make_secret();
@@ -233,6 +254,14 @@ impl Catalog {
     /// # Errors
     /// A plugin for `name` exists but cannot describe itself, or serves no rotator.
     pub fn rotator(&self, name: &str) -> Option<Result<Arc<dyn Rotator>, HostError>> {
+        if self.configured(name).is_none()
+            && let Some(row) = schemas::rotator_row(name)
+        {
+            return Some(Ok(Arc::new(rotators::Builtin {
+                row,
+                network: self.network.clone(),
+            })));
+        }
         let plugin = self.plugin(name)?;
         Some(plugin.rotator().map_err(HostError::failed))
     }
@@ -259,10 +288,13 @@ impl Catalog {
         if self.configured.contains_key(name) {
             return None;
         }
-        let near = match crate::suggest::nearest(name, builtin_names()) {
-            Some(near) if kind == "provider" => format!("did you mean {near:?}? "),
-            _ => String::new(),
+        // The nearest built-in of the same kind: a misspelt rotator is not a provider.
+        let near = if kind == "provider" {
+            crate::suggest::nearest(name, builtin_names())
+        } else {
+            crate::suggest::nearest(name, builtin_rotator_names())
         };
+        let near = near.map_or_else(String::new, |near| format!("did you mean {near:?}? "));
         Some(format!(
             "unknown {kind} {name:?}: {near}{}",
             nowhere(kind, name)

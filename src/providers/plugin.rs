@@ -193,11 +193,18 @@ fn described_from(response: &Json) -> Result<Described, String> {
         return Err(error_text(message, &[]));
     }
     let schema = |section: &str, key: &str| -> Result<Json, String> {
+        // A state is an object (or absent): the evaluator checks it against the schema or
+        // null, exactly one of them, so "anything" would refuse a call without a state.
+        let anything = if key == "state" {
+            json!({"type": "object"})
+        } else {
+            json!(true)
+        };
         let s = response
             .get(section)
             .and_then(|p| p.get(key))
             .cloned()
-            .unwrap_or(json!(true));
+            .unwrap_or(anything);
         Schema::from_json(&s)
             .and_then(|s| s.compile())
             .map_err(|e| format!("{section}.{key} is not a valid schema: {e}"))?;
@@ -644,7 +651,7 @@ impl PluginRotator {
                 rotator: Some(schemas),
                 ..
             }) => schemas,
-            _ => (json!(true), json!(true), json!(true)),
+            _ => (json!(true), json!({"type": "object"}), json!(true)),
         }
     }
 }

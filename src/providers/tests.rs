@@ -45,7 +45,10 @@ fn every_provider_has_a_documented_example() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/providers/docs");
     let mut texts = String::new();
     for entry in std::fs::read_dir(dir).unwrap() {
-        texts.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            texts.push_str(&std::fs::read_to_string(path).unwrap());
+        }
     }
     for name in NAMED {
         assert!(
@@ -53,6 +56,38 @@ fn every_provider_has_a_documented_example() {
             "no example opens {name}"
         );
     }
+    for name in ROTATORS {
+        assert!(
+            texts.contains(&format!("fn::rotate::{name}:")),
+            "no example rotates with {name}"
+        );
+    }
+}
+
+/// The rotators issue 17 names.
+const ROTATORS: [&str; 3] = ["aws-iam", "mysql", "postgres"];
+
+#[test]
+fn the_rotator_table_has_every_named_rotator_sorted_and_compiling() {
+    assert_eq!(builtin_rotator_names().collect::<Vec<_>>(), ROTATORS);
+    for name in ROTATORS {
+        let (inputs, state, outputs) = builtin_rotator_schema(name).unwrap();
+        for (what, s) in [
+            ("inputs", &inputs),
+            ("state", &state),
+            ("outputs", &outputs),
+        ] {
+            Schema::from_json(s)
+                .and_then(|s| s.compile())
+                .unwrap_or_else(|e| panic!("{name} {what}: {e}"));
+            assert_eq!(s["type"], "object", "{name} {what}");
+            assert_eq!(s["additionalProperties"], false, "{name} {what}");
+        }
+        // A state is optional: before the first rotation there is none.
+        assert!(state.get("required").is_none(), "{name}");
+    }
+    assert!(builtin_rotator_schema("aws-login").is_none());
+    assert!(builtin_schema("aws-iam").is_none());
 }
 
 #[test]
@@ -89,6 +124,19 @@ fn builtins_fail_to_open_naming_themselves() {
             .unknown("provider", "aws-logn")
             .unwrap()
             .starts_with("unknown provider \"aws-logn\": did you mean \"aws-login\"? escc has no")
+    );
+    // A misspelt rotator is offered the built-in rotator, never a provider.
+    assert!(
+        catalog
+            .unknown("rotator", "postgress")
+            .unwrap()
+            .starts_with("unknown rotator \"postgress\": did you mean \"postgres\"? escc has no")
+    );
+    assert!(
+        !catalog
+            .unknown("rotator", "aws-logn")
+            .unwrap()
+            .contains("did you mean")
     );
     assert!(
         catalog.unknown("rotator", "a/b").unwrap().ends_with(

@@ -40,7 +40,8 @@ pub(crate) fn tool(name: &str, args: &[&str], cwd: &Path, stdin: Option<&[u8]>) 
     out
 }
 
-/// A project in a git repository with an age key; `escc.toml` names `recipients`.
+/// A project in a git repository with an age key; `escc.toml` names `recipients`. The
+/// rotation tests (`rotators.rs`) use it too.
 pub(crate) struct Project {
     pub(crate) dir: tempfile::TempDir,
     pub(crate) key: PathBuf,
@@ -90,21 +91,22 @@ impl Project {
     }
 
     /// The escc command in the project, with its identity (unless `identity` is false)
-    /// and no other: no per-user identity file, no editor but what a test sets.
+    /// and no other: no per-user identity file, no editor but what a test sets, none of
+    /// the caller's settings that reach a provider.
     pub(crate) fn command(&self, args: &[&str], identity: bool) -> Command {
         let mut c = Command::new(BIN);
         c.current_dir(self.root())
             .args(args)
-            .env_remove("ESCC_AGE_IDENTITY")
             .env_remove("VISUAL")
             .env_remove("EDITOR")
             .env("XDG_CONFIG_HOME", self.root().join("no-config"))
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        crate::backends::without_provider_env(&mut c);
         if identity {
             c.env("ESCC_AGE_IDENTITY_FILE", &self.key);
-        } else {
-            c.env_remove("ESCC_AGE_IDENTITY_FILE");
         }
         c
     }

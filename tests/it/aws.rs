@@ -22,18 +22,18 @@ fn venv() -> PathBuf {
     backends::venv("ESCC_MOTO_VENV", "moto-venv")
 }
 
-/// A moto server on a free loopback port, killed on drop.
-struct Moto {
+/// A moto server on a free loopback port, killed on drop (the rotation tests use it too).
+pub(crate) struct Moto {
     /// Held for its drop, which stops the server.
     _server: LocalServer,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Moto {
     /// Starts moto, with signature checking after `seed_actions` unauthenticated calls
     /// (none: no checking); `None` (skipped, with a message) when moto is not installed
     /// outside CI.
-    fn start(seed_actions: Option<u32>) -> Option<Moto> {
+    pub(crate) fn start(seed_actions: Option<u32>) -> Option<Moto> {
         let program = backends::program("ESCC_MOTO_VENV", "moto-venv", "moto_server")?;
         let port = backends::free_port();
         let mut command = Command::new(program);
@@ -76,13 +76,21 @@ ssm.put_parameter(Name="/app/hosts", Value="a,b,c", Type="StringList")
 ssm.put_parameter(Name="/app/key", Value="ssm-secure-9", Type="SecureString")
 print(json.dumps([key["AccessKeyId"], key["SecretAccessKey"]]))
 "#;
+    let [id, secret]: [String; 2] = serde_json::from_slice(&boto3(SCRIPT, &[&moto.url])).unwrap();
+    (id, secret)
+}
+
+/// Runs Python `script` with `args` in moto's environment (which has boto3), expecting
+/// success; its standard output. The rotation tests use it too.
+pub(crate) fn boto3(script: &str, args: &[&str]) -> Vec<u8> {
     let out = Command::new(venv().join("bin/python"))
-        .args(["-c", SCRIPT, &moto.url])
+        .arg("-c")
+        .arg(script)
+        .args(args)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let [id, secret]: [String; 2] = serde_json::from_slice(&out.stdout).unwrap();
-    (id, secret)
+    out.stdout
 }
 
 /// The environment `app`: static credentials, three secrets, one of them JSON.

@@ -65,13 +65,19 @@ pub fn escc(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         .args(args)
         .env("NO_COLOR", "1")
         .stdin(Stdio::null());
+    without_provider_env(&mut c);
+    c.envs(env.iter().copied());
+    c.output().unwrap()
+}
+
+/// Removes from `c` the caller's variables that reach escc or a provider ([`CALLERS`]): a
+/// test sets what it means to.
+pub fn without_provider_env(c: &mut Command) {
     for (k, _) in std::env::vars() {
         if CALLERS.iter().any(|p| k.starts_with(p)) {
             c.env_remove(k);
         }
     }
-    c.envs(env.iter().copied());
-    c.output().unwrap()
 }
 
 /// A `PATH` of `dirs`, then the system's (and nothing of the caller's): plugins and

@@ -2,6 +2,7 @@
 
 mod age;
 mod age_edit;
+mod age_merge;
 mod aws;
 mod backends;
 mod cli;
@@ -15,15 +16,18 @@ mod gcp;
 mod go;
 mod hostile;
 mod invariants;
+mod language;
 mod leaks;
 mod limits;
 mod lsp;
 mod no_panic;
 mod providers;
 mod rotate;
+mod rotators;
 mod runtime;
 mod saas;
 mod secrets;
+mod serve;
 mod signals;
 mod spans;
 mod tidy;

@@ -18,7 +18,7 @@ fn root() -> PathBuf {
 fn the_documented_examples_check_clean() {
     let project = Project::open(root().join("fixtures/providers/docs")).unwrap();
     let names = project.environments().names;
-    assert_eq!(names.len(), 17, "{names:?}");
+    assert_eq!(names.len(), 24, "{names:?}");
     for name in names {
         let checked = project.check(&project.host(), &name).unwrap();
         assert!(checked.diags.is_empty(), "{name}: {:#?}", checked.diags);
