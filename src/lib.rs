@@ -50,6 +50,10 @@ pub mod project;
 pub mod providers;
 mod schema;
 pub mod secrets;
+// A front end like the language server: public for the `escc` binary only.
+#[cfg(feature = "serve")]
+#[doc(hidden)]
+pub mod serve;
 pub mod source;
 mod suggest;
 pub mod syntax;

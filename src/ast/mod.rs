@@ -20,7 +20,7 @@ use crate::syntax::{Entry, Node, NodeKind, Style};
 
 pub use load::{Loaded, load, load_with};
 pub use template::AccessorKind;
-pub use visit::{EnvironmentRef, NotAnEnvironment, Walk, environment_ref};
+pub use visit::{EnvironmentRef, NotAnEnvironment, PathWalk, Walk, environment_ref};
 
 /// A parsed environment definition.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -208,12 +208,22 @@ pub enum Call {
     FromBase64,
     /// `fn::final`.
     Final,
-    /// `fn::validate: {schema, value}`.
+    /// `fn::validate: {schema, value}`, and `fn::conform` (the same builtin under the name
+    /// today's documentation gives it).
     Validate {
         /// `schema`.
         schema: Option<ArgPart>,
         /// `value`.
         value: Option<ArgPart>,
+    },
+    /// `fn::template: EXPRESSION`: an expression evaluated later, by `fn::eval`, in the scope
+    /// of the environment that evaluates it (the argument is not evaluated where written).
+    Template,
+    /// `fn::eval: TEMPLATE`: evaluates a template in the scope of this environment.
+    Eval {
+        /// Whether the argument can be a template (a reference, or a builtin whose result
+        /// can be one); otherwise the shape error was reported.
+        valid: bool,
     },
 }
 
@@ -261,7 +271,7 @@ impl Builtin {
 }
 
 macro_rules! builtins {
-    ($($name:literal => $doc:literal,)*) => {
+    ($($name:literal => ($signature:literal, $doc:literal),)*) => {
         /// The builtin names recognised exactly (case-sensitive); the open and rotate short
         /// forms are prefixes ([`BUILTIN_SHORT_FORMS`]).
         pub const BUILTINS: &[&str] = &[$($name,)*];
@@ -274,41 +284,79 @@ macro_rules! builtins {
                 $($name => Some($doc),)*
                 _ => BUILTIN_SHORT_FORMS
                     .iter()
-                    .find(|(prefix, _)| name.starts_with(prefix))
-                    .map(|(_, doc)| *doc),
+                    .find(|(prefix, _, _)| name.starts_with(prefix))
+                    .map(|(_, _, doc)| *doc),
+            }
+        }
+
+        /// How a builtin is called, as YAML (`fn::join: [DELIMITER, [STRING, ...]]`).
+        /// `None` for a name that is not a builtin.
+        #[must_use]
+        pub fn builtin_signature(name: &str) -> Option<&'static str> {
+            match name {
+                $($name => Some($signature),)*
+                _ => BUILTIN_SHORT_FORMS
+                    .iter()
+                    .find(|(prefix, _, _)| name.starts_with(prefix))
+                    .map(|(_, signature, _)| *signature),
             }
         }
     };
 }
 
-// The one table of builtins: their names and what each does.
+// The one table of builtins: their names, how each is called and what each does.
 builtins! {
-    "fn::concat" => "Concatenates arrays: `fn::concat: [[a], [b, c]]` is `[a, b, c]`.",
-    "fn::final" => "Marks a value as final: environments that import this one cannot override it.",
-    "fn::fromBase64" => "Decodes a base64 string.",
-    "fn::fromJSON" => "Parses a JSON string into a value.",
-    "fn::join" => "Joins strings with a delimiter: `fn::join: [\",\", [a, b]]` is `a,b`.",
-    "fn::open" => "Opens a provider: `fn::open: {provider: NAME, inputs: {...}}`.",
-    "fn::rotate" => "A rotated secret: `fn::rotate: {provider: NAME, inputs: {...}, state: {...}}`.",
-    "fn::secret" => "A secret: the value is never shown (`[secret]`), and values built from it are secret too.",
-    "fn::split" => "Splits a string: `fn::split: [\",\", \"a,b\"]` is `[a, b]`.",
-    "fn::toBase64" => "Encodes a string as base64.",
-    "fn::toJSON" => "Writes a value as a JSON string.",
-    "fn::toString" => "Writes a value as a string.",
-    "fn::validate" => "Checks a value against a JSON Schema: `fn::validate: {schema: {...}, value: ...}`.",
+    "fn::concat" => ("fn::concat: [[A, ...], [B, ...]]",
+        "Concatenates arrays: `fn::concat: [[a], [b, c]]` is `[a, b, c]`."),
+    "fn::conform" => ("fn::conform: {schema: SCHEMA, value: VALUE}",
+        "Checks a value against a JSON Schema and returns it: the name today's ESC documentation gives `fn::validate`, with the same checks and messages."),
+    "fn::eval" => ("fn::eval: ${TEMPLATE}",
+        "Evaluates a template (a value defined with `fn::template`, usually read from another environment as `${environments.PROJECT.ENV.NAME}`) in the scope of this environment: its references read this environment's values, imports and context."),
+    "fn::final" => ("fn::final: VALUE",
+        "Marks a value as final: environments that import this one cannot override it."),
+    "fn::fromBase64" => ("fn::fromBase64: STRING", "Decodes a base64 string."),
+    "fn::fromJSON" => ("fn::fromJSON: STRING", "Parses a JSON string into a value."),
+    "fn::join" => ("fn::join: [DELIMITER, [STRING, ...]]",
+        "Joins strings with a delimiter: `fn::join: [\",\", [a, b]]` is `a,b`."),
+    "fn::open" => ("fn::open: {provider: NAME, inputs: {...}}",
+        "Opens a provider: `fn::open: {provider: NAME, inputs: {...}}`."),
+    "fn::rotate" => ("fn::rotate: {provider: NAME, inputs: {...}, state: {...}}",
+        "A rotated secret: `fn::rotate: {provider: NAME, inputs: {...}, state: {...}}`."),
+    "fn::secret" => ("fn::secret: STRING",
+        "A secret: the value is never shown (`[secret]`), and values built from it are secret too."),
+    "fn::split" => ("fn::split: [DELIMITER, STRING]",
+        "Splits a string: `fn::split: [\",\", \"a,b\"]` is `[a, b]`."),
+    "fn::template" => ("fn::template: EXPRESSION",
+        "A template: an expression whose `${...}` references are not resolved where it is written, but by each `fn::eval` that evaluates it, in that environment's scope. Where it is written, its value is unknown."),
+    "fn::toBase64" => ("fn::toBase64: STRING", "Encodes a string as base64."),
+    "fn::toJSON" => ("fn::toJSON: VALUE", "Writes a value as a JSON string."),
+    "fn::toString" => ("fn::toString: VALUE", "Writes a value as a string."),
+    "fn::validate" => ("fn::validate: {schema: SCHEMA, value: VALUE}",
+        "Checks a value against a JSON Schema and returns it: `fn::validate: {schema: {...}, value: ...}`."),
 }
 
-/// The short forms `fn::open::PROVIDER` and `fn::rotate::ROTATOR`: each prefix, and what a
-/// builtin named with it does.
-pub const BUILTIN_SHORT_FORMS: &[(&str, &str)] = &[
-    ("fn::open::", "Opens the named provider with these inputs."),
-    ("fn::rotate::", "A secret rotated by the named rotator."),
+/// The short forms `fn::open::PROVIDER` and `fn::rotate::ROTATOR`: each prefix, how a
+/// builtin named with it is called, and what it does.
+pub const BUILTIN_SHORT_FORMS: &[(&str, &str, &str)] = &[
+    (
+        "fn::open::",
+        "fn::open::PROVIDER: INPUTS",
+        "Opens the named provider with these inputs.",
+    ),
+    (
+        "fn::rotate::",
+        "fn::rotate::ROTATOR: {inputs: {...}, state: {...}}",
+        "A secret rotated by the named rotator.",
+    ),
 ];
 
 /// Whether `name` is a builtin: one of [`BUILTINS`], or a short form.
 #[must_use]
 pub fn is_builtin(name: &str) -> bool {
-    BUILTINS.contains(&name) || BUILTIN_SHORT_FORMS.iter().any(|(p, _)| name.starts_with(p))
+    BUILTINS.contains(&name)
+        || BUILTIN_SHORT_FORMS
+            .iter()
+            .any(|(p, _, _)| name.starts_with(p))
 }
 
 /// Parses a property path as written on the command line (`a.b[0]["c"]`), with the
@@ -789,7 +837,7 @@ impl Lowerer<'_> {
                 Call::Concat { valid }
             }
             "fn::secret" => Call::Secret(self.secret_arg(&arg, value, &arg_path)),
-            "fn::validate" => {
+            "fn::validate" | "fn::conform" => {
                 if let ExprKind::Object(entries) = &arg.kind {
                     let schema = self.required_entry(
                         entries,
@@ -809,13 +857,23 @@ impl Lowerer<'_> {
                 } else {
                     shape_error(
                         self,
-                        "the argument to fn::validate must be an object containing 'schema' and 'value'",
+                        &format!(
+                            "the argument to {call} must be an object containing 'schema' and 'value'"
+                        ),
                     );
                     Call::Validate {
                         schema: None,
                         value: None,
                     }
                 }
+            }
+            "fn::template" => Call::Template,
+            "fn::eval" => {
+                let valid = can_be_template(&arg);
+                if !valid {
+                    shape_error(self, EVAL_NOT_A_TEMPLATE);
+                }
+                Call::Eval { valid }
             }
             "fn::toJSON" => Call::ToJson,
             "fn::fromJSON" => Call::FromJson,
@@ -963,6 +1021,24 @@ impl Lowerer<'_> {
             arg_path,
         );
         SecretArg::Invalid
+    }
+}
+
+/// The message for a `fn::eval` whose argument is not a template (at load time, when the
+/// argument cannot be one; at evaluation, when its value is not one).
+pub(crate) const EVAL_NOT_A_TEMPLATE: &str =
+    "the argument to fn::eval must be a template: a reference to a value defined with fn::template";
+
+/// Whether an expression can evaluate to a template: a reference, a `fn::template`, or a
+/// builtin that passes a value through (`fn::eval`, `fn::final`, `fn::validate`).
+fn can_be_template(arg: &Expr) -> bool {
+    match &arg.kind {
+        ExprKind::Symbol(_) => true,
+        ExprKind::Builtin(b) => matches!(
+            b.call,
+            Call::Template | Call::Eval { .. } | Call::Final | Call::Validate { .. }
+        ),
+        _ => false,
     }
 }
 

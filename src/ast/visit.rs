@@ -10,46 +10,45 @@ use super::{Accessor, Builtin, Call, EnvironmentDecl, Expr, ExprKind, PropertyAc
 use crate::path::{join_index, join_key};
 use crate::source::Span;
 
-/// Every expression inside an expression, itself first, in document order (pre-order:
-/// an expression comes before what it contains, and siblings keep their order).
-#[derive(Clone, Debug)]
-pub struct Walk<'a> {
-    stack: Vec<&'a Expr>,
+/// What a walk knows of where an expression is: nothing (`()`), or its document path
+/// (`String`).
+trait Place: Sized {
+    /// The place of item `i` of a list here.
+    fn index(&self, i: usize) -> Self;
+    /// The place of the entry `key` of an object here (or of a builtin's argument, by the
+    /// builtin's name); `None` to leave out an entry without a key.
+    fn key(&self, key: Option<&str>) -> Option<Self>;
 }
 
-impl<'a> Iterator for Walk<'a> {
-    type Item = &'a Expr;
+impl Place for () {
+    fn index(&self, _: usize) {}
 
-    fn next(&mut self) -> Option<&'a Expr> {
-        let x = self.stack.pop()?;
-        // Pushed in reverse so that the first child is popped first.
-        match &x.kind {
-            ExprKind::List(items) => self.stack.extend(items.iter().rev()),
-            ExprKind::Object(entries) => self.stack.extend(entries.iter().rev().map(|e| &e.value)),
-            ExprKind::Builtin(b) => self.stack.push(&b.arg),
-            ExprKind::Null
-            | ExprKind::Bool(_)
-            | ExprKind::Number(_)
-            | ExprKind::String(_)
-            | ExprKind::Interpolate(_)
-            | ExprKind::Symbol(_) => {}
-        }
-        Some(x)
+    fn key(&self, _: Option<&str>) -> Option<()> {
+        Some(())
     }
 }
 
-/// Every expression of a declaration's `values` with its document path: see
-/// [`EnvironmentDecl::paths`].
-#[derive(Clone, Debug)]
-pub struct PathWalk<'a> {
-    stack: Vec<(&'a Expr, String)>,
+impl Place for String {
+    fn index(&self, i: usize) -> String {
+        join_index(self, i)
+    }
+
+    fn key(&self, key: Option<&str>) -> Option<String> {
+        key.map(|k| join_key(self, k))
+    }
 }
 
-impl<'a> Iterator for PathWalk<'a> {
-    type Item = (&'a Expr, String);
+/// The one traversal behind [`Walk`] and [`PathWalk`]: pre-order, with its own stack.
+#[derive(Clone, Debug)]
+struct Walker<'a, P> {
+    stack: Vec<(&'a Expr, P)>,
+    /// Whether to leave out what is inside `fn::template` (evaluated elsewhere, later).
+    eager: bool,
+}
 
-    fn next(&mut self) -> Option<(&'a Expr, String)> {
-        let (x, path) = self.stack.pop()?;
+impl<'a, P: Place> Walker<'a, P> {
+    fn step(&mut self) -> Option<(&'a Expr, P)> {
+        let (x, place) = self.stack.pop()?;
         // Pushed in reverse so that the first child is popped first.
         match &x.kind {
             ExprKind::List(items) => self.stack.extend(
@@ -57,15 +56,20 @@ impl<'a> Iterator for PathWalk<'a> {
                     .iter()
                     .enumerate()
                     .rev()
-                    .map(|(i, item)| (item, join_index(&path, i))),
+                    .map(|(i, item)| (item, place.index(i))),
             ),
             ExprKind::Object(entries) => self.stack.extend(
                 entries
                     .iter()
                     .rev()
-                    .filter_map(|e| e.key.as_ref().map(|k| (&e.value, join_key(&path, k)))),
+                    .filter_map(|e| Some((&e.value, place.key(e.key.as_deref())?))),
             ),
-            ExprKind::Builtin(b) => self.stack.push((&b.arg, join_key(&path, &b.name))),
+            ExprKind::Builtin(b) if self.eager && matches!(b.call, Call::Template) => {}
+            ExprKind::Builtin(b) => self.stack.extend(
+                place
+                    .key(Some(&b.name))
+                    .map(|arg_place| (&b.arg, arg_place)),
+            ),
             ExprKind::Null
             | ExprKind::Bool(_)
             | ExprKind::Number(_)
@@ -73,7 +77,34 @@ impl<'a> Iterator for PathWalk<'a> {
             | ExprKind::Interpolate(_)
             | ExprKind::Symbol(_) => {}
         }
-        Some((x, path))
+        Some((x, place))
+    }
+}
+
+/// Every expression inside an expression, itself first, in document order (pre-order:
+/// an expression comes before what it contains, and siblings keep their order).
+#[derive(Clone, Debug)]
+pub struct Walk<'a>(Walker<'a, ()>);
+
+impl<'a> Iterator for Walk<'a> {
+    type Item = &'a Expr;
+
+    fn next(&mut self) -> Option<&'a Expr> {
+        self.0.step().map(|(x, ())| x)
+    }
+}
+
+/// Every expression of an environment's `values` with its document path (`values.a[0]`,
+/// a builtin's argument at `values.b["fn::secret"]`), in document order, as [`Walk`]
+/// goes; object entries without a key (kept for error recovery) are left out.
+#[derive(Clone, Debug)]
+pub struct PathWalk<'a>(Walker<'a, String>);
+
+impl<'a> Iterator for PathWalk<'a> {
+    type Item = (&'a Expr, String);
+
+    fn next(&mut self) -> Option<(&'a Expr, String)> {
+        self.0.step()
     }
 }
 
@@ -82,7 +113,20 @@ impl Expr {
     /// builtin's argument), in document order.
     #[must_use]
     pub fn walk(&self) -> Walk<'_> {
-        Walk { stack: vec![self] }
+        Walk(Walker {
+            stack: vec![(self, ())],
+            eager: false,
+        })
+    }
+
+    /// [`Expr::walk`] without what is inside a `fn::template`'s argument: the expressions
+    /// evaluated where they are written.
+    #[must_use]
+    pub fn walk_eager(&self) -> Walk<'_> {
+        Walk(Walker {
+            stack: vec![(self, ())],
+            eager: true,
+        })
     }
 
     /// The property accesses written in this expression itself (the one of a `${...}`
@@ -109,20 +153,32 @@ impl EnvironmentDecl {
             .flat_map(|entry| entry.value.walk())
     }
 
+    /// Every expression of `values` evaluated where it is written: [`EnvironmentDecl::exprs`]
+    /// less what is inside `fn::template` arguments (each `fn::eval` of a template
+    /// evaluates those in its own environment).
+    pub fn eager_exprs(&self) -> impl Iterator<Item = &Expr> {
+        self.values
+            .iter()
+            .flatten()
+            .flat_map(|entry| entry.value.walk_eager())
+    }
+
     /// Every expression of `values` with its document path (`values.db.port`, a builtin's
     /// argument named by the builtin as a key: `values.c["fn::toJSON"]`), in document order
     /// (pre-order, as [`Expr::walk`]).
     #[must_use]
-    pub fn paths(&self) -> PathWalk<'_> {
-        PathWalk {
-            stack: self
-                .values
-                .iter()
-                .flatten()
-                .rev()
-                .map(|e| (&e.value, join_key("values", &e.key.value)))
-                .collect(),
-        }
+    pub fn exprs_with_paths(&self) -> PathWalk<'_> {
+        let stack = self
+            .values
+            .iter()
+            .flatten()
+            .rev()
+            .map(|e| (&e.value, join_key("values", &e.key.value)))
+            .collect();
+        PathWalk(Walker {
+            stack,
+            eager: false,
+        })
     }
 
     /// Every `fn::secret` call of `values` with its document path, in document order; a
@@ -130,7 +186,7 @@ impl EnvironmentDecl {
     #[must_use]
     pub fn secret_calls(&self) -> Vec<(String, &Builtin)> {
         let mut out: Vec<(String, &Builtin)> = Vec::new();
-        for (x, path) in self.paths() {
+        for (x, path) in self.exprs_with_paths() {
             if let ExprKind::Builtin(b) = &x.kind
                 && matches!(b.call, Call::Secret(_))
                 && !out.last().is_some_and(|(_, o)| {
@@ -260,6 +316,37 @@ mod tests {
         // The list, the object, the inner list; the builtin, its argument list, the inner
         // list; and the scalars.
         assert_eq!(decl.exprs().count(), 6 + 7);
+    }
+
+    #[test]
+    fn walk_with_paths_names_each_expression_as_a_document_path() {
+        let (source, decl) =
+            decl("values:\n  a: [x, {k: y, \"a b\": [z]}]\n  b:\n    fn::join: [',', [p]]\n");
+        let all: Vec<(&str, String)> = decl
+            .exprs_with_paths()
+            .map(|(x, path)| (source.slice(x.span), path))
+            .collect();
+        let paths: Vec<&str> = all.iter().map(|(_, p)| p.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "values.a",
+                "values.a[0]",
+                "values.a[1]",
+                "values.a[1].k",
+                "values.a[1][\"a b\"]",
+                "values.a[1][\"a b\"][0]",
+                "values.b",
+                "values.b[\"fn::join\"]",
+                "values.b[\"fn::join\"][0]",
+                "values.b[\"fn::join\"][1]",
+                "values.b[\"fn::join\"][1][0]",
+            ]
+        );
+        assert_eq!(all[1].0, "x");
+        assert_eq!(all[10].0, "p");
+        // The same expressions as the walk without paths.
+        assert_eq!(decl.exprs_with_paths().count(), decl.exprs().count());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::io::{IsTerminal, Write as _};
 use super::Failure;
 use super::project::Project;
 use super::render::{self, Spinner};
-use crate::eval::{Evaluation, Mode, Value};
+use crate::eval::{Evaluation, Mode, Rotation, Value};
 use crate::project::FsHost;
 use crate::secrets::Masker;
 use crate::{Diagnostic, diag};
@@ -25,10 +25,13 @@ pub(crate) struct Evaluated {
     pub(crate) secrets: Vec<String>,
     /// The typed environment (values with their traces), when asked for.
     pub(crate) typed: Option<serde_json::Value>,
+    /// What rotation did (rotate mode only).
+    pub(crate) rotations: Vec<Rotation>,
 }
 
 /// Checks or evaluates environment `name` through the project's pipeline, with a spinner
-/// while providers are opened. `Err` only when the environment itself cannot be read.
+/// naming the providers being opened (when `host` lists them: [`FsHost::with_progress`])
+/// if they take more than a second. `Err` only when the environment itself cannot be read.
 pub(crate) fn evaluate_environment(
     project: &Project,
     host: &FsHost,
@@ -36,7 +39,21 @@ pub(crate) fn evaluate_environment(
     mode: &Mode,
     want_typed: bool,
 ) -> Result<Evaluated, Failure> {
-    let spinner = (*mode == Mode::Eval).then(|| Spinner::start(format!("opening {name}")));
+    let evaluating = match mode {
+        Mode::Check { .. } => None,
+        Mode::Eval => Some(format!("opening {name}")),
+        Mode::Rotate { .. } => Some(format!("rotating {name}")),
+    };
+    let spinner = evaluating.map(|evaluating| {
+        let opening = host.progress().cloned();
+        // The providers still opening, by name (never their inputs), else the environment.
+        Spinner::start(move || {
+            opening
+                .as_ref()
+                .and_then(|o| o.summary(3))
+                .unwrap_or_else(|| evaluating.clone())
+        })
+    });
     let checked = project
         .inner
         .run(host, name, mode)
@@ -53,8 +70,14 @@ pub(crate) fn evaluate_environment(
         .as_mut()
         .and_then(|e| e.properties.take())
         .unwrap_or_default();
+    let rotations = checked
+        .evaluation
+        .as_mut()
+        .map(|e| std::mem::take(&mut e.rotations))
+        .unwrap_or_default();
     Ok(Evaluated {
         name: name.to_owned(),
+        rotations,
         properties,
         secrets: checked.secrets().to_vec(),
         diags: std::mem::take(&mut checked.diags),

@@ -1,18 +1,23 @@
-//! The `escc` command line: `check`, `get`, `open`, `run`, `graph`, `encrypt` and
-//! `secret set` over a directory of environments. Projects, files and the check/evaluate pipeline are the library's
+//! The `escc` command line: `check`, `get`, `open`, `run`, `graph`, `encrypt`, `rekey`,
+//! `rotate` and `secret set` over a directory of environments. Projects, files and the check/evaluate pipeline are the library's
 //! (`crate::project`); `project.rs` is how the command line finds and names them, and
 //! `evaluate.rs` how it runs the pipeline.
 
 mod check;
+mod diff_driver;
+mod edit;
 mod evaluate;
 mod format;
 mod get;
 mod graph;
 mod lookup;
+mod merge_driver;
 mod project;
 pub(crate) mod render;
+mod rotate;
 mod run;
 mod secrets;
+mod serve;
 mod versions;
 
 use std::io::Write as _;
@@ -56,6 +61,8 @@ else the current directory.",
   escc secret set app/prod db.password   set a secret, encrypted with age (value on stdin)
   escc encrypt                        encrypt every plaintext fn::secret in place
   escc rekey                          re-encrypt to the current recipients (after a change)
+  escc edit app/prod                  edit with the secrets decrypted, in $EDITOR
+  escc rotate app/prod                rotate its credentials, writing the new states encrypted
 
 Exit status: 0 success; 1 the environment has errors (check: errors, or warnings with \
 --deny-warnings); 2 bad usage or a file that cannot be read. `run` exits with the command's \
@@ -79,6 +86,15 @@ without it they do not run, so checking a repository never runs a command it con
 Also ESCC_ALLOW_PLUGINS=1. Plugins on PATH always run"
     )]
     allow_plugins: bool,
+    /// Whether providers may reach the network.
+    #[arg(
+        long,
+        global = true,
+        help = "Refuses the network to providers: one that would call a server fails naming \
+it, and plugins are not run to open (they may reach the network). Credentials given as \
+inputs (aws-login static) still open. Also ESCC_OFFLINE=1"
+    )]
+    offline: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -129,13 +145,17 @@ An environment with errors prints its diagnostics on stderr and exits with statu
     /// Open an environment (providers run) and show its values.
     #[command(
         long_about = "Open an environment: evaluate it with its providers opened, and show its \
-values. Secrets print as [secret] unless --show-secrets. Providers come from plugins \
-(escc-provider-NAME on PATH, or [providers.NAME] in escc.toml; see docs/providers.md); \
-ESC's built-in providers are checked but cannot be opened yet, and fail naming themselves.",
+values. Secrets print as [secret] unless --show-secrets. Providers are ESC's built-in ones \
+(AWS, Vault, GCP, Azure, Doppler, Infisical and 1Password through op open; the others fail \
+naming themselves) and plugins (escc-provider-NAME on PATH, or [providers.NAME] in \
+escc.toml); see docs/providers.md. Identical opens are made once; on a terminal, a line on \
+stderr names the providers still opening after a second.",
         after_help = "Examples:
   escc open app/dev
   escc open app/dev --format shell --show-secrets > .env.sh
   escc open app/dev environmentVariables --format json
+  escc open app/dev --offline           no network: fails at the first provider that needs it
+  AWS_ENDPOINT_URL=http://127.0.0.1:5000 escc open app/dev    AWS at a local server
 
 An environment with errors prints its diagnostics on stderr and exits with status 1. With \
 --format dotenv or shell, `files` are written to 0600 temporary files that are kept (their \
@@ -157,6 +177,7 @@ are replaced by values of the environment ($$ is a literal $). There is no shell
   escc run app/dev -- psql '${database.host}'
   escc run app/dev -- sh -c 'echo $STAGE'
   escc run app/dev -i -- bash
+  escc run app/dev --offline -- ./test.sh   no provider reaches the network
 
 Exit status: the command's (a command killed by a signal makes escc die of the same signal); \
 127 when the command is not found; 1 when the environment has errors (its diagnostics are \
@@ -366,9 +387,166 @@ the values in git's history, so rotate what they could read."
         #[arg(long)]
         force: bool,
     },
+    /// Rotate an environment's credentials (`fn::rotate`) and write the new states back.
+    #[command(
+        long_about = "Rotate the credentials of environment NAME: run each of its fn::rotate \
+calls (or those at the given PATHs, below `values`), then write each new state into the \
+file, at the call's `state`, its secrets encrypted with age to the environment's recipients \
+([encryption] in escc.toml), everything else as written. The file is written once, \
+atomically, and only when every selected rotation succeeded; when one fails nothing is \
+written, and escc says which credentials did change on their servers and what that leaves \
+behind (the database rotators' current credentials keep working; an aws-iam key created for \
+nothing must be deleted). Built-in rotators: aws-iam, postgres, mysql; plugins serve others \
+(see docs/providers.md). Imported environments are evaluated but never rotated. Needs your \
+age identity, as `escc secret set` does (see its --help). See docs/rotation.md for the \
+state machine and for scheduling (cron, a systemd timer, a GitHub Actions schedule).",
+        after_help = "Examples:
+  escc rotate app/prod                       every fn::rotate of app/prod
+  escc rotate app/prod db                    only the one at values.db
+  escc rotate app/prod --dry-run             what would rotate (nothing is opened or changed)
+  escc rotate app/prod && git commit -am 'Rotate app/prod credentials'
+
+Exit status: 0 every rotation succeeded and was written; 1 a rotation failed (nothing was \
+written) or the environment has errors; 2 bad usage, or what rotating needs is missing \
+(recipients, an identity)."
+    )]
+    Rotate {
+        /// The environment name (app/prod) or file.
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// Only the `fn::rotate` calls at these paths, below `values` (db, creds.iam).
+        #[arg(value_name = "PATH")]
+        paths: Vec<String>,
+        /// Show what would rotate, after a static check; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Encrypt even when none of your identities is a recipient.
+        #[arg(long)]
+        force: bool,
+    },
     /// Set secret values, encrypted with age.
     #[command(subcommand)]
     Secret(SecretCommand),
+    /// Edit an environment with its secrets decrypted, in your editor.
+    #[command(
+        long_about = "Open environment NAME in your editor with its age ciphertexts decrypted: \
+each `fn::secret: {ciphertext: ...}` shows as `fn::secret: \"plaintext\"`. When the editor \
+exits, the file is written back: a secret whose value did not change keeps its ciphertext \
+byte for byte, a changed or new `fn::secret` is encrypted to the recipients in escc.toml, and \
+everything else is as you left it. So changing one secret changes one line of the diff. A \
+plaintext fn::secret that was already in the file and that you did not change stays as it is \
+(`escc encrypt` encrypts those).\n\n\
+The editor is $VISUAL, else $EDITOR, else vi (as git chooses; VISUAL and vi are not used when \
+TERM is dumb or not set). The copy is a 0600 file in a private directory of $TMPDIR, removed \
+when escc ends, also when escc is interrupted (SIGINT, SIGTERM, SIGHUP, SIGQUIT: passed on to \
+the editor, then escc removes the copy and dies of the signal). The file is not written when \
+the editor fails (exits with a non-zero status), when the copy no longer loads as an \
+environment (said with its line and column; at a terminal you are asked whether to edit it \
+again), or when the file changed on disk meanwhile. It is written atomically.\n\n\
+Decrypting needs your identity (see `escc secret set --help`); encrypting to recipients none \
+of your identities is among is refused unless --force. A ciphertext you cannot decrypt stays \
+encrypted in the copy (a warning names it).",
+        after_help = "Examples:
+  escc edit app/prod
+  EDITOR='code --wait' escc edit app/prod
+  EDITOR=nano escc edit environments/app/prod.yaml
+
+Your editor may keep copies of what it edits elsewhere (vim's undofile and backupdir, \
+emacs's auto-save): see docs/secrets.md."
+    )]
+    Edit {
+        /// The environment name (app/prod) or file.
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// Encrypt even when none of your identities is a recipient.
+        #[arg(long)]
+        force: bool,
+    },
+    /// git's diff driver for environment files: which secrets changed, never their values.
+    #[command(
+        long_about = "Run by git as an external diff driver (diff.escc.command), with the \
+arguments git gives one: PATH OLD-FILE OLD-HEX OLD-MODE NEW-FILE NEW-HEX NEW-MODE. It prints \
+one line per secret that was added, removed or changed (by path), then the line diff of the \
+file with every secret's value (plaintext or ciphertext) replaced by [secret] ([secret, \
+changed] on the new side of a changed one). A side that does not load as an environment is \
+not shown when it mentions fn::secret. It needs no identity and decrypts nothing. See \
+docs/secrets.md.",
+        after_help = "Set up (once per clone; the .gitattributes line is committed):
+  echo '*.yaml diff=escc' >> .gitattributes
+  git config diff.escc.command 'escc diff-driver'
+
+Then git diff uses it; git log -p and git show need --ext-diff."
+    )]
+    DiffDriver {
+        /// The arguments git passes.
+        #[arg(
+            value_name = "GIT-ARGS",
+            trailing_var_arg = true,
+            allow_hyphen_values = true
+        )]
+        args: Vec<String>,
+    },
+    /// git's merge driver for environment files: secrets merge by path, never decrypted.
+    #[command(
+        long_about = "Run by git as a merge driver (merge.escc.driver) for files marked \
+`merge=escc` in .gitattributes, with the common ancestor's version BASE, the current one \
+CURRENT (where the result is written) and the other branch's OTHER. Each secret is merged by \
+its path below `values`: changed on one side, that side's value is taken; changed on both \
+sides alike, taken once; changed differently on both sides, added on both with different \
+values, or removed on one side and changed on the other, a conflict. The rest of the file is \
+merged line by line by `git merge-file`, with the secrets' values masked, so two branches \
+that change secrets on neighbouring lines merge cleanly. A conflict is written with git's \
+markers around the secret's line, each side showing its own ciphertext (a plaintext \
+fn::secret literal shows as the file has it): escc decrypts nothing and needs no identity. \
+When a version does not load as an environment, or the result would not read back, the \
+file is merged as git does without the driver; so it is whenever git's own merge is clean \
+and escc's is not. Exit status: 0 merged cleanly, 1 conflicts, 2 a file could not be read \
+or written (CURRENT is then left as it was). See docs/secrets.md.",
+        after_help = "Set up (once per clone; the .gitattributes line is committed):
+  echo '*.yaml merge=escc' >> .gitattributes
+  git config merge.escc.name 'escc: secrets merged by path'
+  git config merge.escc.driver 'escc merge-driver --marker-size %L %O %A %B %P'
+
+With git 2.44 or later, add the conflict labels: ... -L %X -L %S -L %Y %O %A %B %P"
+    )]
+    MergeDriver {
+        /// The common ancestor's version (git's %O).
+        #[arg(value_name = "BASE")]
+        base: PathBuf,
+        /// The current branch's version (%A); the result replaces it.
+        #[arg(value_name = "CURRENT")]
+        current: PathBuf,
+        /// The other branch's version (%B).
+        #[arg(value_name = "OTHER")]
+        other: PathBuf,
+        /// The file's path in the repository (%P), to name it in messages.
+        #[arg(value_name = "PATH")]
+        path: Option<String>,
+        /// The length of conflict markers (%L).
+        #[arg(long, value_name = "N", default_value_t = 7,
+              value_parser = clap::value_parser!(u16).range(1..))]
+        marker_size: u16,
+        /// A conflict label, as git merge-file's -L: the current, the base, then the other
+        /// (%X, %S, %Y) [default: ours, base, theirs].
+        #[arg(short = 'L', long = "label", value_name = "LABEL", action = clap::ArgAction::Append)]
+        labels: Vec<String>,
+    },
+    /// Serve the ESC HTTP API (the esc CLI, the SDKs, the External Secrets Operator).
+    #[command(
+        long_about = "Serve the Pulumi ESC HTTP API over environments kept in a SQLite database \
+under --data DIR, for the esc CLI, the Python, TypeScript and Go SDKs and the External \
+Secrets Operator. Environments are evaluated as escc open does (providers run, age \
+ciphertexts decrypted with the server's identity: ESCC_AGE_IDENTITY or \
+ESCC_AGE_IDENTITY_FILE). Every request needs a token (escc serve token create). SIGINT and \
+SIGTERM stop it after the requests in flight. Audit records are printed on stdout as JSON \
+lines, request logs on stderr. See docs/serve.md.",
+        after_help = "Examples:
+  escc serve import ./environments --data /var/lib/escc
+  escc serve token create ci --role opener --data /var/lib/escc
+  escc serve --listen 127.0.0.1:8080 --data /var/lib/escc
+  PULUMI_BACKEND_URL=http://127.0.0.1:8080 PULUMI_ACCESS_TOKEN=escc_... python app.py"
+    )]
+    Serve(serve::ServeArgs),
     /// Serve the Language Server Protocol on stdin/stdout, for editors (see docs/lsp.md).
     #[cfg(feature = "lsp")]
     Lsp {
@@ -444,6 +622,32 @@ impl Failure {
     }
 }
 
+impl Finish {
+    /// Exits as this says: with the status, or by dying of the signal.
+    fn exit(self) -> ExitCode {
+        match self {
+            Finish::Code(c) => ExitCode::from(c),
+            Finish::Signal(sig) => die_of(sig),
+        }
+    }
+}
+
+/// Dies of signal `sig` (the command's, or one escc got); if that is not possible, returns
+/// the status a shell reports for it. Without a core dump: escc's memory holds secrets.
+pub(crate) fn die_of(sig: i32) -> ExitCode {
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    let _ = rustix::process::setrlimit(
+        rustix::process::Resource::Core,
+        rustix::process::Rlimit {
+            current: Some(0),
+            maximum: Some(0),
+        },
+    );
+    let _ = signal_hook::low_level::emulate_default_handler(sig);
+    ExitCode::from(u8::try_from(128 + sig).unwrap_or(EXIT_FAILED))
+}
+
 /// Prints `escc: error: ...` on stderr.
 pub(crate) fn error(message: &str) {
     let _ = writeln!(std::io::stderr(), "escc: error: {message}");
@@ -510,14 +714,50 @@ pub fn main() -> ExitCode {
             .iter()
             .map(Path::new)
             .find(|p| std::fs::symlink_metadata(p).is_ok()),
-        Command::Secret(SecretCommand::Set { name, .. }) => Some(Path::new(name.as_str())),
+        Command::Secret(SecretCommand::Set { name, .. })
+        | Command::Edit { name, .. }
+        | Command::Rotate { name, .. } => Some(Path::new(name.as_str())),
+        // Run by git, anywhere in a repository: no project is needed.
+        Command::DiffDriver { args } => {
+            return diff_driver::diff_driver(args).unwrap_or_else(|f| {
+                error(&f.message);
+                ExitCode::from(EXIT_USAGE)
+            });
+        }
+        Command::MergeDriver {
+            base,
+            current,
+            other,
+            path,
+            marker_size,
+            labels,
+        } => {
+            let args = merge_driver::MergeArgs {
+                files: [base.clone(), current.clone(), other.clone()],
+                path: path.clone(),
+                marker_size: *marker_size,
+                labels: labels.clone(),
+            };
+            return merge_driver::merge_driver(&args).unwrap_or_else(|f| {
+                error(&f.message);
+                ExitCode::from(EXIT_USAGE)
+            });
+        }
         #[cfg(feature = "lsp")]
         Command::Lsp { .. } => return crate::lsp::run(),
+        // The server keeps its environments in a database, not in a project directory.
+        Command::Serve(args) => {
+            return serve::serve(args).unwrap_or_else(|f| {
+                error(&f.message);
+                ExitCode::from(EXIT_USAGE)
+            });
+        }
     };
     let project = match Project::open(cli.root.as_deref(), start, &cli.context) {
         Ok(mut p) => {
             p.inner
                 .allow_plugins(cli.allow_plugins || crate::providers::plugins_allowed_by_env());
+            p.inner.set_offline(cli.offline);
             p
         }
         Err(f) => {
@@ -548,24 +788,7 @@ pub fn main() -> ExitCode {
                 command,
             },
         ) {
-            Ok(Finish::Code(c)) => Ok(ExitCode::from(c)),
-            Ok(Finish::Signal(sig)) => {
-                let _ = std::io::stdout().flush();
-                let _ = std::io::stderr().flush();
-                // Die of the command's signal; if that is not possible, exit as a shell
-                // reports it. Without a core dump: escc's memory holds the secrets.
-                let _ = rustix::process::setrlimit(
-                    rustix::process::Resource::Core,
-                    rustix::process::Rlimit {
-                        current: Some(0),
-                        maximum: Some(0),
-                    },
-                );
-                let _ = signal_hook::low_level::emulate_default_handler(sig);
-                Ok(ExitCode::from(
-                    u8::try_from(128 + sig).unwrap_or(EXIT_FAILED),
-                ))
-            }
+            Ok(finish) => Ok(finish.exit()),
             Err(f) => Err(f),
         },
         Command::History { name, format } => versions::history(&project, &name, format),
@@ -592,6 +815,24 @@ pub fn main() -> ExitCode {
         Command::Secret(SecretCommand::Set { name, path, force }) => {
             secrets::set(&project, &name, &path, force)
         }
+        Command::Edit { name, force } => edit::edit(&project, &name, force).map(Finish::exit),
+        Command::DiffDriver { .. } | Command::MergeDriver { .. } | Command::Serve(_) => {
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rotate {
+            name,
+            paths,
+            dry_run,
+            force,
+        } => rotate::rotate(
+            &project,
+            &rotate::RotateArgs {
+                name,
+                paths,
+                dry_run,
+                force,
+            },
+        ),
         #[cfg(feature = "lsp")]
         Command::Lsp { .. } => Ok(ExitCode::SUCCESS),
     };

@@ -55,15 +55,28 @@ impl Project {
 
     /// A host that decrypts age ciphertexts with the identity of the environment
     /// (`ESCC_AGE_IDENTITY`, `ESCC_AGE_IDENTITY_FILE`, the per-user file), when there is
-    /// one: for `open` and `run`, which show or pass on plaintexts. `check` and `get` use
+    /// one, and lists the providers it opens: for `open` and `run`, which open providers
+    /// and show or pass on plaintexts. `check` and `get` use
     /// [`project::Project::host`] and never read a key.
     pub(crate) fn decrypting_host(&self) -> Result<project::FsHost, Failure> {
-        let host = self.inner.host();
-        match project::keys::identities_from_env() {
+        // Listing the providers being opened, for the progress line.
+        let host = self.inner.host().with_progress(std::sync::Arc::default());
+        match self.identities() {
             Ok(Some(ids)) => Ok(host.with_identities(std::sync::Arc::new(ids))),
             Ok(None) => Ok(host),
             Err(e) => Err(Failure::new(e)),
         }
+    }
+
+    /// The user's age identities ([`project::keys`]), with a warning for an identity file
+    /// that other users can read; their messages name the recipient sets of `escc.toml`.
+    pub(crate) fn identities(&self) -> Result<Option<crate::secrets::age::Identities>, String> {
+        let (ids, warnings) = project::keys::identities_from_env()?;
+        for w in &warnings {
+            super::warn(w);
+        }
+        let sets = project::keys::recipient_sets(&self.inner.config().encryption);
+        Ok(ids.map(|ids| ids.knowing(sets)))
     }
 
     /// `[defaults]` of `escc.toml`.

@@ -41,15 +41,19 @@ pub(crate) fn use_color(is_terminal: bool) -> bool {
 // Spinner
 
 /// A spinner on stderr while something slow runs; it appears only on a terminal and only
-/// after a moment, and clears its line when dropped.
+/// after [`SPINNER_DELAY`], and clears its line when dropped.
 pub(crate) struct Spinner {
     stop: Option<mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
+/// How long something runs before the spinner shows: a quick open shows nothing.
+const SPINNER_DELAY: Duration = Duration::from_secs(1);
+
 impl Spinner {
-    /// Starts a spinner showing `message`.
-    pub(crate) fn start(message: String) -> Spinner {
+    /// Starts a spinner showing what `message` says at each frame (it is asked again at
+    /// every frame, so it can follow the work).
+    pub(crate) fn start(message: impl Fn() -> String + Send + 'static) -> Spinner {
         let interactive =
             std::io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|t| t != "dumb");
         if !interactive {
@@ -61,7 +65,7 @@ impl Spinner {
         let (tx, rx) = mpsc::channel::<()>();
         let thread = std::thread::spawn(move || {
             if !matches!(
-                rx.recv_timeout(Duration::from_millis(300)),
+                rx.recv_timeout(SPINNER_DELAY),
                 Err(mpsc::RecvTimeoutError::Timeout)
             ) {
                 return;
@@ -69,7 +73,8 @@ impl Spinner {
             let frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
             let mut i = 0;
             loop {
-                eprint!("\r{} {message}", frames[i % frames.len()]);
+                // Cleared first: the message can get shorter.
+                eprint!("\r\x1b[2K{} {}", frames[i % frames.len()], message());
                 i += 1;
                 if !matches!(
                     rx.recv_timeout(Duration::from_millis(100)),

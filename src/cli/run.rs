@@ -190,7 +190,7 @@ pub(crate) fn run(project: &Project, args: &RunArgs) -> Result<Finish, Failure> 
 /// command that left the group), SIGINT and SIGQUIT can only have been sent to escc,
 /// e.g. by `kill -INT`, and escc passes them on. (A signal sent by `kill` to escc alone
 /// while it is in a terminal's foreground is not passed on: it looks like Ctrl-C.)
-fn terminal_signals_reach(child: rustix::process::Pid) -> bool {
+pub(super) fn terminal_signals_reach(child: rustix::process::Pid) -> bool {
     let Ok(tty) = std::fs::File::open("/dev/tty") else {
         return false;
     };

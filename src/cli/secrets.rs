@@ -11,12 +11,14 @@ use super::Failure;
 use super::project::{Project, io_text};
 use crate::Source;
 use crate::edit::{self, EditError};
-use crate::project::keys;
 use crate::secrets::age::{self, Identities, Recipient};
 use crate::secrets::envelope;
 
 /// The recipients of environment `name`, parsed, and where they are configured.
-fn recipients(project: &Project, name: &str) -> Result<(Vec<Recipient>, String), Failure> {
+pub(super) fn recipients(
+    project: &Project,
+    name: &str,
+) -> Result<(Vec<Recipient>, String), Failure> {
     let (list, at) = project.inner.config().encryption.recipients_for(name);
     if list.is_empty() {
         return Err(Failure::new(format!(
@@ -35,7 +37,7 @@ fn recipients(project: &Project, name: &str) -> Result<(Vec<Recipient>, String),
 /// Refuses to encrypt what none of the user's identities could decrypt (unless `force`):
 /// a secret encrypted only to others is lost to its author, and a typo in a recipient
 /// would be found only when nobody can read the value.
-fn check_can_decrypt(
+pub(super) fn check_can_decrypt(
     name: &str,
     recipients: &[Recipient],
     at: &str,
@@ -67,8 +69,8 @@ fn check_can_decrypt(
     )))
 }
 
-fn identities(force: bool) -> Result<Option<Identities>, Failure> {
-    match keys::identities_from_env() {
+pub(super) fn identities(project: &Project, force: bool) -> Result<Option<Identities>, Failure> {
+    match project.identities() {
         Ok(ids) => Ok(ids),
         // A broken identity does not matter when it would not be used.
         Err(_) if force => Ok(None),
@@ -77,7 +79,7 @@ fn identities(force: bool) -> Result<Option<Identities>, Failure> {
 }
 
 /// Encrypts `plaintext` to `recipients`: the text of `ciphertext:`.
-fn seal(recipients: &[Recipient], plaintext: &[u8]) -> Result<String, String> {
+pub(super) fn seal(recipients: &[Recipient], plaintext: &[u8]) -> Result<String, String> {
     age::encrypt(recipients, plaintext).map(|file| envelope::seal_age(&file))
 }
 
@@ -88,7 +90,7 @@ pub(crate) fn encrypt(
     force: bool,
 ) -> Result<ExitCode, Failure> {
     let names = environments(project, targets)?;
-    let ids = identities(force)?;
+    let ids = identities(project, force)?;
     let host = project.inner.host();
     let mut total = 0;
     for name in &names {
@@ -170,7 +172,7 @@ pub(crate) fn rekey(
             continue;
         }
         if ids.is_none() {
-            ids = Some(keys::identities_from_env().map_err(Failure::new)?.ok_or_else(|| {
+            ids = Some(project.identities().map_err(Failure::new)?.ok_or_else(|| {
                 Failure::new(format!(
                     "{name}: re-encrypting needs your age identity to decrypt the values; set \
                      ESCC_AGE_IDENTITY_FILE (or ESCC_AGE_IDENTITY, or \
@@ -227,7 +229,7 @@ pub(crate) fn set(
     let accessors = crate::ast::parse_property_path(path)
         .map_err(|e| Failure::new(format!("invalid property path {path:?}: {e}")))?;
     let (recipients, at) = recipients(project, &name)?;
-    let ids = identities(force)?;
+    let ids = identities(project, force)?;
     check_can_decrypt(&name, &recipients, &at, ids.as_ref(), force)?;
     let host = project.inner.host();
     let (file, text) = match host.file_of(&name) {
@@ -254,7 +256,7 @@ pub(crate) fn set(
     Ok(ExitCode::SUCCESS)
 }
 
-fn existing_file(
+pub(super) fn existing_file(
     project: &Project,
     host: &crate::project::FsHost,
     name: &str,
@@ -269,7 +271,7 @@ fn existing_file(
 }
 
 /// A symbolic link would be replaced by a file: refuse it.
-fn refuse_links(project: &Project, file: &Path) -> Result<(), Failure> {
+pub(super) fn refuse_links(project: &Project, file: &Path) -> Result<(), Failure> {
     match std::fs::symlink_metadata(file) {
         Ok(m) if m.file_type().is_symlink() => Err(Failure::new(format!(
             "refusing to rewrite {}: it is a symbolic link",
@@ -279,12 +281,12 @@ fn refuse_links(project: &Project, file: &Path) -> Result<(), Failure> {
     }
 }
 
-fn read(project: &Project, file: &Path) -> Result<String, Failure> {
+pub(super) fn read(project: &Project, file: &Path) -> Result<String, Failure> {
     std::fs::read_to_string(file)
         .map_err(|e| Failure::new(format!("{}: {}", project.show(file), io_text(&e))))
 }
 
-fn edit_failure(project: &Project, file: &Path, e: &EditError) -> Failure {
+pub(super) fn edit_failure(project: &Project, file: &Path, e: &EditError) -> Failure {
     Failure::new(format!("{}: {}", project.show(file), e.message))
 }
 
@@ -292,7 +294,11 @@ fn edit_failure(project: &Project, file: &Path, e: &EditError) -> Failure {
 /// it, so an interrupted write leaves the old file or the new one, never half of one. The
 /// old file's permissions are kept.
 pub(super) fn write_atomically(project: &Project, file: &Path, text: &str) -> Result<(), Failure> {
-    let shown = project.show(file);
+    replace_file(file, &project.show(file), text.as_bytes())
+}
+
+/// [`write_atomically`] without a project: `shown` is how errors name the file.
+pub(super) fn replace_file(file: &Path, shown: &str, bytes: &[u8]) -> Result<(), Failure> {
     let fail = |e: &std::io::Error| Failure::new(format!("writing {shown}: {}", io_text(e)));
     let dir = file.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
@@ -308,7 +314,7 @@ pub(super) fn write_atomically(project: &Project, file: &Path, text: &str) -> Re
         }
     };
     tmp.as_file_mut()
-        .write_all(text.as_bytes())
+        .write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .and_then(|()| tmp.as_file().set_permissions(permissions))
         .map_err(|e| fail(&e))?;

@@ -251,6 +251,10 @@ impl miette::Diagnostic for Diagnostic {
         })
     }
 
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        (!self.detail.is_empty()).then(|| Box::new(&self.detail) as Box<dyn fmt::Display>)
+    }
+
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
         let span = self.span?;
         let label = (!self.path.is_empty()).then(|| self.path.clone());

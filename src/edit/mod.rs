@@ -51,15 +51,17 @@
 //! );
 //! ```
 
+mod copy;
 mod emit;
 mod ops;
 mod read;
 mod scalar;
 mod splice;
 
+pub use copy::{Decrypt, DecryptedCopy, WrittenBack, decrypted_copy, write_back};
 pub use splice::{
-    Rewrite, SecretSite, SiteKind, encrypt_plaintexts, recrypt_ciphertexts, secret_sites,
-    set_secret,
+    Rewrite, RotateSite, SecretSite, SiteKind, encrypt_plaintexts, mask_secrets,
+    recrypt_ciphertexts, rotate_sites, secret_sites, set_secret, set_value,
 };
 
 use std::fmt;

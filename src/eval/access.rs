@@ -43,7 +43,7 @@ impl Evaluator<'_> {
     }
 
     fn resolve_traced(&mut self, s: ExprId, accs: &[Accessor], accept: &Schema) -> ValueId {
-        let env = self.expr(s).env;
+        let env = self.scope_of(s);
         let first = accs.first().and_then(|a| match &a.kind {
             AccessorKind::Name(n) | AccessorKind::Key(n) => Some(n.as_str()),
             AccessorKind::Index(_) => None,
@@ -60,7 +60,12 @@ impl Evaluator<'_> {
             Some("context") => {
                 let v = self.envs[env].context;
                 self.trace.push(Some(self.val(v).def));
-                self.access(s, v, &accs[1..])
+                let reported = self.diags.len();
+                let found = self.access(s, v, &accs[1..]);
+                if found.is_err() {
+                    self.explain_unset_context(&accs[1..], reported);
+                }
+                found
             }
             _ => self.walk(s, accs, accept),
         };
@@ -80,7 +85,7 @@ impl Evaluator<'_> {
     /// Follows accessors through declarations (so a reference into an object that is
     /// still being evaluated works), then through values.
     fn walk(&mut self, s: ExprId, accs: &[Accessor], accept: &Schema) -> Result<ValueId, Invalid> {
-        let env = self.expr(s).env;
+        let env = self.scope_of(s);
         let mut recv = Some(self.envs[env].root);
         let mut i = 0;
         loop {
@@ -191,6 +196,34 @@ impl Evaluator<'_> {
             let _ = write!(message, "; did you mean {}?", quote(c));
         }
         self.error_span(s, acc.span, Code::UnknownProperty, message);
+    }
+
+    /// After an unknown property below `context`: when ESC documents the path read, says
+    /// that the caller did not set it, and how escc sets it.
+    fn explain_unset_context(&mut self, accs: &[Accessor], reported: usize) {
+        let names: Option<Vec<&str>> = accs
+            .iter()
+            .map(|a| match &a.kind {
+                AccessorKind::Name(n) | AccessorKind::Key(n) => Some(n.as_str()),
+                AccessorKind::Index(_) => None,
+            })
+            .collect();
+        let Some(documented) = names.as_deref().and_then(super::context_property) else {
+            return;
+        };
+        if documented.set_by_evaluator {
+            return;
+        }
+        let path = documented.path.join(".");
+        if let Some(d) = self.diags[reported..]
+            .iter_mut()
+            .find(|d| d.code == Code::UnknownProperty)
+        {
+            d.detail = format!(
+                "context.{path} is documented by ESC ({}) but this evaluation's execution context does not set it: escc reads the context from [context] in escc.toml and from --context {path}=VALUE",
+                documented.doc.trim_end_matches('.').to_lowercase()
+            );
+        }
     }
 
     /// Follows accessors through evaluated values.
@@ -351,7 +384,7 @@ impl Evaluator<'_> {
             }
         };
         let name = read.name;
-        let env = self.expr(s).env;
+        let env = self.scope_of(s);
         let context = self.envs[env].context_value.clone();
         let root_name = self.envs[env].root_name.clone();
         let value = match self.import(&name, s, &context, &root_name) {

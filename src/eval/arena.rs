@@ -46,6 +46,9 @@ pub(crate) struct Val {
     pub(crate) repr: Repr,
     /// The effective keys, computed once (the reference caches them; see quirk Q7).
     pub(crate) keys: Option<Arc<[Arc<str>]>>,
+    /// The `fn::template` this value is (it is unknown where it is written): what
+    /// `fn::eval` evaluates. Copies keep it.
+    pub(crate) template: Option<ExprId>,
 }
 
 impl Val {
@@ -60,6 +63,7 @@ impl Val {
             rotate_only: false,
             repr,
             keys: None,
+            template: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The builtins other than `fn::open` and `fn::rotate`: `fn::join`, `fn::split`,
 //! `fn::concat`, `fn::secret`, the JSON, string and base64 conversions, `fn::final` and
-//! `fn::validate`.
+//! `fn::validate` (also named `fn::conform`); `template.rs` has `fn::template` and
+//! `fn::eval`.
 
 use std::sync::Arc;
 
@@ -24,6 +25,8 @@ impl Evaluator<'_> {
                 state,
             } => self.rotate(x, name, provider.as_deref(), *inputs, *state),
             BuiltinCall::SecretPlain(arg) => self.eval(*arg, &Schema::Always),
+            BuiltinCall::Template { .. } => self.template_value(x),
+            BuiltinCall::Eval { arg, valid } => self.eval_template(x, *arg, *valid),
             BuiltinCall::SecretCipher(text) => self.ciphertext(x, text),
             BuiltinCall::Join(delim, values) => {
                 let (d, ok1) = self.check(*delim, &string);
@@ -202,6 +205,7 @@ impl Evaluator<'_> {
                 val.is_final = true;
                 val.unknown = inner.unknown;
                 val.secret = inner.secret;
+                val.template = inner.template;
                 // The key set is fixed before any base is merged in (the reference's Q7).
                 let _ = self.values.keys(v);
                 self.combine(v, a);
@@ -246,6 +250,7 @@ impl Evaluator<'_> {
                 let val = self.values.get_mut(out);
                 val.unknown = inner.unknown;
                 val.secret = inner.secret;
+                val.template = inner.template;
                 let _ = self.values.keys(out);
                 self.combine(out, v);
                 out
@@ -262,7 +267,7 @@ impl Evaluator<'_> {
     }
 
     /// An unknown result of builtin `x` that keeps the secret flag of its argument.
-    fn unknown_result(&mut self, x: ExprId, args: &[ValueId]) -> ValueId {
+    pub(super) fn unknown_result(&mut self, x: ExprId, args: &[ValueId]) -> ValueId {
         let schema = self.expr(x).schema.clone();
         let v = self.unknown(x, schema);
         for &a in args {

@@ -477,7 +477,9 @@ impl Arena {
             | BuiltinCall::ToString(a)
             | BuiltinCall::ToBase64(a)
             | BuiltinCall::FromBase64(a)
-            | BuiltinCall::Final(a) => ex(*a),
+            | BuiltinCall::Final(a)
+            | BuiltinCall::Template { body: a, .. }
+            | BuiltinCall::Eval { arg: a, .. } => ex(*a),
         }
     }
 }

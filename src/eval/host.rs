@@ -98,6 +98,11 @@ pub trait Provider: Send + Sync {
     /// # Errors
     /// Whatever the provider could not do, as the message to show.
     fn open(&self, inputs: &Value, context: &Value) -> Result<Value, String>;
+    /// Whether `open` reads its `context`. When it does not, two opens with the same
+    /// inputs in different environments of one evaluation are the same open, made once.
+    fn reads_context(&self) -> bool {
+        true
+    }
 }
 
 /// A rotator: `fn::rotate::NAME`.

@@ -33,6 +33,7 @@ impl Evaluator<'_> {
             state: State::Declared,
             secret: false,
             extra: None,
+            instance: None,
         });
         let mut props: IndexMap<Arc<str>, ExprId> = IndexMap::new();
         for entry in decl.values.iter().flatten() {
@@ -64,7 +65,7 @@ impl Evaluator<'_> {
         root
     }
 
-    fn declare(
+    pub(super) fn declare(
         &mut self,
         env: usize,
         x: &ast::Expr,
@@ -176,6 +177,7 @@ impl Evaluator<'_> {
             state: State::Declared,
             secret: false,
             extra,
+            instance: None,
         })
     }
 
@@ -301,6 +303,22 @@ impl Evaluator<'_> {
                 Schema::of_type("string"),
             ),
             Call::Final => (BuiltinCall::Final(whole(self)), Schema::Always),
+            // A template's value is unknown where it is written (its type is `false`, as the
+            // reference has it): only `fn::eval` gives it one.
+            Call::Template => (
+                BuiltinCall::Template {
+                    body: whole(self),
+                    ast: Arc::new(b.arg.clone()),
+                },
+                Schema::Never,
+            ),
+            Call::Eval { valid } => (
+                BuiltinCall::Eval {
+                    arg: whole(self),
+                    valid: *valid,
+                },
+                Schema::Always,
+            ),
             Call::Validate { schema, value } => (
                 BuiltinCall::Validate {
                     schema: operand(self, *schema, "schema"),
@@ -365,6 +383,7 @@ impl Evaluator<'_> {
             state: State::Declared,
             secret: false,
             extra: Some(Box::new(Extra::Builtin(meta))),
+            instance: None,
         })
     }
 }

@@ -96,7 +96,7 @@ impl Evaluator<'_> {
             }
             State::Declared => {}
         }
-        let env = self.expr(x).env;
+        let env = self.scope_of(x);
         if accept.is_rotate_only()
             && (!(self.rotating || self.validating) || !self.envs[env].is_root)
         {

@@ -131,6 +131,7 @@ impl Evaluator<'_> {
                         state: State::Declared,
                         secret: false,
                         extra: None,
+                        instance: None,
                     });
                     let access = self.unknown(def, schema);
                     let base = base_of.and_then(|b| self.property(b, key, span));

@@ -13,14 +13,16 @@
 //! Files: this one holds the API, the exprs (the IR) and the evaluator's state;
 //! `lower.rs` turns declarations into exprs, `imports.rs` evaluates environments and their
 //! imports, `memo.rs` forces exprs, `access.rs` resolves references, `interpolate.rs`
-//! builds strings, `builtins.rs` and `providers.rs` run the `fn::` calls, `validate.rs`
+//! builds strings, `builtins.rs`, `template.rs` and `providers.rs` run the `fn::` calls, `validate.rs`
 //! checks values against schemas, `merge.rs` merges and looks up values, `arena.rs` holds
-//! them, `value.rs` is the public [`Value`], `export.rs` the typed output and
-//! `prefetch.rs` the host calls made ahead of time.
+//! them, `value.rs` is the public [`Value`], `export.rs` the typed output,
+//! `prefetch.rs` the host calls made ahead of time and `once.rs` makes identical opens
+//! once.
 
 mod access;
 mod arena;
 mod builtins;
+mod context;
 mod export;
 pub(crate) mod host;
 mod imports;
@@ -28,13 +30,16 @@ mod interpolate;
 mod lower;
 mod memo;
 mod merge;
+mod once;
 mod prefetch;
 mod providers;
 mod query;
+mod template;
 mod validate;
 mod value;
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -46,8 +51,10 @@ use crate::syntax::Limits;
 
 use crate::schema::Schema;
 use arena::{ExprId, Repr, Val, ValueId, Values};
+pub use context::{CONTEXT_PROPERTIES, ContextProperty, context_property, with_unknown_callers};
 pub use host::{Host, HostError, HostErrorKind, Provider, Registry, Rotator};
 use merge::ChainIndex;
+pub use providers::canonical_rotate_path;
 pub use query::{Place, Trace};
 pub use value::{Value, ValueKind};
 
@@ -214,6 +221,9 @@ pub fn evaluate_with(
     if !has_content {
         return Evaluation::default();
     }
+    // Identical opens, by the prefetcher or the evaluator, are made once (see `once.rs`).
+    let once = once::OpenOnce::new(host);
+    let host: &dyn Host = &once;
     let mut ev = Evaluator::new(host, mode, options);
     if options.max_in_flight > 1 {
         ev.prefetched = prefetch::prefetch(
@@ -313,6 +323,31 @@ enum BuiltinCall {
         schema: ExprId,
         value: ExprId,
     },
+    /// `fn::template`: `body` is the argument declared where it is written (never
+    /// evaluated there: the typed output and editors read it); `ast` is what each
+    /// `fn::eval` of the template declares again in its own scope.
+    Template {
+        body: ExprId,
+        ast: Arc<crate::ast::Expr>,
+    },
+    /// `fn::eval`; `valid` is false when the argument cannot be a template (reported when
+    /// the document was loaded).
+    Eval {
+        arg: ExprId,
+        valid: bool,
+    },
+}
+
+/// One evaluation of a template by a `fn::eval`: the exprs declared for it are located in
+/// the template's document but resolve their references in `scope`.
+struct Instance {
+    /// The `fn::template` expr evaluated.
+    template: ExprId,
+    /// The environment whose values, imports and context the template's references read.
+    scope: usize,
+    /// The `fn::eval` written in `scope`'s own document that led here (the outermost one
+    /// when templates evaluate templates): where diagnostics about this evaluation go.
+    site: ExprId,
 }
 
 struct ExprData {
@@ -329,6 +364,9 @@ struct ExprData {
     secret: bool,
     /// What the typed output needs beyond evaluation.
     extra: Option<Box<Extra>>,
+    /// The template evaluation this expr was declared for (an index into
+    /// `Evaluator::instances`), or `None` for an expr of a document as written.
+    instance: Option<u32>,
 }
 
 /// Output-only facts about an expr.
@@ -396,6 +434,17 @@ struct Evaluator<'h> {
     import_depth: usize,
     /// The limits (and concurrency) the caller chose.
     options: Options,
+    /// Every evaluation of a template so far.
+    instances: Vec<Instance>,
+    /// The template evaluations under way, innermost last: (template, scope). Evaluating a
+    /// template again in the same scope while it is under way never ends: it is a cycle.
+    instantiating: Vec<(ExprId, usize)>,
+    /// The instance whose exprs are being declared.
+    declaring: Option<u32>,
+    /// How many exprs template evaluations have declared, and whether crossing the limit
+    /// on them was reported.
+    instantiated: usize,
+    template_limit_reported: bool,
 }
 
 impl<'h> Evaluator<'h> {
@@ -428,6 +477,11 @@ impl<'h> Evaluator<'h> {
             import_limit_reported: false,
             import_depth: 0,
             options: options.clone(),
+            instances: Vec::new(),
+            instantiating: Vec::new(),
+            declaring: None,
+            instantiated: 0,
+            template_limit_reported: false,
         }
     }
 
@@ -442,28 +496,75 @@ impl<'h> Evaluator<'h> {
     fn located(&self, e: ExprId, d: Diagnostic) -> Diagnostic {
         let x = &self.exprs[e.0 as usize];
         let env = &self.envs[x.env];
-        match x.span {
+        let d = match x.span {
             Some(span) => d.at(env.source.name(), span, &x.doc_path),
             None => {
                 let mut d = d.in_environment(env.source.name());
                 d.path.clone_from(&x.doc_path);
                 d
             }
-        }
+        };
+        self.relocated(x.instance, d)
     }
 
     fn error_span(&mut self, e: ExprId, span: Span, code: Code, message: impl Into<String>) {
         let x = &self.exprs[e.0 as usize];
         let env = &self.envs[x.env];
         let d = Diagnostic::error(code, message).at(env.source.name(), span, &x.doc_path);
+        let d = self.relocated(x.instance, d);
         self.diags.push(d);
+    }
+
+    /// A diagnostic about an expr declared for a template evaluation goes to the
+    /// `fn::eval` that evaluated the template, in the evaluating environment's own document
+    /// (where the fix is, and which an editor of that document shows); its detail says where
+    /// in the template it arose.
+    fn relocated(&self, instance: Option<u32>, d: Diagnostic) -> Diagnostic {
+        let Some(i) = instance else {
+            return d;
+        };
+        let inst = &self.instances[i as usize];
+        let template = &self.exprs[inst.template.0 as usize];
+        let defined_in = self.envs[template.env].source.name();
+        let mut detail = format!(
+            "in the template {} of {defined_in}, evaluated here",
+            template.doc_path
+        );
+        if let (Some(span), Some(env)) = (
+            d.span,
+            self.envs.iter().find(|e| e.source.name() == d.environment),
+        ) {
+            let lc = env.source.line_col(span.start());
+            let _ = write!(detail, " (at {}:{}:{})", d.environment, lc.line, lc.column);
+        }
+        let moved = self.located(
+            inst.site,
+            Diagnostic {
+                severity: d.severity,
+                ..Diagnostic::error(d.code, d.summary)
+            },
+        );
+        Diagnostic { detail, ..moved }
+    }
+
+    /// The environment whose values, imports and context expr `e`'s references read: its
+    /// own, or for an expr declared for a template evaluation, the evaluating one.
+    fn scope_of(&self, e: ExprId) -> usize {
+        let x = &self.exprs[e.0 as usize];
+        match x.instance {
+            Some(i) => self.instances[i as usize].scope,
+            None => x.env,
+        }
     }
 
     // ---------------------------------------------------------------------------------
     // Arena helpers
 
-    fn add_expr(&mut self, data: ExprData) -> ExprId {
+    fn add_expr(&mut self, mut data: ExprData) -> ExprId {
         let id = ExprId(u32::try_from(self.exprs.len()).unwrap_or(u32::MAX));
+        if data.instance.is_none() {
+            data.instance = self.declaring;
+        }
         self.exprs.push(data);
         id
     }
@@ -480,6 +581,7 @@ impl<'h> Evaluator<'h> {
             state: State::Declared,
             secret: false,
             extra: None,
+            instance: None,
         })
     }
 
@@ -553,6 +655,11 @@ impl<'h> Evaluator<'h> {
             ValueKind::Number(n) => (
                 Repr::Number(Arc::from(n.as_str())),
                 Schema::literal(&value::number_json(n)),
+            ),
+            // An unknown string's text is a placeholder, not a constant.
+            ValueKind::String(s) if v.unknown => (
+                Repr::String(Arc::from(s.as_str())),
+                Schema::of_type("string"),
             ),
             ValueKind::String(s) => (
                 Repr::String(Arc::from(s.as_str())),

@@ -12,8 +12,8 @@
 //!   `fn::final` appears anywhere in the graph.
 //!
 //! The evaluator still asks for everything in its own order; a result is used once per
-//! call (two identical opens are opened twice, as in the reference), and anything not
-//! prefetched is fetched directly. With a deterministic host, values, diagnostics and
+//! call (two identical opens share one call to the provider: the host they go through
+//! makes it once, see `once.rs`), and anything not prefetched is fetched directly. With a deterministic host, values, diagnostics and
 //! their order are the same as without prefetching (a test compares them on the whole
 //! conformance corpus).
 
@@ -337,11 +337,15 @@ fn scan(host: &dyn Host, name: &str, decl: &EnvironmentDecl, open_providers: boo
     );
     let mut opens = Vec::new();
     let mut saw_final = false;
-    for x in decl.exprs() {
+    // A `fn::final` anywhere may skip a call; an open inside a template is made by each
+    // `fn::eval` of it, with that environment's context, not where it is written.
+    saw_final |= decl
+        .exprs()
+        .any(|x| matches!(&x.kind, ExprKind::Builtin(b) if matches!(b.call, Call::Final)));
+    for x in decl.eager_exprs() {
         let ExprKind::Builtin(b) = &x.kind else {
             continue;
         };
-        saw_final |= matches!(b.call, Call::Final);
         if open_providers
             && let Call::Open {
                 provider: Some(p),

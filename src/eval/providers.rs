@@ -85,7 +85,7 @@ impl Evaluator<'_> {
             return self.unknown(x, schema);
         }
         let exported = self.export(iv);
-        let context = self.envs[self.expr(x).env].context_value.clone();
+        let context = self.envs[self.scope_of(x)].context_value.clone();
         let opened = self
             .prefetched
             .take_open(name, &exported, &context)
@@ -120,9 +120,12 @@ impl Evaluator<'_> {
         let Some(rotator_name) = provider else {
             return self.unknown(x, Schema::Always);
         };
-        let env = self.expr(x).env;
+        let env = self.scope_of(x);
         let doc_path = self.expr(x).doc_path.clone();
+        // A rotation inside a template is not rotated: its state is written in the
+        // template, which every `fn::eval` of it would rotate again.
         let selected = self.rotating
+            && self.expr(x).instance.is_none()
             && self.envs[env].is_root
             && (self.rotate_paths.is_empty()
                 || self
@@ -246,8 +249,10 @@ fn mark_secret(v: &mut Value) {
 }
 
 /// `values.` plus the document-path rendering of a property path, or `None` if the path
-/// does not parse.
-fn canonical_rotate_path(p: &str) -> Option<String> {
+/// does not parse: how a path of [`super::Mode::Rotate`] names the rotation at
+/// [`super::Rotation::path`].
+#[must_use]
+pub fn canonical_rotate_path(p: &str) -> Option<String> {
     let accessors = crate::ast::parse_property_path(p).ok()?;
     let mut out = String::from("values");
     for a in accessors {

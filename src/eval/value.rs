@@ -35,8 +35,17 @@ impl PartialEq for Value {
 
 impl Eq for Value {}
 
+/// Hashes what equality compares: the data and the flags.
+impl std::hash::Hash for Value {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.kind.hash(state);
+        self.secret.hash(state);
+        self.unknown.hash(state);
+    }
+}
+
 /// The data of a [`Value`].
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub enum ValueKind {
     /// `null` (also the representation of an unknown value).
     Null,
@@ -125,6 +134,17 @@ impl Value {
         match &self.kind {
             ValueKind::String(s) => Some(s),
             _ => None,
+        }
+    }
+
+    /// Marks the value and everything inside it secret: a part taken out of it later
+    /// (`${x.data.password}`) stays secret, as the evaluator copies each part's own flag.
+    pub fn make_secret(&mut self) {
+        self.secret = true;
+        match &mut self.kind {
+            ValueKind::Array(items) => items.iter_mut().for_each(Value::make_secret),
+            ValueKind::Object(m) => m.values_mut().for_each(Value::make_secret),
+            _ => {}
         }
     }
 

@@ -48,6 +48,9 @@ pub(crate) struct Analysis {
     /// written (an unpinned import of a document read at a revision is read at that
     /// revision: `common` is `common@<commit>`).
     read_as: BTreeMap<String, String>,
+    /// The input schemas of the providers the document opens, as the check's host gave
+    /// them (a plugin's as it described itself), by name.
+    pub(crate) providers: BTreeMap<String, Json>,
 }
 
 /// What hover, definition and completion read: the check's evaluation.
@@ -166,7 +169,9 @@ fn first_stage(
             (read != *written).then(|| (written.clone(), read))
         })
         .collect();
+    let providers = decl.as_ref().map(|d| opened(d, host)).unwrap_or_default();
     let analysis = Analysis {
+        providers,
         read_as,
         lines: LineMap::new(source.text()),
         syntax,
@@ -178,6 +183,26 @@ fn first_stage(
         source,
     };
     (analysis, evaluation)
+}
+
+/// The input schemas of the providers `decl` opens (object schemas only: a stand-in's
+/// `true` says nothing). The host asked each plugin during the check already.
+fn opened(decl: &EnvironmentDecl, host: &FsHost) -> BTreeMap<String, Json> {
+    use crate::eval::Host as _;
+    let mut out = BTreeMap::new();
+    for x in decl.exprs() {
+        if let ExprKind::Builtin(b) = &x.kind
+            && let crate::ast::Call::Open {
+                provider: Some(p), ..
+            } = &b.call
+            && !out.contains_key(&p.value)
+            && let Ok(provider) = host.provider(&p.value)
+            && let (inputs @ Json::Object(_), _) = provider.schema()
+        {
+            out.insert(p.value.clone(), inputs);
+        }
+    }
+    out
 }
 
 impl Analysis {
@@ -292,6 +317,15 @@ pub(crate) enum Found<'a> {
     },
     /// An element of `imports`.
     Import(&'a Import),
+    /// A key of the inputs of `fn::open::NAME` (short form).
+    Input {
+        /// The provider.
+        provider: &'a str,
+        /// The keys from the inputs' root to this one.
+        path: Vec<String>,
+        /// The key.
+        key: Span,
+    },
     /// A builtin's name.
     Builtin {
         /// The name as written.
@@ -373,12 +407,49 @@ fn locate_expr<'a>(x: &'a Expr, offset: usize, path: Option<&[Seg]>) -> Option<F
                 });
             }
             if contains(b.arg.span, offset) {
+                if let crate::ast::Call::Open {
+                    provider: Some(p),
+                    inputs: Some(crate::ast::ArgPart::Whole),
+                } = &b.call
+                    && let Some(found) = locate_input(&b.arg, offset, &p.value, &mut Vec::new())
+                {
+                    return Some(found);
+                }
                 return locate_expr(&b.arg, offset, None);
             }
             None
         }
         ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::String(_) => None,
     }
+}
+
+/// A key at `offset` in the literal objects of a provider's inputs (`path` leads to `x`).
+fn locate_input<'a>(
+    x: &'a Expr,
+    offset: usize,
+    provider: &'a str,
+    path: &mut Vec<String>,
+) -> Option<Found<'a>> {
+    let ExprKind::Object(entries) = &x.kind else {
+        return None;
+    };
+    for e in entries {
+        let Some(k) = &e.key else { continue };
+        if contains(e.key_span, offset) {
+            let mut path = path.clone();
+            path.push(k.clone());
+            return Some(Found::Input {
+                provider,
+                path,
+                key: e.key_span,
+            });
+        }
+        if contains(e.value.span, offset) {
+            path.push(k.clone());
+            return locate_input(&e.value, offset, provider, path);
+        }
+    }
+    None
 }
 
 fn locate_access(access: &PropertyAccess, offset: usize) -> Option<Found<'_>> {

@@ -1,6 +1,7 @@
 //! Completion, from the text before the cursor (which is often broken while typing) and
 //! the last good check of the document: property paths after `${`, `.` and `[`; `fn::`
-//! builtin names; environment names in `imports`; top-level keys.
+//! builtin names, and provider names after `fn::open::`; the keys of a provider's inputs
+//! (`inputs.rs`); environment names in `imports`; top-level keys.
 
 use super::analysis::{Analysis, is_plain_name, value_type};
 use super::hover::OtherEvaluation;
@@ -36,8 +37,11 @@ pub(crate) struct Item {
     pub(crate) filter: Option<String>,
     /// What it is.
     pub(crate) kind: ItemKind,
-    /// A short description (a type; never a value).
+    /// A short description (a type, or a builtin's signature; never a value).
     pub(crate) detail: String,
+    /// Documentation (Markdown): what a builtin does, or a provider's or an input's
+    /// description.
+    pub(crate) documentation: Option<String>,
 }
 
 /// What completion reads besides the text.
@@ -50,6 +54,8 @@ pub(crate) struct Data<'a> {
     pub(crate) environments: &'a dyn Fn() -> Vec<String>,
     /// Another environment's evaluation.
     pub(crate) others: OtherEvaluation<'a>,
+    /// The providers the project can open, with where each comes from.
+    pub(crate) providers: &'a dyn Fn() -> Vec<(String, String)>,
 }
 
 /// The completions at byte `offset` of `text`.
@@ -63,7 +69,10 @@ pub(crate) fn complete(text: &str, offset: usize, data: &Data<'_>) -> Vec<Item> 
     if let Some(items) = imports(text, prefix, line_start, offset, data) {
         return items;
     }
-    if let Some(items) = builtins(prefix, offset) {
+    if let Some(items) = provider_inputs(text, prefix, line_start, offset, data) {
+        return items;
+    }
+    if let Some(items) = builtins(prefix, offset, data) {
         return items;
     }
     top_level(text, prefix, line_start, offset).unwrap_or_default()
@@ -392,7 +401,44 @@ fn item(
         filter,
         kind,
         detail,
+        documentation: None,
     }
+}
+
+// -------------------------------------------------------------------------------------
+// Provider inputs
+
+fn provider_inputs(
+    text: &str,
+    prefix: &str,
+    line_start: usize,
+    offset: usize,
+    data: &Data<'_>,
+) -> Option<Vec<Item>> {
+    let place = super::inputs::place(text, prefix, line_start)?;
+    let schema = super::inputs::input_schema(data.analysis, &place.provider)?;
+    let at = super::inputs::schema_at(&schema, &place.path)?;
+    let partial = prefix.len()
+        - prefix
+            .trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            .len();
+    let replace = Span::new(offset - partial, offset);
+    Some(
+        super::inputs::keys(at, &place.present)
+            .into_iter()
+            .map(|k| Item {
+                documentation: k.description,
+                ..item(
+                    k.name.clone(),
+                    k.name,
+                    replace,
+                    None,
+                    ItemKind::Property,
+                    k.detail,
+                )
+            })
+            .collect(),
+    )
 }
 
 // -------------------------------------------------------------------------------------
@@ -469,7 +515,34 @@ fn imports(
 // -------------------------------------------------------------------------------------
 // Builtins and top-level keys
 
-fn builtins(prefix: &str, offset: usize) -> Option<Vec<Item>> {
+/// `fn::open::NAME` for each provider the project can open, `fn::rotate::NAME` for each
+/// plugin (rotators are plugins).
+fn providers(word: &str, replace: Span, data: &Data<'_>) -> Vec<Item> {
+    let (prefix, rotators) = if word.starts_with("fn::rotate::") {
+        ("fn::rotate::", true)
+    } else {
+        ("fn::open::", false)
+    };
+    (data.providers)()
+        .into_iter()
+        .filter(|(_, from)| !rotators || from != crate::providers::BUILTIN)
+        .map(|(name, from)| {
+            let documentation = if rotators {
+                None
+            } else {
+                super::inputs::input_schema(data.analysis, &name)
+                    .and_then(|s| super::inputs::description(&s))
+            };
+            let label = format!("{prefix}{name}");
+            Item {
+                documentation,
+                ..item(label.clone(), label, replace, None, ItemKind::Builtin, from)
+            }
+        })
+        .collect()
+}
+
+fn builtins(prefix: &str, offset: usize, data: &Data<'_>) -> Option<Vec<Item>> {
     let word_len = prefix
         .bytes()
         .rev()
@@ -489,25 +562,29 @@ fn builtins(prefix: &str, offset: usize) -> Option<Vec<Item>> {
         return None;
     }
     let replace = Span::new(offset - word.len(), offset);
+    if word.starts_with("fn::open::") || word.starts_with("fn::rotate::") {
+        return Some(providers(word, replace, data));
+    }
     let mut names: Vec<&str> = BUILTINS.to_vec();
     names.extend(["fn::open::", "fn::rotate::"]);
     Some(
         names
             .into_iter()
             .map(|n| {
-                let detail = if n.ends_with("::") {
-                    format!("{n}NAME: short form")
-                } else {
-                    "builtin".to_owned()
-                };
-                item(
-                    n.to_owned(),
-                    n.to_owned(),
-                    replace,
-                    None,
-                    ItemKind::Builtin,
-                    detail,
-                )
+                let detail = crate::ast::builtin_signature(n)
+                    .unwrap_or("builtin")
+                    .to_owned();
+                Item {
+                    documentation: Some(super::hover::builtin_doc(n)),
+                    ..item(
+                        n.to_owned(),
+                        n.to_owned(),
+                        replace,
+                        None,
+                        ItemKind::Builtin,
+                        detail,
+                    )
+                }
             })
             .collect(),
     )
@@ -559,6 +636,13 @@ mod tests {
         ]
     }
 
+    fn providers() -> Vec<(String, String)> {
+        vec![
+            ("aws-login".to_owned(), "built-in provider".to_owned()),
+            ("mine".to_owned(), "plugin on PATH".to_owned()),
+        ]
+    }
+
     fn others(name: &str) -> Option<Evaluation> {
         (name == "proj/dev").then(|| {
             let a = analyze_text("proj/dev", "values:\n  stage: dev\n", &[]);
@@ -575,6 +659,7 @@ mod tests {
             analysis,
             environments: &envs,
             others: &others,
+            providers: &providers,
         };
         let items = complete(&text, offset, &data);
         let labels = items.iter().map(|i| i.label.clone()).collect();
@@ -668,6 +753,74 @@ mod tests {
         assert!(labels.is_empty());
     }
 
+    /// The items offered where `|` is in `text` (analyzed without it, as a buffer would
+    /// be before the key is typed).
+    fn items_at(text: &str) -> Vec<Item> {
+        let offset = text.find('|').unwrap();
+        let text = text.replacen('|', "", 1);
+        let a = analyze_text("app", &text, &[]);
+        let data = Data {
+            name: "app",
+            analysis: Some(&a),
+            environments: &envs,
+            others: &others,
+            providers: &providers,
+        };
+        complete(&text, offset, &data)
+    }
+
+    #[test]
+    fn provider_names_and_inputs() {
+        let labels = |items: Vec<Item>| items.into_iter().map(|i| i.label).collect::<Vec<_>>();
+        let items = items_at("values:\n  a:\n    fn::open::|\n");
+        assert_eq!(items[0].label, "fn::open::aws-login");
+        assert_eq!(items[0].detail, "built-in provider");
+        assert!(
+            items[0]
+                .documentation
+                .as_deref()
+                .unwrap()
+                .starts_with("Logs in to AWS"),
+            "{:?}",
+            items[0].documentation
+        );
+        assert_eq!(labels(items), ["fn::open::aws-login", "fn::open::mine"]);
+        // Rotators are plugins.
+        assert_eq!(
+            labels(items_at("values:\n  a:\n    fn::rotate::m|\n")),
+            ["fn::rotate::mine"]
+        );
+        // The keys of the object being filled, but those already there.
+        let items = items_at(
+            "values:\n  c:\n    fn::open::aws-login:\n      oidc:\n        roleArn: x\n        s|\n",
+        );
+        assert_eq!(
+            labels(items.clone()),
+            ["sessionName", "duration", "policyArns", "subjectAttributes"]
+        );
+        assert_eq!(items[0].detail, "string (required)");
+        assert_eq!(
+            items[0].documentation.as_deref(),
+            Some("The name of the role session (shows in CloudTrail).")
+        );
+        assert_eq!(items[0].replace.end() - items[0].replace.start(), 1);
+        assert_eq!(
+            labels(items_at(
+                "values:\n  c:\n    fn::open::aws-login:\n      |\n"
+            )),
+            ["oidc", "static"]
+        );
+        // Below a name the user chooses, the entry's keys.
+        assert_eq!(
+            labels(items_at(
+                "values:\n  s:\n    fn::open::aws-secrets:\n      get:\n        db:\n          |\n"
+            )),
+            ["secretId", "versionId", "versionStage"]
+        );
+        // A provider without a schema offers nothing (and other completions go on).
+        assert!(items_at("values:\n  c:\n    fn::open::nope:\n      |\n").is_empty());
+    }
+
     #[test]
     fn builtins_imports_and_top_level_keys() {
         let (labels, applied) = at("values:\n  a:\n    fn::se|", None);
@@ -688,5 +841,55 @@ mod tests {
         let (labels, applied) = at("values: {}\nim|", None);
         assert_eq!(labels, ["description", "imports"]);
         assert_eq!(applied, "values: {}\ndescription");
+    }
+
+    #[test]
+    fn builtins_come_with_their_signature_and_documentation() {
+        let text = "values:\n  a:\n    fn::te|";
+        let offset = text.find('|').unwrap();
+        let text = text.replacen('|', "", 1);
+        let providers = Vec::new;
+        let data = Data {
+            name: "app",
+            analysis: None,
+            environments: &envs,
+            others: &others,
+            providers: &providers,
+        };
+        let items = complete(&text, offset, &data);
+        for (name, signature, doc) in [
+            ("fn::template", "fn::template: EXPRESSION", "A template:"),
+            ("fn::eval", "fn::eval: ${TEMPLATE}", "Evaluates a template"),
+            (
+                "fn::conform",
+                "fn::conform: {schema: SCHEMA, value: VALUE}",
+                "fn::validate",
+            ),
+            (
+                "fn::open::",
+                "fn::open::PROVIDER: INPUTS",
+                "Opens the named provider",
+            ),
+        ] {
+            let item = items.iter().find(|i| i.label == name).expect(name);
+            assert_eq!(item.detail, signature);
+            assert!(
+                item.documentation
+                    .as_deref()
+                    .is_some_and(|d| d.contains(doc)),
+                "{name}: {:?}",
+                item.documentation
+            );
+        }
+    }
+
+    #[test]
+    fn documented_context_properties_complete_before_they_are_set() {
+        let doc = "values:\n  a: 1\n";
+        let a = analyze_text("app", doc, &[]);
+        let (labels, _) = at("values:\n  x: ${context.pulumi.|", Some(&*a));
+        assert_eq!(labels, ["organization", "user"]);
+        let (labels, _) = at("values:\n  x: ${context.pulumi.organization.|", Some(&*a));
+        assert_eq!(labels, ["login"]);
     }
 }

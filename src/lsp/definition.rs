@@ -50,7 +50,7 @@ pub(crate) fn definition(a: &Analysis, offset: usize) -> Option<(Span, Target)> 
             let def = trace.base?.def?;
             Some((key, place(a, def.environment, def.span)?))
         }
-        Found::Key { path: None, .. } | Found::Builtin { .. } => None,
+        Found::Key { path: None, .. } | Found::Builtin { .. } | Found::Input { .. } => None,
     }
 }
 

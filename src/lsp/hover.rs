@@ -1,14 +1,16 @@
 //! Hover: on a key or a `${...}` reference, its static value (secrets shown as
 //! `[secret]`), its type, and where it was defined (through imports); on an import, the
-//! file it reads; on a builtin, what it does.
+//! file it reads; on a builtin, what it does (a provider: its description); on a
+//! provider's input, its type and description.
 
 use std::fmt::Write as _;
 
 use super::analysis::{
     Analysis, Found, Seg, locate, path_text, properties_value, redacted, value_type,
 };
+use super::inputs;
 use crate::Span;
-use crate::ast::{AccessorKind, Expr, environment_ref};
+use crate::ast::{AccessorKind, Call, Expr, ExprKind, environment_ref};
 use crate::eval::{Evaluation, Value};
 
 /// A hover's place and Markdown text.
@@ -75,9 +77,29 @@ pub(crate) fn hover(a: &Analysis, offset: usize, others: OtherEvaluation<'_>) ->
                 markdown: md,
             })
         }
-        Found::Builtin { name, span } => Some(HoverText {
-            span,
-            markdown: format!("**{name}**\n\n{}", builtin_doc(name)),
+        Found::Builtin { name, span } => {
+            let mut markdown = builtin_markdown(name);
+            // The provider's own description, from its input schema.
+            let described = name
+                .strip_prefix("fn::open::")
+                .and_then(|p| inputs::input_schema(Some(a), p))
+                .and_then(|s| inputs::description(&s));
+            if let Some(d) = described {
+                let _ = write!(markdown, "\n\n{d}");
+            }
+            Some(HoverText { span, markdown })
+        }
+        Found::Input {
+            provider,
+            path,
+            key,
+        } => Some(HoverText {
+            span: key,
+            markdown: inputs::hover_text(
+                inputs::input_schema(Some(a), provider).as_ref(),
+                provider,
+                &path,
+            ),
         }),
     }
 }
@@ -101,8 +123,22 @@ fn key_hover(a: &Analysis, path: Option<&[Seg]>, key: Span, value: &Expr) -> Hov
         (Some(n), None) => value_type(n),
         (None, None) => "unknown".to_owned(),
     };
+    let is_template =
+        matches!(&value.kind, ExprKind::Builtin(b) if matches!(b.call, Call::Template));
+    let ty = if is_template {
+        "template".to_owned()
+    } else {
+        ty
+    };
     let mut md = format!("`{title}`: {}", code_span(&ty));
-    if let (Some(node), Some(typed)) = (&node, typed) {
+    if let Some(doc) = accessors.as_deref().and_then(reserved_property_doc) {
+        let _ = write!(md, "\n\n{doc}");
+    }
+    if is_template {
+        md.push_str(
+            "\n\nNot evaluated here: each `fn::eval` of it evaluates it in its own environment.",
+        );
+    } else if let (Some(node), Some(typed)) = (&node, typed) {
         push_value(&mut md, node);
         let trace = accessors.as_deref().and_then(|p| typed.evaluation.trace(p));
         if let Some(trace) = trace {
@@ -175,6 +211,14 @@ fn reference_hover(
         (None, None) => "unknown".to_owned(),
     };
     let mut md = format!("`{title}`: {}", code_span(&ty));
+    if root == "context"
+        && let Some(p) = context_doc(&path[1..])
+    {
+        let _ = write!(md, "\n\n{}", p.doc);
+        if !p.set_by_evaluator {
+            md.push_str(" Set in `escc.toml` (`[context]`) or with `--context`.");
+        }
+    }
     if let Some(node) = &node {
         push_value(&mut md, node);
     } else {
@@ -203,6 +247,59 @@ fn push_value(md: &mut String, node: &Value) {
 
 fn code_span(s: &str) -> String {
     format!("`{}`", s.replace('`', "'"))
+}
+
+/// A builtin's hover: its name, how it is called and what it does.
+pub(crate) fn builtin_markdown(name: &str) -> String {
+    let mut md = format!("**{name}**");
+    if let Some(signature) = crate::ast::builtin_signature(name) {
+        let _ = write!(md, "\n\n```yaml\n{signature}\n```");
+    }
+    let _ = write!(md, "\n\n{}", builtin_doc(name));
+    md
+}
+
+/// The documented context property at `path` (below `context`).
+fn context_doc(path: &[AccessorKind]) -> Option<&'static crate::eval::ContextProperty> {
+    let names: Option<Vec<&str>> = path
+        .iter()
+        .map(|a| match a {
+            AccessorKind::Name(k) | AccessorKind::Key(k) => Some(k.as_str()),
+            AccessorKind::Index(_) => None,
+        })
+        .collect();
+    crate::eval::context_property(&names?)
+}
+
+/// What the consumers of an environment read in its top-level properties (ESC's reserved
+/// properties): the conventions of `esc run`, the Pulumi CLI and Pulumi policy packs.
+const RESERVED_PROPERTIES: &[(&str, &str)] = &[
+    (
+        "environmentVariables",
+        "Reserved property: each entry is exported as an environment variable by `escc run` and `escc open --format dotenv|shell`.",
+    ),
+    (
+        "files",
+        "Reserved property: each entry is written to a temporary file by `escc run`, and the variable of its name is set to the file's path.",
+    ),
+    (
+        "pulumiConfig",
+        "Reserved property: Pulumi stack configuration (`key` or `package:key`), read by the Pulumi CLI when a stack uses this environment.",
+    ),
+    (
+        "policyConfig",
+        "Reserved property: configuration for Pulumi policy packs, one object per policy (`policyName`, or `packName:policyName` to scope it to one pack), read by the policy packs of a policy group this environment is attached to. `escc open ENV policyConfig --format json` prints it.",
+    ),
+];
+
+/// The documentation of a top-level reserved property.
+fn reserved_property_doc(path: &[AccessorKind]) -> Option<&'static str> {
+    let [AccessorKind::Name(k) | AccessorKind::Key(k)] = path else {
+        return None;
+    };
+    RESERVED_PROPERTIES
+        .iter()
+        .find_map(|(name, doc)| (name == k).then_some(*doc))
 }
 
 /// What a builtin does (`ast`'s table), and for providers that the server never opens them.
@@ -306,6 +403,40 @@ mod tests {
     }
 
     #[test]
+    fn hover_on_provider_inputs_and_names() {
+        let text = "values:\n  c:\n    fn::open::aws-login:\n      oidc:\n        roleArn: x\n        rolArn: y\n  s:\n    fn::open::aws-secrets:\n      region: r\n      login: ${c}\n      get: {db: {secretId: x}}\n";
+        let a = analyze_text("app", text, &[]);
+        let h = hover(&a, text.find("roleArn").unwrap() + 2, &none).unwrap();
+        assert_eq!(a.source.slice(h.span), "roleArn");
+        assert_eq!(
+            h.markdown,
+            "`oidc.roleArn`: `string`, required input of provider `aws-login`\n\nThe ARN of the IAM role to assume."
+        );
+        let h = hover(&a, text.find("rolArn").unwrap(), &none).unwrap();
+        assert_eq!(
+            h.markdown,
+            "`oidc.rolArn`: not an input of provider `aws-login`"
+        );
+        let h = hover(&a, text.find("secretId").unwrap(), &none).unwrap();
+        assert!(
+            h.markdown
+                .starts_with("`get.db.secretId`: `string`, required input of provider `aws-secrets`\n\nThe secret's name or ARN."),
+            "{}",
+            h.markdown
+        );
+        // A reference in the inputs is still a reference.
+        let h = hover(&a, text.find("${c}").unwrap() + 2, &none).unwrap();
+        assert!(h.markdown.starts_with("`c`: "), "{}", h.markdown);
+        let h = hover(&a, text.find("fn::open::aws-login").unwrap(), &none).unwrap();
+        assert!(
+            h.markdown
+                .ends_with("\n\nLogs in to AWS with static credentials or through OIDC (STS AssumeRoleWithWebIdentity); returns credentials for the other AWS providers."),
+            "{}",
+            h.markdown
+        );
+    }
+
+    #[test]
     fn hover_on_imports_and_builtins() {
         let text = "imports:\n  - base\nvalues:\n  a:\n    fn::toJSON: {b: 1}\n";
         let a = analyze_text("app", text, &[("base", "values: {}\n")]);
@@ -318,5 +449,72 @@ mod tests {
         let h = hover(&a, text.find("fn::toJSON").unwrap(), &none).unwrap();
         assert!(h.markdown.contains("JSON string"), "{}", h.markdown);
         assert!(hover(&a, 0, &none).is_none());
+    }
+
+    #[test]
+    fn hover_on_the_new_builtins_shows_their_signature() {
+        let text = "values:\n  name: foo\n  t:\n    fn::template: \"Hello ${name}!\"\n  e:\n    fn::eval: ${t}\n  c:\n    fn::conform: {schema: {type: string}, value: x}\n";
+        let a = analyze_text("app", text, &[]);
+        assert!(a.diags.is_empty(), "{:?}", a.diags);
+        for (name, signature) in [
+            ("fn::template", "fn::template: EXPRESSION"),
+            ("fn::eval", "fn::eval: ${TEMPLATE}"),
+            ("fn::conform", "fn::conform: {schema: SCHEMA, value: VALUE}"),
+        ] {
+            let h = hover(&a, text.find(name).unwrap() + 1, &none).unwrap();
+            assert_eq!(a.source.slice(h.span), name);
+            assert!(
+                h.markdown
+                    .starts_with(&format!("**{name}**\n\n```yaml\n{signature}\n```\n\n")),
+                "{}",
+                h.markdown
+            );
+        }
+        // A template's key: its type, and that it is not evaluated there.
+        let h = hover(&a, text.find("  t:").unwrap() + 2, &none).unwrap();
+        assert!(
+            h.markdown.starts_with("`values.t`: `template`"),
+            "{}",
+            h.markdown
+        );
+        assert!(h.markdown.contains("Not evaluated here"), "{}", h.markdown);
+        // What `fn::eval` made of it.
+        let h = hover(&a, text.find("  e:").unwrap() + 2, &none).unwrap();
+        assert!(
+            h.markdown.starts_with("`values.e`: `string`"),
+            "{}",
+            h.markdown
+        );
+        assert!(h.markdown.contains("\"Hello foo!\""), "{}", h.markdown);
+    }
+
+    #[test]
+    fn hover_documents_context_properties_and_reserved_properties() {
+        let text = "values:\n  who: ${context.pulumi.user.login}\n  org: ${context.pulumi.organization.login}\n  policyConfig:\n    my-pack:cost:\n      max: 5\n";
+        let a = analyze_text("app", text, &[]);
+        assert!(a.diags.is_empty(), "{:?}", a.diags);
+        let h = hover(&a, text.find("login}").unwrap(), &none).unwrap();
+        assert!(
+            h.markdown.contains("The name of the user."),
+            "{}",
+            h.markdown
+        );
+        assert!(h.markdown.contains("\"alice\""), "{}", h.markdown);
+        // Not set by the project: unknown until someone evaluates, and said so.
+        let h = hover(&a, text.rfind("login}").unwrap(), &none).unwrap();
+        assert!(
+            h.markdown
+                .contains("The name of the organization. Set in `escc.toml`"),
+            "{}",
+            h.markdown
+        );
+        assert!(h.markdown.contains("[unknown]"), "{}", h.markdown);
+        let h = hover(&a, text.find("policyConfig").unwrap(), &none).unwrap();
+        assert!(
+            h.markdown
+                .contains("Reserved property: configuration for Pulumi policy packs"),
+            "{}",
+            h.markdown
+        );
     }
 }

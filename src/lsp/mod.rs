@@ -3,7 +3,7 @@
 //! Diagnostics come from the path `escc check` takes (load, then a static evaluation whose
 //! imports are served by the workspace, unsaved buffers first), so they have the same codes
 //! and messages; hover, definition, completion and the outline read the same check's typed
-//! environment. The server only checks: providers are never opened and secrets are never
+//! environment; signature help reads the text. The server only checks: providers are never opened and secrets are never
 //! decrypted or shown (`[secret]`). Positions are UTF-16 unless the client offers UTF-8.
 //!
 //! Standard output is the protocol: nothing else is ever written to it.
@@ -14,8 +14,10 @@ mod convert;
 mod definition;
 mod host;
 mod hover;
+mod inputs;
 mod scheduler;
 mod server;
+mod signature;
 mod symbols;
 
 use std::process::ExitCode;
@@ -53,7 +55,7 @@ pub fn run() -> ExitCode {
 mod tests {
     use super::analysis::tests::analyze_text;
     use super::convert::{Encoding, LineMap};
-    use super::{completion, definition, hover, symbols};
+    use super::{completion, definition, hover, signature, symbols};
 
     /// Every feature at every character of awkward documents: no panic, whatever the input.
     #[test]
@@ -65,6 +67,8 @@ mod tests {
             "imports: [base, \"é\", {x: {merge: false}}]\nvalues:\n  f: {fn::join: [\",\", [\"${a}\"]]}\n  g: fn::",
             "",
             "\u{feff}values: {a: 1}",
+            "values:\n  c:\n    fn::open::aws-login:\n      oidc:\n        ro\n      static: {accessKeyId: ${x}}\n  d:\n    fn::open::\n  e: {fn::open::aws-secrets: {get: {\"é\": {}}}}\n",
+            "values:\n  t:\n    fn::template:\n      fn::eval: ${t}\n  é: {fn::eval: {fn::template: \"${é}\"}}\n  c: {fn::conform: [\n",
         ];
         let base = [("base", "values:\n  x: {y: 1}\n")];
         for text in docs {
@@ -72,16 +76,19 @@ mod tests {
             let lines = LineMap::new(text);
             let envs = || vec!["base".to_owned(), "p/e".to_owned()];
             let others = |_: &str| None;
+            let providers = || vec![("aws-login".to_owned(), "built-in provider".to_owned())];
             let data = completion::Data {
                 name: "app",
                 analysis: Some(&a),
                 environments: &envs,
                 others: &others,
+                providers: &providers,
             };
             for offset in 0..=text.len() {
                 let _ = completion::complete(text, offset, &data);
                 let _ = hover::hover(&a, offset, &others);
                 let _ = definition::definition(&a, offset);
+                let _ = signature::signature_at(text, offset);
                 for enc in [Encoding::Utf8, Encoding::Utf16] {
                     let p = lines.position(text, offset, enc);
                     let _ = lines.offset(text, p, enc);

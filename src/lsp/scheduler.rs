@@ -126,6 +126,16 @@ impl Snapshot {
         evaluation_of(name, &project, &self.host(&project))
     }
 
+    /// The providers the project can open, with where each comes from.
+    pub(super) fn providers(&self) -> Vec<(String, String)> {
+        self.project()
+            .catalog()
+            .names()
+            .into_iter()
+            .map(|(name, from)| (name, from.to_owned()))
+            .collect()
+    }
+
     pub(super) fn environments(&self) -> Vec<String> {
         let mut names = self.project().environments().names;
         // An open snapshot of a revision (`base@<commit>`) is no name to import.

@@ -19,11 +19,12 @@ use tower_lsp_server::ls_types::{
     DidChangeTextDocumentParams, DidChangeWatchedFilesParams,
     DidChangeWatchedFilesRegistrationOptions, DidChangeWorkspaceFoldersParams,
     DidCloseTextDocumentParams, DidOpenTextDocumentParams, DidSaveTextDocumentParams,
-    DocumentSymbolParams, DocumentSymbolResponse, FileSystemWatcher, GlobPattern,
+    DocumentSymbolParams, DocumentSymbolResponse, Documentation, FileSystemWatcher, GlobPattern,
     GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents, HoverParams,
     HoverProviderCapability, InitializeParams, InitializeResult, InitializedParams, Location,
     MarkupContent, MarkupKind, NumberOrString, OneOf, Range, Registration, SaveOptions,
-    ServerCapabilities, ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind,
+    ServerCapabilities, ServerInfo, SignatureHelp, SignatureHelpOptions, SignatureHelpParams,
+    SignatureInformation, TextDocumentSyncCapability, TextDocumentSyncKind,
     TextDocumentSyncOptions, TextDocumentSyncSaveOptions, TextEdit, Uri,
     WorkspaceFoldersServerCapabilities, WorkspaceServerCapabilities,
 };
@@ -35,7 +36,7 @@ use super::convert::{Encoding, LineMap, apply_change};
 use super::definition::{Target, definition};
 use super::host::{canonical_file, name_of, root_of};
 use super::scheduler::{self, Job, Snapshot, keep_good};
-use super::{hover, symbols};
+use super::{hover, signature, symbols};
 use crate::project::Document;
 use crate::{Diagnostic, Severity, Source};
 
@@ -349,6 +350,10 @@ impl LanguageServer for Backend {
                     },
                 )),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
+                signature_help_provider: Some(SignatureHelpOptions {
+                    trigger_characters: Some(vec![":".to_owned(), " ".to_owned()]),
+                    ..SignatureHelpOptions::default()
+                }),
                 definition_provider: Some(OneOf::Left(true)),
                 document_symbol_provider: Some(OneOf::Left(true)),
                 completion_provider: Some(CompletionOptions {
@@ -648,11 +653,13 @@ impl LanguageServer for Backend {
             let offset = lines.offset(&text, pos, enc);
             let environments = || snapshot.environments();
             let others = |n: &str| snapshot.evaluation_of(n);
+            let providers = || snapshot.providers();
             let data = completion::Data {
                 name: &name,
                 analysis: good.as_deref(),
                 environments: &environments,
                 others: &others,
+                providers: &providers,
             };
             completion::complete(&text, offset, &data)
                 .into_iter()
@@ -663,6 +670,35 @@ impl LanguageServer for Backend {
         .await
         .unwrap_or_default();
         Ok(Some(CompletionResponse::Array(items)))
+    }
+
+    async fn signature_help(&self, params: SignatureHelpParams) -> Result<Option<SignatureHelp>> {
+        let uri = params.text_document_position_params.text_document.uri;
+        let pos = params.text_document_position_params.position;
+        let (text, enc) = {
+            let state = self.lock();
+            let Some(doc) = state.docs.get(&uri) else {
+                return Ok(None);
+            };
+            (doc.text.clone(), state.encoding())
+        };
+        let lines = LineMap::new(&text);
+        let offset = lines.offset(&text, pos, enc);
+        Ok(
+            signature::signature_at(&text, offset).map(|s| SignatureHelp {
+                signatures: vec![SignatureInformation {
+                    label: s.label.to_owned(),
+                    documentation: Some(Documentation::MarkupContent(MarkupContent {
+                        kind: MarkupKind::Markdown,
+                        value: s.documentation,
+                    })),
+                    parameters: None,
+                    active_parameter: None,
+                }],
+                active_signature: Some(0),
+                active_parameter: None,
+            }),
+        )
     }
 
     async fn document_symbol(
@@ -708,6 +744,12 @@ fn completion_item(
         label: item.label,
         kind: Some(kind),
         detail: (!item.detail.is_empty()).then_some(item.detail),
+        documentation: item.documentation.map(|value| {
+            Documentation::MarkupContent(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value,
+            })
+        }),
         filter_text: item.filter,
         // Keep the server's order (properties in key order, then the roots).
         sort_text: Some(format!("{index:05}")),

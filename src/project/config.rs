@@ -22,6 +22,11 @@
 //! [providers.vault-login]          # a plugin serves fn::open::vault-login
 //! command = ["python3", "plugins/vault_login.py"]
 //! timeout = 10                     # seconds per call (default 30)
+//!
+//! # Base URLs of the services the built-in providers call, by service name, instead of
+//! # the public ones (ESCC_ENDPOINT_<SERVICE> in the environment wins; docs/providers.md).
+//! [endpoints]
+//! vault = "http://127.0.0.1:8200"
 //! ```
 //!
 //! Unknown keys are errors (a typo should not be silently ignored); `[context]` may hold
@@ -58,6 +63,10 @@ pub struct Config {
     /// Who secrets are encrypted to.
     #[serde(default)]
     pub encryption: Encryption,
+    /// Base URLs by service name (`[endpoints] vault = "http://..."`), for the built-in
+    /// providers (see [`crate::providers::Network::endpoint`]).
+    #[serde(default)]
+    pub endpoints: BTreeMap<String, String>,
 }
 
 /// `[encryption]` in `escc.toml`: the recipients of the project's secrets, optionally
@@ -111,15 +120,23 @@ impl Encryption {
         }
     }
 
+    /// Every list of recipients, with where it is configured: the project's, then each
+    /// folder's.
+    pub fn lists(&self) -> impl Iterator<Item = (String, &[String])> {
+        std::iter::once((
+            "encryption.recipients".to_owned(),
+            self.recipients.as_slice(),
+        ))
+        .chain(self.folders.iter().map(|(dir, f)| {
+            (
+                format!("encryption.folders.{dir:?}.recipients"),
+                f.recipients.as_slice(),
+            )
+        }))
+    }
+
     fn check(&self) -> Result<(), String> {
-        let lists = std::iter::once(("encryption.recipients".to_owned(), &self.recipients)).chain(
-            self.folders.iter().map(|(dir, f)| {
-                (
-                    format!("encryption.folders.{dir:?}.recipients"),
-                    &f.recipients,
-                )
-            }),
-        );
+        let lists = self.lists();
         for dir in self.folders.keys() {
             check_name(dir).map_err(|e| format!("encryption.folders.{dir:?}: {e}"))?;
         }
@@ -194,6 +211,10 @@ impl Config {
             plugin
                 .validate()
                 .map_err(|e| format!("providers.{name}.{e}"))?;
+        }
+        for (service, url) in &config.endpoints {
+            crate::providers::check_endpoint(service, url)
+                .map_err(|e| format!("endpoints.{service}: {e}"))?;
         }
         Ok(config)
     }
@@ -395,6 +416,30 @@ mod tests {
             "{e}"
         );
         assert!(Config::parse("[providers.x]\n").is_err());
+    }
+
+    #[test]
+    fn endpoints_are_checked() {
+        let c = Config::parse(
+            "[endpoints]\nvault = \"http://127.0.0.1:8200/\"\ngcp-secretmanager = \"https://h/p\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.endpoints["vault"], "http://127.0.0.1:8200/");
+        assert_eq!(c.endpoints.len(), 2);
+        let e = Config::parse("[endpoints]\nvault = \"ftp://h\"\n").unwrap_err();
+        assert_eq!(
+            e,
+            "endpoints.vault: \"ftp://h\" is not an http:// or https:// URL"
+        );
+        let e = Config::parse("[endpoints]\n\"Vault Server\" = \"http://h\"\n").unwrap_err();
+        assert!(
+            e.starts_with("endpoints.Vault Server: a service name is"),
+            "{e}"
+        );
+        let e = Config::parse("[endpoints]\nvault = 1\n").unwrap_err();
+        assert!(e.contains("invalid type"), "{e}");
+        let e = Config::parse("[endpoint]\nvault = \"http://h\"\n").unwrap_err();
+        assert!(e.contains("unknown field `endpoint`"), "{e}");
     }
 
     #[test]

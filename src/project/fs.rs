@@ -88,6 +88,8 @@ pub struct FsHost {
     /// Each versioned name's revision, resolved once, with the environment whose revision
     /// it inherited (see [`Host::import_name`]).
     pins: Mutex<BTreeMap<String, Result<Inherited, String>>>,
+    /// Where the providers being opened are listed, for a progress line.
+    opening: Option<Arc<super::Opening>>,
 }
 
 /// A versioned name's revision, and where it came from.
@@ -115,6 +117,7 @@ impl FsHost {
             pinned: None,
             repo: OnceLock::new(),
             pins: Mutex::new(BTreeMap::new()),
+            opening: None,
         }
     }
 
@@ -159,6 +162,20 @@ impl FsHost {
     pub fn with_catalog(mut self, catalog: Catalog) -> Self {
         self.catalog = Some(catalog);
         self
+    }
+
+    /// Lists the providers being opened in `opening` while they run (their names only),
+    /// for a front end's progress line.
+    #[must_use]
+    pub fn with_progress(mut self, opening: Arc<super::Opening>) -> Self {
+        self.opening = Some(opening);
+        self
+    }
+
+    /// Where the providers being opened are listed, if anywhere.
+    #[must_use]
+    pub fn progress(&self) -> Option<&Arc<super::Opening>> {
+        self.opening.as_ref()
     }
 
     /// Serves `document` as environment `name` instead of its file.
@@ -260,6 +277,15 @@ impl FsHost {
             .unwrap_or_else(PoisonError::into_inner)
             .insert(name.to_owned(), texts.clone());
         texts
+    }
+
+    /// Fails for a name the catalog knows nothing of (see [`Catalog::unknown`]); a host
+    /// without a catalog offers stand-ins only.
+    fn unknown(&self, kind: &str, name: &str) -> Result<(), HostError> {
+        match self.catalog.as_ref().and_then(|c| c.unknown(kind, name)) {
+            Some(message) => Err(HostError::not_found(message)),
+            None => Ok(()),
+        }
     }
 
     fn missing(&self, kind: &'static str, name: &str) -> Missing {
@@ -491,13 +517,22 @@ impl Host for FsHost {
     }
 
     fn provider(&self, name: &str) -> Result<Arc<dyn Provider>, HostError> {
-        if let Some(p) = self.registry.provider(name) {
-            return Ok(p);
-        }
-        if let Some(found) = self.catalog.as_ref().and_then(|c| c.provider(name)) {
-            return found;
-        }
-        Ok(Arc::new(self.missing("provider", name)))
+        let provider = if let Some(p) = self.registry.provider(name) {
+            p
+        } else if let Some(found) = self.catalog.as_ref().and_then(|c| c.provider(name)) {
+            found?
+        } else {
+            self.unknown("provider", name)?;
+            Arc::new(self.missing("provider", name))
+        };
+        Ok(match &self.opening {
+            Some(opening) => Arc::new(super::progress::Tracked {
+                name: name.to_owned(),
+                provider,
+                opening: opening.clone(),
+            }),
+            None => provider,
+        })
     }
 
     fn rotator(&self, name: &str) -> Result<Arc<dyn Rotator>, HostError> {
@@ -507,6 +542,7 @@ impl Host for FsHost {
         if let Some(found) = self.catalog.as_ref().and_then(|c| c.rotator(name)) {
             return found;
         }
+        self.unknown("rotator", name)?;
         Ok(Arc::new(self.missing("rotator", name)))
     }
 
@@ -558,7 +594,9 @@ impl Provider for Missing {
 
 impl Rotator for Missing {
     fn schema(&self) -> (serde_json::Value, serde_json::Value, serde_json::Value) {
-        (json!(true), json!(true), json!(true))
+        // The state is an object: the evaluator checks it against this schema or null,
+        // exactly one of them, so "anything" would refuse a call without a state.
+        (json!(true), json!({"type": "object"}), json!(true))
     }
 
     fn open(&self, _: &Value, _: Option<&Value>, _: &Value) -> Result<Value, String> {

@@ -25,6 +25,7 @@ pub mod git;
 pub mod keys;
 pub(crate) mod names;
 mod plaintext;
+mod progress;
 
 use std::path::{Path, PathBuf};
 
@@ -33,9 +34,10 @@ pub use config::{CONFIG_FILE, Config, Defaults, Encryption, Folder, set_context}
 pub use fs::{Document, FsHost, MAX_FILE_BYTES};
 pub use git::{Pinned, Repo, Revision, Tag, TagChange, snapshot_of, split_version};
 pub use names::check_name;
+pub use progress::Opening;
 
 use crate::eval::{HostError, Mode, Value};
-use crate::providers::Catalog;
+use crate::providers::{Catalog, Network};
 pub(crate) use fs::io_text;
 
 /// At most this many directory entries are looked at when listing a project's
@@ -50,6 +52,8 @@ pub struct Project {
     context: Value,
     /// Whether the plugins `escc.toml` configures may run.
     allow_plugins: bool,
+    /// Whether providers are refused the network (`--offline`).
+    offline: bool,
 }
 
 /// Why a project, or a file of it, cannot be used.
@@ -164,6 +168,7 @@ impl Project {
             context: config.context(),
             root: Some(root),
             allow_plugins: false,
+            offline: false,
             config,
         })
     }
@@ -175,8 +180,23 @@ impl Project {
         Project {
             root: None,
             allow_plugins: false,
+            offline: false,
             config: Config::default(),
             context: config::empty_context(),
+        }
+    }
+
+    /// A project with no directory configured by `config` (the text of an `escc.toml`,
+    /// already parsed): `escc serve` keeps its environments in a database and serves them
+    /// through the host's overlay.
+    #[must_use]
+    pub fn detached_with(config: Config) -> Project {
+        Project {
+            root: None,
+            allow_plugins: false,
+            offline: false,
+            context: config.context(),
+            config,
         }
     }
 
@@ -188,6 +208,7 @@ impl Project {
         Project {
             root: Some(std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf())),
             allow_plugins: false,
+            offline: false,
             config: Config::default(),
             context: config::empty_context(),
         }
@@ -225,16 +246,40 @@ impl Project {
         self.allow_plugins = allow;
     }
 
+    /// Refuses providers the network when `offline` (`--offline`; the environment's
+    /// `ESCC_OFFLINE=1` does too, whatever this says): a built-in provider that would
+    /// call a server fails naming it, and plugins are not run to open (they may reach the
+    /// network; see docs/providers.md).
+    pub fn set_offline(&mut self, offline: bool) {
+        self.offline = offline;
+    }
+
+    /// How the built-in providers reach the network: the environment's settings, `[endpoints]`
+    /// of `escc.toml`, and [`Project::set_offline`].
+    #[must_use]
+    pub fn network(&self) -> Network {
+        Network::new()
+            .offline(self.offline)
+            .endpoints(self.config.endpoints.clone())
+    }
+
     /// A file-system host over the root, with an empty overlay, offering the built-in
-    /// providers, the plugins on `PATH`, and those of `escc.toml` when allowed (see
-    /// [`crate::providers`]). Make one per evaluation: it asks each plugin to describe
-    /// itself once.
+    /// providers (reaching the network as [`Project::network`] says), the plugins on
+    /// `PATH`, and those of `escc.toml` when allowed (see [`crate::providers`]). Make one
+    /// per evaluation: it asks each plugin to describe itself once.
     #[must_use]
     pub fn host(&self) -> FsHost {
-        FsHost::new(self.root()).with_catalog(
-            Catalog::new(self.root(), &self.config.providers)
-                .allowing_project_plugins(self.allow_plugins),
-        )
+        FsHost::new(self.root()).with_catalog(self.catalog())
+    }
+
+    /// Where this project's hosts find providers and rotators: the built-in providers
+    /// (reaching the network as [`Project::network`] says), the plugins on `PATH`, and
+    /// those of `escc.toml` when allowed.
+    #[must_use]
+    pub fn catalog(&self) -> Catalog {
+        Catalog::new(self.root(), &self.config.providers)
+            .allowing_project_plugins(self.allow_plugins)
+            .with_network(self.network())
     }
 
     /// Every environment of the project.
@@ -395,9 +440,18 @@ impl Project {
     /// # Errors
     /// The environment itself cannot be read.
     pub fn run(&self, host: &FsHost, name: &str, mode: &Mode) -> Result<Checked, HostError> {
+        // A static check does not know who will evaluate: what ESC documents of the caller
+        // and the project does not set is unknown, not missing.
+        let checking;
+        let context = if matches!(mode, Mode::Check { .. }) {
+            checking = crate::eval::with_unknown_callers(&self.context);
+            &checking
+        } else {
+            &self.context
+        };
         check::run(
             host,
-            &self.context,
+            context,
             name,
             mode,
             !self.config.encryption.allow_plaintext,
@@ -467,6 +521,30 @@ mod tests {
         }
         let project = Project::open(dir.path()).unwrap();
         (dir, project)
+    }
+
+    #[test]
+    fn the_network_has_the_projects_endpoints_and_offline() {
+        let (_dir, mut p) = project(&[(
+            CONFIG_FILE,
+            "[endpoints]\nescc-test-service = \"http://127.0.0.1:8200/\"\n",
+        )]);
+        let network = p.network();
+        assert_eq!(
+            network
+                .endpoint("escc-test-service", "https://public.example")
+                .unwrap(),
+            "http://127.0.0.1:8200"
+        );
+        assert_eq!(
+            network
+                .endpoint("other", "https://public.example/")
+                .unwrap(),
+            "https://public.example"
+        );
+        assert!(!network.is_offline() || std::env::var_os("ESCC_OFFLINE").is_some());
+        p.set_offline(true);
+        assert!(p.network().is_offline());
     }
 
     #[test]

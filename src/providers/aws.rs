@@ -20,8 +20,13 @@ use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
 use super::net::{self, Network};
+use super::shared::{
+    self, bool_at, entries, join, optional_string, optional_strings, secret_string, string_at,
+};
 use crate::eval::{Value, ValueKind};
-use crate::secrets::Masker;
+
+/// How long `aws-login`'s OIDC credentials last when `duration` is not given (ESC's 2h).
+const DEFAULT_SESSION_SECONDS: u64 = 7200;
 
 /// Opens built-in provider `name` if this module serves it.
 pub(super) fn open(name: &str, inputs: &Value, network: &Network) -> Option<Result<Value, String>> {
@@ -32,10 +37,7 @@ pub(super) fn open(name: &str, inputs: &Value, network: &Network) -> Option<Resu
         _ => return None,
     };
     // Whatever an error says, the inputs' secret texts never show in it.
-    Some(result.map_err(|e| {
-        let message = Masker::new(inputs.secret_texts()).mask_str(&e);
-        format!("{name}: {message}")
-    }))
+    Some(shared::finish(name, inputs, result))
 }
 
 /// AWS credentials. `Debug` shows only the access key id.
@@ -62,41 +64,16 @@ impl fmt::Debug for Credentials {
 impl Credentials {
     /// The credentials at `path` of the inputs (`login`, `static`): an object with
     /// `accessKeyId`, `secretAccessKey` and an optional `sessionToken`.
-    fn from_inputs(v: Option<&Value>, path: &str) -> Result<Credentials, String> {
+    pub(crate) fn from_inputs(v: Option<&Value>, path: &str) -> Result<Credentials, String> {
         let v = v.ok_or_else(|| format!("{path}: missing"))?;
         let access_key_id = string_at(v, "accessKeyId", path)?;
         let secret_access_key = string_at(v, "secretAccessKey", path)?;
-        let session_token = match v.get("sessionToken") {
-            None => None,
-            Some(t) if matches!(t.kind, ValueKind::Null) => None,
-            Some(_) => Some(string_at(v, "sessionToken", path)?),
-        };
+        let session_token = optional_string(v, "sessionToken", path)?;
         Ok(Credentials {
             access_key_id,
             secret_access_key,
             session_token,
         })
-    }
-}
-
-/// The string property `key` of object `v` (at input path `path`).
-fn string_at(v: &Value, key: &str, path: &str) -> Result<String, String> {
-    match v.get(key).map(|x| &x.kind) {
-        Some(ValueKind::String(s)) => Ok(s.clone()),
-        Some(_) => Err(format!("{}: expected a string", join(path, key))),
-        None => Err(format!("{}: missing", join(path, key))),
-    }
-}
-
-fn join(path: &str, key: &str) -> String {
-    crate::path::join_key(path, key)
-}
-
-/// A secret string value.
-fn secret_string(s: String) -> Value {
-    Value {
-        secret: true,
-        ..Value::string(s)
     }
 }
 
@@ -135,15 +112,7 @@ fn login(inputs: &Value, network: &Network) -> Result<Value, String> {
 fn login_oidc(oidc: &Value, network: &Network) -> Result<Value, String> {
     let role_arn = string_at(oidc, "roleArn", "oidc")?;
     let session_name = string_at(oidc, "sessionName", "oidc")?;
-    let duration = match oidc.get("duration") {
-        None => 7200,
-        Some(_) => {
-            let d = string_at(oidc, "duration", "oidc")?;
-            parse_duration(&d).ok_or_else(|| {
-                format!("oidc.duration: {d:?} is not a duration (like \"1h\" or \"90m\")")
-            })?
-        }
-    };
+    let duration = shared::duration_at(oidc, "duration", "oidc", DEFAULT_SESSION_SECONDS)?;
     let token = super::oidc::identity_token(
         network,
         "sts.amazonaws.com",
@@ -159,13 +128,9 @@ fn login_oidc(oidc: &Value, network: &Network) -> Result<Value, String> {
         ("WebIdentityToken".to_owned(), token.to_owned()),
         ("DurationSeconds".to_owned(), duration.to_string()),
     ];
-    if let Some(ValueKind::Array(arns)) = oidc.get("policyArns").map(|p| &p.kind) {
-        for (i, arn) in arns.iter().enumerate() {
-            let Some(arn) = arn.as_str() else {
-                return Err(format!("oidc.policyArns[{i}]: expected a string"));
-            };
-            form.push((format!("PolicyArns.member.{}.arn", i + 1), arn.to_owned()));
-        }
+    let arns = optional_strings(oidc, "policyArns", "oidc")?.unwrap_or_default();
+    for (i, arn) in arns.into_iter().enumerate() {
+        form.push((format!("PolicyArns.member.{}.arn", i + 1), arn));
     }
     let region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
         .iter()
@@ -176,7 +141,7 @@ fn login_oidc(oidc: &Value, network: &Network) -> Result<Value, String> {
         .assume_role_with_web_identity(&endpoint, &form)
         .map_err(|e| {
             // The token is a credential: never in a message.
-            let e = Masker::new([token.to_owned()]).mask_str(&e);
+            let e = shared::hide(&e, &[token]);
             format!("oidc: AssumeRoleWithWebIdentity {role_arn:?}: {e}")
         })?;
     Ok(Value::object([
@@ -200,7 +165,7 @@ fn secrets(inputs: &Value, network: &Network) -> Result<Value, String> {
     let endpoint = Endpoint::resolve("secretsmanager", "SECRETS_MANAGER", &region)?;
     let client = Client::new(network)?;
     let mut out = Vec::new();
-    for (name, request) in get_entries(inputs)? {
+    for (name, request) in entries(inputs, "get")? {
         let path = join("get", name);
         let secret_id = string_at(request, "secretId", &path)?;
         let mut body = json!({ "SecretId": secret_id });
@@ -241,14 +206,6 @@ fn secrets(inputs: &Value, network: &Network) -> Result<Value, String> {
     Ok(Value::object(out))
 }
 
-/// The `get` object of the inputs.
-fn get_entries(inputs: &Value) -> Result<&std::collections::BTreeMap<String, Value>, String> {
-    match inputs.get("get").map(|g| &g.kind) {
-        Some(ValueKind::Object(get)) => Ok(get),
-        _ => Err("get: expected an object".to_owned()),
-    }
-}
-
 /// `aws-parameter-store`: SSM `GetParameter` for each entry of `get` (`name` may carry a
 /// `:version` or `:label` selector, which SSM reads itself; `decrypt` defaults to false, as
 /// in AWS's API). The output maps each name to the value, secret; a `StringList` becomes a
@@ -259,14 +216,10 @@ fn parameters(inputs: &Value, network: &Network) -> Result<Value, String> {
     let endpoint = Endpoint::resolve("ssm", "SSM", &region)?;
     let client = Client::new(network)?;
     let mut out = Vec::new();
-    for (name, request) in get_entries(inputs)? {
+    for (name, request) in entries(inputs, "get")? {
         let path = join("get", name);
         let parameter = string_at(request, "name", &path)?;
-        let decrypt = match request.get("decrypt").map(|d| &d.kind) {
-            None | Some(ValueKind::Null) => false,
-            Some(ValueKind::Bool(b)) => *b,
-            Some(_) => return Err(format!("{}: expected a boolean", join(&path, "decrypt"))),
-        };
+        let decrypt = bool_at(request, "decrypt", &path, false)?;
         let body = json!({ "Name": parameter, "WithDecryption": decrypt });
         let fail = |e: &str| format!("{path}: GetParameter {parameter:?}: {e}");
         let response = client
@@ -283,7 +236,8 @@ fn parameters(inputs: &Value, network: &Network) -> Result<Value, String> {
         } else {
             Value::string(text)
         };
-        value.secret = true;
+        // A list's items are secret too: `${params.hosts[0]}` must not print in plain.
+        value.make_secret();
         out.push((name.clone(), value));
     }
     Ok(Value::object(out))
@@ -308,14 +262,8 @@ impl Endpoint {
         env: &str,
         region: &str,
     ) -> Result<Endpoint, String> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let specific = format!("AWS_ENDPOINT_URL_{env}");
-        if let Some(url) = var(&specific) {
-            return Endpoint::parse(service, url.trim()).map_err(|e| format!("{specific}: {e}"));
-        }
-        if let Some(url) = var("AWS_ENDPOINT_URL") {
-            return Endpoint::parse(service, url.trim())
-                .map_err(|e| format!("AWS_ENDPOINT_URL: {e}"));
+        if let Some(e) = Endpoint::overridden(service, env)? {
+            return Ok(e);
         }
         if region.is_empty()
             || !region
@@ -328,6 +276,36 @@ impl Endpoint {
             service,
             &format!("https://{service}.{region}.amazonaws.com"),
         )
+    }
+
+    /// The endpoint of a global `service` (IAM): the overrides as for [`Endpoint::resolve`],
+    /// else `default`.
+    pub(crate) fn resolve_with_default(
+        service: &'static str,
+        env: &str,
+        default: &str,
+    ) -> Result<Endpoint, String> {
+        match Endpoint::overridden(service, env)? {
+            Some(e) => Ok(e),
+            None => Endpoint::parse(service, default),
+        }
+    }
+
+    /// `AWS_ENDPOINT_URL_<env>`, then `AWS_ENDPOINT_URL`, when set.
+    fn overridden(service: &'static str, env: &str) -> Result<Option<Endpoint>, String> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let specific = format!("AWS_ENDPOINT_URL_{env}");
+        if let Some(url) = var(&specific) {
+            return Endpoint::parse(service, url.trim())
+                .map(Some)
+                .map_err(|e| format!("{specific}: {e}"));
+        }
+        if let Some(url) = var("AWS_ENDPOINT_URL") {
+            return Endpoint::parse(service, url.trim())
+                .map(Some)
+                .map_err(|e| format!("AWS_ENDPOINT_URL: {e}"));
+        }
+        Ok(None)
     }
 
     /// `url`: `http://` or `https://`, a host, an optional port, no path but `/`.
@@ -374,34 +352,20 @@ impl Client {
         body: &Json,
     ) -> Result<Json, String> {
         let body = body.to_string();
-        let content_type = "application/x-amz-json-1.1";
-        let mut headers = vec![
-            ("content-type", content_type.to_owned()),
-            ("host", endpoint.host.clone()),
+        let headers = vec![
+            ("content-type", "application/x-amz-json-1.1".to_owned()),
             ("x-amz-target", target.to_owned()),
         ];
-        let authorization = sign(
-            &mut headers,
-            &Signing {
-                method: "POST",
-                path: "/",
-                query: "",
-                body: body.as_bytes(),
-                region,
-                service: endpoint.service,
-                time: SystemTime::now(),
-            },
-            creds,
-        );
-        headers.push(("authorization", authorization));
-        let (status, text) = self.send(endpoint, &headers, body.as_bytes())?;
+        let (status, text, retried) =
+            self.signed_post(endpoint, region, creds, headers, body.as_bytes())?;
         let parsed: Result<Json, _> = serde_json::from_str(&text);
         if !(200..300).contains(&status) {
-            return Err(match parsed {
+            let error = match parsed {
                 Ok(json) => aws_error(status, Some(&json)),
                 // Some errors (a refused signature) come in AWS's XML shape.
                 Err(_) => aws_error(status, xml_error(&text).as_ref()),
-            });
+            };
+            return Err(format!("{error}{retried}"));
         }
         match parsed {
             Ok(v @ Json::Object(_)) => Ok(v),
@@ -419,15 +383,44 @@ impl Client {
 }
 
 impl Client {
+    /// POSTs `body` to the endpoint's `/` with `headers` (lowercase, without `host`),
+    /// signed with `SigV4` for `region`; what [`Client::send`] returns.
+    fn signed_post(
+        &self,
+        endpoint: &Endpoint,
+        region: &str,
+        creds: &Credentials,
+        mut headers: Vec<(&'static str, String)>,
+        body: &[u8],
+    ) -> Result<(u16, String, String), String> {
+        headers.push(("host", endpoint.host.clone()));
+        let authorization = sign(
+            &mut headers,
+            &Signing {
+                method: "POST",
+                path: "/",
+                query: "",
+                body,
+                region,
+                service: endpoint.service,
+                time: SystemTime::now(),
+            },
+            creds,
+        );
+        headers.push(("authorization", authorization));
+        self.send(endpoint, &headers, body)
+    }
+
     /// POSTs `body` to the endpoint's `/` with `headers` (lowercase; `host` is ureq's);
-    /// the status and the response text.
+    /// the status, the response text, and `, after N attempts` if it was retried.
     fn send(
         &self,
         endpoint: &Endpoint,
         headers: &[(&'static str, String)],
         body: &[u8],
-    ) -> Result<(u16, String), String> {
-        let mut request = net::Request::new("POST", format!("{}/", endpoint.base));
+    ) -> Result<(u16, String, String), String> {
+        let mut request =
+            net::Request::new("POST", format!("{}/", endpoint.base)).retry_when(throttled);
         for (name, value) in headers {
             if *name != "host" {
                 request = request.header(name, value.clone());
@@ -435,7 +428,38 @@ impl Client {
         }
         request.body = body.to_vec();
         let response = self.http.send(&request)?;
-        Ok((response.status, response.text))
+        let retried = response.after_attempts();
+        Ok((response.status, response.text, retried))
+    }
+
+    /// Calls an action of a Query-protocol service (IAM): `form` (`Action`, `Version` and
+    /// the parameters) sent by POST to `/`, signed with `creds` for `region`; the XML
+    /// answer, or AWS's error with its code.
+    pub(crate) fn query(
+        &self,
+        endpoint: &Endpoint,
+        region: &str,
+        creds: &Credentials,
+        form: &[(&str, &str)],
+    ) -> Result<String, QueryError> {
+        let body = net::Request::new("POST", "").form(form);
+        let (status, text, retried) = self
+            .signed_post(endpoint, region, creds, body.headers, &body.body)
+            .map_err(|message| QueryError {
+                code: None,
+                message,
+            })?;
+        if !(200..300).contains(&status) {
+            let error = xml_error(&text);
+            return Err(QueryError {
+                code: error
+                    .as_ref()
+                    .and_then(|e| e["__type"].as_str())
+                    .map(str::to_owned),
+                message: format!("{}{retried}", aws_error(status, error.as_ref())),
+            });
+        }
+        Ok(text)
     }
 
     /// STS `AssumeRoleWithWebIdentity` (unsigned, Query protocol, XML answer).
@@ -453,9 +477,12 @@ impl Client {
             "content-type",
             "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
         )];
-        let (status, text) = self.send(endpoint, &headers, body.as_bytes())?;
+        let (status, text, retried) = self.send(endpoint, &headers, body.as_bytes())?;
         if !(200..300).contains(&status) {
-            return Err(aws_error(status, xml_error(&text).as_ref()));
+            return Err(format!(
+                "{}{retried}",
+                aws_error(status, xml_error(&text).as_ref())
+            ));
         }
         let field = |tag: &str| {
             xml_field(&text, tag).ok_or_else(|| {
@@ -473,25 +500,12 @@ impl Client {
     }
 }
 
-/// A Go-style duration (`2h`, `90m`, `1h30m`, `3600s`) in seconds.
-fn parse_duration(s: &str) -> Option<u64> {
-    let mut total = 0u64;
-    let mut number = String::new();
-    for c in s.trim().chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let n: u64 = number.parse().ok()?;
-        number.clear();
-        total += n * match c {
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            _ => return None,
-        };
-    }
-    (number.is_empty() && total > 0).then_some(total)
+/// A failed Query-protocol call: AWS's error code, when the answer had one, and the
+/// message to show (`Code: message (HTTP status)`, or why there was no answer).
+#[derive(Debug)]
+pub(crate) struct QueryError {
+    pub(crate) code: Option<String>,
+    pub(crate) message: String,
 }
 
 /// AWS's JSON error (`__type`, `message`/`Message`), as `Type: message (HTTP status)`.
@@ -499,30 +513,72 @@ fn aws_error(status: u16, body: Option<&Json>) -> String {
     let field = |k: &str| body.and_then(|b| b.get(k)).and_then(Json::as_str);
     let kind = field("__type").map(|t| t.rsplit('#').next().unwrap_or(t));
     let message = field("message").or_else(|| field("Message"));
-    let clip = |s: &str| {
-        let s: String = s.chars().filter(|c| !c.is_control()).take(300).collect();
-        s
-    };
-    match (kind, message) {
-        (Some(k), Some(m)) => format!("{}: {} (HTTP {status})", clip(k), clip(m)),
-        (Some(k), None) => format!("{} (HTTP {status})", clip(k)),
-        (None, Some(m)) => format!("{} (HTTP {status})", clip(m)),
-        (None, None) => format!("the service answered HTTP {status}"),
+    shared::status_error(status, kind, message)
+}
+
+/// The error codes with which AWS services throttle (HTTP 400, most of them), as the AWS
+/// SDKs' standard retry mode lists them.
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+];
+
+/// Whether `response` is AWS throttling the caller (retried, see [`net::Request::retry_when`]):
+/// a 400 whose error code (JSON `__type` or XML `Code`) is a throttling one.
+fn throttled(response: &net::Response) -> bool {
+    if response.status != 400 {
+        return false;
     }
+    let json = serde_json::from_str::<Json>(&response.text)
+        .ok()
+        .or_else(|| xml_error(&response.text));
+    let code = json
+        .as_ref()
+        .and_then(|j| j.get("__type"))
+        .and_then(Json::as_str)
+        .map(|t| t.rsplit('#').next().unwrap_or(t));
+    code.is_some_and(|c| THROTTLING_CODES.contains(&c))
 }
 
 /// The text of the first `<tag>…</tag>` of an XML document, entities decoded.
-fn xml_field(text: &str, tag: &str) -> Option<String> {
-    let start = text.find(&format!("<{tag}>"))? + tag.len() + 2;
-    let len = text[start..].find(&format!("</{tag}>"))?;
-    let raw = &text[start..start + len];
-    Some(
-        raw.replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&quot;", "\"")
-            .replace("&apos;", "'")
-            .replace("&amp;", "&"),
-    )
+pub(crate) fn xml_field(text: &str, tag: &str) -> Option<String> {
+    xml_fields(text, tag).into_iter().next()
+}
+
+/// The texts of every `<tag>…</tag>` of an XML document, in order, entities decoded. AWS's
+/// answers have no attributes on these elements and no nesting of a tag in itself.
+pub(crate) fn xml_fields(text: &str, tag: &str) -> Vec<String> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(&open) {
+        let after = &rest[i + open.len()..];
+        let Some(len) = after.find(&close) else {
+            break;
+        };
+        out.push(
+            after[..len]
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&"),
+        );
+        rest = &after[len + close.len()..];
+    }
+    out
 }
 
 /// AWS's XML error (`<Error><Code>…</Code><Message>…</Message></Error>`) as the JSON
@@ -729,13 +785,33 @@ mod tests {
     }
 
     #[test]
-    fn durations_and_forms() {
-        assert_eq!(parse_duration("2h"), Some(7200));
-        assert_eq!(parse_duration("1h30m"), Some(5400));
-        assert_eq!(parse_duration("900s"), Some(900));
-        assert_eq!(parse_duration("2d"), None);
-        assert_eq!(parse_duration("h"), None);
-        assert_eq!(parse_duration("15"), None);
+    fn throttling_answers_are_recognised() {
+        let answer = |status, text: &str| net::Response {
+            status,
+            text: text.to_owned(),
+            attempts: 1,
+        };
+        assert!(throttled(&answer(
+            400,
+            r#"{"__type":"com.amazonaws#ThrottlingException","message":"Rate exceeded"}"#
+        )));
+        assert!(throttled(&answer(
+            400,
+            "<ErrorResponse><Error><Code>Throttling</Code></Error></ErrorResponse>"
+        )));
+        assert!(!throttled(&answer(
+            400,
+            r#"{"__type":"ResourceNotFoundException"}"#
+        )));
+        assert!(!throttled(&answer(
+            403,
+            r#"{"__type":"ThrottlingException"}"#
+        )));
+        assert!(!throttled(&answer(400, "not json")));
+    }
+
+    #[test]
+    fn forms_are_percent_encoded() {
         assert_eq!(
             net::percent_encode("arn:aws:iam::1:role/a b"),
             "arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fa%20b"

@@ -7,10 +7,11 @@
 //! commonest mistakes: a misspelt input (`rolArn`) makes the call unknown with no message,
 //! and a misspelt output (`${aws.login.secretAccesKey}`) checks clean. This pass, run over
 //! the root document after its evaluation, names them:
-//! - every literal key of a provider's inputs that its schema does not allow;
+//! - every literal key of a provider's inputs (or a rotator's inputs and state) that its
+//!   schema does not allow;
 //! - every accessor, in a `${...}` of the same document that reaches a `fn::open` call
-//!   through literal objects and lists (and `${...}` aliases), that its output schema does
-//!   not allow.
+//!   (or `fn::rotate`) through literal objects and lists (and `${...}` aliases), that its
+//!   output schema does not allow.
 //!
 //! It reads the schemas the host's providers give, so it applies to built-in providers and
 //! plugins alike, and to nothing else: the reference's own test providers have no closed
@@ -41,13 +42,16 @@ pub fn lint(name: &str, decl: &EnvironmentDecl, host: &dyn Host) -> Vec<Diagnost
         diags: Vec::new(),
     };
     let mut accesses = Vec::new();
-    // Pass 1: every expression with its document path; inputs are checked at each open.
-    for (x, path) in decl.paths() {
+    // Pass 1: every expression with its document path; inputs are checked at each open and
+    // rotation.
+    for (x, path) in decl.exprs_with_paths() {
         for a in x.own_accesses() {
             accesses.push((a, path.clone()));
         }
         if let ExprKind::Builtin(b) = &x.kind {
-            lint.open(b, &join_key(&path, &b.name));
+            let arg_path = join_key(&path, &b.name);
+            lint.open(b, &arg_path);
+            lint.rotate(b, &arg_path);
         }
     }
     // Pass 2: accesses into what the opens return.
@@ -90,8 +94,56 @@ impl Lint<'_> {
         self.outputs.insert(key(b.arg.span), output_schema);
     }
 
+    /// Checks the literal keys of a rotation's inputs and state, and remembers its output
+    /// schema.
+    fn rotate(&mut self, b: &Builtin, arg_path: &str) {
+        let Call::Rotate {
+            provider: Some(rotator),
+            inputs,
+            state,
+        } = &b.call
+        else {
+            return;
+        };
+        let Ok(r) = self.host.rotator(&rotator.value) else {
+            return;
+        };
+        let (input_schema, state_schema, output_schema) = r.schema();
+        let name = &rotator.value;
+        for (part, schema, field, what) in [
+            (
+                inputs,
+                &input_schema,
+                "inputs",
+                format!("rotator {name} takes no input"),
+            ),
+            (
+                state,
+                &state_schema,
+                "state",
+                format!("the state of rotator {name} has no property"),
+            ),
+        ] {
+            if let Some(x) = part.and_then(|part| b.operand(part)) {
+                self.walk(&what, x, schema, &join_key(arg_path, field));
+            }
+        }
+        self.outputs.insert(key(b.arg.span), output_schema);
+    }
+
     /// Walks literal objects of the inputs along the schema.
     fn inputs(&mut self, provider: &str, x: &Expr, schema: &Json, path: &str) {
+        self.walk(
+            &format!("provider {provider} takes no input"),
+            x,
+            schema,
+            path,
+        );
+    }
+
+    /// Walks literal objects along the schema, reporting each key it does not allow as
+    /// `<what> "key"`.
+    fn walk(&mut self, what: &str, x: &Expr, schema: &Json, path: &str) {
         let mut stack = vec![(x, schema, path.to_owned())];
         while let Some((x, schema, path)) = stack.pop() {
             let ExprKind::Object(entries) = &x.kind else {
@@ -102,8 +154,7 @@ impl Lint<'_> {
                 match property(schema, k) {
                     Lookup::Schema(s) => stack.push((&e.value, s, join_key(&path, k))),
                     Lookup::Unknown(names) => {
-                        let mut message =
-                            format!("provider {provider} takes no input {}", quote(k));
+                        let mut message = format!("{what} {}", quote(k));
                         suggest(&mut message, k, &names);
                         self.report(message, e.key_span, &join_key(&path, k));
                     }

@@ -4,9 +4,10 @@
 //!
 //! A [`Catalog`] finds what `fn::open::NAME` and `fn::rotate::NAME` name, first match wins:
 //! 1. a plugin `escc.toml` configures (`[providers.NAME] command = [...]`);
-//! 2. a built-in provider (each is checked statically; `aws-login`, `aws-secrets` and
-//!    `aws-parameter-store` open, with the `providers` feature; opening another says it is not
-//!    implemented yet, naming it);
+//! 2. a built-in provider (each is checked statically; with the `providers` feature the
+//!    AWS, Vault, GCP, Azure, Doppler, Infisical and 1Password ones open; opening another says
+//!    it is not implemented yet, naming it), or a built-in rotator (`aws-iam` with the
+//!    `providers` feature, `postgres` and `mysql` with `rotators`; see `rotators.rs`);
 //! 3. a plugin on `PATH`, the executable `escc-provider-NAME`.
 //!
 //! A catalog asks each plugin to describe itself once, so a host made for one evaluation
@@ -14,12 +15,34 @@
 
 #[cfg(feature = "providers")]
 mod aws;
+#[cfg(feature = "providers")]
+mod azure;
+mod descriptions;
+#[cfg(feature = "providers")]
+mod doppler;
+#[cfg(feature = "providers")]
+mod gcp;
+#[cfg(feature = "providers")]
+mod iam;
+#[cfg(feature = "providers")]
+mod infisical;
 mod lint;
+#[cfg(feature = "rotators")]
+mod mysql;
 mod net;
 #[cfg(feature = "providers")]
 mod oidc;
+#[cfg(feature = "providers")]
+mod onepassword;
 mod plugin;
+#[cfg(feature = "rotators")]
+mod postgres;
+mod rotators;
 mod schemas;
+#[cfg(feature = "providers")]
+mod shared;
+#[cfg(feature = "providers")]
+mod vault;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -27,14 +50,25 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 pub use lint::lint;
-pub use net::Network;
+pub use net::{Network, check_endpoint};
 pub use plugin::{DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, PROTOCOL, PluginConfig};
+pub use rotators::unwritten as unwritten_rotation;
 
 use crate::eval::{HostError, Provider, Rotator, Value};
 use plugin::Plugin;
 
 /// The prefix of a plugin program's name on `PATH`.
 pub const PLUGIN_PREFIX: &str = "escc-provider-";
+
+/// Where [`Catalog::names`] found a name: a built-in provider.
+pub const BUILTIN: &str = "built-in provider";
+/// Where [`Catalog::names`] found a name: `[providers.NAME]` in `escc.toml`.
+pub const CONFIGURED: &str = "plugin (escc.toml)";
+/// Where [`Catalog::names`] found a name: `escc-provider-NAME` on `PATH`.
+pub const ON_PATH: &str = "plugin on PATH";
+
+/// At most this many directory entries are looked at when listing the plugins on `PATH`.
+const MAX_PATH_ENTRIES: usize = 100_000;
 
 /// The names of the built-in providers, sorted.
 pub fn builtin_names() -> impl Iterator<Item = &'static str> {
@@ -44,7 +78,20 @@ pub fn builtin_names() -> impl Iterator<Item = &'static str> {
 /// The input and output JSON Schemas of built-in provider `name`.
 #[must_use]
 pub fn builtin_schema(name: &str) -> Option<(serde_json::Value, serde_json::Value)> {
-    schemas::row(name).map(|r| ((r.inputs)(), (r.outputs)()))
+    schemas::row(name).map(|r| (descriptions::describe(r.name, (r.inputs)()), (r.outputs)()))
+}
+
+/// The names of the built-in rotators, sorted.
+pub fn builtin_rotator_names() -> impl Iterator<Item = &'static str> {
+    schemas::ROTATORS.iter().map(|r| r.name)
+}
+
+/// The input, state and output JSON Schemas of built-in rotator `name`.
+#[must_use]
+pub fn builtin_rotator_schema(
+    name: &str,
+) -> Option<(serde_json::Value, serde_json::Value, serde_json::Value)> {
+    schemas::rotator_row(name).map(|r| ((r.inputs)(), (r.state)(), (r.outputs)()))
 }
 
 /// Whether `name` can name a plugin: ASCII letters, digits, `-`, `_` and `.`, not starting
@@ -67,13 +114,33 @@ struct Builtin {
 
 impl Provider for Builtin {
     fn schema(&self) -> (serde_json::Value, serde_json::Value) {
-        ((self.row.inputs)(), (self.row.outputs)())
+        let inputs = descriptions::describe(self.row.name, (self.row.inputs)());
+        (inputs, (self.row.outputs)())
+    }
+
+    /// ESC's providers read their inputs and the process's environment, never the
+    /// execution context: identical opens in two environments are one.
+    fn reads_context(&self) -> bool {
+        false
     }
 
     fn open(&self, inputs: &Value, _context: &Value) -> Result<Value, String> {
         #[cfg(feature = "providers")]
-        if let Some(opened) = aws::open(self.row.name, inputs, &self.network) {
-            return opened;
+        {
+            let (name, network) = (self.row.name, &self.network);
+            let opened = aws::open(name, inputs, network)
+                .or_else(|| azure::open(name, inputs, network))
+                .or_else(|| doppler::open(name, inputs, network))
+                .or_else(|| gcp::open(name, inputs, network))
+                .or_else(|| infisical::open(name, inputs, network))
+                .or_else(|| onepassword::open(name, inputs, network))
+                .or_else(|| vault::open(name, inputs, network));
+            if let Some(opened) = opened {
+                return opened.map(|mut value| {
+                    seal(&mut value);
+                    value
+                });
+            }
         }
         #[cfg(not(feature = "providers"))]
         let _ = (inputs, &self.network);
@@ -81,6 +148,21 @@ impl Provider for Builtin {
             "provider {:?} is not implemented yet: escc checks its inputs but cannot open it (a plugin can stand in for it: see docs/providers.md)",
             self.row.name
         ))
+    }
+}
+
+/// Makes everything inside a secret part of a provider's output secret, so a value taken
+/// out of a secret list or object (`${params.hosts[0]}`) is still secret, whichever
+/// provider forgot to mark its items. A built-in rotator's outputs are sealed the same way.
+fn seal(value: &mut Value) {
+    if value.secret {
+        value.make_secret();
+        return;
+    }
+    match &mut value.kind {
+        crate::eval::ValueKind::Array(items) => items.iter_mut().for_each(seal),
+        crate::eval::ValueKind::Object(m) => m.values_mut().for_each(seal),
+        _ => {}
     }
 }
 
@@ -172,6 +254,14 @@ impl Catalog {
     /// # Errors
     /// A plugin for `name` exists but cannot describe itself, or serves no rotator.
     pub fn rotator(&self, name: &str) -> Option<Result<Arc<dyn Rotator>, HostError>> {
+        if self.configured(name).is_none()
+            && let Some(row) = schemas::rotator_row(name)
+        {
+            return Some(Ok(Arc::new(rotators::Builtin {
+                row,
+                network: self.network.clone(),
+            })));
+        }
         let plugin = self.plugin(name)?;
         Some(plugin.rotator().map_err(HostError::failed))
     }
@@ -183,13 +273,68 @@ impl Catalog {
             format!(
                 "escc.toml configures a plugin for it ([providers.{name}]), and escc runs the plugins a project configures only when you allow them: pass --allow-plugins or set ESCC_ALLOW_PLUGINS=1 (see SECURITY.md)"
             )
-        } else if is_plugin_name(name) {
-            format!(
-                "escc has no built-in {kind} of that name, no {PLUGIN_PREFIX}{name} is on PATH, and escc.toml configures no [providers.{name}] (see docs/providers.md)"
-            )
         } else {
-            format!("escc has no built-in {kind} of that name, and the name cannot name a plugin")
+            nowhere(kind, name)
         }
+    }
+
+    /// The error for `fn::open::NAME` or `fn::rotate::NAME` (`kind` is `provider` or
+    /// `rotator`) when the catalog has nothing of that name and `escc.toml` configures
+    /// nothing for it either: `None` when it does (a plugin the project configures but
+    /// that may not run is a stand-in, reported when it is opened). A check reports this
+    /// at the call, as ESC reports a provider it cannot load, with the fix.
+    #[must_use]
+    pub fn unknown(&self, kind: &str, name: &str) -> Option<String> {
+        if self.configured.contains_key(name) {
+            return None;
+        }
+        // The nearest built-in of the same kind: a misspelt rotator is not a provider.
+        let near = if kind == "provider" {
+            crate::suggest::nearest(name, builtin_names())
+        } else {
+            crate::suggest::nearest(name, builtin_rotator_names())
+        };
+        let near = near.map_or_else(String::new, |near| format!("did you mean {near:?}? "));
+        Some(format!(
+            "unknown {kind} {name:?}: {near}{}",
+            nowhere(kind, name)
+        ))
+    }
+
+    /// Every name `fn::open::NAME` can take here, sorted, with where it comes from
+    /// ([`CONFIGURED`], [`BUILTIN`] or [`ON_PATH`], the first that has it, as
+    /// [`Catalog::provider`] looks). Plugins are not run: a name on `PATH` may serve a
+    /// rotator only.
+    #[must_use]
+    pub fn names(&self) -> Vec<(String, &'static str)> {
+        let mut names: BTreeMap<String, &'static str> = BTreeMap::new();
+        let mut budget = MAX_PATH_ENTRIES;
+        let dirs = self.search_path.iter().flat_map(std::env::split_paths);
+        for dir in dirs.filter(|d| d.is_absolute()) {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                if budget == 0 {
+                    break;
+                }
+                budget -= 1;
+                let file = entry.file_name();
+                let Some(name) = file.to_str().and_then(|f| f.strip_prefix(PLUGIN_PREFIX)) else {
+                    continue;
+                };
+                if is_plugin_name(name) && is_executable(&entry.path()) {
+                    names.entry(name.to_owned()).or_insert(ON_PATH);
+                }
+            }
+        }
+        for name in builtin_names() {
+            names.insert(name.to_owned(), BUILTIN);
+        }
+        for name in self.configured.keys() {
+            names.insert(name.clone(), CONFIGURED);
+        }
+        names.into_iter().collect()
     }
 
     /// The plugin for `name`, made once.
@@ -199,11 +344,15 @@ impl Catalog {
             .entry(name.to_owned())
             .or_insert_with(|| {
                 let root = self.root.as_ref();
+                let offline = self.network.is_offline();
                 if let Some(config) = self.configured(name) {
-                    return Some(Arc::new(Plugin::configured(name, config, root)));
+                    let plugin = Plugin::configured(name, config, root).offline(offline);
+                    return Some(Arc::new(plugin));
                 }
                 let program = self.find_on_path(name)?;
-                Some(Arc::new(Plugin::on_path(name, program, root)))
+                Some(Arc::new(
+                    Plugin::on_path(name, program, root).offline(offline),
+                ))
             })
             .clone()
     }
@@ -220,6 +369,19 @@ impl Catalog {
             .filter(|dir| dir.is_absolute())
             .map(|dir| dir.join(&file))
             .find(|p| is_executable(p))
+    }
+}
+
+/// Where a catalog looked for `name` and found nothing, and the fix.
+fn nowhere(kind: &str, name: &str) -> String {
+    if is_plugin_name(name) {
+        format!(
+            "escc has no built-in {kind} of that name, no {PLUGIN_PREFIX}{name} is on PATH, and escc.toml configures no [providers.{name}]; a plugin can serve it (see docs/providers.md, \"Plugins\")"
+        )
+    } else {
+        format!(
+            "escc has no built-in {kind} of that name, and the name cannot name a plugin (ASCII letters, digits, '-', '_' and '.')"
+        )
     }
 }
 
@@ -245,3 +407,25 @@ fn is_executable(p: &Path) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod seal_tests {
+    use super::*;
+
+    #[test]
+    fn secret_parts_are_secret_all_the_way_down() {
+        let mut list = Value::new(crate::eval::ValueKind::Array(vec![Value::string("a")]));
+        list.secret = true;
+        let mut out = Value::object([
+            ("list".to_owned(), list),
+            ("plain".to_owned(), Value::string("p")),
+        ]);
+        seal(&mut out);
+        let crate::eval::ValueKind::Array(items) = &out.get("list").unwrap().kind else {
+            panic!("not a list")
+        };
+        assert!(items[0].secret);
+        assert!(!out.get("plain").unwrap().secret);
+        assert!(!out.secret);
+    }
+}

@@ -130,8 +130,7 @@ impl Network {
                 None => return Ok(default.trim_end_matches('/').to_owned()),
             },
         };
-        check_base_url(url.trim()).map_err(|e| format!("{from}: {e}"))?;
-        Ok(url.trim().trim_end_matches('/').to_owned())
+        base_url(&url, &from)
     }
 
     /// The time each request may take: the setting, then `env` (a provider's own variable,
@@ -208,9 +207,36 @@ pub(crate) fn env_flag(name: &str) -> bool {
     })
 }
 
+/// An `[endpoints]` entry of `escc.toml`: a service name (lower-case ASCII letters,
+/// digits, `-` and `.`, as the providers name their services) and a base URL.
+///
+/// # Errors
+/// What is wrong with either.
+pub fn check_endpoint(service: &str, url: &str) -> Result<(), String> {
+    if service.is_empty()
+        || !service
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.'))
+    {
+        return Err(
+            "a service name is lower-case ASCII letters, digits, '-' and '.' (docs/providers.md lists them)"
+                .to_owned(),
+        );
+    }
+    check_base_url(url.trim())
+}
+
+/// `url` as a base URL (`scheme://host[:port][/path]`, no trailing `/`); `from` names
+/// where it came from for the error.
+pub(crate) fn base_url(url: &str, from: &str) -> Result<String, String> {
+    let url = url.trim();
+    check_base_url(url).map_err(|e| format!("{from}: {e}"))?;
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
 /// `url`: `http://` or `https://`, a host, an optional port and path, no query, fragment
 /// or user.
-fn check_base_url(url: &str) -> Result<(), String> {
+pub(crate) fn check_base_url(url: &str) -> Result<(), String> {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
@@ -235,6 +261,9 @@ pub struct Request<'a> {
     pub headers: Vec<(&'static str, String)>,
     /// The body (empty for none).
     pub body: Vec<u8>,
+    /// A provider's own sign of throttling, besides 429 and 5xx: an answer it returns
+    /// true for is retried too (AWS answers `400 ThrottlingException`).
+    pub retry_when: Option<fn(&Response) -> bool>,
 }
 
 #[cfg(feature = "providers")]
@@ -247,7 +276,15 @@ impl<'a> Request<'a> {
             url: url.into(),
             headers: Vec::new(),
             body: Vec::new(),
+            retry_when: None,
         }
+    }
+
+    /// Retries an answer `throttled` says is a throttling one, as 429 and 5xx are.
+    #[must_use]
+    pub fn retry_when(mut self, throttled: fn(&Response) -> bool) -> Request<'a> {
+        self.retry_when = Some(throttled);
+        self
     }
 
     /// Adds header `name`.
@@ -283,7 +320,7 @@ impl<'a> Request<'a> {
 
     /// The scheme and authority of the URL, the only part of it errors show (a path or
     /// query may name a secret).
-    fn origin(&self) -> &str {
+    pub(crate) fn origin(&self) -> &str {
         let after_scheme = self.url.find("://").map_or(0, |i| i + 3);
         let end = self.url[after_scheme..]
             .find(['/', '?'])
@@ -300,6 +337,9 @@ pub struct Response {
     pub status: u16,
     /// The body, as text (lossy UTF-8).
     pub text: String,
+    /// How many times the request was sent: more than 1 when it was throttled or failed
+    /// and retried (see [`Response::after_attempts`]).
+    pub attempts: u32,
 }
 
 #[cfg(feature = "providers")]
@@ -308,6 +348,18 @@ impl Response {
     #[must_use]
     pub fn ok(&self) -> bool {
         (200..300).contains(&self.status)
+    }
+
+    /// `, after N attempts` when the request was retried, for a provider to append to the
+    /// error of a response that failed all the same (the service kept throttling or
+    /// failing); empty otherwise.
+    #[must_use]
+    pub fn after_attempts(&self) -> String {
+        if self.attempts > 1 {
+            format!(", after {} attempts", self.attempts)
+        } else {
+            String::new()
+        }
     }
 
     /// The body as a JSON object; the error says only where the parser broke, never what
@@ -344,8 +396,9 @@ impl fmt::Debug for Client {
 
 #[cfg(feature = "providers")]
 impl Client {
-    /// Sends `request`, retrying a throttled (429), unavailable (500, 502, 503, 504) or
-    /// unreachable one with backoff; the last response, whatever its status. A timeout is
+    /// Sends `request`, retrying a throttled (429, or what [`Request::retry_when`] says),
+    /// unavailable (500, 502, 503, 504) or unreachable one with backoff; the last
+    /// response, whatever its status. A timeout is
     /// not retried: a server that hangs once is likely to hang again, and the user waits
     /// for each attempt.
     ///
@@ -363,7 +416,12 @@ impl Client {
         loop {
             let outcome = self.send_once(request, origin);
             let retry_after = match &outcome {
-                Ok((response, retry_after)) if matches!(response.status, 429 | 500 | 502..=504) => {
+                Ok((response, retry_after))
+                    if matches!(response.status, 429 | 500 | 502..=504)
+                        || request
+                            .retry_when
+                            .is_some_and(|throttled| throttled(response)) =>
+                {
                     Some(*retry_after)
                 }
                 Err(Failure::Unreachable(_)) => Some(None),
@@ -376,13 +434,19 @@ impl Client {
                     attempt += 1;
                 }
                 _ => {
-                    return outcome.map(|(response, _)| response).map_err(|failure| {
-                        if attempt > 0 {
-                            format!("{failure} (after {} attempts)", attempt + 1)
-                        } else {
-                            failure.to_string()
-                        }
-                    });
+                    let attempts = attempt + 1;
+                    return outcome
+                        .map(|(response, _)| Response {
+                            attempts,
+                            ..response
+                        })
+                        .map_err(|failure| {
+                            if attempt > 0 {
+                                format!("{failure} (after {} attempts)", attempt + 1)
+                            } else {
+                                failure.to_string()
+                            }
+                        });
                 }
             }
         }
@@ -429,6 +493,7 @@ impl Client {
             Response {
                 status,
                 text: String::from_utf8_lossy(&bytes).into_owned(),
+                attempts: 1,
             },
             retry_after,
         ))
@@ -450,7 +515,10 @@ impl Failure {
     fn describe(e: &ureq::Error, origin: &str) -> Failure {
         match e {
             ureq::Error::Timeout(_) => Failure::Other(format!("{origin} did not answer in time")),
-            ureq::Error::Io(io) => Failure::Unreachable(format!("cannot reach {origin}: {io}")),
+            ureq::Error::Io(io) => Failure::Unreachable(format!(
+                "cannot reach {origin}: {}",
+                super::plugin::io_text(io)
+            )),
             ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => {
                 Failure::Unreachable(format!("cannot reach {origin}: {e}"))
             }

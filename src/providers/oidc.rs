@@ -10,9 +10,11 @@
 //!
 //! A token is a credential: no error here quotes one.
 
+use std::io::Read as _;
 use std::process::{Command, Stdio};
 
 use super::net::{self, Network};
+use super::plugin::{self, RunFailure};
 
 /// The largest token accepted, from any source.
 const MAX_TOKEN_BYTES: usize = 64 << 10;
@@ -28,12 +30,17 @@ pub(crate) fn identity_token(
 ) -> Result<String, String> {
     for var in file_var.into_iter().chain(["ESCC_OIDC_TOKEN_FILE"]) {
         if let Some(file) = std::env::var_os(var).filter(|f| !f.is_empty()) {
-            let text = std::fs::read_to_string(&file).map_err(|e| {
-                format!(
-                    "cannot read {var} ({}): {e}",
-                    std::path::Path::new(&file).display()
-                )
-            })?;
+            // One byte more than a token may have: enough to refuse a larger one.
+            let mut text = String::new();
+            std::fs::File::open(&file)
+                .and_then(|f| f.take(MAX_TOKEN_BYTES as u64 + 1).read_to_string(&mut text))
+                .map_err(|e| {
+                    format!(
+                        "cannot read {var} ({}): {}",
+                        std::path::Path::new(&file).display(),
+                        plugin::io_text(&e)
+                    )
+                })?;
             return checked(&text, var);
         }
     }
@@ -45,7 +52,7 @@ pub(crate) fn identity_token(
     if let Ok(command) = std::env::var("ESCC_OIDC_TOKEN_COMMAND")
         && !command.trim().is_empty()
     {
-        return run_command(&command);
+        return run_command(network, &command);
     }
     let own = file_var.map(|v| format!("{v}, ")).unwrap_or_default();
     Err(format!(
@@ -60,12 +67,16 @@ fn checked(text: &str, source: &str) -> Result<String, String> {
         return Err(format!("{source} gave an empty identity token"));
     }
     if token.len() > MAX_TOKEN_BYTES {
-        return Err(format!(
-            "{source} gave an identity token larger than {} KiB",
-            MAX_TOKEN_BYTES >> 10
-        ));
+        return Err(too_large(source));
     }
     Ok(token.to_owned())
+}
+
+fn too_large(source: &str) -> String {
+    format!(
+        "{source} gave an identity token larger than {} KiB",
+        MAX_TOKEN_BYTES >> 10
+    )
 }
 
 /// GitHub Actions' token endpoint: `GET {url}&audience=AUD` with the request bearer;
@@ -100,19 +111,34 @@ fn github_actions(
     }
 }
 
-/// Runs `command` with `sh -c`; its standard output is the token.
-fn run_command(command: &str) -> Result<String, String> {
+/// Runs `command` with `sh -c`; its standard output is the token. Like every program a
+/// provider runs, it is stopped at the provider timeout, and what it prints is bounded.
+fn run_command(network: &Network, command: &str) -> Result<String, String> {
     let source = "ESCC_OIDC_TOKEN_COMMAND";
-    let output = Command::new("sh")
+    let timeout = network.request_timeout(None)?;
+    let child = Command::new("sh")
         .args(["-c", command])
         .stdin(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("{source}: cannot run sh: {e}"))?;
-    if !output.status.success() {
-        return Err(format!("{source} failed ({})", output.status));
+        .spawn()
+        .map_err(|e| format!("{source}: cannot run sh: {}", plugin::io_text(&e)))?;
+    let (status, out) =
+        plugin::collect(child, None, timeout, MAX_TOKEN_BYTES).map_err(|f| match f {
+            RunFailure::TimedOut => format!(
+                "{source} did not finish within {} s (it was stopped; ESCC_PROVIDER_TIMEOUT sets the time)",
+                timeout.as_secs_f64()
+            ),
+            RunFailure::TooLarge => too_large(source),
+            RunFailure::NoOutput => format!("{source}: cannot read its output"),
+            RunFailure::Read(e) | RunFailure::Wait(e) => {
+                format!("{source}: {}", plugin::io_text(&e))
+            }
+        })?;
+    if !status.success() {
+        return Err(format!("{source} failed ({status})"));
     }
-    let text = String::from_utf8(output.stdout)
+    let text = String::from_utf8(out)
         .map_err(|_| format!("{source} printed a token that is not UTF-8"))?;
     checked(&text, source)
 }

@@ -83,6 +83,8 @@ pub(crate) struct Plugin {
     args: Vec<OsString>,
     dir: Option<PathBuf>,
     timeout: Duration,
+    /// `--offline`: the plugin is not run to open or rotate (it may reach the network).
+    offline: bool,
     described: OnceLock<Result<Described, String>>,
 }
 
@@ -113,6 +115,7 @@ impl Plugin {
             args: command.collect(),
             dir: root.cloned(),
             timeout: config.timeout(),
+            offline: false,
             described: OnceLock::new(),
         }
     }
@@ -129,8 +132,18 @@ impl Plugin {
             args: Vec::new(),
             dir: root.cloned(),
             timeout: DEFAULT_TIMEOUT,
+            offline: false,
             described: OnceLock::new(),
         }
+    }
+
+    /// Refuses to run the plugin to open or rotate when `offline`: escc cannot know what
+    /// a program reaches, so `--offline` keeps every plugin from opening. It still runs
+    /// to describe itself (a check needs its schemas), with `ESCC_OFFLINE=1` set.
+    #[must_use]
+    pub(crate) fn offline(mut self, offline: bool) -> Plugin {
+        self.offline = offline;
+        self
     }
 
     /// The provider it offers.
@@ -180,11 +193,18 @@ fn described_from(response: &Json) -> Result<Described, String> {
         return Err(error_text(message, &[]));
     }
     let schema = |section: &str, key: &str| -> Result<Json, String> {
+        // A state is an object (or absent): the evaluator checks it against the schema or
+        // null, exactly one of them, so "anything" would refuse a call without a state.
+        let anything = if key == "state" {
+            json!({"type": "object"})
+        } else {
+            json!(true)
+        };
         let s = response
             .get(section)
             .and_then(|p| p.get(key))
             .cloned()
-            .unwrap_or(json!(true));
+            .unwrap_or(anything);
         Schema::from_json(&s)
             .and_then(|s| s.compile())
             .map_err(|e| format!("{section}.{key} is not a valid schema: {e}"))?;
@@ -219,6 +239,12 @@ impl Plugin {
     fn call(&self, request: &Json, secrets: &[String]) -> Result<Json, String> {
         let method = request["method"].as_str().unwrap_or("call");
         let fail = |why: String| format!("{}: {method}: {why}", self.shown);
+        if self.offline && method != "describe" {
+            return Err(fail(
+                "escc is offline (--offline or ESCC_OFFLINE): a plugin may reach the network, so it is not run"
+                    .to_owned(),
+            ));
+        }
         let (status, out) = self.run(request).map_err(fail)?;
         // A response that parses is used even when the exit status says failure: its
         // `error` is the better message.
@@ -259,73 +285,30 @@ impl Plugin {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
+        if self.offline {
+            command.env("ESCC_OFFLINE", "1");
+        }
         if let Some(dir) = &self.dir {
             command.current_dir(dir);
         }
-        let mut child = command.spawn().map_err(|e| {
+        let child = command.spawn().map_err(|e| {
             format!(
                 "cannot run {}: {}",
                 self.program.to_string_lossy(),
                 io_text(&e)
             )
         })?;
-        let deadline = Instant::now() + self.timeout;
-        // Written on its own thread: a plugin that never reads must not block escc.
-        if let Some(mut stdin) = child.stdin.take() {
-            let bytes = request.to_string().into_bytes();
-            std::thread::spawn(move || {
-                // A plugin that exits without reading closes the pipe: not escc's error.
-                let _ = stdin.write_all(&bytes);
-                let _ = stdin.write_all(b"\n");
-            });
-        }
-        let Some(stdout) = child.stdout.take() else {
-            kill(&mut child);
-            return Err("cannot read its output".to_owned());
-        };
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut out = Vec::new();
-            let read = stdout
-                .take(MAX_RESPONSE_BYTES as u64 + 1)
-                .read_to_end(&mut out);
-            let _ = tx.send(read.map(|_| out));
-        });
-        let out = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(Ok(out)) => out,
-            Ok(Err(e)) => {
-                kill(&mut child);
-                return Err(format!("cannot read its output: {}", io_text(&e)));
-            }
-            Err(_) => {
-                kill(&mut child);
-                return Err(self.timed_out());
-            }
-        };
-        if out.len() > MAX_RESPONSE_BYTES {
-            kill(&mut child);
-            return Err(format!(
+        let input = request.to_string().into_bytes();
+        collect(child, Some(input), self.timeout, MAX_RESPONSE_BYTES).map_err(|f| match f {
+            RunFailure::NoOutput => "cannot read its output".to_owned(),
+            RunFailure::Read(e) => format!("cannot read its output: {}", io_text(&e)),
+            RunFailure::TooLarge => format!(
                 "its response is larger than {} MiB",
                 MAX_RESPONSE_BYTES / (1024 * 1024)
-            ));
-        }
-        // Its output is closed; it has until the deadline to exit.
-        loop {
-            match child.try_wait() {
-                Ok(Some(status)) => return Ok((status, out)),
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                Ok(None) => {
-                    kill(&mut child);
-                    return Err(self.timed_out());
-                }
-                Err(e) => {
-                    kill(&mut child);
-                    return Err(format!("cannot wait for it: {}", io_text(&e)));
-                }
-            }
-        }
+            ),
+            RunFailure::TimedOut => self.timed_out(),
+            RunFailure::Wait(e) => format!("cannot wait for it: {}", io_text(&e)),
+        })
     }
 
     fn timed_out(&self) -> String {
@@ -502,8 +485,9 @@ fn seconds_text(d: Duration) -> String {
     }
 }
 
-/// An I/O error's text without Rust's `(os error N)` suffix.
-fn io_text(e: &std::io::Error) -> String {
+/// An I/O error's text without Rust's `(os error N)` suffix (the project's has the same
+/// rule; providers sit below projects, so they keep their own).
+pub(super) fn io_text(e: &std::io::Error) -> String {
     let s = e.to_string();
     match s.find(" (os error") {
         Some(i) => s[..i].to_lowercase(),
@@ -517,8 +501,86 @@ fn kill(child: &mut Child) {
     let _ = child.wait();
 }
 
+/// Why [`collect`] got no result from a program (it was killed).
+pub(super) enum RunFailure {
+    /// Its standard output is not a pipe.
+    NoOutput,
+    /// Reading its output failed.
+    Read(std::io::Error),
+    /// It printed more than the limit.
+    TooLarge,
+    /// It did not finish within the timeout.
+    TimedOut,
+    /// Waiting for it failed.
+    Wait(std::io::Error),
+}
+
+/// Writes `input` (and a newline) to a spawned program's piped standard input, reads its
+/// piped standard output up to `limit` bytes, and waits for it to exit, all within
+/// `timeout` of now; its exit status and output. On any failure the program is killed.
+/// Input is written and output read on their own threads: a program that never reads, or
+/// that hangs with a child keeping its output open, cannot block escc past the timeout.
+pub(super) fn collect(
+    mut child: Child,
+    input: Option<Vec<u8>>,
+    timeout: Duration,
+    limit: usize,
+) -> Result<(ExitStatus, Vec<u8>), RunFailure> {
+    let deadline = Instant::now() + timeout;
+    if let Some(mut stdin) = child.stdin.take() {
+        let bytes = input.unwrap_or_default();
+        std::thread::spawn(move || {
+            // A program that exits without reading closes the pipe: not escc's error.
+            let _ = stdin.write_all(&bytes);
+            let _ = stdin.write_all(b"\n");
+        });
+    }
+    let Some(stdout) = child.stdout.take() else {
+        kill(&mut child);
+        return Err(RunFailure::NoOutput);
+    };
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let read = stdout.take(limit as u64 + 1).read_to_end(&mut out);
+        let _ = tx.send(read.map(|_| out));
+    });
+    let out = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) => {
+            kill(&mut child);
+            return Err(RunFailure::Read(e));
+        }
+        Err(_) => {
+            kill(&mut child);
+            return Err(RunFailure::TimedOut);
+        }
+    };
+    if out.len() > limit {
+        kill(&mut child);
+        return Err(RunFailure::TooLarge);
+    }
+    // Its output is closed; it has until the deadline to exit.
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Ok((status, out)),
+            Ok(None) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Ok(None) => {
+                kill(&mut child);
+                return Err(RunFailure::TimedOut);
+            }
+            Err(e) => {
+                kill(&mut child);
+                return Err(RunFailure::Wait(e));
+            }
+        }
+    }
+}
+
 /// A JSON value as a value (numbers keep their text).
-fn from_json(j: &Json) -> Value {
+pub(super) fn from_json(j: &Json) -> Value {
     Value::new(match j {
         Json::Null => ValueKind::Null,
         Json::Bool(b) => ValueKind::Bool(*b),
@@ -589,7 +651,7 @@ impl PluginRotator {
                 rotator: Some(schemas),
                 ..
             }) => schemas,
-            _ => (json!(true), json!(true), json!(true)),
+            _ => (json!(true), json!({"type": "object"}), json!(true)),
         }
     }
 }

@@ -104,6 +104,45 @@ pub(crate) fn row(name: &str) -> Option<&'static Row> {
     TABLE.iter().find(|r| r.name == name)
 }
 
+/// One built-in rotator: its name and the JSON Schemas of its inputs, state and outputs.
+pub(crate) struct RotatorRow {
+    /// The name in `fn::rotate::NAME`.
+    pub(crate) name: &'static str,
+    /// The inputs' schema.
+    pub(crate) inputs: fn() -> Json,
+    /// The state's schema (the evaluator adds `null`, for a call without `state`).
+    pub(crate) state: fn() -> Json,
+    /// The outputs' schema.
+    pub(crate) outputs: fn() -> Json,
+}
+
+/// Every built-in rotator, sorted by name (`content/docs/esc/integrations/rotated-secrets/`).
+pub(crate) const ROTATORS: &[RotatorRow] = &[
+    RotatorRow {
+        name: "aws-iam",
+        inputs: aws_iam,
+        state: aws_iam_state,
+        outputs: aws_iam_state,
+    },
+    RotatorRow {
+        name: "mysql",
+        inputs: database_rotator,
+        state: user_credentials_state,
+        outputs: user_credentials_state,
+    },
+    RotatorRow {
+        name: "postgres",
+        inputs: database_rotator,
+        state: user_credentials_state,
+        outputs: user_credentials_state,
+    },
+];
+
+/// The row of rotator `name`.
+pub(crate) fn rotator_row(name: &str) -> Option<&'static RotatorRow> {
+    ROTATORS.iter().find(|r| r.name == name)
+}
+
 fn string() -> Json {
     json!({"type": "string"})
 }
@@ -197,6 +236,66 @@ fn aws_parameter_store() -> Json {
 /// documentation's example output shows `myList` as a list).
 fn parameters_by_name() -> Json {
     map_of(json!({"anyOf": [string(), strings()]}))
+}
+
+// --- Rotators ---------------------------------------------------------------------------
+
+/// `aws-iam`'s inputs: `login` is `AWSIAMLogin` (`aws-login`'s outputs).
+fn aws_iam() -> Json {
+    record(
+        &[("login", aws_credentials()), ("userArn", string())],
+        &[("region", string())],
+    )
+}
+
+/// `aws-iam`'s state and outputs: `current` and `previous` access keys. The documentation
+/// lists `createDate` among `AWSIAMOutputs`, but its example of an initial state gives only
+/// the key and its secret, so `createDate` is optional; a state before the first rotation
+/// has neither key.
+fn aws_iam_state() -> Json {
+    let key = record(
+        &[("accessKeyId", string()), ("secretAccessKey", string())],
+        &[("createDate", string())],
+    );
+    record(&[], &[("current", key.clone()), ("previous", key)])
+}
+
+/// `postgres`' and `mysql`'s inputs (`DatabaseConfig`, `RotateUsers`). `port` is an "int"
+/// in the documentation; ESC's schemas have only `number`.
+fn database_rotator() -> Json {
+    let aws_lambda = record(
+        &[("login", aws_credentials()), ("lambdaArn", string())],
+        &[],
+    );
+    let connector = record(&[("awsLambda", aws_lambda)], &[]);
+    let database = record(
+        &[
+            ("database", string()),
+            ("host", string()),
+            ("port", json!({"type": "number"})),
+            ("managingUser", user_credential()),
+        ],
+        &[("connector", connector)],
+    );
+    let users = record(&[("username1", string()), ("username2", string())], &[]);
+    record(&[("database", database), ("rotateUsers", users)], &[])
+}
+
+/// `UserCredential`: a database user and its password.
+fn user_credential() -> Json {
+    record(&[("username", string()), ("password", string())], &[])
+}
+
+/// `postgres`' and `mysql`'s state and outputs: the `current` and `previous` users (each
+/// optional: the state fills up over the first two rotations).
+fn user_credentials_state() -> Json {
+    record(
+        &[],
+        &[
+            ("current", user_credential()),
+            ("previous", user_credential()),
+        ],
+    )
 }
 
 // --- Azure -----------------------------------------------------------------------------

@@ -115,6 +115,37 @@ pub struct Identities {
     keys: Vec<Identity>,
     /// Where they came from (`ESCC_AGE_IDENTITY`, a file's path), for messages.
     origin: String,
+    /// The recipient sets messages can name by public key.
+    known: RecipientSets,
+}
+
+/// Recipient sets by fingerprint ([`recipient_set`]), with their public keys and where
+/// they are configured: a value escc wrote records its set's fingerprint, so a message can
+/// say whom it is encrypted to although age's X25519 stanzas are anonymous.
+#[derive(Clone, Debug, Default)]
+pub struct RecipientSets(std::collections::BTreeMap<String, String>);
+
+impl RecipientSets {
+    /// Adds a set (the first place it is configured is the one named).
+    pub fn add(&mut self, recipients: &[Recipient], at: &str) {
+        let keys: Vec<&str> = recipients.iter().map(Recipient::as_str).collect();
+        self.0
+            .entry(recipient_set(recipients))
+            .or_insert_with(|| format!("{} ({at})", keys.join(", ")));
+    }
+
+    /// Whom `file` is encrypted to, when it records a set and sets are known: its public
+    /// keys, or that the set is none of the known ones.
+    fn describe(&self, file: &[u8]) -> Option<String> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let set = recorded_set(file)?;
+        Some(match self.0.get(&set) {
+            Some(keys) => format!("the recipients {keys}"),
+            None => "a set of recipients escc.toml does not list (any more)".to_owned(),
+        })
+    }
 }
 
 enum Identity {
@@ -174,6 +205,7 @@ impl Identities {
             return Ok(Identities {
                 keys: vec![Identity::Ssh { key, public }],
                 origin,
+                known: RecipientSets::default(),
             });
         }
         let mut keys = Vec::new();
@@ -193,7 +225,11 @@ impl Identities {
         if keys.is_empty() {
             return Err(format!("{origin}: no identity in it"));
         }
-        Ok(Identities { keys, origin })
+        Ok(Identities {
+            keys,
+            origin,
+            known: RecipientSets::default(),
+        })
     }
 
     /// The public keys of the identities (the recipients they decrypt for).
@@ -206,6 +242,13 @@ impl Identities {
     #[must_use]
     pub fn origin(&self) -> &str {
         &self.origin
+    }
+
+    /// Lets messages name the recipients of values encrypted to one of `sets`.
+    #[must_use]
+    pub fn knowing(mut self, sets: RecipientSets) -> Self {
+        self.known = sets;
+        self
     }
 }
 
@@ -329,10 +372,14 @@ pub fn decrypt(identities: &Identities, file: &[u8]) -> Result<Vec<u8>, String> 
 fn describe(e: &age::DecryptError, identities: &Identities, file: &[u8]) -> String {
     match e {
         age::DecryptError::NoMatchingKeys => format!(
-            "no identity of {} can decrypt it: it is encrypted to {}, and the identities' \
+            "no identity of {} can decrypt it: it is encrypted to {}{}, and the identities' \
              public keys are {}",
             identities.origin,
             describe_stanzas(&stanzas(file)),
+            identities
+                .known
+                .describe(file)
+                .map_or_else(String::new, |who| format!(", {who}")),
             identities.public_keys().join(", ")
         ),
         age::DecryptError::InvalidHeader | age::DecryptError::UnknownFormat => {
@@ -464,6 +511,40 @@ mod tests {
             )
         );
         assert!(!e.contains(text.expose_secret()));
+    }
+
+    #[test]
+    fn a_known_recipient_set_is_named_by_public_keys() {
+        use age::secrecy::ExposeSecret as _;
+        let a = age::x25519::Identity::generate();
+        let b = age::x25519::Identity::generate();
+        let ra = Recipient::parse(&a.to_public().to_string()).unwrap();
+        let mut sets = RecipientSets::default();
+        sets.add(
+            std::slice::from_ref(&ra),
+            "encryption.folders.\"prod\".recipients",
+        );
+        let ids = Identities::parse(b.to_string().expose_secret(), "KEYS")
+            .unwrap()
+            .knowing(sets);
+        let e = decrypt(&ids, &encrypt(std::slice::from_ref(&ra), b"x").unwrap()).unwrap_err();
+        assert_eq!(
+            e,
+            format!(
+                "no identity of KEYS can decrypt it: it is encrypted to 1 recipient (X25519), \
+                 the recipients {} (encryption.folders.\"prod\".recipients), and the identities' \
+                 public keys are {}",
+                a.to_public(),
+                b.to_public()
+            )
+        );
+        let c = age::x25519::Identity::generate();
+        let rc = Recipient::parse(&c.to_public().to_string()).unwrap();
+        let e = decrypt(&ids, &encrypt(&[rc], b"x").unwrap()).unwrap_err();
+        assert!(
+            e.contains("(X25519), a set of recipients escc.toml does not list (any more), and"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -68,27 +68,43 @@ pub(crate) fn open(text: &str) -> Result<Vec<u8>, String> {
 
 /// CRC-32/IEEE (reflected polynomial 0xEDB88320), as Go's `crc32.ChecksumIEEE`.
 fn crc32(bytes: &[u8]) -> u32 {
-    const TABLE: [u32; 256] = {
-        let mut table = [0u32; 256];
-        let mut i: u32 = 0;
-        while i < 256 {
-            let mut crc = i;
-            let mut bit = 0;
-            while bit < 8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-                bit += 1;
-            }
-            table[i as usize] = crc;
-            i += 1;
+    const TABLE: [u32; 256] = crc_table(0xEDB8_8320);
+    crc_with(&TABLE, bytes)
+}
+
+/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78): the checksum Google's APIs send
+/// with payloads (`dataCrc32c` of Secret Manager).
+#[cfg(any(feature = "providers", test))]
+pub(crate) fn crc32c(bytes: &[u8]) -> u32 {
+    const TABLE: [u32; 256] = crc_table(0x82F6_3B78);
+    crc_with(&TABLE, bytes)
+}
+
+/// The byte table of a reflected CRC-32 with polynomial `poly`.
+const fn crc_table(poly: u32) -> [u32; 256] {
+    let mut table = [0u32; 256];
+    let mut i: u32 = 0;
+    while i < 256 {
+        let mut crc = i;
+        let mut bit = 0;
+        while bit < 8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ poly
+            } else {
+                crc >> 1
+            };
+            bit += 1;
         }
-        table
-    };
+        table[i as usize] = crc;
+        i += 1;
+    }
+    table
+}
+
+/// A reflected CRC-32 of `bytes` with `table` (initial value and final XOR all ones).
+fn crc_with(table: &[u32; 256], bytes: &[u8]) -> u32 {
     !bytes.iter().fold(!0u32, |crc, &b| {
-        TABLE[((crc ^ u32::from(b)) & 0xff) as usize] ^ (crc >> 8)
+        table[((crc ^ u32::from(b)) & 0xff) as usize] ^ (crc >> 8)
     })
 }
 
@@ -176,5 +192,8 @@ mod tests {
     fn crc32_check_value() {
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
         assert_eq!(crc32(b""), 0);
+        // The CRC-32C check value (RFC 3720's and every CRC catalogue's).
+        assert_eq!(crc32c(b"123456789"), 0xE306_9283);
+        assert_eq!(crc32c(b""), 0);
     }
 }

@@ -69,7 +69,8 @@ pub(crate) fn resolve_tagged(tag: &str, text: &str, plain: bool) -> Result<Scala
         ))
     };
     match name {
-        "binary" if is_std_base64(text) => Ok(string()),
+        // go-yaml decodes `!!binary` with Go's `base64.StdEncoding`.
+        "binary" if crate::go::base64::decode(text).is_ok() => Ok(string()),
         "binary" => Err("yaml: !!binary value contains invalid base64 data".to_owned()),
         "timestamp" if is_timestamp(text) => Ok(string()),
         "null" | "bool" | "int" | "timestamp" if resolved.tag_name() != name => mismatch(),
@@ -232,23 +233,6 @@ fn parse_yaml_float(s: &str) -> Option<f64> {
         return None;
     }
     s.parse::<f64>().ok().filter(|v| v.is_finite())
-}
-
-/// Standard base64 with padding, as Go's `base64.StdEncoding` decodes it: `\r` and `\n` are
-/// skipped anywhere, all other characters (spaces included) must be data or final padding.
-fn is_std_base64(text: &str) -> bool {
-    let data: Vec<u8> = text
-        .bytes()
-        .filter(|b| !matches!(b, b'\r' | b'\n'))
-        .collect();
-    if !data.len().is_multiple_of(4) {
-        return false;
-    }
-    let padding = data.iter().rev().take_while(|&&b| b == b'=').count();
-    padding <= 2
-        && data[..data.len() - padding]
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/'))
 }
 
 /// Whether `text` is a timestamp in one of the forms go-yaml accepts, with Go `time.Parse`

@@ -1,6 +1,6 @@
 //! Secrets at rest with age, through the real binaries: `escc encrypt` and `escc secret set`
 //! on a project in a temporary git repository, interop with the `age` command both ways
-//! (X25519 and SSH ed25519 keys), a merge of two branches that each changed a different
+//! (X25519, SSH ed25519 and RSA keys), a merge of two branches that each changed a different
 //! secret, and what must never show a plaintext. `age`, `age-keygen`, `ssh-keygen` and `git`
 //! are required: outside CI a missing tool fails these tests too (`.ci/run` installs them).
 
@@ -8,12 +8,12 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_escc");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_escc");
 /// A plaintext that differs in each of its forms (quote, backslash, non-ASCII).
-const SECRET: &str = "s3cr\"et\\ü-hunter";
-const OTHER: &str = "second-secret-value";
+pub(crate) const SECRET: &str = "s3cr\"et\\ü-hunter";
+pub(crate) const OTHER: &str = "second-secret-value";
 
-fn tool(name: &str, args: &[&str], cwd: &Path, stdin: Option<&[u8]>) -> Output {
+pub(crate) fn tool(name: &str, args: &[&str], cwd: &Path, stdin: Option<&[u8]>) -> Output {
     let mut child = Command::new(name)
         .args(args)
         .current_dir(cwd)
@@ -40,15 +40,16 @@ fn tool(name: &str, args: &[&str], cwd: &Path, stdin: Option<&[u8]>) -> Output {
     out
 }
 
-/// A project in a git repository with an age key; `escc.toml` names `recipients`.
-struct Project {
-    dir: tempfile::TempDir,
-    key: PathBuf,
-    public: String,
+/// A project in a git repository with an age key; `escc.toml` names `recipients`. The
+/// rotation tests (`rotators.rs`) use it too.
+pub(crate) struct Project {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) key: PathBuf,
+    pub(crate) public: String,
 }
 
 impl Project {
-    fn new(extra_recipients: &[&str]) -> Project {
+    pub(crate) fn new(extra_recipients: &[&str]) -> Project {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         tool("age-keygen", &["-o", "key.txt"], root, None);
@@ -75,39 +76,49 @@ impl Project {
         Project { dir, key, public }
     }
 
-    fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         self.dir.path()
     }
 
-    fn write(&self, file: &str, text: &str) {
+    pub(crate) fn write(&self, file: &str, text: &str) {
         let path = self.root().join(file);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
     }
 
-    fn read(&self, file: &str) -> String {
+    pub(crate) fn read(&self, file: &str) -> String {
         std::fs::read_to_string(self.root().join(file)).unwrap()
     }
 
-    /// Runs escc with the project's identity (unless `identity` is false).
-    fn escc(&self, args: &[&str], stdin: Option<&str>, identity: bool) -> Output {
+    /// The escc command in the project, with its identity (unless `identity` is false)
+    /// and no other: no per-user identity file, no editor but what a test sets, none of
+    /// the caller's settings that reach a provider.
+    pub(crate) fn command(&self, args: &[&str], identity: bool) -> Command {
         let mut c = Command::new(BIN);
         c.current_dir(self.root())
             .args(args)
-            .env_remove("ESCC_AGE_IDENTITY")
+            .env_remove("VISUAL")
+            .env_remove("EDITOR")
             .env("XDG_CONFIG_HOME", self.root().join("no-config"))
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        crate::backends::without_provider_env(&mut c);
         if identity {
             c.env("ESCC_AGE_IDENTITY_FILE", &self.key);
-        } else {
-            c.env_remove("ESCC_AGE_IDENTITY_FILE");
         }
+        c
+    }
+
+    /// Runs escc with the project's identity (unless `identity` is false).
+    pub(crate) fn escc(&self, args: &[&str], stdin: Option<&str>, identity: bool) -> Output {
+        let mut c = self.command(args, identity);
+        c.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         let mut child = c.spawn().unwrap();
         if let Some(input) = stdin {
             child
@@ -120,7 +131,7 @@ impl Project {
         child.wait_with_output().unwrap()
     }
 
-    fn ok(&self, args: &[&str], stdin: Option<&str>) -> String {
+    pub(crate) fn ok(&self, args: &[&str], stdin: Option<&str>) -> String {
         let out = self.escc(args, stdin, true);
         assert!(
             out.status.success(),
@@ -131,12 +142,12 @@ impl Project {
         String::from_utf8(out.stdout).unwrap()
     }
 
-    fn git(&self, args: &[&str]) -> String {
+    pub(crate) fn git(&self, args: &[&str]) -> String {
         String::from_utf8(tool("git", args, self.root(), None).stdout).unwrap()
     }
 
     /// Every file of the project but the key: what a commit could hold.
-    fn files(&self) -> Vec<(String, String)> {
+    pub(crate) fn files(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         let mut stack = vec![self.root().to_path_buf()];
         while let Some(dir) = stack.pop() {
@@ -161,8 +172,29 @@ impl Project {
     }
 }
 
+/// `c` run through `program ARGS...` (a shell setting limits, a pseudo-terminal): the
+/// command line `program ARGS... C-PROGRAM C-ARGS...`, with `c`'s directory and
+/// environment (variables it removes too), output piped, no input.
+pub(crate) fn wrapped(c: &Command, program: &str, args: &[&str]) -> Command {
+    let mut w = Command::new(program);
+    w.args(args).arg(c.get_program()).args(c.get_args());
+    if let Some(dir) = c.get_current_dir() {
+        w.current_dir(dir);
+    }
+    for (k, v) in c.get_envs() {
+        match v {
+            Some(v) => w.env(k, v),
+            None => w.env_remove(k),
+        };
+    }
+    w.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    w
+}
+
 /// `escc open NAME --show-secrets`: the control that shows the plaintexts.
-fn shown(p: &Project, name: &str) -> String {
+pub(crate) fn shown(p: &Project, name: &str) -> String {
     let out = p.escc(&["open", name, "--show-secrets"], None, true);
     assert!(
         out.status.success(),
@@ -172,11 +204,11 @@ fn shown(p: &Project, name: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn forms(secret: &str) -> Vec<String> {
+pub(crate) fn forms(secret: &str) -> Vec<String> {
     escc::secrets::forms(secret.to_owned())
 }
 
-fn assert_no_plaintext(out: &Output) {
+pub(crate) fn assert_no_plaintext(out: &Output) {
     for (label, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
         let text = String::from_utf8_lossy(bytes);
         for secret in [SECRET, OTHER] {
@@ -188,7 +220,7 @@ fn assert_no_plaintext(out: &Output) {
 }
 
 /// The `ciphertext:` text on the line of `key` in `doc`.
-fn ciphertext_of(doc: &str, key: &str) -> String {
+pub(crate) fn ciphertext_of(doc: &str, key: &str) -> String {
     let line = doc
         .lines()
         .find(|l| {
@@ -199,7 +231,7 @@ fn ciphertext_of(doc: &str, key: &str) -> String {
     line[start..].split('}').next().unwrap().trim().to_owned()
 }
 
-fn age_decrypt(root: &Path, ciphertext: &str, key: &Path) -> String {
+pub(crate) fn age_decrypt(root: &Path, ciphertext: &str, key: &Path) -> String {
     let file = tool("base64", &["-d"], root, Some(ciphertext.as_bytes())).stdout;
     let key = key.to_str().unwrap();
     String::from_utf8(tool("age", &["-d", "-i", key], root, Some(&file)).stdout).unwrap()
@@ -291,15 +323,13 @@ fn escc_decrypts_what_age_encrypted() {
     assert_no_plaintext(&out);
 }
 
-#[test]
-fn ssh_ed25519_keys_both_ways() {
+/// SSH keys made by `ssh-keygen KEYGEN...` as recipient and identity, both ways: escc
+/// encrypts to the public key and `age -d -i KEY` decrypts; `age -R KEY.pub` encrypts and
+/// escc decrypts with the private key, given as text (`ESCC_AGE_IDENTITY`) and as a file.
+fn ssh_keys_both_ways(keygen: &[&str]) {
     let p = Project::new(&[]);
-    tool(
-        "ssh-keygen",
-        &["-q", "-t", "ed25519", "-N", "", "-C", "ci", "-f", "id"],
-        p.root(),
-        None,
-    );
+    let args = [&["-q", "-N", "", "-C", "ci", "-f", "id"], keygen].concat();
+    tool("ssh-keygen", &args, p.root(), None);
     let public = p.read("id.pub").trim().to_owned();
     p.write(
         "escc.toml",
@@ -309,40 +339,88 @@ fn ssh_ed25519_keys_both_ways() {
         "app/dev.yaml",
         &format!("values:\n  pw: {{fn::secret: {OTHER}}}\n"),
     );
-    let mut c = p.escc(&["encrypt", "--force"], None, false);
+    let id = p.root().join("id");
+    let mut c = p.escc(&["encrypt"], None, false);
+    // Without an identity that is a recipient, refused; with the SSH key, done.
+    assert_eq!(c.status.code(), Some(2), "{keygen:?}");
+    c = p
+        .command(&["encrypt"], false)
+        .env("ESCC_AGE_IDENTITY_FILE", &id)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
+    assert_no_plaintext(&c);
     let written = p.read("app/dev.yaml");
+    let stanza = if keygen.contains(&"rsa") {
+        "ssh-rsa"
+    } else {
+        "ssh-ed25519"
+    };
+    let file = tool(
+        "base64",
+        &["-d"],
+        p.root(),
+        Some(ciphertext_of(&written, "pw").as_bytes()),
+    )
+    .stdout;
+    assert!(
+        String::from_utf8_lossy(&file).contains(&format!("\n-> {stanza} ")),
+        "{keygen:?}"
+    );
     assert_eq!(
-        age_decrypt(
-            p.root(),
-            &ciphertext_of(&written, "pw"),
-            &p.root().join("id")
-        ),
+        age_decrypt(p.root(), &ciphertext_of(&written, "pw"), &id),
         OTHER
     );
-    // escc decrypts with the SSH key, given as text in ESCC_AGE_IDENTITY; age encrypted it.
+    // escc decrypts with the SSH key what age encrypted to it.
     let file = tool("age", &["-R", "id.pub"], p.root(), Some(SECRET.as_bytes())).stdout;
     let b64 = String::from_utf8(tool("base64", &["-w0"], p.root(), Some(&file)).stdout).unwrap();
     p.write(
         "app/dev.yaml",
         &format!("values:\n  pw: {{fn::secret: {{ciphertext: {b64}}}}}\n"),
     );
-    c = Command::new(BIN)
-        .current_dir(p.root())
-        .args([
-            "open",
-            "app/dev",
-            "pw",
-            "--format",
-            "string",
-            "--show-secrets",
-        ])
-        .env_remove("ESCC_AGE_IDENTITY_FILE")
-        .env("ESCC_AGE_IDENTITY", p.read("id"))
-        .output()
-        .unwrap();
-    assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
-    assert_eq!(String::from_utf8_lossy(&c.stdout).trim_end(), SECRET);
+    let open = [
+        "open",
+        "app/dev",
+        "pw",
+        "--format",
+        "string",
+        "--show-secrets",
+    ];
+    for (var, value) in [
+        ("ESCC_AGE_IDENTITY", p.read("id")),
+        ("ESCC_AGE_IDENTITY_FILE", id.display().to_string()),
+    ] {
+        c = p
+            .command(&open, false)
+            .env(var, &value)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
+        assert_eq!(String::from_utf8_lossy(&c.stdout).trim_end(), SECRET);
+    }
+    // The other key type's identity is not a recipient: the error names the stanza.
+    let out = p.escc(&open, None, true);
+    assert_eq!(out.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&out.stderr).replace('│', " ");
+    let e = e.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        e.contains(&format!("it is encrypted to 1 recipient ({stanza} ")),
+        "{e}"
+    );
+}
+
+#[test]
+fn ssh_ed25519_keys_both_ways() {
+    ssh_keys_both_ways(&["-t", "ed25519"]);
+}
+
+#[test]
+fn ssh_rsa_keys_both_ways() {
+    ssh_keys_both_ways(&["-t", "rsa", "-b", "3072"]);
+    // The older PEM (PKCS#1) private key format too.
+    ssh_keys_both_ways(&["-t", "rsa", "-b", "2048", "-m", "PEM"]);
 }
 
 #[test]
@@ -403,6 +481,13 @@ fn refusals_are_clear_and_change_nothing() {
         "{e}"
     );
     assert!(e.contains(&p.public), "{e}");
+    // The same for `secret set` (the value is read only after the check).
+    let e = err(&["secret", "set", "app/dev", "pw"], Some(SECRET), true);
+    assert!(e.contains("none of your identities"), "{e}");
+    assert!(
+        err(&["secret", "set", "app/dev", "pw"], Some(SECRET), false)
+            .contains("you have no age identity")
+    );
     // No recipients.
     p.write("escc.toml", "");
     assert!(err(&["encrypt"], None, true).contains("no one to encrypt to"));
@@ -445,8 +530,14 @@ fn refusals_are_clear_and_change_nothing() {
     // The human report wraps lines: compare words.
     let e = String::from_utf8_lossy(&out.stderr).replace('│', " ");
     let e = e.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(e.contains("it is encrypted to 1 recipient (X25519)"), "{e}");
-    assert!(e.contains(&p.public), "{e}");
+    // By public key: escc recorded the set, which escc.toml names.
+    assert!(
+        e.contains(&format!(
+            "it is encrypted to 1 recipient (X25519), the recipients {other} (encryption.recipients), and the identities' public keys are {}",
+            p.public
+        )),
+        "{e}"
+    );
     assert_no_plaintext(&out);
 }
 
@@ -516,7 +607,7 @@ fn a_plaintext_secret_is_a_warning_that_ci_can_deny_and_encrypt_clears() {
 }
 
 /// Runs `age -d` without asserting success: whether `key` decrypts `ciphertext`.
-fn age_can_decrypt(root: &Path, ciphertext: &str, key: &Path) -> bool {
+pub(crate) fn age_can_decrypt(root: &Path, ciphertext: &str, key: &Path) -> bool {
     let file = tool("base64", &["-d"], root, Some(ciphertext.as_bytes())).stdout;
     let mut child = Command::new("age")
         .args(["-d", "-i", key.to_str().unwrap()])
@@ -691,4 +782,161 @@ fn rekey_writes_nothing_when_one_value_cannot_be_decrypted() {
     assert!(e.contains("b.yaml: y: no identity of"), "{e}");
     assert!(e.contains("nothing was written"), "{e}");
     assert_eq!(p.files(), before);
+}
+
+#[test]
+fn bad_ciphertexts_are_located_errors() {
+    let p = Project::new(&[]);
+    // A real age file with its last payload byte flipped.
+    let mut damaged = tool("age", &["-r", &p.public], p.root(), Some(SECRET.as_bytes())).stdout;
+    *damaged.last_mut().unwrap() ^= 1;
+    let damaged =
+        String::from_utf8(tool("base64", &["-w0"], p.root(), Some(&damaged)).stdout).unwrap();
+    p.write(
+        "app/dev.yaml",
+        &format!(
+            "values:\n  a: {{fn::secret: {{ciphertext: \"not base64!\"}}}}\n  b: {{fn::secret: {{ciphertext: aGVsbG8gd29ybGQgdGhpcyBpcyBub3QgYWdl}}}}\n  c: {{fn::secret: {{ciphertext: YWdlLWVuY3J5cHRpb24ub3JnL3YxCmdhcmJhZ2UK}}}}\n  d: {{fn::secret: {{ciphertext: {damaged}}}}}\n"
+        ),
+    );
+    // check (no identity): not base64, not a ciphertext at all; each at its line and path.
+    let out = p.escc(&["check", "--format", "json"], None, false);
+    assert_eq!(out.status.code(), Some(1));
+    let diags: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<_> = diags
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["path"].as_str().unwrap().to_owned(),
+                d["start"]["line"].as_u64().unwrap(),
+                d["summary"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "values.a".to_owned(),
+                2,
+                "invalid ciphertext: illegal base64 data at input byte 3".to_owned()
+            ),
+            (
+                "values.b".to_owned(),
+                3,
+                "invalid ciphertext: invalid header".to_owned()
+            ),
+        ]
+    );
+    // open: an age header that does not parse, a payload that does not authenticate.
+    let out = p.escc(&["open", "app/dev"], None, true);
+    assert_eq!(out.status.code(), Some(1));
+    assert_no_plaintext(&out);
+    let e = String::from_utf8_lossy(&out.stderr).replace('│', " ");
+    let e = e.split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in [
+        "× decrypting: not a valid age file (its header does not parse) ╭─[app/dev.yaml:4:6]",
+        "╰── values.c",
+        "× decrypting: the age file is damaged (its payload does not authenticate) ╭─[app/dev.yaml:5:6]",
+        "╰── values.d",
+    ] {
+        assert!(e.contains(expected), "{expected:?} not in {e}");
+    }
+}
+
+#[test]
+fn an_identity_file_open_to_other_users_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let p = Project::new(&[]);
+    p.write(
+        "app/dev.yaml",
+        &format!("values:\n  pw: {{fn::secret: {OTHER}}}\n"),
+    );
+    p.ok(&["encrypt"], None);
+    let key_text = p.read("key.txt");
+    let secret_key = key_text
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .unwrap()
+        .to_owned();
+    let warning = "is open to other users";
+    for (mode, warned) in [(0o600, false), (0o644, true), (0o640, true), (0o400, false)] {
+        std::fs::set_permissions(&p.key, std::fs::Permissions::from_mode(mode)).unwrap();
+        let out = p.escc(&["open", "app/dev"], None, true);
+        assert!(out.status.success());
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(e.contains(warning), warned, "{mode:o}: {e}");
+        if warned {
+            assert!(
+                e.contains(&format!(
+                    "escc: warning: the identity file {} is open to other users (mode {mode:04o})",
+                    p.key.display()
+                )),
+                "{e}"
+            );
+            assert!(e.contains(&format!("chmod 600 {}", p.key.display())), "{e}");
+        }
+        assert!(!e.contains(&secret_key));
+        assert_no_plaintext(&out);
+    }
+    // The per-user default file is checked too; key text in a variable has no mode.
+    let config = p.root().join("no-config/escc");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("identity.txt"), &key_text).unwrap();
+    std::fs::set_permissions(
+        config.join("identity.txt"),
+        std::fs::Permissions::from_mode(0o664),
+    )
+    .unwrap();
+    let out = p.escc(&["encrypt"], None, false);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("(mode 0664)"));
+    let out = p
+        .command(&["open", "app/dev"], false)
+        .env("ESCC_AGE_IDENTITY", &key_text)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(warning));
+}
+
+#[test]
+fn an_interrupted_write_leaves_the_file_whole() {
+    use std::os::unix::process::ExitStatusExt as _;
+    let p = Project::new(&[]);
+    let doc: String = std::iter::once("values:\n".to_owned())
+        .chain((0..10).map(|i| format!("  k{i}: {{fn::secret: {OTHER}-{i}}}\n")))
+        .collect();
+    p.write("app/dev.yaml", &doc);
+    // escc may write 1 KiB to a file: writing the new document (10 age files, ~4 KiB)
+    // ends it with SIGXFSZ mid-write.
+    let out = wrapped(
+        &p.command(&["encrypt"], true),
+        "sh",
+        &["-c", "ulimit -c 0; ulimit -f 2; exec \"$@\"", "sh"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.signal(), Some(25), "{out:?}");
+    // The file is as it was; what the write left is a partial temporary file, which holds
+    // ciphertexts only.
+    assert_eq!(p.read("app/dev.yaml"), doc);
+    let mut partial = 0;
+    for (name, text) in p.files() {
+        if name.contains(".escc-") {
+            partial += 1;
+            assert!(text.contains("ciphertext: YWdl"), "{name}: {text}");
+        } else if name != "app/dev.yaml" {
+            for f in forms(OTHER) {
+                assert!(!text.contains(&f), "{name} holds a plaintext");
+            }
+        }
+    }
+    assert_eq!(partial, 1);
+    // Run again, it is done.
+    p.ok(&["encrypt"], None);
+    let json: serde_json::Value = serde_json::from_str(&shown(&p, "app/dev")).unwrap();
+    assert_eq!(json["k9"], format!("{OTHER}-9"));
 }

@@ -214,12 +214,18 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
 }
 
 fn crc32(bytes: &[u8]) -> u32 {
+    crc_reflected(0xEDB8_8320, bytes)
+}
+
+/// A reflected CRC-32 with polynomial `poly`, bit by bit (independent of escc's
+/// table-driven one): `0xEDB88320` is CRC-32/IEEE, `0x82F63B78` CRC-32C.
+pub(crate) fn crc_reflected(poly: u32, bytes: &[u8]) -> u32 {
     let mut crc = !0u32;
     for &b in bytes {
         crc ^= u32::from(b);
         for _ in 0..8 {
             crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
+                (crc >> 1) ^ poly
             } else {
                 crc >> 1
             };
@@ -781,12 +787,26 @@ fn derived(form: u8, variant: u8, reference: &str) -> serde_json::Value {
         17 => json!({"a": [1, r, {"b": r}], "c": "plain-c"}),
         18 => json!({"fn::secret": format!("x-{r}")}),
         19 => json!({"fn::rotate::swap": {"inputs": {}, "state": {"a": r, "b": "plain-b"}}}),
+        // A template evaluated in place reads the secret where it is evaluated.
+        20 => match v % 3 {
+            0 => json!({"fn::eval": {"fn::template": {"k": r, "s": format!("pre {r}")}}}),
+            1 => json!({"fn::eval": {"fn::template": {"fn::toJSON": [r]}}}),
+            _ => json!({"fn::eval": {"fn::final": {"fn::template": r}}}),
+        },
+        21 => {
+            let schema = SCHEMAS[v % SCHEMAS.len()];
+            let schema: serde_json::Value = serde_json::from_str(
+                &schema.replace("\"R\"", &serde_json::to_string(&r).expect("a string")),
+            )
+            .expect("schemas are JSON");
+            json!({"fn::conform": {"schema": schema, "value": r}})
+        }
         _ => json!({"fn::rotate::echo": {"inputs": {"next": r}, "state": {"current": r}}}),
     }
 }
 
 /// The number of forms of [`derived`].
-const FORMS: u8 = 21;
+const FORMS: u8 = 23;
 
 /// A secret built from fuzz bytes: its plaintext, its declaration and the references to it.
 fn secret_from(

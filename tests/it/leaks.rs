@@ -14,6 +14,8 @@
 //! - `tests/lsp/test_lsp.py` (`test_leak_*`): hovers, completion, symbols, diagnostics and
 //!   the logs of the language server.
 //! - `signals.rs`: temporary files removed whatever ends `escc run`.
+//! - `runtime.rs`: the progress line `open` shows on a terminal (provider names only);
+//!   `aws.rs`: provider errors, retries and OIDC token sources (no credential, no token).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -234,7 +236,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 /// Every file below `dir`, with its content.
-fn files_in(dir: &Path) -> Vec<(PathBuf, String)> {
+pub(crate) fn files_in(dir: &Path) -> Vec<(PathBuf, String)> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -487,7 +489,7 @@ fn debug_of_provider_outputs_and_rotations() {
 #[cfg(feature = "cli")]
 const PANIC_CHILD: &str = "ESCC_LEAKS_PANIC_CHILD";
 
-// The hook is the command line's (feature `cli`).
+// The hook is the command line's (`escc::cli`).
 #[cfg(feature = "cli")]
 #[test]
 fn panics_show_no_message() {

@@ -4,12 +4,11 @@
 //! every way the protocol bounds) run through the real binary.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use escc::project::Project;
 
-const BIN: &str = env!("CARGO_BIN_EXE_escc");
+use crate::backends::{escc, path_with, project_with, text};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -19,7 +18,7 @@ fn root() -> PathBuf {
 fn the_documented_examples_check_clean() {
     let project = Project::open(root().join("fixtures/providers/docs")).unwrap();
     let names = project.environments().names;
-    assert_eq!(names.len(), 17, "{names:?}");
+    assert_eq!(names.len(), 24, "{names:?}");
     for name in names {
         let checked = project.check(&project.host(), &name).unwrap();
         assert!(checked.diags.is_empty(), "{name}: {:#?}", checked.diags);
@@ -54,25 +53,6 @@ fn output_types_are_known() {
     assert_eq!(project_number["type"], "number", "{project_number}");
     let list = typed(&project, "aws-parameter-store", &["aws", "params"]);
     assert_eq!(list["type"], "object", "{list}");
-}
-
-/// A project in a temporary directory with the given files.
-fn project_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        if name.contains(".sh") || name.contains("escc-provider-") {
-            make_executable(&path);
-        }
-    }
-    dir
-}
-
-fn make_executable(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
 /// `(code, line:column, message)` of each diagnostic of `escc check --format json`.
@@ -153,28 +133,6 @@ fn wrong_inputs_and_outputs_are_located() {
     assert_eq!(got, expected);
 }
 
-/// Runs escc in `dir` with `PATH` = the extra directories, then the system's.
-fn escc(dir: &Path, args: &[&str], path: &[&Path]) -> Output {
-    let mut dirs: Vec<PathBuf> = path.iter().map(|p| p.to_path_buf()).collect();
-    dirs.extend([
-        PathBuf::from("/usr/local/bin"),
-        PathBuf::from("/usr/bin"),
-        PathBuf::from("/bin"),
-    ]);
-    Command::new(BIN)
-        .current_dir(dir)
-        .args(args)
-        .env("PATH", std::env::join_paths(dirs).unwrap())
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 const ENVIRON_APP: &str = "values:
   env:
     fn::open::environ:
@@ -190,20 +148,13 @@ const ENVIRON_APP: &str = "values:
 fn the_python_example_opens_checks_and_runs() {
     let plugins = root().join("examples/plugins");
     let dir = project_with(&[("escc.toml", ""), ("app.yaml", ENVIRON_APP)]);
-    let run = |args: &[&str]| {
-        let mut c = Command::new(BIN);
-        c.current_dir(dir.path())
-            .args(args)
-            .env(
-                "PATH",
-                format!("{}:/usr/local/bin:/usr/bin:/bin", plugins.display()),
-            )
-            .env("ESCC_TEST_USER", "ann")
-            .env("ESCC_TEST_TOKEN", "tok-7f3a9c")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null());
-        c.output().unwrap()
-    };
+    let path = path_with(&[&plugins]);
+    let env = [
+        ("PATH", path.as_str()),
+        ("ESCC_TEST_USER", "ann"),
+        ("ESCC_TEST_TOKEN", "tok-7f3a9c"),
+    ];
+    let run = |args: &[&str]| escc(dir.path(), args, &env);
     let out = run(&["open", "app", "--format", "json"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let values: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -398,7 +349,7 @@ fn a_missing_plugin_is_named() {
     let checked = project.evaluate(&project.host(), "a").unwrap();
     assert_eq!(
         checked.diags[0].summary,
-        "provider \"nothere\" is not available: escc has no built-in provider of that name, no escc-provider-nothere is on PATH, and escc.toml configures no [providers.nothere] (see docs/providers.md)"
+        "unknown provider \"nothere\": escc has no built-in provider of that name, no escc-provider-nothere is on PATH, and escc.toml configures no [providers.nothere]; a plugin can serve it (see docs/providers.md, \"Plugins\")"
     );
     // A configured plugin that cannot run fails already in a check (its schemas are needed).
     let out = escc(
@@ -444,7 +395,12 @@ json.dump(out, sys.stdout)
         ),
     ]);
     let bin = dir.path().join("bin");
-    let out = escc(dir.path(), &["open", "app", "--format", "json"], &[&bin]);
+    let path = path_with(&[&bin]);
+    let out = escc(
+        dir.path(),
+        &["open", "app", "--format", "json"],
+        &[("PATH", &path)],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let values: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(values["c"]["n"], 1);
@@ -510,12 +466,11 @@ fn a_plugin_a_project_configures_runs_only_when_allowed() {
     assert!(text(&out.stderr).contains("ran"), "{}", text(&out.stderr));
     assert!(ran.exists(), "--allow-plugins did not let the plugin run");
     std::fs::remove_file(&ran).unwrap();
-    let out = Command::new(BIN)
-        .current_dir(dir.path())
-        .args(["check", "app"])
-        .env("ESCC_ALLOW_PLUGINS", "1")
-        .output()
-        .unwrap();
+    let out = escc(
+        dir.path(),
+        &["check", "app"],
+        &[("ESCC_ALLOW_PLUGINS", "1")],
+    );
     assert!(
         ran.exists(),
         "ESCC_ALLOW_PLUGINS=1 did not let the plugin run: {out:?}"

@@ -70,6 +70,11 @@ def capabilities(encodings: list[types.PositionEncodingKind] | None = None):
             hover=types.HoverClientCapabilities(
                 content_format=[types.MarkupKind.Markdown]
             ),
+            completion=types.CompletionClientCapabilities(
+                completion_item=types.ClientCompletionItemOptions(
+                    documentation_format=[types.MarkupKind.Markdown]
+                )
+            ),
             publish_diagnostics=types.PublishDiagnosticsClientCapabilities(
                 version_support=True
             ),

@@ -198,6 +198,113 @@ async def test_completion_after_dollar_brace(client: LanguageClient, workspace: 
     assert all("correct-horse" not in (i.detail or "") for i in items)
 
 
+async def test_templates_hover_completion_and_diagnostics_at_the_eval(
+    client: LanguageClient, workspace: pathlib.Path
+):
+    (workspace / "lib").mkdir()
+    (workspace / "lib" / "defn.yaml").write_text(
+        "values:\n  hello:\n    fn::template: Hello ${name}!\n"
+    )
+    text = "values:\n  nom: foo\n  example:\n    fn::eval: ${environments.lib.defn.hello}\n"
+    uri = open_doc(client, workspace / "app.yaml", text)
+    # The template reads `name`, which this environment lacks: reported here, at the
+    # `fn::eval`, with where in the template.
+    diags = await diagnostics(client, uri, 1)
+    assert summary(diags) == summary([
+        types.Diagnostic(
+            range=types.Range(
+                start=position_of(text, "fn::eval"),
+                end=types.Position(line=3, character=len(text.splitlines()[3])),
+            ),
+            message='unknown property "name"\nin the template values.hello of lib/defn, '
+            "evaluated here (at lib/defn:3:27)",
+            severity=types.DiagnosticSeverity.Error,
+            code="unknown-property",
+        ),
+    ])
+
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=position_of(text, "fn::eval", 3),
+        )
+    )
+    assert hover.contents.value.startswith(
+        "**fn::eval**\n\n```yaml\nfn::eval: ${TEMPLATE}\n```"
+    ), hover.contents.value
+
+    # Fix it: the result is known statically.
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=rng(position_of(text, "nom"), 3), text="name"
+                )
+            ],
+        )
+    )
+    text2 = text.replace("nom", "name")
+    assert await diagnostics(client, uri, 2) == []
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=position_of(text2, "example"),
+        )
+    )
+    assert hover.contents.value.startswith("`values.example`: `string`"), hover.contents.value
+    assert '"Hello foo!"' in hover.contents.value
+
+    # Completion of builtin names: each with its signature and what it does.
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=3),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(
+                text=text2 + "  t:\n    fn::te\n"
+            )],
+        )
+    )
+    text3 = text2 + "  t:\n    fn::te\n"
+    result = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=position_of(text3, "fn::te", 6),
+        )
+    )
+    items = result.items if isinstance(result, types.CompletionList) else result
+    template = next(i for i in items if i.label == "fn::template")
+    assert template.detail == "fn::template: EXPRESSION"
+    assert template.documentation.value.startswith("A template:"), template.documentation
+    assert {"fn::eval", "fn::conform"} <= {i.label for i in items}
+
+
+async def test_signature_help_inside_a_builtin_argument(
+    client: LanguageClient, workspace: pathlib.Path
+):
+    text = "values:\n  a:\n    fn::conform:\n      schema: {type: string}\n      value: \n  b: x\n"
+    uri = open_doc(client, workspace / "app.yaml", text)
+    await diagnostics(client, uri, 1)
+    help = await client.text_document_signature_help_async(
+        types.SignatureHelpParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=position_of(text, "value: ", 7),
+        )
+    )
+    assert help is not None
+    assert [s.label for s in help.signatures] == [
+        "fn::conform: {schema: SCHEMA, value: VALUE}"
+    ]
+    assert "fn::validate" in help.signatures[0].documentation.value
+    # Outside any builtin: nothing.
+    help = await client.text_document_signature_help_async(
+        types.SignatureHelpParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=position_of(text, "b: x", 3),
+        )
+    )
+    assert help is None
+
+
 # ---------------------------------------------------------------------------------------
 # Beyond the list above: UTF-8 positions, importers refreshed, the outline.
 
@@ -288,6 +395,11 @@ values:
   str:
     fn::toString: ${{parsed}}
   list: ["${{pw}}", visible]
+  creds:
+    fn::open::aws-login:
+      static:
+        accessKeyId: ${{pw}}
+        secretAccessKey: ${{own}}
 """
 
 # Errors whose subject is a secret.
@@ -504,6 +616,27 @@ async def test_leak_document_symbols(client: LanguageClient, workspace: pathlib.
             stack.extend(s.children or [])
 
 
+async def test_leak_signature_help(client: LanguageClient, workspace: pathlib.Path):
+    # Signature help at every line end and builtin argument of the leaky documents: only
+    # the builtins' own texts, never a value.
+    text = LEAKY + LEAKY_BAD.split("values:\n", 1)[1]
+    uri, _ = await open_leaky(client, workspace, text)
+    shown = 0
+    for line_no, line in enumerate(text.split("\n")):
+        for character in {len(line), line.find(":") + 2}:
+            help = await client.text_document_signature_help_async(
+                types.SignatureHelpParams(
+                    text_document=types.TextDocumentIdentifier(uri=uri),
+                    position=types.Position(line=line_no, character=max(0, character)),
+                )
+            )
+            for sig in (help.signatures if help else []):
+                shown += 1
+                assert_clean("a signature", sig.label)
+                assert_clean("a signature's documentation", sig.documentation.value)
+    assert shown >= 5, shown
+
+
 async def test_leak_diagnostics(client: LanguageClient, workspace: pathlib.Path):
     uri, diags = await open_leaky(client, workspace, LEAKY_BAD)
     codes = {d.code for d in diags}
@@ -526,7 +659,7 @@ async def test_leak_logs_at_the_most_verbose_trace(
     caps = client.init_result.capabilities
     # Features that could show values and have no leak test: none is offered.
     for feature in ["inlay_hint_provider", "semantic_tokens_provider", "code_lens_provider",
-                    "signature_help_provider", "document_highlight_provider",
+                    "document_highlight_provider",
                     "code_action_provider", "diagnostic_provider"]:
         assert getattr(caps, feature) is None, feature
     uri, _ = await open_leaky(client, workspace, LEAKY + LEAKY_BAD.split("values:\n", 1)[1])
@@ -547,3 +680,66 @@ async def test_leak_logs_at_the_most_verbose_trace(
         assert_clean("$/logTrace", f"{t.message} {t.verbose}")
     captured = capfd.readouterr()
     assert_clean("the server's standard error", captured.err)
+
+
+# ---------------------------------------------------------------------------------------
+# Provider inputs: completed and hovered from the provider's schema.
+
+PROVIDER = """\
+values:
+  aws:
+    fn::open::aws-login:
+      oidc:
+        roleArn: arn:aws:iam::123456789012:role/deploy
+        se
+"""
+
+
+async def test_provider_inputs_are_completed_and_hovered(
+    client: LanguageClient, workspace: pathlib.Path
+):
+    uri = open_doc(client, workspace / "app.yaml", PROVIDER)
+    await diagnostics(client, uri, 1)
+
+    result = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=position_of(PROVIDER, "        se", 10),
+        )
+    )
+    items = result.items if isinstance(result, types.CompletionList) else result
+    labels = [i.label for i in items]
+    assert labels == ["sessionName", "duration", "policyArns", "subjectAttributes"], labels
+    assert items[0].detail == "string (required)"
+    assert "role session" in items[0].documentation.value
+    assert items[0].text_edit.new_text == "sessionName"
+
+    # Hover reads the syntax tree: on a document that parses.
+    valid = PROVIDER.replace("        se\n", "        sessionName: deploy\n")
+    uri_valid = open_doc(client, workspace / "valid.yaml", valid)
+    await diagnostics(client, uri_valid, 1)
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri_valid),
+            position=position_of(valid, "roleArn", 2),
+        )
+    )
+    assert hover.contents.value == (
+        "`oidc.roleArn`: `string`, required input of provider `aws-login`\n\n"
+        "The ARN of the IAM role to assume."
+    )
+
+    # After `fn::open::`, the provider names.
+    text = "values:\n  x:\n    fn::open::\n"
+    uri2 = open_doc(client, workspace / "names.yaml", text)
+    await diagnostics(client, uri2, 1)
+    result = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri2),
+            position=position_of(text, "fn::open::", 10),
+        )
+    )
+    items = result.items if isinstance(result, types.CompletionList) else result
+    labels = [i.label for i in items]
+    assert "fn::open::aws-login" in labels and "fn::open::vault-secrets" in labels, labels
+    assert all(label.startswith("fn::open::") for label in labels), labels

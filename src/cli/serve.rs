@@ -1,0 +1,243 @@
+//! `escc serve` and its subcommands: the HTTP server, tokens, import and the audit log
+//! (`crate::serve` does the work; docs/serve.md).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+use super::Failure;
+use crate::serve::{self, Options, Settings, Store, auth, time};
+
+/// `escc serve ...`.
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct ServeArgs {
+    #[command(subcommand)]
+    command: Option<ServeCommand>,
+    /// The directory of the database (created when missing, mode 0700).
+    #[arg(long, global = true, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    listen: String,
+    /// The organization served (ESC's org/project/env; SDKs require 3 to 40 characters).
+    #[arg(long, default_value = "default", value_name = "ORG")]
+    org: String,
+    /// The largest request body, in bytes (larger ones get 413).
+    #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
+    max_body: usize,
+    /// How many environments may be opened at once (more get 429).
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    max_opens: usize,
+    /// The session lifetime when a client asks for none (Go duration, ESC's default 1h).
+    #[arg(long, default_value = "1h", value_name = "DURATION")]
+    session: String,
+    /// The longest session a client may ask for.
+    #[arg(long, default_value = "24h", value_name = "DURATION")]
+    max_session: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum ServeCommand {
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Import the environments of a project directory (new revisions for changed ones).
+    #[command(
+        long_about = "Import the environments of the project at DIR into the database: each \
+environment whose text differs from its latest revision gets a new revision; the others are \
+left alone, so importing again changes nothing. escc.toml is imported too (context, \
+encryption recipients, endpoints); restart the server to use a changed one. Only PROJECT/ENV \
+names are served (ESC's two levels); others are skipped with a warning.",
+        after_help = "Examples:
+  escc serve import ./environments --data /var/lib/escc
+  git pull && escc serve import . --data /var/lib/escc     files stay the source of truth"
+    )]
+    Import {
+        /// The project directory.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// Print the audit log as JSON lines, oldest first.
+    #[command(after_help = "Examples:
+  escc serve audit --data /var/lib/escc
+  escc serve audit --data /var/lib/escc --after 1200 | jq 'select(.action==\"open\")'")]
+    Audit {
+        /// Only the records after this sequence number.
+        #[arg(long, default_value_t = 0, value_name = "ID")]
+        after: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token; it is printed once, as the last line (only its hash is stored).
+    #[command(
+        long_about = "Create a token named NAME (who, in the audit log) with a role: reader \
+(list, get definitions, version history), opener (and open environments, read their \
+secrets, decrypt definitions), editor (and create, update, delete), admin (all). The scope \
+limits which environments it reaches: ORG[/PROJECT[/ENV]] with * wildcards, ** for the \
+rest. The token is printed once, on the last line of output; the database keeps only its \
+SHA-256.",
+        after_help = "Examples:
+  escc serve token create ci --role opener --scope 'default/app/*' --data /var/lib/escc
+  escc serve token create eso --role opener --expires 720h --data /var/lib/escc | tail -1"
+    )]
+    Create {
+        /// Its name.
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// reader, opener, editor or admin.
+        #[arg(long)]
+        role: String,
+        /// The environments it reaches.
+        #[arg(long, default_value = "*", value_name = "PATTERN")]
+        scope: String,
+        /// It stops working after this long (Go duration, e.g. 720h) [default: never].
+        #[arg(long, value_name = "DURATION")]
+        expires: Option<String>,
+    },
+    /// Revoke the token named NAME.
+    Revoke {
+        /// Its name.
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+}
+
+fn data_dir(args: &ServeArgs) -> Result<&Path, Failure> {
+    args.data.as_deref().ok_or_else(|| {
+        Failure::new("--data DIR is required: the directory of the server's database".to_owned())
+    })
+}
+
+fn open_store(data: &Path) -> Result<Store, Failure> {
+    Store::open(data).map_err(|e| Failure::new(format!("{}: {e}", data.display())))
+}
+
+/// Runs `escc serve` or one of its subcommands.
+pub(crate) fn serve(args: &ServeArgs) -> Result<ExitCode, Failure> {
+    let data = data_dir(args)?;
+    let mut store = open_store(data)?;
+    let who = std::env::var("USER").unwrap_or_else(|_| "cli".to_owned());
+    match &args.command {
+        Some(ServeCommand::Token(TokenCommand::Create {
+            name,
+            role,
+            scope,
+            expires,
+        })) => {
+            let role = auth::Role::parse(role).map_err(Failure::new)?;
+            auth::check_scope(scope).map_err(Failure::new)?;
+            if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
+                return Err(Failure::new(format!("invalid token name {name:?}")));
+            }
+            let expires = match expires {
+                Some(d) => Some(time::now() + time::parse_duration(d).map_err(Failure::new)?),
+                None => None,
+            };
+            let token = auth::new_token().map_err(Failure::new)?;
+            let row = serve::store::TokenRow {
+                name: name.clone(),
+                role: role.name().to_owned(),
+                scope: scope.clone(),
+                expires,
+            };
+            store
+                .add_token(&auth::hash(&token), &row, time::now())
+                .map_err(Failure::new)?;
+            let _ = store.audit(time::now(), &who, "token-create", name, "cli", "ok");
+            super::note(&format!(
+                "created token {name:?} (role {}, scope {scope}{}); it is shown once:",
+                role.name(),
+                expires.map_or_else(String::new, |e| format!(", expires {}", time::rfc3339(e)))
+            ));
+            super::print(&format!("{token}\n"))?;
+        }
+        Some(ServeCommand::Token(TokenCommand::Revoke { name })) => {
+            let found = store.revoke_token(name).map_err(Failure::new)?;
+            let _ = store.audit(
+                time::now(),
+                &who,
+                "token-revoke",
+                name,
+                "cli",
+                if found { "ok" } else { "404 no such token" },
+            );
+            if !found {
+                return Err(Failure::new(format!("no token is named {name:?}")));
+            }
+            super::note(&format!("revoked token {name:?}"));
+        }
+        Some(ServeCommand::Import { dir }) => {
+            let done = serve::import(&mut store, dir, &who).map_err(Failure::new)?;
+            for (name, why) in &done.skipped {
+                super::warn(&format!("skipped {name}: {why}"));
+            }
+            for name in &done.changed {
+                let _ = store.audit(time::now(), &who, "import", name, "cli", "ok");
+            }
+            super::note(&format!(
+                "imported {} environment(s) changed, {} unchanged, {} skipped",
+                done.changed.len(),
+                done.unchanged,
+                done.skipped.len()
+            ));
+        }
+        Some(ServeCommand::Audit { after }) => {
+            let mut out = String::new();
+            for row in store.audit_log(*after).map_err(Failure::new)? {
+                out.push_str(&serde_json::to_string(&row).unwrap_or_default());
+                out.push('\n');
+            }
+            super::print(&out)?;
+        }
+        None => {
+            let session = time::parse_duration(&args.session)
+                .map_err(|e| Failure::new(format!("--session: {e}")))?;
+            let max_session = time::parse_duration(&args.max_session)
+                .map_err(|e| Failure::new(format!("--max-session: {e}")))?;
+            let org = &args.org;
+            if org.len() < 3
+                || org.len() > 40
+                || !org
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            {
+                return Err(Failure::new(format!(
+                    "--org {org:?}: 3 to 40 letters, digits, '-', '_' or '.' (the SDKs check)"
+                )));
+            }
+            let (ids, warnings) =
+                crate::project::keys::identities_from_env().map_err(Failure::new)?;
+            for w in &warnings {
+                super::warn(w);
+            }
+            let server = serve::Server::new(
+                store,
+                Settings {
+                    org: org.clone(),
+                    default_session: session,
+                    max_session: max_session.max(session),
+                    max_opens: args.max_opens.max(1),
+                },
+                ids,
+                Box::new(|line| {
+                    let _ = super::print(&format!("{line}\n"));
+                }),
+            )
+            .map_err(Failure::new)?;
+            let options = Options {
+                listen: args.listen.clone(),
+                max_body: args.max_body,
+            };
+            serve::run(server, &options, |addr| {
+                super::note(&format!("serving the ESC API on http://{addr}/api/esc"));
+            })
+            .map_err(Failure::new)?;
+            super::note("stopped");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
