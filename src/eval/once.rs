@@ -51,6 +51,11 @@ impl Host for OpenOnce<'_> {
         self.host.load_environment(name)
     }
 
+    // Forwarded, not defaulted: a host that reads versions names imports by revision.
+    fn import_name(&self, importer: &str, name: &str) -> String {
+        self.host.import_name(importer, name)
+    }
+
     fn provider(&self, name: &str) -> Result<Arc<dyn Provider>, HostError> {
         let provider = self.host.provider(name)?;
         Ok(Arc::new(Once {
