@@ -243,3 +243,96 @@ fn yaml_infinities_and_nan() {
     // ParseFloat fails); only JSON keeps such a number.
     assert_eq!(p["f"].as_str(), Some("{\"x\":\"1e400\"}"));
 }
+
+/// A rotator whose state schema is `true` (anything, null included): the state schema the
+/// evaluator checks is `oneOf: [true, {type: null}]`, which an absent state (null) fails.
+struct AnyState;
+
+impl escc::eval::Rotator for AnyState {
+    fn schema(&self) -> (serde_json::Value, serde_json::Value, serde_json::Value) {
+        (
+            serde_json::json!(true),
+            serde_json::json!(true),
+            serde_json::json!(true),
+        )
+    }
+    fn open(&self, _: &Value, _: Option<&Value>, _: &Value) -> Result<Value, String> {
+        Ok(Value::object([]))
+    }
+    fn rotate(&self, _: &Value, _: Option<&Value>, _: &Value) -> Result<Value, String> {
+        Ok(Value::object([]))
+    }
+}
+
+/// [`TestHost`] with the rotator `any-state` added.
+struct AnyStateHost(TestHost);
+
+impl escc::eval::Host for AnyStateHost {
+    fn load_environment(&self, name: &str) -> Result<String, escc::eval::HostError> {
+        self.0.load_environment(name)
+    }
+    fn provider(
+        &self,
+        name: &str,
+    ) -> Result<std::sync::Arc<dyn escc::eval::Provider>, escc::eval::HostError> {
+        self.0.provider(name)
+    }
+    fn rotator(
+        &self,
+        name: &str,
+    ) -> Result<std::sync::Arc<dyn escc::eval::Rotator>, escc::eval::HostError> {
+        match name {
+            "any-state" => Ok(std::sync::Arc::new(AnyState)),
+            _ => self.0.rotator(name),
+        }
+    }
+    fn decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>, escc::eval::HostError> {
+        self.0.decrypt(ciphertext)
+    }
+}
+
+/// A rotation without a `state` key whose absent state fails the state schema. The
+/// reference's absent state is a null literal with no place, so its diagnostic has no
+/// range and no path. escc's has the same message and no path, and points at the
+/// rotation (a better position, as docs/conformance.md explains).
+#[test]
+fn absent_rotation_state_is_blamed_on_the_rotation() {
+    let text = "values:\n  r:\n    fn::rotate::any-state:\n      inputs: {}\n";
+    let source = Source::new("doc", text);
+    let loaded = load(&source);
+    let host = AnyStateHost(TestHost::new(environments(), "fixtures/eval"));
+    for mode in [
+        Mode::Check {
+            show_secrets: false,
+        },
+        Mode::Eval,
+        Mode::Rotate { paths: vec![] },
+    ] {
+        let e = evaluate(
+            &source,
+            loaded.decl.as_ref().unwrap(),
+            &host,
+            &TestHost::context(),
+            &mode,
+        );
+        let found: Vec<String> = e
+            .diags
+            .iter()
+            .map(|d| {
+                let lc = d.span.map(|s| source.line_col(s.start()));
+                format!(
+                    "{} (path {:?}) @ {:?}",
+                    d.summary,
+                    d.path,
+                    lc.map(|lc| (lc.line, lc.column))
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            ["exactly one subschema may match (path \"\") @ Some((3, 5))"],
+            "{mode:?}"
+        );
+        assert!(e.properties.unwrap()["r"].unknown, "{mode:?}");
+    }
+}
