@@ -115,7 +115,23 @@ impl Evaluator<'_> {
                     return self.unknown_result(x, &[a]);
                 }
                 let exported = self.export(a);
-                let text = go::json::encode(&to_json(&exported));
+                let text = match go::json::marshal(&to_json(&exported)) {
+                    Ok(text) => text,
+                    Err(e) => {
+                        // Go's message quotes the number; of a secret, hide it.
+                        let e = if exported.contains_secret() {
+                            "json: invalid number literal [secret]".to_owned()
+                        } else {
+                            e
+                        };
+                        self.error_at(
+                            x,
+                            Code::BuiltinFailed,
+                            format!("failed to encode JSON: {e}"),
+                        );
+                        return self.unknown_result(x, &[a]);
+                    }
+                };
                 if self.over_weight(x, text.len()) {
                     return self.too_large(x);
                 }

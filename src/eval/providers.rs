@@ -163,7 +163,20 @@ impl Evaluator<'_> {
         }
         self.set_arg_schema(x, input_schema.clone(), Some(state_schema.clone()));
         let (iv, inputs_ok) = self.check(inputs, &input_schema);
+        let before = self.diags.len();
         let (sv, state_ok) = self.check(state, &state_schema);
+        if self.expr(state).span.is_none() {
+            // An absent state is a null literal with no place in the reference, so what
+            // it fails has no range and no path. The path stays empty (same message); the
+            // position is the rotation's, a better one than none.
+            let span = self.expr(x).span;
+            for d in &mut self.diags[before..] {
+                if d.span.is_none() {
+                    d.span = span;
+                    d.path.clear();
+                }
+            }
+        }
         let observable_unknown = self.observable_unknown(iv);
         let (state_unknown, _) = self.values.deep_flags(sv);
         if !inputs_ok || observable_unknown || !state_ok || state_unknown || self.validating {

@@ -600,6 +600,69 @@ impl Reader<'_> {
 /// strings escaped with HTML-safe escaping (see [`push_json_string`]; Go's `\ufffd` for invalid
 /// UTF-8 cannot arise from a `str`). Iterative, so deep nesting cannot overflow the stack.
 pub(crate) fn encode(v: &Json) -> String {
+    encode_checked(v, &mut |_| {})
+}
+
+/// [`encode`], failing as Go's `json.Marshal` does on a number whose text is not a JSON
+/// number (`+Inf`, `-Inf` and `NaN`, the texts of YAML's `.inf` and `.nan`), with Go's
+/// message: `json: invalid number literal "+Inf"`. The first such number in output order
+/// is reported. Out-of-range numbers such as `1e400` are valid literals and encode as
+/// they are.
+pub(crate) fn marshal(v: &Json) -> Result<String, String> {
+    let mut invalid: Option<String> = None;
+    let out = encode_checked(v, &mut |text| {
+        if invalid.is_none() && !text.is_empty() && !is_number(text) {
+            invalid = Some(text.to_owned());
+        }
+    });
+    match invalid {
+        Some(text) => Err(format!(
+            "json: invalid number literal {}",
+            super::strconv::quote(&text)
+        )),
+        None => Ok(out),
+    }
+}
+
+/// Whether `text` is a JSON number literal (Go's `isValidNumber`): the grammar only, with
+/// no range limit, so `1e400` is one.
+pub(crate) fn is_number(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i > start
+    };
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            digits(&mut i);
+        }
+        _ => return false,
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if !digits(&mut i) {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if !digits(&mut i) {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// [`encode`], calling `number` with the text of every number in output order.
+fn encode_checked(v: &Json, number: &mut dyn FnMut(&str)) -> String {
     /// Pending output, innermost last.
     enum Work<'a> {
         Value(&'a Json),
@@ -618,6 +681,7 @@ pub(crate) fn encode(v: &Json) -> String {
             Work::Value(Json::Null) => out.push_str("null"),
             Work::Value(Json::Bool(b)) => out.push_str(if *b { "true" } else { "false" }),
             Work::Value(Json::Number(text)) => {
+                number(text);
                 out.push_str(if text.is_empty() { "0" } else { text });
             }
             Work::Value(Json::String(s)) => push_json_string(&mut out, s),
@@ -694,6 +758,41 @@ mod tests {
     }
 
     // --- decode: values ---
+
+    #[test]
+    fn number_literals_follow_go_grammar_without_range() {
+        for ok in [
+            "0",
+            "-0",
+            "1e400",
+            "-1e400",
+            "1e-400",
+            "1.5E+3",
+            "123456789012345678901234567890",
+        ] {
+            assert!(is_number(ok), "{ok}");
+        }
+        for bad in [
+            "", "+Inf", "-Inf", "NaN", "+1", "01", "1.", ".5", "1e", "1e+", "0x10", "-",
+        ] {
+            assert!(!is_number(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn marshal_fails_like_go_on_an_invalid_number_literal() {
+        let v = Json::Object(vec![
+            ("b".to_owned(), num("NaN")),
+            ("a".to_owned(), Json::Array(vec![num("1e400"), num("+Inf")])),
+        ]);
+        // Keys are sorted, so `a` (and its +Inf) comes first, as in Go's output.
+        assert_eq!(
+            marshal(&v),
+            Err("json: invalid number literal \"+Inf\"".to_owned())
+        );
+        assert_eq!(marshal(&num("1e400")), Ok("1e400".to_owned()));
+        assert_eq!(encode(&num("NaN")), "NaN");
+    }
 
     #[test]
     fn decodes_scalars_keeping_number_text() {

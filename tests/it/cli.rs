@@ -474,3 +474,58 @@ fn project_edges() {
     std::fs::write(root.join("escc.toml"), "[defaults]\nenvironmnet = \"x\"\n").unwrap();
     snap("edge_toml_typo", &["check"]);
 }
+
+/// `escc open`'s stdout for environment `name` of a project holding `files`.
+fn open_stdout(files: &[(&str, &str)], name: &str, format: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, text) in files {
+        std::fs::write(dir.path().join(file), text).unwrap();
+    }
+    let out = command(dir.path(), dir.path(), &["open", name, "--format", format])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// An environment with neither values nor imports has no value in the evaluator (the
+/// reference's `null`); `open` prints it as `esc env open` does, whose client decodes the
+/// service's answer into an environment without properties: `{}`.
+#[test]
+fn open_an_empty_environment() {
+    let files = [
+        ("empty.yaml", ""),
+        ("bare.yaml", "imports: []\n"),
+        ("novalues.yaml", "values: {}\n"),
+    ];
+    for name in ["empty", "bare", "novalues"] {
+        assert_eq!(open_stdout(&files, name, "json"), "{}\n", "{name}");
+        assert_eq!(open_stdout(&files, name, "yaml"), "{}\n", "{name}");
+        assert_eq!(open_stdout(&files, name, "string"), "\n", "{name}");
+        assert_eq!(open_stdout(&files, name, "dotenv"), "", "{name}");
+    }
+}
+
+/// Numbers as the reference's CLI writes them: JSON keeps a `fn::fromJSON` number beyond
+/// float64's range as a number; YAML (go-yaml writing a `json.Number`) quotes it, and
+/// writes YAML's `.inf`/`.nan` back as they were. JSON cannot hold `+Inf` or `NaN`: escc
+/// prints them as strings (the reference's encoder fails; docs/conformance.md).
+#[test]
+fn open_prints_out_of_range_and_infinite_numbers() {
+    let files = [(
+        "n.yaml",
+        "values:\n  big:\n    fn::fromJSON: '[1e400, -1e400]'\n  inf: .inf\n  ninf: -.inf\n  nan: .nan\n",
+    )];
+    assert_eq!(
+        open_stdout(&files, "n", "json"),
+        "{\n  \"big\": [\n    1e400,\n    -1e400\n  ],\n  \"inf\": \"+Inf\",\n  \"nan\": \"NaN\",\n  \"ninf\": \"-Inf\"\n}\n"
+    );
+    assert_eq!(
+        open_stdout(&files, "n", "yaml"),
+        "big:\n   - \"1e400\"\n   - \"-1e400\"\ninf: .inf\nnan: .nan\nninf: -.inf\n"
+    );
+}

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use escc::eval::{Evaluation, Mode, evaluate};
+use escc::eval::{Evaluation, Mode, Value, ValueKind, evaluate};
 use escc::testing::TestHost;
 use escc::{Source, load};
 
@@ -162,5 +162,177 @@ fn long_import_chains_merge_in_order() {
             .map(|(k, v)| (k.clone(), v.to_json(false)))
             .collect();
         assert_eq!(serde_json::Value::Object(got), expected);
+    }
+}
+
+/// Evaluates one document (importing the fixtures) in `mode`.
+fn evaluate_text(text: &str, mode: &Mode) -> Evaluation {
+    let source = Source::new("doc", text);
+    let loaded = load(&source);
+    assert!(loaded.diags.is_empty(), "{:?}", loaded.diags);
+    let host = TestHost::new(environments(), "fixtures/eval");
+    evaluate(
+        &source,
+        &loaded.decl.expect("the document decodes"),
+        &host,
+        &TestHost::context(),
+        mode,
+    )
+}
+
+/// A known, non-secret number with this text.
+fn num(text: &str) -> Value {
+    Value::new(ValueKind::Number(text.to_owned()))
+}
+
+/// Each diagnostic as `summary (path)`.
+fn summaries(e: &Evaluation) -> Vec<String> {
+    e.diags
+        .iter()
+        .map(|d| format!("{} ({})", d.summary, d.path))
+        .collect()
+}
+
+/// `fn::fromJSON` keeps a number beyond float64's range as the number it is (Go's
+/// `json.Number`): referenced, interpolated and re-encoded, its text is unchanged.
+#[test]
+fn from_json_keeps_numbers_beyond_float64_range() {
+    let e = evaluate_text(
+        "values:\n  a:\n    fn::fromJSON: '[1e400, -1e400, 1e-400]'\n  b: ${a[0]}\n  c:\n    fn::toJSON: ${a}\n  d: x${a[1]}\n",
+        &Mode::Eval,
+    );
+    assert!(e.diags.is_empty(), "{:?}", e.diags);
+    let p = e.properties.unwrap();
+    assert_eq!(
+        p["a"],
+        Value::new(ValueKind::Array(vec![
+            num("1e400"),
+            num("-1e400"),
+            num("1e-400")
+        ]))
+    );
+    assert_eq!(p["b"], num("1e400"));
+    assert_eq!(p["c"].as_str(), Some("[1e400,-1e400,1e-400]"));
+    assert_eq!(p["d"].as_str(), Some("x-1e400"));
+}
+
+/// YAML's `.inf`, `-.inf` and `.nan` are the numbers `+Inf`, `-Inf` and `NaN` (Go's text
+/// of the float64), as strings when interpolated; `fn::toJSON` of one fails with Go's
+/// `json.Marshal` error, as in the reference, and hides the number when it is secret.
+#[test]
+fn yaml_infinities_and_nan() {
+    let e = evaluate_text(
+        "values:\n  a: .inf\n  b: -.INF\n  c: .NaN\n  d: \"${a} ${b} ${c}\"\n  e:\n    fn::toJSON: [1, \"${c}\", \"${a}\"]\n  f:\n    fn::toJSON: {x: 1e400}\n  s:\n    fn::open::secret-wrapper: {n: .inf}\n  t:\n    fn::toJSON: ${s}\n",
+        &Mode::Eval,
+    );
+    assert_eq!(
+        summaries(&e),
+        [
+            "failed to encode JSON: json: invalid number literal \"NaN\" (values.e)",
+            "failed to encode JSON: json: invalid number literal [secret] (values.t)",
+        ]
+    );
+    let p = e.properties.unwrap();
+    assert_eq!(p["a"], num("+Inf"));
+    assert_eq!(p["b"], num("-Inf"));
+    assert_eq!(p["c"], num("NaN"));
+    assert_eq!(p["d"].as_str(), Some("+Inf -Inf NaN"));
+    assert!(p["e"].unknown);
+    assert!(p["t"].unknown);
+    // A YAML float out of float64's range is a string, as go-yaml resolves it (its
+    // ParseFloat fails); only JSON keeps such a number.
+    assert_eq!(p["f"].as_str(), Some("{\"x\":\"1e400\"}"));
+}
+
+/// A rotator whose state schema is `true` (anything, null included): the state schema the
+/// evaluator checks is `oneOf: [true, {type: null}]`, which an absent state (null) fails.
+struct AnyState;
+
+impl escc::eval::Rotator for AnyState {
+    fn schema(&self) -> (serde_json::Value, serde_json::Value, serde_json::Value) {
+        (
+            serde_json::json!(true),
+            serde_json::json!(true),
+            serde_json::json!(true),
+        )
+    }
+    fn open(&self, _: &Value, _: Option<&Value>, _: &Value) -> Result<Value, String> {
+        Ok(Value::object([]))
+    }
+    fn rotate(&self, _: &Value, _: Option<&Value>, _: &Value) -> Result<Value, String> {
+        Ok(Value::object([]))
+    }
+}
+
+/// [`TestHost`] with the rotator `any-state` added.
+struct AnyStateHost(TestHost);
+
+impl escc::eval::Host for AnyStateHost {
+    fn load_environment(&self, name: &str) -> Result<String, escc::eval::HostError> {
+        self.0.load_environment(name)
+    }
+    fn provider(
+        &self,
+        name: &str,
+    ) -> Result<std::sync::Arc<dyn escc::eval::Provider>, escc::eval::HostError> {
+        self.0.provider(name)
+    }
+    fn rotator(
+        &self,
+        name: &str,
+    ) -> Result<std::sync::Arc<dyn escc::eval::Rotator>, escc::eval::HostError> {
+        match name {
+            "any-state" => Ok(std::sync::Arc::new(AnyState)),
+            _ => self.0.rotator(name),
+        }
+    }
+    fn decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>, escc::eval::HostError> {
+        self.0.decrypt(ciphertext)
+    }
+}
+
+/// A rotation without a `state` key whose absent state fails the state schema. The
+/// reference's absent state is a null literal with no place, so its diagnostic has no
+/// range and no path. escc's has the same message and no path, and points at the
+/// rotation (a better position, as docs/conformance.md explains).
+#[test]
+fn absent_rotation_state_is_blamed_on_the_rotation() {
+    let text = "values:\n  r:\n    fn::rotate::any-state:\n      inputs: {}\n";
+    let source = Source::new("doc", text);
+    let loaded = load(&source);
+    let host = AnyStateHost(TestHost::new(environments(), "fixtures/eval"));
+    for mode in [
+        Mode::Check {
+            show_secrets: false,
+        },
+        Mode::Eval,
+        Mode::Rotate { paths: vec![] },
+    ] {
+        let e = evaluate(
+            &source,
+            loaded.decl.as_ref().unwrap(),
+            &host,
+            &TestHost::context(),
+            &mode,
+        );
+        let found: Vec<String> = e
+            .diags
+            .iter()
+            .map(|d| {
+                let lc = d.span.map(|s| source.line_col(s.start()));
+                format!(
+                    "{} (path {:?}) @ {:?}",
+                    d.summary,
+                    d.path,
+                    lc.map(|lc| (lc.line, lc.column))
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            ["exactly one subschema may match (path \"\") @ Some((3, 5))"],
+            "{mode:?}"
+        );
+        assert!(e.properties.unwrap()["r"].unknown, "{mode:?}");
     }
 }

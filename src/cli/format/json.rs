@@ -15,9 +15,11 @@ pub(super) fn json_string(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned())
 }
 
-/// Whether a number's text is valid JSON (a Go number such as `Inf` or `0x10` is not).
+/// Whether a number's text is a JSON number literal, as Go's encoder decides it: `1e400`
+/// is one (Go writes a `json.Number` out of float64 range as it is), `+Inf` and `NaN`
+/// (YAML's `.inf` and `.nan`) are not.
 pub(super) fn is_json_number(n: &str) -> bool {
-    serde_json::from_str::<serde_json::Number>(n).is_ok()
+    crate::go::json::is_number(n)
 }
 
 /// A number's text, if it is a JSON number; else the text as a JSON string.

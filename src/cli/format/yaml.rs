@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::json::is_json_number;
 use crate::eval::{Value, ValueKind};
 
 const YAML_INDENT: usize = 3;
@@ -103,16 +102,23 @@ fn yaml_inline(v: &Value, redact: bool, indent: usize) -> String {
     match &v.kind {
         ValueKind::Null => "null".to_owned(),
         ValueKind::Bool(b) => b.to_string(),
-        ValueKind::Number(n) => {
-            if is_json_number(n) {
-                n.clone()
-            } else {
-                yaml_string(n, indent, false)
-            }
-        }
+        ValueKind::Number(n) => yaml_number(n, indent),
         ValueKind::String(s) => yaml_string(s, indent, false),
         ValueKind::Array(_) => "[]".to_owned(),
         ValueKind::Object(_) => "{}".to_owned(),
+    }
+}
+
+/// A number as go-yaml v3 writes a `json.Number`: as a float64 when it is one (YAML's
+/// `.inf`, `-.inf`, `.nan` for Go's `+Inf`, `-Inf`, `NaN`), else, out of float64 range
+/// (`1e400`), as a string. Other numbers keep their text.
+fn yaml_number(n: &str, indent: usize) -> String {
+    match n {
+        "+Inf" => ".inf".to_owned(),
+        "-Inf" => "-.inf".to_owned(),
+        "NaN" => ".nan".to_owned(),
+        _ if serde_json::from_str::<serde_json::Number>(n).is_ok() => n.to_owned(),
+        _ => yaml_string(n, indent, false),
     }
 }
 
