@@ -16,6 +16,8 @@ use crate::eval::Mode;
 use crate::project::{Config, Document, Project};
 use crate::source::Source;
 
+mod manage;
+
 /// A request, as the handler sees it.
 #[derive(Debug, Default)]
 pub struct Request {
@@ -401,6 +403,10 @@ impl Server {
     }
 
     fn environment(&self, req: &Request, caller: &Caller, path: &EnvPath, tail: &[&str]) -> Reply {
+        // Environment tags and rotation: manage.rs.
+        if matches!(tail, ["tags", ..] | ["rotate"]) {
+            return self.manage(req, caller, path, tail);
+        }
         let m = req.method.as_str();
         let (action, need) = match (m, tail) {
             ("GET", [] | ["versions", _]) => ("get", Role::Reader),
@@ -433,7 +439,11 @@ impl Server {
                 ("history", _) => self.history(req, path),
                 ("update", _) => self.update(req, caller, path),
                 ("delete", _) => match lock(&self.store).delete(&path.name()) {
-                    Ok(true) => Reply::empty(204),
+                    // Its tags go with it: a new environment of that name starts untagged.
+                    Ok(true) => match lock(&self.store).delete_env_tag(&path.name(), None) {
+                        Ok(_) => Reply::empty(204),
+                        Err(_) => Reply::error(503, "the database cannot be written"),
+                    },
                     Ok(false) => Reply::error(404, &format!("environment {full} not found")),
                     Err(_) => Reply::error(503, "the database cannot be written"),
                 },

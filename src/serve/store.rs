@@ -52,6 +52,15 @@ CREATE TABLE IF NOT EXISTS audit (
     remote TEXT NOT NULL,
     outcome TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS env_tags (
+    name TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    value TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    modified INTEGER NOT NULL,
+    editor TEXT NOT NULL,
+    PRIMARY KEY (name, tag)
+);
 ";
 
 /// An open database.
@@ -501,6 +510,193 @@ impl Store {
     }
 }
 
+/// An environment tag (ESC's `E/tags`: a name and a value on the environment, not on a
+/// revision).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvTagRow {
+    /// The tag's name.
+    pub tag: String,
+    /// Its value.
+    pub value: String,
+    /// When it was created (Unix seconds).
+    pub created: i64,
+    /// When it was last changed (Unix seconds).
+    pub modified: i64,
+    /// Who last changed it (a token's name).
+    pub editor: String,
+}
+
+/// Why an environment tag could not be changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TagRefused {
+    /// There is no such tag.
+    Missing,
+    /// Its value is not the one the caller last saw.
+    Stale,
+    /// The new name is another tag's.
+    Exists,
+    /// The database failed.
+    Db(StoreError),
+}
+
+/// Environment tags and export: plain SQL (positional parameters, no `SQLite`-only
+/// features) so that the PostgreSQL store can run the same statements.
+impl Store {
+    /// The tags of environment `name`, by tag name.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn env_tags(&self, name: &str) -> Result<Vec<EnvTagRow>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT tag, value, created, modified, editor FROM env_tags WHERE name = ?1
+                 ORDER BY tag",
+            )
+            .map_err(|e| sql(&e))?;
+        st.query_map([name], env_tag_row)
+            .and_then(Iterator::collect)
+            .map_err(|e| sql(&e))
+    }
+
+    /// One tag of environment `name`.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn env_tag(&self, name: &str, tag: &str) -> Result<Option<EnvTagRow>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT tag, value, created, modified, editor FROM env_tags
+                 WHERE name = ?1 AND tag = ?2",
+                params![name, tag],
+                env_tag_row,
+            )
+            .optional()
+            .map_err(|e| sql(&e))
+    }
+
+    /// Adds a tag; `false` when the environment already has one of that name.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn add_env_tag(&self, name: &str, row: &EnvTagRow) -> Result<bool, StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO env_tags (name, tag, value, created, modified, editor)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name, tag) DO NOTHING",
+                params![
+                    name,
+                    row.tag,
+                    row.value,
+                    row.created,
+                    row.modified,
+                    row.editor
+                ],
+            )
+            .map(|n| n > 0)
+            .map_err(|e| sql(&e))
+    }
+
+    /// Renames tag `tag` to `new.tag` and sets its value, if its value is still
+    /// `expected` (ESC's `currentTag`); keeps its creation time. One transaction.
+    ///
+    /// # Errors
+    /// See [`TagRefused`].
+    pub fn update_env_tag(
+        &mut self,
+        name: &str,
+        tag: &str,
+        expected: &str,
+        new: &EnvTagRow,
+    ) -> Result<EnvTagRow, TagRefused> {
+        let db = |e: rusqlite::Error| TagRefused::Db(sql(&e));
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let current: Option<(String, i64)> = tx
+            .query_row(
+                "SELECT value, created FROM env_tags WHERE name = ?1 AND tag = ?2",
+                params![name, tag],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(db)?;
+        let Some((value, created)) = current else {
+            return Err(TagRefused::Missing);
+        };
+        if value != expected {
+            return Err(TagRefused::Stale);
+        }
+        if new.tag != tag {
+            let taken: Option<i64> = tx
+                .query_row(
+                    "SELECT created FROM env_tags WHERE name = ?1 AND tag = ?2",
+                    params![name, new.tag],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db)?;
+            if taken.is_some() {
+                return Err(TagRefused::Exists);
+            }
+        }
+        tx.execute(
+            "DELETE FROM env_tags WHERE name = ?1 AND tag = ?2",
+            params![name, tag],
+        )
+        .map_err(db)?;
+        let row = EnvTagRow {
+            created,
+            ..new.clone()
+        };
+        tx.execute(
+            "INSERT INTO env_tags (name, tag, value, created, modified, editor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                name,
+                row.tag,
+                row.value,
+                row.created,
+                row.modified,
+                row.editor
+            ],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(row)
+    }
+
+    /// Removes a tag (`None`: every tag of the environment, when it is deleted); whether
+    /// there was one.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn delete_env_tag(&self, name: &str, tag: Option<&str>) -> Result<bool, StoreError> {
+        match tag {
+            Some(t) => self.conn.execute(
+                "DELETE FROM env_tags WHERE name = ?1 AND tag = ?2",
+                params![name, t],
+            ),
+            None => self
+                .conn
+                .execute("DELETE FROM env_tags WHERE name = ?1", [name]),
+        }
+        .map(|n| n > 0)
+        .map_err(|e| sql(&e))
+    }
+}
+
+fn env_tag_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EnvTagRow> {
+    Ok(EnvTagRow {
+        tag: r.get(0)?,
+        value: r.get(1)?,
+        created: r.get(2)?,
+        modified: r.get(3)?,
+        editor: r.get(4)?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -560,5 +756,54 @@ mod tests {
         assert_eq!(a.time, "1970-01-01T00:00:00Z");
         assert_eq!(s.audit_log(0).unwrap(), vec![a]);
         assert!(s.audit_log(1).unwrap().is_empty());
+    }
+
+    #[test]
+    fn environment_tags() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(dir.path()).unwrap();
+        let row = |tag: &str, value: &str, t: i64| EnvTagRow {
+            tag: tag.into(),
+            value: value.into(),
+            created: t,
+            modified: t,
+            editor: "ci".into(),
+        };
+        assert!(s.add_env_tag("app/dev", &row("team", "a", 1)).unwrap());
+        assert!(!s.add_env_tag("app/dev", &row("team", "b", 2)).unwrap());
+        assert!(s.add_env_tag("app/dev", &row("tier", "gold", 2)).unwrap());
+        assert!(s.add_env_tag("app/prod", &row("team", "c", 2)).unwrap());
+        assert_eq!(
+            s.update_env_tag("app/dev", "team", "stale", &row("owner", "x", 3)),
+            Err(TagRefused::Stale)
+        );
+        assert_eq!(
+            s.update_env_tag("app/dev", "team", "a", &row("tier", "x", 3)),
+            Err(TagRefused::Exists)
+        );
+        assert_eq!(
+            s.update_env_tag("app/dev", "nope", "a", &row("x", "x", 3)),
+            Err(TagRefused::Missing)
+        );
+        // Renamed, with its creation time kept.
+        assert_eq!(
+            s.update_env_tag("app/dev", "team", "a", &row("owner", "b", 3)),
+            Ok(EnvTagRow {
+                created: 1,
+                ..row("owner", "b", 3)
+            })
+        );
+        let names: Vec<String> = s
+            .env_tags("app/dev")
+            .unwrap()
+            .into_iter()
+            .map(|t| t.tag)
+            .collect();
+        assert_eq!(names, ["owner", "tier"]);
+        assert!(s.delete_env_tag("app/dev", Some("tier")).unwrap());
+        assert!(!s.delete_env_tag("app/dev", Some("tier")).unwrap());
+        assert!(s.delete_env_tag("app/dev", None).unwrap());
+        assert!(s.env_tags("app/dev").unwrap().is_empty());
+        assert_eq!(s.env_tag("app/prod", "team").unwrap().unwrap().value, "c");
     }
 }
