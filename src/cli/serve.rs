@@ -59,6 +59,22 @@ names are served (ESC's two levels); others are skipped with a warning.",
         #[arg(value_name = "DIR")]
         dir: PathBuf,
     },
+    /// Write the latest definitions back to a project directory (and escc.toml).
+    #[command(
+        long_about = "Write the latest definition of every environment to DIR/PROJECT/ENV.yaml, \
+and the imported escc.toml to DIR/escc.toml, each atomically (a temporary file in the same \
+folder, renamed over the old one), so that changes made through the API can be committed to \
+git. Definitions are written as stored: age ciphertexts stay ciphertexts. Files of DIR that \
+name no stored environment are left alone. Importing the exported directory changes nothing.",
+        after_help = "Examples:
+  escc serve export ./environments --data /var/lib/escc && git -C environments diff
+  escc serve export . --data /var/lib/escc && git commit -am 'changes made through the API'"
+    )]
+    Export {
+        /// The project directory (created when missing).
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
     /// Print the audit log as JSON lines, oldest first.
     #[command(after_help = "Examples:
   escc serve audit --data /var/lib/escc
@@ -183,6 +199,36 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<ExitCode, Failure> {
                 done.changed.len(),
                 done.unchanged,
                 done.skipped.len()
+            ));
+        }
+        Some(ServeCommand::Export { dir }) => {
+            let files = serve::export_files(&store).map_err(Failure::new)?;
+            for (rel, text) in &files {
+                let file = dir.join(rel);
+                let shown = file.display().to_string();
+                if let Some(parent) = file.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        Failure::new(format!(
+                            "{}: {}",
+                            parent.display(),
+                            crate::project::io_text(&e)
+                        ))
+                    })?;
+                }
+                super::secrets::replace_file(&file, &shown, text.as_bytes())?;
+            }
+            let _ = store.audit(
+                time::now(),
+                &who,
+                "export",
+                &dir.display().to_string(),
+                "cli",
+                "ok",
+            );
+            super::note(&format!(
+                "exported {} environment(s) and escc.toml to {}",
+                files.len() - 1,
+                dir.display()
             ));
         }
         Some(ServeCommand::Audit { after }) => {

@@ -72,8 +72,8 @@ pub fn with_states(
     for (site, state) in states {
         let json = sealed(state, seal, &site.path, warn)?;
         let path = state_accessors(site)?;
-        new_text =
-            set_value(&Source::new(name, new_text.as_str()), &path, &json).map_err(|e| e.message)?;
+        new_text = set_value(&Source::new(name, new_text.as_str()), &path, &json)
+            .map_err(|e| e.message)?;
     }
     Ok(new_text)
 }

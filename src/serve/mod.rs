@@ -210,3 +210,23 @@ pub fn import(store: &mut Store, dir: &Path, who: &str) -> Result<Imported, Stri
     }
     Ok(out)
 }
+
+/// The files `escc serve export` writes: `escc.toml` (as imported) and `PROJECT/ENV.yaml`
+/// with the latest definition of every environment, as (relative path, text), sorted.
+/// The definitions are as stored: age ciphertexts stay ciphertexts.
+///
+/// # Errors
+/// The database fails, or a stored name is not a valid escc name (never written by the
+/// server; refused so that no path leaves the directory).
+pub fn export_files(store: &Store) -> Result<Vec<(String, String)>, String> {
+    let mut files = vec![(
+        crate::project::CONFIG_FILE.to_owned(),
+        store.meta("escc.toml")?.unwrap_or_default(),
+    )];
+    for (name, text) in store.latest_definitions()? {
+        crate::project::check_name(&name).map_err(|e| format!("{name}: {e}"))?;
+        files.push((format!("{name}.yaml"), text));
+    }
+    files.sort();
+    Ok(files)
+}
