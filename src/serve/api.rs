@@ -438,12 +438,8 @@ impl Server {
                 }
                 ("history", _) => self.history(req, path),
                 ("update", _) => self.update(req, caller, path),
-                ("delete", _) => match lock(&self.store).delete(&path.name()) {
-                    // Its tags go with it: a new environment of that name starts untagged.
-                    Ok(true) => match lock(&self.store).delete_env_tag(&path.name(), None) {
-                        Ok(_) => Reply::empty(204),
-                        Err(_) => Reply::error(503, "the database cannot be written"),
-                    },
+                ("delete", _) => match self.delete_with_tags(path) {
+                    Ok(true) => Reply::empty(204),
                     Ok(false) => Reply::error(404, &format!("environment {full} not found")),
                     Err(_) => Reply::error(503, "the database cannot be written"),
                 },

@@ -320,8 +320,9 @@ impl Store {
             )
             .optional()
             .map_err(|e| Err(sql(&e)))?;
+        // `Some(0)`: it must not exist (revisions start at 1), also after a delete.
         if let Some(want) = expected
-            && current != Some(want)
+            && current.unwrap_or(0) != want
         {
             return Err(Ok(current.unwrap_or(0)));
         }

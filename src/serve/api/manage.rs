@@ -38,7 +38,7 @@ impl Server {
         let reply = match Self::authorize(caller, need, &full) {
             Err(r) => r,
             Ok(()) if path.org != self.settings.org => not_found(path),
-            Ok(()) => match lock(&self.store).env(&path.name()) {
+            Ok(()) => match self.exists(path) {
                 Err(_) => Reply::error(503, "the database cannot be read"),
                 Ok(None) => not_found(path),
                 Ok(Some(_)) => match (m, tail) {
@@ -66,6 +66,21 @@ impl Server {
             self.audit(caller, action, &target, req, &reply);
         }
         reply
+    }
+
+    /// The environment's row, the store's lock released (the arms take it again).
+    fn exists(&self, path: &EnvPath) -> Result<Option<crate::serve::store::EnvRow>, String> {
+        let found = lock(&self.store).env(&path.name());
+        found
+    }
+
+    /// Deletes the environment and its tags (a new environment of that name starts
+    /// untagged); whether it existed. One lock, taken once.
+    pub(super) fn delete_with_tags(&self, path: &EnvPath) -> Result<bool, String> {
+        let store = lock(&self.store);
+        let existed = store.delete(&path.name())?;
+        store.delete_env_tag(&path.name(), None)?;
+        Ok(existed)
     }
 
     fn list_env_tags(&self, path: &EnvPath) -> Reply {
