@@ -269,7 +269,7 @@ fn serve_with_plugin(dir: tempfile::TempDir, project: &Path, identity: &Path) ->
         &std::env::var_os("PATH").unwrap_or_default(),
     ));
     let port = backends::free_port();
-    let server = Command::new(BIN)
+    let child = Command::new(BIN)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
         .arg(&data)
         .args(["--org", "acme"])
@@ -284,7 +284,7 @@ fn serve_with_plugin(dir: tempfile::TempDir, project: &Path, identity: &Path) ->
         .unwrap();
     let mut served = Served {
         dir,
-        server,
+        server: child,
         port,
         imported: String::new(),
     };

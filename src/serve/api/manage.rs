@@ -70,8 +70,8 @@ impl Server {
 
     /// The environment's row, the store's lock released (the arms take it again).
     fn exists(&self, path: &EnvPath) -> Result<Option<crate::serve::store::EnvRow>, String> {
-        let found = lock(&self.store).env(&path.name());
-        found
+        // Edition 2024: the guard of a tail expression is dropped here.
+        lock(&self.store).env(&path.name())
     }
 
     /// Deletes the environment and its tags (a new environment of that name starts
