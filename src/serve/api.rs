@@ -178,7 +178,7 @@ impl Server {
     /// # Errors
     /// The stored `escc.toml` is invalid.
     pub fn new(
-        store: Store,
+        mut store: Store,
         settings: Settings,
         identities: Option<crate::secrets::age::Identities>,
         audit_out: Box<dyn Fn(&str) + Send + Sync>,
