@@ -38,6 +38,9 @@ pub(crate) struct ServeArgs {
     /// The session lifetime when a client asks for none (Go duration, ESC's default 1h).
     #[arg(long, default_value = "1h", value_name = "DURATION")]
     session: String,
+    /// PostgreSQL connections at most per server (SQLite uses one).
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    connections: usize,
     /// The longest session a client may ask for.
     #[arg(long, default_value = "24h", value_name = "DURATION")]
     max_session: String,
@@ -234,6 +237,7 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<ExitCode, Failure> {
                     default_session: session,
                     max_session: max_session.max(session),
                     max_opens: args.max_opens.max(1),
+                    connections: args.connections.max(1),
                 },
                 ids,
                 Box::new(|line| {

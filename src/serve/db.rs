@@ -256,6 +256,23 @@ impl Db {
         Ok(db)
     }
 
+    /// Another connection to the same PostgreSQL database (made on first use), for a
+    /// pool; `None` for `SQLite`, whose one connection serves every request (its writers
+    /// are serialized anyway, and one connection never waits on its own file lock).
+    #[must_use]
+    pub fn sibling(&self) -> Option<Db> {
+        match self {
+            Db::Sqlite(_) => None,
+            Db::Postgres(pg) => Some(Db::Postgres(Box::new(Pg {
+                config: pg.config.clone(),
+                name: pg.name.clone(),
+                client: None,
+                statements: HashMap::new(),
+                in_transaction: false,
+            }))),
+        }
+    }
+
     /// Creates the tables (serialized across replicas starting at once), records the
     /// schema's version, refuses a newer one.
     fn migrate(&mut self, id_column: &str) -> Result<(), DbError> {

@@ -26,6 +26,113 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Connections to the database for concurrent requests: at most `max`, made when all are
+/// busy (PostgreSQL; `SQLite` has one), waited for beyond that. Taking one never fails:
+/// the first is made at start, and a PostgreSQL connection reconnects by itself.
+pub struct Pool {
+    inner: std::sync::Mutex<PoolInner>,
+    freed: std::sync::Condvar,
+    max: usize,
+}
+
+struct PoolInner {
+    /// What new connections are made from (a connection not yet made: the
+    /// configuration only); `None` for `SQLite`.
+    template: Option<Db>,
+    idle: Vec<Store>,
+    made: usize,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool").field("max", &self.max).finish_non_exhaustive()
+    }
+}
+
+impl Pool {
+    /// A pool starting with `first`, growing to `max` connections when the database
+    /// allows more than one.
+    #[must_use]
+    pub fn new(first: Store, max: usize) -> Pool {
+        let template = first.db.sibling();
+        let max = if template.is_some() { max.max(1) } else { 1 };
+        Pool {
+            inner: std::sync::Mutex::new(PoolInner {
+                template,
+                idle: vec![first],
+                made: 1,
+            }),
+            freed: std::sync::Condvar::new(),
+            max,
+        }
+    }
+
+    /// An idle connection, a new one, or the next one freed.
+    pub fn get(&self) -> PoolGuard<'_> {
+        let mut inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        loop {
+            if let Some(store) = inner.idle.pop() {
+                return PoolGuard {
+                    pool: self,
+                    store: Some(store),
+                };
+            }
+            // A new connection is made on first use, by the caller: the lock is not held
+            // while connecting.
+            if inner.made < self.max
+                && let Some(db) = inner.template.as_ref().and_then(Db::sibling)
+            {
+                inner.made += 1;
+                return PoolGuard {
+                    pool: self,
+                    store: Some(Store { db }),
+                };
+            }
+            inner = self
+                .freed
+                .wait(inner)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+}
+
+/// A connection taken from a [`Pool`], given back on drop.
+pub struct PoolGuard<'a> {
+    pool: &'a Pool,
+    store: Option<Store>,
+}
+
+impl std::ops::Deref for PoolGuard<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.store.as_ref().unwrap_or_else(|| unreachable!("a guard holds its store until dropped"))
+    }
+}
+
+impl std::ops::DerefMut for PoolGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Store {
+        self.store.as_mut().unwrap_or_else(|| unreachable!("a guard holds its store until dropped"))
+    }
+}
+
+impl Drop for PoolGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(store) = self.store.take() {
+            let mut inner = self
+                .pool
+                .inner
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            inner.idle.push(store);
+            drop(inner);
+            self.pool.freed.notify_one();
+        }
+    }
+}
+
 /// An environment as listed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnvRow {
