@@ -5,13 +5,12 @@
 # the server's memory, and a check that the audit log holds exactly one record per
 # request. Not a timed test: it prints a table (docs/serve.md has the last one).
 #
-#   benches/serve-load/run.sh                  # 5 s per row
+#   benches/serve-load/run.sh                  # 5 s per row, the release build serving
 #   ESCC_LOAD_SECS=20 benches/serve-load/run.sh
-#   PROFILE=debug benches/serve-load/run.sh    # the debug build (faster to build)
 set -eu
 cd "$(dirname "$0")/../.."
-profile="${PROFILE:-release}"
-flag=""
-[ "$profile" = release ] && flag="--release"
-# shellcheck disable=SC2086 # $flag is empty or one word
-exec cargo test $flag --test it serve_load_benchmark -- --ignored --nocapture --test-threads 1
+cargo build --release --bin escc
+# The harness (tests/it/serve_pg.rs) is the debug test binary; the server it measures is
+# the release build.
+ESCC_SERVE_BIN="$PWD/target/release/escc" \
+    exec cargo test --test it serve_load_benchmark -- --ignored --nocapture --test-threads 1

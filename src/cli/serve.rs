@@ -15,13 +15,22 @@ use crate::serve::{self, Options, Settings, Store, auth, time};
 pub(crate) struct ServeArgs {
     #[command(subcommand)]
     command: Option<ServeCommand>,
-    /// The directory of the SQLite database (created when missing, mode 0700).
-    #[arg(long, global = true, value_name = "DIR", conflicts_with = "database")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        conflicts_with = "database",
+        help = "The directory of the SQLite database (created when missing, mode 0700)"
+    )]
     data: Option<PathBuf>,
-    /// A PostgreSQL database instead, shared by replicas:
-    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DB [default: $ESCC_DATABASE]; without a
-    /// password in it, $PGPASSWORD.
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        help = "A PostgreSQL database instead, shared by replicas: \
+                postgres://USER[:PASSWORD]@HOST[:PORT]/DB [default: $ESCC_DATABASE]; without \
+                a password in it, $PGPASSWORD"
+    )]
     database: Option<String>,
     /// Where to listen.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
@@ -38,8 +47,12 @@ pub(crate) struct ServeArgs {
     /// The session lifetime when a client asks for none (Go duration, ESC's default 1h).
     #[arg(long, default_value = "1h", value_name = "DURATION")]
     session: String,
-    /// PostgreSQL connections at most per server (SQLite uses one).
-    #[arg(long, default_value_t = 8, value_name = "N")]
+    #[arg(
+        long,
+        default_value_t = 8,
+        value_name = "N",
+        help = "PostgreSQL connections at most per server (SQLite uses one)"
+    )]
     connections: usize,
     /// The longest session a client may ask for.
     #[arg(long, default_value = "24h", value_name = "DURATION")]
@@ -114,10 +127,12 @@ SHA-256.",
     },
 }
 
-/// Opens the database: `--data DIR` (SQLite), else `--database URL` or `$ESCC_DATABASE`
+/// Opens the database: `--data DIR` (`SQLite`), else `--database URL` or `$ESCC_DATABASE`
 /// (PostgreSQL). Messages name a PostgreSQL database without its password.
 fn open_store(args: &ServeArgs) -> Result<Store, Failure> {
-    let env = std::env::var("ESCC_DATABASE").ok().filter(|u| !u.is_empty());
+    let env = std::env::var("ESCC_DATABASE")
+        .ok()
+        .filter(|u| !u.is_empty());
     match (&args.data, args.database.as_ref().or(env.as_ref())) {
         (Some(data), _) => Store::open(data).map_err(|e| open_failed(data, &e)),
         (None, Some(url)) => Store::connect(url).map_err(Failure::new),

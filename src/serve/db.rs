@@ -2,7 +2,7 @@
 //! or PostgreSQL (`--database postgres://...`, for replicas), behind one small interface so
 //! that every store method is written once, in portable SQL:
 //!
-//! - placeholders are SQLite's numbered `?1`, `?2` (rewritten to `$1`, `$2` for
+//! - placeholders are `SQLite`'s numbered `?1`, `?2` (rewritten to `$1`, `$2` for
 //!   PostgreSQL);
 //! - values are integers (`BIGINT`), text and NULL ([`Value`]);
 //! - [`Db::transaction`] takes a lock key: `SQLite` serializes every writer (`BEGIN
@@ -111,9 +111,11 @@ impl Row {
     /// # Errors
     /// There is no such column, or its value is not a `T`.
     pub fn get<T: FromValue>(&self, i: usize) -> Result<T, DbError> {
-        let v = self.0.get(i).ok_or_else(|| DbError::new(format!("no column {i}")))?;
-        T::from_value(v)
-            .ok_or_else(|| DbError::new(format!("column {i}: unexpected value {v:?}")))
+        let v = self
+            .0
+            .get(i)
+            .ok_or_else(|| DbError::new(format!("no column {i}")))?;
+        T::from_value(v).ok_or_else(|| DbError::new(format!("column {i}: unexpected value {v:?}")))
     }
 }
 
@@ -279,12 +281,11 @@ impl Db {
         let schema = SCHEMA.replace("{ID}", id_column);
         self.transaction("escc-schema", |db| {
             db.batch(&schema)?;
-            let found: Option<String> = db
-                .query_opt(
-                    "SELECT value FROM meta WHERE key = 'schema-version'",
-                    &[],
-                    |r| r.get(0),
-                )?;
+            let found: Option<String> = db.query_opt(
+                "SELECT value FROM meta WHERE key = 'schema-version'",
+                &[],
+                |r| r.get(0),
+            )?;
             match found.as_deref().map(str::parse::<i64>) {
                 None => {
                     db.execute(
@@ -318,7 +319,7 @@ impl Db {
     /// # Errors
     /// The database fails.
     pub fn execute(&mut self, sql: &str, params: &[&dyn Param]) -> Result<u64, DbError> {
-        let values: Vec<Value> = params.iter().map(|p| p.value()).collect();
+        let values: Vec<Value> = params.iter().map(|p| Param::value(*p)).collect();
         match self {
             Db::Sqlite(c) => {
                 let mut st = c.prepare_cached(sql).map_err(|e| lite(&e))?;
@@ -357,7 +358,7 @@ impl Db {
     }
 
     fn rows(&mut self, sql: &str, params: &[&dyn Param]) -> Result<Vec<Row>, DbError> {
-        let values: Vec<Value> = params.iter().map(|p| p.value()).collect();
+        let values: Vec<Value> = params.iter().map(|p| Param::value(*p)).collect();
         match self {
             Db::Sqlite(c) => {
                 let mut st = c.prepare_cached(sql).map_err(|e| lite(&e))?;

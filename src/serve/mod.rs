@@ -51,7 +51,7 @@ pub fn run(
         .build()
         .map_err(|e| format!("starting the runtime: {e}"))?;
     let state = Arc::new((server, options.max_body));
-    let served = rt.block_on(async {
+    let outcome = rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(&options.listen)
             .await
             .map_err(|e| format!("--listen {}: {e}", options.listen))?;
@@ -59,7 +59,9 @@ pub fn run(
             .local_addr()
             .map_err(|e| format!("--listen {}: {e}", options.listen))?;
         ready(addr);
-        let app = axum::Router::new().fallback(handle).with_state(state.clone());
+        let app = axum::Router::new()
+            .fallback(handle)
+            .with_state(state.clone());
         axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -71,7 +73,7 @@ pub fn run(
     // The server is dropped here, outside the runtime: the PostgreSQL client closes its
     // connection on its own runtime, which cannot run inside another.
     drop(state);
-    served
+    outcome
 }
 
 /// Resolves on SIGINT or SIGTERM.

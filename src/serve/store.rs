@@ -45,7 +45,9 @@ struct PoolInner {
 
 impl std::fmt::Debug for Pool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pool").field("max", &self.max).finish_non_exhaustive()
+        f.debug_struct("Pool")
+            .field("max", &self.max)
+            .finish_non_exhaustive()
     }
 }
 
@@ -108,13 +110,17 @@ pub struct PoolGuard<'a> {
 impl std::ops::Deref for PoolGuard<'_> {
     type Target = Store;
     fn deref(&self) -> &Store {
-        self.store.as_ref().unwrap_or_else(|| unreachable!("a guard holds its store until dropped"))
+        self.store
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("a guard holds its store until dropped"))
     }
 }
 
 impl std::ops::DerefMut for PoolGuard<'_> {
     fn deref_mut(&mut self) -> &mut Store {
-        self.store.as_mut().unwrap_or_else(|| unreachable!("a guard holds its store until dropped"))
+        self.store
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("a guard holds its store until dropped"))
     }
 }
 

@@ -91,7 +91,9 @@ fn spawn_server(
     prefix: &str,
 ) -> (std::process::Child, u16) {
     let port = backends::free_port();
-    let mut command = Command::new(BIN);
+    // The load benchmark serves with a release build (benches/serve-load/run.sh).
+    let bin = std::env::var("ESCC_SERVE_BIN").unwrap_or_else(|_| BIN.to_owned());
+    let mut command = Command::new(bin);
     command
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .args(store)
@@ -133,7 +135,7 @@ pub(crate) fn request_on(
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     let mut head = token.map_or_else(String::new, |t| format!("Authorization: token {t}\r\n"));
     for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
+        head = format!("{head}{k}: {v}\r\n");
     }
     write!(
         s,

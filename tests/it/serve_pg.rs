@@ -68,7 +68,11 @@ fn two_replicas_share_sessions_tokens_writes_and_one_audit_log() {
     let dir = tempfile::tempdir().unwrap();
     let project = sample_project(dir.path());
     let a = Served::start_with(dir, &project, &[], None, Some(&url));
-    assert!(a.imported.contains("2 environment(s) changed"), "{}", a.imported);
+    assert!(
+        a.imported.contains("2 environment(s) changed"),
+        "{}",
+        a.imported
+    );
     let b = a.replica("b");
     // Tokens are created once, on the database: both replicas know them.
     let opener = a.token("app", "opener", &[]);
@@ -79,15 +83,19 @@ fn two_replicas_share_sessions_tokens_writes_and_one_audit_log() {
     for port in [a.port, b.port] {
         let (s, _, body) = request_on(port, "GET", dev, Some(&opener), &[], b"");
         assert_eq!(s, 200, "{body}");
-        assert_eq!(
-            request_on(port, "GET", "/healthz", None, &[], b"").0,
-            200
-        );
+        assert_eq!(request_on(port, "GET", "/healthz", None, &[], b"").0, 200);
     }
 
     // A session opened on A is read on B, which evaluates it again (it never saw it).
     let open = |port: u16| -> String {
-        let (s, _, body) = request_on(port, "POST", &format!("{dev}/open"), Some(&opener), &[], b"");
+        let (s, _, body) = request_on(
+            port,
+            "POST",
+            &format!("{dev}/open"),
+            Some(&opener),
+            &[],
+            b"",
+        );
         assert_eq!(s, 200, "{body}");
         json(&body)["id"].as_str().unwrap().to_owned()
     };
@@ -95,8 +103,14 @@ fn two_replicas_share_sessions_tokens_writes_and_one_audit_log() {
     let later = open(a.port);
     audited += 2;
     let read = |port: u16, id: &str, query: &str| -> Json {
-        let (s, _, body) =
-            request_on(port, "GET", &format!("{dev}/open/{id}{query}"), Some(&opener), &[], b"");
+        let (s, _, body) = request_on(
+            port,
+            "GET",
+            &format!("{dev}/open/{id}{query}"),
+            Some(&opener),
+            &[],
+            b"",
+        );
         assert_eq!(s, 200, "{body}");
         json(&body)
     };
@@ -113,7 +127,15 @@ fn two_replicas_share_sessions_tokens_writes_and_one_audit_log() {
     // Unknown on both.
     for port in [a.port, b.port] {
         assert_eq!(
-            request_on(port, "GET", &format!("{dev}/open/{}", "0".repeat(32)), Some(&opener), &[], b"").0,
+            request_on(
+                port,
+                "GET",
+                &format!("{dev}/open/{}", "0".repeat(32)),
+                Some(&opener),
+                &[],
+                b""
+            )
+            .0,
             404
         );
         audited += 1;
@@ -165,7 +187,14 @@ fn two_replicas_share_sessions_tokens_writes_and_one_audit_log() {
     }
     // A stale ETag on either replica: 409, nothing written.
     for port in [a.port, b.port] {
-        let (s, _, body) = request_on(port, "PATCH", dev, Some(&editor), &[("ETag", "\"1\"")], b"values: {x: 1}\n");
+        let (s, _, body) = request_on(
+            port,
+            "PATCH",
+            dev,
+            Some(&editor),
+            &[("ETag", "\"1\"")],
+            b"values: {x: 1}\n",
+        );
         assert_eq!(s, 409, "{body}");
         audited += 1;
     }
@@ -202,7 +231,9 @@ fn two_replicas_share_sessions_tokens_writes_and_one_audit_log() {
     assert!(ids.windows(2).all(|w| w[0] < w[1]));
     let updates = |outcome: &str| {
         log.iter()
-            .filter(|r| r["action"] == "update" && r["outcome"].as_str().unwrap().starts_with(outcome))
+            .filter(|r| {
+                r["action"] == "update" && r["outcome"].as_str().unwrap().starts_with(outcome)
+            })
             .count()
     };
     assert_eq!((updates("ok"), updates("409")), (6, 8));
@@ -252,7 +283,9 @@ fn connection_errors_never_show_the_password() {
     // The server does not start either, and says why.
     let out = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--database"])
-        .arg(format!("postgres://escc:wrong-{PASSWORD_IN_URL}@127.0.0.1:{port}/escc"))
+        .arg(format!(
+            "postgres://escc:wrong-{PASSWORD_IN_URL}@127.0.0.1:{port}/escc"
+        ))
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -271,9 +304,19 @@ fn connection_errors_never_show_the_password() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let out = escc(&["serve", "audit", "--database", &url]);
-    assert!(text(&out.stdout).contains("\"action\":\"token-create\""), "{out:?}");
+    assert!(
+        text(&out.stdout).contains("\"action\":\"token-create\""),
+        "{out:?}"
+    );
     // --data and --database together are refused.
-    let out = escc(&["serve", "audit", "--database", &url, "--data", "/nonexistent"]);
+    let out = escc(&[
+        "serve",
+        "audit",
+        "--database",
+        &url,
+        "--data",
+        "/nonexistent",
+    ]);
     assert!(!out.status.success());
     assert_no_password(&text(&out.stderr), "--data with --database");
 }
@@ -302,7 +345,7 @@ impl Client {
     fn connect(port: u16) -> Client {
         let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_nodelay(true).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        s.set_read_timeout(Some(Duration::from_mins(1))).unwrap();
         Client {
             reader: BufReader::new(s),
         }
@@ -342,13 +385,22 @@ fn memory(pid: u32, field: &str) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let kib: f64 = status
         .lines()
-        .find_map(|l| l.strip_prefix(field)?.trim_start_matches(':').trim().strip_suffix("kB")?.trim().parse().ok())
+        .find_map(|l| {
+            l.strip_prefix(field)?
+                .trim_start_matches(':')
+                .trim()
+                .strip_suffix("kB")?
+                .trim()
+                .parse()
+                .ok()
+        })
         .unwrap();
     kib / 1024.0
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+/// The `per_mille`th of `sorted` (nearest rank), in milliseconds.
+fn percentile(sorted: &[Duration], per_mille: usize) -> f64 {
+    let i = ((sorted.len() - 1) * per_mille).div_ceil(1000);
     sorted[i].as_secs_f64() * 1000.0
 }
 
@@ -400,8 +452,10 @@ fn serve_load_benchmark() {
                     })
                 })
                 .collect();
-            let results: Vec<(Duration, u16)> =
-                threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+            let results: Vec<(Duration, u16)> = threads
+                .into_iter()
+                .flat_map(|t| t.join().unwrap())
+                .collect();
             let elapsed = started.elapsed().as_secs_f64();
             let mut latencies: Vec<Duration> = results.iter().map(|r| r.0).collect();
             latencies.sort();
@@ -420,15 +474,19 @@ fn serve_load_benchmark() {
             let audit = if records.len() == results.len() && ids.len() == records.len() {
                 format!("{} records, ok", records.len())
             } else {
-                format!("MISMATCH: {} records, {} distinct ids", records.len(), ids.len())
+                format!(
+                    "MISMATCH: {} records, {} distinct ids",
+                    records.len(),
+                    ids.len()
+                )
             };
             assert!(audit.ends_with("ok"), "{name} {clients}: {audit}");
             table.push(format!(
                 "| {name} | {clients} | {} | {:.0} | {:.1} | {:.1} | {failed} | {rss:.0} ({peak:.0}) | {audit} |",
                 results.len(),
-                results.len() as f64 / elapsed,
-                percentile(&latencies, 0.5),
-                percentile(&latencies, 0.99),
+                f64::from(u32::try_from(results.len()).unwrap()) / elapsed,
+                percentile(&latencies, 500),
+                percentile(&latencies, 990),
             ));
         }
     }
