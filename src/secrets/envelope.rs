@@ -29,6 +29,10 @@ pub(crate) fn seal(ciphertext: &[u8]) -> String {
 
 /// The `ciphertext:` text of an age file: its base64, on one line.
 #[cfg(feature = "age")]
+#[cfg_attr(
+    not(feature = "cli"),
+    allow(dead_code, reason = "only the command line encrypts")
+)]
 pub(crate) fn seal_age(file: &[u8]) -> String {
     base64::encode(file)
 }
