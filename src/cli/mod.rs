@@ -534,7 +534,7 @@ With git 2.44 or later, add the conflict labels: ... -L %X -L %S -L %Y %O %A %B 
     /// Serve the ESC HTTP API (the esc CLI, the SDKs, the External Secrets Operator).
     #[command(
         long_about = "Serve the Pulumi ESC HTTP API over environments kept in a SQLite database \
-under --data DIR, for the esc CLI, the Python, TypeScript and Go SDKs and the External \
+under --data DIR (or a PostgreSQL database, --database URL, shared by replicas), for the esc CLI, the Python, TypeScript and Go SDKs and the External \
 Secrets Operator. Environments are evaluated as escc open does (providers run, age \
 ciphertexts decrypted with the server's identity: ESCC_AGE_IDENTITY or \
 ESCC_AGE_IDENTITY_FILE). Every request needs a token (escc serve token create). SIGINT and \
@@ -544,6 +544,7 @@ lines, request logs on stderr. See docs/serve.md.",
   escc serve import ./environments --data /var/lib/escc
   escc serve token create ci --role opener --data /var/lib/escc
   escc serve --listen 127.0.0.1:8080 --data /var/lib/escc
+  ESCC_DATABASE=postgres://escc@db/escc PGPASSWORD=... escc serve --listen 10.0.0.5:8080
   PULUMI_BACKEND_URL=http://127.0.0.1:8080 PULUMI_ACCESS_TOKEN=escc_... python app.py"
     )]
     Serve(serve::ServeArgs),

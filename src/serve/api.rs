@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use serde_json::{Value as Json, json};
 
 use super::auth::{self, Role};
-use super::store::{SessionRow, Store, TokenRow};
+use super::store::{Pool, PoolGuard, SessionRow, Store, TokenRow};
 use super::time::{now, parse_duration, rfc3339};
 use crate::Diagnostic;
 use crate::eval::Mode;
@@ -107,6 +107,8 @@ pub struct Settings {
     pub max_session: i64,
     /// How many opens may run at once; more get 429.
     pub max_opens: usize,
+    /// How many database connections at most (PostgreSQL; `SQLite` uses one).
+    pub connections: usize,
 }
 
 /// An opened session's result, kept in memory for its lifetime.
@@ -121,7 +123,7 @@ const MAX_CACHED_SESSIONS: usize = 256;
 
 /// The state every request shares.
 pub struct Server {
-    store: Mutex<Store>,
+    store: Pool,
     config_text: String,
     settings: Settings,
     #[allow(clippy::struct_field_names)]
@@ -140,8 +142,34 @@ impl std::fmt::Debug for Server {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
+/// What `lock` takes: a mutex, or the pool of database connections (`lock(&self.store)`
+/// is a connection, given back when dropped).
+trait Lock {
+    type Guard<'a>
+    where
+        Self: 'a;
+    fn take(&self) -> Self::Guard<'_>;
+}
+
+impl<T> Lock for Mutex<T> {
+    type Guard<'a>
+        = MutexGuard<'a, T>
+    where
+        T: 'a;
+    fn take(&self) -> MutexGuard<'_, T> {
+        self.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Lock for Pool {
+    type Guard<'a> = PoolGuard<'a>;
+    fn take(&self) -> PoolGuard<'_> {
+        self.get()
+    }
+}
+
+fn lock<L: Lock>(m: &L) -> L::Guard<'_> {
+    m.take()
 }
 
 fn etag(revision: i64) -> String {
@@ -178,7 +206,7 @@ impl Server {
     /// # Errors
     /// The stored `escc.toml` is invalid.
     pub fn new(
-        store: Store,
+        mut store: Store,
         settings: Settings,
         identities: Option<crate::secrets::age::Identities>,
         audit_out: Box<dyn Fn(&str) + Send + Sync>,
@@ -190,7 +218,7 @@ impl Server {
             Arc::new(ids.knowing(crate::project::keys::recipient_sets(&config.encryption)))
         });
         Ok(Server {
-            store: Mutex::new(store),
+            store: Pool::new(store, settings.connections),
             config_text,
             settings,
             identities,

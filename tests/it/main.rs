@@ -28,6 +28,7 @@ mod runtime;
 mod saas;
 mod secrets;
 mod serve;
+mod serve_pg;
 mod signals;
 mod spans;
 mod tidy;

@@ -132,10 +132,12 @@ trait Database {
 
 // --- PostgreSQL -------------------------------------------------------------------------
 
-struct Postgres {
+/// A PostgreSQL server on a free loopback port (also `serve_pg.rs`'s), stopped on drop;
+/// the superuser is `postgres` with the password `superpw`.
+pub(crate) struct Postgres {
     _dir: tempfile::TempDir,
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 fn pg_bin() -> Option<PathBuf> {
@@ -156,7 +158,7 @@ fn pg_bin() -> Option<PathBuf> {
 }
 
 impl Postgres {
-    fn start() -> Option<Postgres> {
+    pub(crate) fn start() -> Option<Postgres> {
         let Some(bin) = pg_bin().filter(|b| b.join("postgres").is_file()) else {
             missing(
                 "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin; .ci/run installs \
@@ -210,7 +212,7 @@ impl Postgres {
         })
     }
 
-    fn superuser(&self, sql: &str) {
+    pub(crate) fn superuser(&self, sql: &str) {
         let out = psql(self.port, "postgres", "superpw", "postgres", sql);
         assert!(out.status.success(), "{sql}: {}", text(&out.stderr));
     }
