@@ -866,3 +866,120 @@ fn secrets_only_where_the_target_carries_them() {
         std::fs::remove_file(p).unwrap();
     }
 }
+
+/// Runs `direnv export json` in `dir` with `env` (and nothing else of the caller's but
+/// `PATH`); the variables it sets (`None`: unset), or `None` when it printed nothing
+/// (nothing to do: `.envrc` was not evaluated again).
+fn direnv_export(
+    dir: &Path,
+    home: &Path,
+    env: &BTreeMap<String, String>,
+) -> Option<BTreeMap<String, Option<String>>> {
+    let out = Command::new("direnv")
+        .args(["export", "json"])
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .envs(env)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "direnv: {}", text(&out.stderr));
+    if out.stdout.iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    Some(serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// Applies what `direnv export json` said to `env`.
+fn apply(env: &mut BTreeMap<String, String>, changes: BTreeMap<String, Option<String>>) {
+    for (k, v) in changes {
+        match v {
+            Some(v) => env.insert(k, v),
+            None => env.remove(&k),
+        };
+    }
+}
+
+/// Moves a file's modification time 2 s ahead (direnv compares them in seconds).
+fn touch_later(file: &Path, content: &str) {
+    std::fs::write(file, content).unwrap();
+    let t = std::fs::metadata(file).unwrap().modified().unwrap() + std::time::Duration::from_secs(2);
+    std::fs::File::options()
+        .write(true)
+        .open(file)
+        .unwrap()
+        .set_modified(t)
+        .unwrap();
+}
+
+/// The real direnv, with `.envrc` holding the documented line: it loads the variables, and
+/// evaluates `.envrc` again only when a file the evaluation read changed (the environment,
+/// one it imports, escc.toml), not for another file of the project.
+#[test]
+fn direnv_watches_only_what_was_read() {
+    if Command::new("direnv").arg("version").output().is_err() {
+        backends::missing("direnv cannot be run; apt-get install direnv");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_escc");
+    let dir = project_with(&[
+        ("escc.toml", ""),
+        ("base.yaml", "values:\n  greeting: hello\n"),
+        (
+            "app.yaml",
+            "imports: [base]\nvalues:\n  environmentVariables:\n    GREETING: ${greeting}\n    ODD: \"it's $HOME\\n`x`\"\n",
+        ),
+        ("other.yaml", "values: {}\n"),
+        (
+            ".envrc",
+            &format!("eval \"$('{bin}' export app --target direnv)\"\n"),
+        ),
+    ]);
+    let home = tempfile::tempdir().unwrap();
+    let allow = Command::new("direnv")
+        .args(["allow", "."])
+        .current_dir(dir.path())
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(allow.status.success(), "{}", text(&allow.stderr));
+    let mut env = BTreeMap::new();
+    let first = direnv_export(dir.path(), home.path(), &env).expect("loaded");
+    assert_eq!(first["GREETING"].as_deref(), Some("hello"));
+    assert_eq!(first["ODD"].as_deref(), Some("it's $HOME\n`x`"));
+    apply(&mut env, first);
+    assert_eq!(direnv_export(dir.path(), home.path(), &env), None, "nothing changed");
+    touch_later(&dir.path().join("other.yaml"), "values: {x: 1}\n");
+    assert_eq!(
+        direnv_export(dir.path(), home.path(), &env),
+        None,
+        "other.yaml is not read by app"
+    );
+    for (file, content, greeting) in [
+        ("base.yaml", "values:\n  greeting: bonjour\n", "bonjour"),
+        ("escc.toml", "# changed\n", "bonjour"),
+        (
+            "app.yaml",
+            "imports: [base]\nvalues:\n  environmentVariables:\n    GREETING: hi ${greeting}\n",
+            "hi bonjour",
+        ),
+    ] {
+        touch_later(&dir.path().join(file), content);
+        let again = direnv_export(dir.path(), home.path(), &env)
+            .unwrap_or_else(|| panic!("{file} changed: .envrc not evaluated again"));
+        if let Some(Some(g)) = again.get("GREETING") {
+            assert_eq!(g, greeting, "{file}");
+        }
+        apply(&mut env, again);
+        assert_eq!(env["GREETING"], greeting, "{file}");
+        assert_eq!(direnv_export(dir.path(), home.path(), &env), None, "after {file}");
+    }
+    // app.yaml no longer sets ODD: it is unset again.
+    assert!(!env.contains_key("ODD"));
+}
