@@ -983,3 +983,40 @@ fn direnv_watches_only_what_was_read() {
     // app.yaml no longer sets ODD: it is unset again.
     assert!(!env.contains_key("ODD"));
 }
+
+/// Terraform's own HCL parser (`tests/hcl`: HashiCorp's `hcl/v2`, each variable evaluated
+/// with no context, as Terraform reads a `.tfvars` file) reads the `tfvars` output as the
+/// very values `tfvars-json` writes: every escape, `$${`/`%%{` literal, list and object.
+#[test]
+fn terraform_hcl_parser_reads_tfvars_as_tfvars_json() {
+    let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hcl");
+    let dir = hostile_project(&held("tfvars"));
+    let file = dir.path().join("vars.tfvars");
+    for path in [None, Some("pulumiConfig.nested")] {
+        let mut hcl_args = vec!["--target", "tfvars"];
+        let mut json_args = vec!["--target", "tfvars-json"];
+        if let Some(p) = path {
+            hcl_args.extend(["--path", p]);
+            json_args.extend(["--path", p]);
+        }
+        std::fs::write(&file, exported(dir.path(), &hcl_args, &[])).unwrap();
+        let out = match Command::new("go")
+            .args(["run", "."])
+            .arg(&file)
+            .current_dir(&program)
+            .env("GOFLAGS", "-mod=mod")
+            .output()
+        {
+            Ok(o) => o,
+            Err(e) => {
+                backends::missing(&format!("`go` cannot be run ({e})"));
+                return;
+            }
+        };
+        assert!(out.status.success(), "HCL: {}", text(&out.stderr));
+        let read: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let want: serde_json::Value =
+            serde_json::from_slice(&exported(dir.path(), &json_args, &[])).unwrap();
+        assert_eq!(read, want, "{path:?}");
+    }
+}
