@@ -41,7 +41,7 @@ pub(crate) enum Target {
     GithubActions,
     /// A Kubernetes Secret manifest (values base64 in data).
     K8sSecret,
-    /// A Kubernetes ConfigMap manifest of the values that are not secret.
+    /// A Kubernetes `ConfigMap` manifest of the values that are not secret.
     K8sConfigmap,
     /// Terraform/OpenTofu variables in HCL, from pulumiConfig or --path.
     Tfvars,
@@ -198,9 +198,14 @@ pub(crate) fn export(project: &Project, args: &ExportArgs) -> Result<ExitCode, F
         let probe: Vec<Entry> = entries
             .iter()
             .cloned()
-            .chain(files.iter().map(|e| Entry {
-                text: std::env::temp_dir().join("escc-probe").display().to_string(),
-                ..e.clone()
+            .chain(files.iter().map(|e| {
+                Entry {
+                    text: std::env::temp_dir()
+                        .join("escc-probe")
+                        .display()
+                        .to_string(),
+                    ..e.clone()
+                }
             }))
             .collect();
         encode(target, &targets, &probe, &name, args, &watched).map_err(fail)?;
@@ -301,7 +306,7 @@ fn encode(
 }
 
 /// The k8s manifests: with both targets, secrets go to the Secret and the rest to the
-/// ConfigMap; a ConfigMap alone leaves the secrets out (with a warning naming them).
+/// `ConfigMap`; a `ConfigMap` alone leaves the secrets out (with a warning naming them).
 fn kubernetes(
     all: &[Target],
     entries: &[Entry],

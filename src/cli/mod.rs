@@ -233,7 +233,7 @@ target's rules.",
         /// The namespace of the Kubernetes objects [default: none, kubectl's current one].
         #[arg(long, value_name = "NAMESPACE")]
         namespace: Option<String>,
-        /// github-actions: also write the variables as step outputs to $GITHUB_OUTPUT.
+        /// github-actions: also write the variables as step outputs to `$GITHUB_OUTPUT`.
         #[arg(long)]
         outputs: bool,
         /// tfvars: the object of variables to export [default: pulumiConfig].
@@ -749,9 +749,9 @@ pub fn main() -> ExitCode {
             .map(Path::new)
             .find(|p| std::fs::symlink_metadata(p).is_ok()),
         Command::Get(a) | Command::Open(a) => a.name.as_deref().map(Path::new),
-        Command::Run { name, .. }
-        | Command::Graph { name, .. }
-        | Command::Export { name, .. } => name.as_deref().map(Path::new),
+        Command::Run { name, .. } | Command::Graph { name, .. } | Command::Export { name, .. } => {
+            name.as_deref().map(Path::new)
+        }
         Command::History { name, .. }
         | Command::Diff { a: name, .. }
         | Command::Tag { spec: name, .. }

@@ -3,7 +3,7 @@
 //! the real shells (sh, bash, fish), by parsers written here from each consumer's
 //! documentation (Docker's env-file, the Actions runner's `$GITHUB_ENV`, systemd's
 //! `EnvironmentFile`, PowerShell's single quotes), the Kubernetes manifests validated
-//! against the Kubernetes JSON schemas of Secret and ConfigMap, a real direnv re-evaluating
+//! against the Kubernetes JSON schemas of Secret and `ConfigMap`, a real direnv re-evaluating
 //! only when a file changed, every refusal as a golden file, and no secret where a target
 //! does not carry it.
 //!
@@ -13,10 +13,15 @@
 //! failure.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::backends::{self, escc, project_with, text};
+
+/// A case of the Kubernetes test: the arguments, and each document's kind and data.
+type Case<'a> = (&'a [&'a str], Vec<(&'a str, &'a BTreeMap<String, String>)>);
 
 /// A hostile value: its key, the YAML that writes it in the document, its exported
 /// bytes, and whether it is secret.
@@ -49,8 +54,16 @@ const fn s(key: &'static str, yaml: &'static str, value: &'static str) -> Hostil
 /// carriage returns, a tab, backslashes, `#`, `%`-escapes, a would-be heredoc delimiter,
 /// and two secrets (one multi-line).
 const HOSTILE: &[Hostile] = &[
-    h("QUOTES", r#""it's \"quoted\" ‘curly’ ’""#, "it's \"quoted\" ‘curly’ ’"),
-    h("DOLLAR", r#""$HOME $${X} $(id) %{y} $""#, "$HOME ${X} $(id) %{y} $"),
+    h(
+        "QUOTES",
+        r#""it's \"quoted\" ‘curly’ ’""#,
+        "it's \"quoted\" ‘curly’ ’",
+    ),
+    h(
+        "DOLLAR",
+        r#""$HOME $${X} $(id) %{y} $""#,
+        "$HOME ${X} $(id) %{y} $",
+    ),
     h("BACKTICK", r#""`id` \\`x\\`""#, "`id` \\`x\\`"),
     h("NEWLINES", r#""one\ntwo\n""#, "one\ntwo\n"),
     h("EQUALS", r#""a=b==c""#, "a=b==c"),
@@ -79,14 +92,16 @@ const HOSTILE: &[Hostile] = &[
     s("TOKEN", r#"{fn::secret: "tok\"$en'=Zq"}"#, "tok\"$en'=Zq"),
 ];
 
-/// Texts that no refusal and no ConfigMap may show: the secrets and their lines.
+/// Texts that no refusal and no `ConfigMap` may show: the secrets and their lines.
 const SECRET_TEXTS: &[&str] = &["s3cr3t", "line two", "tok\"$en", "en'=Zq"];
 
 /// Whether a target can hold the value (the golden files of the others leave it out).
 fn holds(target: &str, value: &str) -> bool {
     match target {
         "docker" => !value.contains('\n') && !value.ends_with('\r'),
-        "systemd" => !value.chars().any(|c| c.is_ascii_control() && c != '\t' && c != '\n'),
+        "systemd" => !value
+            .chars()
+            .any(|c| c.is_ascii_control() && c != '\t' && c != '\n'),
         _ => true,
     }
 }
@@ -100,11 +115,11 @@ fn held(target: &str) -> Vec<&'static Hostile> {
 fn hostile_project(values: &[&Hostile]) -> tempfile::TempDir {
     let mut doc = String::from("values:\n  environmentVariables:\n");
     for v in values {
-        doc.push_str(&format!("    {}: {}\n", v.key, v.yaml));
+        let _ = writeln!(doc, "    {}: {}", v.key, v.yaml);
     }
     doc.push_str("  pulumiConfig:\n");
     for v in values {
-        doc.push_str(&format!("    {}: {}\n", v.key.to_lowercase(), v.yaml));
+        let _ = writeln!(doc, "    {}: {}", v.key.to_lowercase(), v.yaml);
     }
     doc.push_str(
         "    nested:\n      list: [1, 2.5, true, null, \"$${a}\"]\n      obj: {\"key with space\": {\"x\": \"y\"}, \"null\": null}\n      empty: {}\n",
@@ -174,7 +189,10 @@ const GOLDEN: &[(&str, &[&str])] = &[
     ("powershell.ps1", &["--target", "powershell"]),
     ("systemd.env", &["--target", "systemd"]),
     ("docker.env", &["--target", "docker"]),
-    ("github-actions.txt", &["--target", "github-actions", "--outputs"]),
+    (
+        "github-actions.txt",
+        &["--target", "github-actions", "--outputs"],
+    ),
     ("k8s-secret.yaml", &["--target", "k8s-secret"]),
     ("k8s-configmap.yaml", &["--target", "k8s-configmap"]),
     (
@@ -240,11 +258,7 @@ fn run_program(program: &str, args: &[&str], stdin_script: &Path) -> Option<Vec<
         .output();
     match out {
         Ok(o) => {
-            assert!(
-                o.status.success(),
-                "{program} failed: {}",
-                text(&o.stderr)
-            );
+            assert!(o.status.success(), "{program} failed: {}", text(&o.stderr));
             Some(o.stdout)
         }
         Err(e) => {
@@ -259,7 +273,12 @@ fn run_program(program: &str, args: &[&str], stdin_script: &Path) -> Option<Vec<
 /// NUL-separated values, in the order of `keys`.
 fn split_nul(bytes: &[u8], keys: &[&String]) -> BTreeMap<String, String> {
     let parts: Vec<&[u8]> = bytes.split(|b| *b == 0).collect();
-    assert_eq!(parts.len(), keys.len() + 1, "one value a key: {}", text(bytes));
+    assert_eq!(
+        parts.len(),
+        keys.len() + 1,
+        "one value a key: {}",
+        text(bytes)
+    );
     keys.iter()
         .zip(parts)
         .map(|(k, v)| ((*k).clone(), String::from_utf8(v.to_vec()).unwrap()))
@@ -287,10 +306,10 @@ fn real_shells_read_the_values_back() {
             script.push_str("watch_file() { :; }\n");
         }
         script.push_str(if target == "fish" { "source " } else { ". " });
-        script.push_str(&format!("'{}'\n", script_file.display()));
+        let _ = writeln!(script, "'{}'", script_file.display());
         script.push_str("printf '%s\\0'");
         for k in &keys {
-            script.push_str(&format!(" \"${k}\""));
+            let _ = write!(script, " \"${k}\"");
         }
         script.push('\n');
         let driver = dir.path().join("driver");
@@ -333,7 +352,10 @@ fn parse_docker_env_file(
             return Err(format!("line {}: no variable name", n + 1));
         }
         if name.chars().any(char::is_whitespace) {
-            return Err(format!("line {}: variable {name:?} contains whitespaces", n + 1));
+            return Err(format!(
+                "line {}: variable {name:?} contains whitespaces",
+                n + 1
+            ));
         }
         match value {
             Some(v) => vars.push((name.to_owned(), v.to_owned())),
@@ -492,7 +514,10 @@ fn github_actions_env_and_outputs_round_trip_and_secrets_are_masked() {
     );
     let stdout = text(&stdout);
     // Only masks on stdout: the values went to the files.
-    assert!(stdout.lines().all(|l| l.starts_with("::add-mask::")), "{stdout}");
+    assert!(
+        stdout.lines().all(|l| l.starts_with("::add-mask::")),
+        "{stdout}"
+    );
     let mut want_env = want.clone();
     want_env.insert("EARLIER".to_owned(), "kept".to_owned());
     for (file, want) in [(&env_file, &want_env), (&out_file, &want)] {
@@ -562,7 +587,7 @@ fn parse_systemd(text: &str) -> BTreeMap<String, String> {
     vars
 }
 
-/// PowerShell's single-quoted strings (about_Quoting_Rules): nothing is expanded; a
+/// PowerShell's single-quoted strings (`about_Quoting_Rules`): nothing is expanded; a
 /// single quote (`'` or one of U+2018..U+201B) is written twice to stand for itself.
 fn parse_powershell(text: &str) -> BTreeMap<String, String> {
     let single = |c: char| matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201a}' | '\u{201b}');
@@ -677,7 +702,7 @@ fn k8s_manifests_validate_against_the_kubernetes_schemas() {
         .filter(|x| x.secret)
         .map(|x| (x.key.to_owned(), x.value.to_owned()))
         .collect();
-    let cases: [(&[&str], Vec<(&str, &BTreeMap<String, String>)>); 3] = [
+    let cases: [Case; 3] = [
         (&["--target", "k8s-secret"], vec![("Secret", &all)]),
         (&["--target", "k8s-configmap"], vec![("ConfigMap", &plain)]),
         (
@@ -695,7 +720,10 @@ fn k8s_manifests_validate_against_the_kubernetes_schemas() {
     // A NUL byte reaches a Secret (base64) and a ConfigMap (escaped) as it is.
     let nul = project_with(&[
         ("escc.toml", ""),
-        ("app.yaml", "values:\n  environmentVariables:\n    N: \"a\\0b\"\n"),
+        (
+            "app.yaml",
+            "values:\n  environmentVariables:\n    N: \"a\\0b\"\n",
+        ),
     ]);
     let nul_data = BTreeMap::from([("N".to_owned(), "a\0b".to_owned())]);
     for target in ["k8s-secret", "k8s-configmap"] {
@@ -729,22 +757,42 @@ fn k8s_manifests_validate_against_the_kubernetes_schemas() {
 #[test]
 fn refusals() {
     let cases: &[(&str, &str, &[&str])] = &[
-        ("a list", "    L: [1, 2]\n", &["shell", "docker", "k8s-secret", "github-actions"]),
+        (
+            "a list",
+            "    L: [1, 2]\n",
+            &["shell", "docker", "k8s-secret", "github-actions"],
+        ),
         ("an object", "    O: {a: 1}\n", &["fish", "systemd"]),
         (
             "a key that is no identifier",
             "    a-b: x\n",
             &["shell", "direnv", "fish", "powershell", "systemd"],
         ),
-        ("a key with a space", "    \"a b\": x\n", &["docker", "k8s-configmap"]),
-        ("a key with =", "    \"a=b\": x\n", &["dotenv", "github-actions", "docker"]),
+        (
+            "a key with a space",
+            "    \"a b\": x\n",
+            &["docker", "k8s-configmap"],
+        ),
+        (
+            "a key with =",
+            "    \"a=b\": x\n",
+            &["dotenv", "github-actions", "docker"],
+        ),
         ("a key with <<", "    \"a<<b\": x\n", &["github-actions"]),
         ("a key starting with #", "    \"#a\": x\n", &["docker"]),
         ("a key with /", "    \"a/b\": x\n", &["k8s-secret"]),
         (
             "a NUL byte",
             "    N: \"a\\0b\"\n",
-            &["shell", "dotenv", "fish", "powershell", "systemd", "docker", "github-actions"],
+            &[
+                "shell",
+                "dotenv",
+                "fish",
+                "powershell",
+                "systemd",
+                "docker",
+                "github-actions",
+            ],
         ),
         (
             "a secret over several lines",
@@ -767,9 +815,13 @@ fn refusals() {
         for target in *targets {
             let out = export(dir.path(), &["--target", target], &[]);
             assert_eq!(out.status.code(), Some(2), "{what} to {target}");
-            assert!(out.stdout.is_empty(), "{what} to {target}: {}", text(&out.stdout));
+            assert!(
+                out.stdout.is_empty(),
+                "{what} to {target}: {}",
+                text(&out.stdout)
+            );
             let err = text(&out.stderr);
-            transcript.push_str(&format!("# {what} -> {target}\n{err}"));
+            let _ = write!(transcript, "# {what} -> {target}\n{err}");
         }
     }
     // Terraform's refusals, and usage errors.
@@ -794,15 +846,18 @@ fn refusals() {
     ] {
         let out = export(tf.path(), args, &[]);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
-        transcript.push_str(&format!("# {}\n{}", args.join(" "), text(&out.stderr)));
+        let _ = write!(transcript, "# {}\n{}", args.join(" "), text(&out.stderr));
     }
     for s in SECRET_TEXTS {
-        assert!(!transcript.contains(s), "a refusal shows {s:?}:\n{transcript}");
+        assert!(
+            !transcript.contains(s),
+            "a refusal shows {s:?}:\n{transcript}"
+        );
     }
     golden("refusals.txt", transcript.as_bytes());
 }
 
-/// Secrets go only where the target carries them: never to a ConfigMap (in any form),
+/// Secrets go only where the target carries them: never to a `ConfigMap` (in any form),
 /// and `files` never to a target on another machine.
 #[test]
 fn secrets_only_where_the_target_carries_them() {
@@ -820,7 +875,11 @@ fn secrets_only_where_the_target_carries_them() {
                 x.value.to_owned(),
                 crate::invariants::base64(x.value.as_bytes()),
             ] {
-                assert!(!configmap.contains(&form), "{args:?}: {} in the ConfigMap", x.key);
+                assert!(
+                    !configmap.contains(&form),
+                    "{args:?}: {} in the ConfigMap",
+                    x.key
+                );
             }
             assert!(!configmap.contains(&format!("{}:", x.key)));
         }
@@ -852,7 +911,6 @@ fn secrets_only_where_the_target_carries_them() {
         .unwrap();
     assert!(!shown.contains("s3cr3t"));
     assert_eq!(std::fs::read_to_string(path).unwrap(), "s3cr3t-file");
-    use std::os::unix::fs::PermissionsExt as _;
     assert_eq!(
         std::fs::metadata(path).unwrap().permissions().mode() & 0o777,
         0o600
@@ -861,7 +919,10 @@ fn secrets_only_where_the_target_carries_them() {
     // github-actions masks the secret content of a file too.
     let out = export(dir.path(), &["--target", "github-actions"], &[]);
     let stdout = text(&out.stdout);
-    assert!(masks(&stdout).contains(&"s3cr3t-file".to_owned()), "{stdout}");
+    assert!(
+        masks(&stdout).contains(&"s3cr3t-file".to_owned()),
+        "{stdout}"
+    );
     if let Some(p) = stdout.lines().find_map(|l| l.strip_prefix("KEY=")) {
         std::fs::remove_file(p).unwrap();
     }
@@ -907,7 +968,8 @@ fn apply(env: &mut BTreeMap<String, String>, changes: BTreeMap<String, Option<St
 /// Moves a file's modification time 2 s ahead (direnv compares them in seconds).
 fn touch_later(file: &Path, content: &str) {
     std::fs::write(file, content).unwrap();
-    let t = std::fs::metadata(file).unwrap().modified().unwrap() + std::time::Duration::from_secs(2);
+    let t =
+        std::fs::metadata(file).unwrap().modified().unwrap() + std::time::Duration::from_secs(2);
     std::fs::File::options()
         .write(true)
         .open(file)
@@ -954,7 +1016,11 @@ fn direnv_watches_only_what_was_read() {
     assert_eq!(first["GREETING"].as_deref(), Some("hello"));
     assert_eq!(first["ODD"].as_deref(), Some("it's $HOME\n`x`"));
     apply(&mut env, first);
-    assert_eq!(direnv_export(dir.path(), home.path(), &env), None, "nothing changed");
+    assert_eq!(
+        direnv_export(dir.path(), home.path(), &env),
+        None,
+        "nothing changed"
+    );
     touch_later(&dir.path().join("other.yaml"), "values: {x: 1}\n");
     assert_eq!(
         direnv_export(dir.path(), home.path(), &env),
@@ -978,13 +1044,17 @@ fn direnv_watches_only_what_was_read() {
         }
         apply(&mut env, again);
         assert_eq!(env["GREETING"], greeting, "{file}");
-        assert_eq!(direnv_export(dir.path(), home.path(), &env), None, "after {file}");
+        assert_eq!(
+            direnv_export(dir.path(), home.path(), &env),
+            None,
+            "after {file}"
+        );
     }
     // app.yaml no longer sets ODD: it is unset again.
     assert!(!env.contains_key("ODD"));
 }
 
-/// Terraform's own HCL parser (`tests/hcl`: HashiCorp's `hcl/v2`, each variable evaluated
+/// Terraform's own HCL parser (`tests/hcl`: `github.com/hashicorp/hcl/v2`, each variable evaluated
 /// with no context, as Terraform reads a `.tfvars` file) reads the `tfvars` output as the
 /// very values `tfvars-json` writes: every escape, `$${`/`%%{` literal, list and object.
 #[test]

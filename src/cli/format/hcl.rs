@@ -1,5 +1,5 @@
 //! The `tfvars` and `tfvars-json` targets of `escc export`: a variable definitions file
-//! for Terraform and OpenTofu from an object (`pulumiConfig`, or `--path`), one variable
+//! for Terraform and `OpenTofu` from an object (`pulumiConfig`, or `--path`), one variable
 //! per key. `tfvars` is HCL: strings double-quoted with HCL's escapes, `${` and `%{`
 //! doubled so no template runs; lists and objects as HCL's tuples and objects.
 //! `tfvars-json` is the same as JSON (`*.tfvars.json`).
@@ -147,7 +147,10 @@ mod tests {
 
     #[test]
     fn strings() {
-        assert_eq!(hcl_string("a${b}%{c}$d\"\\\n\u{1}"), r#""a$${b}%%{c}$d\"\\\n\u0001""#);
+        assert_eq!(
+            hcl_string("a${b}%{c}$d\"\\\n\u{1}"),
+            r#""a$${b}%%{c}$d\"\\\n\u0001""#
+        );
         assert!(is_identifier("db-host_1"));
         assert!(!is_identifier("1a"));
     }

@@ -9,7 +9,7 @@ use super::targets::Entry;
 use super::yaml::{double_quoted, yaml_string};
 use crate::go::base64;
 
-/// Kubernetes' limit on the data of one Secret or ConfigMap (`MaxSecretSize`, 1 MiB).
+/// Kubernetes' limit on the data of one Secret or `ConfigMap` (`MaxSecretSize`, 1 MiB).
 pub(crate) const MAX_DATA: usize = 1 << 20;
 
 /// The name and namespace of the manifests.
@@ -30,7 +30,7 @@ pub(crate) fn is_dns_label(s: &str) -> bool {
 }
 
 /// Whether `s` is a DNS-1123 subdomain: at most 253 characters of labels joined by dots (a
-/// Secret's and a ConfigMap's name rule).
+/// Secret's and a `ConfigMap`'s name rule).
 pub(crate) fn is_dns_subdomain(s: &str) -> bool {
     s.len() <= 253 && s.split('.').all(is_dns_label)
 }
@@ -112,7 +112,12 @@ pub(crate) fn secret(meta: &Meta, entries: &[&Entry]) -> Result<String, String> 
     check_size(entries, "Secret")?;
     let data: Vec<(String, String)> = entries
         .iter()
-        .map(|e| (e.key.clone(), double_quoted(&base64::encode(e.text.as_bytes()))))
+        .map(|e| {
+            (
+                e.key.clone(),
+                double_quoted(&base64::encode(e.text.as_bytes())),
+            )
+        })
         .collect();
     Ok(manifest("Secret", meta, "type: Opaque\n", &data))
 }
@@ -139,7 +144,7 @@ mod tests {
     #[test]
     fn names() {
         assert_eq!(default_name("App/dev_1").as_deref(), Some("app-dev-1"));
-        assert_eq!(default_name("app/-x"), None);
+        assert_eq!(default_name("app/x-"), None);
         assert!(is_dns_subdomain("a.b-c"));
         assert!(!is_dns_subdomain("a..b"));
         assert!(!is_dns_label("a.b"));

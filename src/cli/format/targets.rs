@@ -272,10 +272,7 @@ fn heredoc_delimiter(value: &str) -> String {
 pub(crate) fn github_file(entries: &[Entry]) -> Result<String, String> {
     let mut out = String::new();
     for e in entries {
-        if e.key.is_empty()
-            || e.key.contains(['=', '\0', '\n', '\r'])
-            || e.key.contains("<<")
-        {
+        if e.key.is_empty() || e.key.contains(['=', '\0', '\n', '\r']) || e.key.contains("<<") {
             return Err(format!(
                 "{}: {:?} cannot be a name in $GITHUB_ENV (not empty; no =, << or line break)",
                 e.origin, e.key
@@ -322,10 +319,16 @@ mod tests {
     fn forms_of_a_secret() {
         assert_eq!(
             secret_forms("a\"b\n c\r\n"),
-            vec!["a\"b\n c\r\n", "a\"b", " c", "YSJiCiBjDQo=", r#"a\"b\n c\r\n"#]
+            vec![
+                "a\"b\n c\r\n",
+                "a\"b",
+                " c",
+                "YSJiCiBjDQo=",
+                r#"a\"b\n c\r\n"#
+            ]
         );
         assert_eq!(secret_forms("pw"), vec!["pw", "cHc="]);
-        assert!(secret_forms(" ").is_empty());
+        assert_eq!(secret_forms(" "), vec!["IA=="]);
         assert_eq!(command_data("5%\r\n"), "5%25%0D%0A");
     }
 
@@ -334,7 +337,14 @@ mod tests {
         assert_eq!(fish_quote(r"a'b\c"), r"'a\'b\\c'");
         assert_eq!(powershell_quote("it's ‘q’"), "'it''s ‘‘q’’'");
         let e = entry("K", "a\nb", true);
-        assert!(docker(&[e.clone()]).unwrap_err().contains("environmentVariables.K"));
-        assert_eq!(systemd(&[entry("K", "$a\"\\`\n", false)]).unwrap(), "K=\"\\$a\\\"\\\\\\`\n\"\n");
+        assert!(
+            docker(std::slice::from_ref(&e))
+                .unwrap_err()
+                .contains("environmentVariables.K")
+        );
+        assert_eq!(
+            systemd(&[entry("K", "$a\"\\`\n", false)]).unwrap(),
+            "K=\"\\$a\\\"\\\\\\`\n\"\n"
+        );
     }
 }
