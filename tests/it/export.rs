@@ -64,6 +64,12 @@ const HOSTILE: &[Hostile] = &[
         r#""$HOME $${X} $(id) %{y} $""#,
         "$HOME ${X} $(id) %{y} $",
     ),
+    // `$${` and `%%{`, already doubled (HCL must not read them as escapes).
+    h(
+        "DOLLARS",
+        r#"{fn::join: ["", ["$$$$", "{x} %%", "{y} $$$$"]]}"#,
+        "$${x} %%{y} $$",
+    ),
     h("BACKTICK", r#""`id` \\`x\\`""#, "`id` \\`x\\`"),
     h("NEWLINES", r#""one\ntwo\n""#, "one\ntwo\n"),
     h("EQUALS", r#""a=b==c""#, "a=b==c"),

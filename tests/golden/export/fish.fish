@@ -5,6 +5,7 @@ set -gx CR 'ab'
 set -gx CRLF 'a
 b'
 set -gx DOLLAR '$HOME ${X} $(id) %{y} $'
+set -gx DOLLARS '$${x} %%{y} $$'
 set -gx EMPTY ''
 set -gx EQUALS 'a=b==c'
 set -gx HASH '#not a comment'

@@ -5,6 +5,7 @@ $env:CR = 'ab'
 $env:CRLF = 'a
 b'
 $env:DOLLAR = '$HOME ${X} $(id) %{y} $'
+$env:DOLLARS = '$${x} %%{y} $$'
 $env:EMPTY = ''
 $env:EQUALS = 'a=b==c'
 $env:HASH = '#not a comment'

@@ -5,6 +5,7 @@ export CR='ab'
 export CRLF='a
 b'
 export DOLLAR='$HOME ${X} $(id) %{y} $'
+export DOLLARS='$${x} %%{y} $$'
 export EMPTY=''
 export EQUALS='a=b==c'
 export HASH='#not a comment'

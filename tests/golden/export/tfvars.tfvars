@@ -4,6 +4,7 @@ bool = true
 cr = "a\rb"
 crlf = "a\r\nb"
 dollar = "$HOME $${X} $(id) %%{y} $"
+dollars = "$$${x} %%%{y} $$"
 empty = ""
 equals = "a=b==c"
 hash = "#not a comment"
