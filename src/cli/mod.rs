@@ -7,6 +7,7 @@ mod check;
 mod diff_driver;
 mod edit;
 mod evaluate;
+mod export;
 mod format;
 mod get;
 mod graph;
@@ -194,6 +195,50 @@ printed and the command is not run); 2 bad usage."
         /// The command and its arguments, after `--`.
         #[arg(last = true, value_name = "COMMAND")]
         command: Vec<String>,
+    },
+    /// Export an environment for Kubernetes, GitHub Actions, Docker, Terraform, direnv...
+    #[command(
+        long_about = "Open an environment as `escc open` does (providers run, secrets \
+decrypted) and write its environmentVariables (and files, for the targets that run on this \
+machine) in a consumer's syntax, secrets in plaintext where the target carries them: \
+shell, dotenv, direnv, fish, powershell, systemd (EnvironmentFile), docker (--env-file), \
+github-actions (::add-mask:: for every secret, then $GITHUB_ENV), k8s-secret and \
+k8s-configmap (manifests; secrets never go to a ConfigMap), tfvars and tfvars-json \
+(Terraform/OpenTofu variables from pulumiConfig or --path). A value or key that the target \
+cannot hold is an error naming it, never a silent change; docs/export.md gives each \
+target's rules.",
+        after_help = "Examples:
+  eval \"$(escc export app/dev --target shell)\"
+  escc export app/dev --target fish | source
+  escc export app/dev --target docker > app.env && docker run --env-file app.env image
+  escc export app/prod --target k8s-secret --target k8s-configmap --namespace prod | kubectl apply -f -
+  escc export app/ci --target github-actions --outputs     (in a workflow step)
+  escc export app/prod --target tfvars > prod.auto.tfvars
+  escc export app/prod --target tfvars-json --path infra.vars > prod.auto.tfvars.json
+  escc export app/dev --target systemd > /etc/app/env      (EnvironmentFile=/etc/app/env)
+  .envrc:  eval \"$(escc export app/dev --target direnv)\"    (re-evaluated when a file it read changes)"
+    )]
+    Export {
+        /// The environment name (app/dev) or file [default: defaults.environment in
+        /// escc.toml].
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+        /// What to write; k8s-secret and k8s-configmap may be given together (repeat the
+        /// flag or separate with commas).
+        #[arg(long, short = 't', value_enum, required = true, value_delimiter = ',')]
+        target: Vec<export::Target>,
+        /// The name of the Kubernetes objects [default: the environment's name, `/` as `-`].
+        #[arg(long = "name", value_name = "NAME")]
+        k8s_name: Option<String>,
+        /// The namespace of the Kubernetes objects [default: none, kubectl's current one].
+        #[arg(long, value_name = "NAMESPACE")]
+        namespace: Option<String>,
+        /// github-actions: also write the variables as step outputs to `$GITHUB_OUTPUT`.
+        #[arg(long)]
+        outputs: bool,
+        /// tfvars: the object of variables to export [default: pulumiConfig].
+        #[arg(long, value_name = "PATH")]
+        path: Option<String>,
     },
     /// Draw the import and reference dependencies between environments.
     #[command(
@@ -705,7 +750,9 @@ pub fn main() -> ExitCode {
             .map(Path::new)
             .find(|p| std::fs::symlink_metadata(p).is_ok()),
         Command::Get(a) | Command::Open(a) => a.name.as_deref().map(Path::new),
-        Command::Run { name, .. } | Command::Graph { name, .. } => name.as_deref().map(Path::new),
+        Command::Run { name, .. } | Command::Graph { name, .. } | Command::Export { name, .. } => {
+            name.as_deref().map(Path::new)
+        }
         Command::History { name, .. }
         | Command::Diff { a: name, .. }
         | Command::Tag { spec: name, .. }
@@ -811,6 +858,24 @@ pub fn main() -> ExitCode {
         Command::Tags { name, format } => versions::tags(&project, &name, format),
         Command::Rollback { spec, force } => versions::rollback(&project, &spec, force),
         Command::Graph { name, format } => graph::graph(&project, name.as_deref(), format),
+        Command::Export {
+            name,
+            target,
+            k8s_name,
+            namespace,
+            outputs,
+            path,
+        } => export::export(
+            &project,
+            &export::ExportArgs {
+                name,
+                targets: target,
+                k8s_name,
+                namespace,
+                outputs,
+                path,
+            },
+        ),
         Command::Encrypt { targets, force } => secrets::encrypt(&project, &targets, force),
         Command::Rekey { targets, force } => secrets::rekey(&project, &targets, force),
         Command::Secret(SecretCommand::Set { name, path, force }) => {

@@ -14,6 +14,9 @@
 //! - `tests/lsp/test_lsp.py` (`test_leak_*`): hovers, completion, symbols, diagnostics and
 //!   the logs of the language server.
 //! - `signals.rs`: temporary files removed whatever ends `escc run`.
+//! - `export.rs`: `escc export` (refusals never show a secret, none reaches a `ConfigMap`,
+//!   secret `files` never go to a target on another machine, every secret form masked in
+//!   GitHub Actions).
 //! - `runtime.rs`: the progress line `open` shows on a terminal (provider names only);
 //!   `aws.rs`: provider errors, retries and OIDC token sources (no credential, no token).
 

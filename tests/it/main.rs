@@ -9,6 +9,7 @@ mod cli;
 mod edit;
 mod embed;
 mod eval;
+mod export;
 #[allow(dead_code, reason = "a toolkit: each provider test uses part of it")]
 mod fake_http;
 mod fuzz_corpus;
