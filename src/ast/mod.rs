@@ -8,6 +8,7 @@
 
 mod load;
 pub(crate) mod template;
+mod json_schema;
 mod visit;
 
 use crate::diag::{Code, Diagnostic};
@@ -18,6 +19,7 @@ use crate::suggest::sort_by_distance;
 use crate::syntax::source_map::SourceMap;
 use crate::syntax::{Entry, Node, NodeKind, Style};
 
+pub use json_schema::environment_schema;
 pub use load::{Loaded, load, load_with};
 pub use template::AccessorKind;
 pub use visit::{EnvironmentRef, NotAnEnvironment, PathWalk, Walk, environment_ref};

@@ -26,6 +26,7 @@ mod rotate;
 mod rotators;
 mod runtime;
 mod saas;
+mod schema;
 mod secrets;
 mod serve;
 mod signals;
