@@ -206,10 +206,17 @@ fn call() -> Json {
     for name in providers::builtin_names() {
         let key = format!("fn::open::{name}");
         let what = providers::builtin_schema(name)
-            .and_then(|(i, _)| i.get("description").and_then(Json::as_str).map(str::to_owned))
+            .and_then(|(i, _)| {
+                i.get("description")
+                    .and_then(Json::as_str)
+                    .map(str::to_owned)
+            })
             .unwrap_or_default();
         let text = format!("{}\n\n{what}", doc(&key));
-        properties.insert(key, described(&format!("#/definitions/provider-{name}"), &text));
+        properties.insert(
+            key,
+            described(&format!("#/definitions/provider-{name}"), &text),
+        );
     }
     for name in providers::builtin_rotator_names() {
         let key = format!("fn::rotate::{name}");
@@ -296,7 +303,12 @@ fn argument(name: &str) -> Json {
         }),
         "fn::open" => long_form(
             providers::builtin_names()
-                .map(|n| (n.to_owned(), json!({ "inputs": reference(&format!("#/definitions/provider-{n}")) })))
+                .map(|n| {
+                    (
+                        n.to_owned(),
+                        json!({ "inputs": reference(&format!("#/definitions/provider-{n}")) }),
+                    )
+                })
                 .collect(),
             false,
         ),
@@ -334,7 +346,8 @@ fn long_form(known: Vec<(String, Json)>, rotate: bool) -> Json {
     });
     if rotate {
         properties["state"] = object_literal();
-        properties["state"]["description"] = Json::from("The rotation's state, written back by `escc rotate`.");
+        properties["state"]["description"] =
+            Json::from("The rotation's state, written back by `escc rotate`.");
     }
     let cases: Vec<Json> = known
         .into_iter()
@@ -423,8 +436,8 @@ mod tests {
     #[test]
     fn provider_descriptions_reach_the_schema() {
         let schema = environment_schema();
-        let role = &schema["definitions"]["provider-aws-login"]["anyOf"][0]["properties"]["oidc"]
-            ["anyOf"][0]["properties"]["roleArn"];
+        let role = &schema["definitions"]["provider-aws-login"]["anyOf"][0]["properties"]["oidc"]["anyOf"]
+            [0]["properties"]["roleArn"];
         assert_eq!(role["description"], "The ARN of the IAM role to assume.");
     }
 }

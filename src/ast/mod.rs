@@ -6,9 +6,9 @@
 //! the partial declaration is kept, because the reference evaluates documents whose
 //! declarations have errors.
 
+mod json_schema;
 mod load;
 pub(crate) mod template;
-mod json_schema;
 mod visit;
 
 use crate::diag::{Code, Diagnostic};

@@ -35,7 +35,11 @@ fn the_published_schema_is_what_escc_schema_prints() {
 }
 
 fn validator() -> Option<PathBuf> {
-    backends::program("ESCC_JSONSCHEMA_VENV", "jsonschema-venv", "check-jsonschema")
+    backends::program(
+        "ESCC_JSONSCHEMA_VENV",
+        "jsonschema-venv",
+        "check-jsonschema",
+    )
 }
 
 /// The files of `files` the schema rejects, each with the validator's messages (a file
@@ -81,7 +85,12 @@ fn the_schema_is_valid_draft_07() {
         .arg(root().join(PUBLISHED))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
 }
 
 /// The codes of the errors a schema can see (the loader's shape errors, and provider inputs
@@ -147,14 +156,15 @@ fn every_fixture_escc_finds_no_shape_error_in_validates() {
     // projects (the others are fixtures of errors).
     assert!(must_validate.len() >= 40, "{must_validate:?}");
     let bad = rejected(&tool, &must_validate);
-    assert!(bad.is_empty(), "the schema rejects documents escc accepts: {bad:#?}");
+    assert!(
+        bad.is_empty(),
+        "the schema rejects documents escc accepts: {bad:#?}"
+    );
 }
 
 fn conformance() -> Option<PathBuf> {
-    let dir = std::env::var_os("ESCC_CONFORMANCE").map_or_else(
-        || root().join("../shared/conformance/esc"),
-        PathBuf::from,
-    );
+    let dir = std::env::var_os("ESCC_CONFORMANCE")
+        .map_or_else(|| root().join("../shared/conformance/esc"), PathBuf::from);
     if dir.join("eval").is_dir() {
         return Some(dir);
     }
@@ -191,7 +201,11 @@ fn the_conformance_documents_the_reference_loads_validate_and_its_shape_errors_d
         }
     }
     assert!(accepted.len() >= 30, "{accepted:?}");
-    let files: Vec<PathBuf> = accepted.iter().chain(&refused).map(|(_, f)| f.clone()).collect();
+    let files: Vec<PathBuf> = accepted
+        .iter()
+        .chain(&refused)
+        .map(|(_, f)| f.clone())
+        .collect();
     let bad = rejected(&tool, &files);
     // Loaded without a diagnostic by the reference: valid. The one exception is a document
     // of duplicate keys (a warning of the reference), which YAML 1.2 parsers refuse, as the
@@ -346,7 +360,11 @@ const WRONG: &[(&str, &str, &str)] = &[
         "values:\n  k:\n    fn::rotate::aws-iam:\n      inputs: {login: \"${l}\", userArn: u, usrArn: v}\n  l: {}\n",
         "usrArn",
     ),
-    ("imports-not-a-list", "imports: base\n", "is not of type 'array'"),
+    (
+        "imports-not-a-list",
+        "imports: base\n",
+        "is not of type 'array'",
+    ),
     ("import-number", "imports: [3]\n", "imports[0]"),
     (
         "import-two-keys",
@@ -359,15 +377,31 @@ const WRONG: &[(&str, &str, &str)] = &[
         "is not of type 'boolean'",
     ),
     ("import-dot-dot", "imports: [../base]\n", "imports[0]"),
-    ("unknown-builtin", "values:\n  a: {fn::nope: 1}\n", "fn::nope"),
+    (
+        "unknown-builtin",
+        "values:\n  a: {fn::nope: 1}\n",
+        "fn::nope",
+    ),
     (
         "builtin-not-alone",
         "values:\n  a:\n    fn::toJSON: 1\n    b: 2\n",
         "values.a",
     ),
-    ("top-level-builtin", "values:\n  fn::secret: x\n", "fn::secret"),
-    ("join-one-element", "values:\n  a: {fn::join: [x]}\n", "values.a"),
-    ("secret-list", "values:\n  a: {fn::secret: [x]}\n", "values.a"),
+    (
+        "top-level-builtin",
+        "values:\n  fn::secret: x\n",
+        "fn::secret",
+    ),
+    (
+        "join-one-element",
+        "values:\n  a: {fn::join: [x]}\n",
+        "values.a",
+    ),
+    (
+        "secret-list",
+        "values:\n  a: {fn::secret: [x]}\n",
+        "values.a",
+    ),
     (
         "open-without-provider",
         "values:\n  a: {fn::open: {inputs: {}}}\n",
@@ -378,8 +412,16 @@ const WRONG: &[(&str, &str, &str)] = &[
         "values:\n  a:\n    fn::rotate::pg-plugin: {inputs: {}, state: x}\n",
         "values.a",
     ),
-    ("values-not-object", "values: [1]\n", "is not of type 'object'"),
-    ("unknown-field", "value:\n  a: 1\n", "'value' does not match"),
+    (
+        "values-not-object",
+        "values: [1]\n",
+        "is not of type 'object'",
+    ),
+    (
+        "unknown-field",
+        "value:\n  a: 1\n",
+        "'value' does not match",
+    ),
 ];
 
 /// A project with `base.yaml` committed and tagged `v1` (so pinned imports resolve), and
@@ -387,7 +429,10 @@ const WRONG: &[(&str, &str, &str)] = &[
 fn git_project(files: &[(String, String)]) -> tempfile::TempDir {
     let mut all = vec![
         ("escc.toml".to_owned(), String::new()),
-        ("base.yaml".to_owned(), "values:\n  region: us-east-1\n".to_owned()),
+        (
+            "base.yaml".to_owned(),
+            "values:\n  region: us-east-1\n".to_owned(),
+        ),
     ];
     all.extend(files.iter().cloned());
     let refs: Vec<(&str, &str)> = all.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
@@ -440,7 +485,10 @@ fn documents_escc_accepts_validate_and_those_it_refuses_do_not() {
         );
         assert_eq!(out.status.code(), Some(1), "escc accepts {name}: {out:?}");
         // Refused for what it means, not as broken YAML.
-        assert!(!text(&out.stdout).contains("yaml-syntax"), "{name}: {out:?}");
+        assert!(
+            !text(&out.stdout).contains("yaml-syntax"),
+            "{name}: {out:?}"
+        );
     }
     let paths: Vec<PathBuf> = files.iter().map(|(n, _)| dir.path().join(n)).collect();
     let bad = rejected(&tool, &paths);
@@ -453,4 +501,51 @@ fn documents_escc_accepts_validate_and_those_it_refuses_do_not() {
         let message = bad.get(&p).unwrap_or_else(|| panic!("{name} validates"));
         assert!(message.contains(says), "{name}: {message}");
     }
+}
+
+/// `action.yml` (the composite GitHub Action) and the sample workflow, against the GitHub
+/// schemas the validator bundles (SchemaStore's); and a broken copy of each is refused, so
+/// the check is not vacuous.
+#[test]
+fn the_github_action_and_the_sample_workflow_are_valid() {
+    let Some(tool) = validator() else { return };
+    let check = |builtin: &str, file: &Path| {
+        Command::new(&tool)
+            .args(["--builtin-schema", builtin])
+            .arg(file)
+            .output()
+            .unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for (builtin, file, breakage) in [
+        (
+            "vendor.github-actions",
+            "action.yml",
+            ("using: composite", "using: compost"),
+        ),
+        (
+            "vendor.github-workflows",
+            "docs/examples/escc-workflow.yml",
+            ("runs-on: ubuntu-latest", "runs_on: ubuntu-latest"),
+        ),
+    ] {
+        let path = root().join(file);
+        let out = check(builtin, &path);
+        assert!(
+            out.status.success(),
+            "{file}: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        let original = std::fs::read_to_string(&path).unwrap();
+        assert!(original.contains(breakage.0), "{file}");
+        let broken = dir.path().join(path.file_name().unwrap());
+        std::fs::write(&broken, original.replace(breakage.0, breakage.1)).unwrap();
+        assert!(!check(builtin, &broken).status.success(), "{file} broken");
+    }
+    // The action runs what exists: `check --format github` and `export --target
+    // github-actions` (the latter from h-export's branch; see docs/github-action.md).
+    let action = std::fs::read_to_string(root().join("action.yml")).unwrap();
+    assert!(action.contains("args=(check --format github)"));
+    assert!(action.contains("escc export \"$ENVIRONMENT\" --target github-actions"));
 }
