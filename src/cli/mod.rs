@@ -225,7 +225,7 @@ the schema to your environment files in the editor's settings. The repository pu
 as schema/environment.schema.json. See docs/schema.md.",
         after_help = "Examples:
   escc schema > environment.schema.json
-  escc schema | python3 -m json.tool --compact | wc -c"
+  escc schema > .vscode/escc.schema.json    then map it to environments/**/*.yaml"
     )]
     Schema,
     /// List an environment's revisions in git, newest first.
