@@ -253,9 +253,12 @@ fn object_literal() -> Json {
 
 /// `{inputs, state}` of `fn::rotate::NAME` (other keys are ignored by the loader).
 fn rotate_arg(inputs: Json, state: Json) -> Json {
+    let mut properties = Map::new();
+    properties.insert("inputs".into(), inputs);
+    properties.insert("state".into(), state);
     json!({
         "type": "object",
-        "properties": { "inputs": inputs, "state": state },
+        "properties": properties,
         "required": ["inputs"],
     })
 }

@@ -7,6 +7,7 @@
 //! are skipped with a message, except under `CI=true`, where it is a failure.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -60,10 +61,10 @@ fn rejected(tool: &Path, files: &[PathBuf]) -> BTreeMap<PathBuf, String> {
             for e in report[kind].as_array().into_iter().flatten() {
                 let file = PathBuf::from(e["filename"].as_str().unwrap());
                 let entry: &mut String = out.entry(file).or_default();
-                entry.push_str(&format!("{} {}\n", e["path"], e["message"]));
+                let _ = writeln!(entry, "{} {}", e["path"], e["message"]);
                 // Below an `anyOf`, what each alternative said.
                 for sub in e["sub_errors"].as_array().into_iter().flatten() {
-                    entry.push_str(&format!("  {} {}\n", sub["path"], sub["message"]));
+                    let _ = writeln!(entry, "  {} {}", sub["path"], sub["message"]);
                 }
             }
         }
@@ -504,7 +505,7 @@ fn documents_escc_accepts_validate_and_those_it_refuses_do_not() {
 }
 
 /// `action.yml` (the composite GitHub Action) and the sample workflow, against the GitHub
-/// schemas the validator bundles (SchemaStore's); and a broken copy of each is refused, so
+/// schemas the validator bundles (`SchemaStore`'s); and a broken copy of each is refused, so
 /// the check is not vacuous.
 #[test]
 fn the_github_action_and_the_sample_workflow_are_valid() {
