@@ -91,7 +91,10 @@ pub fn builtin_rotator_names() -> impl Iterator<Item = &'static str> {
 pub fn builtin_rotator_schema(
     name: &str,
 ) -> Option<(serde_json::Value, serde_json::Value, serde_json::Value)> {
-    schemas::rotator_row(name).map(|r| ((r.inputs)(), (r.state)(), (r.outputs)()))
+    schemas::rotator_row(name).map(|r| {
+        let inputs = descriptions::describe_rotator(r.name, (r.inputs)());
+        (inputs, (r.state)(), (r.outputs)())
+    })
 }
 
 /// Whether `name` can name a plugin: ASCII letters, digits, `-`, `_` and `.`, not starting
