@@ -6,7 +6,6 @@
 //! the partial declaration is kept, because the reference evaluates documents whose
 //! declarations have errors.
 
-mod json_schema;
 mod load;
 pub(crate) mod template;
 mod visit;
@@ -19,7 +18,6 @@ use crate::suggest::sort_by_distance;
 use crate::syntax::source_map::SourceMap;
 use crate::syntax::{Entry, Node, NodeKind, Style};
 
-pub use json_schema::environment_schema;
 pub use load::{Loaded, load, load_with};
 pub use template::AccessorKind;
 pub use visit::{EnvironmentRef, NotAnEnvironment, PathWalk, Walk, environment_ref};

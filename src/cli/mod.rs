@@ -865,7 +865,7 @@ pub fn main() -> ExitCode {
 /// `escc schema`: the schema, pretty-printed, on standard output.
 fn schema() -> ExitCode {
     let mut text =
-        serde_json::to_string_pretty(&crate::ast::environment_schema()).unwrap_or_default();
+        serde_json::to_string_pretty(&crate::providers::environment_schema()).unwrap_or_default();
     text.push('\n');
     if let Err(e) = std::io::stdout().write_all(text.as_bytes()) {
         // A closed pipe (`escc schema | head`) is not an error worth a message.

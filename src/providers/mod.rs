@@ -26,6 +26,7 @@ mod gcp;
 mod iam;
 #[cfg(feature = "providers")]
 mod infisical;
+mod json_schema;
 mod lint;
 #[cfg(feature = "rotators")]
 mod mysql;
@@ -49,6 +50,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
+pub use json_schema::environment_schema;
 pub use lint::lint;
 pub use net::{Network, check_endpoint};
 pub use plugin::{DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, PROTOCOL, PluginConfig};

@@ -26,7 +26,8 @@ fn the_published_schema_is_what_escc_schema_prints() {
     let out = escc(&root(), &["schema"], &[]);
     assert!(out.status.success(), "{out:?}");
     // One source: the command prints the library's schema.
-    let mut generated = serde_json::to_string_pretty(&escc::ast::environment_schema()).unwrap();
+    let mut generated =
+        serde_json::to_string_pretty(&escc::providers::environment_schema()).unwrap();
     generated.push('\n');
     assert_eq!(text(&out.stdout), generated);
     assert!(

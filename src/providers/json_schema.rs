@@ -5,7 +5,7 @@
 //! and their documentation ([`BUILTINS`], [`builtin_doc`], [`builtin_signature`]), and the
 //! built-in providers' and rotators' input schemas with their descriptions
 //! (`providers::builtin_schema`, `builtin_rotator_schema`). What is written here is only
-//! the shape of each builtin's argument, which the loader (`mod.rs`) checks in code.
+//! the shape of each builtin's argument, which the loader (`src/ast/mod.rs`) checks in code.
 //!
 //! Draft-07, because it is the newest draft the Red Hat YAML language server (and so VS
 //! Code's YAML extension, Helix, Neovim and Zed set up with it) implements; 2019-09 and
@@ -21,7 +21,7 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use super::{BUILTIN_SHORT_FORMS, BUILTINS, builtin_doc, builtin_signature};
+use crate::ast::{BUILTIN_SHORT_FORMS, BUILTINS, builtin_doc, builtin_signature};
 use crate::providers;
 
 const VALUE: &str = "#/definitions/value";
