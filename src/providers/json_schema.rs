@@ -7,9 +7,9 @@
 //! (`providers::builtin_schema`, `builtin_rotator_schema`). What is written here is only
 //! the shape of each builtin's argument, which the loader (`src/ast/mod.rs`) checks in code.
 //!
-//! Draft-07, because it is the newest draft the Red Hat YAML language server (and so VS
-//! Code's YAML extension, Helix, Neovim and Zed set up with it) implements; 2019-09 and
-//! 2020-12 keywords (`$defs`, `prefixItems`, `unevaluatedProperties`) are ignored there.
+//! Draft-07, because every version of the Red Hat YAML language server (VS Code's YAML
+//! extension; Neovim, Helix and Zed set up with it) implements it; 2019-09 and 2020-12
+//! only since its 1.20.0, and older servers ignore their keywords (`$defs`, `prefixItems`).
 //!
 //! The schema accepts what escc's loader accepts, and a little more where a document is
 //! valid only depending on what a reference evaluates to: a typed provider input also
@@ -147,28 +147,29 @@ fn description() -> Json {
     json!({ "description": "What the environment is for.", "type": "string" })
 }
 
-/// Any expression.
+/// Any expression: a builtin call, else a literal whose items and entries are expressions.
+/// Deciding with `if` rather than offering both to `anyOf` lets a validator report what is
+/// wrong inside a call (an editor shows the misspelt input or the unknown builtin, not
+/// "matches a schema that is not allowed").
 fn value() -> Json {
     json!({
-        "anyOf": [
-            { "type": ["null", "boolean", "number", "string"] },
-            { "type": "array", "items": reference(VALUE) },
-            reference(OBJECT),
-            reference(CALL),
-        ],
+        "if": is_call(),
+        "then": reference(CALL),
+        "else": {
+            "type": ["null", "boolean", "number", "string", "array", "object"],
+            "items": reference(VALUE),
+            "propertyNames": { "not": { "pattern": "^fn::" } },
+            "additionalProperties": reference(VALUE),
+        },
     })
 }
 
-/// An object literal: no `fn::` key (that makes a builtin call, alone, or an error).
+/// An object literal: no `fn::` key (beside others it is an error; alone, a call).
 fn object() -> Json {
     json!({
         "type": "object",
         "propertyNames": { "not": { "pattern": "^fn::" } },
         "additionalProperties": reference(VALUE),
-        // A single key is a builtin call when it is one, else `fn::` in any case is
-        // refused as a reserved prefix.
-        "if": { "maxProperties": 1 },
-        "then": { "propertyNames": { "not": { "pattern": "^[fF][nN]::" } } },
     })
 }
 
@@ -377,17 +378,31 @@ fn expression(schema: &Json) -> Json {
         return reference(VALUE);
     };
     let base = shape(schema);
-    let mut alternatives = vec![base.clone()];
-    if base != json!({ "type": "string" }) {
-        alternatives.push(reference(INTERPOLATION));
-    }
-    alternatives.push(reference(CALL));
+    let literal = if base == json!({ "type": "string" }) {
+        base
+    } else {
+        json!({ "anyOf": [base, reference(INTERPOLATION)] })
+    };
     let mut out = Map::new();
     if let Some(d) = node.get("description") {
         out.insert("description".into(), d.clone());
     }
-    out.insert("anyOf".into(), Json::Array(alternatives));
+    // As in `value`: a call is told apart first, so errors inside the literal are reported
+    // as themselves.
+    out.insert("if".into(), is_call());
+    out.insert("then".into(), reference(CALL));
+    out.insert("else".into(), literal);
     Json::Object(out)
+}
+
+/// Whether an expression is a builtin call: an object of one `fn::` key, in any case.
+fn is_call() -> Json {
+    json!({
+        "type": "object",
+        "minProperties": 1,
+        "maxProperties": 1,
+        "propertyNames": { "pattern": "^[fF][nN]::" },
+    })
 }
 
 /// `schema` without its description, each subschema made an [`expression`].
@@ -439,8 +454,9 @@ mod tests {
     #[test]
     fn provider_descriptions_reach_the_schema() {
         let schema = environment_schema();
-        let role = &schema["definitions"]["provider-aws-login"]["anyOf"][0]["properties"]["oidc"]["anyOf"]
-            [0]["properties"]["roleArn"];
+        let literal = |s: &Json| s["else"]["anyOf"][0].clone();
+        let login = literal(&schema["definitions"]["provider-aws-login"]);
+        let role = &literal(&login["properties"]["oidc"])["properties"]["roleArn"];
         assert_eq!(role["description"], "The ARN of the IAM role to assume.");
     }
 }
