@@ -28,6 +28,7 @@ const VALUE: &str = "#/definitions/value";
 const CALL: &str = "#/definitions/call";
 const INTERPOLATION: &str = "#/definitions/interpolation";
 const OBJECT: &str = "#/definitions/object";
+const IS_CALL: &str = "#/definitions/isCall";
 const IMPORTS: &str = "#/definitions/imports";
 const VALUES: &str = "#/definitions/values";
 const DESCRIPTION: &str = "#/definitions/description";
@@ -61,6 +62,7 @@ pub fn environment_schema() -> Json {
     defs.insert("object".into(), object());
     defs.insert("interpolation".into(), interpolation());
     defs.insert("call".into(), call());
+    defs.insert("isCall".into(), is_call());
     for name in providers::builtin_names() {
         if let Some((inputs, _)) = providers::builtin_schema(name) {
             defs.insert(format!("provider-{name}"), expression(&inputs));
@@ -153,7 +155,7 @@ fn description() -> Json {
 /// "matches a schema that is not allowed").
 fn value() -> Json {
     json!({
-        "if": is_call(),
+        "if": reference(IS_CALL),
         "then": reference(CALL),
         "else": {
             "type": ["null", "boolean", "number", "string", "array", "object"],
@@ -389,7 +391,7 @@ fn expression(schema: &Json) -> Json {
     }
     // As in `value`: a call is told apart first, so errors inside the literal are reported
     // as themselves.
-    out.insert("if".into(), is_call());
+    out.insert("if".into(), reference(IS_CALL));
     out.insert("then".into(), reference(CALL));
     out.insert("else".into(), literal);
     Json::Object(out)
