@@ -259,6 +259,20 @@ the whole project.",
         #[arg(long, short = 'f', value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
     },
+    /// Print the JSON Schema of environment documents, for editors.
+    #[command(
+        long_about = "Print the JSON Schema (draft-07) of environment documents: imports \
+(pinned ones too), values, every builtin with its argument, and the inputs of the built-in \
+providers and rotators with their descriptions. Editors that use the Red Hat YAML language \
+server (VS Code's YAML extension, Neovim, Helix, Zed) complete, describe and check documents \
+with it: put `# yaml-language-server: $schema=PATH` on the first line of a document, or map \
+the schema to your environment files in the editor's settings. The repository publishes it \
+as schema/environment.schema.json. See docs/schema.md.",
+        after_help = "Examples:
+  escc schema > environment.schema.json
+  escc schema > .vscode/escc.schema.json    then map it to environments/**/*.yaml"
+    )]
+    Schema,
     /// List an environment's revisions in git, newest first.
     #[command(
         long_about = "List the revisions of an environment: the commits of HEAD's first-parent \
@@ -793,6 +807,8 @@ pub fn main() -> ExitCode {
         }
         #[cfg(feature = "lsp")]
         Command::Lsp { .. } => return crate::lsp::run(),
+        // The schema is the same for every project: it needs none.
+        Command::Schema => return schema(),
         // The server keeps its environments in a database, not in a project directory.
         Command::Serve(args) => {
             return serve::serve(args).unwrap_or_else(|f| {
@@ -882,9 +898,10 @@ pub fn main() -> ExitCode {
             secrets::set(&project, &name, &path, force)
         }
         Command::Edit { name, force } => edit::edit(&project, &name, force).map(Finish::exit),
-        Command::DiffDriver { .. } | Command::MergeDriver { .. } | Command::Serve(_) => {
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::DiffDriver { .. }
+        | Command::MergeDriver { .. }
+        | Command::Serve(_)
+        | Command::Schema => Ok(ExitCode::SUCCESS),
         Command::Rotate {
             name,
             paths,
@@ -909,6 +926,21 @@ pub fn main() -> ExitCode {
             ExitCode::from(EXIT_USAGE)
         }
     }
+}
+
+/// `escc schema`: the schema, pretty-printed, on standard output.
+fn schema() -> ExitCode {
+    let mut text =
+        serde_json::to_string_pretty(&crate::providers::environment_schema()).unwrap_or_default();
+    text.push('\n');
+    if let Err(e) = std::io::stdout().write_all(text.as_bytes()) {
+        // A closed pipe (`escc schema | head`) is not an error worth a message.
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            error(&format!("cannot write the schema: {e}"));
+            return ExitCode::from(EXIT_USAGE);
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn value_args(a: ValueArgs, open: bool) -> GetArgs {

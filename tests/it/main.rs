@@ -27,6 +27,7 @@ mod rotate;
 mod rotators;
 mod runtime;
 mod saas;
+mod schema;
 mod secrets;
 mod serve;
 mod serve_pg;
