@@ -21,6 +21,7 @@ mod leaks;
 mod limits;
 mod lsp;
 mod no_panic;
+mod nvim;
 mod providers;
 mod rotate;
 mod rotators;
