@@ -193,3 +193,59 @@ fn neovim_gets_diagnostics_hover_and_definition_across_an_import() {
         assert_eq!(at["line"], BASE.lines().nth(line).unwrap(), "{key}: {at}");
     }
 }
+
+/// Median and maximum of a JSON array of milliseconds.
+fn median_max(json: &Json) -> (f64, f64) {
+    let mut ms: Vec<f64> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    (ms[ms.len() / 2], ms[ms.len() - 1])
+}
+
+/// The latency a Neovim user sees on the 5,000-line environment of `scripts/lsp-latency.py`
+/// (its own generator, so the figures compare with docs/performance.md): printed, not
+/// asserted (`cargo test --test it neovim_latency -- --nocapture`; the binary is cargo's,
+/// so `--release` for figures that mean something).
+#[test]
+fn neovim_latency_on_a_5000_line_document() {
+    let Some(nvim) = nvim() else { return };
+    let generate = "import importlib.util, json, sys\n\
+        spec = importlib.util.spec_from_file_location('lsp_latency', sys.argv[1])\n\
+        m = importlib.util.module_from_spec(spec)\n\
+        spec.loader.exec_module(m)\n\
+        print(json.dumps(m.generate(5000)))";
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/lsp-latency.py");
+    let out = Command::new("python3")
+        .args(["-c", generate])
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (base, app, edit_line): (String, String, u64) = serde_json::from_slice(&out.stdout).unwrap();
+    // Plaintext allowed: the document's ~380 `fn::secret`s would each be warned about, and
+    // the edits are to toggle one error.
+    let toml = "[encryption]\nallow-plaintext = true\n";
+    let dir = project_with(&[("escc.toml", toml), ("base.yaml", &base), ("app.yaml", &app)]);
+    let root = dir.path().canonicalize().unwrap();
+    let got = run_nvim(
+        &nvim,
+        &root,
+        "latency.lua",
+        &[("ESCC_NVIM_EDIT_LINE", &edit_line.to_string())],
+    );
+    let (change, change_max) = median_max(&got["change"]);
+    let (settled, settled_max) = median_max(&got["hover_settled"]);
+    let (after_edit, after_edit_max) = median_max(&got["hover_after_edit"]);
+    println!(
+        "Neovim, {} lines: open -> diagnostics {:.1} ms; edit -> diagnostics median {change:.1} ms \
+         (max {change_max:.1}); hover median {settled:.1} ms (max {settled_max:.1}); \
+         edit then hover median {after_edit:.1} ms (max {after_edit_max:.1}); {} build",
+        got["lines"],
+        got["open"].as_f64().unwrap(),
+        if cfg!(debug_assertions) { "debug" } else { "release" },
+    );
+}
