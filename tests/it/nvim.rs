@@ -189,7 +189,11 @@ fn neovim_gets_diagnostics_hover_and_definition_across_an_import() {
         let (line, col) = line_col(BASE, needle);
         let at = &got[key];
         assert_eq!(at["file"], base.to_str().unwrap(), "{key}: {at}");
-        assert_eq!((at["row"].as_u64(), at["col"].as_u64()), (Some(line as u64 + 1), Some(col as u64)), "{key}: {at}");
+        assert_eq!(
+            (at["row"].as_u64(), at["col"].as_u64()),
+            (Some(line as u64 + 1), Some(col as u64)),
+            "{key}: {at}"
+        );
         assert_eq!(at["line"], BASE.lines().nth(line).unwrap(), "{key}: {at}");
     }
 }
@@ -224,12 +228,21 @@ fn neovim_latency_on_a_5000_line_document() {
         .arg(&script)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let (base, app, edit_line): (String, String, u64) = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (base, app, edit_line): (String, String, u64) =
+        serde_json::from_slice(&out.stdout).unwrap();
     // Plaintext allowed: the document's ~380 `fn::secret`s would each be warned about, and
     // the edits are to toggle one error.
     let toml = "[encryption]\nallow-plaintext = true\n";
-    let dir = project_with(&[("escc.toml", toml), ("base.yaml", &base), ("app.yaml", &app)]);
+    let dir = project_with(&[
+        ("escc.toml", toml),
+        ("base.yaml", &base),
+        ("app.yaml", &app),
+    ]);
     let root = dir.path().canonicalize().unwrap();
     let got = run_nvim(
         &nvim,
@@ -246,6 +259,10 @@ fn neovim_latency_on_a_5000_line_document() {
          edit then hover median {after_edit:.1} ms (max {after_edit_max:.1}); {} build",
         got["lines"],
         got["open"].as_f64().unwrap(),
-        if cfg!(debug_assertions) { "debug" } else { "release" },
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
     );
 }
