@@ -45,8 +45,8 @@ values:
 /// `nvim`: `$ESCC_NVIM`, else on `PATH`; `None` (after saying why) outside CI.
 fn nvim() -> Option<PathBuf> {
     let found = std::env::var_os("ESCC_NVIM")
-        .map(PathBuf::from)
-        .or_else(|| which("nvim"));
+        .map_or_else(|| which("nvim"), |p| Some(PathBuf::from(p)))
+        .filter(|p| p.is_file());
     if found.is_none() {
         missing("nvim is not installed (.ci/run installs Debian's neovim; or set ESCC_NVIM)");
     }
