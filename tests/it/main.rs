@@ -22,6 +22,7 @@ mod leaks;
 mod limits;
 mod lsp;
 mod no_panic;
+mod nvim;
 mod providers;
 mod rotate;
 mod rotators;

@@ -25,7 +25,7 @@ use serde_json::Value as Json;
 
 use crate::age::Project;
 use crate::aws::{Moto, boto3};
-use crate::backends::{free_port, missing, text};
+use crate::backends::{free_port, missing, text, which};
 
 /// Appended to every generated password by test builds of escc.
 const SUFFIX: &str = "'\"\\$x";
@@ -307,14 +307,6 @@ struct Mariadb {
     dir: tempfile::TempDir,
     child: Child,
     port: u16,
-}
-
-fn which(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")])
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
 }
 
 impl Mariadb {
