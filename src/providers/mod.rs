@@ -35,6 +35,8 @@ mod net;
 mod oidc;
 #[cfg(feature = "providers")]
 mod onepassword;
+#[cfg(any(feature = "rotators", feature = "serve"))]
+pub(crate) mod pg;
 mod plugin;
 #[cfg(feature = "rotators")]
 mod postgres;

@@ -14,6 +14,8 @@
 
 use std::collections::HashMap;
 
+use crate::providers::pg::describe;
+
 /// A value bound to a placeholder or read from a column.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
@@ -481,23 +483,6 @@ fn describe_config(c: &postgres::Config) -> String {
         c.get_user().unwrap_or(""),
         c.get_dbname().or(c.get_user()).unwrap_or("")
     )
-}
-
-/// A client error with its causes (`error connecting to server: Connection refused`), or
-/// the server's message (`FATAL: password authentication failed for user "x"`). Neither
-/// holds the password: it is never sent in the clear (SCRAM or MD5), nor put in messages.
-fn describe(e: &postgres::Error) -> String {
-    if let Some(db) = e.as_db_error() {
-        return format!("{}: {}", db.severity(), db.message());
-    }
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 fn pg_error(e: &postgres::Error) -> DbError {

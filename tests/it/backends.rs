@@ -305,3 +305,20 @@ pub fn http(
     let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
     Some((status, body.to_owned()))
 }
+
+/// Runs `git args` in `root`, with no system or user configuration and a fixed author;
+/// expects success.
+pub fn git(root: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .current_dir(root)
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "A")
+        .env("GIT_AUTHOR_EMAIL", "a@example.com")
+        .env("GIT_COMMITTER_NAME", "A")
+        .env("GIT_COMMITTER_EMAIL", "a@example.com")
+        .output()
+        .expect("git is needed by these tests");
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+}

@@ -29,6 +29,7 @@ use escc::eval::{Mode, RotationStatus, Value, evaluate};
 use escc::testing::TestHost;
 use escc::{Source, load};
 
+use crate::backends::git;
 use crate::invariants::base64;
 
 const BIN: &str = env!("CARGO_BIN_EXE_escc");
@@ -647,21 +648,6 @@ fn run_output_keeps_variable_names_and_masks_their_values() {
 
 // -------------------------------------------------------------------------------------
 // Versions (docs/versions.md)
-
-fn git(root: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .current_dir(root)
-        .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "A")
-        .env("GIT_AUTHOR_EMAIL", "a@example.com")
-        .env("GIT_COMMITTER_NAME", "A")
-        .env("GIT_COMMITTER_EMAIL", "a@example.com")
-        .output()
-        .expect("git is needed by these tests");
-    assert!(out.status.success(), "git {args:?}: {out:?}");
-}
 
 #[test]
 fn version_commands_and_pinned_imports() {

@@ -445,18 +445,7 @@ fn git_project(files: &[(String, String)]) -> tempfile::TempDir {
         &["commit", "-q", "-m", "base"],
         &["tag", "v1"],
     ] {
-        let out = Command::new("git")
-            .current_dir(dir.path())
-            .args(args)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_AUTHOR_NAME", "A")
-            .env("GIT_AUTHOR_EMAIL", "a@example.com")
-            .env("GIT_COMMITTER_NAME", "A")
-            .env("GIT_COMMITTER_EMAIL", "a@example.com")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?}: {out:?}");
+        backends::git(dir.path(), args);
     }
     dir
 }
