@@ -54,6 +54,30 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 ";
 
+/// Revision tags and retractions (the API's `versions/tags` and `versions/N/retract`),
+/// in tables of their own so that older databases gain them on open. Plain SQL with
+/// positional parameters, as in every other statement here.
+const TAGS_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS revision_tags (
+    name TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    created INTEGER NOT NULL,
+    modified INTEGER NOT NULL,
+    editor TEXT NOT NULL,
+    PRIMARY KEY (name, tag)
+);
+CREATE TABLE IF NOT EXISTS retractions (
+    name TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    replacement INTEGER NOT NULL,
+    time INTEGER NOT NULL,
+    who TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (name, revision)
+);
+";
+
 /// An open database.
 pub struct Store {
     conn: Connection,
@@ -152,6 +176,7 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(|e| sql(&e))?;
         conn.execute_batch(SCHEMA).map_err(|e| sql(&e))?;
+        conn.execute_batch(TAGS_SCHEMA).map_err(|e| sql(&e))?;
         Ok(Store { conn })
     }
 
@@ -501,6 +526,198 @@ impl Store {
     }
 }
 
+/// A revision tag (the implicit `latest` is not stored).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagRow {
+    /// Its name.
+    pub tag: String,
+    /// The revision it names.
+    pub revision: i64,
+    /// When it was created (Unix seconds).
+    pub created: i64,
+    /// When it last moved (Unix seconds).
+    pub modified: i64,
+    /// Who created or last moved it.
+    pub editor: String,
+}
+
+/// A retracted revision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetractionRow {
+    /// The retracted revision.
+    pub revision: i64,
+    /// The revision its tags moved to.
+    pub replacement: i64,
+    /// When (Unix seconds).
+    pub time: i64,
+    /// Who retracted it.
+    pub who: String,
+    /// Why (may be empty).
+    pub reason: String,
+}
+
+/// Revision tags and retractions.
+impl Store {
+    /// The stored tags of `name`, by tag name.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn revision_tags(&self, name: &str) -> Result<Vec<TagRow>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT tag, revision, created, modified, editor FROM revision_tags
+                 WHERE name = ?1 ORDER BY tag",
+            )
+            .map_err(|e| sql(&e))?;
+        st.query_map([name], tag_row)
+            .and_then(Iterator::collect)
+            .map_err(|e| sql(&e))
+    }
+
+    /// One stored tag of `name`.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn revision_tag(&self, name: &str, tag: &str) -> Result<Option<TagRow>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT tag, revision, created, modified, editor FROM revision_tags
+                 WHERE name = ?1 AND tag = ?2",
+                [name, tag],
+                tag_row,
+            )
+            .optional()
+            .map_err(|e| sql(&e))
+    }
+
+    /// Creates tag `tag` of `name` at `revision`; `false` when it exists.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn create_revision_tag(
+        &self,
+        name: &str,
+        tag: &str,
+        revision: i64,
+        editor: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        // `ON CONFLICT DO NOTHING` (SQLite and PostgreSQL alike): an existing tag is not
+        // an error of the database.
+        self.conn
+            .execute(
+                "INSERT INTO revision_tags (name, tag, revision, created, modified, editor)
+                 VALUES (?1, ?2, ?3, ?4, ?4, ?5) ON CONFLICT (name, tag) DO NOTHING",
+                params![name, tag, revision, now, editor],
+            )
+            .map(|n| n > 0)
+            .map_err(|e| sql(&e))
+    }
+
+    /// Moves tag `tag` of `name` to `revision`; `false` when there is no such tag.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn move_revision_tag(
+        &self,
+        name: &str,
+        tag: &str,
+        revision: i64,
+        editor: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.conn
+            .execute(
+                "UPDATE revision_tags SET revision = ?3, modified = ?4, editor = ?5
+                 WHERE name = ?1 AND tag = ?2",
+                params![name, tag, revision, now, editor],
+            )
+            .map(|n| n > 0)
+            .map_err(|e| sql(&e))
+    }
+
+    /// Deletes tag `tag` of `name` (every tag when `tag` is `None`, as when the
+    /// environment is deleted); whether one was.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn delete_revision_tags(&self, name: &str, tag: Option<&str>) -> Result<bool, StoreError> {
+        let n = match tag {
+            Some(t) => self.conn.execute(
+                "DELETE FROM revision_tags WHERE name = ?1 AND tag = ?2",
+                [name, t],
+            ),
+            None => self
+                .conn
+                .execute("DELETE FROM revision_tags WHERE name = ?1", [name]),
+        };
+        n.map(|n| n > 0).map_err(|e| sql(&e))
+    }
+
+    /// The retractions of `name`, by revision.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn retractions(&self, name: &str) -> Result<Vec<RetractionRow>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT revision, replacement, time, who, reason FROM retractions
+                 WHERE name = ?1 ORDER BY revision",
+            )
+            .map_err(|e| sql(&e))?;
+        st.query_map([name], |r| {
+            Ok(RetractionRow {
+                revision: r.get(0)?,
+                replacement: r.get(1)?,
+                time: r.get(2)?,
+                who: r.get(3)?,
+                reason: r.get(4)?,
+            })
+        })
+        .and_then(Iterator::collect)
+        .map_err(|e| sql(&e))
+    }
+
+    /// Retracts `r.revision` of `name` and moves the tags that named it to
+    /// `r.replacement`, in one transaction; `false` when it was already retracted.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn retract(&mut self, name: &str, r: &RetractionRow) -> Result<bool, StoreError> {
+        let tx = self.conn.transaction().map_err(|e| sql(&e))?;
+        let added = tx
+            .execute(
+                "INSERT INTO retractions (name, revision, replacement, time, who, reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name, revision) DO NOTHING",
+                params![name, r.revision, r.replacement, r.time, r.who, r.reason],
+            )
+            .map_err(|e| sql(&e))?;
+        if added == 0 {
+            return Ok(false);
+        }
+        tx.execute(
+            "UPDATE revision_tags SET revision = ?3, modified = ?4, editor = ?5
+             WHERE name = ?1 AND revision = ?2",
+            params![name, r.revision, r.replacement, r.time, r.who],
+        )
+        .map_err(|e| sql(&e))?;
+        tx.commit().map_err(|e| sql(&e))?;
+        Ok(true)
+    }
+}
+
+fn tag_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TagRow> {
+    Ok(TagRow {
+        tag: r.get(0)?,
+        revision: r.get(1)?,
+        created: r.get(2)?,
+        modified: r.get(3)?,
+        editor: r.get(4)?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -560,5 +777,46 @@ mod tests {
         assert_eq!(a.time, "1970-01-01T00:00:00Z");
         assert_eq!(s.audit_log(0).unwrap(), vec![a]);
         assert!(s.audit_log(1).unwrap().is_empty());
+    }
+
+    #[test]
+    fn revision_tags_and_retractions() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(dir.path()).unwrap();
+        for i in 1..=3 {
+            s.write("app/dev", &format!("values: {{a: {i}}}\n"), "al", None, i)
+                .unwrap();
+        }
+        assert!(s.create_revision_tag("app/dev", "prod", 1, "al", 5).unwrap());
+        assert!(!s.create_revision_tag("app/dev", "prod", 2, "bo", 6).unwrap());
+        assert!(s.create_revision_tag("app/dev", "beta", 2, "al", 5).unwrap());
+        assert!(s.move_revision_tag("app/dev", "prod", 2, "bo", 7).unwrap());
+        assert!(!s.move_revision_tag("app/dev", "ghost", 2, "bo", 7).unwrap());
+        let prod = s.revision_tag("app/dev", "prod").unwrap().unwrap();
+        assert_eq!((prod.revision, prod.created, prod.modified), (2, 5, 7));
+        assert_eq!(prod.editor, "bo");
+        // Retracting 2 moves both tags to the replacement, once.
+        let r = RetractionRow {
+            revision: 2,
+            replacement: 1,
+            time: 8,
+            who: "cy".into(),
+            reason: "bad".into(),
+        };
+        assert!(s.retract("app/dev", &r).unwrap());
+        assert!(!s.retract("app/dev", &r).unwrap());
+        let tags = s.revision_tags("app/dev").unwrap();
+        assert_eq!(
+            tags.iter()
+                .map(|t| (t.tag.as_str(), t.revision))
+                .collect::<Vec<_>>(),
+            [("beta", 1), ("prod", 1)]
+        );
+        assert_eq!(s.retractions("app/dev").unwrap(), vec![r]);
+        assert!(s.delete_revision_tags("app/dev", Some("beta")).unwrap());
+        assert!(s.delete_revision_tags("app/dev", None).unwrap());
+        assert!(s.revision_tags("app/dev").unwrap().is_empty());
+        // Another environment's tags are its own.
+        assert!(s.revision_tag("app/other", "prod").unwrap().is_none());
     }
 }
