@@ -534,21 +534,21 @@ impl Server {
         if !decrypt {
             return Reply::yaml(text, rev);
         }
-        let Some(ids) = &self.identities else {
-            return Reply::error(
-                400,
-                "the server has no age identity to decrypt with (see docs/serve.md)",
-            );
-        };
+        let ids = self.identities.as_ref();
         let source = Source::new(path.name(), text.as_str());
-        // As `escc edit` shows it: each age ciphertext in place as its plaintext.
+        // As `escc edit` shows it: each age ciphertext in place as its plaintext. A
+        // definition without ciphertexts needs no identity.
         let copy = crate::edit::decrypted_copy(&source, &|c| {
             let file = crate::secrets::envelope::open(c).ok()?;
             crate::secrets::age::is_age_file(&file)
-                .then(|| crate::secrets::age::decrypt(ids, &file))
+                .then(|| ids.map(|ids| crate::secrets::age::decrypt(ids, &file)))?
         });
         match copy {
             Ok(copy) if copy.kept.is_empty() => Reply::yaml(copy.text, rev),
+            Ok(_) if ids.is_none() => Reply::error(
+                400,
+                "the server has no age identity to decrypt with (see docs/serve.md)",
+            ),
             Ok(copy) => Reply::error(
                 400,
                 &format!(
@@ -647,7 +647,9 @@ impl Server {
             lock(&self.store).write(&path.name(), text, &caller.token.name, expected, now());
         match written {
             Ok(rev) => {
-                let mut reply = Reply::json(200, &Self::diagnostics_body(&checked));
+                // Warnings (escc's lint of plaintext secrets) are not sent: the `esc` CLI
+                // takes any diagnostic in the answer as a failed rollback.
+                let mut reply = Reply::json(200, &json!({}));
                 reply.headers.push(("pulumi-esc-revision", rev.to_string()));
                 reply.headers.push(("etag", etag(rev)));
                 reply

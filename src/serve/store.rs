@@ -336,8 +336,9 @@ impl Store {
             )
             .optional()
             .map_err(|e| Err(sql(&e)))?;
+        // `Some(0)` expects no environment (create).
         if let Some(want) = expected
-            && current != Some(want)
+            && current.unwrap_or(0) != want
         {
             return Err(Ok(current.unwrap_or(0)));
         }

@@ -28,6 +28,7 @@ mod runtime;
 mod saas;
 mod secrets;
 mod serve;
+mod serve_esc_cli;
 mod signals;
 mod spans;
 mod tidy;

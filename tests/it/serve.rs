@@ -11,7 +11,7 @@ use std::process::{Command, Output, Stdio};
 use crate::backends::{self, BIN};
 
 const BASE: &str = "values:\n  region: eu-west-1\n";
-const DEV: &str = "imports:
+pub(crate) const DEV: &str = "imports:
   - app/base
 values:
   db:
@@ -25,10 +25,10 @@ values:
 
 /// A data directory with `app/base` and `app/dev` imported, tokens, and a server on a free
 /// port (killed on drop).
-struct Served {
-    dir: tempfile::TempDir,
+pub(crate) struct Served {
+    pub(crate) dir: tempfile::TempDir,
     server: std::process::Child,
-    port: u16,
+    pub(crate) port: u16,
     /// What `escc serve import` said.
     imported: String,
 }
@@ -51,7 +51,7 @@ fn escc(args: &[&str]) -> Output {
 }
 
 impl Served {
-    fn start(extra: &[&str]) -> Served {
+    pub(crate) fn start(extra: &[&str]) -> Served {
         let dir = tempfile::tempdir().unwrap();
         let project = dir.path().join("project");
         std::fs::create_dir_all(project.join("app")).unwrap();
@@ -68,7 +68,7 @@ impl Served {
 
     /// Imports `project` and serves it, with `identity` (an age key file) to decrypt.
     /// The server's stdout and stderr go to `out.log` and `err.log` in `dir`.
-    fn start_in(
+    pub(crate) fn start_in(
         dir: tempfile::TempDir,
         project: &Path,
         extra: &[&str],
@@ -119,17 +119,17 @@ impl Served {
     }
 
     /// What the server printed: stdout (audit records) and stderr (request logs).
-    fn logs(&self) -> String {
+    pub(crate) fn logs(&self) -> String {
         let read = |f: &str| std::fs::read_to_string(self.dir.path().join(f)).unwrap();
         format!("{}{}", read("out.log"), read("err.log"))
     }
 
-    fn data(&self) -> PathBuf {
+    pub(crate) fn data(&self) -> PathBuf {
         self.dir.path().join("data")
     }
 
     /// Creates a token; its value is the last line of output.
-    fn token(&self, name: &str, role: &str, more: &[&str]) -> String {
+    pub(crate) fn token(&self, name: &str, role: &str, more: &[&str]) -> String {
         let data = self.data();
         let mut args = vec![
             "serve",
@@ -150,7 +150,7 @@ impl Served {
         token
     }
 
-    fn audit(&self) -> Vec<serde_json::Value> {
+    pub(crate) fn audit(&self) -> Vec<serde_json::Value> {
         let out = escc(&["serve", "audit", "--data", self.data().to_str().unwrap()]);
         assert!(out.status.success(), "{out:?}");
         String::from_utf8(out.stdout)
