@@ -441,12 +441,16 @@ impl Server {
                 }
                 ("history", _) => self.history(req, path),
                 ("update", _) => self.update(req, caller, path),
-                ("delete", _) => match lock(&self.store).delete(&path.name()) {
-                    Ok(true) => {
-                        // A new environment of that name starts with no tags.
-                        let _ = lock(&self.store).delete_revision_tags(&path.name(), None);
-                        Reply::empty(204)
-                    }
+                ("delete", _) => match {
+                    let store = lock(&self.store);
+                    // A new environment of that name starts with no tags.
+                    store.delete(&path.name()).and_then(|deleted| {
+                        store
+                            .delete_revision_tags(&path.name(), None)
+                            .map(|_| deleted)
+                    })
+                } {
+                    Ok(true) => Reply::empty(204),
                     Ok(false) => Reply::error(404, &format!("environment {full} not found")),
                     Err(_) => Reply::error(503, "the database cannot be written"),
                 },
@@ -1119,7 +1123,11 @@ impl Server {
     fn live_revision(&self, path: &EnvPath, rev: i64) -> Result<(), Reply> {
         let store = lock(&self.store);
         let read = |_| Reply::error(503, "the database cannot be read");
-        if store.definition(&path.name(), Some(rev)).map_err(read)?.is_none() {
+        if store
+            .definition(&path.name(), Some(rev))
+            .map_err(read)?
+            .is_none()
+        {
             return Err(Reply::error(400, &format!("there is no revision {rev}")));
         }
         if store

@@ -788,9 +788,18 @@ mod tests {
             s.write("app/dev", &format!("values: {{a: {i}}}\n"), "al", None, i)
                 .unwrap();
         }
-        assert!(s.create_revision_tag("app/dev", "prod", 1, "al", 5).unwrap());
-        assert!(!s.create_revision_tag("app/dev", "prod", 2, "bo", 6).unwrap());
-        assert!(s.create_revision_tag("app/dev", "beta", 2, "al", 5).unwrap());
+        assert!(
+            s.create_revision_tag("app/dev", "prod", 1, "al", 5)
+                .unwrap()
+        );
+        assert!(
+            !s.create_revision_tag("app/dev", "prod", 2, "bo", 6)
+                .unwrap()
+        );
+        assert!(
+            s.create_revision_tag("app/dev", "beta", 2, "al", 5)
+                .unwrap()
+        );
         assert!(s.move_revision_tag("app/dev", "prod", 2, "bo", 7).unwrap());
         assert!(!s.move_revision_tag("app/dev", "ghost", 2, "bo", 7).unwrap());
         let prod = s.revision_tag("app/dev", "prod").unwrap().unwrap();

@@ -94,7 +94,10 @@ fn the_esc_cli_gets_sets_opens_runs_tags_retracts_and_rolls_back() {
     let esc = Esc::new(bin, &served);
     let out = esc.login(&token);
     assert!(out.status.success(), "{out:?}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("as cli"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("as cli"),
+        "{out:?}"
+    );
 
     assert_eq!(esc.ok(&["env", "ls"]), "acme/app/base\nacme/app/dev\n");
 
@@ -102,7 +105,10 @@ fn the_esc_cli_gets_sets_opens_runs_tags_retracts_and_rolls_back() {
     let got = esc.ok(&["env", "get", "acme/app/dev"]);
     assert!(got.contains("\"password\": \"[secret]\""), "{got}");
     assert!(got.contains("\"region\": \"eu-west-1\""), "{got}");
-    assert!(got.contains("# Definition\n```yaml\nimports:\n  - app/base\n"), "{got}");
+    assert!(
+        got.contains("# Definition\n```yaml\nimports:\n  - app/base\n"),
+        "{got}"
+    );
     // One path: its value, its definition and where it is defined (yaml/check's exprs
     // and their ranges; `<yaml>` shows as the environment's name).
     let got = esc.ok(&["env", "get", "acme/app/dev", "db.host"]);
@@ -115,14 +121,30 @@ fn the_esc_cli_gets_sets_opens_runs_tags_retracts_and_rolls_back() {
     let got = esc.ok(&["env", "get", "acme/app/dev", "region"]);
     assert!(got.contains("- app/base:2:11"), "{got}");
     let got = esc.ok(&["env", "get", "acme/app/dev", "db.password"]);
-    assert!(got.contains("\"[secret]\"") && got.contains("- dev:7:7"), "{got}");
-    let got = esc.ok(&["env", "get", "acme/app/dev", "db.password", "--show-secrets"]);
+    assert!(
+        got.contains("\"[secret]\"") && got.contains("- dev:7:7"),
+        "{got}"
+    );
+    let got = esc.ok(&[
+        "env",
+        "get",
+        "acme/app/dev",
+        "db.password",
+        "--show-secrets",
+    ]);
     assert!(got.contains("\"hunter22\""), "{got}");
 
     // A new environment, set plain and secret values, open it, run a command with it.
     esc.ok(&["env", "init", "acme/app/new"]);
     esc.ok(&["env", "set", "acme/app/new", "greeting", "hello"]);
-    esc.ok(&["env", "set", "acme/app/new", "token", "tok-value", "--secret"]);
+    esc.ok(&[
+        "env",
+        "set",
+        "acme/app/new",
+        "token",
+        "tok-value",
+        "--secret",
+    ]);
     esc.ok(&[
         "env",
         "set",
@@ -136,7 +158,10 @@ fn the_esc_cli_gets_sets_opens_runs_tags_retracts_and_rolls_back() {
         serde_json::from_str(&esc.ok(&["env", "open", "acme/app/new"])).unwrap();
     assert_eq!(opened["greeting"], "hello");
     assert_eq!(opened["token"], "tok-value");
-    assert_eq!(esc.ok(&["env", "open", "acme/app/new", "greeting"]), "\"hello\"\n");
+    assert_eq!(
+        esc.ok(&["env", "open", "acme/app/new", "greeting"]),
+        "\"hello\"\n"
+    );
     assert_eq!(
         esc.ok(&["env", "run", "acme/app/new", "--", "printenv", "GREETING"]),
         "hello\n"
@@ -144,13 +169,24 @@ fn the_esc_cli_gets_sets_opens_runs_tags_retracts_and_rolls_back() {
 
     // Revisions: 1 (init), 2 (greeting), 3 (token), 4 (GREETING); tag, retract, roll back.
     let history = esc.ok(&["env", "version", "history", "acme/app/new"]);
-    assert!(history.starts_with("revision 4 (tag: latest)\n"), "{history}");
+    assert!(
+        history.starts_with("revision 4 (tag: latest)\n"),
+        "{history}"
+    );
     assert!(history.contains("Author: cli <cli>"), "{history}");
     esc.ok(&["env", "version", "tag", "acme/app/new@prod", "@3"]);
     // Moving a tag (PATCH) and making one at the latest revision.
     esc.ok(&["env", "version", "tag", "acme/app/new@prod", "@2"]);
     esc.ok(&["env", "version", "tag", "acme/app/new@beta"]);
-    let tags = esc.ok(&["env", "version", "tag", "ls", "acme/app/new", "--output", "json"]);
+    let tags = esc.ok(&[
+        "env",
+        "version",
+        "tag",
+        "ls",
+        "acme/app/new",
+        "--output",
+        "json",
+    ]);
     let tags: serde_json::Value = serde_json::from_str(&tags).unwrap();
     let names: Vec<(&str, i64)> = tags["tags"]
         .as_array()
@@ -165,7 +201,12 @@ fn the_esc_cli_gets_sets_opens_runs_tags_retracts_and_rolls_back() {
     let err = esc.fails(&["env", "version", "retract", "acme/app/new@4"]);
     assert!(err.contains("latest revision cannot be retracted"), "{err}");
     esc.ok(&[
-        "env", "version", "retract", "acme/app/new@2", "--reason", "typo",
+        "env",
+        "version",
+        "retract",
+        "acme/app/new@2",
+        "--reason",
+        "typo",
     ]);
     let err = esc.fails(&["env", "get", "acme/app/new@2"]);
     assert!(
@@ -239,11 +280,17 @@ fn the_esc_cli_fails_clearly_on_a_wrong_token_and_a_weak_role() {
     let got = esc.ok(&["env", "get", "acme/app/dev", "db.password"]);
     assert!(got.contains("[secret]"), "{got}");
     let err = esc.fails(&["env", "get", "acme/app/dev", "--show-secrets"]);
-    assert!(err.contains("[403]") && err.contains("role opener"), "{err}");
+    assert!(
+        err.contains("[403]") && err.contains("role opener"),
+        "{err}"
+    );
     let err = esc.fails(&["env", "open", "acme/app/dev"]);
     assert!(err.contains("role opener"), "{err}");
     let err = esc.fails(&["env", "set", "acme/app/dev", "x", "1"]);
-    assert!(err.contains("[403]") && err.contains("role editor"), "{err}");
+    assert!(
+        err.contains("[403]") && err.contains("role editor"),
+        "{err}"
+    );
     let err = esc.fails(&["env", "version", "tag", "acme/app/dev@prod"]);
     assert!(err.contains("role editor"), "{err}");
 
@@ -271,10 +318,20 @@ fn esc_cli_secrets_are_encrypted_on_write_and_never_leak() {
     let esc = Esc::new(bin, &served);
     assert!(esc.login(&token).status.success());
     let secret = "s3cr3t-cli-value";
-    esc.ok(&["env", "set", "acme/app/prod", "db.password", secret, "--secret"]);
+    esc.ok(&[
+        "env",
+        "set",
+        "acme/app/prod",
+        "db.password",
+        secret,
+        "--secret",
+    ]);
 
     let def = esc.ok(&["env", "get", "acme/app/prod", "--definition"]);
-    assert!(def.contains("ciphertext:") && !def.contains(secret), "{def}");
+    assert!(
+        def.contains("ciphertext:") && !def.contains(secret),
+        "{def}"
+    );
     for args in [
         &["env", "get", "acme/app/prod"][..],
         &["env", "get", "acme/app/prod", "db.password"],
@@ -290,7 +347,13 @@ fn esc_cli_secrets_are_encrypted_on_write_and_never_leak() {
         assert!(out.status.success(), "{args:?}: {text}");
         assert!(!text.contains(secret), "{args:?}: {text}");
     }
-    let shown = esc.ok(&["env", "get", "acme/app/prod", "db.password", "--show-secrets"]);
+    let shown = esc.ok(&[
+        "env",
+        "get",
+        "acme/app/prod",
+        "db.password",
+        "--show-secrets",
+    ]);
     assert!(shown.contains(secret), "{shown}");
     let opened = esc.ok(&["env", "open", "acme/app/prod", "db.password"]);
     assert_eq!(opened, format!("\"{secret}\"\n"));
@@ -303,8 +366,10 @@ fn esc_cli_secrets_are_encrypted_on_write_and_never_leak() {
     assert!(!audit.contains(secret), "{audit}");
     let db = std::fs::read(served.data().join("escc.sqlite3")).unwrap();
     assert!(!String::from_utf8_lossy(&db).contains(secret));
-    assert!(!Path::new(&served.data()).join("escc.sqlite3-wal").exists() || {
-        let wal = std::fs::read(served.data().join("escc.sqlite3-wal")).unwrap();
-        !String::from_utf8_lossy(&wal).contains(secret)
-    });
+    assert!(
+        !Path::new(&served.data()).join("escc.sqlite3-wal").exists() || {
+            let wal = std::fs::read(served.data().join("escc.sqlite3-wal")).unwrap();
+            !String::from_utf8_lossy(&wal).contains(secret)
+        }
+    );
 }
