@@ -441,15 +441,7 @@ impl Server {
                 }
                 ("history", _) => self.history(req, path),
                 ("update", _) => self.update(req, caller, path),
-                ("delete", _) => match {
-                    let store = lock(&self.store);
-                    // A new environment of that name starts with no tags.
-                    store.delete(&path.name()).and_then(|deleted| {
-                        store
-                            .delete_revision_tags(&path.name(), None)
-                            .map(|_| deleted)
-                    })
-                } {
+                ("delete", _) => match self.delete(path) {
                     Ok(true) => Reply::empty(204),
                     Ok(false) => Reply::error(404, &format!("environment {full} not found")),
                     Err(_) => Reply::error(503, "the database cannot be written"),
@@ -575,7 +567,7 @@ impl Server {
             let store = lock(&self.store);
             match (
                 store.revisions(&path.name()),
-                self.tags_of(&store, path),
+                Self::tags_of(&store, path),
                 store.retractions(&path.name()),
             ) {
                 (Ok(r), _, _) if r.is_empty() => return not_found(path),
@@ -1003,8 +995,19 @@ impl Server {
         }
     }
 
+    /// Deletes `path`; whether it existed. A new environment of that name starts with
+    /// no tags.
+    fn delete(&self, path: &EnvPath) -> Result<bool, String> {
+        let store = lock(&self.store);
+        store.delete(&path.name()).and_then(|deleted| {
+            store
+                .delete_revision_tags(&path.name(), None)
+                .map(|_| deleted)
+        })
+    }
+
     /// The tags of `path`: the stored ones and the implicit `latest`, by name.
-    fn tags_of(&self, store: &Store, path: &EnvPath) -> Result<Vec<TagRow>, String> {
+    fn tags_of(store: &Store, path: &EnvPath) -> Result<Vec<TagRow>, String> {
         let mut tags = store.revision_tags(&path.name())?;
         if let Some(env) = store.env(&path.name())? {
             let editor = store
@@ -1087,7 +1090,7 @@ impl Server {
                 Ok(None) => return not_found(path),
                 Err(_) => return Reply::error(503, "the database cannot be read"),
             }
-            match self.tags_of(&store, path) {
+            match Self::tags_of(&store, path) {
                 Ok(t) => t,
                 Err(_) => return Reply::error(503, "the database cannot be read"),
             }
@@ -1109,7 +1112,7 @@ impl Server {
             Ok(None) => return not_found(path),
             Err(_) => return Reply::error(503, "the database cannot be read"),
         }
-        match self.tags_of(&store, path) {
+        match Self::tags_of(&store, path) {
             Ok(tags) => match tags.iter().find(|t| t.tag == name) {
                 Some(t) => Reply::json(200, &tag_json(t)),
                 None => Reply::error(404, &format!("tag {name:?} not found")),
