@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use serde_json::{Value as Json, json};
 
 use super::auth::{self, Role};
-use super::store::{RetractionRow, SessionRow, Store, TagRow, TokenRow};
+use super::store::{Pool, PoolGuard, RetractionRow, SessionRow, Store, TagRow, TokenRow};
 use super::time::{now, parse_duration, rfc3339};
 use crate::Diagnostic;
 use crate::eval::Mode;
@@ -107,6 +107,8 @@ pub struct Settings {
     pub max_session: i64,
     /// How many opens may run at once; more get 429.
     pub max_opens: usize,
+    /// How many database connections at most (PostgreSQL; `SQLite` uses one).
+    pub connections: usize,
 }
 
 /// An opened session's result, kept in memory for its lifetime.
@@ -121,7 +123,7 @@ const MAX_CACHED_SESSIONS: usize = 256;
 
 /// The state every request shares.
 pub struct Server {
-    store: Mutex<Store>,
+    store: Pool,
     config_text: String,
     settings: Settings,
     #[allow(clippy::struct_field_names)]
@@ -140,8 +142,34 @@ impl std::fmt::Debug for Server {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
+/// What `lock` takes: a mutex, or the pool of database connections (`lock(&self.store)`
+/// is a connection, given back when dropped).
+trait Lock {
+    type Guard<'a>
+    where
+        Self: 'a;
+    fn take(&self) -> Self::Guard<'_>;
+}
+
+impl<T> Lock for Mutex<T> {
+    type Guard<'a>
+        = MutexGuard<'a, T>
+    where
+        T: 'a;
+    fn take(&self) -> MutexGuard<'_, T> {
+        self.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Lock for Pool {
+    type Guard<'a> = PoolGuard<'a>;
+    fn take(&self) -> PoolGuard<'_> {
+        self.get()
+    }
+}
+
+fn lock<L: Lock>(m: &L) -> L::Guard<'_> {
+    m.take()
 }
 
 fn etag(revision: i64) -> String {
@@ -178,7 +206,7 @@ impl Server {
     /// # Errors
     /// The stored `escc.toml` is invalid.
     pub fn new(
-        store: Store,
+        mut store: Store,
         settings: Settings,
         identities: Option<crate::secrets::age::Identities>,
         audit_out: Box<dyn Fn(&str) + Send + Sync>,
@@ -190,7 +218,7 @@ impl Server {
             Arc::new(ids.knowing(crate::project::keys::recipient_sets(&config.encryption)))
         });
         Ok(Server {
-            store: Mutex::new(store),
+            store: Pool::new(store, settings.connections),
             config_text,
             settings,
             identities,
@@ -564,10 +592,10 @@ impl Server {
             .unwrap_or(100)
             .min(500);
         let (revs, tags, retracted) = {
-            let store = lock(&self.store);
+            let mut store = lock(&self.store);
             match (
                 store.revisions(&path.name()),
-                Self::tags_of(&store, path),
+                Self::tags_of(&mut store, path),
                 store.retractions(&path.name()),
             ) {
                 (Ok(r), _, _) if r.is_empty() => return not_found(path),
@@ -998,7 +1026,7 @@ impl Server {
     /// Deletes `path`; whether it existed. A new environment of that name starts with
     /// no tags.
     fn delete(&self, path: &EnvPath) -> Result<bool, String> {
-        let store = lock(&self.store);
+        let mut store = lock(&self.store);
         store.delete(&path.name()).and_then(|deleted| {
             store
                 .delete_revision_tags(&path.name(), None)
@@ -1007,7 +1035,7 @@ impl Server {
     }
 
     /// The tags of `path`: the stored ones and the implicit `latest`, by name.
-    fn tags_of(store: &Store, path: &EnvPath) -> Result<Vec<TagRow>, String> {
+    fn tags_of(store: &mut Store, path: &EnvPath) -> Result<Vec<TagRow>, String> {
         let mut tags = store.revision_tags(&path.name())?;
         if let Some(env) = store.env(&path.name())? {
             let editor = store
@@ -1084,13 +1112,13 @@ impl Server {
             .unwrap_or(500)
             .clamp(1, 500);
         let tags = {
-            let store = lock(&self.store);
+            let mut store = lock(&self.store);
             match store.env(&path.name()) {
                 Ok(Some(_)) => {}
                 Ok(None) => return not_found(path),
                 Err(_) => return Reply::error(503, "the database cannot be read"),
             }
-            match Self::tags_of(&store, path) {
+            match Self::tags_of(&mut store, path) {
                 Ok(t) => t,
                 Err(_) => return Reply::error(503, "the database cannot be read"),
             }
@@ -1106,13 +1134,13 @@ impl Server {
     }
 
     fn get_tag(&self, path: &EnvPath, name: &str) -> Reply {
-        let store = lock(&self.store);
+        let mut store = lock(&self.store);
         match store.env(&path.name()) {
             Ok(Some(_)) => {}
             Ok(None) => return not_found(path),
             Err(_) => return Reply::error(503, "the database cannot be read"),
         }
-        match Self::tags_of(&store, path) {
+        match Self::tags_of(&mut store, path) {
             Ok(tags) => match tags.iter().find(|t| t.tag == name) {
                 Some(t) => Reply::json(200, &tag_json(t)),
                 None => Reply::error(404, &format!("tag {name:?} not found")),
@@ -1124,7 +1152,7 @@ impl Server {
     /// A revision that a tag may name or that may replace a retracted one: stored, and
     /// not retracted.
     fn live_revision(&self, path: &EnvPath, rev: i64) -> Result<(), Reply> {
-        let store = lock(&self.store);
+        let mut store = lock(&self.store);
         let read = |_| Reply::error(503, "the database cannot be read");
         if store
             .definition(&path.name(), Some(rev))
@@ -1172,7 +1200,7 @@ impl Server {
         {
             return r;
         }
-        let store = lock(&self.store);
+        let mut store = lock(&self.store);
         let (who, t) = (caller.token.name.as_str(), now());
         let done = match action {
             "tag-create" => store.create_revision_tag(&path.name(), name, revision, who, t),
@@ -1199,7 +1227,7 @@ impl Server {
             Err(r) => return r,
         };
         let (latest, revisions, retracted) = {
-            let store = lock(&self.store);
+            let mut store = lock(&self.store);
             match (
                 store.env(&path.name()),
                 store.revisions(&path.name()),

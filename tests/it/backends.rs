@@ -190,6 +190,16 @@ pub fn program(var: &str, default: &str, name: &str) -> Option<PathBuf> {
     None
 }
 
+/// The program `name` on `PATH`, else in `/usr/sbin` or `/usr/bin` (system packages that
+/// install servers there), if any.
+pub fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")])
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
 /// What a test needs is missing: outside CI it is skipped (saying `why`); under
 /// `CI=true` it fails.
 #[track_caller]

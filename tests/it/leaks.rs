@@ -14,6 +14,9 @@
 //! - `tests/lsp/test_lsp.py` (`test_leak_*`): hovers, completion, symbols, diagnostics and
 //!   the logs of the language server.
 //! - `signals.rs`: temporary files removed whatever ends `escc run`.
+//! - `export.rs`: `escc export` (refusals never show a secret, none reaches a `ConfigMap`,
+//!   secret `files` never go to a target on another machine, every secret form masked in
+//!   GitHub Actions).
 //! - `runtime.rs`: the progress line `open` shows on a terminal (provider names only);
 //!   `aws.rs`: provider errors, retries and OIDC token sources (no credential, no token).
 
@@ -359,6 +362,34 @@ fn diagnostics_of_check_in_every_format() {
         }
         assert_clean(&format!("escc check --format {format}"), &all);
     }
+}
+
+/// `--format github` (what the GitHub Action runs): every line is one workflow command
+/// (no message breaks out into another, such as an `::add-mask::` of its own), each error
+/// is an annotation, and none shows a secret.
+#[test]
+fn github_annotations_are_single_commands_and_show_no_secret() {
+    let p = Project::new();
+    let (out, _) = p.escc(&["check", "bad", "--format", "github"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = text(&out.stdout);
+    // Besides the annotations, only the summary line.
+    let (annotations, rest): (Vec<&str>, Vec<&str>) = stdout
+        .lines()
+        .filter(|l| !l.is_empty())
+        .partition(|l| l.starts_with("::"));
+    assert!(
+        rest.len() == 1 && rest[0].contains("environment(s) checked"),
+        "{stdout}"
+    );
+    assert!(annotations.len() >= BAD_CODES.len(), "{stdout}");
+    for line in &annotations {
+        assert!(
+            line.starts_with("::error file=") || line.starts_with("::warning file="),
+            "{line}"
+        );
+    }
+    assert_clean("escc check --format github", &(stdout + &text(&out.stderr)));
 }
 
 #[test]
