@@ -12,7 +12,7 @@ use std::process::{Command, Output, Stdio};
 use crate::backends;
 use crate::serve::Served;
 
-fn esc_cli() -> Option<PathBuf> {
+pub(crate) fn esc_cli() -> Option<PathBuf> {
     let path = backends::venv("ESCC_ESC_CLI", "esc-cli/esc");
     if path.is_file() {
         return Some(path);
@@ -89,9 +89,13 @@ impl Esc {
 #[test]
 fn the_esc_cli_gets_sets_opens_runs_tags_retracts_and_rolls_back() {
     let Some(bin) = esc_cli() else { return };
-    let served = Served::start(&[]);
+    esc_flow(bin, &Served::start(&[]));
+}
+
+/// The esc CLI's flow against `served` (`SQLite` here, PostgreSQL in `serve_pg.rs`).
+pub(crate) fn esc_flow(bin: PathBuf, served: &Served) {
     let token = served.token("cli", "editor", &[]);
-    let esc = Esc::new(bin, &served);
+    let esc = Esc::new(bin, served);
     let out = esc.login(&token);
     assert!(out.status.success(), "{out:?}");
     assert!(
