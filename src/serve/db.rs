@@ -196,11 +196,30 @@ CREATE TABLE IF NOT EXISTS audit (
     remote TEXT NOT NULL,
     outcome TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS revision_tags (
+    name TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    revision BIGINT NOT NULL,
+    created BIGINT NOT NULL,
+    modified BIGINT NOT NULL,
+    editor TEXT NOT NULL,
+    PRIMARY KEY (name, tag)
+);
+CREATE TABLE IF NOT EXISTS retractions (
+    name TEXT NOT NULL,
+    revision BIGINT NOT NULL,
+    replacement BIGINT NOT NULL,
+    time BIGINT NOT NULL,
+    who TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (name, revision)
+);
 ";
 
 /// The schema's version, kept in `meta` as `schema-version`. A database of a later
 /// version is refused (a newer escc migrated it); an older one is migrated on open.
-pub const SCHEMA_VERSION: i64 = 1;
+/// 2: `revision_tags` and `retractions` (the API's revision tags and retract).
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// An open connection.
 pub enum Db {
@@ -295,7 +314,14 @@ impl Db {
                         &[&SCHEMA_VERSION.to_string()],
                     )?;
                 }
-                Some(Ok(v)) if v <= SCHEMA_VERSION => {}
+                Some(Ok(v)) if v == SCHEMA_VERSION => {}
+                // An older database: the batch above added the new tables.
+                Some(Ok(v)) if v < SCHEMA_VERSION => {
+                    db.execute(
+                        "UPDATE meta SET value = ?1 WHERE key = 'schema-version'",
+                        &[&SCHEMA_VERSION.to_string()],
+                    )?;
+                }
                 Some(v) => {
                     return Err(DbError::new(format!(
                         "the database's schema is version {}, newer than this escc's \

@@ -374,8 +374,9 @@ impl Store {
                 &[&name],
                 |r| r.get(0),
             )?;
+            // `Some(0)` expects no environment (create).
             if let Some(want) = expected
-                && current != Some(want)
+                && current.unwrap_or(0) != want
             {
                 return Err(Why::Stale(current.unwrap_or(0)));
             }
@@ -555,6 +556,193 @@ impl Store {
     }
 }
 
+/// A revision tag (the implicit `latest` is not stored).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagRow {
+    /// Its name.
+    pub tag: String,
+    /// The revision it names.
+    pub revision: i64,
+    /// When it was created (Unix seconds).
+    pub created: i64,
+    /// When it last moved (Unix seconds).
+    pub modified: i64,
+    /// Who created or last moved it.
+    pub editor: String,
+}
+
+/// A retracted revision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetractionRow {
+    /// The retracted revision.
+    pub revision: i64,
+    /// The revision its tags moved to.
+    pub replacement: i64,
+    /// When (Unix seconds).
+    pub time: i64,
+    /// Who retracted it.
+    pub who: String,
+    /// Why (may be empty).
+    pub reason: String,
+}
+
+/// Revision tags and retractions.
+impl Store {
+    /// The stored tags of `name`, by tag name.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn revision_tags(&mut self, name: &str) -> Result<Vec<TagRow>, StoreError> {
+        Ok(self.db.query(
+            "SELECT tag, revision, created, modified, editor FROM revision_tags
+             WHERE name = ?1 ORDER BY tag",
+            &[&name],
+            tag_row,
+        )?)
+    }
+
+    /// One stored tag of `name`.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn revision_tag(&mut self, name: &str, tag: &str) -> Result<Option<TagRow>, StoreError> {
+        Ok(self.db.query_opt(
+            "SELECT tag, revision, created, modified, editor FROM revision_tags
+             WHERE name = ?1 AND tag = ?2",
+            &[&name, &tag],
+            tag_row,
+        )?)
+    }
+
+    /// Creates tag `tag` of `name` at `revision`; `false` when it exists.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn create_revision_tag(
+        &mut self,
+        name: &str,
+        tag: &str,
+        revision: i64,
+        editor: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        // `ON CONFLICT DO NOTHING` (SQLite and PostgreSQL alike): an existing tag is not
+        // an error of the database.
+        let n = self.db.transaction(name, |db| {
+            db.execute(
+                "INSERT INTO revision_tags (name, tag, revision, created, modified, editor)
+                 VALUES (?1, ?2, ?3, ?4, ?4, ?5) ON CONFLICT (name, tag) DO NOTHING",
+                &[&name, &tag, &revision, &now, &editor],
+            )
+        })?;
+        Ok(n > 0)
+    }
+
+    /// Moves tag `tag` of `name` to `revision`; `false` when there is no such tag.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn move_revision_tag(
+        &mut self,
+        name: &str,
+        tag: &str,
+        revision: i64,
+        editor: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let n = self.db.transaction(name, |db| {
+            db.execute(
+                "UPDATE revision_tags SET revision = ?3, modified = ?4, editor = ?5
+                 WHERE name = ?1 AND tag = ?2",
+                &[&name, &tag, &revision, &now, &editor],
+            )
+        })?;
+        Ok(n > 0)
+    }
+
+    /// Deletes tag `tag` of `name` (every tag when `tag` is `None`, as when the
+    /// environment is deleted); whether one was.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn delete_revision_tags(
+        &mut self,
+        name: &str,
+        tag: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let n = self.db.transaction(name, |db| match tag {
+            Some(t) => db.execute(
+                "DELETE FROM revision_tags WHERE name = ?1 AND tag = ?2",
+                &[&name, &t],
+            ),
+            None => db.execute("DELETE FROM revision_tags WHERE name = ?1", &[&name]),
+        })?;
+        Ok(n > 0)
+    }
+
+    /// The retractions of `name`, by revision.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn retractions(&mut self, name: &str) -> Result<Vec<RetractionRow>, StoreError> {
+        Ok(self.db.query(
+            "SELECT revision, replacement, time, who, reason FROM retractions
+             WHERE name = ?1 ORDER BY revision",
+            &[&name],
+            |r| {
+                Ok(RetractionRow {
+                    revision: r.get(0)?,
+                    replacement: r.get(1)?,
+                    time: r.get(2)?,
+                    who: r.get(3)?,
+                    reason: r.get(4)?,
+                })
+            },
+        )?)
+    }
+
+    /// Retracts `r.revision` of `name` and moves the tags that named it to
+    /// `r.replacement`, in one transaction; `false` when it was already retracted.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn retract(&mut self, name: &str, r: &RetractionRow) -> Result<bool, StoreError> {
+        let added = self.db.transaction(name, |db| {
+            let added = db.execute(
+                "INSERT INTO retractions (name, revision, replacement, time, who, reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name, revision) DO NOTHING",
+                &[
+                    &name,
+                    &r.revision,
+                    &r.replacement,
+                    &r.time,
+                    &r.who,
+                    &r.reason,
+                ],
+            )?;
+            if added > 0 {
+                db.execute(
+                    "UPDATE revision_tags SET revision = ?3, modified = ?4, editor = ?5
+                     WHERE name = ?1 AND revision = ?2",
+                    &[&name, &r.revision, &r.replacement, &r.time, &r.who],
+                )?;
+            }
+            Ok::<_, DbError>(added)
+        })?;
+        Ok(added > 0)
+    }
+}
+
+fn tag_row(r: &Row) -> Result<TagRow, DbError> {
+    Ok(TagRow {
+        tag: r.get(0)?,
+        revision: r.get(1)?,
+        created: r.get(2)?,
+        modified: r.get(3)?,
+        editor: r.get(4)?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -614,5 +802,55 @@ mod tests {
         assert_eq!(a.time, "1970-01-01T00:00:00Z");
         assert_eq!(s.audit_log(0).unwrap(), vec![a]);
         assert!(s.audit_log(1).unwrap().is_empty());
+    }
+
+    #[test]
+    fn revision_tags_and_retractions() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(dir.path()).unwrap();
+        for i in 1..=3 {
+            s.write("app/dev", &format!("values: {{a: {i}}}\n"), "al", None, i)
+                .unwrap();
+        }
+        assert!(
+            s.create_revision_tag("app/dev", "prod", 1, "al", 5)
+                .unwrap()
+        );
+        assert!(
+            !s.create_revision_tag("app/dev", "prod", 2, "bo", 6)
+                .unwrap()
+        );
+        assert!(
+            s.create_revision_tag("app/dev", "beta", 2, "al", 5)
+                .unwrap()
+        );
+        assert!(s.move_revision_tag("app/dev", "prod", 2, "bo", 7).unwrap());
+        assert!(!s.move_revision_tag("app/dev", "ghost", 2, "bo", 7).unwrap());
+        let prod = s.revision_tag("app/dev", "prod").unwrap().unwrap();
+        assert_eq!((prod.revision, prod.created, prod.modified), (2, 5, 7));
+        assert_eq!(prod.editor, "bo");
+        // Retracting 2 moves both tags to the replacement, once.
+        let r = RetractionRow {
+            revision: 2,
+            replacement: 1,
+            time: 8,
+            who: "cy".into(),
+            reason: "bad".into(),
+        };
+        assert!(s.retract("app/dev", &r).unwrap());
+        assert!(!s.retract("app/dev", &r).unwrap());
+        let tags = s.revision_tags("app/dev").unwrap();
+        assert_eq!(
+            tags.iter()
+                .map(|t| (t.tag.as_str(), t.revision))
+                .collect::<Vec<_>>(),
+            [("beta", 1), ("prod", 1)]
+        );
+        assert_eq!(s.retractions("app/dev").unwrap(), vec![r]);
+        assert!(s.delete_revision_tags("app/dev", Some("beta")).unwrap());
+        assert!(s.delete_revision_tags("app/dev", None).unwrap());
+        assert!(s.revision_tags("app/dev").unwrap().is_empty());
+        // Another environment's tags are its own.
+        assert!(s.revision_tag("app/other", "prod").unwrap().is_none());
     }
 }

@@ -11,7 +11,7 @@ use std::process::{Command, Output, Stdio};
 use crate::backends::{self, BIN};
 
 const BASE: &str = "values:\n  region: eu-west-1\n";
-const DEV: &str = "imports:
+pub(crate) const DEV: &str = "imports:
   - app/base
 values:
   db:
@@ -154,7 +154,7 @@ pub(crate) fn request_on(
 }
 
 impl Served {
-    fn start(extra: &[&str]) -> Served {
+    pub(crate) fn start(extra: &[&str]) -> Served {
         let dir = tempfile::tempdir().unwrap();
         let project = sample_project(dir.path());
         let served = Served::start_in(dir, &project, extra, None);
@@ -166,7 +166,7 @@ impl Served {
 
     /// Imports `project` and serves it, with `identity` (an age key file) to decrypt.
     /// The server's stdout and stderr go to `out.log` and `err.log` in `dir`.
-    fn start_in(
+    pub(crate) fn start_in(
         dir: tempfile::TempDir,
         project: &Path,
         extra: &[&str],
@@ -243,7 +243,7 @@ impl Served {
         self.server.id()
     }
 
-    fn data(&self) -> PathBuf {
+    pub(crate) fn data(&self) -> PathBuf {
         self.dir.path().join("data")
     }
 

@@ -334,6 +334,21 @@ fn the_python_sdk_flow_on_postgres() {
     assert_no_password(&served.logs(), "the server's logs");
 }
 
+/// The esc CLI's flow of `serve_esc_cli.rs` (tags, retract, rollback), on PostgreSQL.
+#[test]
+fn the_esc_cli_flow_on_postgres() {
+    let Some(bin) = crate::serve_esc_cli::esc_cli() else {
+        return;
+    };
+    let Some(pg) = Postgres::start() else { return };
+    let url = database(&pg);
+    let dir = tempfile::tempdir().unwrap();
+    let project = sample_project(dir.path());
+    let served = Served::start_with(dir, &project, &[], None, Some(&url));
+    crate::serve_esc_cli::esc_flow(bin, &served);
+    assert_no_password(&served.logs(), "the server's logs");
+}
+
 // --- The load benchmark -------------------------------------------------------------------
 
 /// One keep-alive HTTP/1.1 client.
