@@ -110,6 +110,7 @@ fn workload(name: &str) -> Option<Workload> {
         _ => {
             let (delay, sequential) = match name {
                 "reference-0ms" => (0, false),
+                "reference-0ms-sequential" => (0, true),
                 "reference-10ms" => (10, false),
                 "reference-10ms-sequential" => (10, true),
                 _ => return None,
@@ -245,6 +246,7 @@ fn row(name: &str) {
 
 const ROWS: &[&str] = &[
     "reference-0ms",
+    "reference-0ms-sequential",
     "reference-10ms",
     "reference-10ms-sequential",
     "values-1k",

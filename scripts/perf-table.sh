@@ -3,3 +3,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo run --release --quiet --no-default-features --example perf
+
+# Optional: the Go evaluator on the same reference workload, in the same run, when
+# ESCC_GO_REFERENCE points to a checkout of github.com/pulumi/esc and `go` is installed
+# (never required; its modules are fetched by `go` itself).
+if [ -n "${ESCC_GO_REFERENCE:-}" ] && command -v go >/dev/null 2>&1; then
+    echo
+    echo "| Go evaluator ($ESCC_GO_REFERENCE) | eval ms |"
+    echo "| --- | --- |"
+    (cd "$ESCC_GO_REFERENCE" &&
+        go test -run '^$' -bench '^(BenchmarkEval|BenchmarkEvalAll)$' -benchtime 20x ./eval 2>&1) |
+        awk '/^BenchmarkEval-/ {printf "| reference-0ms | %.2f |\n", $3 / 1e6}
+             /^BenchmarkEvalAll-/ {printf "| reference-10ms | %.2f |\n", $3 / 1e6}'
+fi

@@ -7,6 +7,7 @@ mod check;
 mod diff_driver;
 mod edit;
 mod evaluate;
+mod export;
 mod format;
 mod get;
 mod graph;
@@ -195,6 +196,50 @@ printed and the command is not run); 2 bad usage."
         #[arg(last = true, value_name = "COMMAND")]
         command: Vec<String>,
     },
+    /// Export an environment for Kubernetes, GitHub Actions, Docker, Terraform, direnv...
+    #[command(
+        long_about = "Open an environment as `escc open` does (providers run, secrets \
+decrypted) and write its environmentVariables (and files, for the targets that run on this \
+machine) in a consumer's syntax, secrets in plaintext where the target carries them: \
+shell, dotenv, direnv, fish, powershell, systemd (EnvironmentFile), docker (--env-file), \
+github-actions (::add-mask:: for every secret, then $GITHUB_ENV), k8s-secret and \
+k8s-configmap (manifests; secrets never go to a ConfigMap), tfvars and tfvars-json \
+(Terraform/OpenTofu variables from pulumiConfig or --path). A value or key that the target \
+cannot hold is an error naming it, never a silent change; docs/export.md gives each \
+target's rules.",
+        after_help = "Examples:
+  eval \"$(escc export app/dev --target shell)\"
+  escc export app/dev --target fish | source
+  escc export app/dev --target docker > app.env && docker run --env-file app.env image
+  escc export app/prod --target k8s-secret --target k8s-configmap --namespace prod | kubectl apply -f -
+  escc export app/ci --target github-actions --outputs     (in a workflow step)
+  escc export app/prod --target tfvars > prod.auto.tfvars
+  escc export app/prod --target tfvars-json --path infra.vars > prod.auto.tfvars.json
+  escc export app/dev --target systemd > /etc/app/env      (EnvironmentFile=/etc/app/env)
+  .envrc:  eval \"$(escc export app/dev --target direnv)\"    (re-evaluated when a file it read changes)"
+    )]
+    Export {
+        /// The environment name (app/dev) or file [default: defaults.environment in
+        /// escc.toml].
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+        /// What to write; k8s-secret and k8s-configmap may be given together (repeat the
+        /// flag or separate with commas).
+        #[arg(long, short = 't', value_enum, required = true, value_delimiter = ',')]
+        target: Vec<export::Target>,
+        /// The name of the Kubernetes objects [default: the environment's name, `/` as `-`].
+        #[arg(long = "name", value_name = "NAME")]
+        k8s_name: Option<String>,
+        /// The namespace of the Kubernetes objects [default: none, kubectl's current one].
+        #[arg(long, value_name = "NAMESPACE")]
+        namespace: Option<String>,
+        /// github-actions: also write the variables as step outputs to `$GITHUB_OUTPUT`.
+        #[arg(long)]
+        outputs: bool,
+        /// tfvars: the object of variables to export [default: pulumiConfig].
+        #[arg(long, value_name = "PATH")]
+        path: Option<String>,
+    },
     /// Draw the import and reference dependencies between environments.
     #[command(
         long_about = "Draw the dependencies between environments: imports (solid) and \
@@ -214,6 +259,20 @@ the whole project.",
         #[arg(long, short = 'f', value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
     },
+    /// Print the JSON Schema of environment documents, for editors.
+    #[command(
+        long_about = "Print the JSON Schema (draft-07) of environment documents: imports \
+(pinned ones too), values, every builtin with its argument, and the inputs of the built-in \
+providers and rotators with their descriptions. Editors that use the Red Hat YAML language \
+server (VS Code's YAML extension, Neovim, Helix, Zed) complete, describe and check documents \
+with it: put `# yaml-language-server: $schema=PATH` on the first line of a document, or map \
+the schema to your environment files in the editor's settings. The repository publishes it \
+as schema/environment.schema.json. See docs/schema.md.",
+        after_help = "Examples:
+  escc schema > environment.schema.json
+  escc schema > .vscode/escc.schema.json    then map it to environments/**/*.yaml"
+    )]
+    Schema,
     /// List an environment's revisions in git, newest first.
     #[command(
         long_about = "List the revisions of an environment: the commits of HEAD's first-parent \
@@ -534,7 +593,7 @@ With git 2.44 or later, add the conflict labels: ... -L %X -L %S -L %Y %O %A %B 
     /// Serve the ESC HTTP API (the esc CLI, the SDKs, the External Secrets Operator).
     #[command(
         long_about = "Serve the Pulumi ESC HTTP API over environments kept in a SQLite database \
-under --data DIR, for the esc CLI, the Python, TypeScript and Go SDKs and the External \
+under --data DIR (or a PostgreSQL database, --database URL, shared by replicas), for the esc CLI, the Python, TypeScript and Go SDKs and the External \
 Secrets Operator. Environments are evaluated as escc open does (providers run, age \
 ciphertexts decrypted with the server's identity: ESCC_AGE_IDENTITY or \
 ESCC_AGE_IDENTITY_FILE). Every request needs a token (escc serve token create). SIGINT and \
@@ -544,6 +603,7 @@ lines, request logs on stderr. See docs/serve.md.",
   escc serve import ./environments --data /var/lib/escc
   escc serve token create ci --role opener --data /var/lib/escc
   escc serve --listen 127.0.0.1:8080 --data /var/lib/escc
+  ESCC_DATABASE=postgres://escc@db/escc PGPASSWORD=... escc serve --listen 10.0.0.5:8080
   PULUMI_BACKEND_URL=http://127.0.0.1:8080 PULUMI_ACCESS_TOKEN=escc_... python app.py"
     )]
     Serve(serve::ServeArgs),
@@ -704,7 +764,9 @@ pub fn main() -> ExitCode {
             .map(Path::new)
             .find(|p| std::fs::symlink_metadata(p).is_ok()),
         Command::Get(a) | Command::Open(a) => a.name.as_deref().map(Path::new),
-        Command::Run { name, .. } | Command::Graph { name, .. } => name.as_deref().map(Path::new),
+        Command::Run { name, .. } | Command::Graph { name, .. } | Command::Export { name, .. } => {
+            name.as_deref().map(Path::new)
+        }
         Command::History { name, .. }
         | Command::Diff { a: name, .. }
         | Command::Tag { spec: name, .. }
@@ -745,6 +807,8 @@ pub fn main() -> ExitCode {
         }
         #[cfg(feature = "lsp")]
         Command::Lsp { .. } => return crate::lsp::run(),
+        // The schema is the same for every project: it needs none.
+        Command::Schema => return schema(),
         // The server keeps its environments in a database, not in a project directory.
         Command::Serve(args) => {
             return serve::serve(args).unwrap_or_else(|f| {
@@ -810,15 +874,34 @@ pub fn main() -> ExitCode {
         Command::Tags { name, format } => versions::tags(&project, &name, format),
         Command::Rollback { spec, force } => versions::rollback(&project, &spec, force),
         Command::Graph { name, format } => graph::graph(&project, name.as_deref(), format),
+        Command::Export {
+            name,
+            target,
+            k8s_name,
+            namespace,
+            outputs,
+            path,
+        } => export::export(
+            &project,
+            &export::ExportArgs {
+                name,
+                targets: target,
+                k8s_name,
+                namespace,
+                outputs,
+                path,
+            },
+        ),
         Command::Encrypt { targets, force } => secrets::encrypt(&project, &targets, force),
         Command::Rekey { targets, force } => secrets::rekey(&project, &targets, force),
         Command::Secret(SecretCommand::Set { name, path, force }) => {
             secrets::set(&project, &name, &path, force)
         }
         Command::Edit { name, force } => edit::edit(&project, &name, force).map(Finish::exit),
-        Command::DiffDriver { .. } | Command::MergeDriver { .. } | Command::Serve(_) => {
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::DiffDriver { .. }
+        | Command::MergeDriver { .. }
+        | Command::Serve(_)
+        | Command::Schema => Ok(ExitCode::SUCCESS),
         Command::Rotate {
             name,
             paths,
@@ -843,6 +926,21 @@ pub fn main() -> ExitCode {
             ExitCode::from(EXIT_USAGE)
         }
     }
+}
+
+/// `escc schema`: the schema, pretty-printed, on standard output.
+fn schema() -> ExitCode {
+    let mut text =
+        serde_json::to_string_pretty(&crate::providers::environment_schema()).unwrap_or_default();
+    text.push('\n');
+    if let Err(e) = std::io::stdout().write_all(text.as_bytes()) {
+        // A closed pipe (`escc schema | head`) is not an error worth a message.
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            error(&format!("cannot write the schema: {e}"));
+            return ExitCode::from(EXIT_USAGE);
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn value_args(a: ValueArgs, open: bool) -> GetArgs {

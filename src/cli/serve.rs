@@ -15,9 +15,23 @@ use crate::serve::{self, Options, Settings, Store, auth, time};
 pub(crate) struct ServeArgs {
     #[command(subcommand)]
     command: Option<ServeCommand>,
-    /// The directory of the database (created when missing, mode 0700).
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        conflicts_with = "database",
+        help = "The directory of the SQLite database (created when missing, mode 0700)"
+    )]
     data: Option<PathBuf>,
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        help = "A PostgreSQL database instead, shared by replicas: \
+                postgres://USER[:PASSWORD]@HOST[:PORT]/DB [default: $ESCC_DATABASE]; without \
+                a password in it, $PGPASSWORD"
+    )]
+    database: Option<String>,
     /// Where to listen.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     listen: String,
@@ -33,6 +47,13 @@ pub(crate) struct ServeArgs {
     /// The session lifetime when a client asks for none (Go duration, ESC's default 1h).
     #[arg(long, default_value = "1h", value_name = "DURATION")]
     session: String,
+    #[arg(
+        long,
+        default_value_t = 8,
+        value_name = "N",
+        help = "PostgreSQL connections at most per server (SQLite uses one)"
+    )]
+    connections: usize,
     /// The longest session a client may ask for.
     #[arg(long, default_value = "24h", value_name = "DURATION")]
     max_session: String,
@@ -122,20 +143,30 @@ SHA-256.",
     },
 }
 
-fn data_dir(args: &ServeArgs) -> Result<&Path, Failure> {
-    args.data.as_deref().ok_or_else(|| {
-        Failure::new("--data DIR is required: the directory of the server's database".to_owned())
-    })
+/// Opens the database: `--data DIR` (`SQLite`), else `--database URL` or `$ESCC_DATABASE`
+/// (PostgreSQL). Messages name a PostgreSQL database without its password.
+fn open_store(args: &ServeArgs) -> Result<Store, Failure> {
+    let env = std::env::var("ESCC_DATABASE")
+        .ok()
+        .filter(|u| !u.is_empty());
+    match (&args.data, args.database.as_ref().or(env.as_ref())) {
+        (Some(data), _) => Store::open(data).map_err(|e| open_failed(data, &e)),
+        (None, Some(url)) => Store::connect(url).map_err(Failure::new),
+        (None, None) => Err(Failure::new(
+            "--data DIR or --database postgres://... is required: where the server's \
+             database is"
+                .to_owned(),
+        )),
+    }
 }
 
-fn open_store(data: &Path) -> Result<Store, Failure> {
-    Store::open(data).map_err(|e| Failure::new(format!("{}: {e}", data.display())))
+fn open_failed(data: &Path, e: &str) -> Failure {
+    Failure::new(format!("{}: {e}", data.display()))
 }
 
 /// Runs `escc serve` or one of its subcommands.
 pub(crate) fn serve(args: &ServeArgs) -> Result<ExitCode, Failure> {
-    let data = data_dir(args)?;
-    let mut store = open_store(data)?;
+    let mut store = open_store(args)?;
     let who = std::env::var("USER").unwrap_or_else(|_| "cli".to_owned());
     match &args.command {
         Some(ServeCommand::Token(TokenCommand::Create {
@@ -202,7 +233,7 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<ExitCode, Failure> {
             ));
         }
         Some(ServeCommand::Export { dir }) => {
-            let files = serve::export_files(&store).map_err(Failure::new)?;
+            let files = serve::export_files(&mut store).map_err(Failure::new)?;
             for (rel, text) in &files {
                 let file = dir.join(rel);
                 let shown = file.display().to_string();
@@ -267,6 +298,7 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<ExitCode, Failure> {
                     default_session: session,
                     max_session: max_session.max(session),
                     max_opens: args.max_opens.max(1),
+                    connections: args.connections.max(1),
                 },
                 ids,
                 Box::new(|line| {

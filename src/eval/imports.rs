@@ -182,10 +182,14 @@ impl Evaluator<'_> {
             self.import_limit(blame, too_many);
             return None;
         }
-        let loaded = self
-            .prefetched
-            .load(name)
-            .unwrap_or_else(|| self.host.load_environment(name).map_err(String::from));
+        let (loaded, parsed) = match self.prefetch.and_then(|p| p.load(name)) {
+            Some(l) => (l.text, l.parsed),
+            None => (
+                self.host_call(|h| h.load_environment(name))
+                    .map_err(String::from),
+                None,
+            ),
+        };
         let text = match loaded {
             Ok(t) => t,
             Err(e) => {
@@ -200,7 +204,7 @@ impl Evaluator<'_> {
         };
         // A parse made ahead of time with the whole limit is the same parse when the
         // document fits in what is left.
-        let (decl, diags, nodes) = match self.prefetched.take_parsed(name) {
+        let (decl, diags, nodes) = match parsed {
             Some(parsed) if parsed.nodes <= nodes_left => (parsed.decl, parsed.diags, parsed.nodes),
             _ => {
                 let loaded = crate::ast::load_with(&source, &limits);

@@ -204,8 +204,8 @@ pub fn evaluate(
 }
 
 /// [`evaluate`] with explicit options. Independent environment loads and provider opens
-/// are made concurrently (up to `options.max_in_flight` at once) before evaluation, which
-/// then runs in the reference's order: values, diagnostics and their order do not depend
+/// are made concurrently (up to `options.max_in_flight` at once) ahead of the evaluation,
+/// which runs in the reference's order: values, diagnostics and their order do not depend
 /// on the options.
 #[must_use]
 pub fn evaluate_with(
@@ -224,37 +224,52 @@ pub fn evaluate_with(
     // Identical opens, by the prefetcher or the evaluator, are made once (see `once.rs`).
     let once = once::OpenOnce::new(host);
     let host: &dyn Host = &once;
-    let mut ev = Evaluator::new(host, mode, options);
-    if options.max_in_flight > 1 {
-        ev.prefetched = prefetch::prefetch(
+    let prefetch = if options.max_in_flight > 1 {
+        prefetch::Prefetch::new(
             host,
             source.name(),
             decl,
             context,
             !matches!(mode, Mode::Check { .. }),
             options,
+        )
+    } else {
+        None
+    };
+    let run = |prefetch: Option<&prefetch::Prefetch<'_>>| {
+        let mut ev = Evaluator::new(host, mode, options);
+        ev.prefetch = prefetch;
+        let root = ev.environment(
+            &Arc::new(source.clone()),
+            decl,
+            true,
+            context.clone(),
+            String::new(),
         );
-    }
-    let root = ev.environment(
-        &Arc::new(source.clone()),
-        decl,
-        true,
-        context.clone(),
-        String::new(),
-    );
-    let mut properties = BTreeMap::new();
-    for key in ev.values.keys(root).iter() {
-        if let Some(p) = ev.property(root, key, None) {
-            properties.insert(key.to_string(), ev.export(p));
+        let mut properties = BTreeMap::new();
+        for key in ev.values.keys(root).iter() {
+            if let Some(p) = ev.property(root, key, None) {
+                properties.insert(key.to_string(), ev.export(p));
+            }
         }
-    }
-    let mut diags = std::mem::take(&mut ev.diags);
-    crate::diag::sort(&mut diags);
-    Evaluation {
-        properties: Some(properties),
-        diags,
-        rotations: std::mem::take(&mut ev.rotations),
-        arena: Some(Arc::new(export::Arena::new(ev, root))),
+        let mut diags = std::mem::take(&mut ev.diags);
+        crate::diag::sort(&mut diags);
+        Evaluation {
+            properties: Some(properties),
+            diags,
+            rotations: std::mem::take(&mut ev.rotations),
+            arena: Some(Arc::new(export::Arena::new(ev, root))),
+        }
+    };
+    match &prefetch {
+        None => run(None),
+        // The evaluation runs on this thread while the prefetcher's dispatcher watches
+        // its host calls (and starts workers only if they block).
+        Some(p) => std::thread::scope(|scope| {
+            scope.spawn(move || p.dispatch(scope));
+            let _finish = prefetch::Finish(p);
+            run(Some(p))
+        }),
     }
 }
 
@@ -419,8 +434,8 @@ struct Evaluator<'h> {
     traces: std::collections::HashMap<(ExprId, usize), Vec<Option<ExprId>>>,
     /// The trace of the reference being resolved.
     trace: Vec<Option<ExprId>>,
-    /// Host results fetched ahead of time.
-    prefetched: prefetch::Prefetched,
+    /// Host calls made ahead of time (`None`: each call is made when needed).
+    prefetch: Option<&'h prefetch::Prefetch<'h>>,
     /// How deeply evaluations are nested now, and whether crossing the limit was reported.
     depth: usize,
     depth_reported: bool,
@@ -469,7 +484,7 @@ impl<'h> Evaluator<'h> {
             current: 0,
             traces: std::collections::HashMap::new(),
             trace: Vec::new(),
-            prefetched: prefetch::Prefetched::default(),
+            prefetch: None,
             depth: 0,
             depth_reported: false,
             chain_indexes: std::collections::HashMap::new(),
@@ -482,6 +497,15 @@ impl<'h> Evaluator<'h> {
             declaring: None,
             instantiated: 0,
             template_limit_reported: false,
+        }
+    }
+
+    /// Makes a host call, known to the prefetcher (which starts workers for what is queued
+    /// if the call blocks).
+    fn host_call<T>(&self, f: impl FnOnce(&dyn Host) -> T) -> T {
+        match self.prefetch {
+            Some(p) => p.call(|| f(self.host)),
+            None => f(self.host),
         }
     }
 

@@ -1,32 +1,47 @@
-//! Concurrency without changing results: before the (sequential, deterministic) evaluation
-//! runs, independent host calls are made ahead of time on a bounded pool of threads, and
-//! the evaluator takes their results from a cache instead of waiting for each in turn.
+//! Concurrency without changing results: while the (sequential, deterministic) evaluation
+//! runs, independent host calls are made ahead of it on a bounded set of threads, and the
+//! evaluator takes their results instead of waiting for each in turn.
 //!
 //! - Environment loads: the import graph is discovered breadth-first from the root's
-//!   `imports` and `${environments.P.E}` references; every environment found is loaded
-//!   concurrently, and its own imports are discovered as it arrives. Loads only read.
+//!   `imports` and `${environments.P.E}` references; every environment found is queued,
+//!   and its own imports are discovered as it arrives. Loads only read.
 //! - Provider opens (eval and rotate modes): a `fn::open` whose inputs are plain
 //!   literals, and valid for the provider's input schema, is opened ahead of time with
 //!   the execution context its document will have. A document that holds `fn::final`
-//!   could make the evaluator skip an overridden call, so opens are not prefetched once a
-//!   `fn::final` appears anywhere in the graph.
+//!   could make the evaluator skip an overridden call (the reference never makes it), so
+//!   opens are queued once the whole graph is loaded and only if no `fn::final` appears
+//!   in it.
 //!
-//! The evaluator still asks for everything in its own order; a result is used once per
-//! call (two identical opens share one call to the provider: the host they go through
-//! makes it once, see `once.rs`), and anything not prefetched is fetched directly. With a deterministic host, values, diagnostics and
-//! their order are the same as without prefetching (a test compares them on the whole
+//! No concurrency tax: the evaluator starts at once, on the calling thread, and runs a
+//! queued job itself when it needs its result first. Threads are started only when a host
+//! call blocks: a dispatcher thread watches the calls under way, and when none has ended for
+//! [`STALL`] while jobs wait, it starts workers for them (at most `max_in_flight - 1`, the
+//! caller being one). With fast loads (a file, an in-memory host), no worker is ever
+//! started and the evaluation costs what a sequential one does; with slow ones (a network
+//! backend, a provider), every queued call is under way a fraction of a millisecond after
+//! the first one blocks.
+//!
+//! The evaluator still asks for everything in its own order; anything not queued is
+//! fetched directly. Two identical opens, by a worker or the evaluator, are one call: the
+//! host they go through makes it once (see `once.rs`), so the evaluator's open of a call a
+//! worker is making waits for it. With a deterministic host, values, diagnostics and their
+//! order are the same as without prefetching (a test compares them on the whole
 //! conformance corpus).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::sync::{Condvar, Mutex};
-
-use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use super::host::Host;
 use super::value::{Value, ValueKind};
 use crate::ast::{Call, EnvironmentDecl, Expr, ExprKind};
 use crate::schema::{self, Place, Problem, Schema, Subject, View};
 use crate::source::Source;
+
+/// How long the host calls under way may go without one ending, while jobs wait, before
+/// workers are started for the waiting jobs. Loading and parsing an environment from a
+/// file or memory takes tens of microseconds; a network call takes milliseconds.
+const STALL: Duration = Duration::from_micros(250);
 
 /// An environment parsed ahead of time (what [`crate::ast::load`] gives, less the syntax tree).
 pub(crate) struct Parsed {
@@ -36,47 +51,10 @@ pub(crate) struct Parsed {
     pub(crate) nodes: usize,
 }
 
-/// What was fetched ahead of time.
-#[derive(Default)]
-pub(crate) struct Prefetched {
-    loads: BTreeMap<String, Result<String, String>>,
-    parsed: BTreeMap<String, Parsed>,
-    opens: HashMap<String, VecDeque<Result<Value, String>>>,
-    /// The import graph: environments and which imports which (inline references included).
-    pub(crate) graph: DiGraph<String, ()>,
-}
-
-impl Prefetched {
-    /// The text of environment `name`, if it was loaded ahead of time.
-    pub(crate) fn load(&self, name: &str) -> Option<Result<String, String>> {
-        self.loads.get(name).cloned()
-    }
-
-    /// The parse of environment `name`'s prefetched text, handed out once.
-    pub(crate) fn take_parsed(&mut self, name: &str) -> Option<Parsed> {
-        self.parsed.remove(name)
-    }
-
-    /// A result of opening `provider` with `inputs` in `context`, if one was made ahead of
-    /// time; each result is handed out once.
-    pub(crate) fn take_open(
-        &mut self,
-        provider: &str,
-        inputs: &Value,
-        context: &Value,
-    ) -> Option<Result<Value, String>> {
-        self.opens
-            .get_mut(&open_key(provider, inputs, context))?
-            .pop_front()
-    }
-}
-
-fn open_key(provider: &str, inputs: &Value, context: &Value) -> String {
-    format!(
-        "{provider}\u{0}{}\u{0}{}",
-        inputs.to_json(false),
-        context.to_json(false)
-    )
+/// A loaded environment: its text (or the host's error) and its parse.
+pub(crate) struct Loaded {
+    pub(crate) text: Result<String, String>,
+    pub(crate) parsed: Option<Parsed>,
 }
 
 enum Job {
@@ -93,113 +71,189 @@ enum Job {
 
 struct State {
     queue: VecDeque<Job>,
-    in_flight: usize,
+    /// Loads queued or under way (by a worker or the evaluator).
+    loads_pending: usize,
+    /// Environments being loaded by a worker.
+    loading: BTreeSet<String>,
+    loaded: BTreeMap<String, Loaded>,
+    /// Every environment queued so far (and the root).
     seen: BTreeSet<String>,
-    nodes: BTreeMap<String, NodeIndex>,
-    result: Prefetched,
     /// Opens found so far, held back until the whole graph is known to have no
     /// `fn::final` (see the module docs).
     pending_opens: Vec<Job>,
     saw_final: bool,
     /// The evaluator reads no more environments than this.
     max_environments: usize,
+    /// Host calls under way, and how many have ended (the dispatcher's measure of progress).
+    running: usize,
+    ended: u64,
+    workers: usize,
+    /// The evaluation is over: workers and the dispatcher stop.
+    done: bool,
 }
 
-/// Prefetches for the evaluation of `root` (named `root_name`) with `context` (the root's
-/// execution context, before the evaluator adds the environment names).
-pub(crate) fn prefetch(
-    host: &dyn Host,
-    root_name: &str,
-    decl: &EnvironmentDecl,
-    context: &Value,
+/// The prefetcher of one evaluation, shared by the evaluator, the dispatcher and the workers.
+pub(crate) struct Prefetch<'h> {
+    host: &'h dyn Host,
     open_providers: bool,
-    options: &super::Options,
-) -> Prefetched {
-    let mut state = State {
-        queue: VecDeque::new(),
-        in_flight: 0,
-        seen: BTreeSet::new(),
-        nodes: BTreeMap::new(),
-        result: Prefetched::default(),
-        pending_opens: Vec::new(),
-        saw_final: false,
-        max_environments: options.max_environments,
-    };
-    state.seen.insert(root_name.to_owned());
-    let root_context = env_context(context, root_name, "");
-    discover(
-        &mut state,
-        host,
-        root_name,
-        decl,
-        &root_context,
-        open_providers,
-    );
-    // Nothing to fetch (no imports, no literal opens): no threads.
-    let jobs = state.queue.len() + state.pending_opens.len();
-    if jobs == 0 {
-        return state.result;
-    }
-    let shared = (Mutex::new(state), Condvar::new());
-    let workers = options.max_in_flight.min(jobs).clamp(1, 256);
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| worker(&shared, host, open_providers, &options.limits));
-        }
-    });
-    let state = shared
-        .0
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    state.result
+    limits: crate::Limits,
+    max_workers: usize,
+    state: Mutex<State>,
+    /// Workers wait here for jobs.
+    jobs: Condvar,
+    /// The evaluator waits here for a load a worker is making.
+    results: Condvar,
+    /// The dispatcher waits here for calls to start.
+    calls: Condvar,
 }
 
-fn worker(
-    shared: &(Mutex<State>, Condvar),
-    host: &dyn Host,
-    open_providers: bool,
-    limits: &crate::Limits,
-) {
-    let (lock, ready) = shared;
-    loop {
-        let job = {
-            let mut state = lock
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            loop {
-                if state.queue.is_empty()
-                    && state.in_flight == 0
-                    && !state.saw_final
-                    && !state.pending_opens.is_empty()
-                {
-                    // The graph is complete and holds no `fn::final`: release the opens, and
-                    // wake a worker for each but the one this worker takes.
-                    let pending = std::mem::take(&mut state.pending_opens);
-                    state.queue.extend(pending);
-                    for _ in 1..state.queue.len() {
-                        ready.notify_one();
-                    }
-                }
-                if let Some(job) = state.queue.pop_front() {
-                    state.in_flight += 1;
-                    break job;
-                }
-                if state.in_flight == 0 {
-                    ready.notify_all();
-                    return;
-                }
-                state = ready
-                    .wait(state)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-            }
+impl<'h> Prefetch<'h> {
+    /// The prefetcher for the evaluation of `root` (named `root_name`) with `context` (the
+    /// root's execution context, before the evaluator adds the environment names), with
+    /// the root's imports and opens queued; `None` when there is nothing to fetch.
+    pub(crate) fn new(
+        host: &'h dyn Host,
+        root_name: &str,
+        decl: &EnvironmentDecl,
+        context: &Value,
+        open_providers: bool,
+        options: &super::Options,
+    ) -> Option<Self> {
+        let mut state = State {
+            queue: VecDeque::new(),
+            loads_pending: 0,
+            loading: BTreeSet::new(),
+            loaded: BTreeMap::new(),
+            seen: BTreeSet::new(),
+            pending_opens: Vec::new(),
+            saw_final: false,
+            max_environments: options.max_environments,
+            running: 0,
+            ended: 0,
+            workers: 0,
+            done: false,
         };
+        state.seen.insert(root_name.to_owned());
+        let root_context = env_context(context, root_name, "");
+        let found = scan(host, root_name, decl, open_providers);
+        record(&mut state, found, &root_context);
+        release_opens(&mut state);
+        // One job the evaluator runs itself when it gets there: no thread can help.
+        if state.queue.len() + state.pending_opens.len() < 2 {
+            return None;
+        }
+        Some(Prefetch {
+            host,
+            open_providers,
+            limits: options.limits,
+            max_workers: options.max_in_flight.saturating_sub(1).min(256),
+            state: Mutex::new(state),
+            jobs: Condvar::new(),
+            results: Condvar::new(),
+            calls: Condvar::new(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs the dispatcher on this thread (a scoped thread of `scope`) until [`Self::finish`].
+    pub(crate) fn dispatch<'s>(&'s self, scope: &'s std::thread::Scope<'s, '_>) {
+        let mut state = self.lock();
+        let mut last = (state.ended, Instant::now());
+        loop {
+            if state.done {
+                return;
+            }
+            if state.ended != last.0 || state.running == 0 {
+                last = (state.ended, Instant::now());
+            }
+            let stalled = state.running > 0 && last.1.elapsed() >= STALL;
+            let spawn = if stalled {
+                state
+                    .queue
+                    .len()
+                    .min(self.max_workers.saturating_sub(state.workers))
+            } else {
+                0
+            };
+            if spawn > 0 {
+                state.workers += spawn;
+                drop(state);
+                for _ in 0..spawn {
+                    scope.spawn(|| self.work());
+                }
+                state = self.lock();
+                last = (state.ended, Instant::now());
+                continue;
+            }
+            // Watch the calls under way; with none, sleep until one starts.
+            state = if state.running > 0 && !state.queue.is_empty() {
+                let left = STALL.saturating_sub(last.1.elapsed());
+                self.calls
+                    .wait_timeout(state, left.max(Duration::from_micros(20)))
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0
+            } else {
+                self.calls
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner)
+            };
+        }
+    }
+
+    /// A worker: runs queued jobs until the evaluation is over.
+    fn work(&self) {
+        let mut state = self.lock();
+        loop {
+            if state.done {
+                return;
+            }
+            let Some(job) = state.queue.pop_front() else {
+                state = self
+                    .jobs
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+                continue;
+            };
+            let loading = match &job {
+                Job::Load { name, .. } => {
+                    state.loading.insert(name.clone());
+                    Some(name.clone())
+                }
+                Job::Open { .. } => None,
+            };
+            state.running += 1;
+            drop(state);
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run(job)));
+            state = self.lock();
+            if let Err(panic) = ran {
+                // The evaluator, if it waits for this load, makes it itself; the scope
+                // passes the panic on.
+                if let Some(name) = loading {
+                    state.loading.remove(&name);
+                    state.loads_pending -= 1;
+                }
+                state.running -= 1;
+                drop(state);
+                self.results.notify_all();
+                std::panic::resume_unwind(panic);
+            }
+        }
+    }
+
+    /// Runs `job` (counted as running by the caller) and records its result.
+    fn run(&self, job: Job) {
         match job {
             Job::Load { name, context } => {
-                let loaded = host.load_environment(&name).map_err(String::from);
+                let text = self.host.load_environment(&name).map_err(String::from);
                 // Parse and scan outside the lock; the evaluator reuses the parse.
-                let parsed = loaded.as_ref().ok().map(|text| {
-                    let l =
-                        crate::ast::load_with(&Source::new(name.as_str(), text.as_str()), limits);
+                let parsed = text.as_ref().ok().map(|text| {
+                    let l = crate::ast::load_with(
+                        &Source::new(name.as_str(), text.as_str()),
+                        &self.limits,
+                    );
                     Parsed {
                         decl: l.decl,
                         diags: l.diags,
@@ -220,57 +274,124 @@ fn worker(
                             .and_then(Value::as_str)
                             .unwrap_or("");
                         let ctx = env_context(&context, &name, root);
-                        (scan(host, &name, decl, open_providers), ctx)
+                        (scan(self.host, &name, decl, self.open_providers), ctx)
                     });
-                let mut state = lock
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut state = self.lock();
                 let queued = state.queue.len();
                 if let Some((found, ctx)) = found {
-                    record(&mut state, &name, found, &ctx);
+                    record(&mut state, found, &ctx);
                 }
-                let added = state.queue.len() - queued;
-                if let Some(parsed) = parsed {
-                    state.result.parsed.insert(name.clone(), parsed);
-                }
-                state.result.loads.insert(name, loaded);
-                state.in_flight -= 1;
-                wake(&state, ready, added);
+                state.loading.remove(&name);
+                state.loaded.insert(name, Loaded { text, parsed });
+                state.loads_pending -= 1;
+                release_opens(&mut state);
+                self.ended(&mut state, queued);
+                self.results.notify_all();
             }
             Job::Open {
                 provider,
                 inputs,
                 context,
             } => {
-                let opened = host.provider(&provider).map(|p| p.open(&inputs, &context));
-                let mut state = lock
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if let Ok(result) = opened {
-                    state
-                        .result
-                        .opens
-                        .entry(open_key(&provider, &inputs, &context))
-                        .or_default()
-                        .push_back(result);
+                // The result stays with the host (`once.rs`), where the evaluator's identical
+                // open finds it.
+                if let Ok(p) = self.host.provider(&provider) {
+                    let _ = p.open(&inputs, &context);
                 }
-                state.in_flight -= 1;
-                wake(&state, ready, 0);
+                let mut state = self.lock();
+                let queued = state.queue.len();
+                self.ended(&mut state, queued);
             }
         }
     }
+
+    /// After a call: counts it ended, and wakes a worker for each job queued since `queued`.
+    fn ended(&self, state: &mut State, queued: usize) {
+        state.running -= 1;
+        state.ended += 1;
+        for _ in queued..state.queue.len() {
+            self.jobs.notify_one();
+        }
+        if state.queue.len() > queued {
+            self.calls.notify_one();
+        }
+    }
+
+    /// Environment `name` loaded and parsed: taken from what a worker loaded (waiting for
+    /// it if a worker is loading it), or loaded here if it is queued. `None` when it was
+    /// never queued: the caller loads it.
+    pub(crate) fn load(&self, name: &str) -> Option<Loaded> {
+        let mut state = self.lock();
+        loop {
+            // The text stays for a second import of a document that failed (and so was not
+            // evaluated once for all); the parse is handed out once.
+            if let Some(loaded) = state.loaded.get_mut(name) {
+                return Some(Loaded {
+                    text: loaded.text.clone(),
+                    parsed: loaded.parsed.take(),
+                });
+            }
+            if state.loading.contains(name) {
+                state = self
+                    .results
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+                continue;
+            }
+            let at = state
+                .queue
+                .iter()
+                .position(|j| matches!(j, Job::Load { name: n, .. } if n == name))?;
+            let job = state.queue.remove(at)?;
+            state.loading.insert(name.to_owned());
+            state.running += 1;
+            self.calls.notify_one();
+            drop(state);
+            self.run(job);
+            state = self.lock();
+        }
+    }
+
+    /// Makes a host call on the evaluator's thread, counted as under way (so that the
+    /// dispatcher starts workers for what is queued while it blocks).
+    pub(crate) fn call<T>(&self, f: impl FnOnce() -> T) -> T {
+        {
+            let mut state = self.lock();
+            state.running += 1;
+            self.calls.notify_one();
+        }
+        let out = f();
+        let mut state = self.lock();
+        let queued = state.queue.len();
+        self.ended(&mut state, queued);
+        out
+    }
+
+    /// Ends the prefetching: queued jobs are dropped; workers end after their call.
+    pub(crate) fn finish(&self) {
+        let mut state = self.lock();
+        state.done = true;
+        state.queue.clear();
+        self.jobs.notify_all();
+        self.calls.notify_all();
+    }
 }
 
-/// After a job that queued `added` more: wakes a waiting worker for each new job (this
-/// one takes a job itself), or all of them when nothing is in flight (to release the opens,
-/// or to exit). Waking all after every job made each job cost a wake-up of every worker.
-fn wake(state: &State, ready: &Condvar, added: usize) {
-    if state.in_flight == 0 {
-        ready.notify_all();
-    } else {
-        for _ in 1..added {
-            ready.notify_one();
-        }
+/// Ends a prefetch when dropped, so that a panicking evaluation does not leave the
+/// dispatcher and workers waiting (and the scope joining them forever).
+pub(crate) struct Finish<'a, 'h>(pub(crate) &'a Prefetch<'h>);
+
+impl Drop for Finish<'_, '_> {
+    fn drop(&mut self) {
+        self.0.finish();
+    }
+}
+
+/// Queues the held-back opens once no load is queued or under way and no `fn::final` was seen.
+fn release_opens(state: &mut State) {
+    if state.loads_pending == 0 && !state.saw_final && !state.pending_opens.is_empty() {
+        let pending = std::mem::take(&mut state.pending_opens);
+        state.queue.extend(pending);
     }
 }
 
@@ -298,19 +419,6 @@ fn env_context(inherited: &Value, name: &str, inherited_root: &str) -> Value {
         Value::object([("name".to_owned(), Value::string(root))]),
     );
     Value::new(ValueKind::Object(entries))
-}
-
-/// Queues the imports, inline references and literal opens of one environment.
-fn discover(
-    state: &mut State,
-    host: &dyn Host,
-    name: &str,
-    decl: &EnvironmentDecl,
-    context: &Value,
-    open_providers: bool,
-) {
-    let found = scan(host, name, decl, open_providers);
-    record(state, name, found, context);
 }
 
 /// What one environment refers to.
@@ -364,25 +472,17 @@ fn scan(host: &dyn Host, name: &str, decl: &EnvironmentDecl, open_providers: boo
     }
 }
 
-/// Adds what environment `name` (evaluated with `context`) refers to: graph edges, loads
-/// of environments not seen yet, and opens.
-fn record(state: &mut State, name: &str, found: Found, context: &Value) {
-    let from = node(state, name);
+/// Queues what an environment (evaluated with `context`) refers to: loads of environments
+/// not seen yet, and opens.
+fn record(state: &mut State, found: Found, context: &Value) {
     state.saw_final |= found.saw_final;
-    // Each environment is discovered once, so deduplicating its own targets keeps the
-    // graph free of parallel edges (`update_edge` would scan every edge of `from`: quadratic
-    // for a wide import list).
-    let mut linked = BTreeSet::new();
     for target in found.targets {
         // The evaluator imports no more than this (and reports it): load no more.
         if state.seen.len() >= state.max_environments && !state.seen.contains(&target) {
             continue;
         }
-        let to = node(state, &target);
-        if linked.insert(to) {
-            state.result.graph.add_edge(from, to, ());
-        }
         if state.seen.insert(target.clone()) {
+            state.loads_pending += 1;
             state.queue.push_back(Job::Load {
                 name: target,
                 context: context.clone(),
@@ -396,15 +496,6 @@ fn record(state: &mut State, name: &str, found: Found, context: &Value) {
             context: context.clone(),
         });
     }
-}
-
-fn node(state: &mut State, name: &str) -> NodeIndex {
-    if let Some(&n) = state.nodes.get(name) {
-        return n;
-    }
-    let n = state.result.graph.add_node(name.to_owned());
-    state.nodes.insert(name.to_owned(), n);
-    n
 }
 
 /// Whether the provider exists and accepts `inputs` (so the evaluator will open it).

@@ -86,10 +86,8 @@ impl Evaluator<'_> {
         }
         let exported = self.export(iv);
         let context = self.envs[self.scope_of(x)].context_value.clone();
-        let opened = self
-            .prefetched
-            .take_open(name, &exported, &context)
-            .unwrap_or_else(|| provider.open(&exported, &context));
+        // An identical open a worker made (or is making) is not made again (`once.rs`).
+        let opened = self.host_call(|_| provider.open(&exported, &context));
         match opened {
             Ok(out) => self.opened(x, &out),
             Err(e) => {

@@ -5,7 +5,8 @@
 //!
 //! Endpoints are AWS's (`https://secretsmanager.REGION.amazonaws.com`) unless the standard
 //! overrides of the AWS SDKs say otherwise: `AWS_ENDPOINT_URL_<SERVICE>` (for example
-//! `AWS_ENDPOINT_URL_SECRETS_MANAGER`), then `AWS_ENDPOINT_URL`. `ESCC_AWS_TIMEOUT` bounds
+//! `AWS_ENDPOINT_URL_SECRETS_MANAGER`), then `AWS_ENDPOINT_URL`, then escc's own
+//! (`ESCC_ENDPOINT_AWS_SSM`, `[endpoints] aws-ssm`, ...). `ESCC_AWS_TIMEOUT` bounds
 //! each request (seconds, default 30).
 //!
 //! No error this module returns quotes a response body, except the error type and message
@@ -136,7 +137,7 @@ fn login_oidc(oidc: &Value, network: &Network) -> Result<Value, String> {
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|r| !r.is_empty()))
         .unwrap_or_else(|| "us-east-1".to_owned());
-    let endpoint = Endpoint::resolve("sts", "STS", &region)?;
+    let endpoint = Endpoint::resolve("sts", "STS", &region, network)?;
     let creds = Client::new(network)?
         .assume_role_with_web_identity(&endpoint, &form)
         .map_err(|e| {
@@ -162,7 +163,7 @@ fn login_oidc(oidc: &Value, network: &Network) -> Result<Value, String> {
 fn secrets(inputs: &Value, network: &Network) -> Result<Value, String> {
     let region = string_at(inputs, "region", "")?;
     let creds = Credentials::from_inputs(inputs.get("login"), "login")?;
-    let endpoint = Endpoint::resolve("secretsmanager", "SECRETS_MANAGER", &region)?;
+    let endpoint = Endpoint::resolve("secretsmanager", "SECRETS_MANAGER", &region, network)?;
     let client = Client::new(network)?;
     let mut out = Vec::new();
     for (name, request) in entries(inputs, "get")? {
@@ -213,7 +214,7 @@ fn secrets(inputs: &Value, network: &Network) -> Result<Value, String> {
 fn parameters(inputs: &Value, network: &Network) -> Result<Value, String> {
     let region = string_at(inputs, "region", "")?;
     let creds = Credentials::from_inputs(inputs.get("login"), "login")?;
-    let endpoint = Endpoint::resolve("ssm", "SSM", &region)?;
+    let endpoint = Endpoint::resolve("ssm", "SSM", &region, network)?;
     let client = Client::new(network)?;
     let mut out = Vec::new();
     for (name, request) in entries(inputs, "get")? {
@@ -256,13 +257,14 @@ pub(crate) struct Endpoint {
 
 impl Endpoint {
     /// The endpoint of `service` (its SDK environment suffix `env`, e.g. `SECRETS_MANAGER`)
-    /// in `region`, honouring `AWS_ENDPOINT_URL_<env>` then `AWS_ENDPOINT_URL`.
+    /// in `region`, honouring the overrides (see [`Endpoint::overridden`]).
     pub(crate) fn resolve(
         service: &'static str,
         env: &str,
         region: &str,
+        network: &Network,
     ) -> Result<Endpoint, String> {
-        if let Some(e) = Endpoint::overridden(service, env)? {
+        if let Some(e) = Endpoint::overridden(service, env, network)? {
             return Ok(e);
         }
         if region.is_empty()
@@ -284,15 +286,23 @@ impl Endpoint {
         service: &'static str,
         env: &str,
         default: &str,
+        network: &Network,
     ) -> Result<Endpoint, String> {
-        match Endpoint::overridden(service, env)? {
+        match Endpoint::overridden(service, env, network)? {
             Some(e) => Ok(e),
             None => Endpoint::parse(service, default),
         }
     }
 
-    /// `AWS_ENDPOINT_URL_<env>`, then `AWS_ENDPOINT_URL`, when set.
-    fn overridden(service: &'static str, env: &str) -> Result<Option<Endpoint>, String> {
+    /// The AWS SDKs' `AWS_ENDPOINT_URL_<env>`, then `AWS_ENDPOINT_URL`, then escc's
+    /// `ESCC_ENDPOINT_AWS_<SERVICE>` and the project's `[endpoints]` `aws-<service>`
+    /// (`aws-sts`, `aws-secretsmanager`, `aws-ssm`, `aws-iam`), when one is set. The URL
+    /// must have no path: `SigV4` signs the host.
+    fn overridden(
+        service: &'static str,
+        env: &str,
+        network: &Network,
+    ) -> Result<Option<Endpoint>, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let specific = format!("AWS_ENDPOINT_URL_{env}");
         if let Some(url) = var(&specific) {
@@ -305,7 +315,13 @@ impl Endpoint {
                 .map(Some)
                 .map_err(|e| format!("AWS_ENDPOINT_URL: {e}"));
         }
-        Ok(None)
+        let name = format!("aws-{service}");
+        match network.endpoint_override(&name)? {
+            Some(url) => Endpoint::parse(service, &url)
+                .map(Some)
+                .map_err(|e| format!("the endpoint of {name}: {e}")),
+            None => Ok(None),
+        }
     }
 
     /// `url`: `http://` or `https://`, a host, an optional port, no path but `/`.

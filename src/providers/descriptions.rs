@@ -4,7 +4,8 @@
 //! the same way). Kept apart from the schemas (`schemas.rs`), which say what is valid.
 //!
 //! A path is the input's keys joined by `.`; `*` stands for a name the user chooses (an
-//! entry of `get`, `read` or `access`). The empty path describes the provider.
+//! entry of `get`, `read` or `access`). The empty path describes the provider. The
+//! built-in rotators' inputs have their own table, in the same form.
 
 use serde_json::Value as Json;
 
@@ -146,9 +147,66 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("1password-secrets", "get.*.ref", "A secret reference, like `op://vault/item/field`."),
 ];
 
+/// `(rotator, path, description)` of the built-in rotators' inputs, as [`TABLE`].
+#[rustfmt::skip]
+const ROTATORS: &[(&str, &str, &str)] = &[
+    ("aws-iam", "", "Rotates the access keys of an IAM user: deletes the state's `previous` key, creates a new `current` one, and keeps the old `current` as `previous`."),
+    ("aws-iam", "login", "AWS credentials allowed to manage the user's keys, usually `${...}` of an aws-login open."),
+    ("aws-iam", "login.accessKeyId", "The access key ID."),
+    ("aws-iam", "login.secretAccessKey", "The secret access key."),
+    ("aws-iam", "login.sessionToken", "The session token of temporary credentials."),
+    ("aws-iam", "userArn", "The ARN of the IAM user whose keys rotate."),
+    ("aws-iam", "region", "Chooses the AWS partition (`cn-...`, `us-gov-...`); IAM is global (default: the commercial partition)."),
+    ("mysql", "", "Rotates the password of a MySQL or MariaDB user: two users take turns, so the previous credentials keep working until the next rotation."),
+    ("mysql", "database", "The database and how to reach it."),
+    ("mysql", "database.database", "The database to connect to."),
+    ("mysql", "database.host", "The server's host name or address."),
+    ("mysql", "database.port", "The server's port."),
+    ("mysql", "database.managingUser", "The user that changes the passwords (it needs the right to)."),
+    ("mysql", "database.managingUser.username", "The managing user's name."),
+    ("mysql", "database.managingUser.password", "The managing user's password (use fn::secret)."),
+    ("mysql", "database.connector", "Reach a database in a private network through a connector."),
+    ("mysql", "database.connector.awsLambda", "ESC's AWS Lambda connector: escc connects to the database itself and refuses a rotation that names one."),
+    ("mysql", "database.connector.awsLambda.login", "AWS credentials for invoking the Lambda."),
+    ("mysql", "database.connector.awsLambda.login.accessKeyId", "The access key ID."),
+    ("mysql", "database.connector.awsLambda.login.secretAccessKey", "The secret access key."),
+    ("mysql", "database.connector.awsLambda.login.sessionToken", "The session token of temporary credentials."),
+    ("mysql", "database.connector.awsLambda.lambdaArn", "The ARN of the connector Lambda."),
+    ("mysql", "rotateUsers", "The two users whose passwords rotate in turn."),
+    ("mysql", "rotateUsers.username1", "The first user (rotated first)."),
+    ("mysql", "rotateUsers.username2", "The second user."),
+    ("postgres", "", "Rotates the password of a PostgreSQL user: two users take turns, so the previous credentials keep working until the next rotation."),
+    ("postgres", "database", "The database and how to reach it."),
+    ("postgres", "database.database", "The database to connect to."),
+    ("postgres", "database.host", "The server's host name or address."),
+    ("postgres", "database.port", "The server's port."),
+    ("postgres", "database.managingUser", "The user that changes the passwords (it needs the right to)."),
+    ("postgres", "database.managingUser.username", "The managing user's name."),
+    ("postgres", "database.managingUser.password", "The managing user's password (use fn::secret)."),
+    ("postgres", "database.connector", "Reach a database in a private network through a connector."),
+    ("postgres", "database.connector.awsLambda", "ESC's AWS Lambda connector: escc connects to the database itself and refuses a rotation that names one."),
+    ("postgres", "database.connector.awsLambda.login", "AWS credentials for invoking the Lambda."),
+    ("postgres", "database.connector.awsLambda.login.accessKeyId", "The access key ID."),
+    ("postgres", "database.connector.awsLambda.login.secretAccessKey", "The secret access key."),
+    ("postgres", "database.connector.awsLambda.login.sessionToken", "The session token of temporary credentials."),
+    ("postgres", "database.connector.awsLambda.lambdaArn", "The ARN of the connector Lambda."),
+    ("postgres", "rotateUsers", "The two users whose passwords rotate in turn."),
+    ("postgres", "rotateUsers.username1", "The first user (rotated first)."),
+    ("postgres", "rotateUsers.username2", "The second user."),
+];
+
+/// `schema` (the inputs of rotator `name`) with the descriptions of [`ROTATORS`].
+pub(crate) fn describe_rotator(name: &str, schema: Json) -> Json {
+    annotate(ROTATORS, name, schema)
+}
+
 /// `schema` (the inputs of provider `name`) with the descriptions of the table.
-pub(crate) fn describe(name: &str, mut schema: Json) -> Json {
-    for (_, path, text) in TABLE.iter().filter(|(p, _, _)| *p == name) {
+pub(crate) fn describe(name: &str, schema: Json) -> Json {
+    annotate(TABLE, name, schema)
+}
+
+fn annotate(table: &[(&str, &str, &str)], name: &str, mut schema: Json) -> Json {
+    for (_, path, text) in table.iter().filter(|(p, _, _)| *p == name) {
         if let Some(Json::Object(node)) = at(&mut schema, path) {
             node.insert("description".to_owned(), Json::from(*text));
         }
@@ -205,6 +263,21 @@ mod tests {
         // Every property of every built-in provider's inputs is described.
         for name in super::super::builtin_names() {
             let (inputs, _) = super::super::builtin_schema(name).unwrap();
+            assert!(inputs.get("description").is_some(), "{name}");
+            walk(name, &inputs, "");
+        }
+        // The same for the rotators.
+        for (name, path, _) in ROTATORS {
+            let (inputs, _, _) = super::super::builtin_rotator_schema(name)
+                .unwrap_or_else(|| panic!("{name} is not a built-in rotator"));
+            let mut raw = inputs.clone();
+            assert!(
+                at(&mut raw, path).is_some_and(|n| n.get("description").is_some()),
+                "{name} {path:?}"
+            );
+        }
+        for name in super::super::builtin_rotator_names() {
+            let (inputs, _, _) = super::super::builtin_rotator_schema(name).unwrap();
             assert!(inputs.get("description").is_some(), "{name}");
             walk(name, &inputs, "");
         }

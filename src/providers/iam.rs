@@ -32,7 +32,7 @@ pub(super) fn rotate(
     let user = user_name(&arn)?;
     let region = optional_string(inputs, "region", "")?;
     let (default_url, signing_region) = partition(region.as_deref());
-    let endpoint = Endpoint::resolve_with_default("iam", "IAM", default_url)?;
+    let endpoint = Endpoint::resolve_with_default("iam", "IAM", default_url, network)?;
     let key_at = |slot: &str| {
         state
             .and_then(|s| s.get(slot))

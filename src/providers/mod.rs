@@ -26,6 +26,7 @@ mod gcp;
 mod iam;
 #[cfg(feature = "providers")]
 mod infisical;
+mod json_schema;
 mod lint;
 #[cfg(feature = "rotators")]
 mod mysql;
@@ -34,6 +35,8 @@ mod net;
 mod oidc;
 #[cfg(feature = "providers")]
 mod onepassword;
+#[cfg(any(feature = "rotators", feature = "serve"))]
+pub(crate) mod pg;
 mod plugin;
 #[cfg(feature = "rotators")]
 mod postgres;
@@ -49,6 +52,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
+pub use json_schema::environment_schema;
 pub use lint::lint;
 pub use net::{Network, check_endpoint};
 pub use plugin::{DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, PROTOCOL, PluginConfig};
@@ -91,7 +95,10 @@ pub fn builtin_rotator_names() -> impl Iterator<Item = &'static str> {
 pub fn builtin_rotator_schema(
     name: &str,
 ) -> Option<(serde_json::Value, serde_json::Value, serde_json::Value)> {
-    schemas::rotator_row(name).map(|r| ((r.inputs)(), (r.state)(), (r.outputs)()))
+    schemas::rotator_row(name).map(|r| {
+        let inputs = descriptions::describe_rotator(r.name, (r.inputs)());
+        (inputs, (r.state)(), (r.outputs)())
+    })
 }
 
 /// Whether `name` can name a plugin: ASCII letters, digits, `-`, `_` and `.`, not starting

@@ -119,6 +119,17 @@ impl Network {
     /// # Errors
     /// The override is not an `http://` or `https://` URL.
     pub fn endpoint(&self, service: &str, default: &str) -> Result<String, String> {
+        Ok(self
+            .endpoint_override(service)?
+            .unwrap_or_else(|| default.trim_end_matches('/').to_owned()))
+    }
+
+    /// The base URL `ESCC_ENDPOINT_<SERVICE>` or the project's `[endpoints]` give
+    /// `service`, if either does; as for [`Network::endpoint`].
+    ///
+    /// # Errors
+    /// The override is not an `http://` or `https://` URL.
+    pub fn endpoint_override(&self, service: &str) -> Result<Option<String>, String> {
         let var = format!(
             "ESCC_ENDPOINT_{}",
             service.to_ascii_uppercase().replace(['-', '.'], "_")
@@ -127,10 +138,10 @@ impl Network {
             Some(url) => (url, var),
             None => match self.endpoints.get(service) {
                 Some(url) => (url.clone(), format!("endpoints.{service}")),
-                None => return Ok(default.trim_end_matches('/').to_owned()),
+                None => return Ok(None),
             },
         };
-        base_url(&url, &from)
+        base_url(&url, &from).map(Some)
     }
 
     /// The time each request may take: the setting, then `env` (a provider's own variable,

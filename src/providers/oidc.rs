@@ -116,13 +116,14 @@ fn github_actions(
 fn run_command(network: &Network, command: &str) -> Result<String, String> {
     let source = "ESCC_OIDC_TOKEN_COMMAND";
     let timeout = network.request_timeout(None)?;
-    let child = Command::new("sh")
-        .args(["-c", command])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| format!("{source}: cannot run sh: {}", plugin::io_text(&e)))?;
+    let child = plugin::spawn(
+        Command::new("sh")
+            .args(["-c", command])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit()),
+    )
+    .map_err(|e| format!("{source}: cannot run sh: {}", plugin::io_text(&e)))?;
     let (status, out) =
         plugin::collect(child, None, timeout, MAX_TOKEN_BYTES).map_err(|f| match f {
             RunFailure::TimedOut => format!(

@@ -106,8 +106,7 @@ fn read(op: &Path, token: &str, reference: &str, timeout: Duration) -> Result<St
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = command
-        .spawn()
+    let mut child = plugin::spawn(&mut command)
         .map_err(|e| format!("cannot run {}: {}", op.display(), plugin::io_text(&e)))?;
     // Read on its own thread, so that a full stderr pipe cannot stall `op`.
     let stderr = child.stderr.take().map(|err| {

@@ -291,7 +291,7 @@ impl Plugin {
         if let Some(dir) = &self.dir {
             command.current_dir(dir);
         }
-        let child = command.spawn().map_err(|e| {
+        let child = spawn(&mut command).map_err(|e| {
             format!(
                 "cannot run {}: {}",
                 self.program.to_string_lossy(),
@@ -495,7 +495,26 @@ pub(super) fn io_text(e: &std::io::Error) -> String {
     }
 }
 
+/// Starts `command` as the leader of a process group of its own (with the `providers`
+/// feature, on Unix), so that [`collect`] stopping it at a timeout also stops what it
+/// started: a shell's `sleep`, a CLI's helper. (As with GNU `timeout`, a Ctrl-C on the
+/// terminal then reaches escc, not the program; it sees its pipes close.)
+pub(super) fn spawn(command: &mut Command) -> std::io::Result<Child> {
+    #[cfg(all(unix, feature = "providers"))]
+    std::os::unix::process::CommandExt::process_group(command, 0);
+    command.spawn()
+}
+
+/// Kills a program [`spawn`] started, and its process group, and reaps it.
 fn kill(child: &mut Child) {
+    // Before the reaping, while its pid (the group's id) cannot have been reused.
+    #[cfg(all(unix, feature = "providers"))]
+    if let Some(group) = i32::try_from(child.id())
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    {
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+    }
     // It may have exited already; either way it is reaped.
     let _ = child.kill();
     let _ = child.wait();

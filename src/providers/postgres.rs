@@ -8,6 +8,7 @@
 //! (`postgres-protocol`'s escaping, libpq's `PQescapeInternal`). No TLS: the connection is
 //! plain TCP (or a Unix socket, for a `host` that is a directory).
 
+use super::pg::describe;
 use super::rotators::PasswordChange;
 
 /// Sets the password of `change.target`.
@@ -50,23 +51,6 @@ pub(super) fn set_password(change: &PasswordChange<'_>) -> Result<(), String> {
     // The password is changed; a failure to say goodbye does not undo it.
     let _ = client.close();
     Ok(())
-}
-
-/// What went wrong: the server's message (`FATAL: password authentication failed for user
-/// "x"`), else the client's with its causes (`error connecting to server: Connection
-/// refused`).
-fn describe(e: &postgres::Error) -> String {
-    if let Some(db) = e.as_db_error() {
-        return format!("{}: {}", db.severity(), db.message());
-    }
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 /// `ALTER ROLE <role> WITH PASSWORD <verifier>`, both quoted.

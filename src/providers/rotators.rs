@@ -26,7 +26,7 @@ pub(super) struct Builtin {
 impl Rotator for Builtin {
     fn schema(&self) -> (serde_json::Value, serde_json::Value, serde_json::Value) {
         (
-            (self.row.inputs)(),
+            super::descriptions::describe_rotator(self.row.name, (self.row.inputs)()),
             (self.row.state)(),
             (self.row.outputs)(),
         )

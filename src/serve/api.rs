@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use serde_json::{Value as Json, json};
 
 use super::auth::{self, Role};
-use super::store::{SessionRow, Store, TokenRow};
+use super::store::{Pool, PoolGuard, RetractionRow, SessionRow, Store, TagRow, TokenRow};
 use super::time::{now, parse_duration, rfc3339};
 use crate::Diagnostic;
 use crate::eval::Mode;
@@ -109,6 +109,8 @@ pub struct Settings {
     pub max_session: i64,
     /// How many opens may run at once; more get 429.
     pub max_opens: usize,
+    /// How many database connections at most (PostgreSQL; `SQLite` uses one).
+    pub connections: usize,
 }
 
 /// An opened session's result, kept in memory for its lifetime.
@@ -123,7 +125,7 @@ const MAX_CACHED_SESSIONS: usize = 256;
 
 /// The state every request shares.
 pub struct Server {
-    store: Mutex<Store>,
+    store: Pool,
     config_text: String,
     settings: Settings,
     #[allow(clippy::struct_field_names)]
@@ -142,8 +144,34 @@ impl std::fmt::Debug for Server {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
+/// What `lock` takes: a mutex, or the pool of database connections (`lock(&self.store)`
+/// is a connection, given back when dropped).
+trait Lock {
+    type Guard<'a>
+    where
+        Self: 'a;
+    fn take(&self) -> Self::Guard<'_>;
+}
+
+impl<T> Lock for Mutex<T> {
+    type Guard<'a>
+        = MutexGuard<'a, T>
+    where
+        T: 'a;
+    fn take(&self) -> MutexGuard<'_, T> {
+        self.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Lock for Pool {
+    type Guard<'a> = PoolGuard<'a>;
+    fn take(&self) -> PoolGuard<'_> {
+        self.get()
+    }
+}
+
+fn lock<L: Lock>(m: &L) -> L::Guard<'_> {
+    m.take()
 }
 
 fn etag(revision: i64) -> String {
@@ -180,7 +208,7 @@ impl Server {
     /// # Errors
     /// The stored `escc.toml` is invalid.
     pub fn new(
-        store: Store,
+        mut store: Store,
         settings: Settings,
         identities: Option<crate::secrets::age::Identities>,
         audit_out: Box<dyn Fn(&str) + Send + Sync>,
@@ -192,7 +220,7 @@ impl Server {
             Arc::new(ids.knowing(crate::project::keys::recipient_sets(&config.encryption)))
         });
         Ok(Server {
-            store: Mutex::new(store),
+            store: Pool::new(store, settings.connections),
             config_text,
             settings,
             identities,
@@ -277,6 +305,17 @@ impl Server {
     /// Refuses what the caller's role or scope does not allow, before anything is looked
     /// up: the answer never depends on whether the environment exists.
     fn authorize(caller: &Caller, need: Role, target: &str) -> Result<(), Reply> {
+        Self::need_role(caller, need)?;
+        if !auth::scope_covers(&caller.token.scope, target) {
+            return Err(Reply::error(
+                403,
+                &format!("the token's scope does not cover {target}"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn need_role(caller: &Caller, need: Role) -> Result<(), Reply> {
         if caller.role < need {
             return Err(Reply::error(
                 403,
@@ -285,12 +324,6 @@ impl Server {
                     need.name(),
                     caller.role.name()
                 ),
-            ));
-        }
-        if !auth::scope_covers(&caller.token.scope, target) {
-            return Err(Reply::error(
-                403,
-                &format!("the token's scope does not cover {target}"),
             ));
         }
         Ok(())
@@ -327,6 +360,7 @@ impl Server {
             [] if m == "GET" => self.list(caller, None),
             [org] if m == "GET" => self.list(caller, Some(org)),
             [org] if m == "POST" => self.create(req, caller, org),
+            [org, "yaml", "check"] if m == "POST" => self.check(req, caller, org),
             [org, p, e, tail @ ..] => {
                 let path = match env_path(org, p, e) {
                     Ok(p) => p,
@@ -403,6 +437,9 @@ impl Server {
     }
 
     fn environment(&self, req: &Request, caller: &Caller, path: &EnvPath, tail: &[&str]) -> Reply {
+        if let Some(reply) = self.revision_routes(req, caller, path, tail) {
+            return reply;
+        }
         // Environment tags and rotation: manage.rs.
         if matches!(tail, ["tags", ..] | ["rotate"]) {
             return self.manage(req, caller, path, tail);
@@ -438,7 +475,7 @@ impl Server {
                 }
                 ("history", _) => self.history(req, path),
                 ("update", _) => self.update(req, caller, path),
-                ("delete", _) => match self.delete_with_tags(path) {
+                ("delete", _) => match lock(&self.store).delete(&path.name()) {
                     Ok(true) => Reply::empty(204),
                     Ok(false) => Reply::error(404, &format!("environment {full} not found")),
                     Err(_) => Reply::error(503, "the database cannot be written"),
@@ -470,8 +507,40 @@ impl Server {
         reply
     }
 
-    /// A revision named in a path: a number, or `latest`.
+    /// A revision named in a path to read or open: a number, `latest` or a tag; a retracted
+    /// revision can no longer be read or opened (410, naming its replacement).
     fn revision_of(&self, path: &EnvPath, v: &str) -> Result<i64, Reply> {
+        let rev = self.resolve_version(path, v)?;
+        let retracted = lock(&self.store)
+            .retractions(&path.name())
+            .map_err(|_| Reply::error(503, "the database cannot be read"))?;
+        match retracted.iter().find(|r| r.revision == rev) {
+            Some(r) => Err(Reply::error(
+                410,
+                &format!(
+                    "revision {rev} of {} was retracted{}; its replacement is revision {}",
+                    path.full(),
+                    if r.reason.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", r.reason)
+                    },
+                    r.replacement
+                ),
+            )),
+            None => Ok(rev),
+        }
+    }
+
+    /// A revision named in a path: a number, `latest` or a tag.
+    fn resolve_version(&self, path: &EnvPath, v: &str) -> Result<i64, Reply> {
+        if !v.starts_with(|c: char| c.is_ascii_digit()) && v != "latest" {
+            return match lock(&self.store).revision_tag(&path.name(), v) {
+                Ok(Some(t)) => Ok(t.revision),
+                Ok(None) => Err(Reply::error(404, &format!("tag {v:?} not found"))),
+                Err(_) => Err(Reply::error(503, "the database cannot be read")),
+            };
+        }
         if v == "latest" {
             return match lock(&self.store).env(&path.name()) {
                 Ok(Some(e)) => Ok(e.revision),
@@ -495,21 +564,21 @@ impl Server {
         if !decrypt {
             return Reply::yaml(text, rev);
         }
-        let Some(ids) = &self.identities else {
-            return Reply::error(
-                400,
-                "the server has no age identity to decrypt with (see docs/serve.md)",
-            );
-        };
+        let ids = self.identities.as_ref();
         let source = Source::new(path.name(), text.as_str());
-        // As `escc edit` shows it: each age ciphertext in place as its plaintext.
+        // As `escc edit` shows it: each age ciphertext in place as its plaintext. A
+        // definition without ciphertexts needs no identity.
         let copy = crate::edit::decrypted_copy(&source, &|c| {
             let file = crate::secrets::envelope::open(c).ok()?;
             crate::secrets::age::is_age_file(&file)
-                .then(|| crate::secrets::age::decrypt(ids, &file))
+                .then(|| ids.map(|ids| crate::secrets::age::decrypt(ids, &file)))?
         });
         match copy {
             Ok(copy) if copy.kept.is_empty() => Reply::yaml(copy.text, rev),
+            Ok(_) if ids.is_none() => Reply::error(
+                400,
+                "the server has no age identity to decrypt with (see docs/serve.md)",
+            ),
             Ok(copy) => Reply::error(
                 400,
                 &format!(
@@ -528,18 +597,35 @@ impl Server {
             .and_then(|c| c.parse::<usize>().ok())
             .unwrap_or(100)
             .min(500);
-        let revs = match lock(&self.store).revisions(&path.name()) {
-            Ok(r) if r.is_empty() => return not_found(path),
-            Ok(r) => r,
-            Err(_) => return Reply::error(503, "the database cannot be read"),
+        let (revs, tags, retracted) = {
+            let mut store = lock(&self.store);
+            match (
+                store.revisions(&path.name()),
+                Self::tags_of(&mut store, path),
+                store.retractions(&path.name()),
+            ) {
+                (Ok(r), _, _) if r.is_empty() => return not_found(path),
+                (Ok(r), Ok(t), Ok(x)) => (r, t, x),
+                _ => return Reply::error(503, "the database cannot be read"),
+            }
         };
         let out: Vec<Json> = revs
             .iter()
             .filter(|(n, ..)| before.is_none_or(|b| b <= 0 || *n < b))
             .take(count)
             .map(|(n, created, creator)| {
-                json!({"number": n, "created": rfc3339(*created), "creatorLogin": creator,
-                       "creatorName": creator, "tags": []})
+                let names: Vec<&str> = tags
+                    .iter()
+                    .filter(|t| t.revision == *n)
+                    .map(|t| t.tag.as_str())
+                    .collect();
+                let mut r = json!({"number": n, "created": rfc3339(*created), "creatorLogin": creator,
+                       "creatorName": creator, "tags": names});
+                if let Some(x) = retracted.iter().find(|x| x.revision == *n) {
+                    r["retracted"] = json!({"replacement": x.replacement, "at": rfc3339(x.time),
+                        "byLogin": x.who, "byName": x.who, "reason": x.reason});
+                }
+                r
             })
             .collect();
         Reply::json(200, &Json::Array(out))
@@ -567,6 +653,11 @@ impl Server {
         if !exists {
             return not_found(path);
         }
+        let sealed = match self.seal_plaintexts(path, text) {
+            Ok(t) => t,
+            Err(r) => return r,
+        };
+        let text = sealed.as_str();
         // Checked statically against the other environments as they are now: a definition
         // with errors is refused, with its diagnostics.
         let checked = match self.run(
@@ -586,7 +677,9 @@ impl Server {
             lock(&self.store).write(&path.name(), text, &caller.token.name, expected, now());
         match written {
             Ok(rev) => {
-                let mut reply = Reply::json(200, &Self::diagnostics_body(&checked));
+                // Warnings (escc's lint of plaintext secrets) are not sent: the `esc` CLI
+                // takes any diagnostic in the answer as a failed rollback.
+                let mut reply = Reply::json(200, &json!({}));
                 reply.headers.push(("pulumi-esc-revision", rev.to_string()));
                 reply.headers.push(("etag", etag(rev)));
                 reply
@@ -607,15 +700,29 @@ impl Server {
         text: Option<&str>,
         mode: &Mode,
     ) -> Result<(crate::project::Checked, HashMap<String, String>), Reply> {
+        self.run_named(&path.name(), text, mode, &|_| true)
+            .map_err(|r| r.unwrap_or_else(|| not_found(path)))
+    }
+
+    /// As [`Server::run`], for the environment `name`, over the stored environments that
+    /// `keep` accepts; `Err(None)` when `name` is not there.
+    fn run_named(
+        &self,
+        name: &str,
+        text: Option<&str>,
+        mode: &Mode,
+        keep: &dyn Fn(&str) -> bool,
+    ) -> Result<(crate::project::Checked, HashMap<String, String>), Option<Reply>> {
         let defs = lock(&self.store)
             .latest_definitions()
             .map_err(|_| Reply::error(503, "the database cannot be read"))?;
-        let mut texts: HashMap<String, String> = defs.into_iter().collect();
+        let mut texts: HashMap<String, String> =
+            defs.into_iter().filter(|(n, _)| keep(n)).collect();
         if let Some(t) = text {
-            texts.insert(path.name(), t.to_owned());
+            texts.insert(name.to_owned(), t.to_owned());
         }
-        if !texts.contains_key(&path.name()) {
-            return Err(not_found(path));
+        if !texts.contains_key(name) {
+            return Err(None);
         }
         let project = self.project();
         let mut host = project.host();
@@ -626,7 +733,7 @@ impl Server {
             host = host.with_identities(ids.clone());
         }
         let checked = project
-            .run(&host, &path.name(), mode)
+            .run(&host, name, mode)
             .map_err(|e| Reply::error(400, &e.to_string()))?;
         Ok((checked, texts))
     }
@@ -822,6 +929,417 @@ impl Server {
             props.values_mut().for_each(normalize_value);
         }
         normalize_ranges(typed);
+    }
+}
+
+/// The name a definition sent to `yaml/check` is evaluated under: one part, so that no
+/// stored environment (always `project/env`) has it. Its ranges name it `<yaml>`, as
+/// ESC's do (the `esc` CLI shows the environment's own name for that).
+const CHECKED: &str = "yaml";
+
+/// `yaml/check`, revision tags and retraction (server-api.md #10, #14-#18).
+impl Server {
+    /// `POST .../{org}/yaml/check[?showSecrets=true]`: evaluates the definition in the body
+    /// statically (providers are not opened), importing the stored environments that the
+    /// token's scope covers, and answers the typed environment (`exprs`, `properties`,
+    /// `schema`, `executionContext`), or 400 with diagnostics. `esc env get` evaluates
+    /// through it. With `showSecrets` (openers) ciphertexts are decrypted, and it is
+    /// audited; without it, secret values are sent as `null`.
+    fn check(&self, req: &Request, caller: &Caller, org: &str) -> Reply {
+        let show = req.query("showSecrets").is_some_and(|v| v == "true");
+        let reply = self.check_inner(req, caller, org, show);
+        if show {
+            self.audit(caller, "check", &format!("{org} show-secrets"), req, &reply);
+        }
+        reply
+    }
+
+    fn check_inner(&self, req: &Request, caller: &Caller, org: &str, show: bool) -> Reply {
+        if let Err(r) = Self::need_role(caller, if show { Role::Opener } else { Role::Reader }) {
+            return r;
+        }
+        let org_scope = caller.token.scope.split('/').next().unwrap_or_default();
+        if !auth::scope_covers(org_scope, org) {
+            return Reply::error(403, &format!("the token's scope does not cover {org}"));
+        }
+        if org != self.settings.org {
+            return Reply::error(404, &format!("organization {org} not found"));
+        }
+        let Ok(text) = std::str::from_utf8(&req.body) else {
+            return Reply::error(400, "the definition is not UTF-8");
+        };
+        let scope = caller.token.scope.clone();
+        let keep = |name: &str| auth::scope_covers(&scope, &format!("{org}/{name}"));
+        let mode = Mode::Check { show_secrets: show };
+        let checked = match self.run_named(CHECKED, Some(text), &mode, &keep) {
+            Ok(c) => c,
+            Err(r) => return r.unwrap_or_else(|| Reply::error(500, "internal error")),
+        };
+        let (status, mut body) = if checked.0.has_errors() {
+            let mut body = Self::diagnostics_body(&checked);
+            body["code"] = json!(400);
+            body["message"] = json!("the definition has errors");
+            (400, body)
+        } else {
+            let mut typed = checked
+                .0
+                .evaluation
+                .as_ref()
+                .and_then(crate::eval::Evaluation::typed)
+                .unwrap_or_else(|| json!({}));
+            Self::normalize_environment(&mut typed);
+            if !show && let Some(props) = typed.get_mut("properties") {
+                hide_secrets(props);
+            }
+            (200, typed)
+        };
+        rename_checked(&mut body);
+        Reply::json(status, &body)
+    }
+
+    /// As ESC does, the plaintext `fn::secret`s of a definition written through the API
+    /// (`esc env set --secret` sends one) are encrypted before they are stored, to the
+    /// recipients `escc.toml` names for the environment; with none, it is stored as
+    /// written. A definition that does not load is returned as it is, for the check to
+    /// report.
+    fn seal_plaintexts(&self, path: &EnvPath, text: &str) -> Result<String, Reply> {
+        let config = Config::parse(&self.config_text).unwrap_or_default();
+        let (list, at) = config.encryption.recipients_for(&path.name());
+        if list.is_empty() {
+            return Ok(text.to_owned());
+        }
+        let recipients = list
+            .iter()
+            .map(|r| crate::secrets::age::Recipient::parse(r))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Reply::error(500, &format!("the imported escc.toml, {at}: {e}")))?;
+        let source = Source::new(path.name(), text);
+        let failed = std::cell::Cell::new(false);
+        let sealed = crate::edit::encrypt_plaintexts(&source, &|_| true, &|plain| {
+            let sealed = crate::secrets::age::encrypt(&recipients, plain.as_bytes())
+                .map(|file| crate::secrets::envelope::seal_age(&file));
+            failed.set(failed.get() || sealed.is_err());
+            sealed
+        });
+        match sealed {
+            Ok(r) => Ok(r.text),
+            // Never store a plaintext that should have been encrypted.
+            Err(_) if failed.get() => Err(Reply::error(500, "encrypting a secret failed")),
+            Err(_) => Ok(text.to_owned()),
+        }
+    }
+
+    /// The tags of `path`: the stored ones and the implicit `latest`, by name.
+    fn tags_of(store: &mut Store, path: &EnvPath) -> Result<Vec<TagRow>, String> {
+        let mut tags = store.revision_tags(&path.name())?;
+        if let Some(env) = store.env(&path.name())? {
+            let editor = store
+                .revisions(&path.name())?
+                .into_iter()
+                .find(|r| r.0 == env.revision)
+                .map(|r| r.2)
+                .unwrap_or_default();
+            tags.push(TagRow {
+                tag: "latest".to_owned(),
+                revision: env.revision,
+                created: env.created,
+                modified: env.modified,
+                editor,
+            });
+            tags.sort_by(|a, b| a.tag.cmp(&b.tag));
+        }
+        Ok(tags)
+    }
+
+    /// `versions/tags[/NAME]` and `versions/V/retract`; `None` for every other route.
+    /// Reading tags needs a reader, changing them or retracting an editor; changes are
+    /// audited.
+    fn revision_routes(
+        &self,
+        req: &Request,
+        caller: &Caller,
+        path: &EnvPath,
+        tail: &[&str],
+    ) -> Option<Reply> {
+        let (action, need) = match (req.method.as_str(), tail) {
+            ("GET", ["versions", "tags"] | ["versions", "tags", _]) => ("tags", Role::Reader),
+            ("POST", ["versions", "tags"]) => ("tag-create", Role::Editor),
+            ("PATCH", ["versions", "tags", _]) => ("tag-update", Role::Editor),
+            ("DELETE", ["versions", "tags", _]) => ("tag-delete", Role::Editor),
+            ("POST", ["versions", _, "retract"]) => ("retract", Role::Editor),
+            _ => return None,
+        };
+        let full = path.full();
+        let body: Json = if req.body.iter().all(u8::is_ascii_whitespace) {
+            json!({})
+        } else {
+            match serde_json::from_slice(&req.body) {
+                Ok(b) => b,
+                Err(e) => return Some(Reply::error(400, &format!("the body is not JSON: {e}"))),
+            }
+        };
+        let name = match tail {
+            ["versions", "tags", name] => (*name).to_owned(),
+            ["versions", v, "retract"] => (*v).to_owned(),
+            _ => body["name"].as_str().unwrap_or_default().to_owned(),
+        };
+        let reply = match Self::authorize(caller, need, &full) {
+            Err(r) => r,
+            Ok(()) if path.org != self.settings.org => not_found(path),
+            Ok(()) => match action {
+                "tags" if tail.len() == 2 => self.list_tags(req, path),
+                "tags" => self.get_tag(path, &name),
+                "retract" => self.retract(caller, path, &name, &body),
+                _ => self.change_tag(caller, path, action, &name, &body),
+            },
+        };
+        if action != "tags" {
+            self.audit(caller, action, &format!("{full}@{name}"), req, &reply);
+        }
+        Some(reply)
+    }
+
+    fn list_tags(&self, req: &Request, path: &EnvPath) -> Reply {
+        let after = req.query("after").unwrap_or_default();
+        let count = req
+            .query("count")
+            .and_then(|c| c.parse::<usize>().ok())
+            .unwrap_or(500)
+            .clamp(1, 500);
+        let tags = {
+            let mut store = lock(&self.store);
+            match store.env(&path.name()) {
+                Ok(Some(_)) => {}
+                Ok(None) => return not_found(path),
+                Err(_) => return Reply::error(503, "the database cannot be read"),
+            }
+            match Self::tags_of(&mut store, path) {
+                Ok(t) => t,
+                Err(_) => return Reply::error(503, "the database cannot be read"),
+            }
+        };
+        let rest: Vec<&TagRow> = tags.iter().filter(|t| t.tag > after).collect();
+        let page: Vec<Json> = rest.iter().take(count).map(|t| tag_json(t)).collect();
+        let next = if rest.len() > count {
+            rest[count - 1].tag.clone()
+        } else {
+            String::new()
+        };
+        Reply::json(200, &json!({"tags": page, "nextToken": next}))
+    }
+
+    fn get_tag(&self, path: &EnvPath, name: &str) -> Reply {
+        let mut store = lock(&self.store);
+        match store.env(&path.name()) {
+            Ok(Some(_)) => {}
+            Ok(None) => return not_found(path),
+            Err(_) => return Reply::error(503, "the database cannot be read"),
+        }
+        match Self::tags_of(&mut store, path) {
+            Ok(tags) => match tags.iter().find(|t| t.tag == name) {
+                Some(t) => Reply::json(200, &tag_json(t)),
+                None => Reply::error(404, &format!("tag {name:?} not found")),
+            },
+            Err(_) => Reply::error(503, "the database cannot be read"),
+        }
+    }
+
+    /// A revision that a tag may name or that may replace a retracted one: stored, and
+    /// not retracted.
+    fn live_revision(&self, path: &EnvPath, rev: i64) -> Result<(), Reply> {
+        let mut store = lock(&self.store);
+        let read = |_| Reply::error(503, "the database cannot be read");
+        if store
+            .definition(&path.name(), Some(rev))
+            .map_err(read)?
+            .is_none()
+        {
+            return Err(Reply::error(400, &format!("there is no revision {rev}")));
+        }
+        if store
+            .retractions(&path.name())
+            .map_err(read)?
+            .iter()
+            .any(|r| r.revision == rev)
+        {
+            return Err(Reply::error(400, &format!("revision {rev} was retracted")));
+        }
+        Ok(())
+    }
+
+    fn change_tag(
+        &self,
+        caller: &Caller,
+        path: &EnvPath,
+        action: &str,
+        name: &str,
+        body: &Json,
+    ) -> Reply {
+        if let Err(r) = check_tag_name(name) {
+            return r;
+        }
+        let latest = match lock(&self.store).env(&path.name()) {
+            Ok(Some(e)) => e.revision,
+            Ok(None) => return not_found(path),
+            Err(_) => return Reply::error(503, "the database cannot be read"),
+        };
+        let revision = match &body["revision"] {
+            Json::Null => latest,
+            r => match r.as_i64() {
+                Some(r) => r,
+                None => return Reply::error(400, "\"revision\" must be a number"),
+            },
+        };
+        if action != "tag-delete"
+            && let Err(r) = self.live_revision(path, revision)
+        {
+            return r;
+        }
+        let mut store = lock(&self.store);
+        let (who, t) = (caller.token.name.as_str(), now());
+        let done = match action {
+            "tag-create" => store.create_revision_tag(&path.name(), name, revision, who, t),
+            "tag-update" => store.move_revision_tag(&path.name(), name, revision, who, t),
+            _ => store.delete_revision_tags(&path.name(), Some(name)),
+        };
+        match (done, action) {
+            (Ok(true), "tag-update") => match store.revision_tag(&path.name(), name) {
+                Ok(Some(t)) => Reply::json(200, &tag_json(&t)),
+                _ => Reply::error(503, "the database cannot be read"),
+            },
+            (Ok(true), _) => Reply::empty(204),
+            (Ok(false), "tag-create") => Reply::error(409, &format!("tag {name:?} exists")),
+            (Ok(false), _) => Reply::error(404, &format!("tag {name:?} not found")),
+            (Err(_), _) => Reply::error(503, "the database cannot be written"),
+        }
+    }
+
+    /// Retracts a revision (not the latest): it can no longer be read or opened, and its
+    /// tags move to the replacement (by default the newest earlier one not retracted).
+    fn retract(&self, caller: &Caller, path: &EnvPath, version: &str, body: &Json) -> Reply {
+        let rev = match self.resolve_version(path, version) {
+            Ok(r) => r,
+            Err(r) => return r,
+        };
+        let (latest, revisions, retracted) = {
+            let mut store = lock(&self.store);
+            match (
+                store.env(&path.name()),
+                store.revisions(&path.name()),
+                store.retractions(&path.name()),
+            ) {
+                (Ok(None), ..) => return not_found(path),
+                (Ok(Some(e)), Ok(r), Ok(x)) => (e.revision, r, x),
+                _ => return Reply::error(503, "the database cannot be read"),
+            }
+        };
+        if !revisions.iter().any(|r| r.0 == rev) {
+            return Reply::error(404, &format!("revision {rev} not found"));
+        }
+        if rev == latest {
+            return Reply::error(
+                400,
+                "the latest revision cannot be retracted: update the environment first",
+            );
+        }
+        if retracted.iter().any(|r| r.revision == rev) {
+            return Reply::error(409, &format!("revision {rev} is already retracted"));
+        }
+        let replacement = match &body["replacement"] {
+            Json::Null => match revisions
+                .iter()
+                .map(|r| r.0)
+                .filter(|n| *n < rev && !retracted.iter().any(|x| x.revision == *n))
+                .max()
+            {
+                Some(n) => n,
+                None => {
+                    return Reply::error(
+                        400,
+                        &format!("no revision before {rev} can replace it: name a replacement"),
+                    );
+                }
+            },
+            r => match r.as_i64() {
+                Some(n) if n != rev => n,
+                _ => return Reply::error(400, "\"replacement\" must be another revision's number"),
+            },
+        };
+        if let Err(r) = self.live_revision(path, replacement) {
+            return r;
+        }
+        let row = RetractionRow {
+            revision: rev,
+            replacement,
+            time: now(),
+            who: caller.token.name.clone(),
+            reason: body["reason"].as_str().unwrap_or_default().to_owned(),
+        };
+        match lock(&self.store).retract(&path.name(), &row) {
+            Ok(true) => Reply::empty(204),
+            Ok(false) => Reply::error(409, &format!("revision {rev} is already retracted")),
+            Err(_) => Reply::error(503, "the database cannot be written"),
+        }
+    }
+}
+
+fn tag_json(t: &TagRow) -> Json {
+    json!({"name": t.tag, "revision": t.revision, "created": rfc3339(t.created),
+           "modified": rfc3339(t.modified), "editorLogin": t.editor, "editorName": t.editor})
+}
+
+/// Tag names: letters, digits, `-`, `_`, `.`, not starting with a digit (a version that
+/// does is a revision number); `latest` is the newest revision and cannot be changed.
+fn check_tag_name(name: &str) -> Result<(), Reply> {
+    if name == "latest" {
+        return Err(Reply::error(
+            400,
+            "the tag latest always names the newest revision; it cannot be changed",
+        ));
+    }
+    let ok = !name.is_empty()
+        && name.len() <= 100
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Reply::error(
+            400,
+            &format!(
+                "invalid tag name {name:?}: letters, digits, '-', '_' and '.', not starting with a digit"
+            ),
+        ))
+    }
+}
+
+/// Sets the value of every secret Value to `null` (a check without `showSecrets`).
+fn hide_secrets(j: &mut Json) {
+    match j {
+        Json::Object(m) => {
+            if m.get("secret") == Some(&Json::Bool(true)) && m.contains_key("trace") {
+                m.insert("value".into(), Json::Null);
+            }
+            m.values_mut().for_each(hide_secrets);
+        }
+        Json::Array(items) => items.iter_mut().for_each(hide_secrets),
+        _ => {}
+    }
+}
+
+/// Ranges in the checked definition name it `<yaml>`.
+fn rename_checked(j: &mut Json) {
+    match j {
+        Json::Object(m) => {
+            if m.get("environment").and_then(Json::as_str) == Some(CHECKED) {
+                m.insert("environment".into(), json!("<yaml>"));
+            }
+            m.values_mut().for_each(rename_checked);
+        }
+        Json::Array(items) => items.iter_mut().for_each(rename_checked),
+        _ => {}
     }
 }
 

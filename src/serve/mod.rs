@@ -1,7 +1,8 @@
 //! `escc serve`: the Pulumi ESC HTTP API over environments kept in a database, for the
 //! `esc` CLI, the SDKs and the External Secrets Operator (docs/serve.md).
 //!
-//! - `store`: the SQLite file (definitions with revisions, sessions, tokens, audit log).
+//! - `store`: the storage (definitions with revisions, sessions, tokens, audit log), in
+//!   `SQLite` or PostgreSQL through `db` (the connection; portable SQL).
 //! - `auth`: tokens (only their hashes are stored), roles and scopes.
 //! - `api`: the endpoints, as synchronous functions from a request to a reply.
 //! - this file: the HTTP server (axum on tokio), request-size limit, graceful shutdown,
@@ -9,6 +10,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod db;
 pub mod store;
 pub mod time;
 
@@ -48,7 +50,8 @@ pub fn run(
         .enable_all()
         .build()
         .map_err(|e| format!("starting the runtime: {e}"))?;
-    rt.block_on(async {
+    let state = Arc::new((server, options.max_body));
+    let outcome = rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(&options.listen)
             .await
             .map_err(|e| format!("--listen {}: {e}", options.listen))?;
@@ -56,8 +59,9 @@ pub fn run(
             .local_addr()
             .map_err(|e| format!("--listen {}: {e}", options.listen))?;
         ready(addr);
-        let state = Arc::new((server, options.max_body));
-        let app = axum::Router::new().fallback(handle).with_state(state);
+        let app = axum::Router::new()
+            .fallback(handle)
+            .with_state(state.clone());
         axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -65,7 +69,11 @@ pub fn run(
         .with_graceful_shutdown(shutdown())
         .await
         .map_err(|e| format!("serving: {e}"))
-    })
+    });
+    // The server is dropped here, outside the runtime: the PostgreSQL client closes its
+    // connection on its own runtime, which cannot run inside another.
+    drop(state);
+    outcome
 }
 
 /// Resolves on SIGINT or SIGTERM.
@@ -112,7 +120,7 @@ async fn handle(
                 remote: peer.ip().to_string(),
             };
             let state = state.clone();
-            // Evaluation opens providers with blocking I/O, and SQLite blocks.
+            // Evaluation opens providers with blocking I/O, and the database client blocks.
             tokio::task::spawn_blocking(move || state.0.handle(&request))
                 .await
                 .unwrap_or_else(|_| Reply::error(500, "internal error"))
@@ -218,7 +226,7 @@ pub fn import(store: &mut Store, dir: &Path, who: &str) -> Result<Imported, Stri
 /// # Errors
 /// The database fails, or a stored name is not a valid escc name (never written by the
 /// server; refused so that no path leaves the directory).
-pub fn export_files(store: &Store) -> Result<Vec<(String, String)>, String> {
+pub fn export_files(store: &mut Store) -> Result<Vec<(String, String)>, String> {
     let mut files = vec![(
         crate::project::CONFIG_FILE.to_owned(),
         store.meta("escc.toml")?.unwrap_or_default(),

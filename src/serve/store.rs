@@ -1,76 +1,141 @@
-//! The server's storage: one `SQLite` file (`escc.sqlite3` under `--data DIR`) holding every
-//! revision of each environment's definition, the project's `escc.toml`, open sessions
-//! (the SHA-256 of their id, their environment, revision and expiry: never their values),
-//! tokens (only the SHA-256 of each) and the audit log.
+//! The server's storage: every revision of each environment's definition, the project's
+//! `escc.toml`, open sessions (the SHA-256 of their id, their environment, revision and
+//! expiry: never their values), tokens (only the SHA-256 of each) and the audit log. In one
+//! `SQLite` file (`escc.sqlite3` under `--data DIR`) or a PostgreSQL database
+//! (`--database postgres://...`, shared by replicas).
+//!
+//! Each method is written once, in the portable SQL of [`super::db`] (`?N` placeholders,
+//! integers and text; writes in [`Db::transaction`] keyed by what they change), and so
+//! works on both databases.
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use super::db::{Db, DbError, Row};
 
 /// The database file's name under `--data DIR`.
 pub const DB_FILE: &str = "escc.sqlite3";
 
-/// The schema; every statement is idempotent, so opening an existing file is a no-op.
-const SCHEMA: &str = "
-PRAGMA journal_mode = WAL;
-PRAGMA foreign_keys = ON;
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS environments (
-    name TEXT PRIMARY KEY,
-    created INTEGER NOT NULL,
-    modified INTEGER NOT NULL,
-    revision INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS revisions (
-    name TEXT NOT NULL,
-    revision INTEGER NOT NULL,
-    yaml TEXT NOT NULL,
-    created INTEGER NOT NULL,
-    creator TEXT NOT NULL,
-    PRIMARY KEY (name, revision)
-);
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    revision INTEGER NOT NULL,
-    expires INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS tokens (
-    hash TEXT PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    role TEXT NOT NULL,
-    scope TEXT NOT NULL,
-    created INTEGER NOT NULL,
-    expires INTEGER
-);
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    time INTEGER NOT NULL,
-    who TEXT NOT NULL,
-    action TEXT NOT NULL,
-    target TEXT NOT NULL,
-    remote TEXT NOT NULL,
-    outcome TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS env_tags (
-    name TEXT NOT NULL,
-    tag TEXT NOT NULL,
-    value TEXT NOT NULL,
-    created INTEGER NOT NULL,
-    modified INTEGER NOT NULL,
-    editor TEXT NOT NULL,
-    PRIMARY KEY (name, tag)
-);
-";
-
 /// An open database.
 pub struct Store {
-    conn: Connection,
+    db: Db,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+/// Connections to the database for concurrent requests: at most `max`, made when all are
+/// busy (PostgreSQL; `SQLite` has one), waited for beyond that. Taking one never fails:
+/// the first is made at start, and a PostgreSQL connection reconnects by itself.
+pub struct Pool {
+    inner: std::sync::Mutex<PoolInner>,
+    freed: std::sync::Condvar,
+    max: usize,
+}
+
+struct PoolInner {
+    /// What new connections are made from (a connection not yet made: the
+    /// configuration only); `None` for `SQLite`.
+    template: Option<Db>,
+    idle: Vec<Store>,
+    made: usize,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool")
+            .field("max", &self.max)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pool {
+    /// A pool starting with `first`, growing to `max` connections when the database
+    /// allows more than one.
+    #[must_use]
+    pub fn new(first: Store, max: usize) -> Pool {
+        let template = first.db.sibling();
+        let max = if template.is_some() { max.max(1) } else { 1 };
+        Pool {
+            inner: std::sync::Mutex::new(PoolInner {
+                template,
+                idle: vec![first],
+                made: 1,
+            }),
+            freed: std::sync::Condvar::new(),
+            max,
+        }
+    }
+
+    /// An idle connection, a new one, or the next one freed.
+    pub fn get(&self) -> PoolGuard<'_> {
+        let mut inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        loop {
+            if let Some(store) = inner.idle.pop() {
+                return PoolGuard {
+                    pool: self,
+                    store: Some(store),
+                };
+            }
+            // A new connection is made on first use, by the caller: the lock is not held
+            // while connecting.
+            if inner.made < self.max
+                && let Some(db) = inner.template.as_ref().and_then(Db::sibling)
+            {
+                inner.made += 1;
+                return PoolGuard {
+                    pool: self,
+                    store: Some(Store { db }),
+                };
+            }
+            inner = self
+                .freed
+                .wait(inner)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+}
+
+/// A connection taken from a [`Pool`], given back on drop.
+pub struct PoolGuard<'a> {
+    pool: &'a Pool,
+    store: Option<Store>,
+}
+
+impl std::ops::Deref for PoolGuard<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.store
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("a guard holds its store until dropped"))
+    }
+}
+
+impl std::ops::DerefMut for PoolGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Store {
+        self.store
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("a guard holds its store until dropped"))
+    }
+}
+
+impl Drop for PoolGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(store) = self.store.take() {
+            let mut inner = self
+                .pool
+                .inner
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            inner.idle.push(store);
+            drop(inner);
+            self.pool.freed.notify_one();
+        }
     }
 }
 
@@ -133,8 +198,13 @@ pub struct AuditRow {
 /// Why the store failed.
 pub type StoreError = String;
 
-fn sql(e: &rusqlite::Error) -> StoreError {
-    format!("database: {e}")
+fn env_row(r: &Row) -> Result<EnvRow, DbError> {
+    Ok(EnvRow {
+        name: r.get(0)?,
+        created: r.get(1)?,
+        modified: r.get(2)?,
+        revision: r.get(3)?,
+    })
 }
 
 /// The database file under `data`.
@@ -144,8 +214,8 @@ pub fn db_path(data: &Path) -> PathBuf {
 }
 
 impl Store {
-    /// Opens (creating when missing) the database under directory `data` (created too,
-    /// readable by its owner only).
+    /// Opens (creating when missing) the `SQLite` database under directory `data`
+    /// (created too, readable by its owner only).
     ///
     /// # Errors
     /// The directory or the file cannot be created or opened.
@@ -157,80 +227,69 @@ impl Store {
             use std::os::unix::fs::PermissionsExt as _;
             let _ = std::fs::set_permissions(data, std::fs::Permissions::from_mode(0o700));
         }
-        let conn = Connection::open(db_path(data)).map_err(|e| sql(&e))?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(|e| sql(&e))?;
-        conn.execute_batch(SCHEMA).map_err(|e| sql(&e))?;
-        Ok(Store { conn })
+        Ok(Store {
+            db: Db::sqlite(&db_path(data))?,
+        })
+    }
+
+    /// Connects to the PostgreSQL database of `url` (creating the tables when missing).
+    ///
+    /// # Errors
+    /// The URL is not valid, or the server cannot be reached or refuses; the message
+    /// never holds the URL's password.
+    pub fn connect(url: &str) -> Result<Store, StoreError> {
+        Ok(Store {
+            db: Db::postgres(url)?,
+        })
     }
 
     /// A value of the `meta` table (`escc.toml`).
     ///
     /// # Errors
     /// The database fails.
-    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()
-            .map_err(|e| sql(&e))
+    pub fn meta(&mut self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .db
+            .query_opt("SELECT value FROM meta WHERE key = ?1", &[&key], |r| {
+                r.get(0)
+            })?)
     }
 
     /// Sets a value of the `meta` table.
     ///
     /// # Errors
     /// The database fails.
-    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![key, value],
-            )
-            .map(drop)
-            .map_err(|e| sql(&e))
+    pub fn set_meta(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.db.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&key, &value],
+        )?;
+        Ok(())
     }
 
     /// Every environment, by name.
     ///
     /// # Errors
     /// The database fails.
-    pub fn list(&self) -> Result<Vec<EnvRow>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare("SELECT name, created, modified, revision FROM environments ORDER BY name")
-            .map_err(|e| sql(&e))?;
-        st.query_map([], |r| {
-            Ok(EnvRow {
-                name: r.get(0)?,
-                created: r.get(1)?,
-                modified: r.get(2)?,
-                revision: r.get(3)?,
-            })
-        })
-        .and_then(Iterator::collect)
-        .map_err(|e| sql(&e))
+    pub fn list(&mut self) -> Result<Vec<EnvRow>, StoreError> {
+        Ok(self.db.query(
+            "SELECT name, created, modified, revision FROM environments ORDER BY name",
+            &[],
+            env_row,
+        )?)
     }
 
     /// One environment.
     ///
     /// # Errors
     /// The database fails.
-    pub fn env(&self, name: &str) -> Result<Option<EnvRow>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT name, created, modified, revision FROM environments WHERE name = ?1",
-                [name],
-                |r| {
-                    Ok(EnvRow {
-                        name: r.get(0)?,
-                        created: r.get(1)?,
-                        modified: r.get(2)?,
-                        revision: r.get(3)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(|e| sql(&e))
+    pub fn env(&mut self, name: &str) -> Result<Option<EnvRow>, StoreError> {
+        Ok(self.db.query_opt(
+            "SELECT name, created, modified, revision FROM environments WHERE name = ?1",
+            &[&name],
+            env_row,
+        )?)
     }
 
     /// The definition of `name` at `revision` (the latest when `None`), with its revision.
@@ -238,7 +297,7 @@ impl Store {
     /// # Errors
     /// The database fails.
     pub fn definition(
-        &self,
+        &mut self,
         name: &str,
         revision: Option<i64>,
     ) -> Result<Option<(String, i64)>, StoreError> {
@@ -249,54 +308,45 @@ impl Store {
                 None => return Ok(None),
             },
         };
-        self.conn
-            .query_row(
-                "SELECT yaml FROM revisions WHERE name = ?1 AND revision = ?2",
-                params![name, rev],
-                |r| r.get::<_, String>(0),
-            )
-            .optional()
-            .map(|y| y.map(|y| (y, rev)))
-            .map_err(|e| sql(&e))
+        let yaml: Option<String> = self.db.query_opt(
+            "SELECT yaml FROM revisions WHERE name = ?1 AND revision = ?2",
+            &[&name, &rev],
+            |r| r.get(0),
+        )?;
+        Ok(yaml.map(|y| (y, rev)))
     }
 
     /// The latest definition of every environment, for the evaluation host.
     ///
     /// # Errors
     /// The database fails.
-    pub fn latest_definitions(&self) -> Result<Vec<(String, String)>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT e.name, r.yaml FROM environments e JOIN revisions r
-                 ON r.name = e.name AND r.revision = e.revision ORDER BY e.name",
-            )
-            .map_err(|e| sql(&e))?;
-        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .and_then(Iterator::collect)
-            .map_err(|e| sql(&e))
+    pub fn latest_definitions(&mut self) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(self.db.query(
+            "SELECT e.name, r.yaml FROM environments e JOIN revisions r
+             ON r.name = e.name AND r.revision = e.revision ORDER BY e.name",
+            &[],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
     }
 
     /// The revisions of `name`, newest first: (number, created, creator).
     ///
     /// # Errors
     /// The database fails.
-    pub fn revisions(&self, name: &str) -> Result<Vec<(i64, i64, String)>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT revision, created, creator FROM revisions WHERE name = ?1
-                 ORDER BY revision DESC",
-            )
-            .map_err(|e| sql(&e))?;
-        st.query_map([name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .and_then(Iterator::collect)
-            .map_err(|e| sql(&e))
+    pub fn revisions(&mut self, name: &str) -> Result<Vec<(i64, i64, String)>, StoreError> {
+        Ok(self.db.query(
+            "SELECT revision, created, creator FROM revisions WHERE name = ?1
+             ORDER BY revision DESC",
+            &[&name],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?)
     }
 
     /// Writes a new revision of `name` (creating the environment), unless `expected` is
     /// given and is not its latest revision. Returns the new revision, or `Err(Ok(latest))`
-    /// on a conflict. One transaction: concurrent writers are serialized by `SQLite`.
+    /// on a conflict. One transaction holding `name`'s write lock: concurrent writers of
+    /// one environment, on any replica, queue, and all but the first with a given
+    /// `expected` revision get the conflict.
     ///
     /// # Errors
     /// The database fails (`Err(Err(_))`), or the revision is stale (`Err(Ok(latest))`).
@@ -308,150 +358,151 @@ impl Store {
         expected: Option<i64>,
         now: i64,
     ) -> Result<i64, Result<i64, StoreError>> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|e| Err(sql(&e)))?;
-        let current: Option<i64> = tx
-            .query_row(
-                "SELECT revision FROM environments WHERE name = ?1",
-                [name],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| Err(sql(&e)))?;
-        // `Some(0)`: it must not exist (revisions start at 1), also after a delete.
-        if let Some(want) = expected
-            && current.unwrap_or(0) != want
-        {
-            return Err(Ok(current.unwrap_or(0)));
+        /// Why a write did not happen.
+        enum Why {
+            Stale(i64),
+            Db(DbError),
         }
-        // Revision numbers go on after a delete: never reused.
-        let last: i64 = tx
-            .query_row(
-                "SELECT COALESCE(MAX(revision), 0) FROM revisions WHERE name = ?1",
-                [name],
+        impl From<DbError> for Why {
+            fn from(e: DbError) -> Why {
+                Why::Db(e)
+            }
+        }
+        let done = self.db.transaction(name, |db| {
+            let current: Option<i64> = db.query_opt(
+                "SELECT revision FROM environments WHERE name = ?1",
+                &[&name],
                 |r| r.get(0),
-            )
-            .map_err(|e| Err(sql(&e)))?;
-        let rev = last + 1;
-        tx.execute(
-            "INSERT INTO revisions (name, revision, yaml, created, creator) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![name, rev, yaml, now, creator],
-        )
-        .map_err(|e| Err(sql(&e)))?;
-        tx.execute(
-            "INSERT INTO environments (name, created, modified, revision) VALUES (?1, ?2, ?2, ?3)
-             ON CONFLICT (name) DO UPDATE SET modified = excluded.modified, revision = excluded.revision",
-            params![name, now, rev],
-        )
-        .map_err(|e| Err(sql(&e)))?;
-        tx.commit().map_err(|e| Err(sql(&e)))?;
-        Ok(rev)
+            )?;
+            // `Some(0)` expects no environment (create).
+            if let Some(want) = expected
+                && current.unwrap_or(0) != want
+            {
+                return Err(Why::Stale(current.unwrap_or(0)));
+            }
+            // Revision numbers go on after a delete: never reused.
+            let last: i64 = db
+                .query_opt(
+                    "SELECT COALESCE(MAX(revision), 0) FROM revisions WHERE name = ?1",
+                    &[&name],
+                    |r| r.get(0),
+                )?
+                .unwrap_or(0);
+            let rev = last + 1;
+            db.execute(
+                "INSERT INTO revisions (name, revision, yaml, created, creator)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                &[&name, &rev, &yaml, &now, &creator],
+            )?;
+            db.execute(
+                "INSERT INTO environments (name, created, modified, revision) VALUES (?1, ?2, ?2, ?3)
+                 ON CONFLICT (name) DO UPDATE SET modified = excluded.modified, revision = excluded.revision",
+                &[&name, &now, &rev],
+            )?;
+            Ok(rev)
+        });
+        done.map_err(|why| match why {
+            Why::Stale(n) => Ok(n),
+            Why::Db(e) => Err(e.into()),
+        })
     }
 
-    /// Removes `name` from the listing (its revisions are kept, for the audit trail).
-    /// Returns whether it existed.
+    /// Removes `name` from the listing (its revisions are kept, for the audit trail) with
+    /// its revision and environment tags (a new environment of that name starts
+    /// untagged), in one transaction. Returns whether it existed.
     ///
     /// # Errors
     /// The database fails.
-    pub fn delete(&self, name: &str) -> Result<bool, StoreError> {
-        self.conn
-            .execute("DELETE FROM environments WHERE name = ?1", [name])
-            .map(|n| n > 0)
-            .map_err(|e| sql(&e))
+    pub fn delete(&mut self, name: &str) -> Result<bool, StoreError> {
+        let n = self.db.transaction(name, |db| {
+            db.execute("DELETE FROM revision_tags WHERE name = ?1", &[&name])?;
+            db.execute("DELETE FROM env_tags WHERE name = ?1", &[&name])?;
+            db.execute("DELETE FROM environments WHERE name = ?1", &[&name])
+        })?;
+        Ok(n > 0)
     }
 
     /// Records a session.
     ///
     /// # Errors
     /// The database fails.
-    pub fn add_session(&self, id: &str, s: &SessionRow) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO sessions (id, name, revision, expires) VALUES (?1, ?2, ?3, ?4)",
-                params![id, s.name, s.revision, s.expires],
-            )
-            .map(drop)
-            .map_err(|e| sql(&e))
+    pub fn add_session(&mut self, id: &str, s: &SessionRow) -> Result<(), StoreError> {
+        self.db.execute(
+            "INSERT INTO sessions (id, name, revision, expires) VALUES (?1, ?2, ?3, ?4)",
+            &[&id, &s.name, &s.revision, &s.expires],
+        )?;
+        Ok(())
     }
 
     /// A session that has not expired at `now` (expired ones are removed on the way).
     ///
     /// # Errors
     /// The database fails.
-    pub fn session(&self, id: &str, now: i64) -> Result<Option<SessionRow>, StoreError> {
-        self.conn
-            .execute("DELETE FROM sessions WHERE expires <= ?1", [now])
-            .map_err(|e| sql(&e))?;
-        self.conn
-            .query_row(
-                "SELECT name, revision, expires FROM sessions WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok(SessionRow {
-                        name: r.get(0)?,
-                        revision: r.get(1)?,
-                        expires: r.get(2)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(|e| sql(&e))
+    pub fn session(&mut self, id: &str, now: i64) -> Result<Option<SessionRow>, StoreError> {
+        self.db
+            .execute("DELETE FROM sessions WHERE expires <= ?1", &[&now])?;
+        Ok(self.db.query_opt(
+            "SELECT name, revision, expires FROM sessions WHERE id = ?1",
+            &[&id],
+            |r| {
+                Ok(SessionRow {
+                    name: r.get(0)?,
+                    revision: r.get(1)?,
+                    expires: r.get(2)?,
+                })
+            },
+        )?)
     }
 
     /// Stores a token by its hash. Fails when the name is taken.
     ///
     /// # Errors
     /// The database fails, or a token has that name.
-    pub fn add_token(&self, hash: &str, t: &TokenRow, now: i64) -> Result<(), StoreError> {
-        self.conn
+    pub fn add_token(&mut self, hash: &str, t: &TokenRow, now: i64) -> Result<(), StoreError> {
+        self.db
             .execute(
-                "INSERT INTO tokens (hash, name, role, scope, created, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![hash, t.name, t.role, t.scope, now, t.expires],
+                "INSERT INTO tokens (hash, name, role, scope, created, expires)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                &[&hash, &t.name, &t.role, &t.scope, &now, &t.expires],
             )
-            .map(drop)
-            .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(f, _)
-                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-                {
+            .map_err(|e| {
+                if e.unique {
                     format!("a token named {:?} exists (revoke it first)", t.name)
+                } else {
+                    e.into()
                 }
-                e => sql(&e),
-            })
+            })?;
+        Ok(())
     }
 
     /// Removes the token named `name`; whether there was one.
     ///
     /// # Errors
     /// The database fails.
-    pub fn revoke_token(&self, name: &str) -> Result<bool, StoreError> {
-        self.conn
-            .execute("DELETE FROM tokens WHERE name = ?1", [name])
-            .map(|n| n > 0)
-            .map_err(|e| sql(&e))
+    pub fn revoke_token(&mut self, name: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .db
+            .execute("DELETE FROM tokens WHERE name = ?1", &[&name])?
+            > 0)
     }
 
     /// The token whose hash is `hash`.
     ///
     /// # Errors
     /// The database fails.
-    pub fn token(&self, hash: &str) -> Result<Option<TokenRow>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT name, role, scope, expires FROM tokens WHERE hash = ?1",
-                [hash],
-                |r| {
-                    Ok(TokenRow {
-                        name: r.get(0)?,
-                        role: r.get(1)?,
-                        scope: r.get(2)?,
-                        expires: r.get(3)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(|e| sql(&e))
+    pub fn token(&mut self, hash: &str) -> Result<Option<TokenRow>, StoreError> {
+        Ok(self.db.query_opt(
+            "SELECT name, role, scope, expires FROM tokens WHERE hash = ?1",
+            &[&hash],
+            |r| {
+                Ok(TokenRow {
+                    name: r.get(0)?,
+                    role: r.get(1)?,
+                    scope: r.get(2)?,
+                    expires: r.get(3)?,
+                })
+            },
+        )?)
     }
 
     /// Appends an audit record; returns it as stored.
@@ -459,7 +510,7 @@ impl Store {
     /// # Errors
     /// The database fails.
     pub fn audit(
-        &self,
+        &mut self,
         now: i64,
         who: &str,
         action: &str,
@@ -467,14 +518,14 @@ impl Store {
         remote: &str,
         outcome: &str,
     ) -> Result<AuditRow, StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO audit (time, who, action, target, remote, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![now, who, action, target, remote, outcome],
-            )
-            .map_err(|e| sql(&e))?;
+        let id: Option<i64> = self.db.query_opt(
+            "INSERT INTO audit (time, who, action, target, remote, outcome)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+            &[&now, &who, &action, &target, &remote, &outcome],
+            |r| r.get(0),
+        )?;
         Ok(AuditRow {
-            id: self.conn.last_insert_rowid(),
+            id: id.ok_or("database: the audit record got no id")?,
             time: super::time::rfc3339(now),
             who: who.to_owned(),
             action: action.to_owned(),
@@ -488,26 +539,200 @@ impl Store {
     ///
     /// # Errors
     /// The database fails.
-    pub fn audit_log(&self, after: i64) -> Result<Vec<AuditRow>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT id, time, who, action, target, remote, outcome FROM audit WHERE id > ?1 ORDER BY id",
+    pub fn audit_log(&mut self, after: i64) -> Result<Vec<AuditRow>, StoreError> {
+        Ok(self.db.query(
+            "SELECT id, time, who, action, target, remote, outcome FROM audit
+             WHERE id > ?1 ORDER BY id",
+            &[&after],
+            |r| {
+                Ok(AuditRow {
+                    id: r.get(0)?,
+                    time: super::time::rfc3339(r.get(1)?),
+                    who: r.get(2)?,
+                    action: r.get(3)?,
+                    target: r.get(4)?,
+                    remote: r.get(5)?,
+                    outcome: r.get(6)?,
+                })
+            },
+        )?)
+    }
+}
+
+/// A revision tag (the implicit `latest` is not stored).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagRow {
+    /// Its name.
+    pub tag: String,
+    /// The revision it names.
+    pub revision: i64,
+    /// When it was created (Unix seconds).
+    pub created: i64,
+    /// When it last moved (Unix seconds).
+    pub modified: i64,
+    /// Who created or last moved it.
+    pub editor: String,
+}
+
+/// A retracted revision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetractionRow {
+    /// The retracted revision.
+    pub revision: i64,
+    /// The revision its tags moved to.
+    pub replacement: i64,
+    /// When (Unix seconds).
+    pub time: i64,
+    /// Who retracted it.
+    pub who: String,
+    /// Why (may be empty).
+    pub reason: String,
+}
+
+/// Revision tags and retractions.
+impl Store {
+    /// The stored tags of `name`, by tag name.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn revision_tags(&mut self, name: &str) -> Result<Vec<TagRow>, StoreError> {
+        Ok(self.db.query(
+            "SELECT tag, revision, created, modified, editor FROM revision_tags
+             WHERE name = ?1 ORDER BY tag",
+            &[&name],
+            tag_row,
+        )?)
+    }
+
+    /// One stored tag of `name`.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn revision_tag(&mut self, name: &str, tag: &str) -> Result<Option<TagRow>, StoreError> {
+        Ok(self.db.query_opt(
+            "SELECT tag, revision, created, modified, editor FROM revision_tags
+             WHERE name = ?1 AND tag = ?2",
+            &[&name, &tag],
+            tag_row,
+        )?)
+    }
+
+    /// Creates tag `tag` of `name` at `revision`; `false` when it exists.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn create_revision_tag(
+        &mut self,
+        name: &str,
+        tag: &str,
+        revision: i64,
+        editor: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        // `ON CONFLICT DO NOTHING` (SQLite and PostgreSQL alike): an existing tag is not
+        // an error of the database.
+        let n = self.db.transaction(name, |db| {
+            db.execute(
+                "INSERT INTO revision_tags (name, tag, revision, created, modified, editor)
+                 VALUES (?1, ?2, ?3, ?4, ?4, ?5) ON CONFLICT (name, tag) DO NOTHING",
+                &[&name, &tag, &revision, &now, &editor],
             )
-            .map_err(|e| sql(&e))?;
-        st.query_map([after], |r| {
-            Ok(AuditRow {
-                id: r.get(0)?,
-                time: super::time::rfc3339(r.get(1)?),
-                who: r.get(2)?,
-                action: r.get(3)?,
-                target: r.get(4)?,
-                remote: r.get(5)?,
-                outcome: r.get(6)?,
-            })
-        })
-        .and_then(Iterator::collect)
-        .map_err(|e| sql(&e))
+        })?;
+        Ok(n > 0)
+    }
+
+    /// Moves tag `tag` of `name` to `revision`; `false` when there is no such tag.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn move_revision_tag(
+        &mut self,
+        name: &str,
+        tag: &str,
+        revision: i64,
+        editor: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let n = self.db.transaction(name, |db| {
+            db.execute(
+                "UPDATE revision_tags SET revision = ?3, modified = ?4, editor = ?5
+                 WHERE name = ?1 AND tag = ?2",
+                &[&name, &tag, &revision, &now, &editor],
+            )
+        })?;
+        Ok(n > 0)
+    }
+
+    /// Deletes tag `tag` of `name` (every tag when `tag` is `None`, as when the
+    /// environment is deleted); whether one was.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn delete_revision_tags(
+        &mut self,
+        name: &str,
+        tag: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let n = self.db.transaction(name, |db| match tag {
+            Some(t) => db.execute(
+                "DELETE FROM revision_tags WHERE name = ?1 AND tag = ?2",
+                &[&name, &t],
+            ),
+            None => db.execute("DELETE FROM revision_tags WHERE name = ?1", &[&name]),
+        })?;
+        Ok(n > 0)
+    }
+
+    /// The retractions of `name`, by revision.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn retractions(&mut self, name: &str) -> Result<Vec<RetractionRow>, StoreError> {
+        Ok(self.db.query(
+            "SELECT revision, replacement, time, who, reason FROM retractions
+             WHERE name = ?1 ORDER BY revision",
+            &[&name],
+            |r| {
+                Ok(RetractionRow {
+                    revision: r.get(0)?,
+                    replacement: r.get(1)?,
+                    time: r.get(2)?,
+                    who: r.get(3)?,
+                    reason: r.get(4)?,
+                })
+            },
+        )?)
+    }
+
+    /// Retracts `r.revision` of `name` and moves the tags that named it to
+    /// `r.replacement`, in one transaction; `false` when it was already retracted.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn retract(&mut self, name: &str, r: &RetractionRow) -> Result<bool, StoreError> {
+        let added = self.db.transaction(name, |db| {
+            let added = db.execute(
+                "INSERT INTO retractions (name, revision, replacement, time, who, reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name, revision) DO NOTHING",
+                &[
+                    &name,
+                    &r.revision,
+                    &r.replacement,
+                    &r.time,
+                    &r.who,
+                    &r.reason,
+                ],
+            )?;
+            if added > 0 {
+                db.execute(
+                    "UPDATE revision_tags SET revision = ?3, modified = ?4, editor = ?5
+                     WHERE name = ?1 AND revision = ?2",
+                    &[&name, &r.revision, &r.replacement, &r.time, &r.who],
+                )?;
+            }
+            Ok::<_, DbError>(added)
+        })?;
+        Ok(added > 0)
     }
 }
 
@@ -540,62 +765,62 @@ pub enum TagRefused {
     Db(StoreError),
 }
 
-/// Environment tags and export: plain SQL (positional parameters, no `SQLite`-only
-/// features) so that the PostgreSQL store can run the same statements.
+impl From<DbError> for TagRefused {
+    fn from(e: DbError) -> TagRefused {
+        TagRefused::Db(e.into())
+    }
+}
+
+/// Environment tags. Writes hold the environment's write lock ([`Db::transaction`]), so
+/// that on PostgreSQL replicas they queue with the environment's other writes.
 impl Store {
     /// The tags of environment `name`, by tag name.
     ///
     /// # Errors
     /// The database fails.
-    pub fn env_tags(&self, name: &str) -> Result<Vec<EnvTagRow>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT tag, value, created, modified, editor FROM env_tags WHERE name = ?1
-                 ORDER BY tag",
-            )
-            .map_err(|e| sql(&e))?;
-        st.query_map([name], env_tag_row)
-            .and_then(Iterator::collect)
-            .map_err(|e| sql(&e))
+    pub fn env_tags(&mut self, name: &str) -> Result<Vec<EnvTagRow>, StoreError> {
+        Ok(self.db.query(
+            "SELECT tag, value, created, modified, editor FROM env_tags WHERE name = ?1
+             ORDER BY tag",
+            &[&name],
+            env_tag_row,
+        )?)
     }
 
     /// One tag of environment `name`.
     ///
     /// # Errors
     /// The database fails.
-    pub fn env_tag(&self, name: &str, tag: &str) -> Result<Option<EnvTagRow>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT tag, value, created, modified, editor FROM env_tags
-                 WHERE name = ?1 AND tag = ?2",
-                params![name, tag],
-                env_tag_row,
-            )
-            .optional()
-            .map_err(|e| sql(&e))
+    pub fn env_tag(&mut self, name: &str, tag: &str) -> Result<Option<EnvTagRow>, StoreError> {
+        Ok(self.db.query_opt(
+            "SELECT tag, value, created, modified, editor FROM env_tags
+             WHERE name = ?1 AND tag = ?2",
+            &[&name, &tag],
+            env_tag_row,
+        )?)
     }
 
-    /// Adds a tag; `false` when the environment already has one of that name.
+    /// Adds a tag; `false` when the environment already has one of that name (of two
+    /// concurrent creates, on any replica, exactly one gets `true`).
     ///
     /// # Errors
     /// The database fails.
-    pub fn add_env_tag(&self, name: &str, row: &EnvTagRow) -> Result<bool, StoreError> {
-        self.conn
-            .execute(
+    pub fn add_env_tag(&mut self, name: &str, row: &EnvTagRow) -> Result<bool, StoreError> {
+        let n = self.db.transaction(name, |db| {
+            db.execute(
                 "INSERT INTO env_tags (name, tag, value, created, modified, editor)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name, tag) DO NOTHING",
-                params![
-                    name,
-                    row.tag,
-                    row.value,
-                    row.created,
-                    row.modified,
-                    row.editor
+                &[
+                    &name,
+                    &row.tag,
+                    &row.value,
+                    &row.created,
+                    &row.modified,
+                    &row.editor,
                 ],
             )
-            .map(|n| n > 0)
-            .map_err(|e| sql(&e))
+        })?;
+        Ok(n > 0)
     }
 
     /// Renames tag `tag` to `new.tag` and sets its value, if its value is still
@@ -610,88 +835,70 @@ impl Store {
         expected: &str,
         new: &EnvTagRow,
     ) -> Result<EnvTagRow, TagRefused> {
-        let db = |e: rusqlite::Error| TagRefused::Db(sql(&e));
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(db)?;
-        let current: Option<(String, i64)> = tx
-            .query_row(
+        self.db.transaction(name, |db| {
+            let current: Option<(String, i64)> = db.query_opt(
                 "SELECT value, created FROM env_tags WHERE name = ?1 AND tag = ?2",
-                params![name, tag],
+                &[&name, &tag],
                 |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(db)?;
-        let Some((value, created)) = current else {
-            return Err(TagRefused::Missing);
-        };
-        if value != expected {
-            return Err(TagRefused::Stale);
-        }
-        if new.tag != tag {
-            let taken: Option<i64> = tx
-                .query_row(
-                    "SELECT created FROM env_tags WHERE name = ?1 AND tag = ?2",
-                    params![name, new.tag],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(db)?;
-            if taken.is_some() {
-                return Err(TagRefused::Exists);
+            )?;
+            let Some((value, created)) = current else {
+                return Err(TagRefused::Missing);
+            };
+            if value != expected {
+                return Err(TagRefused::Stale);
             }
-        }
-        tx.execute(
-            "DELETE FROM env_tags WHERE name = ?1 AND tag = ?2",
-            params![name, tag],
-        )
-        .map_err(db)?;
-        let row = EnvTagRow {
-            created,
-            ..new.clone()
-        };
-        tx.execute(
-            "INSERT INTO env_tags (name, tag, value, created, modified, editor)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                name,
-                row.tag,
-                row.value,
-                row.created,
-                row.modified,
-                row.editor
-            ],
-        )
-        .map_err(db)?;
-        tx.commit().map_err(db)?;
-        Ok(row)
+            if new.tag != tag {
+                let taken: Option<i64> = db.query_opt(
+                    "SELECT created FROM env_tags WHERE name = ?1 AND tag = ?2",
+                    &[&name, &new.tag],
+                    |r| r.get(0),
+                )?;
+                if taken.is_some() {
+                    return Err(TagRefused::Exists);
+                }
+            }
+            let row = EnvTagRow {
+                created,
+                ..new.clone()
+            };
+            db.execute(
+                "UPDATE env_tags SET tag = ?3, value = ?4, modified = ?5, editor = ?6
+                 WHERE name = ?1 AND tag = ?2",
+                &[&name, &tag, &row.tag, &row.value, &row.modified, &row.editor],
+            )?;
+            Ok(row)
+        })
     }
 
-    /// Removes a tag (`None`: every tag of the environment, when it is deleted); whether
-    /// there was one.
+    /// Removes a tag; whether there was one.
     ///
     /// # Errors
     /// The database fails.
-    pub fn delete_env_tag(&self, name: &str, tag: Option<&str>) -> Result<bool, StoreError> {
-        match tag {
-            Some(t) => self.conn.execute(
+    pub fn delete_env_tag(&mut self, name: &str, tag: &str) -> Result<bool, StoreError> {
+        let n = self.db.transaction(name, |db| {
+            db.execute(
                 "DELETE FROM env_tags WHERE name = ?1 AND tag = ?2",
-                params![name, t],
-            ),
-            None => self
-                .conn
-                .execute("DELETE FROM env_tags WHERE name = ?1", [name]),
-        }
-        .map(|n| n > 0)
-        .map_err(|e| sql(&e))
+                &[&name, &tag],
+            )
+        })?;
+        Ok(n > 0)
     }
 }
 
-fn env_tag_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EnvTagRow> {
+fn env_tag_row(r: &Row) -> Result<EnvTagRow, DbError> {
     Ok(EnvTagRow {
         tag: r.get(0)?,
         value: r.get(1)?,
+        created: r.get(2)?,
+        modified: r.get(3)?,
+        editor: r.get(4)?,
+    })
+}
+
+fn tag_row(r: &Row) -> Result<TagRow, DbError> {
+    Ok(TagRow {
+        tag: r.get(0)?,
+        revision: r.get(1)?,
         created: r.get(2)?,
         modified: r.get(3)?,
         editor: r.get(4)?,
@@ -760,51 +967,52 @@ mod tests {
     }
 
     #[test]
-    fn environment_tags() {
+    fn revision_tags_and_retractions() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = Store::open(dir.path()).unwrap();
-        let row = |tag: &str, value: &str, t: i64| EnvTagRow {
-            tag: tag.into(),
-            value: value.into(),
-            created: t,
-            modified: t,
-            editor: "ci".into(),
+        for i in 1..=3 {
+            s.write("app/dev", &format!("values: {{a: {i}}}\n"), "al", None, i)
+                .unwrap();
+        }
+        assert!(
+            s.create_revision_tag("app/dev", "prod", 1, "al", 5)
+                .unwrap()
+        );
+        assert!(
+            !s.create_revision_tag("app/dev", "prod", 2, "bo", 6)
+                .unwrap()
+        );
+        assert!(
+            s.create_revision_tag("app/dev", "beta", 2, "al", 5)
+                .unwrap()
+        );
+        assert!(s.move_revision_tag("app/dev", "prod", 2, "bo", 7).unwrap());
+        assert!(!s.move_revision_tag("app/dev", "ghost", 2, "bo", 7).unwrap());
+        let prod = s.revision_tag("app/dev", "prod").unwrap().unwrap();
+        assert_eq!((prod.revision, prod.created, prod.modified), (2, 5, 7));
+        assert_eq!(prod.editor, "bo");
+        // Retracting 2 moves both tags to the replacement, once.
+        let r = RetractionRow {
+            revision: 2,
+            replacement: 1,
+            time: 8,
+            who: "cy".into(),
+            reason: "bad".into(),
         };
-        assert!(s.add_env_tag("app/dev", &row("team", "a", 1)).unwrap());
-        assert!(!s.add_env_tag("app/dev", &row("team", "b", 2)).unwrap());
-        assert!(s.add_env_tag("app/dev", &row("tier", "gold", 2)).unwrap());
-        assert!(s.add_env_tag("app/prod", &row("team", "c", 2)).unwrap());
+        assert!(s.retract("app/dev", &r).unwrap());
+        assert!(!s.retract("app/dev", &r).unwrap());
+        let tags = s.revision_tags("app/dev").unwrap();
         assert_eq!(
-            s.update_env_tag("app/dev", "team", "stale", &row("owner", "x", 3)),
-            Err(TagRefused::Stale)
+            tags.iter()
+                .map(|t| (t.tag.as_str(), t.revision))
+                .collect::<Vec<_>>(),
+            [("beta", 1), ("prod", 1)]
         );
-        assert_eq!(
-            s.update_env_tag("app/dev", "team", "a", &row("tier", "x", 3)),
-            Err(TagRefused::Exists)
-        );
-        assert_eq!(
-            s.update_env_tag("app/dev", "nope", "a", &row("x", "x", 3)),
-            Err(TagRefused::Missing)
-        );
-        // Renamed, with its creation time kept.
-        assert_eq!(
-            s.update_env_tag("app/dev", "team", "a", &row("owner", "b", 3)),
-            Ok(EnvTagRow {
-                created: 1,
-                ..row("owner", "b", 3)
-            })
-        );
-        let names: Vec<String> = s
-            .env_tags("app/dev")
-            .unwrap()
-            .into_iter()
-            .map(|t| t.tag)
-            .collect();
-        assert_eq!(names, ["owner", "tier"]);
-        assert!(s.delete_env_tag("app/dev", Some("tier")).unwrap());
-        assert!(!s.delete_env_tag("app/dev", Some("tier")).unwrap());
-        assert!(s.delete_env_tag("app/dev", None).unwrap());
-        assert!(s.env_tags("app/dev").unwrap().is_empty());
-        assert_eq!(s.env_tag("app/prod", "team").unwrap().unwrap().value, "c");
+        assert_eq!(s.retractions("app/dev").unwrap(), vec![r]);
+        assert!(s.delete_revision_tags("app/dev", Some("beta")).unwrap());
+        assert!(s.delete_revision_tags("app/dev", None).unwrap());
+        assert!(s.revision_tags("app/dev").unwrap().is_empty());
+        // Another environment's tags are its own.
+        assert!(s.revision_tag("app/other", "prod").unwrap().is_none());
     }
 }

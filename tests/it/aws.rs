@@ -225,6 +225,33 @@ fn aws_parameter_store_opens_against_moto() {
     // Every item of a StringList is secret, also taken out of the list.
     assert_eq!(v["params"]["hosts"], "[secret]");
     assert_eq!(v["firstHost"], "[secret]");
+
+    // The project's `[endpoints]` (service `aws-ssm`) reach moto with no variable set...
+    let toml = |url: &str| format!("[endpoints]\naws-ssm = \"{url}\"\n");
+    std::fs::write(dir.path().join("escc.toml"), toml(&moto.url)).unwrap();
+    let out = escc(dir.path(), &["open", "app", "--format", "json"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["params"]["url"], "[secret]");
+    // ...the AWS SDKs' variable wins over them...
+    std::fs::write(dir.path().join("escc.toml"), toml("http://127.0.0.1:9")).unwrap();
+    let out = escc(
+        dir.path(),
+        &["open", "app", "--format", "json"],
+        &[("AWS_ENDPOINT_URL_SSM", &moto.url)],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // ...and a path, which SigV4 cannot sign for, is refused naming where it came from.
+    std::fs::write(
+        dir.path().join("escc.toml"),
+        toml(&format!("{}/ssm", moto.url)),
+    )
+    .unwrap();
+    let err = open_fails(dir.path(), &[], NEVER);
+    assert!(
+        err.contains("the endpoint of aws-ssm:") && err.contains("no path"),
+        "{err}"
+    );
 }
 
 #[test]

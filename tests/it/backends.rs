@@ -190,6 +190,16 @@ pub fn program(var: &str, default: &str, name: &str) -> Option<PathBuf> {
     None
 }
 
+/// The program `name` on `PATH`, else in `/usr/sbin` or `/usr/bin` (system packages that
+/// install servers there), if any.
+pub fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")])
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
 /// What a test needs is missing: outside CI it is skipped (saying `why`); under
 /// `CI=true` it fails.
 #[track_caller]
@@ -294,4 +304,21 @@ pub fn http(
     let status = answer.split_whitespace().nth(1)?.parse().ok()?;
     let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
     Some((status, body.to_owned()))
+}
+
+/// Runs `git args` in `root`, with no system or user configuration and a fixed author;
+/// expects success.
+pub fn git(root: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .current_dir(root)
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "A")
+        .env("GIT_AUTHOR_EMAIL", "a@example.com")
+        .env("GIT_COMMITTER_NAME", "A")
+        .env("GIT_COMMITTER_EMAIL", "a@example.com")
+        .output()
+        .expect("git is needed by these tests");
+    assert!(out.status.success(), "git {args:?}: {out:?}");
 }

@@ -260,6 +260,8 @@ fn usage() {
         ("help_open", "good", &["open", "--help"]),
         ("help_run", "good", &["run", "--help"]),
         ("help_graph", "good", &["graph", "--help"]),
+        ("help_export", "good", &["export", "--help"]),
+        ("help_schema", "good", &["schema", "--help"]),
         ("no_command", "good", &[]),
         ("bad_context", "good", &["get", "--context", "novalue"]),
         (

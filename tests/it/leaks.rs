@@ -14,6 +14,9 @@
 //! - `tests/lsp/test_lsp.py` (`test_leak_*`): hovers, completion, symbols, diagnostics and
 //!   the logs of the language server.
 //! - `signals.rs`: temporary files removed whatever ends `escc run`.
+//! - `export.rs`: `escc export` (refusals never show a secret, none reaches a `ConfigMap`,
+//!   secret `files` never go to a target on another machine, every secret form masked in
+//!   GitHub Actions).
 //! - `runtime.rs`: the progress line `open` shows on a terminal (provider names only);
 //!   `aws.rs`: provider errors, retries and OIDC token sources (no credential, no token).
 
@@ -26,6 +29,7 @@ use escc::eval::{Mode, RotationStatus, Value, evaluate};
 use escc::testing::TestHost;
 use escc::{Source, load};
 
+use crate::backends::git;
 use crate::invariants::base64;
 
 const BIN: &str = env!("CARGO_BIN_EXE_escc");
@@ -361,6 +365,34 @@ fn diagnostics_of_check_in_every_format() {
     }
 }
 
+/// `--format github` (what the GitHub Action runs): every line is one workflow command
+/// (no message breaks out into another, such as an `::add-mask::` of its own), each error
+/// is an annotation, and none shows a secret.
+#[test]
+fn github_annotations_are_single_commands_and_show_no_secret() {
+    let p = Project::new();
+    let (out, _) = p.escc(&["check", "bad", "--format", "github"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = text(&out.stdout);
+    // Besides the annotations, only the summary line.
+    let (annotations, rest): (Vec<&str>, Vec<&str>) = stdout
+        .lines()
+        .filter(|l| !l.is_empty())
+        .partition(|l| l.starts_with("::"));
+    assert!(
+        rest.len() == 1 && rest[0].contains("environment(s) checked"),
+        "{stdout}"
+    );
+    assert!(annotations.len() >= BAD_CODES.len(), "{stdout}");
+    for line in &annotations {
+        assert!(
+            line.starts_with("::error file=") || line.starts_with("::warning file="),
+            "{line}"
+        );
+    }
+    assert_clean("escc check --format github", &(stdout + &text(&out.stderr)));
+}
+
 #[test]
 fn diagnostics_of_get_open_and_run() {
     let p = Project::new();
@@ -616,21 +648,6 @@ fn run_output_keeps_variable_names_and_masks_their_values() {
 
 // -------------------------------------------------------------------------------------
 // Versions (docs/versions.md)
-
-fn git(root: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .current_dir(root)
-        .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "A")
-        .env("GIT_AUTHOR_EMAIL", "a@example.com")
-        .env("GIT_COMMITTER_NAME", "A")
-        .env("GIT_COMMITTER_EMAIL", "a@example.com")
-        .output()
-        .expect("git is needed by these tests");
-    assert!(out.status.success(), "git {args:?}: {out:?}");
-}
 
 #[test]
 fn version_commands_and_pinned_imports() {

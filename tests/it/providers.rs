@@ -270,6 +270,28 @@ fn a_plugin_that_hangs_is_stopped_at_its_timeout() {
 }
 
 #[test]
+fn a_plugin_that_hangs_is_stopped_with_what_it_started() {
+    // The plugin starts a background process that would outlive it; at the timeout the
+    // plugin's whole process group is killed, not only the plugin.
+    let pids = tempfile::tempdir().unwrap();
+    let pid_file = pids.path().join("sleeper.pid");
+    let open = format!("sleep 30 & echo $! > '{}'; wait", pid_file.display());
+    let (message, _) = open_failing("forks", &scripted("true", &open));
+    assert!(message.contains("open: no response within 2s"), "{message}");
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    let stat = Path::new("/proc").join(pid.trim()).join("stat");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    // Gone, or a zombie waiting for whoever adopted it.
+    while std::fs::read_to_string(&stat).is_ok_and(|s| !s.contains(") Z ")) {
+        assert!(
+            Instant::now() < deadline,
+            "the plugin's child {pid} still runs"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
 fn a_plugin_that_prints_garbage_is_reported() {
     let (message, _) = open_failing("garbage", &scripted("true", "echo 'not json {'"));
     assert!(

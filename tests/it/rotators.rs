@@ -25,7 +25,7 @@ use serde_json::Value as Json;
 
 use crate::age::Project;
 use crate::aws::{Moto, boto3};
-use crate::backends::{free_port, missing, text};
+use crate::backends::{free_port, missing, text, which};
 
 /// Appended to every generated password by test builds of escc.
 const SUFFIX: &str = "'\"\\$x";
@@ -132,10 +132,12 @@ trait Database {
 
 // --- PostgreSQL -------------------------------------------------------------------------
 
-struct Postgres {
+/// A PostgreSQL server on a free loopback port (also `serve_pg.rs`'s), stopped on drop;
+/// the superuser is `postgres` with the password `superpw`.
+pub(crate) struct Postgres {
     _dir: tempfile::TempDir,
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 fn pg_bin() -> Option<PathBuf> {
@@ -156,7 +158,7 @@ fn pg_bin() -> Option<PathBuf> {
 }
 
 impl Postgres {
-    fn start() -> Option<Postgres> {
+    pub(crate) fn start() -> Option<Postgres> {
         let Some(bin) = pg_bin().filter(|b| b.join("postgres").is_file()) else {
             missing(
                 "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin; .ci/run installs \
@@ -210,7 +212,7 @@ impl Postgres {
         })
     }
 
-    fn superuser(&self, sql: &str) {
+    pub(crate) fn superuser(&self, sql: &str) {
         let out = psql(self.port, "postgres", "superpw", "postgres", sql);
         assert!(out.status.success(), "{sql}: {}", text(&out.stderr));
     }
@@ -305,14 +307,6 @@ struct Mariadb {
     dir: tempfile::TempDir,
     child: Child,
     port: u16,
-}
-
-fn which(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")])
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
 }
 
 impl Mariadb {

@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 
 use crate::backends::{self, BIN};
 
-pub(crate) const BASE: &str = "values:\n  region: eu-west-1\n";
+const BASE: &str = "values:\n  region: eu-west-1\n";
 pub(crate) const DEV: &str = "imports:
   - app/base
 values:
@@ -24,16 +24,35 @@ values:
 ";
 
 /// A data directory with `app/base` and `app/dev` imported, tokens, and a server on a free
-/// port (killed on drop).
+/// port (killed on drop). The database is `SQLite` under `data/`, or PostgreSQL
+/// (`serve_pg.rs`).
 pub(crate) struct Served {
     pub(crate) dir: tempfile::TempDir,
     pub(crate) server: std::process::Child,
     pub(crate) port: u16,
     /// What `escc serve import` said.
     pub(crate) imported: String,
+    /// The PostgreSQL URL, when not `SQLite`.
+    pub(crate) database: Option<String>,
+    /// What the server was started with, for replicas.
+    pub(crate) extra: Vec<String>,
+    pub(crate) identity: Option<PathBuf>,
 }
 
 impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+/// Another server on a [`Served`]'s database (killed on drop).
+pub(crate) struct Replica {
+    pub(crate) server: std::process::Child,
+    pub(crate) port: u16,
+}
+
+impl Drop for Replica {
     fn drop(&mut self) {
         let _ = self.server.kill();
         let _ = self.server.wait();
@@ -45,20 +64,99 @@ pub(crate) fn escc(args: &[&str]) -> Output {
         .args(args)
         .env_remove("ESCC_AGE_IDENTITY")
         .env_remove("ESCC_AGE_IDENTITY_FILE")
+        .env_remove("ESCC_DATABASE")
         .stdin(Stdio::null())
         .output()
         .unwrap()
 }
 
+/// The project `Served::start` imports: `app/base`, `app/dev` and `top` (skipped).
+pub(crate) fn sample_project(dir: &Path) -> PathBuf {
+    let project = dir.join("project");
+    std::fs::create_dir_all(project.join("app")).unwrap();
+    std::fs::write(project.join("escc.toml"), "").unwrap();
+    std::fs::write(project.join("app/base.yaml"), BASE).unwrap();
+    std::fs::write(project.join("app/dev.yaml"), DEV).unwrap();
+    std::fs::write(project.join("top.yaml"), "values: {}\n").unwrap();
+    project
+}
+
+/// Starts `escc serve` on a free port with `store` (`--data DIR` or `--database URL`),
+/// its stdout and stderr in `{prefix}out.log` and `{prefix}err.log` under `dir`.
+fn spawn_server(
+    dir: &Path,
+    store: &[String],
+    extra: &[String],
+    identity: Option<&Path>,
+    prefix: &str,
+) -> (std::process::Child, u16) {
+    let port = backends::free_port();
+    // The load benchmark serves with a release build (benches/serve-load/run.sh).
+    let bin = std::env::var("ESCC_SERVE_BIN").unwrap_or_else(|_| BIN.to_owned());
+    let mut command = Command::new(bin);
+    command
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(store)
+        .args(["--org", "acme"])
+        .args(extra)
+        .env_remove("ESCC_AGE_IDENTITY")
+        .env_remove("ESCC_AGE_IDENTITY_FILE")
+        .env_remove("ESCC_DATABASE")
+        .env("XDG_CONFIG_HOME", dir.join("no-config"))
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(dir.join(format!("{prefix}out.log"))).unwrap())
+        .stderr(std::fs::File::create(dir.join(format!("{prefix}err.log"))).unwrap());
+    if let Some(key) = identity {
+        command.env("ESCC_AGE_IDENTITY_FILE", key);
+    }
+    let mut server = command.spawn().unwrap();
+    let start = std::time::Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            server.try_wait().unwrap().is_none(),
+            "escc serve exited at start"
+        );
+        assert!(start.elapsed().as_secs() < 60, "escc serve did not listen");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    (server, port)
+}
+
+/// One HTTP/1.1 request to the server on `port`, with `headers`: the status, the response
+/// head and its body.
+pub(crate) fn request_on(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut head = token.map_or_else(String::new, |t| format!("Authorization: token {t}\r\n"));
+    for (k, v) in headers {
+        head = format!("{head}{k}: {v}\r\n");
+    }
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: x\r\n{head}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    // A body larger than the limit may be refused before it is all sent.
+    let _ = s.write_all(body);
+    let mut response = Vec::new();
+    let _ = s.read_to_end(&mut response);
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text[9..12].parse().unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (status, head.to_owned(), body.to_owned())
+}
+
 impl Served {
     pub(crate) fn start(extra: &[&str]) -> Served {
         let dir = tempfile::tempdir().unwrap();
-        let project = dir.path().join("project");
-        std::fs::create_dir_all(project.join("app")).unwrap();
-        std::fs::write(project.join("escc.toml"), "").unwrap();
-        std::fs::write(project.join("app/base.yaml"), BASE).unwrap();
-        std::fs::write(project.join("app/dev.yaml"), DEV).unwrap();
-        std::fs::write(project.join("top.yaml"), "values: {}\n").unwrap();
+        let project = sample_project(dir.path());
         let served = Served::start_in(dir, &project, extra, None);
         let said = &served.imported;
         assert!(said.contains("skipped top: not served"), "{said}");
@@ -74,47 +172,63 @@ impl Served {
         extra: &[&str],
         identity: Option<&Path>,
     ) -> Served {
-        let data = dir.path().join("data");
-        let out = escc(&[
-            "serve",
-            "import",
-            project.to_str().unwrap(),
-            "--data",
-            data.to_str().unwrap(),
-        ]);
+        Served::start_with(dir, project, extra, identity, None)
+    }
+
+    /// As [`Served::start_in`], on the PostgreSQL database `database` when given.
+    pub(crate) fn start_with(
+        dir: tempfile::TempDir,
+        project: &Path,
+        extra: &[&str],
+        identity: Option<&Path>,
+        database: Option<&str>,
+    ) -> Served {
+        let store = match database {
+            Some(url) => vec!["--database".to_owned(), url.to_owned()],
+            None => vec![
+                "--data".to_owned(),
+                dir.path().join("data").to_str().unwrap().to_owned(),
+            ],
+        };
+        let mut args = vec!["serve", "import", project.to_str().unwrap()];
+        args.extend(store.iter().map(String::as_str));
+        let out = escc(&args);
         assert!(out.status.success(), "{out:?}");
         let imported = String::from_utf8_lossy(&out.stderr).into_owned();
-        let port = backends::free_port();
-        let mut command = Command::new(BIN);
-        command
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
-            .arg(&data)
-            .args(["--org", "acme"])
-            .args(extra)
-            .env_remove("ESCC_AGE_IDENTITY")
-            .env_remove("ESCC_AGE_IDENTITY_FILE")
-            .env("XDG_CONFIG_HOME", dir.path().join("no-config"))
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(dir.path().join("out.log")).unwrap())
-            .stderr(std::fs::File::create(dir.path().join("err.log")).unwrap());
-        if let Some(key) = identity {
-            command.env("ESCC_AGE_IDENTITY_FILE", key);
-        }
-        let mut server = command.spawn().unwrap();
-        let start = std::time::Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                server.try_wait().unwrap().is_none(),
-                "escc serve exited at start"
-            );
-            assert!(start.elapsed().as_secs() < 60, "escc serve did not listen");
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+        let extra: Vec<String> = extra.iter().map(|&e| e.to_owned()).collect();
+        let (server, port) = spawn_server(dir.path(), &store, &extra, identity, "");
         Served {
             dir,
             server,
             port,
             imported,
+            database: database.map(str::to_owned),
+            extra,
+            identity: identity.map(Path::to_path_buf),
+        }
+    }
+
+    /// Another server on the same database, its logs in `{name}-out.log` and
+    /// `{name}-err.log`.
+    pub(crate) fn replica(&self, name: &str) -> Replica {
+        let (server, port) = spawn_server(
+            self.dir.path(),
+            &self.store_args(),
+            &self.extra,
+            self.identity.as_deref(),
+            &format!("{name}-"),
+        );
+        Replica { server, port }
+    }
+
+    /// `--data DIR` or `--database URL`.
+    pub(crate) fn store_args(&self) -> Vec<String> {
+        match &self.database {
+            Some(url) => vec!["--database".to_owned(), url.clone()],
+            None => vec![
+                "--data".to_owned(),
+                self.data().to_str().unwrap().to_owned(),
+            ],
         }
     }
 
@@ -124,23 +238,20 @@ impl Served {
         format!("{}{}", read("out.log"), read("err.log"))
     }
 
+    /// The server's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.server.id()
+    }
+
     pub(crate) fn data(&self) -> PathBuf {
         self.dir.path().join("data")
     }
 
     /// Creates a token; its value is the last line of output.
     pub(crate) fn token(&self, name: &str, role: &str, more: &[&str]) -> String {
-        let data = self.data();
-        let mut args = vec![
-            "serve",
-            "token",
-            "create",
-            name,
-            "--role",
-            role,
-            "--data",
-            data.to_str().unwrap(),
-        ];
+        let store = self.store_args();
+        let mut args = vec!["serve", "token", "create", name, "--role", role];
+        args.extend(store.iter().map(String::as_str));
         args.extend(more);
         let out = escc(&args);
         assert!(out.status.success(), "{out:?}");
@@ -151,7 +262,10 @@ impl Served {
     }
 
     pub(crate) fn audit(&self) -> Vec<serde_json::Value> {
-        let out = escc(&["serve", "audit", "--data", self.data().to_str().unwrap()]);
+        let store = self.store_args();
+        let mut args = vec!["serve", "audit"];
+        args.extend(store.iter().map(String::as_str));
+        let out = escc(&args);
         assert!(out.status.success(), "{out:?}");
         String::from_utf8(out.stdout)
             .unwrap()
@@ -168,26 +282,12 @@ impl Served {
         token: Option<&str>,
         body: &[u8],
     ) -> (u16, String) {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        let auth = token.map_or_else(String::new, |t| format!("Authorization: token {t}\r\n"));
-        write!(
-            s,
-            "{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        )
-        .unwrap();
-        // A body larger than the limit may be refused before it is all sent.
-        let _ = s.write_all(body);
-        let mut response = Vec::new();
-        let _ = s.read_to_end(&mut response);
-        let text = String::from_utf8_lossy(&response).into_owned();
-        let status = text[9..12].parse().unwrap();
-        let body = text.split_once("\r\n\r\n").map(|x| x.1).unwrap_or_default();
-        (status, body.to_owned())
+        let (status, _, body) = request_on(self.port, method, path, token, &[], body);
+        (status, body)
     }
 }
 
-fn python() -> Option<PathBuf> {
+pub(crate) fn python() -> Option<PathBuf> {
     backends::program("ESCC_ESCPY_VENV", "escpy", "python")
 }
 
@@ -198,7 +298,12 @@ fn flow_script() -> PathBuf {
 #[test]
 fn the_python_sdk_lists_gets_opens_reads_and_updates() {
     let Some(python) = python() else { return };
-    let served = Served::start(&[]);
+    python_flow(&python, &Served::start(&[]));
+}
+
+/// The Python SDK's flow (`tests/clients/python/flow.py`) against `served`, and the audit
+/// records it leaves.
+pub(crate) fn python_flow(python: &Path, served: &Served) {
     let token = served.token("app-ci", "editor", &[]);
     let out = Command::new(python)
         .arg(flow_script())

@@ -287,6 +287,9 @@ fn serve_with_plugin(dir: tempfile::TempDir, project: &Path, identity: &Path) ->
         server: child,
         port,
         imported: String::new(),
+        database: None,
+        extra: Vec::new(),
+        identity: Some(identity.to_path_buf()),
     };
     let start = std::time::Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {

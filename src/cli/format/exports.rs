@@ -2,7 +2,6 @@
 //! `export KEY='value'` lines; `escc run` exports the same entries.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::io::Write as _;
 
 use super::ValueFormat;
@@ -69,7 +68,7 @@ pub(crate) fn warn_skipped(section: &str, key: &str, why: &str) {
 }
 
 /// Whether a name can be a POSIX shell variable.
-fn is_shell_name(name: &str) -> bool {
+pub(super) fn is_shell_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()
@@ -78,8 +77,18 @@ fn is_shell_name(name: &str) -> bool {
 }
 
 /// POSIX single quoting: nothing inside is expanded.
-fn shell_quote(s: &str) -> String {
+pub(super) fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// A `shell` line: `export KEY='value'`.
+pub(super) fn shell_line(key: &str, value: &str) -> String {
+    format!("export {key}={}\n", shell_quote(value))
+}
+
+/// A `dotenv` line: `KEY="value"`, Go-quoted.
+pub(super) fn dotenv_line(key: &str, value: &str) -> String {
+    format!("{key}={}\n", quote(value))
 }
 
 /// `dotenv` or `shell`: one line per variable of `environmentVariables` and `files`;
@@ -131,10 +140,10 @@ pub(crate) fn export_lines(
                     ));
                     continue;
                 }
-                let _ = writeln!(out, "export {k}={}", shell_quote(&v));
+                out.push_str(&shell_line(&k, &v));
             }
             _ => {
-                let _ = writeln!(out, "{k}={}", quote(&v));
+                out.push_str(&dotenv_line(&k, &v));
             }
         }
     }
@@ -146,7 +155,8 @@ pub(crate) fn export_lines(
     Ok(out)
 }
 
-fn write_kept_file(content: &[u8]) -> Result<String, Failure> {
+/// Writes `content` to a new 0600 temporary file that is kept; returns its path.
+pub(crate) fn write_kept_file(content: &[u8]) -> Result<String, Failure> {
     let mut file = tempfile::Builder::new()
         .prefix("escc-")
         .tempfile()

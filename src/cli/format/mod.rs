@@ -4,14 +4,19 @@
 
 mod detailed;
 mod exports;
+pub(crate) mod hcl;
 mod json;
+pub(crate) mod k8s;
 mod string;
+pub(crate) mod targets;
 mod yaml;
 
 use clap::ValueEnum;
 
 pub(crate) use detailed::{typed_at, write_detailed};
-pub(crate) use exports::{FileMode, export_lines, export_text, exported_entries, warn_skipped};
+pub(crate) use exports::{
+    FileMode, export_lines, export_text, exported_entries, warn_skipped, write_kept_file,
+};
 pub(crate) use json::write_json;
 pub(crate) use string::{MAX_STRING_FORM, string_form};
 pub(crate) use yaml::write_yaml_document;

@@ -125,7 +125,7 @@ fn yaml_number(n: &str, indent: usize) -> String {
 /// A string as go-yaml v3 writes it: plain when it reads back as the same string,
 /// double-quoted when it would read as another type or holds control characters,
 /// single-quoted when YAML syntax forbids it plain, a literal block when multi-line.
-fn yaml_string(s: &str, indent: usize, key: bool) -> String {
+pub(super) fn yaml_string(s: &str, indent: usize, key: bool) -> String {
     let printable = s
         .chars()
         .all(|c| c == '\n' || c == '\t' || !(c.is_control() || c == '\u{feff}'));
@@ -163,7 +163,7 @@ fn yaml_string(s: &str, indent: usize, key: bool) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-fn double_quoted(s: &str) -> String {
+pub(super) fn double_quoted(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {

@@ -47,7 +47,7 @@ impl Server {
                     ("POST", ["tags"]) => self.create_env_tag(req, caller, path),
                     ("PATCH", ["tags", t]) => self.update_env_tag(req, caller, path, t),
                     ("DELETE", ["tags", t]) => {
-                        match lock(&self.store).delete_env_tag(&path.name(), Some(t)) {
+                        match lock(&self.store).delete_env_tag(&path.name(), t) {
                             Ok(true) => Reply::empty(204),
                             Ok(false) => Reply::error(404, &format!("no tag named {t:?}")),
                             Err(_) => Reply::error(503, "the database cannot be written"),
@@ -72,15 +72,6 @@ impl Server {
     fn exists(&self, path: &EnvPath) -> Result<Option<crate::serve::store::EnvRow>, String> {
         // Edition 2024: the guard of a tail expression is dropped here.
         lock(&self.store).env(&path.name())
-    }
-
-    /// Deletes the environment and its tags (a new environment of that name starts
-    /// untagged); whether it existed. One lock, taken once.
-    pub(super) fn delete_with_tags(&self, path: &EnvPath) -> Result<bool, String> {
-        let store = lock(&self.store);
-        let existed = store.delete(&path.name())?;
-        store.delete_env_tag(&path.name(), None)?;
-        Ok(existed)
     }
 
     fn list_env_tags(&self, path: &EnvPath) -> Reply {
