@@ -864,7 +864,14 @@ impl Store {
             db.execute(
                 "UPDATE env_tags SET tag = ?3, value = ?4, modified = ?5, editor = ?6
                  WHERE name = ?1 AND tag = ?2",
-                &[&name, &tag, &row.tag, &row.value, &row.modified, &row.editor],
+                &[
+                    &name,
+                    &tag,
+                    &row.tag,
+                    &row.value,
+                    &row.modified,
+                    &row.editor,
+                ],
             )?;
             Ok(row)
         })
@@ -1014,5 +1021,61 @@ mod tests {
         assert!(s.revision_tags("app/dev").unwrap().is_empty());
         // Another environment's tags are its own.
         assert!(s.revision_tag("app/other", "prod").unwrap().is_none());
+    }
+
+    #[test]
+    fn environment_tags() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(dir.path()).unwrap();
+        let row = |tag: &str, value: &str, t: i64| EnvTagRow {
+            tag: tag.into(),
+            value: value.into(),
+            created: t,
+            modified: t,
+            editor: "ci".into(),
+        };
+        assert!(s.add_env_tag("app/dev", &row("team", "a", 1)).unwrap());
+        assert!(!s.add_env_tag("app/dev", &row("team", "b", 2)).unwrap());
+        assert!(s.add_env_tag("app/dev", &row("tier", "gold", 2)).unwrap());
+        assert!(s.add_env_tag("app/prod", &row("team", "c", 2)).unwrap());
+        assert_eq!(
+            s.update_env_tag("app/dev", "team", "stale", &row("owner", "x", 3)),
+            Err(TagRefused::Stale)
+        );
+        assert_eq!(
+            s.update_env_tag("app/dev", "team", "a", &row("tier", "x", 3)),
+            Err(TagRefused::Exists)
+        );
+        assert_eq!(
+            s.update_env_tag("app/dev", "nope", "a", &row("x", "x", 3)),
+            Err(TagRefused::Missing)
+        );
+        // Renamed, with its creation time kept.
+        assert_eq!(
+            s.update_env_tag("app/dev", "team", "a", &row("owner", "b", 3)),
+            Ok(EnvTagRow {
+                created: 1,
+                ..row("owner", "b", 3)
+            })
+        );
+        let names: Vec<String> = s
+            .env_tags("app/dev")
+            .unwrap()
+            .into_iter()
+            .map(|t| t.tag)
+            .collect();
+        assert_eq!(names, ["owner", "tier"]);
+        assert!(s.delete_env_tag("app/dev", "tier").unwrap());
+        assert!(!s.delete_env_tag("app/dev", "tier").unwrap());
+        // Deleting the environment deletes its tags (revision tags too), not another's.
+        s.write("app/dev", "values: {}\n", "ci", None, 4).unwrap();
+        assert!(
+            s.create_revision_tag("app/dev", "prod", 1, "ci", 4)
+                .unwrap()
+        );
+        assert!(s.delete("app/dev").unwrap());
+        assert!(s.env_tags("app/dev").unwrap().is_empty());
+        assert!(s.revision_tags("app/dev").unwrap().is_empty());
+        assert_eq!(s.env_tag("app/prod", "team").unwrap().unwrap().value, "c");
     }
 }

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use crate::backends::{self, BIN};
 use crate::serve::{DEV, Served, escc};
 
-fn esc_ts() -> Option<PathBuf> {
+pub(crate) fn esc_ts() -> Option<PathBuf> {
     let node_modules = backends::venv("ESCC_ESC_TS", "esc-ts").join("node_modules");
     let node = Command::new("node").arg("--version").output();
     if node.is_err() {
@@ -63,7 +63,12 @@ fn assert_clean(served: &Served, never: &[&str]) {
 #[test]
 fn the_typescript_sdk_lists_gets_opens_reads_updates_and_tags() {
     let Some(node_modules) = esc_ts() else { return };
-    let served = Served::start(&[]);
+    ts_flow(&node_modules, &Served::start(&[]));
+}
+
+/// The TypeScript SDK's flow (`tests/clients/typescript/flow.js`) against `served`, and
+/// its audit records; also run on PostgreSQL (`serve_pg.rs`).
+pub(crate) fn ts_flow(node_modules: &Path, served: &Served) {
     let token = served.token("app-ts", "editor", &[]);
     let out = Command::new("node")
         .arg(client_file("typescript/flow.js"))
