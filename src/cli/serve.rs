@@ -57,6 +57,10 @@ pub(crate) struct ServeArgs {
     /// The longest session a client may ask for.
     #[arg(long, default_value = "24h", value_name = "DURATION")]
     max_session: String,
+    /// On SIGTERM or SIGINT, how long requests in flight may take to finish; then the
+    /// server exits anyway (a hung client cannot keep it running).
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    shutdown_grace: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -306,9 +310,12 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<ExitCode, Failure> {
                 }),
             )
             .map_err(Failure::new)?;
+            let grace = time::parse_duration(&args.shutdown_grace)
+                .map_err(|e| Failure::new(format!("--shutdown-grace: {e}")))?;
             let options = Options {
                 listen: args.listen.clone(),
                 max_body: args.max_body,
+                shutdown_grace: std::time::Duration::from_secs(grace.unsigned_abs()),
             };
             serve::run(server, &options, |addr| {
                 super::note(&format!("serving the ESC API on http://{addr}/api/esc"));
