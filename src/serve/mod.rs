@@ -83,7 +83,7 @@ pub fn run(
             tokio::time::sleep(options.shutdown_grace).await;
         };
         tokio::select! {
-            served = serving => served.map_err(|e| format!("serving: {e}")),
+            done = serving => done.map_err(|e| format!("serving: {e}")),
             () = grace => {
                 log(&serde_json::json!({
                     "time": time::rfc3339(time::now()),

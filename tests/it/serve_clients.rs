@@ -72,7 +72,7 @@ pub(crate) fn ts_flow(node_modules: &Path, served: &Served) {
     let token = served.token("app-ts", "editor", &[]);
     let out = Command::new("node")
         .arg(client_file("typescript/flow.js"))
-        .env("NODE_PATH", &node_modules)
+        .env("NODE_PATH", node_modules)
         .env(
             "PULUMI_BACKEND_URL",
             format!("http://127.0.0.1:{}", served.port),
@@ -153,7 +153,7 @@ pub(crate) fn ts_flow(node_modules: &Path, served: &Served) {
             ("env-tag-delete", "acme/app/dev tag tier"),
         ]
     );
-    assert_clean(&served, &["hunter22", &token, "payments", "billing"]);
+    assert_clean(served, &["hunter22", &token, "payments", "billing"]);
 }
 
 #[test]
