@@ -57,6 +57,10 @@ pub(crate) struct ServeArgs {
     /// The longest session a client may ask for.
     #[arg(long, default_value = "24h", value_name = "DURATION")]
     max_session: String,
+    /// On SIGTERM or SIGINT, how long requests in flight may take to finish; then the
+    /// server exits anyway (a hung client cannot keep it running).
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    shutdown_grace: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,6 +81,22 @@ names are served (ESC's two levels); others are skipped with a warning.",
     )]
     Import {
         /// The project directory.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// Write the latest definitions back to a project directory (and escc.toml).
+    #[command(
+        long_about = "Write the latest definition of every environment to DIR/PROJECT/ENV.yaml, \
+and the imported escc.toml to DIR/escc.toml, each atomically (a temporary file in the same \
+folder, renamed over the old one), so that changes made through the API can be committed to \
+git. Definitions are written as stored: age ciphertexts stay ciphertexts. Files of DIR that \
+name no stored environment are left alone. Importing the exported directory changes nothing.",
+        after_help = "Examples:
+  escc serve export ./environments --data /var/lib/escc && git -C environments diff
+  escc serve export . --data /var/lib/escc && git commit -am 'changes made through the API'"
+    )]
+    Export {
+        /// The project directory (created when missing).
         #[arg(value_name = "DIR")]
         dir: PathBuf,
     },
@@ -216,6 +236,36 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<ExitCode, Failure> {
                 done.skipped.len()
             ));
         }
+        Some(ServeCommand::Export { dir }) => {
+            let files = serve::export_files(&mut store).map_err(Failure::new)?;
+            for (rel, text) in &files {
+                let file = dir.join(rel);
+                let shown = file.display().to_string();
+                if let Some(parent) = file.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        Failure::new(format!(
+                            "{}: {}",
+                            parent.display(),
+                            crate::project::io_text(&e)
+                        ))
+                    })?;
+                }
+                super::secrets::replace_file(&file, &shown, text.as_bytes())?;
+            }
+            let _ = store.audit(
+                time::now(),
+                &who,
+                "export",
+                &dir.display().to_string(),
+                "cli",
+                "ok",
+            );
+            super::note(&format!(
+                "exported {} environment(s) and escc.toml to {}",
+                files.len() - 1,
+                dir.display()
+            ));
+        }
         Some(ServeCommand::Audit { after }) => {
             let mut out = String::new();
             for row in store.audit_log(*after).map_err(Failure::new)? {
@@ -260,9 +310,12 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<ExitCode, Failure> {
                 }),
             )
             .map_err(Failure::new)?;
+            let grace = time::parse_duration(&args.shutdown_grace)
+                .map_err(|e| Failure::new(format!("--shutdown-grace: {e}")))?;
             let options = Options {
                 listen: args.listen.clone(),
                 max_body: args.max_body,
+                shutdown_grace: std::time::Duration::from_secs(grace.unsigned_abs()),
             };
             serve::run(server, &options, |addr| {
                 super::note(&format!("serving the ESC API on http://{addr}/api/esc"));

@@ -57,12 +57,14 @@ mod ops;
 mod read;
 mod scalar;
 mod splice;
+mod states;
 
 pub use copy::{Decrypt, DecryptedCopy, WrittenBack, decrypted_copy, write_back};
 pub use splice::{
     Rewrite, RotateSite, SecretSite, SiteKind, encrypt_plaintexts, mask_secrets,
     recrypt_ciphertexts, rotate_sites, secret_sites, set_secret, set_value,
 };
+pub use states::{sealed, select_sites, state_accessors, with_states};
 
 use std::fmt;
 

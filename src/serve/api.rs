@@ -16,6 +16,8 @@ use crate::eval::Mode;
 use crate::project::{Config, Document, Project};
 use crate::source::Source;
 
+mod manage;
+
 /// A request, as the handler sees it.
 #[derive(Debug, Default)]
 pub struct Request {
@@ -438,6 +440,10 @@ impl Server {
         if let Some(reply) = self.revision_routes(req, caller, path, tail) {
             return reply;
         }
+        // Environment tags and rotation: manage.rs.
+        if matches!(tail, ["tags", ..] | ["rotate"]) {
+            return self.manage(req, caller, path, tail);
+        }
         let m = req.method.as_str();
         let (action, need) = match (m, tail) {
             ("GET", [] | ["versions", _]) => ("get", Role::Reader),
@@ -469,7 +475,7 @@ impl Server {
                 }
                 ("history", _) => self.history(req, path),
                 ("update", _) => self.update(req, caller, path),
-                ("delete", _) => match self.delete(path) {
+                ("delete", _) => match lock(&self.store).delete(&path.name()) {
                     Ok(true) => Reply::empty(204),
                     Ok(false) => Reply::error(404, &format!("environment {full} not found")),
                     Err(_) => Reply::error(503, "the database cannot be written"),
@@ -1021,17 +1027,6 @@ impl Server {
             Err(_) if failed.get() => Err(Reply::error(500, "encrypting a secret failed")),
             Err(_) => Ok(text.to_owned()),
         }
-    }
-
-    /// Deletes `path`; whether it existed. A new environment of that name starts with
-    /// no tags.
-    fn delete(&self, path: &EnvPath) -> Result<bool, String> {
-        let mut store = lock(&self.store);
-        store.delete(&path.name()).and_then(|deleted| {
-            store
-                .delete_revision_tags(&path.name(), None)
-                .map(|_| deleted)
-        })
     }
 
     /// The tags of `path`: the stored ones and the implicit `latest`, by name.

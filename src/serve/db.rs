@@ -214,12 +214,22 @@ CREATE TABLE IF NOT EXISTS retractions (
     reason TEXT NOT NULL,
     PRIMARY KEY (name, revision)
 );
+CREATE TABLE IF NOT EXISTS env_tags (
+    name TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    value TEXT NOT NULL,
+    created BIGINT NOT NULL,
+    modified BIGINT NOT NULL,
+    editor TEXT NOT NULL,
+    PRIMARY KEY (name, tag)
+);
 ";
 
 /// The schema's version, kept in `meta` as `schema-version`. A database of a later
 /// version is refused (a newer escc migrated it); an older one is migrated on open.
 /// 2: `revision_tags` and `retractions` (the API's revision tags and retract).
-pub const SCHEMA_VERSION: i64 = 2;
+/// 3: `env_tags` (the API's environment tags).
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// An open connection.
 pub enum Db {
@@ -729,5 +739,113 @@ mod tests {
         assert!(!e.message.contains("secretpw"), "{e:?}");
         let e = Pg::new("mysql://u:secretpw@h/d").err().unwrap();
         assert!(!e.message.contains("secretpw"), "{e:?}");
+    }
+
+    /// The tables of schema version 1 (before revision tags, retractions and
+    /// environment tags), as `SQLite` had them.
+    const SCHEMA_V1: &str = "
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE environments (name TEXT PRIMARY KEY, created BIGINT NOT NULL,
+            modified BIGINT NOT NULL, revision BIGINT NOT NULL);
+        CREATE TABLE revisions (name TEXT NOT NULL, revision BIGINT NOT NULL,
+            yaml TEXT NOT NULL, created BIGINT NOT NULL, creator TEXT NOT NULL,
+            PRIMARY KEY (name, revision));
+        CREATE TABLE sessions (id TEXT PRIMARY KEY, name TEXT NOT NULL,
+            revision BIGINT NOT NULL, expires BIGINT NOT NULL);
+        CREATE TABLE tokens (hash TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL, scope TEXT NOT NULL, created BIGINT NOT NULL, expires BIGINT);
+        CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, time BIGINT NOT NULL,
+            who TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,
+            remote TEXT NOT NULL, outcome TEXT NOT NULL);
+        INSERT INTO environments VALUES ('app/dev', 1, 2, 2);
+        INSERT INTO revisions VALUES ('app/dev', 1, 'values: {a: 1}', 1, 'al');
+        INSERT INTO revisions VALUES ('app/dev', 2, 'values: {a: 2}', 2, 'bo');
+        INSERT INTO tokens VALUES ('h1', 'ci', 'reader', '*', 1, NULL);
+        INSERT INTO audit (time, who, action, target, remote, outcome)
+            VALUES (3, 'ci', 'open', 'acme/app/dev', 'cli', 'ok');
+    ";
+
+    /// Version 2 added these (with data).
+    const SCHEMA_V2: &str = "
+        CREATE TABLE revision_tags (name TEXT NOT NULL, tag TEXT NOT NULL,
+            revision BIGINT NOT NULL, created BIGINT NOT NULL, modified BIGINT NOT NULL,
+            editor TEXT NOT NULL, PRIMARY KEY (name, tag));
+        CREATE TABLE retractions (name TEXT NOT NULL, revision BIGINT NOT NULL,
+            replacement BIGINT NOT NULL, time BIGINT NOT NULL, who TEXT NOT NULL,
+            reason TEXT NOT NULL, PRIMARY KEY (name, revision));
+        INSERT INTO revision_tags VALUES ('app/dev', 'prod', 1, 4, 4, 'al');
+        INSERT INTO retractions VALUES ('app/dev', 1, 2, 5, 'bo', 'bad');
+    ";
+
+    /// A database of schema version 1 or 2, written by SQL, is migrated to
+    /// [`SCHEMA_VERSION`] on open and keeps its data; a newer one is refused.
+    #[test]
+    fn older_databases_are_migrated_on_open_and_keep_their_data() {
+        use crate::serve::store::{EnvTagRow, Store};
+        for version in [1, 2] {
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join(crate::serve::store::DB_FILE);
+            {
+                let c = rusqlite::Connection::open(&file).unwrap();
+                c.execute_batch(SCHEMA_V1).unwrap();
+                if version == 2 {
+                    c.execute_batch(SCHEMA_V2).unwrap();
+                }
+                c.execute(
+                    "INSERT INTO meta VALUES ('schema-version', ?1), ('escc.toml', 'x = 1')",
+                    [version.to_string()],
+                )
+                .unwrap();
+            }
+            let mut s = Store::open(dir.path()).unwrap();
+            assert_eq!(
+                s.meta("schema-version").unwrap().as_deref(),
+                Some(SCHEMA_VERSION.to_string().as_str()),
+                "from version {version}"
+            );
+            assert_eq!(s.meta("escc.toml").unwrap().as_deref(), Some("x = 1"));
+            assert_eq!(
+                s.definition("app/dev", None).unwrap(),
+                Some(("values: {a: 2}".to_owned(), 2))
+            );
+            assert_eq!(s.revisions("app/dev").unwrap().len(), 2);
+            assert_eq!(s.token("h1").unwrap().unwrap().name, "ci");
+            assert_eq!(s.audit_log(0).unwrap().len(), 1);
+            let tags = s.revision_tags("app/dev").unwrap();
+            let retracted = s.retractions("app/dev").unwrap();
+            if version == 2 {
+                assert_eq!((tags.len(), tags[0].revision), (1, 1));
+                assert_eq!(retracted[0].reason, "bad");
+            } else {
+                assert!(tags.is_empty() && retracted.is_empty());
+            }
+            // The new table works; the next write goes on from the kept revisions.
+            let row = EnvTagRow {
+                tag: "team".into(),
+                value: "a".into(),
+                created: 6,
+                modified: 6,
+                editor: "ci".into(),
+            };
+            assert!(s.add_env_tag("app/dev", &row).unwrap());
+            assert_eq!(s.write("app/dev", "values: {}", "ci", Some(2), 7), Ok(3));
+            drop(s);
+            // Opening it again is a no-op.
+            let mut s = Store::open(dir.path()).unwrap();
+            assert_eq!(s.env_tags("app/dev").unwrap(), vec![row]);
+        }
+        // A newer database is refused, untouched.
+        let dir = tempfile::tempdir().unwrap();
+        Store::open(dir.path()).unwrap();
+        let file = dir.path().join(crate::serve::store::DB_FILE);
+        rusqlite::Connection::open(&file)
+            .unwrap()
+            .execute(
+                "UPDATE meta SET value = '99' WHERE key = 'schema-version'",
+                [],
+            )
+            .unwrap();
+        let e = Store::open(dir.path()).unwrap_err();
+        assert!(e.contains("version 99, newer than this escc's"), "{e}");
     }
 }

@@ -33,9 +33,14 @@ pub struct Options {
     pub listen: String,
     /// The largest request body accepted (bytes); larger ones get 413.
     pub max_body: usize,
+    /// After SIGINT or SIGTERM, how long the requests in flight may take before the
+    /// server exits without them.
+    pub shutdown_grace: std::time::Duration,
 }
 
-/// Runs the server until SIGINT or SIGTERM, then finishes the requests in flight.
+/// Runs the server until SIGINT or SIGTERM, then finishes the requests in flight for at
+/// most `options.shutdown_grace` (those still running then are abandoned, and a line says
+/// so on stderr).
 /// `ready` is called with the bound address once it listens (a port of 0 picks a free
 /// one).
 ///
@@ -62,14 +67,39 @@ pub fn run(
         let app = axum::Router::new()
             .fallback(handle)
             .with_state(state.clone());
-        axum::serve(
+        let (stop, mut stopping) = tokio::sync::watch::channel(false);
+        let serving = axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown())
-        .await
-        .map_err(|e| format!("serving: {e}"))
+        .with_graceful_shutdown(async move {
+            shutdown().await;
+            let _ = stop.send(true);
+        });
+        // Graceful shutdown waits for every open connection; a client that sends half a
+        // request and stalls would keep the server running forever without this bound.
+        let grace = async {
+            let _ = stopping.wait_for(|s| *s).await;
+            tokio::time::sleep(options.shutdown_grace).await;
+        };
+        tokio::select! {
+            done = serving => done.map_err(|e| format!("serving: {e}")),
+            () = grace => {
+                log(&serde_json::json!({
+                    "time": time::rfc3339(time::now()),
+                    "event": "shutdown",
+                    "message": format!(
+                        "requests still in flight {}s after the signal were abandoned",
+                        options.shutdown_grace.as_secs()
+                    ),
+                }));
+                Ok(())
+            }
+        }
     });
+    // A request abandoned above may still run on a blocking thread (a provider call): it
+    // is not waited for.
+    rt.shutdown_timeout(std::time::Duration::from_millis(100));
     // The server is dropped here, outside the runtime: the PostgreSQL client closes its
     // connection on its own runtime, which cannot run inside another.
     drop(state);
@@ -217,4 +247,24 @@ pub fn import(store: &mut Store, dir: &Path, who: &str) -> Result<Imported, Stri
         out.changed.push(name);
     }
     Ok(out)
+}
+
+/// The files `escc serve export` writes: `escc.toml` (as imported) and `PROJECT/ENV.yaml`
+/// with the latest definition of every environment, as (relative path, text), sorted.
+/// The definitions are as stored: age ciphertexts stay ciphertexts.
+///
+/// # Errors
+/// The database fails, or a stored name is not a valid escc name (never written by the
+/// server; refused so that no path leaves the directory).
+pub fn export_files(store: &mut Store) -> Result<Vec<(String, String)>, String> {
+    let mut files = vec![(
+        crate::project::CONFIG_FILE.to_owned(),
+        store.meta("escc.toml")?.unwrap_or_default(),
+    )];
+    for (name, text) in store.latest_definitions()? {
+        crate::project::check_name(&name).map_err(|e| format!("{name}: {e}"))?;
+        files.push((format!("{name}.yaml"), text));
+    }
+    files.sort();
+    Ok(files)
 }

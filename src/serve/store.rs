@@ -407,13 +407,16 @@ impl Store {
         })
     }
 
-    /// Removes `name` from the listing (its revisions are kept, for the audit trail).
-    /// Returns whether it existed.
+    /// Removes `name` from the listing (its revisions are kept, for the audit trail) with
+    /// its revision and environment tags (a new environment of that name starts
+    /// untagged), in one transaction. Returns whether it existed.
     ///
     /// # Errors
     /// The database fails.
     pub fn delete(&mut self, name: &str) -> Result<bool, StoreError> {
         let n = self.db.transaction(name, |db| {
+            db.execute("DELETE FROM revision_tags WHERE name = ?1", &[&name])?;
+            db.execute("DELETE FROM env_tags WHERE name = ?1", &[&name])?;
             db.execute("DELETE FROM environments WHERE name = ?1", &[&name])
         })?;
         Ok(n > 0)
@@ -733,6 +736,172 @@ impl Store {
     }
 }
 
+/// An environment tag (ESC's `E/tags`: a name and a value on the environment, not on a
+/// revision).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvTagRow {
+    /// The tag's name.
+    pub tag: String,
+    /// Its value.
+    pub value: String,
+    /// When it was created (Unix seconds).
+    pub created: i64,
+    /// When it was last changed (Unix seconds).
+    pub modified: i64,
+    /// Who last changed it (a token's name).
+    pub editor: String,
+}
+
+/// Why an environment tag could not be changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TagRefused {
+    /// There is no such tag.
+    Missing,
+    /// Its value is not the one the caller last saw.
+    Stale,
+    /// The new name is another tag's.
+    Exists,
+    /// The database failed.
+    Db(StoreError),
+}
+
+impl From<DbError> for TagRefused {
+    fn from(e: DbError) -> TagRefused {
+        TagRefused::Db(e.into())
+    }
+}
+
+/// Environment tags. Writes hold the environment's write lock ([`Db::transaction`]), so
+/// that on PostgreSQL replicas they queue with the environment's other writes.
+impl Store {
+    /// The tags of environment `name`, by tag name.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn env_tags(&mut self, name: &str) -> Result<Vec<EnvTagRow>, StoreError> {
+        Ok(self.db.query(
+            "SELECT tag, value, created, modified, editor FROM env_tags WHERE name = ?1
+             ORDER BY tag",
+            &[&name],
+            env_tag_row,
+        )?)
+    }
+
+    /// One tag of environment `name`.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn env_tag(&mut self, name: &str, tag: &str) -> Result<Option<EnvTagRow>, StoreError> {
+        Ok(self.db.query_opt(
+            "SELECT tag, value, created, modified, editor FROM env_tags
+             WHERE name = ?1 AND tag = ?2",
+            &[&name, &tag],
+            env_tag_row,
+        )?)
+    }
+
+    /// Adds a tag; `false` when the environment already has one of that name (of two
+    /// concurrent creates, on any replica, exactly one gets `true`).
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn add_env_tag(&mut self, name: &str, row: &EnvTagRow) -> Result<bool, StoreError> {
+        let n = self.db.transaction(name, |db| {
+            db.execute(
+                "INSERT INTO env_tags (name, tag, value, created, modified, editor)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name, tag) DO NOTHING",
+                &[
+                    &name,
+                    &row.tag,
+                    &row.value,
+                    &row.created,
+                    &row.modified,
+                    &row.editor,
+                ],
+            )
+        })?;
+        Ok(n > 0)
+    }
+
+    /// Renames tag `tag` to `new.tag` and sets its value, if its value is still
+    /// `expected` (ESC's `currentTag`); keeps its creation time. One transaction.
+    ///
+    /// # Errors
+    /// See [`TagRefused`].
+    pub fn update_env_tag(
+        &mut self,
+        name: &str,
+        tag: &str,
+        expected: &str,
+        new: &EnvTagRow,
+    ) -> Result<EnvTagRow, TagRefused> {
+        self.db.transaction(name, |db| {
+            let current: Option<(String, i64)> = db.query_opt(
+                "SELECT value, created FROM env_tags WHERE name = ?1 AND tag = ?2",
+                &[&name, &tag],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let Some((value, created)) = current else {
+                return Err(TagRefused::Missing);
+            };
+            if value != expected {
+                return Err(TagRefused::Stale);
+            }
+            if new.tag != tag {
+                let taken: Option<i64> = db.query_opt(
+                    "SELECT created FROM env_tags WHERE name = ?1 AND tag = ?2",
+                    &[&name, &new.tag],
+                    |r| r.get(0),
+                )?;
+                if taken.is_some() {
+                    return Err(TagRefused::Exists);
+                }
+            }
+            let row = EnvTagRow {
+                created,
+                ..new.clone()
+            };
+            db.execute(
+                "UPDATE env_tags SET tag = ?3, value = ?4, modified = ?5, editor = ?6
+                 WHERE name = ?1 AND tag = ?2",
+                &[
+                    &name,
+                    &tag,
+                    &row.tag,
+                    &row.value,
+                    &row.modified,
+                    &row.editor,
+                ],
+            )?;
+            Ok(row)
+        })
+    }
+
+    /// Removes a tag; whether there was one.
+    ///
+    /// # Errors
+    /// The database fails.
+    pub fn delete_env_tag(&mut self, name: &str, tag: &str) -> Result<bool, StoreError> {
+        let n = self.db.transaction(name, |db| {
+            db.execute(
+                "DELETE FROM env_tags WHERE name = ?1 AND tag = ?2",
+                &[&name, &tag],
+            )
+        })?;
+        Ok(n > 0)
+    }
+}
+
+fn env_tag_row(r: &Row) -> Result<EnvTagRow, DbError> {
+    Ok(EnvTagRow {
+        tag: r.get(0)?,
+        value: r.get(1)?,
+        created: r.get(2)?,
+        modified: r.get(3)?,
+        editor: r.get(4)?,
+    })
+}
+
 fn tag_row(r: &Row) -> Result<TagRow, DbError> {
     Ok(TagRow {
         tag: r.get(0)?,
@@ -852,5 +1021,61 @@ mod tests {
         assert!(s.revision_tags("app/dev").unwrap().is_empty());
         // Another environment's tags are its own.
         assert!(s.revision_tag("app/other", "prod").unwrap().is_none());
+    }
+
+    #[test]
+    fn environment_tags() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(dir.path()).unwrap();
+        let row = |tag: &str, value: &str, t: i64| EnvTagRow {
+            tag: tag.into(),
+            value: value.into(),
+            created: t,
+            modified: t,
+            editor: "ci".into(),
+        };
+        assert!(s.add_env_tag("app/dev", &row("team", "a", 1)).unwrap());
+        assert!(!s.add_env_tag("app/dev", &row("team", "b", 2)).unwrap());
+        assert!(s.add_env_tag("app/dev", &row("tier", "gold", 2)).unwrap());
+        assert!(s.add_env_tag("app/prod", &row("team", "c", 2)).unwrap());
+        assert_eq!(
+            s.update_env_tag("app/dev", "team", "stale", &row("owner", "x", 3)),
+            Err(TagRefused::Stale)
+        );
+        assert_eq!(
+            s.update_env_tag("app/dev", "team", "a", &row("tier", "x", 3)),
+            Err(TagRefused::Exists)
+        );
+        assert_eq!(
+            s.update_env_tag("app/dev", "nope", "a", &row("x", "x", 3)),
+            Err(TagRefused::Missing)
+        );
+        // Renamed, with its creation time kept.
+        assert_eq!(
+            s.update_env_tag("app/dev", "team", "a", &row("owner", "b", 3)),
+            Ok(EnvTagRow {
+                created: 1,
+                ..row("owner", "b", 3)
+            })
+        );
+        let names: Vec<String> = s
+            .env_tags("app/dev")
+            .unwrap()
+            .into_iter()
+            .map(|t| t.tag)
+            .collect();
+        assert_eq!(names, ["owner", "tier"]);
+        assert!(s.delete_env_tag("app/dev", "tier").unwrap());
+        assert!(!s.delete_env_tag("app/dev", "tier").unwrap());
+        // Deleting the environment deletes its tags (revision tags too), not another's.
+        s.write("app/dev", "values: {}\n", "ci", None, 4).unwrap();
+        assert!(
+            s.create_revision_tag("app/dev", "prod", 1, "ci", 4)
+                .unwrap()
+        );
+        assert!(s.delete("app/dev").unwrap());
+        assert!(s.env_tags("app/dev").unwrap().is_empty());
+        assert!(s.revision_tags("app/dev").unwrap().is_empty());
+        assert_eq!(s.env_tag("app/prod", "team").unwrap().unwrap().value, "c");
     }
 }

@@ -31,6 +31,7 @@ mod saas;
 mod schema;
 mod secrets;
 mod serve;
+mod serve_clients;
 mod serve_esc_cli;
 mod serve_pg;
 mod signals;

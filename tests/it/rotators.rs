@@ -958,7 +958,7 @@ fn aws_iam_rotations_keep_two_keys_that_both_log_in() {
 /// A rotator plugin in Python: its state is a counter and a secret token; `rotate` counts
 /// up (fails when the inputs say `fail`, edits `app.yaml` first when they say `edit`), and
 /// every call but `describe` appends to `calls.log` in the project.
-const COUNTER: &str = r#"#!/usr/bin/env python3
+pub(crate) const COUNTER: &str = r#"#!/usr/bin/env python3
 import json, sys
 req = json.loads(sys.stdin.readline())
 def reply(obj):

@@ -28,15 +28,15 @@ values:
 /// (`serve_pg.rs`).
 pub(crate) struct Served {
     pub(crate) dir: tempfile::TempDir,
-    server: std::process::Child,
+    pub(crate) server: std::process::Child,
     pub(crate) port: u16,
     /// What `escc serve import` said.
     pub(crate) imported: String,
     /// The PostgreSQL URL, when not `SQLite`.
-    database: Option<String>,
+    pub(crate) database: Option<String>,
     /// What the server was started with, for replicas.
-    extra: Vec<String>,
-    identity: Option<PathBuf>,
+    pub(crate) extra: Vec<String>,
+    pub(crate) identity: Option<PathBuf>,
 }
 
 impl Drop for Served {
@@ -48,7 +48,7 @@ impl Drop for Served {
 
 /// Another server on a [`Served`]'s database (killed on drop).
 pub(crate) struct Replica {
-    server: std::process::Child,
+    pub(crate) server: std::process::Child,
     pub(crate) port: u16,
 }
 
@@ -622,6 +622,65 @@ fn sigterm_stops_the_server_gracefully() {
         .unwrap();
     assert!(status.success(), "{status:?} {err}");
     assert!(err.contains("escc: stopped"), "{err}");
+}
+
+/// A client that sends half a request body and stalls does not keep the server running
+/// after SIGTERM: the requests in flight get `--shutdown-grace` (here 1s), then the server
+/// exits, saying so.
+#[test]
+fn a_hung_client_does_not_keep_the_server_from_exiting_after_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = backends::free_port();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(dir.path())
+        .args(["--shutdown-grace", "1s"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed().as_secs() < 60, "did not listen");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // 5 of the 100 bytes announced: the handler waits for the rest.
+    let mut hung = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        hung,
+        "POST /api/esc/environments/acme HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nhello"
+    )
+    .unwrap();
+    hung.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    rustix_kill(child.id());
+    // Without the bound the server never exits: give up (and fail) after a minute.
+    let waited = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if waited.elapsed().as_secs() > 60 {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("escc serve still runs a minute after SIGTERM with a hung client");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(status.success(), "{status:?} {err}");
+    assert!(
+        err.contains("requests still in flight 1s after the signal were abandoned"),
+        "{err}"
+    );
+    assert!(err.contains("escc: stopped"), "{err}");
+    drop(hung);
 }
 
 fn rustix_kill(pid: u32) {

@@ -334,6 +334,148 @@ fn the_python_sdk_flow_on_postgres() {
     assert_no_password(&served.logs(), "the server's logs");
 }
 
+/// The TypeScript SDK's flow of `serve_clients.rs` (environment tags included), on
+/// PostgreSQL.
+#[test]
+fn the_typescript_sdk_flow_on_postgres() {
+    let Some(node_modules) = crate::serve_clients::esc_ts() else {
+        return;
+    };
+    let Some(pg) = Postgres::start() else { return };
+    let url = database(&pg);
+    let dir = tempfile::tempdir().unwrap();
+    let project = sample_project(dir.path());
+    let served = Served::start_with(dir, &project, &[], None, Some(&url));
+    crate::serve_clients::ts_flow(&node_modules, &served);
+    assert_no_password(&served.logs(), "the server's logs");
+}
+
+/// Environment tags are in the shared database: made on one replica, seen and changed on
+/// the other; of two concurrent creates of one tag (one per replica) exactly one wins,
+/// the other gets 409 "exists"; deleting the environment on one replica removes its tags
+/// for both.
+#[test]
+fn environment_tags_are_shared_by_two_replicas() {
+    let Some(pg) = Postgres::start() else { return };
+    let url = database(&pg);
+    let dir = tempfile::tempdir().unwrap();
+    let project = sample_project(dir.path());
+    let a = Served::start_with(dir, &project, &[], None, Some(&url));
+    let b = a.replica("b");
+    let editor = a.token("ed", "editor", &[]);
+    let tags = "/api/esc/environments/acme/app/dev/tags";
+    let (s, _, body) = request_on(
+        a.port,
+        "POST",
+        tags,
+        Some(&editor),
+        &[],
+        br#"{"name": "team", "value": "payments"}"#,
+    );
+    assert_eq!(s, 200, "{body}");
+    let (s, _, body) = request_on(
+        b.port,
+        "GET",
+        &format!("{tags}/team"),
+        Some(&editor),
+        &[],
+        b"",
+    );
+    assert_eq!(
+        (s, json(&body)["value"].as_str()),
+        (200, Some("payments")),
+        "{body}"
+    );
+    let (s, _, body) = request_on(
+        b.port,
+        "PATCH",
+        &format!("{tags}/team"),
+        Some(&editor),
+        &[],
+        br#"{"currentTag": {"value": "payments"}, "newTag": {"name": "team", "value": "billing"}}"#,
+    );
+    assert_eq!(s, 200, "{body}");
+    // A's view of the value is stale now.
+    let (s, _, body) = request_on(
+        a.port,
+        "PATCH",
+        &format!("{tags}/team"),
+        Some(&editor),
+        &[],
+        br#"{"currentTag": {"value": "payments"}, "newTag": {"name": "team", "value": "x"}}"#,
+    );
+    assert_eq!(s, 409, "{body}");
+
+    for round in 0..6 {
+        let barrier = Arc::new(Barrier::new(2));
+        let creates: Vec<_> = [a.port, b.port]
+            .into_iter()
+            .enumerate()
+            .map(|(i, port)| {
+                let (barrier, editor) = (barrier.clone(), editor.clone());
+                std::thread::spawn(move || {
+                    let body = format!(r#"{{"name": "race{round}", "value": "by {i}"}}"#);
+                    barrier.wait();
+                    let (s, _, reply) =
+                        request_on(port, "POST", tags, Some(&editor), &[], body.as_bytes());
+                    (s, reply)
+                })
+            })
+            .collect();
+        let mut results: Vec<_> = creates.into_iter().map(|c| c.join().unwrap()).collect();
+        results.sort_by_key(|r| r.0);
+        assert_eq!(
+            (results[0].0, results[1].0),
+            (200, 409),
+            "round {round}: {results:?}"
+        );
+        assert!(
+            json(&results[1].1)["message"] == format!("the tag \"race{round}\" exists"),
+            "{}",
+            results[1].1
+        );
+        // The winner's value is what both replicas read.
+        let won = json(&results[0].1)["value"].as_str().unwrap().to_owned();
+        for port in [a.port, b.port] {
+            let (s, _, body) = request_on(
+                port,
+                "GET",
+                &format!("{tags}/race{round}"),
+                Some(&editor),
+                &[],
+                b"",
+            );
+            assert_eq!(
+                (s, json(&body)["value"].as_str()),
+                (200, Some(won.as_str()))
+            );
+        }
+    }
+    let (s, _, body) = request_on(a.port, "GET", tags, Some(&editor), &[], b"");
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(json(&body)["tags"].as_object().unwrap().len(), 7, "{body}");
+
+    // Deleted on B, recreated on A: untagged.
+    let dev = "/api/esc/environments/acme/app/dev";
+    assert_eq!(
+        request_on(b.port, "DELETE", dev, Some(&editor), &[], b"").0,
+        204
+    );
+    let (s, _, body) = request_on(
+        a.port,
+        "POST",
+        "/api/esc/environments/acme",
+        Some(&editor),
+        &[],
+        br#"{"project": "app", "name": "dev"}"#,
+    );
+    assert_eq!(s, 204, "{body}");
+    let (s, _, body) = request_on(b.port, "GET", tags, Some(&editor), &[], b"");
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(json(&body)["tags"], serde_json::json!({}));
+    assert_no_password(&a.logs(), "the server's logs");
+}
+
 /// The esc CLI's flow of `serve_esc_cli.rs` (tags, retract, rollback), on PostgreSQL.
 #[test]
 fn the_esc_cli_flow_on_postgres() {
