@@ -48,7 +48,10 @@ impl Hurry {
     /// before it queues its second stage).
     pub(super) fn hurry(&self, analysis: &Analysis) {
         analysis.want();
-        let tx = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let tx = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let _ = tx.send(ToSecond::Hurry);
     }
 }
@@ -213,7 +216,6 @@ fn second_stages(
 ) {
     use std::sync::mpsc::RecvTimeoutError;
     let mut pending: BTreeMap<Uri, Second> = BTreeMap::new();
-    let mut outdated: Vec<Evaluation> = Vec::new();
     loop {
         let received = if pending.is_empty() {
             rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
@@ -224,7 +226,9 @@ fn second_stages(
             Ok(ToSecond::Stage(next)) => {
                 if let Some(old) = pending.insert(next.uri.clone(), next) {
                     let _ = old.analysis.typed.set(None);
-                    outdated.push(old.evaluation);
+                    // Now (its waiters are told), not with the batch: while someone
+                    // types, outdated evaluations would pile up until the pause.
+                    drop(old);
                 }
                 false
             }
@@ -237,6 +241,7 @@ fn second_stages(
         if !paused && !pending.values().any(|s| s.analysis.wanted()) {
             continue;
         }
+        let mut outdated = Vec::new();
         for (uri, job) in std::mem::take(&mut pending) {
             let current = is_current(state, &uri, job.generation);
             let kept = if current {
@@ -250,7 +255,7 @@ fn second_stages(
         }
         analyzed.notify_waiters();
         // After the waiters are told.
-        outdated.clear();
+        drop(outdated);
     }
 }
 
