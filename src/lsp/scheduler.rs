@@ -233,10 +233,9 @@ fn second_stages(
                 false
             }
             Ok(ToSecond::Hurry) => false,
-            Err(RecvTimeoutError::Timeout) => true,
-            // The server is going away.
+            // The server is going away: run what is pending first.
             Err(RecvTimeoutError::Disconnected) if pending.is_empty() => return,
-            Err(RecvTimeoutError::Disconnected) => true,
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => true,
         };
         if !paused && !pending.values().any(|s| s.analysis.wanted()) {
             continue;
