@@ -10,6 +10,7 @@
 //! outdated texts are dropped there rather than kept.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use serde_json::Value as Json;
@@ -39,6 +40,9 @@ pub(crate) struct Analysis {
     /// The second stage: set once, to `None` when the document was not evaluated or had
     /// changed before the stage ran.
     pub(crate) typed: OnceLock<Option<Typed>>,
+    /// Whether a request waits for the second stage (which then runs without waiting for
+    /// the edits to pause).
+    wanted: AtomicBool,
     /// Every other environment the check read, by name.
     pub(crate) others: BTreeMap<String, Other>,
     /// Every environment name the check asked for (read or not): a change to one of them
@@ -178,6 +182,7 @@ fn first_stage(
         decl,
         diags,
         typed: OnceLock::new(),
+        wanted: AtomicBool::new(false),
         others,
         depends_on: host.requested(),
         source,
@@ -206,6 +211,16 @@ fn opened(decl: &EnvironmentDecl, host: &FsHost) -> BTreeMap<String, Json> {
 }
 
 impl Analysis {
+    /// Marks the second stage as awaited by a request.
+    pub(crate) fn want(&self) {
+        self.wanted.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a request awaits the second stage.
+    pub(crate) fn wanted(&self) -> bool {
+        self.wanted.load(Ordering::SeqCst)
+    }
+
     /// The second stage, if it is done and there is one.
     pub(crate) fn typed(&self) -> Option<&Typed> {
         self.typed.get().and_then(Option::as_ref)

@@ -6,9 +6,10 @@
 //! edits costs one check; results for a generation that is already outdated are not
 //! published. The worker publishes as soon as the first stage of a check is done (see
 //! `analysis`) and hands its evaluation to one thread that runs the second stages, one at
-//! a time, once the edits have paused (`SECOND_STAGE_DELAY`): it keeps the evaluation of a
-//! document that has not changed since, for hover, definition and completion, and drops
-//! the others there, off the path from an edit to its diagnostics.
+//! a time, once the edits have paused (`SECOND_STAGE_DELAY`), or at once when a request
+//! (hover, definition) waits for one: it keeps the evaluation of a document that has not
+//! changed since, for hover, definition and completion, and drops the others there, off
+//! the path from an edit to its diagnostics.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -27,8 +28,33 @@ use crate::eval::Evaluation;
 use crate::project::{Document, FsHost, Project};
 
 /// How long the second stage waits for more edits: while someone types, only the check of
-/// the last edit gets one.
+/// the last edit gets one. A request waiting for it does not wait for the pause.
 const SECOND_STAGE_DELAY: Duration = Duration::from_millis(100);
+
+/// What the second-stage thread is sent.
+enum ToSecond {
+    /// A check's second stage to run.
+    Stage(Second),
+    /// A request now waits for a second stage (see [`Analysis::want`]).
+    Hurry,
+}
+
+/// Tells the second-stage thread that a request waits.
+pub(super) struct Hurry(Mutex<std::sync::mpsc::Sender<ToSecond>>);
+
+impl Hurry {
+    /// Runs the second stage of `analysis` without waiting for the edits to pause: at once
+    /// when it is queued, as soon as it is queued otherwise (the worker stores a check
+    /// before it queues its second stage).
+    pub(super) fn hurry(&self, analysis: &Analysis) {
+        analysis.want();
+        let tx = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _ = tx.send(ToSecond::Hurry);
+    }
+}
 
 /// Starts the check worker (a task) and the second-stage thread.
 pub(super) fn start(
@@ -36,8 +62,9 @@ pub(super) fn start(
     state: &Arc<Mutex<State>>,
     wake: &Arc<Notify>,
     analyzed: &Arc<Notify>,
-) {
+) -> Hurry {
     let (second, rx) = std::sync::mpsc::channel();
+    let hurry = Hurry(Mutex::new(second.clone()));
     let (st, an) = (state.clone(), analyzed.clone());
     // If the thread cannot start, second stages never run: no hover, but diagnostics.
     let _ = std::thread::Builder::new()
@@ -50,6 +77,7 @@ pub(super) fn start(
         analyzed: analyzed.clone(),
         second,
     }));
+    hurry
 }
 
 impl State {
@@ -177,32 +205,56 @@ struct Second {
     evaluation: Evaluation,
 }
 
-/// Runs the second stages, one at a time, each after a pause in the requests, and only
-/// for documents still at the generation asked for; every request's `typed` is set. The
-/// evaluations of outdated checks are dropped here (which takes a while on large
-/// documents), after their waiters are told.
-fn second_stages(rx: &std::sync::mpsc::Receiver<Second>, state: &Mutex<State>, analyzed: &Notify) {
-    while let Ok(first) = rx.recv() {
-        let mut pending: BTreeMap<Uri, Second> = BTreeMap::new();
-        pending.insert(first.uri.clone(), first);
-        // Until the requests pause (or the server is going away).
-        while let Ok(next) = rx.recv_timeout(SECOND_STAGE_DELAY) {
-            if let Some(old) = pending.insert(next.uri.clone(), next) {
-                let _ = old.analysis.typed.set(None);
+/// Runs the second stages, one at a time, each after a pause in the requests (or at once
+/// when a request waits for one), and only for documents still at the generation asked
+/// for; every request's `typed` is set. The evaluations of outdated checks are dropped
+/// here (which takes a while on large documents), after their waiters are told.
+fn second_stages(
+    rx: &std::sync::mpsc::Receiver<ToSecond>,
+    state: &Mutex<State>,
+    analyzed: &Notify,
+) {
+    use std::sync::mpsc::RecvTimeoutError;
+    let mut pending: BTreeMap<Uri, Second> = BTreeMap::new();
+    loop {
+        let received = if pending.is_empty() {
+            rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        } else {
+            rx.recv_timeout(SECOND_STAGE_DELAY)
+        };
+        let paused = match received {
+            Ok(ToSecond::Stage(next)) => {
+                if let Some(old) = pending.insert(next.uri.clone(), next) {
+                    let _ = old.analysis.typed.set(None);
+                    // Now (its waiters are told), not with the batch: while someone
+                    // types, outdated evaluations would pile up until the pause.
+                    drop(old);
+                }
+                false
             }
+            Ok(ToSecond::Hurry) => false,
+            // The server is going away: run what is pending first.
+            Err(RecvTimeoutError::Disconnected) if pending.is_empty() => return,
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => true,
+        };
+        if !paused && !pending.values().any(|s| s.analysis.wanted()) {
+            continue;
         }
-        for (uri, job) in pending {
+        let mut outdated = Vec::new();
+        for (uri, job) in std::mem::take(&mut pending) {
             let current = is_current(state, &uri, job.generation);
-            let (kept, dropped) = if current {
-                (Some(job.evaluation), None)
+            let kept = if current {
+                Some(job.evaluation)
             } else {
-                (None, Some(job.evaluation))
+                outdated.push(job.evaluation);
+                None
             };
             second_stage(&job.analysis, kept);
             keep_good(state, &uri, job.generation, &job.analysis);
-            analyzed.notify_waiters();
-            drop(dropped);
         }
+        analyzed.notify_waiters();
+        // After the waiters are told.
+        drop(outdated);
     }
 }
 
@@ -225,11 +277,15 @@ pub(super) fn keep_good(
         return;
     }
     let mut st = lock(state);
+    let mut replaced = None;
     if let Some(doc) = st.docs.get_mut(uri)
         && doc.good.as_ref().is_none_or(|(g, _)| *g <= generation)
     {
-        doc.good = Some((generation, analysis.clone()));
+        replaced = doc.good.replace((generation, analysis.clone()));
     }
+    // The check replaced may hold the last reference to an evaluation: drop it unlocked.
+    drop(st);
+    drop(replaced);
 }
 
 /// What the worker works with.
@@ -238,7 +294,7 @@ struct Worker {
     state: Arc<Mutex<State>>,
     wake: Arc<Notify>,
     analyzed: Arc<Notify>,
-    second: std::sync::mpsc::Sender<Second>,
+    second: std::sync::mpsc::Sender<ToSecond>,
 }
 
 /// What the worker does next.
@@ -319,13 +375,16 @@ async fn worker(w: Worker) {
                     // Nothing was evaluated (broken YAML, load errors): no second stage.
                     None => second_stage(&analysis, None),
                     Some(evaluation) => {
-                        if let Err(e) = second.send(Second {
+                        let stage = ToSecond::Stage(Second {
                             uri: uri.clone(),
                             generation,
                             analysis: analysis.clone(),
                             evaluation,
-                        }) {
-                            second_stage(&e.0.analysis, None);
+                        });
+                        if let Err(std::sync::mpsc::SendError(ToSecond::Stage(s))) =
+                            second.send(stage)
+                        {
+                            second_stage(&s.analysis, None);
                         }
                     }
                 }

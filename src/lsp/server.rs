@@ -3,7 +3,8 @@
 //!
 //! Requests that need a check of the current text (hover, definition) wait for the
 //! worker's, or run one themselves when none is coming, and leave it for the worker to
-//! publish. Completion reads the current text and the last check that has a second stage,
+//! publish; either way its second stage runs at once, without waiting for the edits to
+//! pause. Completion reads the current text and the last check that has a second stage,
 //! so it never waits.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -117,6 +118,8 @@ pub(crate) struct Backend {
     wake: Arc<Notify>,
     /// Signalled whenever a check is stored or its second stage is done.
     analyzed: Arc<Notify>,
+    /// Runs an awaited second stage at once.
+    hurry: scheduler::Hurry,
 }
 
 pub(super) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -129,12 +132,13 @@ impl Backend {
         let state = Arc::new(Mutex::new(State::default()));
         let wake = Arc::new(Notify::new());
         let analyzed = Arc::new(Notify::new());
-        scheduler::start(&client, &state, &wake, &analyzed);
+        let hurry = scheduler::start(&client, &state, &wake, &analyzed);
         Backend {
             client,
             state,
             wake,
             analyzed,
+            hurry,
         }
     }
 
@@ -171,6 +175,7 @@ impl Backend {
             match next {
                 Next::Have(a) => {
                     if a.typed.get().is_none() {
+                        self.hurry.hurry(&a);
                         let waiting = a.clone();
                         tokio::task::spawn_blocking(move || {
                             waiting.typed.wait();

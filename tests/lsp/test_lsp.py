@@ -339,6 +339,63 @@ async def test_importers_are_refreshed_from_unsaved_buffers(
     assert [d.code for d in later[-1].diagnostics] == ["unknown-property"]
 
 
+async def test_requests_right_after_an_edit_answer_for_the_edited_text(
+    client: LanguageClient, workspace: pathlib.Path
+):
+    # Hover and definition sent at once after edits (not waiting for their diagnostics)
+    # answer for the text as edited, never from a check of an older version.
+    text = "imports:\n  - base\nvalues:\n  r: ${region}\n  n: first\n"
+    uri = open_doc(client, workspace / "app.yaml", text)
+    await diagnostics(client, uri, 1)
+
+    async def hover(text: str, needle: str, delta: int) -> str:
+        h = await client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=position_of(text, needle, delta),
+            )
+        )
+        assert h is not None, (text, needle)
+        return h.contents.value
+
+    assert '"eu-west-1"' in await hover(text, "region", 2)
+    version = 1
+
+    def edit(old: str, new: str) -> str:
+        nonlocal version, text
+        version += 1
+        start = position_of(text, old)
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[types.TextDocumentContentChangePartial(
+                    range=rng(start, len(old)), text=new)],
+            )
+        )
+        text = text.replace(old, new, 1)
+        return text
+
+    # The reference now reads another value: its hover shows that one.
+    edit("${region}", "${db.host}")
+    value = await hover(text, "db.host", 4)
+    assert '"db.internal"' in value and "eu-west-1" not in value, value
+    result = await client.text_document_definition_async(
+        types.DefinitionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=position_of(text, "db.host", 4),
+        )
+    )
+    assert isinstance(result, types.Location) and result.uri.endswith("/base.yaml"), result
+    assert result.range.start.line == 3, result
+
+    # A burst of edits of one value, then at once a hover on its key: the last text's.
+    for word in ["second", "third", "fourth", "fifth"]:
+        edit(text[text.index("n: ") + 3 : -1], word)
+    value = await hover(text, "n:", 0)
+    assert '"fifth"' in value and "fourth" not in value, value
+    assert await diagnostics(client, uri, version) == []
+
+
 async def test_document_symbols(client: LanguageClient, workspace: pathlib.Path):
     text = "imports:\n  - base\nvalues:\n  a:\n    b: 1\n  s:\n    fn::secret: hunter2\n"
     uri = open_doc(client, workspace / "app.yaml", text)
