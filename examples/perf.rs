@@ -81,6 +81,9 @@ fn workload(name: &str) -> Option<Workload> {
         "values-1k" => single(values(1_000)),
         "values-10k" => single(values(10_000)),
         "values-100k" => single(values(100_000)),
+        // Issue 20's growth target counts values: 800 and 8,000 objects of five.
+        "values-4k" => single(values(800)),
+        "values-40k" => single(values(8_000)),
         "chain-1k" => single(chain(1_000)),
         "chain-10k" => single(chain(10_000)),
         "interpolation-1k" => single(interpolations(1_000)),
@@ -264,10 +267,22 @@ const ROWS: &[&str] = &[
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if let [_, flag, name] = args.as_slice()
-        && flag == "--row"
-    {
-        row(name);
+    if let [_, flag, name] = args.as_slice() {
+        match flag.as_str() {
+            "--row" => row(name),
+            // The root document, for scripts that time the command line on the same input.
+            "--dump" => match workload(name) {
+                Some(w) if w.envs.is_empty() => print!("{}", w.root),
+                _ => {
+                    eprintln!("perf: no single-document workload {name}");
+                    std::process::exit(2);
+                }
+            },
+            _ => {
+                eprintln!("perf: unknown flag {flag} (--row NAME, --dump NAME)");
+                std::process::exit(2);
+            }
+        }
         return;
     }
     println!(
