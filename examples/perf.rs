@@ -39,6 +39,19 @@ fn values(n: usize) -> String {
     s
 }
 
+/// `n` top-level values; every fifth interpolates the one before it.
+fn flat(n: usize) -> String {
+    let mut s = String::from("values:\n");
+    for i in 0..n {
+        if i % 5 == 4 {
+            let _ = writeln!(s, "  key{i}: \"v ${{key{}}}\"", i - 1);
+        } else {
+            let _ = writeln!(s, "  key{i}: value-{i}-abcdef");
+        }
+    }
+    s
+}
+
 fn chain(n: usize) -> String {
     let mut s = String::from("values:\n  v0: start\n");
     for i in 1..n {
@@ -81,6 +94,10 @@ fn workload(name: &str) -> Option<Workload> {
         "values-1k" => single(values(1_000)),
         "values-10k" => single(values(10_000)),
         "values-100k" => single(values(100_000)),
+        // Issue 20's growth target: 4,000 and 40,000 top-level values (about 1 MB for
+        // 40k, under the command line's default node limit, so `escc open` reads it too).
+        "values-4k" => single(flat(4_000)),
+        "values-40k" => single(flat(40_000)),
         "chain-1k" => single(chain(1_000)),
         "chain-10k" => single(chain(10_000)),
         "interpolation-1k" => single(interpolations(1_000)),
@@ -264,10 +281,22 @@ const ROWS: &[&str] = &[
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if let [_, flag, name] = args.as_slice()
-        && flag == "--row"
-    {
-        row(name);
+    if let [_, flag, name] = args.as_slice() {
+        match flag.as_str() {
+            "--row" => row(name),
+            // The root document, for scripts that time the command line on the same input.
+            "--dump" => match workload(name) {
+                Some(w) if w.envs.is_empty() => print!("{}", w.root),
+                _ => {
+                    eprintln!("perf: no single-document workload {name}");
+                    std::process::exit(2);
+                }
+            },
+            _ => {
+                eprintln!("perf: unknown flag {flag} (--row NAME, --dump NAME)");
+                std::process::exit(2);
+            }
+        }
         return;
     }
     println!(

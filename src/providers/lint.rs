@@ -17,7 +17,7 @@
 //! plugins alike, and to nothing else: the reference's own test providers have no closed
 //! objects.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value as Json;
 
@@ -36,9 +36,9 @@ const MAX_ALIASES: usize = 16;
 pub fn lint(name: &str, decl: &EnvironmentDecl, host: &dyn Host) -> Vec<Diagnostic> {
     let mut lint = Lint {
         name,
-        decl,
         host,
         outputs: BTreeMap::new(),
+        top: HashMap::new(),
         diags: Vec::new(),
     };
     let mut accesses = Vec::new();
@@ -54,7 +54,16 @@ pub fn lint(name: &str, decl: &EnvironmentDecl, host: &dyn Host) -> Vec<Diagnost
             lint.rotate(b, &arg_path);
         }
     }
-    // Pass 2: accesses into what the opens return.
+    // Pass 2: accesses into what the opens return; with no open's output schema there is
+    // nothing an access could be checked against.
+    if lint.outputs.is_empty() {
+        return lint.diags;
+    }
+    // Each access starts at a top-level value: one index instead of a scan per access
+    // (quadratic on large documents). The last entry of a key wins, as in the evaluator.
+    for e in decl.values.iter().flatten() {
+        lint.top.insert(e.key.value.as_str(), &e.value);
+    }
     for (a, path) in accesses {
         lint.access(a, &path);
     }
@@ -63,10 +72,11 @@ pub fn lint(name: &str, decl: &EnvironmentDecl, host: &dyn Host) -> Vec<Diagnost
 
 struct Lint<'a> {
     name: &'a str,
-    decl: &'a EnvironmentDecl,
     host: &'a dyn Host,
     /// The output schema of each `fn::open` call, by the call's span.
     outputs: BTreeMap<(usize, usize), Json>,
+    /// The top-level values by key (the last of a duplicated key).
+    top: HashMap<&'a str, &'a Expr>,
     diags: Vec<Diagnostic>,
 }
 
@@ -176,16 +186,7 @@ impl Lint<'_> {
             let AccessorKind::Name(root) = &first.kind else {
                 return;
             };
-            // The last entry of a key wins, as in the evaluator.
-            let Some(mut x) = self
-                .decl
-                .values
-                .iter()
-                .flatten()
-                .rev()
-                .find(|e| &e.key.value == root)
-                .map(|e| &e.value)
-            else {
+            let Some(mut x) = self.top.get(root.as_str()).copied() else {
                 return;
             };
             for (i, acc) in rest.iter().enumerate() {
