@@ -14,12 +14,17 @@
 //!
 //! No concurrency tax: the evaluator starts at once, on the calling thread, and runs a
 //! queued job itself when it needs its result first. Threads are started only when a host
-//! call blocks: a dispatcher thread watches the calls under way, and when none has ended for
-//! [`STALL`] while jobs wait, it starts workers for them (at most `max_in_flight - 1`, the
-//! caller being one). With fast loads (a file, an in-memory host), no worker is ever
-//! started and the evaluation costs what a sequential one does; with slow ones (a network
-//! backend, a provider), every queued call is under way a fraction of a millisecond after
-//! the first one blocks.
+//! call blocks: a dispatcher thread polls the calls under way every [`STALL`], and when none
+//! has ended over a whole period while jobs wait (and, on Linux, the caller is asleep in
+//! its call rather than waiting for a CPU), it starts workers for them (at most
+//! `max_in_flight - 1`, the caller being one). The dispatcher itself is started with the
+//! evaluation only while this process has seen host calls outlive [`STALL`]
+//! ([`CALLS_MAY_BLOCK`]; so for the first evaluation); otherwise the evaluator measures its
+//! own calls and starts it after the first slow one, with workers at once for what waits.
+//! With fast loads (a file, an in-memory host), no thread is started at all and the
+//! evaluation costs about what a sequential one does; with slow ones (a network backend, a
+//! provider), every queued call is under way a fraction of a millisecond after the first
+//! one blocks (one call later in a process whose calls were fast until then).
 //!
 //! The evaluator still asks for everything in its own order; anything not queued is
 //! fetched directly. Two identical opens, by a worker or the evaluator, are one call: the
