@@ -81,6 +81,10 @@ enum Job {
     },
 }
 
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent flags of one evaluation's prefetch, read and set under one lock"
+)]
 struct State {
     queue: VecDeque<Job>,
     /// Loads queued or under way (by a worker or the evaluator).
@@ -275,7 +279,8 @@ impl<'h> Prefetch<'h> {
             state.running += 1;
             drop(state);
             let started = Instant::now();
-            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run(job)));
+            let ran =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run(job, true)));
             state = self.lock();
             state.saw_slow |= started.elapsed() >= STALL;
             if let Err(panic) = ran {
@@ -293,8 +298,10 @@ impl<'h> Prefetch<'h> {
         }
     }
 
-    /// Runs `job` (counted as running by the caller) and records its result.
-    fn run(&self, job: Job) {
+    /// Runs `job` (counted as running by the caller) and records its result. `scan`: a
+    /// loaded environment is scanned for what it imports and opens (with no thread to make
+    /// them ahead, the evaluator's own calls, skipping the scan spares its cost).
+    fn run(&self, job: Job, scan_loaded: bool) {
         match job {
             Job::Load { name, context } => {
                 let text = self.host.load_environment(&name).map_err(String::from);
@@ -310,27 +317,28 @@ impl<'h> Prefetch<'h> {
                         nodes: l.syntax.nodes,
                     }
                 });
-                let found = parsed
-                    .as_ref()
-                    .and_then(|p| {
-                        p.decl
-                            .as_ref()
-                            .filter(|_| !p.diags.iter().any(crate::Diagnostic::is_error))
-                    })
-                    .map(|decl| {
-                        let root = context
-                            .get("rootEnvironment")
-                            .and_then(|r| r.get("name"))
-                            .and_then(Value::as_str)
-                            .unwrap_or("");
-                        let ctx = env_context(&context, &name, root);
-                        (
-                            scan(self.host, &self.schemas, &name, decl, self.open_providers),
-                            ctx,
-                        )
-                    });
+                let found = parsed.as_ref().and_then(|p| {
+                    p.decl
+                        .as_ref()
+                        .filter(|_| !p.diags.iter().any(crate::Diagnostic::is_error))
+                });
+                // Not scanned: its `fn::final` is not known, so no open is made ahead.
+                let unscanned = !scan_loaded && found.is_some();
+                let found = found.filter(|_| scan_loaded).map(|decl| {
+                    let root = context
+                        .get("rootEnvironment")
+                        .and_then(|r| r.get("name"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
+                    let ctx = env_context(&context, &name, root);
+                    (
+                        scan(self.host, &self.schemas, &name, decl, self.open_providers),
+                        ctx,
+                    )
+                });
                 let mut state = self.lock();
                 let queued = state.queue.len();
+                state.saw_final |= unscanned;
                 if let Some((found, ctx)) = found {
                     record(&mut state, found, &ctx);
                 }
@@ -395,11 +403,12 @@ impl<'h> Prefetch<'h> {
             let job = state.queue.remove(at)?;
             state.loading.insert(name.to_owned());
             state.running += 1;
+            let scan_loaded = state.dispatching;
             drop(state);
             let started = Instant::now();
-            self.run(job);
+            self.run(job, scan_loaded);
             state = self.lock();
-            self.timed(&mut state, started);
+            Self::timed(&mut state, started);
         }
     }
 
@@ -412,13 +421,13 @@ impl<'h> Prefetch<'h> {
         let mut state = self.lock();
         let queued = state.queue.len();
         self.ended(&mut state, queued);
-        self.timed(&mut state, started);
+        Self::timed(&mut state, started);
         out
     }
 
     /// After a call of the evaluator's that began at `started`: a slow one, with jobs
     /// waiting and no dispatcher, asks for a dispatcher.
-    fn timed(&self, state: &mut State, started: Instant) {
+    fn timed(state: &mut State, started: Instant) {
         if started.elapsed() >= STALL {
             state.saw_slow = true;
             if !state.dispatching && !state.queue.is_empty() {
