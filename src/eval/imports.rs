@@ -182,7 +182,9 @@ impl Evaluator<'_> {
             self.import_limit(blame, too_many);
             return None;
         }
-        let (loaded, parsed) = match self.prefetch.and_then(|p| p.load(name)) {
+        let prefetched = self.prefetch.and_then(|p| p.load(name));
+        self.after_call();
+        let (loaded, parsed) = match prefetched {
             Some(l) => (l.text, l.parsed),
             None => (
                 self.host_call(|h| h.load_environment(name))

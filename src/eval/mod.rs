@@ -236,9 +236,10 @@ pub fn evaluate_with(
     } else {
         None
     };
-    let run = |prefetch: Option<&prefetch::Prefetch<'_>>| {
+    let run = |prefetch: Option<&prefetch::Prefetch<'_>>, start: Option<&dyn Fn()>| {
         let mut ev = Evaluator::new(host, mode, options);
         ev.prefetch = prefetch;
+        ev.start_dispatcher = start;
         let root = ev.environment(
             &Arc::new(source.clone()),
             decl,
@@ -262,13 +263,19 @@ pub fn evaluate_with(
         }
     };
     match &prefetch {
-        None => run(None),
+        None => run(None, None),
         // The evaluation runs on this thread while the prefetcher's dispatcher watches
-        // its host calls (and starts workers only if they block).
+        // its host calls (and starts workers only if they block). Where calls were seen
+        // fast, the dispatcher starts only once a call of the evaluator's was slow.
         Some(p) => std::thread::scope(|scope| {
-            scope.spawn(move || p.dispatch(scope));
+            if p.dispatch_now() {
+                scope.spawn(move || p.dispatch(scope, false));
+            }
+            let start = move || {
+                scope.spawn(move || p.dispatch(scope, true));
+            };
             let _finish = prefetch::Finish(p);
-            run(Some(p))
+            run(Some(p), Some(&start))
         }),
     }
 }
@@ -436,6 +443,8 @@ struct Evaluator<'h> {
     trace: Vec<Option<ExprId>>,
     /// Host calls made ahead of time (`None`: each call is made when needed).
     prefetch: Option<&'h prefetch::Prefetch<'h>>,
+    /// Starts the prefetcher's dispatcher when it asks for one (see `Prefetch::dispatch_wanted`).
+    start_dispatcher: Option<&'h dyn Fn()>,
     /// How deeply evaluations are nested now, and whether crossing the limit was reported.
     depth: usize,
     depth_reported: bool,
@@ -485,6 +494,7 @@ impl<'h> Evaluator<'h> {
             traces: std::collections::HashMap::new(),
             trace: Vec::new(),
             prefetch: None,
+            start_dispatcher: None,
             depth: 0,
             depth_reported: false,
             chain_indexes: std::collections::HashMap::new(),
@@ -504,8 +514,21 @@ impl<'h> Evaluator<'h> {
     /// if the call blocks).
     fn host_call<T>(&self, f: impl FnOnce(&dyn Host) -> T) -> T {
         match self.prefetch {
-            Some(p) => p.call(|| f(self.host)),
+            Some(p) => {
+                let out = p.call(|| f(self.host));
+                self.after_call();
+                out
+            }
             None => f(self.host),
+        }
+    }
+
+    /// After a host call of the evaluator's: starts the dispatcher if the call was slow.
+    fn after_call(&self) {
+        if let (Some(p), Some(start)) = (self.prefetch, self.start_dispatcher)
+            && p.dispatch_wanted()
+        {
+            start();
         }
     }
 

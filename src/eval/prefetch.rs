@@ -14,12 +14,17 @@
 //!
 //! No concurrency tax: the evaluator starts at once, on the calling thread, and runs a
 //! queued job itself when it needs its result first. Threads are started only when a host
-//! call blocks: a dispatcher thread watches the calls under way, and when none has ended for
-//! [`STALL`] while jobs wait, it starts workers for them (at most `max_in_flight - 1`, the
-//! caller being one). With fast loads (a file, an in-memory host), no worker is ever
-//! started and the evaluation costs what a sequential one does; with slow ones (a network
-//! backend, a provider), every queued call is under way a fraction of a millisecond after
-//! the first one blocks.
+//! call blocks: a dispatcher thread polls the calls under way every [`STALL`], and when none
+//! has ended over a whole period while jobs wait (and, on Linux, the caller is asleep in
+//! its call rather than waiting for a CPU), it starts workers for them (at most
+//! `max_in_flight - 1`, the caller being one). The dispatcher itself is started with the
+//! evaluation only while this process has seen host calls outlive [`STALL`]
+//! ([`CALLS_MAY_BLOCK`]; so for the first evaluation); otherwise the evaluator measures its
+//! own calls and starts it after the first slow one, with workers at once for what waits.
+//! With fast loads (a file, an in-memory host), no thread is started at all and the
+//! evaluation costs about what a sequential one does; with slow ones (a network backend, a
+//! provider), every queued call is under way a fraction of a millisecond after the first
+//! one blocks (one call later in a process whose calls were fast until then).
 //!
 //! The evaluator still asks for everything in its own order; anything not queued is
 //! fetched directly. Two identical opens, by a worker or the evaluator, are one call: the
@@ -29,7 +34,8 @@
 //! conformance corpus).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::host::Host;
@@ -42,6 +48,12 @@ use crate::source::Source;
 /// workers are started for the waiting jobs. Loading and parsing an environment from a
 /// file or memory takes tens of microseconds; a network call takes milliseconds.
 const STALL: Duration = Duration::from_micros(250);
+
+/// Whether the last evaluation of this process that prefetched saw a host call outlive
+/// [`STALL`] (at first: not known, so yes). When it did not, the next evaluation starts no
+/// thread until one of its own calls is seen slow: on a busy machine, starting and joining
+/// even one idle thread per evaluation cost more than the whole evaluation of fast loads.
+static CALLS_MAY_BLOCK: AtomicBool = AtomicBool::new(true);
 
 /// An environment parsed ahead of time (what [`crate::ast::load`] gives, less the syntax tree).
 pub(crate) struct Parsed {
@@ -69,6 +81,10 @@ enum Job {
     },
 }
 
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent flags of one evaluation's prefetch, read and set under one lock"
+)]
 struct State {
     queue: VecDeque<Job>,
     /// Loads queued or under way (by a worker or the evaluator).
@@ -88,6 +104,12 @@ struct State {
     running: usize,
     ended: u64,
     workers: usize,
+    /// A dispatcher runs (or was asked for: see [`Prefetch::dispatch_wanted`]).
+    dispatching: bool,
+    /// The evaluator made a call that outlived [`STALL`] with no dispatcher running: it starts one.
+    want_dispatch: bool,
+    /// A call of this evaluation outlived [`STALL`].
+    saw_slow: bool,
     /// The evaluation is over: workers and the dispatcher stop.
     done: bool,
 }
@@ -103,7 +125,12 @@ pub(crate) struct Prefetch<'h> {
     jobs: Condvar,
     /// The evaluator waits here for a load a worker is making.
     results: Condvar,
-    /// The dispatcher waits here for calls to start.
+    /// Where the evaluating thread's scheduler state is read (Linux), see [`asleep`].
+    caller: Option<Arc<str>>,
+    /// Providers' compiled input schemas, by name (`None`: no such provider, or a schema that
+    /// does not compile); compiled once per evaluation, not once per open.
+    schemas: Schemas,
+    /// The dispatcher sleeps here between its checks (woken early only by [`Self::finish`]).
     calls: Condvar,
 }
 
@@ -131,11 +158,15 @@ impl<'h> Prefetch<'h> {
             running: 0,
             ended: 0,
             workers: 0,
+            dispatching: CALLS_MAY_BLOCK.load(Ordering::Relaxed),
+            want_dispatch: false,
+            saw_slow: false,
             done: false,
         };
         state.seen.insert(root_name.to_owned());
         let root_context = env_context(context, root_name, "");
-        let found = scan(host, root_name, decl, open_providers);
+        let schemas = Schemas::default();
+        let found = scan(host, &schemas, root_name, decl, open_providers);
         record(&mut state, found, &root_context);
         release_opens(&mut state);
         // One job the evaluator runs itself when it gets there: no thread can help.
@@ -148,6 +179,8 @@ impl<'h> Prefetch<'h> {
             limits: options.limits,
             max_workers: options.max_in_flight.saturating_sub(1).min(256),
             state: Mutex::new(state),
+            caller: caller_stat(),
+            schemas,
             jobs: Condvar::new(),
             results: Condvar::new(),
             calls: Condvar::new(),
@@ -159,17 +192,38 @@ impl<'h> Prefetch<'h> {
     }
 
     /// Runs the dispatcher on this thread (a scoped thread of `scope`) until [`Self::finish`].
-    pub(crate) fn dispatch<'s>(&'s self, scope: &'s std::thread::Scope<'s, '_>) {
+    ///
+    /// It polls: it wakes every [`STALL`] and starts workers when a host call was under
+    /// way at its last wake and none has ended since. The evaluator never wakes it (only
+    /// [`Self::finish`] does): a wake-up per host call, on a 2-core machine, cost the
+    /// evaluation more than the calls themselves.
+    ///
+    /// `slow`: calls are known to block (one just did), so workers start at once.
+    pub(crate) fn dispatch<'s>(&'s self, scope: &'s std::thread::Scope<'s, '_>, slow: bool) {
         let mut state = self.lock();
-        let mut last = (state.ended, Instant::now());
+        // What the last wake saw: calls ended so far, and whether one was under way.
+        let mut last = (state.ended, state.running > 0);
+        let mut slow = slow;
+        // Consecutive periods without progress.
+        let mut stalls = 0u32;
         loop {
             if state.done {
                 return;
             }
-            if state.ended != last.0 || state.running == 0 {
-                last = (state.ended, Instant::now());
+            // No call has ended over a whole period: stalled if the caller is really
+            // waiting (not merely descheduled on a busy machine, where starting threads
+            // only slows it down), or after a longer stall whatever the reason.
+            let stalled = std::mem::take(&mut slow)
+                || last.1
+                    && state.running > 0
+                    && state.ended == last.0
+                    && (state.workers > 0 || {
+                        stalls += 1;
+                        stalls >= 8 || self.caller.as_deref().is_some_and(asleep)
+                    });
+            if !(last.1 && state.running > 0 && state.ended == last.0) {
+                stalls = 0;
             }
-            let stalled = state.running > 0 && last.1.elapsed() >= STALL;
             let spawn = if stalled {
                 state
                     .queue
@@ -185,14 +239,12 @@ impl<'h> Prefetch<'h> {
                     scope.spawn(|| self.work());
                 }
                 state = self.lock();
-                last = (state.ended, Instant::now());
-                continue;
             }
-            // Watch the calls under way; with none, sleep until one starts.
-            state = if state.running > 0 && !state.queue.is_empty() {
-                let left = STALL.saturating_sub(last.1.elapsed());
+            last = (state.ended, state.running > 0);
+            // Once every worker is started, only the end of the evaluation matters.
+            state = if state.workers < self.max_workers {
                 self.calls
-                    .wait_timeout(state, left.max(Duration::from_micros(20)))
+                    .wait_timeout(state, STALL)
                     .unwrap_or_else(PoisonError::into_inner)
                     .0
             } else {
@@ -226,8 +278,11 @@ impl<'h> Prefetch<'h> {
             };
             state.running += 1;
             drop(state);
-            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run(job)));
+            let started = Instant::now();
+            let ran =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run(job, true)));
             state = self.lock();
+            state.saw_slow |= started.elapsed() >= STALL;
             if let Err(panic) = ran {
                 // The evaluator, if it waits for this load, makes it itself; the scope
                 // passes the panic on.
@@ -243,8 +298,10 @@ impl<'h> Prefetch<'h> {
         }
     }
 
-    /// Runs `job` (counted as running by the caller) and records its result.
-    fn run(&self, job: Job) {
+    /// Runs `job` (counted as running by the caller) and records its result. `scan`: a
+    /// loaded environment is scanned for what it imports and opens (with no thread to make
+    /// them ahead, the evaluator's own calls, skipping the scan spares its cost).
+    fn run(&self, job: Job, scan_loaded: bool) {
         match job {
             Job::Load { name, context } => {
                 let text = self.host.load_environment(&name).map_err(String::from);
@@ -260,24 +317,28 @@ impl<'h> Prefetch<'h> {
                         nodes: l.syntax.nodes,
                     }
                 });
-                let found = parsed
-                    .as_ref()
-                    .and_then(|p| {
-                        p.decl
-                            .as_ref()
-                            .filter(|_| !p.diags.iter().any(crate::Diagnostic::is_error))
-                    })
-                    .map(|decl| {
-                        let root = context
-                            .get("rootEnvironment")
-                            .and_then(|r| r.get("name"))
-                            .and_then(Value::as_str)
-                            .unwrap_or("");
-                        let ctx = env_context(&context, &name, root);
-                        (scan(self.host, &name, decl, self.open_providers), ctx)
-                    });
+                let found = parsed.as_ref().and_then(|p| {
+                    p.decl
+                        .as_ref()
+                        .filter(|_| !p.diags.iter().any(crate::Diagnostic::is_error))
+                });
+                // Not scanned: its `fn::final` is not known, so no open is made ahead.
+                let unscanned = !scan_loaded && found.is_some();
+                let found = found.filter(|_| scan_loaded).map(|decl| {
+                    let root = context
+                        .get("rootEnvironment")
+                        .and_then(|r| r.get("name"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
+                    let ctx = env_context(&context, &name, root);
+                    (
+                        scan(self.host, &self.schemas, &name, decl, self.open_providers),
+                        ctx,
+                    )
+                });
                 let mut state = self.lock();
                 let queued = state.queue.len();
+                state.saw_final |= unscanned;
                 if let Some((found, ctx)) = found {
                     record(&mut state, found, &ctx);
                 }
@@ -312,9 +373,6 @@ impl<'h> Prefetch<'h> {
         for _ in queued..state.queue.len() {
             self.jobs.notify_one();
         }
-        if state.queue.len() > queued {
-            self.calls.notify_one();
-        }
     }
 
     /// Environment `name` loaded and parsed: taken from what a worker loaded (waiting for
@@ -345,32 +403,57 @@ impl<'h> Prefetch<'h> {
             let job = state.queue.remove(at)?;
             state.loading.insert(name.to_owned());
             state.running += 1;
-            self.calls.notify_one();
+            let scan_loaded = state.dispatching;
             drop(state);
-            self.run(job);
+            let started = Instant::now();
+            self.run(job, scan_loaded);
             state = self.lock();
+            Self::timed(&mut state, started);
         }
     }
 
     /// Makes a host call on the evaluator's thread, counted as under way (so that the
     /// dispatcher starts workers for what is queued while it blocks).
     pub(crate) fn call<T>(&self, f: impl FnOnce() -> T) -> T {
-        {
-            let mut state = self.lock();
-            state.running += 1;
-            self.calls.notify_one();
-        }
+        self.lock().running += 1;
+        let started = Instant::now();
         let out = f();
         let mut state = self.lock();
         let queued = state.queue.len();
         self.ended(&mut state, queued);
+        Self::timed(&mut state, started);
         out
+    }
+
+    /// After a call of the evaluator's that began at `started`: a slow one, with jobs
+    /// waiting and no dispatcher, asks for a dispatcher.
+    fn timed(state: &mut State, started: Instant) {
+        if started.elapsed() >= STALL {
+            state.saw_slow = true;
+            if !state.dispatching && !state.queue.is_empty() {
+                state.dispatching = true;
+                state.want_dispatch = true;
+            }
+        }
+    }
+
+    /// Whether a dispatcher should run from the start (calls of this process were seen
+    /// blocking, see [`CALLS_MAY_BLOCK`]).
+    pub(crate) fn dispatch_now(&self) -> bool {
+        self.lock().dispatching
+    }
+
+    /// Whether the evaluator should start a dispatcher now (once: a call of its own was slow
+    /// while jobs wait); it starts it with `slow` set.
+    pub(crate) fn dispatch_wanted(&self) -> bool {
+        std::mem::take(&mut self.lock().want_dispatch)
     }
 
     /// Ends the prefetching: queued jobs are dropped; workers end after their call.
     pub(crate) fn finish(&self) {
         let mut state = self.lock();
         state.done = true;
+        CALLS_MAY_BLOCK.store(state.saw_slow, Ordering::Relaxed);
         state.queue.clear();
         self.jobs.notify_all();
         self.calls.notify_all();
@@ -432,7 +515,13 @@ struct Found {
 /// Finds what `decl` (environment `name`) imports, references inline and opens, each
 /// environment named as the evaluator will name it (no shared state: workers run it
 /// outside the lock).
-fn scan(host: &dyn Host, name: &str, decl: &EnvironmentDecl, open_providers: bool) -> Found {
+fn scan(
+    host: &dyn Host,
+    schemas: &Schemas,
+    name: &str,
+    decl: &EnvironmentDecl,
+    open_providers: bool,
+) -> Found {
     let mut targets: Vec<String> = decl
         .imports
         .iter()
@@ -460,7 +549,7 @@ fn scan(host: &dyn Host, name: &str, decl: &EnvironmentDecl, open_providers: boo
                 inputs: Some(part),
             } = &b.call
             && let Some(inputs) = b.operand(*part).and_then(literal)
-            && inputs_valid(host, &p.value, &inputs)
+            && inputs_valid(host, schemas, &p.value, &inputs)
         {
             opens.push((p.value.clone(), inputs));
         }
@@ -498,23 +587,73 @@ fn record(state: &mut State, found: Found, context: &Value) {
     }
 }
 
+/// The `/proc` path of this thread's scheduler state (read once per thread); `None` where
+/// there is no `/proc`.
+fn caller_stat() -> Option<Arc<str>> {
+    thread_local! {
+        static STAT: Option<Arc<str>> = std::fs::read_to_string("/proc/thread-self/stat")
+            .ok()
+            .and_then(|s| {
+                let tid = s.split_whitespace().next()?.parse::<u64>().ok()?;
+                Some(Arc::from(format!("/proc/self/task/{tid}/stat")))
+            });
+    }
+    STAT.with(Clone::clone)
+}
+
+/// Whether the thread whose state is at `stat` is asleep (blocked in a call), not running or
+/// waiting for a CPU. The state is the field after the command name, which ends at the last `)`.
+fn asleep(stat: &str) -> bool {
+    std::fs::read_to_string(stat).is_ok_and(|s| {
+        s.rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next())
+            .is_some_and(|state| state != 'R')
+    })
+}
+
+/// Compiled input schemas by provider name (see [`Prefetch::schemas`]).
+type Schemas = Mutex<BTreeMap<String, Option<Arc<Schema>>>>;
+
 /// Whether the provider exists and accepts `inputs` (so the evaluator will open it).
-fn inputs_valid(host: &dyn Host, provider: &str, inputs: &Value) -> bool {
-    let Ok(p) = host.provider(provider) else {
+fn inputs_valid(host: &dyn Host, schemas: &Schemas, provider: &str, inputs: &Value) -> bool {
+    let cached = schemas
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(provider)
+        .cloned();
+    let input = match cached {
+        Some(input) => input,
+        None => {
+            let input = input_schema(host, provider).map(Arc::new);
+            schemas
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(provider.to_owned(), input.clone());
+            input
+        }
+    };
+    let Some(input) = input else {
         return false;
     };
+    if !matches!(inputs.kind, ValueKind::Object(_)) && *input == Schema::Always {
+        return false;
+    }
+    let mut problems = Vec::new();
+    schema::validate(&input, &Plain(inputs), &mut problems)
+}
+
+/// The compiled input schema of `provider`; `None` when there is no such provider or one of
+/// its schemas does not compile (the evaluator then opens nothing).
+fn input_schema(host: &dyn Host, provider: &str) -> Option<Schema> {
+    let p = host.provider(provider).ok()?;
     let (input_json, output_json) = p.schema();
     let (Ok(input), Ok(_)) = (
         Schema::from_json(&input_json).and_then(|s| s.compile()),
         Schema::from_json(&output_json).and_then(|s| s.compile()),
     ) else {
-        return false;
+        return None;
     };
-    if !matches!(inputs.kind, ValueKind::Object(_)) && input == Schema::Always {
-        return false;
-    }
-    let mut problems = Vec::new();
-    schema::validate(&input, &Plain(inputs), &mut problems)
+    Some(input)
 }
 
 /// The value of an expression made only of literals, as the evaluator would export it.
