@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::git::{Pinned, Repo, short_hash, split_version};
 use super::names::check_name;
-use crate::eval::{Host, HostError, Provider, Registry, Rotator, Value};
+use crate::eval::{Host, HostError, ParsedEnvironment, Provider, Registry, Rotator, Value};
 use crate::providers::Catalog;
 
 /// Environments are refused above this size (the parser's own limit would report them,
@@ -73,6 +73,9 @@ pub struct FsHost {
     root: Option<PathBuf>,
     overlay: BTreeMap<String, Document>,
     read: Mutex<BTreeMap<String, Result<Document, HostError>>>,
+    /// Each imported document's parse, made once for all the evaluations this host serves
+    /// (a check of a whole project imports a shared base in every evaluation).
+    parses: Mutex<BTreeMap<String, Arc<ParsedEnvironment>>>,
     /// The texts of each read document's `fn::secret` literals, found once.
     literals: Mutex<BTreeMap<String, Arc<[String]>>>,
     registry: Registry,
@@ -109,6 +112,7 @@ impl FsHost {
             root: root.map(Path::to_path_buf),
             overlay: BTreeMap::new(),
             read: Mutex::new(BTreeMap::new()),
+            parses: Mutex::new(BTreeMap::new()),
             literals: Mutex::new(BTreeMap::new()),
             registry: Registry::default(),
             #[cfg(feature = "age")]
@@ -480,6 +484,20 @@ impl FsHost {
 impl Host for FsHost {
     fn load_environment(&self, name: &str) -> Result<String, HostError> {
         self.read(name).map(|d| d.text.to_string())
+    }
+
+    /// Kept by name, and used only for the same text and limits (an overlay or another
+    /// caller's limits parse afresh).
+    fn parse(&self, name: &str, text: &str, limits: &crate::Limits) -> Arc<ParsedEnvironment> {
+        let parses = || self.parses.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(p) = parses().get(name).filter(|p| p.is_of(text, limits)) {
+            return p.clone();
+        }
+        // Parsed outside the lock: other threads' evaluations go on meanwhile (two may
+        // parse the same document at once; both parses are the same).
+        let parsed = Arc::new(ParsedEnvironment::new(name, text, limits));
+        parses().insert(name.to_owned(), parsed.clone());
+        parsed
     }
 
     /// An unpinned import of a pinned environment is read at the importer's revision: the
