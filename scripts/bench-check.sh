@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `escc check` of a whole generated project (1,000 environments by default) against `cat`
 # of the same files (reading their bytes), measured in one run: medians of wall and CPU
-# time over several runs with a hot page cache, the ratio of the two, and peak RSS.
+# time over several runs with a hot page cache, and the ratio of the two.
 #
 #   scripts/bench-check.sh [N] [RUNS]      (N environments, default 1000; RUNS, default 9)
 #
@@ -53,7 +53,7 @@ commands = {
 
 
 def run(cmd):
-    """Wall seconds, CPU seconds (user + sys), peak RSS KiB of one run of cmd."""
+    """Wall seconds and CPU seconds (user + sys) of one run of cmd."""
     start = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(p.pid, 0)
@@ -63,7 +63,7 @@ def run(cmd):
     p.stderr.close()
     if p.returncode != 0:
         sys.exit(f"{cmd[0]} failed ({p.returncode}): {err.decode(errors='replace')[:2000]}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    return wall, usage.ru_utime + usage.ru_stime
 
 
 # What check reports (it must be a clean project), then a warm-up of each (page cache).
@@ -81,15 +81,14 @@ load_after = open("/proc/loadavg").read().split()[:3]
 
 print(f"load average: {' '.join(load_before)} before, {' '.join(load_after)} after")
 print(f"median of {runs} runs each, alternated:")
-print("| command | wall ms | CPU ms (user + sys) | peak RSS KiB |")
-print("| --- | --- | --- | --- |")
+print("| command | wall ms | CPU ms (user + sys) |")
+print("| --- | --- | --- |")
 med = {}
 for k, rs in results.items():
     wall = statistics.median(r[0] for r in rs) * 1000
     cpu = statistics.median(r[1] for r in rs) * 1000
-    rss = statistics.median(r[2] for r in rs)
     med[k] = (wall, cpu)
-    print(f"| `{k}` | {wall:.1f} | {cpu:.0f} | {rss:,.0f} |")
+    print(f"| `{k}` | {wall:.1f} | {cpu:.0f} |")
 print(
     f"ratio check / cat: {med['escc check'][0] / med['cat'][0]:.1f}x wall, "
     f"{med['escc check'][1] / max(med['cat'][1], 1e-3):.1f}x CPU "

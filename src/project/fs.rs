@@ -641,6 +641,32 @@ mod tests {
     use crate::eval::HostErrorKind;
 
     #[test]
+    fn a_parse_is_kept_for_the_same_text_and_limits_only() {
+        let host = FsHost::new(None);
+        let limits = crate::Limits::default();
+        let text = "values:\n  a: ${b}\n  b: 1\n";
+        let first = host.parse("app/base", text, &limits);
+        assert!(first.decl.is_some() && first.diags.is_empty());
+        assert!(Arc::ptr_eq(&first, &host.parse("app/base", text, &limits)));
+        // Another text (an edited overlay) or other limits are parsed afresh.
+        let edited = host.parse("app/base", "values: [", &limits);
+        assert!(!Arc::ptr_eq(&first, &edited));
+        assert!(edited.diags.iter().any(crate::Diagnostic::is_error));
+        let small = crate::Limits {
+            max_nodes: 2,
+            ..limits
+        };
+        let limited = host.parse("app/base", text, &small);
+        assert!(!Arc::ptr_eq(&edited, &limited));
+        assert!(limited.diags.iter().any(crate::Diagnostic::is_error));
+        // Kept by name: another environment with the same text is its own parse.
+        assert!(!Arc::ptr_eq(
+            &host.parse("app/base", text, &limits),
+            &host.parse("app/other", text, &limits)
+        ));
+    }
+
+    #[test]
     fn names_are_refused_outside_the_root() {
         let host = FsHost::new(None);
         let err = host.load_environment("../secrets").unwrap_err();
