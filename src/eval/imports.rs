@@ -204,8 +204,7 @@ impl Evaluator<'_> {
         };
         // A parse made with the whole limit (ahead of time, or by an earlier evaluation the
         // host served) is the same parse when the document fits in what is left.
-        let parsed =
-            parsed.unwrap_or_else(|| self.host.parse(name, &text, &self.options.limits));
+        let parsed = parsed.unwrap_or_else(|| self.host.parse(name, &text, &self.options.limits));
         let parsed = if parsed.nodes <= nodes_left {
             parsed
         } else {

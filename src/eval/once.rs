@@ -17,8 +17,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use super::host::{Host, HostError, ParsedEnvironment, Provider, Rotator};
-use crate::syntax::Limits;
 use super::value::Value;
+use crate::syntax::Limits;
 
 /// The result of one open, shared by every identical open.
 type Cell = Arc<OnceLock<Result<Value, String>>>;

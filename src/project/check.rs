@@ -8,8 +8,8 @@ use super::fs::FsHost;
 use crate::eval::{
     Evaluation, Host, HostError, Mode, ParsedEnvironment, Provider, Rotator, Value, evaluate,
 };
-use crate::syntax::Limits;
 use crate::secrets::Masker;
+use crate::syntax::Limits;
 use crate::{Diagnostic, Loaded, Source, load};
 
 /// An environment checked or evaluated by [`Project::run`](super::Project::run).
