@@ -1,137 +1,97 @@
 #!/usr/bin/env bash
-# Wall time and peak memory of `escc check` over a generated project of 1,000 environments
-# with imports, beside a bare `cat` of the same files.
+# `escc check` of a whole generated project (1,000 environments by default) against `cat`
+# of the same files (reading their bytes), measured in one run: medians of wall and CPU
+# time over several runs with a hot page cache, and the ratio of the two.
 #
-#   scripts/bench-check.sh [N]     (N environments, default 1000)
+#   scripts/bench-check.sh [N] [RUNS]      (N environments, default 1000; RUNS, default 9)
 #
-# Builds escc in release mode, generates the project into a temporary directory (removed
-# on exit), runs each command once to warm the page cache, then once measured with
-# /usr/bin/time -v (or, without it, a Python getrusage wrapper).
+# ESCC_BIN=path/to/escc measures that binary instead of building one (to compare builds);
+# ESCC_BENCH_DIR=DIR writes the project there and keeps it (for profiling), else it goes
+# to a temporary directory removed on exit. The project is scripts/gen-check-project.py's
+# (its docstring and docs/performance.md describe it).
 set -euo pipefail
 
 n=${1:-1000}
+runs=${2:-9}
 here=$(cd "$(dirname "$0")/.." && pwd)
-cargo build --release --quiet --manifest-path "$here/Cargo.toml"
-escc="$here/target/release/escc"
+if [ -n "${ESCC_BIN:-}" ]; then
+    escc=$ESCC_BIN
+else
+    cargo build --release --quiet --bin escc --manifest-path "$here/Cargo.toml"
+    escc="$here/target/release/escc"
+fi
 
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+if [ -n "${ESCC_BENCH_DIR:-}" ]; then
+    dir=$ESCC_BENCH_DIR
+    rm -rf "$dir"
+else
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+fi
+python3 "$here/scripts/gen-check-project.py" "$dir" "$n" >/dev/null
 
-python3 - "$dir" "$n" <<'PY'
-import os, sys
-root, n = sys.argv[1], int(sys.argv[2])
-def write(name, text):
-    path = os.path.join(root, name + ".yaml")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(text)
-open(os.path.join(root, "escc.toml"), "w").write(
-    '[context.pulumi.user]\nlogin = "bench"\n[context.pulumi.organization]\nlogin = "acme"\n')
-# 1 base, 9 regions importing it, 90 teams importing a region: 100 shared environments.
-write("shared/base", """values:
-  org: ${context.pulumi.organization.login}
-  owner: ${context.pulumi.user.login}
-  logging:
-    level: info
-    format: json
-  database:
-    port: 5432
-    user: app
-    password:
-      fn::secret: base-password-0123456789
-  tags: [managed-by-escc, bench]
-""")
-for r in range(9):
-    write(f"shared/region-{r}", f"""imports:
-  - shared/base
-values:
-  region: region-{r}
-  endpoint: https://api.region-{r}.example.com
-  database:
-    host: db.region-{r}.internal
-""")
-for t in range(90):
-    write(f"teams/team-{t:02}/common", f"""imports:
-  - shared/region-{t % 9}
-values:
-  team: team-{t:02}
-  oncall: oncall-{t:02}@example.com
-  budget: {1000 + t}.50
-  labels:
-    fn::toJSON:
-      team: ${{team}}
-      region: ${{region}}
-""")
-# The other environments: services importing their team's common environment.
-count = n - 100
-for s in range(max(count, 0)):
-    t = s % 90
-    write(f"teams/team-{t:02}/service-{s:04}", f"""imports:
-  - teams/team-{t:02}/common
-values:
-  service: service-{s:04}
-  replicas: {1 + s % 5}
-  url: https://${{service}}.${{region}}.example.com
-  database:
-    name: db_{s:04}
-  connection: postgres://${{database.user}}@${{database.host}}:${{database.port}}/${{database.name}}
-  allTags:
-    fn::concat:
-      - ${{tags}}
-      - [service-{s:04}]
-  environmentVariables:
-    SERVICE: ${{service}}
-    DATABASE_URL: ${{connection}}
-    DATABASE_PASSWORD: ${{database.password}}
-    LOG_LEVEL: ${{logging.level}}
-    REPLICAS:
-      fn::toString: ${{replicas}}
-  files:
-    SETTINGS:
-      fn::toJSON:
-        service: ${{service}}
-        region: ${{region}}
-        team: ${{team}}
-""")
-PY
+python3 - "$escc" "$dir" "$runs" <<'PY'
+import os, statistics, subprocess, sys, time
 
-files=$(find "$dir" -name '*.yaml' | sort)
-count=$(echo "$files" | wc -l)
-bytes=$(cat $files | wc -c)
-echo "project: $count environments, $bytes bytes, in $dir"
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+escc, root, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+files = sorted(
+    os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs if f.endswith(".yaml")
+)
+size = sum(os.path.getsize(f) for f in files)
+lines = sum(open(f, "rb").read().count(b"\n") for f in files)
+print(f"project: {len(files)} environments, {size:,} bytes, {lines:,} lines")
+model = next(
+    (l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
+    "?",
+)
+print(f"machine: {os.cpu_count()} cores, {model}")
 
-measure() { # label, command...
-    local label=$1
-    shift
-    if [ -x /usr/bin/time ]; then
-        "$@" >/dev/null 2>&1 || true
-        /usr/bin/time -v -o "$dir/time.txt" "$@" >/dev/null 2>&1 || true
-        local report
-        report=$(cat "$dir/time.txt")
-        local wall rss user sys
-        wall=$(echo "$report" | sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p')
-        rss=$(echo "$report" | sed -n 's/.*Maximum resident set size (kbytes): //p')
-        user=$(echo "$report" | sed -n 's/.*User time (seconds): //p')
-        sys=$(echo "$report" | sed -n 's/.*System time (seconds): //p')
-        printf '%-12s wall %s   cpu %ss user + %ss sys   peak RSS %s KiB\n' \
-            "$label" "$wall" "$user" "$sys" "$rss"
-    else
-        "$@" >/dev/null 2>&1 || true # warm-up
-        python3 - "$label" "$@" <<'PY'
-import resource, subprocess, sys, time
-label, cmd = sys.argv[1], sys.argv[2:]
-start = time.monotonic()
-subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-wall = time.monotonic() - start
-usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(f"{label:<12} wall {wall:.2f}s   cpu {usage.ru_utime:.2f}s user + {usage.ru_stime:.2f}s sys"
-      f"   peak RSS {usage.ru_maxrss} KiB")
-PY
-    fi
+commands = {
+    "cat": ["cat", *files],
+    "escc check": [escc, "check", "--root", root],
 }
 
-{ "$escc" check --root "$dir" || true; } | tail -n 1
-measure "escc check" "$escc" check --root "$dir"
-# shellcheck disable=SC2086
-measure "cat" cat $files
+
+def run(cmd):
+    """Wall seconds and CPU seconds (user + sys) of one run of cmd."""
+    start = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - start
+    p.returncode = os.waitstatus_to_exitcode(status)
+    err = p.stderr.read()
+    p.stderr.close()
+    if p.returncode != 0:
+        sys.exit(f"{cmd[0]} failed ({p.returncode}): {err.decode(errors='replace')[:2000]}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+# What check reports (it must be a clean project), then a warm-up of each (page cache).
+out = subprocess.run(commands["escc check"], capture_output=True, text=True)
+print("check says:", (out.stdout.strip().splitlines() or ["?"])[-1])
+for cmd in commands.values():
+    run(cmd)
+load_before = open("/proc/loadavg").read().split()[:3]
+# Alternated, so that both see the same load.
+results = {k: [] for k in commands}
+for _ in range(runs):
+    for k, cmd in commands.items():
+        results[k].append(run(cmd))
+load_after = open("/proc/loadavg").read().split()[:3]
+
+print(f"load average: {' '.join(load_before)} before, {' '.join(load_after)} after")
+print(f"median of {runs} runs each, alternated:")
+print("| command | wall ms | CPU ms (user + sys) |")
+print("| --- | --- | --- |")
+med = {}
+for k, rs in results.items():
+    wall = statistics.median(r[0] for r in rs) * 1000
+    cpu = statistics.median(r[1] for r in rs) * 1000
+    med[k] = (wall, cpu)
+    print(f"| `{k}` | {wall:.1f} | {cpu:.0f} |")
+print(
+    f"ratio check / cat: {med['escc check'][0] / med['cat'][0]:.1f}x wall, "
+    f"{med['escc check'][1] / max(med['cat'][1], 1e-3):.1f}x CPU "
+    f"(CPU times are counted in clock ticks: cat's is at the resolution)"
+)
+PY

@@ -11,6 +11,44 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::value::Value;
+use crate::ast::EnvironmentDecl;
+use crate::diag::Diagnostic;
+use crate::source::Source;
+use crate::syntax::Limits;
+
+/// An environment's text parsed with the evaluation's limits (what [`crate::ast::load_with`]
+/// gives, less the syntax tree), as the evaluator imports it. A host that serves many
+/// evaluations can keep these ([`Host::parse`]) so that each environment is parsed once.
+pub struct ParsedEnvironment {
+    pub(crate) decl: Option<EnvironmentDecl>,
+    pub(crate) diags: Vec<Diagnostic>,
+    /// The document's YAML nodes.
+    pub(crate) nodes: usize,
+    /// What was parsed, and with which limits (to tell whether a kept parse still holds).
+    text: Arc<str>,
+    limits: Limits,
+}
+
+impl ParsedEnvironment {
+    /// Parses `text`, the text of environment `name`, with `limits`.
+    #[must_use]
+    pub fn new(name: &str, text: &str, limits: &Limits) -> Self {
+        let loaded = crate::ast::load_with(&Source::new(name, text), limits);
+        ParsedEnvironment {
+            decl: loaded.decl,
+            diags: loaded.diags,
+            nodes: loaded.syntax.nodes,
+            text: Arc::from(text),
+            limits: *limits,
+        }
+    }
+
+    /// Whether this is the parse of `text` with `limits`.
+    #[must_use]
+    pub fn is_of(&self, text: &str, limits: &Limits) -> bool {
+        *self.text == *text && self.limits == *limits
+    }
+}
 
 /// Why a host could not give what the evaluator asked for. Its message is reported as is,
 /// at the import, call or ciphertext that asked.
@@ -135,6 +173,14 @@ pub trait Host: Sync {
     /// Why the environment cannot be read ([`HostErrorKind::NotFound`] when it does not
     /// exist).
     fn load_environment(&self, name: &str) -> Result<String, HostError>;
+
+    /// Environment `name`'s `text` (as [`Host::load_environment`] gave it) parsed with
+    /// `limits`. The default parses it each time; a host that serves many evaluations (a
+    /// check of a whole project) may keep the parse and hand it to each, as long as it is
+    /// [`ParsedEnvironment::is_of`] the same text and limits.
+    fn parse(&self, name: &str, text: &str, limits: &Limits) -> Arc<ParsedEnvironment> {
+        Arc::new(ParsedEnvironment::new(name, text, limits))
+    }
 
     /// The name under which environment `importer` importing `name` (as written in its
     /// `imports` or `${environments...}`) is loaded and evaluated: the same environment

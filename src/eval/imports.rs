@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::arena::{ExprId, Repr, ValueId};
+use super::host::ParsedEnvironment;
 use super::value::{Value, ValueKind};
 use super::{Env, Evaluator, Imported};
 use crate::ast::EnvironmentDecl;
@@ -199,26 +200,25 @@ impl Evaluator<'_> {
                 return None;
             }
         };
-        let source = Source::new(name, text);
         let limits = Limits {
             max_nodes: nodes_left,
             ..self.options.limits
         };
-        // A parse made ahead of time with the whole limit is the same parse when the
-        // document fits in what is left.
-        let (decl, diags, nodes) = match parsed {
-            Some(parsed) if parsed.nodes <= nodes_left => (parsed.decl, parsed.diags, parsed.nodes),
-            _ => {
-                let loaded = crate::ast::load_with(&source, &limits);
-                (loaded.decl, loaded.diags, loaded.syntax.nodes)
-            }
+        // A parse made with the whole limit (ahead of time, or by an earlier evaluation the
+        // host served) is the same parse when the document fits in what is left.
+        let parsed = parsed.unwrap_or_else(|| self.host.parse(name, &text, &self.options.limits));
+        let parsed = if parsed.nodes <= nodes_left {
+            parsed
+        } else {
+            Arc::new(ParsedEnvironment::new(name, &text, &limits))
         };
-        if nodes > nodes_left && nodes_left < limit {
+        let source = Source::new(name, text);
+        if parsed.nodes > nodes_left && nodes_left < limit {
             self.import_limit(blame, too_many);
         }
-        let failed = diags.iter().any(Diagnostic::is_error);
-        self.diags.extend(diags);
-        let decl = decl.filter(|_| !failed)?;
+        let failed = parsed.diags.iter().any(Diagnostic::is_error);
+        self.diags.extend(parsed.diags.iter().cloned());
+        let decl = parsed.decl.as_ref().filter(|_| !failed)?;
         let rotating = std::mem::replace(&mut self.rotating, false);
         // Nested imports nest these calls: grow the stack on the heap rather than overflow.
         self.import_depth += 1;
@@ -226,7 +226,7 @@ impl Evaluator<'_> {
         let value = stacker::maybe_grow(
             super::memo::STACK_RED_ZONE,
             super::memo::STACK_SEGMENT,
-            || self.environment(&source, &decl, false, context.clone(), root_name.to_owned()),
+            || self.environment(&source, decl, false, context.clone(), root_name.to_owned()),
         );
         self.import_depth -= 1;
         self.rotating = rotating;

@@ -52,7 +52,7 @@ use crate::syntax::Limits;
 use crate::schema::Schema;
 use arena::{ExprId, Repr, Val, ValueId, Values};
 pub use context::{CONTEXT_PROPERTIES, ContextProperty, context_property, with_unknown_callers};
-pub use host::{Host, HostError, HostErrorKind, Provider, Registry, Rotator};
+pub use host::{Host, HostError, HostErrorKind, ParsedEnvironment, Provider, Registry, Rotator};
 use merge::ChainIndex;
 pub use providers::canonical_rotate_path;
 pub use query::{Place, Trace};

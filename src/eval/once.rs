@@ -16,8 +16,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use super::host::{Host, HostError, Provider, Rotator};
+use super::host::{Host, HostError, ParsedEnvironment, Provider, Rotator};
 use super::value::Value;
+use crate::syntax::Limits;
 
 /// The result of one open, shared by every identical open.
 type Cell = Arc<OnceLock<Result<Value, String>>>;
@@ -49,6 +50,11 @@ impl<'h> OpenOnce<'h> {
 impl Host for OpenOnce<'_> {
     fn load_environment(&self, name: &str) -> Result<String, HostError> {
         self.host.load_environment(name)
+    }
+
+    // Forwarded: the host may keep parses for many evaluations.
+    fn parse(&self, name: &str, text: &str, limits: &Limits) -> Arc<ParsedEnvironment> {
+        self.host.parse(name, text, limits)
     }
 
     // Forwarded, not defaulted: a host that reads versions names imports by revision.

@@ -38,11 +38,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::host::Host;
+use super::host::{Host, ParsedEnvironment};
 use super::value::{Value, ValueKind};
 use crate::ast::{Call, EnvironmentDecl, Expr, ExprKind};
 use crate::schema::{self, Place, Problem, Schema, Subject, View};
-use crate::source::Source;
 
 /// How long the host calls under way may go without one ending, while jobs wait, before
 /// workers are started for the waiting jobs. Loading and parsing an environment from a
@@ -55,18 +54,10 @@ const STALL: Duration = Duration::from_micros(250);
 /// even one idle thread per evaluation cost more than the whole evaluation of fast loads.
 static CALLS_MAY_BLOCK: AtomicBool = AtomicBool::new(true);
 
-/// An environment parsed ahead of time (what [`crate::ast::load`] gives, less the syntax tree).
-pub(crate) struct Parsed {
-    pub(crate) decl: Option<EnvironmentDecl>,
-    pub(crate) diags: Vec<crate::Diagnostic>,
-    /// The document's YAML nodes.
-    pub(crate) nodes: usize,
-}
-
 /// A loaded environment: its text (or the host's error) and its parse.
 pub(crate) struct Loaded {
     pub(crate) text: Result<String, String>,
-    pub(crate) parsed: Option<Parsed>,
+    pub(crate) parsed: Option<Arc<ParsedEnvironment>>,
 }
 
 enum Job {
@@ -305,18 +296,12 @@ impl<'h> Prefetch<'h> {
         match job {
             Job::Load { name, context } => {
                 let text = self.host.load_environment(&name).map_err(String::from);
-                // Parse and scan outside the lock; the evaluator reuses the parse.
-                let parsed = text.as_ref().ok().map(|text| {
-                    let l = crate::ast::load_with(
-                        &Source::new(name.as_str(), text.as_str()),
-                        &self.limits,
-                    );
-                    Parsed {
-                        decl: l.decl,
-                        diags: l.diags,
-                        nodes: l.syntax.nodes,
-                    }
-                });
+                // Parse (or take the host's parse) and scan outside the lock; the evaluator
+                // reuses the parse.
+                let parsed = text
+                    .as_ref()
+                    .ok()
+                    .map(|text| self.host.parse(&name, text, &self.limits));
                 let found = parsed.as_ref().and_then(|p| {
                     p.decl
                         .as_ref()

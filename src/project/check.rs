@@ -5,8 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::fs::FsHost;
-use crate::eval::{Evaluation, Host, HostError, Mode, Provider, Rotator, Value, evaluate};
+use crate::eval::{
+    Evaluation, Host, HostError, Mode, ParsedEnvironment, Provider, Rotator, Value, evaluate,
+};
 use crate::secrets::Masker;
+use crate::syntax::Limits;
 use crate::{Diagnostic, Loaded, Source, load};
 
 /// An environment checked or evaluated by [`Project::run`](super::Project::run).
@@ -157,6 +160,10 @@ impl Host for Reached<'_> {
             .unwrap_or_else(PoisonError::into_inner)
             .insert(name.to_owned());
         self.host.load_environment(name)
+    }
+
+    fn parse(&self, name: &str, text: &str, limits: &Limits) -> Arc<ParsedEnvironment> {
+        self.host.parse(name, text, limits)
     }
 
     fn import_name(&self, importer: &str, name: &str) -> String {

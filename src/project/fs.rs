@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::git::{Pinned, Repo, short_hash, split_version};
 use super::names::check_name;
-use crate::eval::{Host, HostError, Provider, Registry, Rotator, Value};
+use crate::eval::{Host, HostError, ParsedEnvironment, Provider, Registry, Rotator, Value};
 use crate::providers::Catalog;
 
 /// Environments are refused above this size (the parser's own limit would report them,
@@ -73,6 +73,9 @@ pub struct FsHost {
     root: Option<PathBuf>,
     overlay: BTreeMap<String, Document>,
     read: Mutex<BTreeMap<String, Result<Document, HostError>>>,
+    /// Each imported document's parse, made once for all the evaluations this host serves
+    /// (a check of a whole project imports a shared base in every evaluation).
+    parses: Mutex<BTreeMap<String, Arc<ParsedEnvironment>>>,
     /// The texts of each read document's `fn::secret` literals, found once.
     literals: Mutex<BTreeMap<String, Arc<[String]>>>,
     registry: Registry,
@@ -109,6 +112,7 @@ impl FsHost {
             root: root.map(Path::to_path_buf),
             overlay: BTreeMap::new(),
             read: Mutex::new(BTreeMap::new()),
+            parses: Mutex::new(BTreeMap::new()),
             literals: Mutex::new(BTreeMap::new()),
             registry: Registry::default(),
             #[cfg(feature = "age")]
@@ -482,6 +486,20 @@ impl Host for FsHost {
         self.read(name).map(|d| d.text.to_string())
     }
 
+    /// Kept by name, and used only for the same text and limits (an overlay or another
+    /// caller's limits parse afresh).
+    fn parse(&self, name: &str, text: &str, limits: &crate::Limits) -> Arc<ParsedEnvironment> {
+        let parses = || self.parses.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(p) = parses().get(name).filter(|p| p.is_of(text, limits)) {
+            return p.clone();
+        }
+        // Parsed outside the lock: other threads' evaluations go on meanwhile (two may
+        // parse the same document at once; both parses are the same).
+        let parsed = Arc::new(ParsedEnvironment::new(name, text, limits));
+        parses().insert(name.to_owned(), parsed.clone());
+        parsed
+    }
+
     /// An unpinned import of a pinned environment is read at the importer's revision: the
     /// whole import closure of `base@v3` is read at `base@v3`'s commit, and named by it
     /// (`common@<commit>`: a revision number or an environment tag of `base` would mean
@@ -621,6 +639,32 @@ pub(crate) fn io_text(e: &std::io::Error) -> String {
 mod tests {
     use super::*;
     use crate::eval::HostErrorKind;
+
+    #[test]
+    fn a_parse_is_kept_for_the_same_text_and_limits_only() {
+        let host = FsHost::new(None);
+        let limits = crate::Limits::default();
+        let text = "values:\n  a: ${b}\n  b: 1\n";
+        let first = host.parse("app/base", text, &limits);
+        assert!(first.decl.is_some() && first.diags.is_empty());
+        assert!(Arc::ptr_eq(&first, &host.parse("app/base", text, &limits)));
+        // Another text (an edited overlay) or other limits are parsed afresh.
+        let edited = host.parse("app/base", "values: [", &limits);
+        assert!(!Arc::ptr_eq(&first, &edited));
+        assert!(edited.diags.iter().any(crate::Diagnostic::is_error));
+        let small = crate::Limits {
+            max_nodes: 2,
+            ..limits
+        };
+        let limited = host.parse("app/base", text, &small);
+        assert!(!Arc::ptr_eq(&edited, &limited));
+        assert!(limited.diags.iter().any(crate::Diagnostic::is_error));
+        // Kept by name: another environment with the same text is its own parse.
+        assert!(!Arc::ptr_eq(
+            &host.parse("app/base", text, &limits),
+            &host.parse("app/other", text, &limits)
+        ));
+    }
 
     #[test]
     fn names_are_refused_outside_the_root() {
