@@ -489,15 +489,15 @@ impl Host for FsHost {
     /// Kept by name, and used only for the same text and limits (an overlay or another
     /// caller's limits parse afresh).
     fn parse(&self, name: &str, text: &str, limits: &crate::Limits) -> Arc<ParsedEnvironment> {
-        let parses = || self.parses.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(p) = parses().get(name).filter(|p| p.is_of(text, limits)) {
+        let kept = || self.parses.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(p) = kept().get(name).filter(|p| p.is_of(text, limits)) {
             return p.clone();
         }
         // Parsed outside the lock: other threads' evaluations go on meanwhile (two may
         // parse the same document at once; both parses are the same).
-        let parsed = Arc::new(ParsedEnvironment::new(name, text, limits));
-        parses().insert(name.to_owned(), parsed.clone());
-        parsed
+        let fresh = Arc::new(ParsedEnvironment::new(name, text, limits));
+        kept().insert(name.to_owned(), fresh.clone());
+        fresh
     }
 
     /// An unpinned import of a pinned environment is read at the importer's revision: the
