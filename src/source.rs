@@ -172,6 +172,18 @@ impl Source {
         }
     }
 
+    /// A source named `name` over `text`, shared rather than copied (a host's document
+    /// text already is an `Arc<str>`).
+    #[must_use]
+    pub fn shared(name: impl Into<String>, text: Arc<str>) -> Self {
+        let index = Arc::new(LineIndex::new(&text));
+        Source {
+            name: name.into(),
+            text,
+            index,
+        }
+    }
+
     /// The environment name.
     #[must_use]
     pub fn name(&self) -> &str {

@@ -56,7 +56,7 @@ pub(crate) fn evaluate_environment(
     });
     let checked = project
         .inner
-        .run(host, name, mode)
+        .run_without_syntax(host, name, mode)
         .map_err(|e| Failure::new(e.into()));
     drop(spinner);
     let mut checked = checked?;

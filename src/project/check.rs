@@ -17,7 +17,8 @@ use crate::{Diagnostic, Loaded, Source, load};
 pub struct Checked {
     /// The environment's name and text.
     pub source: Source,
-    /// Its syntax tree, declaration and load diagnostics.
+    /// Its syntax tree (none from [`Project::run_without_syntax`](super::Project::run_without_syntax)),
+    /// declaration and load diagnostics.
     pub loaded: Loaded,
     /// The evaluation, when the YAML is sound. A document with load errors is evaluated
     /// only statically ([`Mode::Check`]), for editor features, and its evaluation's
@@ -82,10 +83,15 @@ pub(super) fn run(
     name: &str,
     mode: &Mode,
     warn_plaintext: bool,
+    keep_syntax: bool,
 ) -> Result<Checked, HostError> {
     let document = host.read(name)?;
-    let source = Source::new(name, document.text.as_ref());
-    let loaded = load(&source);
+    let source = Source::shared(name, document.text);
+    let mut loaded = load(&source);
+    if !keep_syntax {
+        // Nothing below reads the tree: freed now, it does not add to the evaluation's peak.
+        loaded.syntax.root = None;
+    }
     let mut diags = loaded.diags.clone();
     let load_errors = loaded.diags.iter().any(Diagnostic::is_error);
     let reached = Reached {

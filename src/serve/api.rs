@@ -733,7 +733,7 @@ impl Server {
             host = host.with_identities(ids.clone());
         }
         let checked = project
-            .run(&host, name, mode)
+            .run_without_syntax(&host, name, mode)
             .map_err(|e| Reply::error(400, &e.to_string()))?;
         Ok((checked, texts))
     }
