@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::arena::{ExprId, Repr, ValueId};
-use super::{BuiltinCall, Evaluator, ExprKind};
+use super::{BuiltinCall, Evaluator, ExprKind, PathId};
 use crate::ast::{Accessor, AccessorKind, EnvironmentRef, NotAnEnvironment, environment_ref};
 use crate::diag::{Code, Diagnostic};
 use crate::go::strconv::quote;
@@ -390,7 +390,7 @@ impl Evaluator<'_> {
         let value = match self.import(&name, s, &context, &root_name) {
             Some(v) => v,
             None => {
-                let def = self.synthetic(env, None, "");
+                let def = self.synthetic(env, None, PathId::EMPTY);
                 self.unknown(def, Schema::Always)
             }
         };

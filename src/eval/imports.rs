@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::arena::{ExprId, Repr, ValueId};
 use super::host::ParsedEnvironment;
 use super::value::{Value, ValueKind};
-use super::{Env, Evaluator, Imported};
+use super::{Env, Evaluator, Imported, PathId, PathStep};
 use crate::ast::EnvironmentDecl;
 use crate::diag::{Code, Diagnostic};
 use crate::path;
@@ -72,7 +72,7 @@ impl Evaluator<'_> {
         });
         let saved = self.current;
         self.current = env;
-        let ctx_def = self.synthetic(env, None, "");
+        let ctx_def = self.synthetic(env, None, PathId::EMPTY);
         let context = self.unexport(&context_value, ctx_def);
         self.envs[env].context = context;
 
@@ -84,7 +84,8 @@ impl Evaluator<'_> {
             if import.span != import.environment.span {
                 path::push_key(&mut blame_path, &import.environment.value);
             }
-            let blame = self.synthetic(env, Some(import.environment.span), &blame_path);
+            let blame_path = self.path(PathId::EMPTY, PathStep::Doc(blame_path.into()));
+            let blame = self.synthetic(env, Some(import.environment.span), blame_path);
             let Some(imported) =
                 self.import(&import.environment.value, blame, &context_value, &root_name)
             else {
@@ -100,7 +101,7 @@ impl Evaluator<'_> {
                 base = Some(copy);
             }
         }
-        let imports_def = self.synthetic(env, None, "");
+        let imports_def = self.synthetic(env, None, PathId::EMPTY);
         let direct: Vec<(String, ValueId)> = self.envs[env]
             .direct_imports
             .iter()

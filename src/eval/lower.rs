@@ -7,11 +7,12 @@ use indexmap::IndexMap;
 
 use super::arena::{ExprId, Repr, ValueId};
 use super::value;
-use super::{BuiltinCall, BuiltinMeta, Evaluator, ExprData, ExprKind, Extra, State};
+use super::{
+    BuiltinCall, BuiltinMeta, Evaluator, ExprData, ExprKind, Extra, PathId, PathStep, State,
+};
 use crate::ast::{self, ArgPart, Call, EnvironmentDecl, SecretArg};
 use crate::diag::Code;
 use crate::go::strconv::quote;
-use crate::path;
 use crate::schema::Schema;
 use crate::source::Span;
 
@@ -22,10 +23,10 @@ impl Evaluator<'_> {
         decl: &EnvironmentDecl,
         base: Option<ValueId>,
     ) -> ExprId {
+        let root_path = self.path(PathId::EMPTY, PathStep::Root(env_index(env)));
         let root = self.add_expr(ExprData {
             env,
-            path: format!("<{}>", self.envs[env].source.name()),
-            doc_path: "values".to_owned(),
+            path: root_path,
             span: None,
             kind: ExprKind::Object(Arc::default()),
             base,
@@ -38,9 +39,9 @@ impl Evaluator<'_> {
         let mut props: IndexMap<Arc<str>, ExprId> = IndexMap::new();
         for entry in decl.values.iter().flatten() {
             let key = entry.key.value.as_str();
-            let doc_path = path::join_key("values", key);
             if matches!(key, "imports" | "context" | "environments") {
-                let key_expr = self.synthetic(env, Some(entry.key.span), &doc_path);
+                let key_path = self.path(root_path, PathStep::DocKey(Arc::from(key)));
+                let key_expr = self.synthetic(env, Some(entry.key.span), key_path);
                 self.error_at(
                     key_expr,
                     Code::ReservedKey,
@@ -49,7 +50,8 @@ impl Evaluator<'_> {
                 continue;
             }
             if props.contains_key(key) {
-                let key_expr = self.synthetic(env, Some(entry.key.span), &doc_path);
+                let key_path = self.path(root_path, PathStep::DocKey(Arc::from(key)));
+                let key_expr = self.synthetic(env, Some(entry.key.span), key_path);
                 self.error_at(
                     key_expr,
                     Code::DuplicateKey,
@@ -58,8 +60,10 @@ impl Evaluator<'_> {
                 continue;
             }
             let prop_base = base.and_then(|b| self.property(b, key, Some(entry.key.span)));
-            let e = self.declare(env, &entry.value, key.to_owned(), doc_path, prop_base);
-            props.insert(Arc::from(key), e);
+            let shared_key: Arc<str> = Arc::from(key);
+            let path = self.path(root_path, PathStep::Top(shared_key.clone()));
+            let e = self.declare(env, &entry.value, path, prop_base);
+            props.insert(shared_key, e);
         }
         self.exprs[root.0 as usize].kind = ExprKind::Object(Arc::new(props));
         root
@@ -69,8 +73,7 @@ impl Evaluator<'_> {
         &mut self,
         env: usize,
         x: &ast::Expr,
-        path: String,
-        doc_path: String,
+        path: PathId,
         base: Option<ValueId>,
     ) -> ExprId {
         let mut extra = None;
@@ -113,13 +116,9 @@ impl Evaluator<'_> {
                     .iter()
                     .enumerate()
                     .map(|(i, item)| {
-                        self.declare(
-                            env,
-                            item,
-                            path::join_index(&path, i),
-                            path::join_index(&doc_path, i),
-                            None,
-                        )
+                        let index = u32::try_from(i).unwrap_or(u32::MAX);
+                        let item_path = self.path(path, PathStep::Index(index));
+                        self.declare(env, item, item_path, None)
                     })
                     .collect();
                 (
@@ -136,9 +135,9 @@ impl Evaluator<'_> {
                     };
                     let shared_key: Arc<str> = Arc::from(key);
                     key_ranges.insert(shared_key.clone(), entry.key_span);
-                    let key_doc_path = path::join_key(&doc_path, key);
                     if props.contains_key(key) {
-                        let key_expr = self.synthetic(env, Some(entry.key_span), &key_doc_path);
+                        let key_path = self.path(path, PathStep::DocKey(shared_key.clone()));
+                        let key_expr = self.synthetic(env, Some(entry.key_span), key_path);
                         self.error_at(
                             key_expr,
                             Code::DuplicateKey,
@@ -147,13 +146,8 @@ impl Evaluator<'_> {
                         continue;
                     }
                     let prop_base = base.and_then(|b| self.property(b, key, Some(entry.key_span)));
-                    let e = self.declare(
-                        env,
-                        &entry.value,
-                        path::join_key(&path, key),
-                        key_doc_path,
-                        prop_base,
-                    );
+                    let entry_path = self.path(path, PathStep::Key(shared_key.clone()));
+                    let e = self.declare(env, &entry.value, entry_path, prop_base);
                     props.insert(shared_key, e);
                 }
                 extra = Some(Box::new(Extra::Object(key_ranges.into_iter().collect())));
@@ -163,13 +157,12 @@ impl Evaluator<'_> {
                 )
             }
             ast::ExprKind::Builtin(b) => {
-                return self.declare_builtin(env, x, b, path, doc_path, base);
+                return self.declare_builtin(env, x, b, path, base);
             }
         };
         self.add_expr(ExprData {
             env,
             path,
-            doc_path,
             span: Some(x.span),
             kind,
             base,
@@ -186,37 +179,37 @@ impl Evaluator<'_> {
         env: usize,
         x: &ast::Expr,
         b: &ast::Builtin,
-        path: String,
-        doc_path: String,
+        path: PathId,
         base: Option<ValueId>,
     ) -> ExprId {
-        let arg_path = path::join_key(&doc_path, &b.name);
-        let operand = |this: &mut Self, part: Option<ArgPart>, name: &str| -> ExprId {
+        let arg_path = self.path(path, PathStep::DocKey(Arc::from(b.name.as_str())));
+        let operand = |this: &mut Self, part: Option<ArgPart>, name: &'static str| -> ExprId {
             match part.and_then(|p| b.operand(p)) {
                 Some(e) => {
                     let p = match part {
-                        Some(ArgPart::Entry(_)) => path::join_key(&arg_path, name),
-                        _ => arg_path.clone(),
+                        Some(ArgPart::Entry(_)) => this.path(arg_path, PathStep::DocName(name)),
+                        _ => arg_path,
                     };
-                    this.declare(env, e, String::new(), p, None)
+                    this.declare(env, e, p, None)
                 }
-                None => this.synthetic(env, None, &arg_path),
+                None => this.synthetic(env, None, arg_path),
             }
         };
         let pair = |this: &mut Self| -> (ExprId, ExprId) {
             match b.pair() {
-                Some((l, r)) => (
-                    this.declare(env, l, String::new(), path::join_index(&arg_path, 0), None),
-                    this.declare(env, r, String::new(), path::join_index(&arg_path, 1), None),
-                ),
+                Some((l, r)) => {
+                    let left = this.path(arg_path, PathStep::DocIndex(0));
+                    let l = this.declare(env, l, left, None);
+                    let right = this.path(arg_path, PathStep::DocIndex(1));
+                    (l, this.declare(env, r, right, None))
+                }
                 None => (
-                    this.synthetic(env, None, &arg_path),
-                    this.synthetic(env, None, &arg_path),
+                    this.synthetic(env, None, arg_path),
+                    this.synthetic(env, None, arg_path),
                 ),
             }
         };
-        let whole =
-            |this: &mut Self| this.declare(env, &b.arg, String::new(), arg_path.clone(), None);
+        let whole = |this: &mut Self| this.declare(env, &b.arg, arg_path, None);
         let (kind, schema) = match &b.call {
             Call::Open { provider, inputs } => (
                 BuiltinCall::Open {
@@ -232,15 +225,12 @@ impl Evaluator<'_> {
             } => {
                 let inputs = operand(self, *inputs, "inputs");
                 let state = match state.and_then(|p| b.operand(p)) {
-                    Some(e) => self.declare(
-                        env,
-                        e,
-                        String::new(),
-                        path::join_key(&arg_path, "state"),
-                        None,
-                    ),
+                    Some(e) => {
+                        let state_path = self.path(arg_path, PathStep::DocName("state"));
+                        self.declare(env, e, state_path, None)
+                    }
                     None => {
-                        let s = self.synthetic(env, None, &arg_path);
+                        let s = self.synthetic(env, None, arg_path);
                         self.exprs[s.0 as usize].kind = ExprKind::Literal(Repr::Null);
                         self.exprs[s.0 as usize].schema = Schema::of_type("null");
                         s
@@ -281,7 +271,7 @@ impl Evaluator<'_> {
                 Schema::of_type("string"),
             ),
             Call::Secret(SecretArg::Invalid) => {
-                let arg = self.synthetic(env, None, &arg_path);
+                let arg = self.synthetic(env, None, arg_path);
                 self.exprs[arg.0 as usize].kind = ExprKind::Literal(Repr::String(Arc::from("")));
                 self.exprs[arg.0 as usize].schema =
                     Schema::literal(&serde_json::Value::String(String::new()));
@@ -328,7 +318,7 @@ impl Evaluator<'_> {
             ),
         };
         let literal = |this: &mut Self, lit: &ast::StringLit| {
-            let e = this.synthetic(env, Some(lit.span), &arg_path);
+            let e = this.synthetic(env, Some(lit.span), arg_path);
             let data = &mut this.exprs[e.0 as usize];
             data.kind = ExprKind::Literal(Repr::String(Arc::from(lit.value.as_str())));
             data.schema = Schema::literal(&serde_json::Value::String(lit.value.clone()));
@@ -375,7 +365,6 @@ impl Evaluator<'_> {
         self.add_expr(ExprData {
             env,
             path,
-            doc_path,
             span: Some(x.span),
             kind: ExprKind::Builtin(Arc::new(kind)),
             base,
@@ -386,4 +375,9 @@ impl Evaluator<'_> {
             instance: None,
         })
     }
+}
+
+/// An environment's index as a path step holds it.
+fn env_index(env: usize) -> u32 {
+    u32::try_from(env).unwrap_or(u32::MAX)
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::arena::{ExprId, Repr, ValueId};
-use super::{Evaluator, ExprKind, State};
+use super::{Evaluator, ExprKind, PathId, State};
 use crate::diag::{Code, Diagnostic};
 use crate::schema::Schema;
 
@@ -86,7 +86,7 @@ impl Evaluator<'_> {
         match self.expr(x).state {
             State::Done(v) => return v,
             State::Evaluating => {
-                let path = self.expr(x).path.clone();
+                let path = self.decl_path(x);
                 self.error_at(
                     x,
                     Code::ReferenceCycle,
@@ -100,7 +100,7 @@ impl Evaluator<'_> {
         if accept.is_rotate_only()
             && (!(self.rotating || self.validating) || !self.envs[env].is_root)
         {
-            let def = self.synthetic(env, None, "");
+            let def = self.synthetic(env, None, PathId::EMPTY);
             let v = self.unknown(def, Schema::Always);
             self.values.get_mut(v).rotate_only = true;
             return v;

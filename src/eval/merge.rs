@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::arena::{Repr, ValueId};
-use super::{Evaluator, ExprData, ExprKind, State};
+use super::{Evaluator, ExprData, ExprKind, PathId, State};
 use crate::schema::Schema;
 use crate::source::Span;
 
@@ -119,8 +119,7 @@ impl Evaluator<'_> {
                     let env = self.current;
                     let def = self.add_expr(ExprData {
                         env,
-                        path: String::new(),
-                        doc_path: String::new(),
+                        path: PathId::EMPTY,
                         span,
                         kind: ExprKind::Access {
                             receiver: layer,

@@ -46,6 +46,7 @@ use indexmap::IndexMap;
 
 use crate::ast::{Accessor, EnvironmentDecl};
 use crate::diag::{Code, Diagnostic};
+use crate::path;
 use crate::source::{Source, Span};
 use crate::syntax::Limits;
 
@@ -372,12 +373,53 @@ struct Instance {
     site: ExprId,
 }
 
+/// Where an expr is declared, in [`Evaluator::paths`]: its declaration path (used in cycle
+/// messages: `a.p`) and its document path (used in diagnostics: `values.a.p`), written out
+/// only when a message needs them. Two strings per expr were a sixth of the memory of an
+/// evaluation of many values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct PathId(u32);
+
+impl PathId {
+    /// Both paths empty.
+    const EMPTY: PathId = PathId(0);
+}
+
+/// One step of [`Evaluator::paths`]: a path is its parent's (none for the steps that start
+/// one) with this step applied.
+struct PathNode {
+    parent: PathId,
+    step: PathStep,
+}
+
+enum PathStep {
+    /// Both paths empty.
+    Empty,
+    /// A document's root: `<NAME>` (the environment's name) and `values`.
+    Root(u32),
+    /// A top-level value: the key as written, and the document path with the key.
+    Top(Arc<str>),
+    /// Both paths with a mapping key.
+    Key(Arc<str>),
+    /// Both paths with a sequence index.
+    Index(u32),
+    /// No declaration path; the document path with a key (builtin arguments).
+    DocKey(Arc<str>),
+    /// No declaration path; the document path with a sequence index.
+    DocIndex(u32),
+    /// No declaration path; the document path with a builtin argument's key.
+    DocName(&'static str),
+    /// The declaration path kept, the document path with a key (a template's body
+    /// declared again for an evaluation).
+    KeepDocKey(&'static str),
+    /// No declaration path; this document path.
+    Doc(Box<str>),
+}
+
 struct ExprData {
     env: usize,
-    /// The declaration path, used in cycle messages (`a.p`).
-    path: String,
-    /// The document path, used in diagnostics (`values.a.p`).
-    doc_path: String,
+    /// Its declaration and document paths.
+    path: PathId,
     span: Option<Span>,
     kind: ExprKind,
     base: Option<ValueId>,
@@ -431,6 +473,8 @@ struct Evaluator<'h> {
     rotate_paths: Vec<String>,
     values: Values,
     exprs: Vec<ExprData>,
+    /// The exprs' paths (see [`PathId`]).
+    paths: Vec<PathNode>,
     envs: Vec<Env>,
     table: BTreeMap<String, Imported>,
     diags: Vec<Diagnostic>,
@@ -486,6 +530,10 @@ impl<'h> Evaluator<'h> {
             rotate_paths,
             values: Values::default(),
             exprs: Vec::new(),
+            paths: vec![PathNode {
+                parent: PathId::EMPTY,
+                step: PathStep::Empty,
+            }],
             envs: Vec::new(),
             table: BTreeMap::new(),
             diags: Vec::new(),
@@ -543,11 +591,12 @@ impl<'h> Evaluator<'h> {
     fn located(&self, e: ExprId, d: Diagnostic) -> Diagnostic {
         let x = &self.exprs[e.0 as usize];
         let env = &self.envs[x.env];
+        let doc_path = self.doc_path(e);
         let d = match x.span {
-            Some(span) => d.at(env.source.name(), span, &x.doc_path),
+            Some(span) => d.at(env.source.name(), span, &doc_path),
             None => {
                 let mut d = d.in_environment(env.source.name());
-                d.path.clone_from(&x.doc_path);
+                d.path = doc_path;
                 d
             }
         };
@@ -557,9 +606,84 @@ impl<'h> Evaluator<'h> {
     fn error_span(&mut self, e: ExprId, span: Span, code: Code, message: impl Into<String>) {
         let x = &self.exprs[e.0 as usize];
         let env = &self.envs[x.env];
-        let d = Diagnostic::error(code, message).at(env.source.name(), span, &x.doc_path);
+        let d = Diagnostic::error(code, message).at(env.source.name(), span, &self.doc_path(e));
         let d = self.relocated(x.instance, d);
         self.diags.push(d);
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Paths
+
+    /// A new path: `parent`'s with `step` applied.
+    fn path(&mut self, parent: PathId, step: PathStep) -> PathId {
+        let id = PathId(u32::try_from(self.paths.len()).unwrap_or(u32::MAX));
+        self.paths.push(PathNode { parent, step });
+        id
+    }
+
+    /// The declaration path and the document path of `p`, written out.
+    fn write_paths(&self, p: PathId) -> (String, String) {
+        let mut chain = vec![p];
+        let mut at = p;
+        while !matches!(
+            self.paths[at.0 as usize].step,
+            PathStep::Empty | PathStep::Root(_) | PathStep::Doc(_)
+        ) {
+            at = self.paths[at.0 as usize].parent;
+            chain.push(at);
+        }
+        let (mut decl, mut doc) = (String::new(), String::new());
+        for id in chain.iter().rev() {
+            match &self.paths[id.0 as usize].step {
+                PathStep::Empty => {}
+                PathStep::Root(env) => {
+                    decl = format!("<{}>", self.envs[*env as usize].source.name());
+                    doc = "values".to_owned();
+                }
+                PathStep::Top(key) => {
+                    decl.clear();
+                    decl.push_str(key);
+                    path::push_key(&mut doc, key);
+                }
+                PathStep::Key(key) => {
+                    path::push_key(&mut decl, key);
+                    path::push_key(&mut doc, key);
+                }
+                PathStep::Index(i) => {
+                    path::push_index(&mut decl, *i as usize);
+                    path::push_index(&mut doc, *i as usize);
+                }
+                PathStep::DocKey(key) => {
+                    decl.clear();
+                    path::push_key(&mut doc, key);
+                }
+                PathStep::DocIndex(i) => {
+                    decl.clear();
+                    path::push_index(&mut doc, *i as usize);
+                }
+                PathStep::DocName(key) => {
+                    decl.clear();
+                    path::push_key(&mut doc, key);
+                }
+                PathStep::KeepDocKey(key) => path::push_key(&mut doc, key),
+                PathStep::Doc(text) => {
+                    decl.clear();
+                    doc.clear();
+                    doc.push_str(text);
+                }
+            }
+        }
+        (decl, doc)
+    }
+
+    /// Expr `e`'s declaration path (`a.p`).
+    fn decl_path(&self, e: ExprId) -> String {
+        self.write_paths(self.expr(e).path).0
+    }
+
+    /// Expr `e`'s document path (`values.a.p`).
+    fn doc_path(&self, e: ExprId) -> String {
+        self.write_paths(self.expr(e).path).1
     }
 
     /// A diagnostic about an expr declared for a template evaluation goes to the
@@ -575,7 +699,7 @@ impl<'h> Evaluator<'h> {
         let defined_in = self.envs[template.env].source.name();
         let mut detail = format!(
             "in the template {} of {defined_in}, evaluated here",
-            template.doc_path
+            self.doc_path(inst.template)
         );
         if let (Some(span), Some(env)) = (
             d.span,
@@ -616,11 +740,12 @@ impl<'h> Evaluator<'h> {
         id
     }
 
-    fn synthetic(&mut self, env: usize, span: Option<Span>, doc_path: &str) -> ExprId {
+    /// An expr with no value of its own (see [`ExprKind::Missing`]) at `path` (the
+    /// declaration path is not used: make it one with an empty declaration path).
+    fn synthetic(&mut self, env: usize, span: Option<Span>, path: PathId) -> ExprId {
         self.add_expr(ExprData {
             env,
-            path: String::new(),
-            doc_path: doc_path.to_owned(),
+            path,
             span,
             kind: ExprKind::Missing,
             base: None,

@@ -119,7 +119,7 @@ impl Evaluator<'_> {
             return self.unknown(x, Schema::Always);
         };
         let env = self.scope_of(x);
-        let doc_path = self.expr(x).doc_path.clone();
+        let doc_path = self.doc_path(x);
         // A rotation inside a template is not rotated: its state is written in the
         // template, which every `fn::eval` of it would rotate again.
         let selected = self.rotating

@@ -15,10 +15,9 @@
 //! each cannot grow exponentially.
 
 use super::arena::{ExprId, ValueId};
-use super::{BuiltinCall, Evaluator, ExprKind, Instance};
+use super::{BuiltinCall, Evaluator, ExprKind, Instance, PathStep};
 use crate::ast::EVAL_NOT_A_TEMPLATE;
 use crate::diag::Code;
-use crate::path;
 use crate::schema::Schema;
 
 impl Evaluator<'_> {
@@ -42,7 +41,7 @@ impl Evaluator<'_> {
         };
         let scope = self.scope_of(x);
         if self.instantiating.contains(&(template, scope)) {
-            let name = self.expr(template).doc_path.clone();
+            let name = self.doc_path(template);
             self.error_at(
                 x,
                 Code::ReferenceCycle,
@@ -84,13 +83,13 @@ impl Evaluator<'_> {
             site,
         });
         let t = self.expr(template);
-        let (env, path) = (t.env, t.path.clone());
-        let doc_path = path::join_key(&t.doc_path, "fn::template");
+        let (env, path) = (t.env, t.path);
+        let path = self.path(path, PathStep::KeepDocKey("fn::template"));
         let outer = self.declaring.replace(id);
         // What declaring reports (duplicate keys) is about the template's text, reported
         // once where it is written: not again for each evaluation.
         let reported = self.diags.len();
-        let body = self.declare(env, &ast, path, doc_path, None);
+        let body = self.declare(env, &ast, path, None);
         self.diags.truncate(reported);
         self.declaring = outer;
         self.instantiating.push((template, scope));
