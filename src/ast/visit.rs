@@ -6,7 +6,9 @@
 //! its own stack, so a deeply nested document cannot overflow the thread's stack.
 
 use super::template::AccessorKind;
-use super::{Accessor, Builtin, Call, EnvironmentDecl, Expr, ExprKind, PropertyAccess};
+use super::{
+    Accessor, Builtin, Call, EnvironmentDecl, Expr, ExprKind, PropertyAccess, ValueEntry,
+};
 use crate::path::{join_index, join_key};
 use crate::source::Span;
 
@@ -98,13 +100,26 @@ impl<'a> Iterator for Walk<'a> {
 /// a builtin's argument at `values.b["fn::secret"]`), in document order, as [`Walk`]
 /// goes; object entries without a key (kept for error recovery) are left out.
 #[derive(Clone, Debug)]
-pub struct PathWalk<'a>(Walker<'a, String>);
+pub struct PathWalk<'a> {
+    /// The top-level entries not walked yet: taken one at a time, so that a document of
+    /// many values does not hold a path for each of them at once.
+    entries: std::slice::Iter<'a, ValueEntry>,
+    walker: Walker<'a, String>,
+}
 
 impl<'a> Iterator for PathWalk<'a> {
     type Item = (&'a Expr, String);
 
     fn next(&mut self) -> Option<(&'a Expr, String)> {
-        self.0.step()
+        loop {
+            if let Some(next) = self.walker.step() {
+                return Some(next);
+            }
+            let entry = self.entries.next()?;
+            self.walker
+                .stack
+                .push((&entry.value, join_key("values", &entry.key.value)));
+        }
     }
 }
 
@@ -168,17 +183,13 @@ impl EnvironmentDecl {
     /// (pre-order, as [`Expr::walk`]).
     #[must_use]
     pub fn exprs_with_paths(&self) -> PathWalk<'_> {
-        let stack = self
-            .values
-            .iter()
-            .flatten()
-            .rev()
-            .map(|e| (&e.value, join_key("values", &e.key.value)))
-            .collect();
-        PathWalk(Walker {
-            stack,
-            eager: false,
-        })
+        PathWalk {
+            entries: self.values.as_deref().unwrap_or_default().iter(),
+            walker: Walker {
+                stack: Vec::new(),
+                eager: false,
+            },
+        }
     }
 
     /// Every `fn::secret` call of `values` with its document path, in document order; a

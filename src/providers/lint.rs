@@ -41,13 +41,9 @@ pub fn lint(name: &str, decl: &EnvironmentDecl, host: &dyn Host) -> Vec<Diagnost
         top: HashMap::new(),
         diags: Vec::new(),
     };
-    let mut accesses = Vec::new();
     // Pass 1: every expression with its document path; inputs are checked at each open and
     // rotation.
     for (x, path) in decl.exprs_with_paths() {
-        for a in x.own_accesses() {
-            accesses.push((a, path.clone()));
-        }
         if let ExprKind::Builtin(b) = &x.kind {
             let arg_path = join_key(&path, &b.name);
             lint.open(b, &arg_path);
@@ -64,8 +60,12 @@ pub fn lint(name: &str, decl: &EnvironmentDecl, host: &dyn Host) -> Vec<Diagnost
     for e in decl.values.iter().flatten() {
         lint.top.insert(e.key.value.as_str(), &e.value);
     }
-    for (a, path) in accesses {
-        lint.access(a, &path);
+    // A second walk rather than a path kept for each access of the first: only documents
+    // with an output schema come here.
+    for (x, path) in decl.exprs_with_paths() {
+        for a in x.own_accesses() {
+            lint.access(a, &path);
+        }
     }
     lint.diags
 }
