@@ -23,6 +23,11 @@ impl Evaluator<'_> {
         decl: &EnvironmentDecl,
         base: Option<ValueId>,
     ) -> ExprId {
+        // About one expr and one path per expression: reserved at once, a large document's
+        // tables are not grown by doubling (which left half of them unused).
+        let expressions = decl.exprs().count() + 1;
+        self.exprs.reserve(expressions);
+        self.paths.reserve(expressions);
         let root_path = self.path(PathId::EMPTY, PathStep::Root(env_index(env)));
         let root = self.add_expr(ExprData {
             env,
