@@ -17,10 +17,12 @@ use crate::source::Source;
 use crate::syntax::Limits;
 
 impl Evaluator<'_> {
+    /// Evaluates environment `source` declared by `decl`; a declaration handed over (the
+    /// root's, by [`super::evaluate_owned`]) is dropped once lowered.
     pub(super) fn environment(
         &mut self,
         source: &Arc<Source>,
-        decl: &EnvironmentDecl,
+        decl: impl std::borrow::Borrow<EnvironmentDecl>,
         is_root: bool,
         inherited: Value,
         inherited_root: String,
@@ -78,7 +80,7 @@ impl Evaluator<'_> {
 
         // Imports, in order; merged ones stack into the import base.
         let mut base: Option<ValueId> = None;
-        for (i, import) in decl.imports.iter().flatten().enumerate() {
+        for (i, import) in decl.borrow().imports.iter().flatten().enumerate() {
             // A string import is its own node; an object import is named by its key.
             let mut blame_path = path::join_index("imports", i);
             if import.span != import.environment.span {
@@ -124,7 +126,8 @@ impl Evaluator<'_> {
         );
         self.envs[env].imports = imports;
 
-        let root = self.declare_root(env, decl, base);
+        let root = self.declare_root(env, decl.borrow(), base);
+        drop(decl);
         self.envs[env].root = root;
         let value = self.eval(root, &Schema::Always);
         self.table.insert(name, Imported::Done(value));

@@ -217,8 +217,31 @@ pub fn evaluate_with(
     mode: &Mode,
     options: &Options,
 ) -> Evaluation {
-    let has_content = decl.values.as_ref().is_some_and(|v| !v.is_empty())
-        || decl.imports.as_ref().is_some_and(|i| !i.is_empty());
+    evaluate_root(source, decl, host, context, mode, options)
+}
+
+/// [`evaluate`] of a declaration handed over: it is dropped once lowered, so that it does
+/// not add to the evaluation's peak memory (a front end that keeps no declaration).
+pub(crate) fn evaluate_owned(
+    source: &Source,
+    decl: EnvironmentDecl,
+    host: &dyn Host,
+    context: &Value,
+    mode: &Mode,
+) -> Evaluation {
+    evaluate_root(source, decl, host, context, mode, &Options::default())
+}
+
+fn evaluate_root(
+    source: &Source,
+    decl: impl std::borrow::Borrow<EnvironmentDecl>,
+    host: &dyn Host,
+    context: &Value,
+    mode: &Mode,
+    options: &Options,
+) -> Evaluation {
+    let has_content = decl.borrow().values.as_ref().is_some_and(|v| !v.is_empty())
+        || decl.borrow().imports.as_ref().is_some_and(|i| !i.is_empty());
     if !has_content {
         return Evaluation::default();
     }
@@ -229,7 +252,7 @@ pub fn evaluate_with(
         prefetch::Prefetch::new(
             host,
             source.name(),
-            decl,
+            decl.borrow(),
             context,
             !matches!(mode, Mode::Check { .. }),
             options,
@@ -237,7 +260,7 @@ pub fn evaluate_with(
     } else {
         None
     };
-    let run = |prefetch: Option<&prefetch::Prefetch<'_>>, start: Option<&dyn Fn()>| {
+    let run = move |prefetch: Option<&prefetch::Prefetch<'_>>, start: Option<&dyn Fn()>| {
         let mut ev = Evaluator::new(host, mode, options);
         ev.prefetch = prefetch;
         ev.start_dispatcher = start;

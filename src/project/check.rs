@@ -5,8 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::fs::FsHost;
+use crate::ast::EnvironmentDecl;
 use crate::eval::{
     Evaluation, Host, HostError, Mode, ParsedEnvironment, Provider, Rotator, Value, evaluate,
+    evaluate_owned,
 };
 use crate::secrets::Masker;
 use crate::syntax::Limits;
@@ -17,8 +19,9 @@ use crate::{Diagnostic, Loaded, Source, load};
 pub struct Checked {
     /// The environment's name and text.
     pub source: Source,
-    /// Its syntax tree (none from [`Project::run_without_syntax`](super::Project::run_without_syntax)),
-    /// declaration and load diagnostics.
+    /// Its syntax tree and declaration (neither from
+    /// [`Project::run_without_syntax`](super::Project::run_without_syntax)), and its load
+    /// diagnostics.
     pub loaded: Loaded,
     /// The evaluation, when the YAML is sound. A document with load errors is evaluated
     /// only statically ([`Mode::Check`]), for editor features, and its evaluation's
@@ -101,25 +104,43 @@ pub(super) fn run(
     // A static check has no side effects, so a document with load errors is still
     // evaluated for what editors read of it (completion while `${` is being typed); what
     // opens providers or rotates is not.
-    let evaluation = loaded
-        .decl
-        .as_ref()
-        .filter(|_| !load_errors || matches!(mode, Mode::Check { .. }))
-        .map(|decl| evaluate(&source, decl, &reached, context, mode));
+    let evaluated = !load_errors || matches!(mode, Mode::Check { .. });
+    // What the reference leaves silent about provider inputs and outputs, and escc's own
+    // warning about plaintext secrets committed as written: read from the declaration
+    // alone, reported after the evaluation's diagnostics.
+    let lint = |decl: &EnvironmentDecl| {
+        let mut out = crate::providers::lint(name, decl, &reached);
+        if warn_plaintext {
+            out.extend(super::plaintext::lint(
+                name,
+                decl,
+                host.revision().is_some(),
+            ));
+        }
+        out
+    };
+    let (evaluation, linted) = if keep_syntax {
+        let evaluation = loaded
+            .decl
+            .as_ref()
+            .filter(|_| evaluated)
+            .map(|decl| evaluate(&source, decl, &reached, context, mode));
+        let linted = loaded.decl.as_ref().filter(|_| !load_errors).map(lint);
+        (evaluation, linted)
+    } else {
+        // The declaration is linted first and handed to the evaluator, which drops it once
+        // lowered: it does not add to the evaluation's peak memory.
+        let linted = loaded.decl.as_ref().filter(|_| !load_errors).map(lint);
+        let evaluation = loaded
+            .decl
+            .take()
+            .filter(|_| evaluated)
+            .map(|decl| evaluate_owned(&source, decl, &reached, context, mode));
+        (evaluation, linted)
+    };
     if let Some(ev) = evaluation.as_ref().filter(|_| !load_errors) {
         diags.extend(ev.diags.iter().cloned());
-        // What the reference leaves silent about provider inputs and outputs.
-        if let Some(decl) = &loaded.decl {
-            diags.extend(crate::providers::lint(name, decl, &reached));
-            // escc's own: plaintext secrets committed as written.
-            if warn_plaintext {
-                diags.extend(super::plaintext::lint(
-                    name,
-                    decl,
-                    host.revision().is_some(),
-                ));
-            }
-        }
+        diags.extend(linted.into_iter().flatten());
     }
     crate::diag::sort_dedup(&mut diags);
     let mut texts = Vec::new();

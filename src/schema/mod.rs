@@ -71,8 +71,9 @@ pub(crate) struct Lazy {
 
 #[derive(Debug)]
 enum LazyKind {
-    /// [`Schema::literal`] of this value.
-    Literal(JsonValue),
+    /// [`Schema::literal`] of this value. Boxed: a JSON value is larger than the other
+    /// kinds, and one lazy schema per literal of a document is kept.
+    Literal(Box<JsonValue>),
     /// [`Schema::literal`] of this string (shared with the value that holds it).
     LiteralString(Arc<str>),
     /// [`Schema::record`] of these (sorted) properties.
@@ -369,7 +370,7 @@ impl Schema {
     /// The schema of a literal: `null` → `{type: null}`; anything else → `{type, const}`.
     /// Built when first read.
     pub(crate) fn literal(v: &JsonValue) -> Schema {
-        Lazy::schema(LazyKind::Literal(v.clone()))
+        Lazy::schema(LazyKind::Literal(Box::new(v.clone())))
     }
 
     /// [`Schema::literal`] of a string.
