@@ -41,7 +41,8 @@ impl Evaluator<'_> {
             extra: None,
             instance: None,
         });
-        let mut props: IndexMap<Arc<str>, ExprId> = IndexMap::new();
+        let mut props: IndexMap<Arc<str>, ExprId> =
+            IndexMap::with_capacity(decl.values.as_ref().map_or(0, Vec::len));
         for entry in decl.values.iter().flatten() {
             let key = entry.key.value.as_str();
             if matches!(key, "imports" | "context" | "environments") {

@@ -271,12 +271,13 @@ fn evaluate_root(
             context.clone(),
             String::new(),
         );
-        let mut properties = BTreeMap::new();
+        let mut properties = SortedMap::default();
         for key in ev.values.keys(root).iter() {
             if let Some(p) = ev.property(root, key, None) {
-                properties.insert(key.to_string(), ev.export(p));
+                properties.push(key.to_string(), ev.export(p));
             }
         }
+        let properties = properties.finish();
         let mut diags = std::mem::take(&mut ev.diags);
         crate::diag::sort(&mut diags);
         Evaluation {
@@ -301,6 +302,44 @@ fn evaluate_root(
             let _finish = prefetch::Finish(p);
             run(Some(p), Some(&start))
         }),
+    }
+}
+
+/// A map built from entries in ascending key order. Inserted one by one, they leave each
+/// leaf of a `BTreeMap` about half full (a full leaf splits in the middle and the left half
+/// is never added to again); `append` packs them. Batches are appended as the map grows by
+/// a quarter, so the packing copies each entry a few times in all, and a map of many
+/// properties takes about two thirds of the memory.
+struct SortedMap<V> {
+    map: BTreeMap<String, V>,
+    batch: BTreeMap<String, V>,
+}
+
+impl<V> Default for SortedMap<V> {
+    fn default() -> Self {
+        SortedMap {
+            map: BTreeMap::new(),
+            batch: BTreeMap::new(),
+        }
+    }
+}
+
+impl<V> SortedMap<V> {
+    /// Below this many entries nothing is packed: a few leaves.
+    const BATCH: usize = 1024;
+
+    /// Adds an entry whose key is greater than every key added before.
+    fn push(&mut self, key: String, value: V) {
+        debug_assert!(self.batch.last_key_value().is_none_or(|(k, _)| *k < key));
+        self.batch.insert(key, value);
+        if self.batch.len() >= Self::BATCH.max(self.map.len() / 4) {
+            self.map.append(&mut self.batch);
+        }
+    }
+
+    fn finish(mut self) -> BTreeMap<String, V> {
+        self.map.append(&mut self.batch);
+        self.map
     }
 }
 
@@ -815,13 +854,13 @@ impl<'h> Evaluator<'h> {
             Repr::String(s) => ValueKind::String(s.to_string()),
             Repr::List(items) => ValueKind::Array(items.iter().map(|&i| self.export(i)).collect()),
             Repr::Map(_) => {
-                let mut m = BTreeMap::new();
+                let mut m = SortedMap::default();
                 for k in self.values.keys(v).iter() {
                     if let Some(p) = self.property(v, k, None) {
-                        m.insert(k.to_string(), self.export(p));
+                        m.push(k.to_string(), self.export(p));
                     }
                 }
-                ValueKind::Object(m)
+                ValueKind::Object(m.finish())
             }
         };
         let def = self.expr(self.val(v).def);
