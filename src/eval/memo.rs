@@ -159,11 +159,16 @@ impl Evaluator<'_> {
                 let mut sorted: Vec<(Arc<str>, ExprId)> =
                     props.iter().map(|(k, e)| (k.clone(), *e)).collect();
                 sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-                let mut map = BTreeMap::new();
-                for (k, e) in sorted {
-                    let v = self.eval(e, &accept.property(&k));
-                    map.insert(k, v);
-                }
+                // Evaluated in key order, in place; the map is then built from the sorted
+                // entries at once (packed leaves, no search per key).
+                let evaluated: Vec<(Arc<str>, ValueId)> = sorted
+                    .into_iter()
+                    .map(|(k, e)| {
+                        let v = self.eval(e, &accept.property(&k));
+                        (k, v)
+                    })
+                    .collect();
+                let map: BTreeMap<Arc<str>, ValueId> = evaluated.into_iter().collect();
                 let schema = Schema::record_sorted(
                     map.iter()
                         .map(|(k, &v)| (k.clone(), self.val(v).schema.clone()))

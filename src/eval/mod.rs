@@ -307,8 +307,8 @@ fn evaluate_root(
 
 /// A map built from entries in ascending key order. Inserted one by one, they leave each
 /// leaf of a `BTreeMap` about half full (a full leaf splits in the middle and the left half
-/// is never added to again); `append` packs them. Batches are appended as the map grows by
-/// a quarter, so the packing copies each entry a few times in all, and a map of many
+/// is never added to again); `append` packs them. A batch is appended when it is as large as
+/// the map, so the packing moves each entry about twice in all, and a map of many
 /// properties takes about two thirds of the memory.
 struct SortedMap<V> {
     map: BTreeMap<String, V>,
@@ -332,7 +332,7 @@ impl<V> SortedMap<V> {
     fn push(&mut self, key: String, value: V) {
         debug_assert!(self.batch.last_key_value().is_none_or(|(k, _)| *k < key));
         self.batch.insert(key, value);
-        if self.batch.len() >= Self::BATCH.max(self.map.len() / 4) {
+        if self.batch.len() >= Self::BATCH.max(self.map.len()) {
             self.map.append(&mut self.batch);
         }
     }
