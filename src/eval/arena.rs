@@ -128,18 +128,25 @@ impl Values {
         if let Some(k) = &self.get(id).keys {
             return k.clone();
         }
-        let mut all: std::collections::BTreeSet<Arc<str>> = std::collections::BTreeSet::new();
-        let mut layer = Some(id);
-        while let Some(l) = layer {
-            let v = self.get(l);
-            let Repr::Map(m) = &v.repr else { break };
-            if v.unknown && l != id {
-                break;
+        let keys: Arc<[Arc<str>]> = match &self.get(id).repr {
+            // One layer: its own keys, already sorted.
+            Repr::Map(m) if self.get(id).base.is_none() => m.keys().cloned().collect(),
+            _ => {
+                let mut all: std::collections::BTreeSet<Arc<str>> =
+                    std::collections::BTreeSet::new();
+                let mut layer = Some(id);
+                while let Some(l) = layer {
+                    let v = self.get(l);
+                    let Repr::Map(m) = &v.repr else { break };
+                    if v.unknown && l != id {
+                        break;
+                    }
+                    all.extend(m.keys().cloned());
+                    layer = v.base;
+                }
+                all.into_iter().collect()
             }
-            all.extend(m.keys().cloned());
-            layer = v.base;
-        }
-        let keys: Arc<[Arc<str>]> = all.into_iter().collect();
+        };
         if self.is_map(id) {
             self.get_mut(id).keys = Some(keys.clone());
         }

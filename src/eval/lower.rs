@@ -55,8 +55,10 @@ impl Evaluator<'_> {
                 );
                 continue;
             }
-            if props.contains_key(key) {
-                let key_path = self.path(root_path, PathStep::DocKey(Arc::from(key)));
+            // One lookup per key (a large document's index does not stay in the cache).
+            let shared_key: Arc<str> = Arc::from(key);
+            let indexmap::map::Entry::Vacant(slot) = props.entry(shared_key.clone()) else {
+                let key_path = self.path(root_path, PathStep::DocKey(shared_key));
                 let key_expr = self.synthetic(env, Some(entry.key.span), key_path);
                 self.error_at(
                     key_expr,
@@ -64,12 +66,11 @@ impl Evaluator<'_> {
                     format!("duplicate key {}", quote(key)),
                 );
                 continue;
-            }
+            };
             let prop_base = base.and_then(|b| self.property(b, key, Some(entry.key.span)));
-            let shared_key: Arc<str> = Arc::from(key);
-            let path = self.path(root_path, PathStep::Top(shared_key.clone()));
+            let path = self.path(root_path, PathStep::Top(shared_key));
             let e = self.declare(env, &entry.value, path, prop_base);
-            props.insert(shared_key, e);
+            slot.insert(e);
         }
         self.exprs[root.0 as usize].kind = ExprKind::Object(Arc::new(props));
         root
