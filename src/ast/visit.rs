@@ -6,9 +6,7 @@
 //! its own stack, so a deeply nested document cannot overflow the thread's stack.
 
 use super::template::AccessorKind;
-use super::{
-    Accessor, Builtin, Call, EnvironmentDecl, Expr, ExprKind, PropertyAccess, ValueEntry,
-};
+use super::{Accessor, Builtin, Call, EnvironmentDecl, Expr, ExprKind, PropertyAccess, ValueEntry};
 use crate::path::{join_index, join_key};
 use crate::source::Span;
 

@@ -240,8 +240,9 @@ fn evaluate_root(
     mode: &Mode,
     options: &Options,
 ) -> Evaluation {
-    let has_content = decl.borrow().values.as_ref().is_some_and(|v| !v.is_empty())
-        || decl.borrow().imports.as_ref().is_some_and(|i| !i.is_empty());
+    let root: &EnvironmentDecl = decl.borrow();
+    let has_content = root.values.as_ref().is_some_and(|v| !v.is_empty())
+        || root.imports.as_ref().is_some_and(|i| !i.is_empty());
     if !has_content {
         return Evaluation::default();
     }
@@ -700,7 +701,7 @@ impl<'h> Evaluator<'h> {
                 PathStep::Empty => {}
                 PathStep::Root(env) => {
                     decl = format!("<{}>", self.envs[*env as usize].source.name());
-                    doc = "values".to_owned();
+                    "values".clone_into(&mut doc);
                 }
                 PathStep::Top(key) => {
                     decl.clear();
