@@ -228,8 +228,9 @@ pub(crate) fn evaluate_owned(
     host: &dyn Host,
     context: &Value,
     mode: &Mode,
+    options: &Options,
 ) -> Evaluation {
-    evaluate_root(source, decl, host, context, mode, &Options::default())
+    evaluate_root(source, decl, host, context, mode, options)
 }
 
 fn evaluate_root(
@@ -450,11 +451,13 @@ impl PathId {
 
 /// One step of [`Evaluator::paths`]: a path is its parent's (none for the steps that start
 /// one) with this step applied.
+#[derive(Clone)]
 struct PathNode {
     parent: PathId,
     step: PathStep,
 }
 
+#[derive(Clone)]
 enum PathStep {
     /// Both paths empty.
     Empty,

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use super::fs::FsHost;
 use crate::ast::EnvironmentDecl;
 use crate::eval::{
-    Evaluation, Host, HostError, Mode, ParsedEnvironment, Provider, Rotator, Value, evaluate,
-    evaluate_owned,
+    Evaluation, Host, HostError, Mode, Options, ParsedEnvironment, Provider, Rotator, Value,
+    evaluate, evaluate_owned,
 };
 use crate::secrets::Masker;
 use crate::syntax::Limits;
@@ -131,11 +131,9 @@ pub(super) fn run(
         // The declaration is linted first and handed to the evaluator, which drops it once
         // lowered: it does not add to the evaluation's peak memory.
         let linted = loaded.decl.as_ref().filter(|_| !load_errors).map(lint);
-        let evaluation = loaded
-            .decl
-            .take()
-            .filter(|_| evaluated)
-            .map(|decl| evaluate_owned(&source, decl, &reached, context, mode));
+        let evaluation = loaded.decl.take().filter(|_| evaluated).map(|decl| {
+            evaluate_owned(&source, decl, &reached, context, mode, &Options::default())
+        });
         (evaluation, linted)
     };
     if let Some(ev) = evaluation.as_ref().filter(|_| !load_errors) {
