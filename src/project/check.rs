@@ -136,7 +136,12 @@ pub(super) fn run(
         for name in &names {
             texts.extend(host.literal_texts(name).iter().cloned());
         }
-        Masker::new(texts.iter().cloned()).mask_diagnostics(&mut diags);
+        let said: Vec<&str> = diags
+            .iter()
+            .flat_map(|d| [d.summary.as_str(), d.detail.as_str()])
+            .collect();
+        let masker = Masker::for_texts(texts.iter().cloned(), &said);
+        masker.mask_diagnostics(&mut diags);
     }
     Ok(Checked {
         source,
