@@ -882,7 +882,7 @@ mod tests {
             .expect("two imports to fetch");
         off(&p);
         p.activate(["root"], &[("root", &root, &ctx)]);
-        p.started_workers = Some(Prefetch::finish);
+        p.started_workers = Some(|p: &Prefetch<'_>| p.finish());
         let (tx, rx) = std::sync::mpsc::channel();
         let hung = std::thread::scope(|scope| {
             let p = &p;
