@@ -301,8 +301,7 @@ impl<'h> Prefetch<'h> {
             state.running += 1;
             drop(state);
             let started = Instant::now();
-            let ran =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run(job)));
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run(job)));
             state = self.lock();
             state.saw_slow |= started.elapsed() >= STALL;
             if let Err(panic) = ran {
@@ -833,10 +832,7 @@ mod tests {
         assert!(!p.activation_wanted());
         p.call(|| std::thread::sleep(STALL * 2));
         assert!(p.activation_wanted());
-        let found = p.activate(
-            ["root", "a"],
-            &[("root", &root, &ctx), ("a", &a, &ctx)],
-        );
+        let found = p.activate(["root", "a"], &[("root", &root, &ctx), ("a", &a, &ctx)]);
         assert!(found);
         assert!(!p.activation_wanted());
         assert_eq!(queued(&p), ["load b", "load c", "load d"]);

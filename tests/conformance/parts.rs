@@ -483,7 +483,11 @@ impl Provider for SlowProvider {
         self.0.schema()
     }
 
-    fn open(&self, inputs: &escc::eval::Value, context: &escc::eval::Value) -> Result<escc::eval::Value, String> {
+    fn open(
+        &self,
+        inputs: &escc::eval::Value,
+        context: &escc::eval::Value,
+    ) -> Result<escc::eval::Value, String> {
         std::thread::sleep(SLOW);
         self.0.open(inputs, context)
     }
@@ -566,7 +570,14 @@ impl EvalCase {
                 .decl
                 .as_ref()
                 .map(|decl| {
-                    evaluate_with(&source, decl, &slow_host, &context, mode, &Options::default())
+                    evaluate_with(
+                        &source,
+                        decl,
+                        &slow_host,
+                        &context,
+                        mode,
+                        &Options::default(),
+                    )
                 })
                 .unwrap_or_default()
         };
