@@ -41,7 +41,7 @@ echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| binary | row | check ms (median) | eval ms (median) |"
 echo "| --- | --- | --- | --- |"
-median() { grep -v n/a | sort -g | awk '{a[NR] = $1} END {if (NR) print a[int((NR + 1) / 2)]; else print "n/a"}'; }
+median() { { grep -v n/a || true; } | sort -g | awk '{a[NR] = $1} END {if (NR) print a[int((NR + 1) / 2)]; else print "n/a"}'; }
 for which in before after; do
     for row in $rows; do
         c=$(awk -v w="$which" -v r="$row" '$1 == w && $2 == r {print $4}' "$out" | median)
