@@ -283,6 +283,53 @@ fn row(name: &str) {
     );
 }
 
+/// The concurrency tax measured in one process: evaluations of the reference workload with
+/// default concurrency and with `max_in_flight: 1`, interleaved (so that both see the same
+/// machine), printed as medians and their ratio.
+fn tax(mode: &str) {
+    let (Some(w), Some(mode)) = (
+        workload("reference-0ms"),
+        match mode {
+            "eval" => Some(Mode::Eval),
+            "check" => Some(Mode::Check {
+                show_secrets: false,
+            }),
+            _ => None,
+        },
+    ) else {
+        println!("| tax-{mode} | (workload not available) |");
+        return;
+    };
+    let source = Source::new("root", w.root.as_str());
+    let host = TestHost::new(w.envs, "bench");
+    let ctx = TestHost::context();
+    let decl = load_with(&source, &workload_limits()).decl;
+    let decl = decl.expect("the workload decodes");
+    let mut times = [Vec::new(), Vec::new()];
+    for i in 0..4000 {
+        let options = Options {
+            max_in_flight: if i % 2 == 0 { 32 } else { 1 },
+            ..Options::default()
+        };
+        let t = Instant::now();
+        std::hint::black_box(evaluate_with(&source, &decl, &host, &ctx, &mode, &options));
+        times[i % 2].push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let [default, sequential] = times.map(|mut t| {
+        t.sort_by(f64::total_cmp);
+        t[t.len() / 2]
+    });
+    println!(
+        "| tax-{} | {default:.3} | {sequential:.3} | {:.3} |",
+        if matches!(mode, Mode::Eval) {
+            "eval"
+        } else {
+            "check"
+        },
+        default / sequential
+    );
+}
+
 const ROWS: &[&str] = &[
     "reference-0ms",
     "reference-0ms-sequential",
@@ -307,6 +354,8 @@ fn main() {
     if let [_, flag, name] = args.as_slice() {
         match flag.as_str() {
             "--row" => row(name),
+            // `eval` or `check`: default / sequential in one process (`scripts/perf-tax.sh`).
+            "--tax" => tax(name),
             // The root document, for scripts that time the command line on the same input.
             "--dump" => match workload(name) {
                 Some(w) if w.envs.is_empty() => print!("{}", w.root),
@@ -316,7 +365,7 @@ fn main() {
                 }
             },
             _ => {
-                eprintln!("perf: unknown flag {flag} (--row NAME, --dump NAME)");
+                eprintln!("perf: unknown flag {flag} (--row NAME, --dump NAME, --tax eval|check)");
                 std::process::exit(2);
             }
         }

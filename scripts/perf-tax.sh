@@ -9,8 +9,10 @@
 # BEFORE_BINARY: a release `perf` example built from the baseline (e.g. `cp
 # target/release/examples/perf /tmp/perf-before` before changing anything). Each row of
 # each round is one process (`perf --row NAME`: medians of 7 evaluations); printed: every
-# round, then per binary and row the median over rounds of check and eval (ms), and the
-# default / sequential ratio. Rows a binary does not know print "n/a".
+# round, then per binary and row the median over rounds of check and eval (ms), the
+# default / sequential ratio, and that ratio measured in one process (`perf --tax`). Rows a
+# binary does not know print "n/a". The reference workload is read from $ESCC_CONFORMANCE
+# (default: ../shared/conformance/esc beside the checkout).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 before=${1:?usage: scripts/perf-tax.sh BEFORE_BINARY [ROUNDS]}
@@ -60,4 +62,16 @@ for which in before after; do
             END {for (r in d) if (s[r] > 0) printf "%.3f\n", d[r] / s[r]}' "$out" | median
     }
     echo "| $which | $(ratio 4) | $(ratio 5) |"
+done
+echo
+# The same ratio with both evaluations interleaved in one process (2,000 of each): less
+# noise than rows run minutes apart. Binaries without `--tax` print nothing here.
+echo "| binary | mode | default ms (median) | sequential ms (median) | ratio |"
+echo "| --- | --- | --- | --- | --- |"
+for which in before after; do
+    bin=$before
+    [ "$which" = after ] && bin=$after
+    for mode in eval check; do
+        nice "$bin" --tax "$mode" 2>/dev/null | sed "s/^| tax-/| $which | /" | grep "^| $which" || true
+    done
 done
