@@ -266,7 +266,8 @@ pub fn evaluate_with(
         None => run(None, None),
         // The evaluation runs on this thread while the prefetcher's dispatcher watches
         // its host calls (and starts workers only if they block). Where calls were seen
-        // fast, the dispatcher starts only once a call of the evaluator's was slow.
+        // fast, prefetching starts off, and the first slow call of the evaluator's turns it
+        // on and starts the dispatcher (`Evaluator::after_call`).
         Some(p) => std::thread::scope(|scope| {
             if p.is_active() {
                 scope.spawn(move || p.dispatch(scope, false));

@@ -53,9 +53,11 @@ use crate::schema::{self, Place, Problem, Schema, Subject, View};
 const STALL: Duration = Duration::from_micros(250);
 
 /// Whether the last evaluation of this process that prefetched saw a host call outlive
-/// [`STALL`] (at first: not known, so yes). When it did not, the next evaluation starts no
-/// thread until one of its own calls is seen slow: on a busy machine, starting and joining
-/// even one idle thread per evaluation cost more than the whole evaluation of fast loads.
+/// [`STALL`] (at first: not known, so yes). When it did not, the next evaluation starts with
+/// prefetching off (no thread, no scan) until one of its own calls is seen slow: on a busy
+/// machine, starting and joining even one idle thread per evaluation cost more than the
+/// whole evaluation of fast loads. When it did, prefetching is on from the start, so that a
+/// process whose calls block does not make each evaluation's first call alone.
 static CALLS_MAY_BLOCK: AtomicBool = AtomicBool::new(true);
 
 /// A loaded environment: its text (or the host's error) and its parse. The text is shared,
