@@ -172,6 +172,16 @@ impl Source {
         }
     }
 
+    /// A source over text already shared (not copied again).
+    pub(crate) fn shared(name: impl Into<String>, text: Arc<str>) -> Self {
+        let index = Arc::new(LineIndex::new(&text));
+        Source {
+            name: name.into(),
+            text,
+            index,
+        }
+    }
+
     /// The environment name.
     #[must_use]
     pub fn name(&self) -> &str {

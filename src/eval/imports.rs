@@ -183,15 +183,20 @@ impl Evaluator<'_> {
             self.import_limit(blame, too_many);
             return None;
         }
-        let prefetched = self.prefetch.and_then(|p| p.load(name));
+        // Prefetching turned on here, not after the load below: the environment loaded is
+        // not in `envs` until it is parsed and declared.
         self.after_call();
+        let prefetched = self.prefetch.and_then(|p| p.load(name));
         let (loaded, parsed) = match prefetched {
             Some(l) => (l.text, l.parsed),
-            None => (
-                self.host_call(|h| h.load_environment(name))
-                    .map_err(String::from),
-                None,
-            ),
+            None => {
+                let load = || self.host.load_environment(name);
+                let text = match self.prefetch {
+                    Some(p) => p.call(load),
+                    None => load(),
+                };
+                (text.map(Arc::from).map_err(String::from), None)
+            }
         };
         let text = match loaded {
             Ok(t) => t,
@@ -212,13 +217,21 @@ impl Evaluator<'_> {
         } else {
             Arc::new(ParsedEnvironment::new(name, &text, &limits))
         };
-        let source = Source::new(name, text);
+        let source = Source::shared(name, text);
         if parsed.nodes > nodes_left && nodes_left < limit {
             self.import_limit(blame, too_many);
         }
         let failed = parsed.diags.iter().any(Diagnostic::is_error);
         self.diags.extend(parsed.diags.iter().cloned());
         let decl = parsed.decl.as_ref().filter(|_| !failed)?;
+        if let Some(p) = self.prefetch
+            && !p.is_active()
+        {
+            // Declared as environment `envs.len()` first thing below.
+            self.unscanned
+                .borrow_mut()
+                .push((self.envs.len(), parsed.clone()));
+        }
         let rotating = std::mem::replace(&mut self.rotating, false);
         // Nested imports nest these calls: grow the stack on the heap rather than overflow.
         self.import_depth += 1;

@@ -266,9 +266,10 @@ pub fn evaluate_with(
         None => run(None, None),
         // The evaluation runs on this thread while the prefetcher's dispatcher watches
         // its host calls (and starts workers only if they block). Where calls were seen
-        // fast, the dispatcher starts only once a call of the evaluator's was slow.
+        // fast, prefetching starts off, and the first slow call of the evaluator's turns it
+        // on and starts the dispatcher (`Evaluator::after_call`).
         Some(p) => std::thread::scope(|scope| {
-            if p.dispatch_now() {
+            if p.is_active() {
                 scope.spawn(move || p.dispatch(scope, false));
             }
             let start = move || {
@@ -443,8 +444,11 @@ struct Evaluator<'h> {
     trace: Vec<Option<ExprId>>,
     /// Host calls made ahead of time (`None`: each call is made when needed).
     prefetch: Option<&'h prefetch::Prefetch<'h>>,
-    /// Starts the prefetcher's dispatcher when it asks for one (see `Prefetch::dispatch_wanted`).
+    /// Starts the prefetcher's dispatcher once prefetching is turned on.
     start_dispatcher: Option<&'h dyn Fn()>,
+    /// While prefetching is off: the environments imported so far (their index in `envs`
+    /// and parse), scanned if a slow call turns it on (see `Prefetch::activate`).
+    unscanned: std::cell::RefCell<Vec<(usize, Arc<host::ParsedEnvironment>)>>,
     /// How deeply evaluations are nested now, and whether crossing the limit was reported.
     depth: usize,
     depth_reported: bool,
@@ -495,6 +499,7 @@ impl<'h> Evaluator<'h> {
             trace: Vec::new(),
             prefetch: None,
             start_dispatcher: None,
+            unscanned: std::cell::RefCell::default(),
             depth: 0,
             depth_reported: false,
             chain_indexes: std::collections::HashMap::new(),
@@ -523,11 +528,27 @@ impl<'h> Evaluator<'h> {
         }
     }
 
-    /// After a host call of the evaluator's: starts the dispatcher if the call was slow.
+    /// After a host call of the evaluator's (or before an import): turns prefetching on if a
+    /// call was slow while it was off, with what the environments read so far refer to, and
+    /// starts the dispatcher. Every environment in `unscanned` is in `envs` by then (an
+    /// import's own load does not come here: see `import`).
     fn after_call(&self) {
-        if let (Some(p), Some(start)) = (self.prefetch, self.start_dispatcher)
-            && p.dispatch_wanted()
-        {
+        let (Some(p), Some(start)) = (self.prefetch, self.start_dispatcher) else {
+            return;
+        };
+        if !p.activation_wanted() {
+            return;
+        }
+        let unscanned = std::mem::take(&mut *self.unscanned.borrow_mut());
+        let root = &self.envs[0];
+        let mut envs = vec![(root.source.name(), p.root(), &root.context_value)];
+        for (i, parsed) in &unscanned {
+            if let Some(decl) = &parsed.decl {
+                let e = &self.envs[*i];
+                envs.push((e.source.name(), decl, &e.context_value));
+            }
+        }
+        if p.activate(self.table.keys().map(String::as_str), &envs) {
             start();
         }
     }
