@@ -89,8 +89,6 @@ struct Block {
     /// environment), and the options.
     context: Value,
     options: Options,
-    /// The root's name as it was passed to the import.
-    root_name: String,
     /// The weight of the values before and after it, and the most a check against the
     /// limit saw during it.
     weight_before: usize,
@@ -242,7 +240,7 @@ impl Evaluator<'_> {
             peak
         });
         let value = value?;
-        if let Some(block) = self.recorded(&start, peak, value, context, root_name) {
+        if let Some(block) = self.recorded(name, &start, peak, value, context) {
             store.blocks().entry(key).or_insert_with(|| Arc::new(block));
         }
         Some(value)
@@ -376,11 +374,11 @@ impl Evaluator<'_> {
     /// environments, and found none of its names in the table.
     fn recorded(
         &self,
+        name: &str,
         start: &Start,
         peak: usize,
         value: ValueId,
         context: &Value,
-        root_name: &str,
     ) -> Option<Block> {
         let t = self.share.as_ref()?;
         if !self.may_share() || t.root_reads != start.root_reads {
@@ -395,15 +393,15 @@ impl Evaluator<'_> {
         let mut names = Vec::new();
         let mut seen = BTreeSet::new();
         let mut table = Vec::new();
-        for n in &t.touched[start.touched..] {
-            if !seen.insert(n.as_str()) {
+        for n in std::iter::once(name).chain(t.touched[start.touched..].iter().map(String::as_str)) {
+            if !seen.insert(n) {
                 continue;
             }
-            names.push(n.clone());
+            names.push(n.to_owned());
             match self.table.get(n) {
                 // Evaluated by the block.
                 Some(Imported::Done(v)) if v.0 as usize >= start.values => {
-                    table.push((n.clone(), *v));
+                    table.push((n.to_owned(), *v));
                 }
                 // In the table before the block: what it found depends on this evaluation.
                 Some(_) => return None,
@@ -421,7 +419,6 @@ impl Evaluator<'_> {
         Some(Block {
             context: context.clone(),
             options: self.options.clone(),
-            root_name: root_name.to_owned(),
             weight_before: start.weight,
             weight_after: self.values.weight(),
             peak,
@@ -465,12 +462,11 @@ fn same_context(a: &Value, b: &Value) -> bool {
     let (ValueKind::Object(a), ValueKind::Object(b)) = (&a.kind, &b.kind) else {
         return a == b;
     };
-    let own = |m: &'_ BTreeMap<String, Value>| {
+    fn own(m: &BTreeMap<String, Value>) -> impl Iterator<Item = (&String, &Value)> {
         m.iter()
             .filter(|(k, _)| *k != "currentEnvironment" && *k != "rootEnvironment")
-            .collect::<Vec<_>>()
-    };
-    own(a) == own(b)
+    }
+    own(a).eq(own(b))
 }
 
 #[cfg(test)]
