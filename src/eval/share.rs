@@ -129,9 +129,11 @@ impl<'h> Tracker<'h> {
     /// The tracker of an evaluation in `mode` with `host`: none unless the host shares
     /// imports and the mode is a static check that shows no secret.
     pub(super) fn new(host: &'h dyn Host, mode: &Mode) -> Option<Self> {
-        if *mode != (Mode::Check {
-            show_secrets: false,
-        }) {
+        if *mode
+            != (Mode::Check {
+                show_secrets: false,
+            })
+        {
             return None;
         }
         host.shared_imports().map(|store| Tracker {
@@ -320,7 +322,8 @@ impl Evaluator<'_> {
         self.instances.extend(block.instances.iter().cloned());
         self.diags.extend(block.diags.iter().cloned());
         self.traces.extend(block.traces.iter().cloned());
-        self.chain_indexes.extend(block.chain_indexes.iter().cloned());
+        self.chain_indexes
+            .extend(block.chain_indexes.iter().cloned());
         for (name, value) in &block.table {
             self.table.insert(name.clone(), Imported::Done(*value));
         }
@@ -338,7 +341,12 @@ impl Evaluator<'_> {
     }
 
     /// Gives environment `env`'s context the root name `new`, as `environment` makes it.
-    fn rename_root(&mut self, env: usize, (ctx, root, name): (ValueId, ValueId, ValueId), new: String) {
+    fn rename_root(
+        &mut self,
+        env: usize,
+        (ctx, root, name): (ValueId, ValueId, ValueId),
+        new: String,
+    ) {
         let text = serde_json::Value::String(new.clone());
         let val = self.values.get_mut(name);
         val.repr = Repr::String(Arc::from(new.as_str()));
@@ -393,7 +401,8 @@ impl Evaluator<'_> {
         let mut names = Vec::new();
         let mut seen = BTreeSet::new();
         let mut table = Vec::new();
-        for n in std::iter::once(name).chain(t.touched[start.touched..].iter().map(String::as_str)) {
+        for n in std::iter::once(name).chain(t.touched[start.touched..].iter().map(String::as_str))
+        {
             if !seen.insert(n) {
                 continue;
             }
@@ -552,7 +561,10 @@ mod tests {
             "svc/a3",
             "imports: [teams/t1/common, shared/whole]\nvalues:\n  x: ${name}\n",
         ),
-        ("svc/b", "imports: [teams/t2/common]\nvalues:\n  y: ${root}\n"),
+        (
+            "svc/b",
+            "imports: [teams/t2/common]\nvalues:\n  y: ${root}\n",
+        ),
         (
             "svc/b2-a-much-longer-name",
             "imports: [teams/t2/common, missing/env]\nvalues:\n  y: ${root}\n",
@@ -562,6 +574,16 @@ mod tests {
             "svc/d",
             "imports: [regions/east, teams/t1/common]\nvalues:\n  z: ${hello}\n",
         ),
+        // diamond/b at the same place in both roots, diamond/a in the table in one only.
+        ("diamond/a", "values:\n  a: 1\n"),
+        ("diamond/a-copy", "values:\n  a: 1\n"),
+        ("diamond/b", "imports: [diamond/a]\nvalues:\n  b: ${a}\n"),
+        ("diamond/r2", "imports: [diamond/a-copy, diamond/b]\n"),
+        ("diamond/r1", "imports: [diamond/a, diamond/b]\n"),
+        // loop/b at the same place in both roots; importing loop/x, a cycle in one only.
+        ("loop/y", "imports: [loop/b]\nvalues:\n  y: 1\n"),
+        ("loop/x", "imports: [loop/b]\nvalues:\n  x: 1\n"),
+        ("loop/b", "imports: [loop/x]\nvalues:\n  b: 1\n"),
         ("cyc/a", "imports: [cyc/b]\nvalues:\n  a: 1\n"),
         ("cyc/b", "imports: [cyc/a]\nvalues:\n  b: 2\n"),
     ];
@@ -586,15 +608,11 @@ mod tests {
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
         let text = PROJECT.iter().find(|(n, _)| *n == root).unwrap().1;
-        let source = Source::new(root, text);
-        let loaded = crate::load(&source);
-        let Some(decl) = &loaded.decl else {
+        let loaded = crate::load(&Source::new(root, text));
+        if loaded.decl.is_none() {
             return format!("{:?}", loaded.diags);
-        };
-        let mode = Mode::Check {
-            show_secrets: false,
-        };
-        let ev = evaluate_with(&source, decl, host, &TestHost::context(), &mode, options);
+        }
+        let ev = evaluation(host, root, options);
         let props: Option<BTreeMap<&String, serde_json::Value>> = ev
             .properties
             .as_ref()
@@ -605,6 +623,17 @@ mod tests {
             ev.diags,
             host.loaded.lock().unwrap_or_else(PoisonError::into_inner)
         )
+    }
+
+    /// The static check of `root`.
+    fn evaluation(host: &Shared, root: &str, options: &Options) -> crate::eval::Evaluation {
+        let text = PROJECT.iter().find(|(n, _)| *n == root).unwrap().1;
+        let source = Source::new(root, text);
+        let decl = crate::load(&source).decl.unwrap();
+        let mode = Mode::Check {
+            show_secrets: false,
+        };
+        evaluate_with(&source, &decl, host, &TestHost::context(), &mode, options)
     }
 
     /// A value as JSON with its flags.
@@ -641,9 +670,17 @@ mod tests {
         roots.reverse();
         let replays_reversed = compare(&roots, &options);
         // Something was shared: the teams' imports, the regions', the base.
-        assert!(replays >= 3 && replays_reversed >= 3, "{replays} {replays_reversed}");
+        assert!(
+            replays >= 3 && replays_reversed >= 3,
+            "{replays} {replays_reversed}"
+        );
         // Twice the same services: the second round replays what the first recorded.
-        let twice = ["svc/a1", "svc/a2-a-longer-name", "svc/a1", "svc/a2-a-longer-name"];
+        let twice = [
+            "svc/a1",
+            "svc/a2-a-longer-name",
+            "svc/a1",
+            "svc/a2-a-longer-name",
+        ];
         assert!(compare(&twice, &options) > replays_reversed.min(2));
     }
 
@@ -652,15 +689,9 @@ mod tests {
         let host = host(true);
         let options = Options::default();
         let json = |root: &str| {
-            let text = PROJECT.iter().find(|(n, _)| *n == root).unwrap().1;
-            let source = Source::new(root, text);
-            let decl = crate::load(&source).decl.unwrap();
-            let mode = Mode::Check {
-                show_secrets: false,
-            };
-            let ev = evaluate_with(&source, &decl, &host, &TestHost::context(), &mode, &options);
             serde_json::Value::Object(
-                ev.properties
+                evaluation(&host, root, &options)
+                    .properties
                     .unwrap()
                     .into_iter()
                     .map(|(k, v)| (k, v.to_json(false)))
@@ -694,27 +725,39 @@ mod tests {
             "svc/b2-a-much-longer-name",
         ];
         let fresh = host(false);
-        // Around the weight at which each root's check first fits the limit.
-        for root in ["svc/a1", "svc/a2-a-longer-name", "svc/b2-a-much-longer-name"] {
-            let fits = |w: usize| {
-                let options = Options {
-                    max_value_weight: w,
-                    ..Options::default()
+        // Around the weights at which the first check against the limit that fails moves
+        // out of the imports (a replay of a block recorded for a shorter root name must
+        // fail where a fresh evaluation would), and out of the root.
+        for root in ["svc/a2-a-longer-name", "svc/b2-a-much-longer-name"] {
+            for in_imports in [true, false] {
+                let fits = |w: usize| {
+                    let options = Options {
+                        max_value_weight: w,
+                        ..Options::default()
+                    };
+                    let ev = evaluation(&fresh, root, &options);
+                    !ev.diags.iter().any(|d| {
+                        d.code == crate::diag::Code::LimitExceeded
+                            && (!in_imports || d.environment != root)
+                    })
                 };
-                !check(&fresh, root, &options).contains("limit-exceeded")
-            };
-            let (mut low, mut high) = (0, 1 << 20);
-            assert!(fits(high));
-            while high - low > 1 {
-                let mid = (low + high) / 2;
-                if fits(mid) { high = mid } else { low = mid }
-            }
-            for w in (high.saturating_sub(300)..high + 300).step_by(7) {
-                let options = Options {
-                    max_value_weight: w,
-                    ..Options::default()
-                };
-                compare(&roots, &options);
+                let (mut low, mut high) = (0, 1 << 20);
+                assert!(fits(high) && !fits(low));
+                while high - low > 1 {
+                    let mid = usize::midpoint(low, high);
+                    if fits(mid) {
+                        high = mid;
+                    } else {
+                        low = mid;
+                    }
+                }
+                for w in (high.saturating_sub(150)..high + 30).step_by(3) {
+                    let options = Options {
+                        max_value_weight: w,
+                        ..Options::default()
+                    };
+                    compare(&roots, &options);
+                }
             }
         }
         let mut replays = 0;

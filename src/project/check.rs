@@ -153,7 +153,11 @@ pub(super) fn run(
 /// only take the cores from the other checks.
 fn options(host: &FsHost) -> Options {
     Options {
-        max_in_flight: if host.shared_imports().is_some() { 1 } else { Options::default().max_in_flight },
+        max_in_flight: if host.shared_imports().is_some() {
+            1
+        } else {
+            Options::default().max_in_flight
+        },
         ..Options::default()
     }
 }
