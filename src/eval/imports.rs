@@ -28,7 +28,7 @@ impl Evaluator<'_> {
         let name = source.name().to_owned();
         self.table.insert(name.clone(), Imported::Evaluating);
         let env = self.envs.len();
-        let root_name = super::share::root_name_of(&inherited_root, &name);
+        let root_name = super::share::root_name_of(inherited_root, &name);
         // The per-environment copy of the execution context.
         let mut ctx = match inherited.kind {
             ValueKind::Object(m) => m

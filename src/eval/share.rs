@@ -83,6 +83,9 @@ struct Key {
     instantiated: usize,
 }
 
+/// A reference's part and the def each of its accessors resolved to.
+type TraceEntry = ((ExprId, usize), Vec<Option<ExprId>>);
+
 /// One import's evaluation, as it was appended to the evaluator.
 struct Block {
     /// The context it was evaluated with (compared without the properties set per
@@ -100,7 +103,7 @@ struct Block {
     envs: Vec<Env>,
     instances: Vec<Instance>,
     diags: Vec<Diagnostic>,
-    traces: Vec<((ExprId, usize), Vec<Option<ExprId>>)>,
+    traces: Vec<TraceEntry>,
     chain_indexes: Vec<(ValueId, ChainIndex)>,
     /// The environments it evaluated, as the import table holds them.
     table: Vec<(String, ValueId)>,
@@ -148,11 +151,11 @@ impl<'h> Tracker<'h> {
 /// The root's name as environment `name` sees it, imported with `inherited` (empty for the
 /// root itself): an evaluation of a document without a name (`<yaml>`) makes each of its
 /// imports its own root.
-pub(super) fn root_name_of(inherited: &str, name: &str) -> String {
+pub(super) fn root_name_of(inherited: String, name: &str) -> String {
     if inherited.is_empty() || inherited == "<yaml>" {
         name.to_owned()
     } else {
-        inherited.to_owned()
+        inherited
     }
 }
 
@@ -290,7 +293,7 @@ impl Evaluator<'_> {
             - i128::try_from(block.weight_before).ok()?;
         for env in &block.envs {
             let name = env.source.name();
-            let grows = i128::try_from(root_name_of(root_name, name).len()).ok()?
+            let grows = i128::try_from(root_name_of(root_name.to_owned(), name).len()).ok()?
                 - i128::try_from(env.root_name.len()).ok()?;
             shift += grows.max(0);
         }
@@ -309,7 +312,7 @@ impl Evaluator<'_> {
         let renamed: Vec<String> = block
             .envs
             .iter()
-            .map(|e| root_name_of(root_name, e.source.name()))
+            .map(|e| root_name_of(root_name.to_owned(), e.source.name()))
             .collect();
         let mut weight = block.weight_after - block.weight_before;
         for (env, new) in block.envs.iter().zip(&renamed) {
@@ -471,11 +474,13 @@ fn same_context(a: &Value, b: &Value) -> bool {
     let (ValueKind::Object(a), ValueKind::Object(b)) = (&a.kind, &b.kind) else {
         return a == b;
     };
-    fn own(m: &BTreeMap<String, Value>) -> impl Iterator<Item = (&String, &Value)> {
-        m.iter()
-            .filter(|(k, _)| *k != "currentEnvironment" && *k != "rootEnvironment")
-    }
     own(a).eq(own(b))
+}
+
+/// A context's properties but those the evaluator sets for each environment.
+fn own(m: &BTreeMap<String, Value>) -> impl Iterator<Item = (&String, &Value)> {
+    m.iter()
+        .filter(|(k, _)| *k != "currentEnvironment" && *k != "rootEnvironment")
 }
 
 #[cfg(test)]
