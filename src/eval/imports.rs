@@ -28,11 +28,7 @@ impl Evaluator<'_> {
         let name = source.name().to_owned();
         self.table.insert(name.clone(), Imported::Evaluating);
         let env = self.envs.len();
-        let root_name = if inherited_root.is_empty() || inherited_root == "<yaml>" {
-            name.clone()
-        } else {
-            inherited_root
-        };
+        let root_name = super::share::root_name_of(inherited_root, &name);
         // The per-environment copy of the execution context.
         let mut ctx = match inherited.kind {
             ValueKind::Object(m) => m
@@ -144,6 +140,7 @@ impl Evaluator<'_> {
         let importer = self.envs[self.expr(blame).env].source.name();
         let name = self.host.import_name(importer, written);
         let name = name.as_str();
+        self.share_lookup(name);
         match self.table.get(name) {
             Some(Imported::Evaluating) => {
                 self.error_at(blame, Code::ImportCycle, format!("cyclic import of {name}"));
@@ -152,6 +149,17 @@ impl Evaluator<'_> {
             Some(Imported::Done(v)) => return Some(*v),
             None => {}
         }
+        self.import_shared(name, blame, context, root_name)
+    }
+
+    /// Loads and evaluates import `name`, which the table does not hold yet.
+    pub(super) fn import_fresh(
+        &mut self,
+        name: &str,
+        blame: ExprId,
+        context: &Value,
+        root_name: &str,
+    ) -> Option<ValueId> {
         let max_environments = self.options.max_environments;
         if self.envs.len() >= max_environments {
             self.import_limit(

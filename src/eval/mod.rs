@@ -34,6 +34,7 @@ mod once;
 mod prefetch;
 mod providers;
 mod query;
+mod share;
 mod template;
 mod validate;
 mod value;
@@ -56,6 +57,7 @@ pub use host::{Host, HostError, HostErrorKind, ParsedEnvironment, Provider, Regi
 use merge::ChainIndex;
 pub use providers::canonical_rotate_path;
 pub use query::{Place, Trace};
+pub use share::SharedImports;
 pub use value::{Value, ValueKind};
 
 /// How to evaluate.
@@ -282,6 +284,7 @@ pub fn evaluate_with(
 }
 
 /// Where an expr is evaluated and how it reports.
+#[derive(Clone)]
 struct Env {
     source: Arc<Source>,
     is_root: bool,
@@ -363,6 +366,7 @@ enum BuiltinCall {
 
 /// One evaluation of a template by a `fn::eval`: the exprs declared for it are located in
 /// the template's document but resolve their references in `scope`.
+#[derive(Clone)]
 struct Instance {
     /// The `fn::template` expr evaluated.
     template: ExprId,
@@ -373,6 +377,7 @@ struct Instance {
     site: ExprId,
 }
 
+#[derive(Clone)]
 struct ExprData {
     env: usize,
     /// The declaration path, used in cycle messages (`a.p`).
@@ -393,6 +398,7 @@ struct ExprData {
 }
 
 /// Output-only facts about an expr.
+#[derive(Clone)]
 enum Extra {
     /// An object literal's key ranges (every entry with a key; the last duplicate wins).
     Object(Vec<(Arc<str>, Span)>),
@@ -400,6 +406,7 @@ enum Extra {
     Builtin(BuiltinMeta),
 }
 
+#[derive(Clone)]
 struct BuiltinMeta {
     name: String,
     name_span: Span,
@@ -473,6 +480,8 @@ struct Evaluator<'h> {
     /// on them was reported.
     instantiated: usize,
     template_limit_reported: bool,
+    /// Imports shared with the other evaluations of a static check (see `share.rs`).
+    share: Option<share::Tracker<'h>>,
 }
 
 impl<'h> Evaluator<'h> {
@@ -512,6 +521,7 @@ impl<'h> Evaluator<'h> {
             declaring: None,
             instantiated: 0,
             template_limit_reported: false,
+            share: share::Tracker::new(host, mode),
         }
     }
 

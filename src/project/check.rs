@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use super::fs::FsHost;
 use crate::eval::{
-    Evaluation, Host, HostError, Mode, ParsedEnvironment, Provider, Rotator, Value, evaluate,
+    Evaluation, Host, HostError, Mode, Options, ParsedEnvironment, Provider, Rotator,
+    SharedImports, Value, evaluate_with,
 };
 use crate::secrets::Masker;
 use crate::syntax::Limits;
@@ -99,7 +100,7 @@ pub(super) fn run(
         .decl
         .as_ref()
         .filter(|_| !load_errors || matches!(mode, Mode::Check { .. }))
-        .map(|decl| evaluate(&source, decl, &reached, context, mode));
+        .map(|decl| evaluate_with(&source, decl, &reached, context, mode, &options(host)));
     if let Some(ev) = evaluation.as_ref().filter(|_| !load_errors) {
         diags.extend(ev.diags.iter().cloned());
         // What the reference leaves silent about provider inputs and outputs.
@@ -152,6 +153,20 @@ pub(super) fn run(
     })
 }
 
+/// The options of an evaluation `host` serves. A host that shares imports serves a check of
+/// many environments, one thread per core, from files: loading ahead on more threads would
+/// only take the cores from the other checks.
+fn options(host: &FsHost) -> Options {
+    Options {
+        max_in_flight: if host.shared_imports().is_some() {
+            1
+        } else {
+            Options::default().max_in_flight
+        },
+        ..Options::default()
+    }
+}
+
 /// The host of one check: it remembers which environments the evaluation loaded.
 struct Reached<'a> {
     host: &'a FsHost,
@@ -173,6 +188,10 @@ impl Host for Reached<'_> {
 
     fn import_name(&self, importer: &str, name: &str) -> String {
         self.host.import_name(importer, name)
+    }
+
+    fn shared_imports(&self) -> Option<&SharedImports> {
+        self.host.shared_imports()
     }
 
     fn provider(&self, name: &str) -> Result<Arc<dyn Provider>, HostError> {
