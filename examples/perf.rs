@@ -25,6 +25,9 @@ struct Workload {
     open_delay: Duration,
     load_delay: Duration,
     sequential: bool,
+    /// Each timed evaluation follows one untimed evaluation with no latency: what a process
+    /// whose calls were fast until then pays when they become slow.
+    after_fast: bool,
 }
 
 fn values(n: usize) -> String {
@@ -89,6 +92,7 @@ fn workload(name: &str) -> Option<Workload> {
         open_delay: Duration::ZERO,
         load_delay: Duration::ZERO,
         sequential: false,
+        after_fast: false,
     };
     Some(match name {
         "values-1k" => single(values(1_000)),
@@ -122,14 +126,16 @@ fn workload(name: &str) -> Option<Workload> {
                 open_delay: Duration::ZERO,
                 load_delay: Duration::ZERO,
                 sequential: false,
+                after_fast: false,
             }
         }
         _ => {
-            let (delay, sequential) = match name {
-                "reference-0ms" => (0, false),
-                "reference-0ms-sequential" => (0, true),
-                "reference-10ms" => (10, false),
-                "reference-10ms-sequential" => (10, true),
+            let (delay, sequential, after_fast) = match name {
+                "reference-0ms" => (0, false, false),
+                "reference-0ms-sequential" => (0, true, false),
+                "reference-10ms" => (10, false, false),
+                "reference-10ms-after-fast" => (10, false, true),
+                "reference-10ms-sequential" => (10, true, false),
                 _ => return None,
             };
             let dir = std::env::var_os("ESCC_CONFORMANCE").map_or_else(
@@ -153,6 +159,7 @@ fn workload(name: &str) -> Option<Workload> {
                 open_delay: Duration::from_millis(delay),
                 load_delay: Duration::from_millis(delay),
                 sequential,
+                after_fast,
             }
         }
     })
@@ -167,13 +174,19 @@ fn workload_limits() -> Limits {
 }
 
 fn median(mut f: impl FnMut(), runs: usize) -> f64 {
-    let mut times: Vec<f64> = (0..runs)
-        .map(|_| {
+    median_of(
+        || {
             let t = Instant::now();
             f();
-            t.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
+            t.elapsed()
+        },
+        runs,
+    )
+}
+
+/// The median, in ms, of what `f` measures.
+fn median_of(mut f: impl FnMut() -> Duration, runs: usize) -> f64 {
+    let mut times: Vec<f64> = (0..runs).map(|_| f().as_secs_f64() * 1e3).collect();
     times.sort_by(f64::total_cmp);
     times[times.len() / 2]
 }
@@ -235,24 +248,33 @@ fn row(name: &str) {
         max_environments: usize::MAX,
         ..Options::default()
     };
+    let fast = w.after_fast.then(|| TestHost::new(w.envs.clone(), "bench"));
     let ctx = TestHost::context();
     let mut diags = 0;
     let mut run = |mode: &Mode| {
+        if let Some(fast) = &fast {
+            let decl = load_with(&source, &workload_limits()).decl;
+            let decl = decl.expect("the workload decodes");
+            std::hint::black_box(evaluate_with(&source, &decl, fast, &ctx, mode, &options));
+        }
+        let t = Instant::now();
         let loaded = load_with(&source, &workload_limits());
         let decl = loaded.decl.expect("the workload decodes");
         let result = evaluate_with(&source, &decl, &host, &ctx, mode, &options);
+        let took = t.elapsed();
         diags = result.diags.len();
         std::hint::black_box(result);
+        took
     };
-    let check = median(
+    let check = median_of(
         || {
             run(&Mode::Check {
                 show_secrets: false,
-            });
+            })
         },
         runs,
     );
-    let eval = median(|| run(&Mode::Eval), runs);
+    let eval = median_of(|| run(&Mode::Eval), runs);
     println!(
         "| {name} | {:.2} | {saphyr:.2} | {load_ms:.2} | {check:.2} | {eval:.2} | {:.1}x | {:.1} | {diags} |",
         bytes as f64 / f64::from(1 << 20),
@@ -261,10 +283,58 @@ fn row(name: &str) {
     );
 }
 
+/// The concurrency tax measured in one process: evaluations of the reference workload with
+/// default concurrency and with `max_in_flight: 1`, interleaved (so that both see the same
+/// machine), printed as medians and their ratio.
+fn tax(mode: &str) {
+    let (Some(w), Some(mode)) = (
+        workload("reference-0ms"),
+        match mode {
+            "eval" => Some(Mode::Eval),
+            "check" => Some(Mode::Check {
+                show_secrets: false,
+            }),
+            _ => None,
+        },
+    ) else {
+        println!("| tax-{mode} | (workload not available) |");
+        return;
+    };
+    let source = Source::new("root", w.root.as_str());
+    let host = TestHost::new(w.envs, "bench");
+    let ctx = TestHost::context();
+    let decl = load_with(&source, &workload_limits()).decl;
+    let decl = decl.expect("the workload decodes");
+    let mut times = [Vec::new(), Vec::new()];
+    for i in 0..4000 {
+        let options = Options {
+            max_in_flight: if i % 2 == 0 { 32 } else { 1 },
+            ..Options::default()
+        };
+        let t = Instant::now();
+        std::hint::black_box(evaluate_with(&source, &decl, &host, &ctx, &mode, &options));
+        times[i % 2].push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let [default, sequential] = times.map(|mut t| {
+        t.sort_by(f64::total_cmp);
+        t[t.len() / 2]
+    });
+    println!(
+        "| tax-{} | {default:.3} | {sequential:.3} | {:.3} |",
+        if matches!(mode, Mode::Eval) {
+            "eval"
+        } else {
+            "check"
+        },
+        default / sequential
+    );
+}
+
 const ROWS: &[&str] = &[
     "reference-0ms",
     "reference-0ms-sequential",
     "reference-10ms",
+    "reference-10ms-after-fast",
     "reference-10ms-sequential",
     "values-1k",
     "values-10k",
@@ -284,6 +354,8 @@ fn main() {
     if let [_, flag, name] = args.as_slice() {
         match flag.as_str() {
             "--row" => row(name),
+            // `eval` or `check`: default / sequential in one process (`scripts/perf-tax.sh`).
+            "--tax" => tax(name),
             // The root document, for scripts that time the command line on the same input.
             "--dump" => match workload(name) {
                 Some(w) if w.envs.is_empty() => print!("{}", w.root),
@@ -293,7 +365,7 @@ fn main() {
                 }
             },
             _ => {
-                eprintln!("perf: unknown flag {flag} (--row NAME, --dump NAME)");
+                eprintln!("perf: unknown flag {flag} (--row NAME, --dump NAME, --tax eval|check)");
                 std::process::exit(2);
             }
         }

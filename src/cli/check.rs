@@ -73,6 +73,12 @@ pub(crate) fn check(
         Some(rev) if rev != "latest" => project.pin(project.inner.host(), &names[0], Some(rev))?,
         _ => project.inner.host(),
     };
+    // Many environments import the same ones: their evaluations are shared.
+    let host = if names.len() > 1 {
+        host.with_shared_imports()
+    } else {
+        host
+    };
     let outcomes = check_all(project, &host, &names);
 
     let mut diags = Vec::new();

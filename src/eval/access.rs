@@ -58,6 +58,7 @@ impl Evaluator<'_> {
                 self.access(s, v, &accs[1..])
             }
             Some("context") => {
+                self.share_context_read(&accs[1..]);
                 let v = self.envs[env].context;
                 self.trace.push(Some(self.val(v).def));
                 let reported = self.diags.len();

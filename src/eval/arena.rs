@@ -110,6 +110,23 @@ impl Values {
         self.weight
     }
 
+    /// How many values there are.
+    pub(crate) fn len(&self) -> usize {
+        self.vals.len()
+    }
+
+    /// The values made from index `from` on.
+    pub(crate) fn since(&self, from: usize) -> &[Val] {
+        &self.vals[from..]
+    }
+
+    /// Appends values another evaluation made (an import it shares, see `share.rs`), which
+    /// weigh `weight` here.
+    pub(crate) fn extend_shared(&mut self, vals: &[Val], weight: usize) {
+        self.vals.extend_from_slice(vals);
+        self.weight = self.weight.saturating_add(weight);
+    }
+
     pub(crate) fn get(&self, id: ValueId) -> &Val {
         &self.vals[id.0 as usize]
     }

@@ -180,6 +180,7 @@ impl Evaluator<'_> {
                 let Some((text, unknown, secret)) = self.string_form(a, room) else {
                     return self.too_large(x);
                 };
+                self.share_weight(self.values.weight() + text.len());
                 if unknown {
                     return self.unknown_result(x, &[a]);
                 }

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use super::share::SharedImports;
 use super::value::Value;
 use crate::ast::EnvironmentDecl;
 use crate::diag::Diagnostic;
@@ -191,6 +192,13 @@ pub trait Host: Sync {
     fn import_name(&self, importer: &str, name: &str) -> String {
         let _ = importer;
         name.to_owned()
+    }
+
+    /// Where the static checks this host serves keep their imports' evaluations for each
+    /// other ([`SharedImports`]): a host that serves a check of many environments, each
+    /// text the same for all of them, may keep one. The default shares nothing.
+    fn shared_imports(&self) -> Option<&SharedImports> {
+        None
     }
 
     /// The provider `name`.

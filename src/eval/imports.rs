@@ -30,11 +30,7 @@ impl Evaluator<'_> {
         let name = source.name().to_owned();
         self.table.insert(name.clone(), Imported::Evaluating);
         let env = self.envs.len();
-        let root_name = if inherited_root.is_empty() || inherited_root == "<yaml>" {
-            name.clone()
-        } else {
-            inherited_root
-        };
+        let root_name = super::share::root_name_of(inherited_root, &name);
         // The per-environment copy of the execution context.
         let mut ctx = match inherited.kind {
             ValueKind::Object(m) => m
@@ -148,6 +144,7 @@ impl Evaluator<'_> {
         let importer = self.envs[self.expr(blame).env].source.name();
         let name = self.host.import_name(importer, written);
         let name = name.as_str();
+        self.share_lookup(name);
         match self.table.get(name) {
             Some(Imported::Evaluating) => {
                 self.error_at(blame, Code::ImportCycle, format!("cyclic import of {name}"));
@@ -156,6 +153,17 @@ impl Evaluator<'_> {
             Some(Imported::Done(v)) => return Some(*v),
             None => {}
         }
+        self.import_shared(name, blame, context, root_name)
+    }
+
+    /// Loads and evaluates import `name`, which the table does not hold yet.
+    pub(super) fn import_fresh(
+        &mut self,
+        name: &str,
+        blame: ExprId,
+        context: &Value,
+        root_name: &str,
+    ) -> Option<ValueId> {
         let max_environments = self.options.max_environments;
         if self.envs.len() >= max_environments {
             self.import_limit(
@@ -187,15 +195,20 @@ impl Evaluator<'_> {
             self.import_limit(blame, too_many);
             return None;
         }
-        let prefetched = self.prefetch.and_then(|p| p.load(name));
+        // Prefetching turned on here, not after the load below: the environment loaded is
+        // not in `envs` until it is parsed and declared.
         self.after_call();
+        let prefetched = self.prefetch.and_then(|p| p.load(name));
         let (loaded, parsed) = match prefetched {
             Some(l) => (l.text, l.parsed),
-            None => (
-                self.host_call(|h| h.load_environment(name))
-                    .map_err(String::from),
-                None,
-            ),
+            None => {
+                let load = || self.host.load_environment(name);
+                let text = match self.prefetch {
+                    Some(p) => p.call(load),
+                    None => load(),
+                };
+                (text.map(Arc::from).map_err(String::from), None)
+            }
         };
         let text = match loaded {
             Ok(t) => t,
@@ -216,13 +229,21 @@ impl Evaluator<'_> {
         } else {
             Arc::new(ParsedEnvironment::new(name, &text, &limits))
         };
-        let source = Source::new(name, text);
+        let source = Source::shared(name, text);
         if parsed.nodes > nodes_left && nodes_left < limit {
             self.import_limit(blame, too_many);
         }
         let failed = parsed.diags.iter().any(Diagnostic::is_error);
         self.diags.extend(parsed.diags.iter().cloned());
         let decl = parsed.decl.as_ref().filter(|_| !failed)?;
+        if let Some(p) = self.prefetch
+            && !p.is_active()
+        {
+            // Declared as environment `envs.len()` first thing below.
+            self.unscanned
+                .borrow_mut()
+                .push((self.envs.len(), parsed.clone()));
+        }
         let rotating = std::mem::replace(&mut self.rotating, false);
         // Nested imports nest these calls: grow the stack on the heap rather than overflow.
         self.import_depth += 1;

@@ -29,6 +29,7 @@ impl Evaluator<'_> {
                 let Some((s, u, sec)) = self.string_form(v, room) else {
                     return self.too_large(x);
                 };
+                self.share_weight(self.values.weight() + text.len() + s.len());
                 unknown |= u;
                 secret |= sec;
                 if !u {

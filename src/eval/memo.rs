@@ -55,6 +55,7 @@ impl Evaluator<'_> {
     /// crosses the limit is unknown without another report.
     pub(super) fn over_weight(&mut self, x: ExprId, more: usize) -> bool {
         let max = self.options.max_value_weight;
+        self.share_weight(self.values.weight().saturating_add(more));
         if self.values.weight().saturating_add(more) <= max {
             return false;
         }

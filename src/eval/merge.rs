@@ -15,6 +15,7 @@ use crate::source::Span;
 /// entries never change, and their bases are set once, from none. So the index stays exact:
 /// a key it holds lives where it says, and for a key it lacks the lookup goes on below
 /// `bottom`, whose base may have been set since.
+#[derive(Clone)]
 pub(super) struct ChainIndex {
     keys: std::collections::HashMap<Arc<str>, ValueId>,
     bottom: ValueId,

@@ -34,6 +34,7 @@ mod once;
 mod prefetch;
 mod providers;
 mod query;
+mod share;
 mod template;
 mod validate;
 mod value;
@@ -57,6 +58,7 @@ pub use host::{Host, HostError, HostErrorKind, ParsedEnvironment, Provider, Regi
 use merge::ChainIndex;
 pub use providers::canonical_rotate_path;
 pub use query::{Place, Trace};
+pub use share::SharedImports;
 pub use value::{Value, ValueKind};
 
 /// How to evaluate.
@@ -233,9 +235,25 @@ pub(crate) fn evaluate_owned(
     evaluate_root(source, decl, host, context, mode, options)
 }
 
-fn evaluate_root(
+/// The root's declaration as the evaluator gets it: handed over (dropped once lowered)
+/// when no prefetcher reads it, else borrowed.
+enum Held<'a, D> {
+    Own(D),
+    Ref(&'a EnvironmentDecl),
+}
+
+impl<D: std::borrow::Borrow<EnvironmentDecl>> std::borrow::Borrow<EnvironmentDecl> for Held<'_, D> {
+    fn borrow(&self) -> &EnvironmentDecl {
+        match self {
+            Held::Own(d) => d.borrow(),
+            Held::Ref(d) => d,
+        }
+    }
+}
+
+fn evaluate_root<D: std::borrow::Borrow<EnvironmentDecl>>(
     source: &Source,
-    decl: impl std::borrow::Borrow<EnvironmentDecl>,
+    decl: D,
     host: &dyn Host,
     context: &Value,
     mode: &Mode,
@@ -262,47 +280,53 @@ fn evaluate_root(
     } else {
         None
     };
-    let run = move |prefetch: Option<&prefetch::Prefetch<'_>>, start: Option<&dyn Fn()>| {
-        let mut ev = Evaluator::new(host, mode, options);
-        ev.prefetch = prefetch;
-        ev.start_dispatcher = start;
-        let root = ev.environment(
-            &Arc::new(source.clone()),
-            decl,
-            true,
-            context.clone(),
-            String::new(),
-        );
-        let mut properties = SortedMap::default();
-        for key in ev.values.keys(root).iter() {
-            if let Some(p) = ev.property(root, key, None) {
-                properties.push(key.to_string(), ev.export(p));
+    let run =
+        |decl: Held<'_, D>, prefetch: Option<&prefetch::Prefetch<'_>>, start: Option<&dyn Fn()>| {
+            let mut ev = Evaluator::new(host, mode, options);
+            ev.prefetch = prefetch;
+            ev.start_dispatcher = start;
+            let root = ev.environment(
+                &Arc::new(source.clone()),
+                decl,
+                true,
+                context.clone(),
+                String::new(),
+            );
+            let mut properties = SortedMap::default();
+            for key in ev.values.keys(root).iter() {
+                if let Some(p) = ev.property(root, key, None) {
+                    properties.push(key.to_string(), ev.export(p));
+                }
             }
-        }
-        let properties = properties.finish();
-        let mut diags = std::mem::take(&mut ev.diags);
-        crate::diag::sort(&mut diags);
-        Evaluation {
-            properties: Some(properties),
-            diags,
-            rotations: std::mem::take(&mut ev.rotations),
-            arena: Some(Arc::new(export::Arena::new(ev, root))),
-        }
-    };
+            let properties = properties.finish();
+            let mut diags = std::mem::take(&mut ev.diags);
+            crate::diag::sort(&mut diags);
+            Evaluation {
+                properties: Some(properties),
+                diags,
+                rotations: std::mem::take(&mut ev.rotations),
+                arena: Some(Arc::new(export::Arena::new(ev, root))),
+            }
+        };
+    if prefetch.is_none() {
+        drop(prefetch);
+        return run(Held::Own(decl), None, None);
+    }
     match &prefetch {
-        None => run(None, None),
+        None => run(Held::Ref(decl.borrow()), None, None),
         // The evaluation runs on this thread while the prefetcher's dispatcher watches
         // its host calls (and starts workers only if they block). Where calls were seen
-        // fast, the dispatcher starts only once a call of the evaluator's was slow.
+        // fast, prefetching starts off, and the first slow call of the evaluator's turns it
+        // on and starts the dispatcher (`Evaluator::after_call`).
         Some(p) => std::thread::scope(|scope| {
-            if p.dispatch_now() {
+            if p.is_active() {
                 scope.spawn(move || p.dispatch(scope, false));
             }
             let start = move || {
                 scope.spawn(move || p.dispatch(scope, true));
             };
             let _finish = prefetch::Finish(p);
-            run(Some(p), Some(&start))
+            run(Held::Ref(decl.borrow()), Some(p), Some(&start))
         }),
     }
 }
@@ -346,6 +370,7 @@ impl<V> SortedMap<V> {
 }
 
 /// Where an expr is evaluated and how it reports.
+#[derive(Clone)]
 struct Env {
     source: Arc<Source>,
     is_root: bool,
@@ -427,6 +452,7 @@ enum BuiltinCall {
 
 /// One evaluation of a template by a `fn::eval`: the exprs declared for it are located in
 /// the template's document but resolve their references in `scope`.
+#[derive(Clone)]
 struct Instance {
     /// The `fn::template` expr evaluated.
     template: ExprId,
@@ -482,6 +508,7 @@ enum PathStep {
     Doc(Box<str>),
 }
 
+#[derive(Clone)]
 struct ExprData {
     env: usize,
     /// Its declaration and document paths.
@@ -500,6 +527,7 @@ struct ExprData {
 }
 
 /// Output-only facts about an expr.
+#[derive(Clone)]
 enum Extra {
     /// An object literal's key ranges (every entry with a key; the last duplicate wins).
     Object(Vec<(Arc<str>, Span)>),
@@ -507,6 +535,7 @@ enum Extra {
     Builtin(BuiltinMeta),
 }
 
+#[derive(Clone)]
 struct BuiltinMeta {
     name: String,
     name_span: Span,
@@ -553,8 +582,11 @@ struct Evaluator<'h> {
     trace: Vec<Option<ExprId>>,
     /// Host calls made ahead of time (`None`: each call is made when needed).
     prefetch: Option<&'h prefetch::Prefetch<'h>>,
-    /// Starts the prefetcher's dispatcher when it asks for one (see `Prefetch::dispatch_wanted`).
+    /// Starts the prefetcher's dispatcher once prefetching is turned on.
     start_dispatcher: Option<&'h dyn Fn()>,
+    /// While prefetching is off: the environments imported so far (their index in `envs`
+    /// and parse), scanned if a slow call turns it on (see `Prefetch::activate`).
+    unscanned: std::cell::RefCell<Vec<(usize, Arc<host::ParsedEnvironment>)>>,
     /// How deeply evaluations are nested now, and whether crossing the limit was reported.
     depth: usize,
     depth_reported: bool,
@@ -579,6 +611,8 @@ struct Evaluator<'h> {
     /// on them was reported.
     instantiated: usize,
     template_limit_reported: bool,
+    /// Imports shared with the other evaluations of a static check (see `share.rs`).
+    share: Option<share::Tracker<'h>>,
 }
 
 impl<'h> Evaluator<'h> {
@@ -609,6 +643,7 @@ impl<'h> Evaluator<'h> {
             trace: Vec::new(),
             prefetch: None,
             start_dispatcher: None,
+            unscanned: std::cell::RefCell::default(),
             depth: 0,
             depth_reported: false,
             chain_indexes: std::collections::HashMap::new(),
@@ -621,6 +656,7 @@ impl<'h> Evaluator<'h> {
             declaring: None,
             instantiated: 0,
             template_limit_reported: false,
+            share: share::Tracker::new(host, mode),
         }
     }
 
@@ -637,11 +673,27 @@ impl<'h> Evaluator<'h> {
         }
     }
 
-    /// After a host call of the evaluator's: starts the dispatcher if the call was slow.
+    /// After a host call of the evaluator's (or before an import): turns prefetching on if a
+    /// call was slow while it was off, with what the environments read so far refer to, and
+    /// starts the dispatcher. Every environment in `unscanned` is in `envs` by then (an
+    /// import's own load does not come here: see `import`).
     fn after_call(&self) {
-        if let (Some(p), Some(start)) = (self.prefetch, self.start_dispatcher)
-            && p.dispatch_wanted()
-        {
+        let (Some(p), Some(start)) = (self.prefetch, self.start_dispatcher) else {
+            return;
+        };
+        if !p.activation_wanted() {
+            return;
+        }
+        let unscanned = std::mem::take(&mut *self.unscanned.borrow_mut());
+        let root = &self.envs[0];
+        let mut envs = vec![(root.source.name(), p.root(), &root.context_value)];
+        for (i, parsed) in &unscanned {
+            if let Some(decl) = &parsed.decl {
+                let e = &self.envs[*i];
+                envs.push((e.source.name(), decl, &e.context_value));
+            }
+        }
+        if p.activate(self.table.keys().map(String::as_str), &envs) {
             start();
         }
     }

@@ -62,6 +62,10 @@ impl Host for OpenOnce<'_> {
         self.host.import_name(importer, name)
     }
 
+    fn shared_imports(&self) -> Option<&super::SharedImports> {
+        self.host.shared_imports()
+    }
+
     fn provider(&self, name: &str) -> Result<Arc<dyn Provider>, HostError> {
         let provider = self.host.provider(name)?;
         Ok(Arc::new(Once {

@@ -17,14 +17,18 @@
 //! call blocks: a dispatcher thread polls the calls under way every [`STALL`], and when none
 //! has ended over a whole period while jobs wait (and, on Linux, the caller is asleep in
 //! its call rather than waiting for a CPU), it starts workers for them (at most
-//! `max_in_flight - 1`, the caller being one). The dispatcher itself is started with the
-//! evaluation only while this process has seen host calls outlive [`STALL`]
-//! ([`CALLS_MAY_BLOCK`]; so for the first evaluation); otherwise the evaluator measures its
-//! own calls and starts it after the first slow one, with workers at once for what waits.
-//! With fast loads (a file, an in-memory host), no thread is started at all and the
-//! evaluation costs about what a sequential one does; with slow ones (a network backend, a
-//! provider), every queued call is under way a fraction of a millisecond after the first
-//! one blocks (one call later in a process whose calls were fast until then).
+//! `max_in_flight - 1`, the caller being one).
+//!
+//! Prefetching is on from the start of an evaluation only while this process has seen host
+//! calls outlive [`STALL`] ([`CALLS_MAY_BLOCK`]; so for the first evaluation). Otherwise it
+//! is off: nothing is scanned or queued, and the evaluator only times its own calls (no
+//! lock). After the first slow one it turns prefetching on ([`Prefetch::activate`]): the
+//! environments it has read so far are scanned as they would have been, what they refer to
+//! and it has not read yet is queued, and the dispatcher starts workers for it at once.
+//! With fast loads (a file, an in-memory host), no thread is started and nothing scanned:
+//! the evaluation costs about what a sequential one does; with slow ones (a network
+//! backend, a provider), every queued call is under way a fraction of a millisecond after
+//! the first one blocks (one call later in a process whose calls were fast until then).
 //!
 //! The evaluator still asks for everything in its own order; anything not queued is
 //! fetched directly. Two identical opens, by a worker or the evaluator, are one call: the
@@ -49,33 +53,36 @@ use crate::schema::{self, Place, Problem, Schema, Subject, View};
 const STALL: Duration = Duration::from_micros(250);
 
 /// Whether the last evaluation of this process that prefetched saw a host call outlive
-/// [`STALL`] (at first: not known, so yes). When it did not, the next evaluation starts no
-/// thread until one of its own calls is seen slow: on a busy machine, starting and joining
-/// even one idle thread per evaluation cost more than the whole evaluation of fast loads.
+/// [`STALL`] (at first: not known, so yes). When it did not, the next evaluation starts with
+/// prefetching off (no thread, no scan) until one of its own calls is seen slow: on a busy
+/// machine, starting and joining even one idle thread per evaluation cost more than the
+/// whole evaluation of fast loads. When it did, prefetching is on from the start, so that a
+/// process whose calls block does not make each evaluation's first call alone.
 static CALLS_MAY_BLOCK: AtomicBool = AtomicBool::new(true);
 
-/// A loaded environment: its text (or the host's error) and its parse.
+/// A loaded environment: its text (or the host's error) and its parse. The text is shared,
+/// not copied, with the evaluator's [`crate::Source`].
 pub(crate) struct Loaded {
-    pub(crate) text: Result<String, String>,
+    pub(crate) text: Result<Arc<str>, String>,
     pub(crate) parsed: Option<Arc<ParsedEnvironment>>,
 }
+
+/// A job's execution context (its environment's, or its importer's for a load): shared by
+/// the jobs of one environment.
+type Context = Arc<Value>;
 
 enum Job {
     Load {
         name: String,
-        context: Value,
+        context: Context,
     },
     Open {
         provider: String,
         inputs: Value,
-        context: Value,
+        context: Context,
     },
 }
 
-#[allow(
-    clippy::struct_excessive_bools,
-    reason = "independent flags of one evaluation's prefetch, read and set under one lock"
-)]
 struct State {
     queue: VecDeque<Job>,
     /// Loads queued or under way (by a worker or the evaluator).
@@ -95,11 +102,7 @@ struct State {
     running: usize,
     ended: u64,
     workers: usize,
-    /// A dispatcher runs (or was asked for: see [`Prefetch::dispatch_wanted`]).
-    dispatching: bool,
-    /// The evaluator made a call that outlived [`STALL`] with no dispatcher running: it starts one.
-    want_dispatch: bool,
-    /// A call of this evaluation outlived [`STALL`].
+    /// A call of this evaluation outlived [`STALL`] (while prefetching was on).
     saw_slow: bool,
     /// The evaluation is over: workers and the dispatcher stop.
     done: bool,
@@ -123,20 +126,36 @@ pub(crate) struct Prefetch<'h> {
     schemas: Schemas,
     /// The dispatcher sleeps here between its checks (woken early only by [`Self::finish`]).
     calls: Condvar,
+    /// Prefetching is on: the environments read so far were scanned and a dispatcher runs
+    /// (or, when nothing was found, is not needed). Only the evaluator's thread sets it.
+    active: AtomicBool,
+    /// A call of the evaluator's outlived [`STALL`] while prefetching was off: the evaluator
+    /// turns it on (see [`Self::activation_wanted`]).
+    slow: AtomicBool,
+    /// The root's declaration, scanned when prefetching is turned on.
+    root: &'h EnvironmentDecl,
+    /// Run by the dispatcher right after it started workers (tests: the evaluation ending
+    /// at that moment).
+    #[cfg(test)]
+    started_workers: Option<fn(&Prefetch<'_>)>,
 }
 
 impl<'h> Prefetch<'h> {
     /// The prefetcher for the evaluation of `root` (named `root_name`) with `context` (the
     /// root's execution context, before the evaluator adds the environment names), with
     /// the root's imports and opens queued; `None` when there is nothing to fetch.
+    ///
+    /// While this process's calls were seen fast ([`CALLS_MAY_BLOCK`]), nothing is scanned:
+    /// the prefetcher starts off (see the module docs).
     pub(crate) fn new(
         host: &'h dyn Host,
         root_name: &str,
-        decl: &EnvironmentDecl,
+        decl: &'h EnvironmentDecl,
         context: &Value,
         open_providers: bool,
         options: &super::Options,
     ) -> Option<Self> {
+        let active = CALLS_MAY_BLOCK.load(Ordering::Relaxed);
         let mut state = State {
             queue: VecDeque::new(),
             loads_pending: 0,
@@ -149,20 +168,20 @@ impl<'h> Prefetch<'h> {
             running: 0,
             ended: 0,
             workers: 0,
-            dispatching: CALLS_MAY_BLOCK.load(Ordering::Relaxed),
-            want_dispatch: false,
             saw_slow: false,
             done: false,
         };
-        state.seen.insert(root_name.to_owned());
-        let root_context = env_context(context, root_name, "");
         let schemas = Schemas::default();
-        let found = scan(host, &schemas, root_name, decl, open_providers);
-        record(&mut state, found, &root_context);
-        release_opens(&mut state);
-        // One job the evaluator runs itself when it gets there: no thread can help.
-        if state.queue.len() + state.pending_opens.len() < 2 {
-            return None;
+        if active {
+            state.seen.insert(root_name.to_owned());
+            let root_context = Arc::new(env_context(context, root_name, ""));
+            let found = scan(host, &schemas, root_name, decl, open_providers);
+            record(&mut state, found, &root_context);
+            release_opens(&mut state);
+            // One job the evaluator runs itself when it gets there: no thread can help.
+            if state.queue.len() + state.pending_opens.len() < 2 {
+                return None;
+            }
         }
         Some(Prefetch {
             host,
@@ -175,6 +194,11 @@ impl<'h> Prefetch<'h> {
             jobs: Condvar::new(),
             results: Condvar::new(),
             calls: Condvar::new(),
+            active: AtomicBool::new(active),
+            slow: AtomicBool::new(false),
+            root: decl,
+            #[cfg(test)]
+            started_workers: None,
         })
     }
 
@@ -229,9 +253,18 @@ impl<'h> Prefetch<'h> {
                 for _ in 0..spawn {
                     scope.spawn(|| self.work());
                 }
+                #[cfg(test)]
+                if let Some(hook) = self.started_workers {
+                    hook(self);
+                }
                 state = self.lock();
             }
             last = (state.ended, state.running > 0);
+            // The evaluation may have ended while the lock was released to start workers:
+            // its wake-up is gone, and the wait below may have no deadline.
+            if state.done {
+                return;
+            }
             // Once every worker is started, only the end of the evaluation matters.
             state = if state.workers < self.max_workers {
                 self.calls
@@ -270,8 +303,7 @@ impl<'h> Prefetch<'h> {
             state.running += 1;
             drop(state);
             let started = Instant::now();
-            let ran =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run(job, true)));
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run(job)));
             state = self.lock();
             state.saw_slow |= started.elapsed() >= STALL;
             if let Err(panic) = ran {
@@ -289,13 +321,16 @@ impl<'h> Prefetch<'h> {
         }
     }
 
-    /// Runs `job` (counted as running by the caller) and records its result. `scan`: a
-    /// loaded environment is scanned for what it imports and opens (with no thread to make
-    /// them ahead, the evaluator's own calls, skipping the scan spares its cost).
-    fn run(&self, job: Job, scan_loaded: bool) {
+    /// Runs `job` (counted as running by the caller) and records its result: a loaded
+    /// environment is scanned for what it imports and opens.
+    fn run(&self, job: Job) {
         match job {
             Job::Load { name, context } => {
-                let text = self.host.load_environment(&name).map_err(String::from);
+                let text = self
+                    .host
+                    .load_environment(&name)
+                    .map(Arc::from)
+                    .map_err(String::from);
                 // Parse (or take the host's parse) and scan outside the lock; the evaluator
                 // reuses the parse.
                 let parsed = text
@@ -307,15 +342,13 @@ impl<'h> Prefetch<'h> {
                         .as_ref()
                         .filter(|_| !p.diags.iter().any(crate::Diagnostic::is_error))
                 });
-                // Not scanned: its `fn::final` is not known, so no open is made ahead.
-                let unscanned = !scan_loaded && found.is_some();
-                let found = found.filter(|_| scan_loaded).map(|decl| {
+                let found = found.map(|decl| {
                     let root = context
                         .get("rootEnvironment")
                         .and_then(|r| r.get("name"))
                         .and_then(Value::as_str)
                         .unwrap_or("");
-                    let ctx = env_context(&context, &name, root);
+                    let ctx = Arc::new(env_context(&context, &name, root));
                     (
                         scan(self.host, &self.schemas, &name, decl, self.open_providers),
                         ctx,
@@ -323,7 +356,6 @@ impl<'h> Prefetch<'h> {
                 });
                 let mut state = self.lock();
                 let queued = state.queue.len();
-                state.saw_final |= unscanned;
                 if let Some((found, ctx)) = found {
                     record(&mut state, found, &ctx);
                 }
@@ -362,8 +394,11 @@ impl<'h> Prefetch<'h> {
 
     /// Environment `name` loaded and parsed: taken from what a worker loaded (waiting for
     /// it if a worker is loading it), or loaded here if it is queued. `None` when it was
-    /// never queued: the caller loads it.
+    /// never queued (or prefetching is off): the caller loads it.
     pub(crate) fn load(&self, name: &str) -> Option<Loaded> {
+        if !self.active.load(Ordering::Relaxed) {
+            return None;
+        }
         let mut state = self.lock();
         loop {
             // The text stays for a second import of a document that failed (and so was not
@@ -388,57 +423,91 @@ impl<'h> Prefetch<'h> {
             let job = state.queue.remove(at)?;
             state.loading.insert(name.to_owned());
             state.running += 1;
-            let scan_loaded = state.dispatching;
             drop(state);
             let started = Instant::now();
-            self.run(job, scan_loaded);
+            self.run(job);
             state = self.lock();
-            Self::timed(&mut state, started);
+            state.saw_slow |= started.elapsed() >= STALL;
         }
     }
 
-    /// Makes a host call on the evaluator's thread, counted as under way (so that the
-    /// dispatcher starts workers for what is queued while it blocks).
+    /// Makes a host call on the evaluator's thread. While prefetching is on, it is counted
+    /// as under way (so that the dispatcher starts workers for what is queued while it
+    /// blocks); while it is off, it is only timed, without a lock.
     pub(crate) fn call<T>(&self, f: impl FnOnce() -> T) -> T {
+        if !self.active.load(Ordering::Relaxed) {
+            let started = Instant::now();
+            let out = f();
+            if started.elapsed() >= STALL {
+                self.slow.store(true, Ordering::Relaxed);
+            }
+            return out;
+        }
         self.lock().running += 1;
         let started = Instant::now();
         let out = f();
         let mut state = self.lock();
         let queued = state.queue.len();
         self.ended(&mut state, queued);
-        Self::timed(&mut state, started);
+        state.saw_slow |= started.elapsed() >= STALL;
         out
     }
 
-    /// After a call of the evaluator's that began at `started`: a slow one, with jobs
-    /// waiting and no dispatcher, asks for a dispatcher.
-    fn timed(state: &mut State, started: Instant) {
-        if started.elapsed() >= STALL {
-            state.saw_slow = true;
-            if !state.dispatching && !state.queue.is_empty() {
-                state.dispatching = true;
-                state.want_dispatch = true;
-            }
+    /// Whether prefetching is on (from the start: a dispatcher should run with the
+    /// evaluation, see [`CALLS_MAY_BLOCK`]).
+    pub(crate) fn is_active(&self) -> bool {
+        self.active.load(Ordering::Relaxed)
+    }
+
+    /// Whether the evaluator should turn prefetching on ([`Self::activate`]): it is off and
+    /// a call of the evaluator's was slow.
+    pub(crate) fn activation_wanted(&self) -> bool {
+        self.slow.load(Ordering::Relaxed) && !self.active.load(Ordering::Relaxed)
+    }
+
+    /// The root's declaration (for [`Self::activate`]).
+    pub(crate) fn root(&self) -> &'h EnvironmentDecl {
+        self.root
+    }
+
+    /// Turns prefetching on, in the middle of an evaluation: `envs` are the environments
+    /// the evaluator has read so far (name, declaration, execution context), the root
+    /// first, scanned as if they had been loaded with prefetching on; `seen` are those it
+    /// has read or is reading, never queued again. Returns whether there is anything to
+    /// fetch: the evaluator then starts the dispatcher, with `slow` set.
+    pub(crate) fn activate<'d>(
+        &self,
+        seen: impl IntoIterator<Item = &'d str>,
+        envs: &[(&str, &EnvironmentDecl, &Value)],
+    ) -> bool {
+        let found: Vec<(Found, Context)> = envs
+            .iter()
+            .map(|(name, decl, context)| {
+                (
+                    scan(self.host, &self.schemas, name, decl, self.open_providers),
+                    Arc::new((*context).clone()),
+                )
+            })
+            .collect();
+        let mut state = self.lock();
+        state.saw_slow = true;
+        state.seen.extend(seen.into_iter().map(str::to_owned));
+        for (found, context) in found {
+            record(&mut state, found, &context);
         }
-    }
-
-    /// Whether a dispatcher should run from the start (calls of this process were seen
-    /// blocking, see [`CALLS_MAY_BLOCK`]).
-    pub(crate) fn dispatch_now(&self) -> bool {
-        self.lock().dispatching
-    }
-
-    /// Whether the evaluator should start a dispatcher now (once: a call of its own was slow
-    /// while jobs wait); it starts it with `slow` set.
-    pub(crate) fn dispatch_wanted(&self) -> bool {
-        std::mem::take(&mut self.lock().want_dispatch)
+        release_opens(&mut state);
+        self.active.store(true, Ordering::Relaxed);
+        !state.queue.is_empty()
     }
 
     /// Ends the prefetching: queued jobs are dropped; workers end after their call.
     pub(crate) fn finish(&self) {
         let mut state = self.lock();
         state.done = true;
-        CALLS_MAY_BLOCK.store(state.saw_slow, Ordering::Relaxed);
+        CALLS_MAY_BLOCK.store(
+            state.saw_slow || self.slow.load(Ordering::Relaxed),
+            Ordering::Relaxed,
+        );
         state.queue.clear();
         self.jobs.notify_all();
         self.calls.notify_all();
@@ -548,7 +617,7 @@ fn scan(
 
 /// Queues what an environment (evaluated with `context`) refers to: loads of environments
 /// not seen yet, and opens.
-fn record(state: &mut State, found: Found, context: &Value) {
+fn record(state: &mut State, found: Found, context: &Context) {
     state.saw_final |= found.saw_final;
     for target in found.targets {
         // The evaluator imports no more than this (and reports it): load no more.
@@ -707,5 +776,126 @@ impl Subject for Plain<'_> {
 
     fn place(&self) -> Nowhere {
         Nowhere
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TestHost;
+    use crate::{Source, load};
+
+    fn host(envs: &[(&str, &str)]) -> TestHost {
+        TestHost::new(
+            envs.iter()
+                .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
+                .collect(),
+            "t",
+        )
+    }
+
+    fn decl(text: &str) -> EnvironmentDecl {
+        load(&Source::new("root", text))
+            .decl
+            .expect("the document decodes")
+    }
+
+    fn options(max_in_flight: usize) -> super::super::Options {
+        super::super::Options {
+            max_in_flight,
+            ..super::super::Options::default()
+        }
+    }
+
+    fn queued(p: &Prefetch<'_>) -> Vec<String> {
+        p.lock()
+            .queue
+            .iter()
+            .map(|j| match j {
+                Job::Load { name, .. } => format!("load {name}"),
+                Job::Open { provider, .. } => format!("open {provider}"),
+            })
+            .collect()
+    }
+
+    /// Off, the prefetcher hands out nothing (the evaluator loads itself); turned on, it
+    /// queues what the environments read so far refer to, less what was read, with opens
+    /// held back until the loads are done.
+    #[test]
+    fn activate_queues_what_was_not_read_yet() {
+        let host = host(&[("a", "imports: [d]\nvalues: {x: 1}\n")]);
+        let root = decl("imports: [a, b, c]\nvalues:\n  o:\n    fn::open::test: {k: v}\n");
+        let a = decl("imports: [d]\nvalues: {x: 1}\n");
+        let ctx = TestHost::context();
+        let p = Prefetch::new(&host, "root", &root, &ctx, true, &options(8))
+            .expect("three imports to fetch");
+        off(&p);
+        assert!(p.load("b").is_none());
+        assert!(!p.activation_wanted());
+        p.call(|| std::thread::sleep(STALL * 2));
+        assert!(p.activation_wanted());
+        let found = p.activate(["root", "a"], &[("root", &root, &ctx), ("a", &a, &ctx)]);
+        assert!(found);
+        assert!(!p.activation_wanted());
+        assert_eq!(queued(&p), ["load b", "load c", "load d"]);
+        assert_eq!(p.lock().pending_opens.len(), 1);
+        // The evaluator takes a queued load from the queue (and makes it here).
+        let b = p.load("b").expect("b is queued");
+        assert!(b.text.is_err(), "no environment b in this host");
+        assert_eq!(queued(&p), ["load c", "load d"]);
+        p.finish();
+    }
+
+    /// Prefetching off, nothing scanned, whatever this process saw before (which decides
+    /// whether [`Prefetch::new`] starts it on).
+    fn off(p: &Prefetch<'_>) {
+        *p.lock() = State {
+            queue: VecDeque::new(),
+            loads_pending: 0,
+            loading: BTreeSet::new(),
+            loaded: BTreeMap::new(),
+            seen: BTreeSet::new(),
+            pending_opens: Vec::new(),
+            saw_final: false,
+            max_environments: usize::MAX,
+            running: 0,
+            ended: 0,
+            workers: 0,
+            saw_slow: false,
+            done: false,
+        };
+        p.active.store(false, Ordering::Relaxed);
+    }
+
+    /// The evaluation may end while the dispatcher has released its lock to start workers;
+    /// with every worker started it then waits with no deadline, for a wake-up that was
+    /// already sent: it must see that the evaluation is over instead of waiting forever.
+    #[test]
+    fn dispatcher_ends_when_the_evaluation_ends_while_it_starts_workers() {
+        let host = host(&[("a", "values: {x: 1}\n"), ("b", "values: {y: 2}\n")]);
+        let root = decl("imports: [a, b]\n");
+        let ctx = TestHost::context();
+        // One worker at most: once it is started, the dispatcher has no deadline.
+        let mut p = Prefetch::new(&host, "root", &root, &ctx, true, &options(2))
+            .expect("two imports to fetch");
+        off(&p);
+        p.activate(["root"], &[("root", &root, &ctx)]);
+        p.started_workers = Some(|p: &Prefetch<'_>| p.finish());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let hung = std::thread::scope(|scope| {
+            let p = &p;
+            scope.spawn(move || {
+                p.dispatch(scope, true);
+                let _ = tx.send(());
+            });
+            // A deadline so that a hang fails the test (waking the dispatcher again lets
+            // the scope end) rather than stalling the suite.
+            let hung = rx.recv_timeout(Duration::from_secs(20)).is_err();
+            if hung {
+                p.finish();
+            }
+            hung
+        });
+        assert!(!hung, "the dispatcher missed the end of the evaluation");
     }
 }

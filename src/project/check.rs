@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use super::fs::FsHost;
 use crate::ast::EnvironmentDecl;
 use crate::eval::{
-    Evaluation, Host, HostError, Mode, Options, ParsedEnvironment, Provider, Rotator, Value,
-    evaluate, evaluate_owned,
+    Evaluation, Host, HostError, Mode, Options, ParsedEnvironment, Provider, Rotator,
+    SharedImports, Value, evaluate_owned, evaluate_with,
 };
 use crate::secrets::Masker;
 use crate::syntax::Limits;
@@ -119,23 +119,24 @@ pub(super) fn run(
         }
         out
     };
-    let (evaluation, linted) = if keep_syntax {
-        let evaluation = loaded
-            .decl
-            .as_ref()
-            .filter(|_| evaluated)
-            .map(|decl| evaluate(&source, decl, &reached, context, mode));
-        let linted = loaded.decl.as_ref().filter(|_| !load_errors).map(lint);
-        (evaluation, linted)
-    } else {
-        // The declaration is linted first and handed to the evaluator, which drops it once
-        // lowered: it does not add to the evaluation's peak memory.
-        let linted = loaded.decl.as_ref().filter(|_| !load_errors).map(lint);
-        let evaluation = loaded.decl.take().filter(|_| evaluated).map(|decl| {
-            evaluate_owned(&source, decl, &reached, context, mode, &Options::default())
-        });
-        (evaluation, linted)
-    };
+    let (evaluation, linted) =
+        if keep_syntax {
+            let evaluation =
+                loaded.decl.as_ref().filter(|_| evaluated).map(|decl| {
+                    evaluate_with(&source, decl, &reached, context, mode, &options(host))
+                });
+            let linted = loaded.decl.as_ref().filter(|_| !load_errors).map(lint);
+            (evaluation, linted)
+        } else {
+            // The declaration is linted first and handed to the evaluator, which drops it once
+            // lowered: it does not add to the evaluation's peak memory.
+            let linted = loaded.decl.as_ref().filter(|_| !load_errors).map(lint);
+            let evaluation =
+                loaded.decl.take().filter(|_| evaluated).map(|decl| {
+                    evaluate_owned(&source, decl, &reached, context, mode, &options(host))
+                });
+            (evaluation, linted)
+        };
     if let Some(ev) = evaluation.as_ref().filter(|_| !load_errors) {
         diags.extend(ev.diags.iter().cloned());
         diags.extend(linted.into_iter().flatten());
@@ -161,7 +162,12 @@ pub(super) fn run(
         for name in &names {
             texts.extend(host.literal_texts(name).iter().cloned());
         }
-        Masker::new(texts.iter().cloned()).mask_diagnostics(&mut diags);
+        let said: Vec<&str> = diags
+            .iter()
+            .flat_map(|d| [d.summary.as_str(), d.detail.as_str()])
+            .collect();
+        let masker = Masker::for_texts(texts.iter().cloned(), &said);
+        masker.mask_diagnostics(&mut diags);
     }
     Ok(Checked {
         source,
@@ -170,6 +176,20 @@ pub(super) fn run(
         diags,
         secrets: texts,
     })
+}
+
+/// The options of an evaluation `host` serves. A host that shares imports serves a check of
+/// many environments, one thread per core, from files: loading ahead on more threads would
+/// only take the cores from the other checks.
+fn options(host: &FsHost) -> Options {
+    Options {
+        max_in_flight: if host.shared_imports().is_some() {
+            1
+        } else {
+            Options::default().max_in_flight
+        },
+        ..Options::default()
+    }
 }
 
 /// The host of one check: it remembers which environments the evaluation loaded.
@@ -193,6 +213,10 @@ impl Host for Reached<'_> {
 
     fn import_name(&self, importer: &str, name: &str) -> String {
         self.host.import_name(importer, name)
+    }
+
+    fn shared_imports(&self) -> Option<&SharedImports> {
+        self.host.shared_imports()
     }
 
     fn provider(&self, name: &str) -> Result<Arc<dyn Provider>, HostError> {

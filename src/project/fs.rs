@@ -13,7 +13,9 @@ use serde_json::json;
 
 use super::git::{Pinned, Repo, short_hash, split_version};
 use super::names::check_name;
-use crate::eval::{Host, HostError, ParsedEnvironment, Provider, Registry, Rotator, Value};
+use crate::eval::{
+    Host, HostError, ParsedEnvironment, Provider, Registry, Rotator, SharedImports, Value,
+};
 use crate::providers::Catalog;
 
 /// Environments are refused above this size (the parser's own limit would report them,
@@ -93,6 +95,8 @@ pub struct FsHost {
     pins: Mutex<BTreeMap<String, Result<Inherited, String>>>,
     /// Where the providers being opened are listed, for a progress line.
     opening: Option<Arc<super::Opening>>,
+    /// Imports' evaluations shared by the static checks this host serves.
+    shared: Option<SharedImports>,
 }
 
 /// A versioned name's revision, and where it came from.
@@ -122,6 +126,7 @@ impl FsHost {
             repo: OnceLock::new(),
             pins: Mutex::new(BTreeMap::new()),
             opening: None,
+            shared: None,
         }
     }
 
@@ -173,6 +178,14 @@ impl FsHost {
     #[must_use]
     pub fn with_progress(mut self, opening: Arc<super::Opening>) -> Self {
         self.opening = Some(opening);
+        self
+    }
+
+    /// Shares imports' evaluations between the static checks this host serves (see
+    /// [`SharedImports`]): for a check of many environments, which imports the same ones.
+    #[must_use]
+    pub fn with_shared_imports(mut self) -> Self {
+        self.shared = Some(SharedImports::new());
         self
     }
 
@@ -498,6 +511,11 @@ impl Host for FsHost {
         let fresh = Arc::new(ParsedEnvironment::new(name, text, limits));
         kept().insert(name.to_owned(), fresh.clone());
         fresh
+    }
+
+    // Each environment is read once (`read`), so its text is the same for every check.
+    fn shared_imports(&self) -> Option<&SharedImports> {
+        self.shared.as_ref()
     }
 
     /// An unpinned import of a pinned environment is read at the importer's revision: the

@@ -3,12 +3,15 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
+use std::sync::Arc;
 
 use escc::ast::{
     AccessorKind, ArgPart, Builtin, Call, EnvironmentDecl, Expr, ExprKind, PropertyAccess,
     SecretArg,
 };
-use escc::eval::{Evaluation, Mode, Options, evaluate, evaluate_with};
+use escc::eval::{
+    Evaluation, Host, HostError, Mode, Options, Provider, Rotator, evaluate, evaluate_with,
+};
 use escc::syntax::{Node, NodeKind};
 use escc::testing::TestHost;
 use escc::{Source, load};
@@ -447,6 +450,53 @@ fn normalize_ranges(v: &Value, strings: Option<&BTreeMap<&str, Vec<escc::Span>>>
     }
 }
 
+/// A host whose loads and opens each take a millisecond more than `TestHost`'s: long enough
+/// for the prefetcher to make them on threads.
+struct SlowHost<'h>(&'h TestHost);
+
+const SLOW: std::time::Duration = std::time::Duration::from_millis(1);
+
+impl Host for SlowHost<'_> {
+    fn load_environment(&self, name: &str) -> Result<String, HostError> {
+        std::thread::sleep(SLOW);
+        self.0.load_environment(name)
+    }
+
+    fn provider(&self, name: &str) -> Result<Arc<dyn Provider>, HostError> {
+        let provider = self.0.provider(name)?;
+        Ok(Arc::new(SlowProvider(provider)))
+    }
+
+    fn rotator(&self, name: &str) -> Result<Arc<dyn Rotator>, HostError> {
+        self.0.rotator(name)
+    }
+
+    fn decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>, HostError> {
+        self.0.decrypt(ciphertext)
+    }
+}
+
+struct SlowProvider(Arc<dyn Provider>);
+
+impl Provider for SlowProvider {
+    fn schema(&self) -> (Value, Value) {
+        self.0.schema()
+    }
+
+    fn open(
+        &self,
+        inputs: &escc::eval::Value,
+        context: &escc::eval::Value,
+    ) -> Result<escc::eval::Value, String> {
+        std::thread::sleep(SLOW);
+        self.0.open(inputs, context)
+    }
+
+    fn reads_context(&self) -> bool {
+        self.0.reads_context()
+    }
+}
+
 impl EvalCase {
     fn run(name: &str, dir: &Path) -> Result<EvalCase, String> {
         let expected = read_json(&dir.join("expected.json"))?;
@@ -511,10 +561,38 @@ impl EvalCase {
                 .unwrap_or_default();
             modes.push(Mode::Rotate { paths });
         }
+        // The same with a slow host, so that prefetching runs on threads (whether it is on
+        // from the start or turned on by the first slow call depends on what this process
+        // saw before: either way the results are the same).
+        let slow_host = SlowHost(&host);
+        let slow = |mode: &Mode| {
+            loaded
+                .decl
+                .as_ref()
+                .map(|decl| {
+                    evaluate_with(
+                        &source,
+                        decl,
+                        &slow_host,
+                        &context,
+                        mode,
+                        &Options::default(),
+                    )
+                })
+                .unwrap_or_default()
+        };
         let concurrency = modes
             .iter()
-            .find(|m| !same(&run(m), &sequential(m)))
-            .map(|m| format!("concurrent and sequential evaluation differ in {m:?}"));
+            .find_map(|m| {
+                let want = sequential(m);
+                if !same(&run(m), &want) {
+                    Some(format!("concurrent and sequential evaluation differ in {m:?}"))
+                } else if !same(&slow(m), &want) {
+                    Some(format!("concurrent evaluation with slow host calls and sequential evaluation differ in {m:?}"))
+                } else {
+                    None
+                }
+            });
         let check = run(&Mode::Check { show_secrets });
         let eval = run(&Mode::Eval);
         let strings: BTreeMap<&str, Vec<escc::Span>> = sources
