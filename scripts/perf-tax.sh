@@ -25,8 +25,11 @@ trap 'rm -f "$out"' EXIT
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$rounds"); do
-    for row in $rows; do
-        for which in before after; do
+    # A binary's rows back to back: this VM's speed changes over seconds (two groups,
+    # about 0.55 and 0.85 ms on the reference rows), so a ratio of rows run further apart
+    # can pair one of each.
+    for which in before after; do
+        for row in $rows; do
             bin=$before
             [ "$which" = after ] && bin=$after
             # `| name | MiB | saphyr | load | check | eval | ...`
