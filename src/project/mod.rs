@@ -574,6 +574,43 @@ mod tests {
     }
 
     #[test]
+    fn a_checks_secret_texts_are_the_same_whether_the_declaration_is_kept_or_not() {
+        // With the declaration kept, the root's literals are read from it; without, from
+        // the host (which loads the document again): the same texts either way, for a
+        // document that is evaluated and for one with a load error.
+        let (_dir, p) = project(&[
+            (
+                "app.yaml",
+                "imports: [base]\nvalues:\n  pw:\n    fn::secret: \"hunt\\u0065r2\"\n  block:\n    fn::secret: |\n      line one\n      line two\n  bad: ${nowhere}\n",
+            ),
+            ("base.yaml", "values:\n  k:\n    fn::secret: base-secret\n"),
+            (
+                "broken.yaml",
+                "values:\n  pw:\n    fn::secret: 'broken-secret'\n  x:\n    fn::join: 1\n",
+            ),
+        ]);
+        for name in ["app", "broken"] {
+            let mode = Mode::Check {
+                show_secrets: false,
+            };
+            let kept = p.run(&p.host(), name, &mode).unwrap();
+            let dropped = p.run_without_syntax(&p.host(), name, &mode).unwrap();
+            assert!(!kept.diags.is_empty(), "{name}: literals are read for diagnostics");
+            let sorted = |c: &Checked| {
+                let mut v = c.secrets().to_vec();
+                v.sort();
+                v
+            };
+            assert_eq!(sorted(&kept), sorted(&dropped), "{name}");
+            assert!(
+                sorted(&kept).iter().any(|t| t.contains("broken-secret") || t.contains("hunt")),
+                "{name}: {:?}",
+                kept.secrets()
+            );
+        }
+    }
+
+    #[test]
     fn discovery_finds_the_nearest_project_file() {
         let (dir, _) = project(&[(CONFIG_FILE, ""), ("app/dev.yaml", "")]);
         let root = std::fs::canonicalize(dir.path()).unwrap();
