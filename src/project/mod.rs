@@ -595,7 +595,10 @@ mod tests {
             };
             let kept = p.run(&p.host(), name, &mode).unwrap();
             let dropped = p.run_without_syntax(&p.host(), name, &mode).unwrap();
-            assert!(!kept.diags.is_empty(), "{name}: literals are read for diagnostics");
+            assert!(
+                !kept.diags.is_empty(),
+                "{name}: literals are read for diagnostics"
+            );
             let sorted = |c: &Checked| {
                 let mut v = c.secrets().to_vec();
                 v.sort();
@@ -603,7 +606,9 @@ mod tests {
             };
             assert_eq!(sorted(&kept), sorted(&dropped), "{name}");
             assert!(
-                sorted(&kept).iter().any(|t| t.contains("broken-secret") || t.contains("hunt")),
+                sorted(&kept)
+                    .iter()
+                    .any(|t| t.contains("broken-secret") || t.contains("hunt")),
                 "{name}: {:?}",
                 kept.secrets()
             );
