@@ -140,6 +140,27 @@ pub(crate) struct Prefetch<'h> {
     started_workers: Option<fn(&Prefetch<'_>)>,
 }
 
+impl State {
+    /// Nothing queued, loaded or under way.
+    fn new(max_environments: usize) -> Self {
+        State {
+            queue: VecDeque::new(),
+            loads_pending: 0,
+            loading: BTreeSet::new(),
+            loaded: BTreeMap::new(),
+            seen: BTreeSet::new(),
+            pending_opens: Vec::new(),
+            saw_final: false,
+            max_environments,
+            running: 0,
+            ended: 0,
+            workers: 0,
+            saw_slow: false,
+            done: false,
+        }
+    }
+}
+
 impl<'h> Prefetch<'h> {
     /// The prefetcher for the evaluation of `root` (named `root_name`) with `context` (the
     /// root's execution context, before the evaluator adds the environment names), with
@@ -156,21 +177,7 @@ impl<'h> Prefetch<'h> {
         options: &super::Options,
     ) -> Option<Self> {
         let active = CALLS_MAY_BLOCK.load(Ordering::Relaxed);
-        let mut state = State {
-            queue: VecDeque::new(),
-            loads_pending: 0,
-            loading: BTreeSet::new(),
-            loaded: BTreeMap::new(),
-            seen: BTreeSet::new(),
-            pending_opens: Vec::new(),
-            saw_final: false,
-            max_environments: options.max_environments,
-            running: 0,
-            ended: 0,
-            workers: 0,
-            saw_slow: false,
-            done: false,
-        };
+        let mut state = State::new(options.max_environments);
         let schemas = Schemas::default();
         if active {
             state.seen.insert(root_name.to_owned());
@@ -849,21 +856,7 @@ mod tests {
     /// Prefetching off, nothing scanned, whatever this process saw before (which decides
     /// whether [`Prefetch::new`] starts it on).
     fn off(p: &Prefetch<'_>) {
-        *p.lock() = State {
-            queue: VecDeque::new(),
-            loads_pending: 0,
-            loading: BTreeSet::new(),
-            loaded: BTreeMap::new(),
-            seen: BTreeSet::new(),
-            pending_opens: Vec::new(),
-            saw_final: false,
-            max_environments: usize::MAX,
-            running: 0,
-            ended: 0,
-            workers: 0,
-            saw_slow: false,
-            done: false,
-        };
+        *p.lock() = State::new(usize::MAX);
         p.active.store(false, Ordering::Relaxed);
     }
 
