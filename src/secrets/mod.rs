@@ -146,7 +146,11 @@ impl Masker {
     /// A masker for `secrets`.
     #[must_use]
     pub fn new(secrets: impl IntoIterator<Item = String>) -> Self {
-        let patterns: BTreeSet<String> = secrets.into_iter().flat_map(forms).collect();
+        Masker::of_forms(secrets.into_iter().flat_map(forms).collect())
+    }
+
+    /// A masker of exactly these texts (already the [`forms`] of the secrets).
+    fn of_forms(patterns: BTreeSet<String>) -> Self {
         let patterns: Vec<String> = patterns.into_iter().collect();
         let longest = patterns.iter().map(String::len).max().unwrap_or(0);
         let build = |kind| {
@@ -175,11 +179,12 @@ impl Masker {
     #[must_use]
     pub fn for_texts(secrets: impl IntoIterator<Item = String>, texts: &[&str]) -> Self {
         let secrets: BTreeSet<String> = secrets.into_iter().collect();
-        Masker::new(
+        Masker::of_forms(
             secrets
                 .into_iter()
                 .flat_map(forms)
-                .filter(|form| texts.iter().any(|t| t.contains(form.as_str()))),
+                .filter(|form| texts.iter().any(|t| t.contains(form.as_str())))
+                .collect(),
         )
     }
 
