@@ -163,13 +163,7 @@ impl Source {
     /// A source named `name` (the environment name, e.g. `app/dev`).
     #[must_use]
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
-        let text: Arc<str> = Arc::from(text.into());
-        let index = Arc::new(LineIndex::new(&text));
-        Source {
-            name: name.into(),
-            text,
-            index,
-        }
+        Source::shared(name, Arc::from(text.into()))
     }
 
     /// A source named `name` over `text`, shared rather than copied (a host's document

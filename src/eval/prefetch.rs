@@ -542,11 +542,7 @@ fn release_opens(state: &mut State) {
 /// The execution context environment `name` sees, from its importer's (`inherited`, whose
 /// root name is `inherited_root`).
 fn env_context(inherited: &Value, name: &str, inherited_root: &str) -> Value {
-    let root = if inherited_root.is_empty() || inherited_root == "<yaml>" {
-        name
-    } else {
-        inherited_root
-    };
+    let root = super::share::root_name_of(inherited_root.to_owned(), name);
     let mut entries: BTreeMap<String, Value> = match &inherited.kind {
         ValueKind::Object(m) => m
             .iter()

@@ -288,7 +288,8 @@ impl FsHost {
             return Arc::from([]);
         };
         let texts: Arc<[String]> =
-            crate::secrets::literal_texts(&crate::Source::new(name, document.text.as_ref())).into();
+            crate::secrets::literal_texts(&crate::Source::shared(name, document.text.clone()))
+                .into();
         self.literals
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
